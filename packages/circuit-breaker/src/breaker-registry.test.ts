@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { BreakerRegistry, getDefaultRegistry } from './breaker-registry.js';
+import type { StateChange } from './circuit-state.js';
+
+describe('BreakerRegistry', () => {
+  it('creates one breaker per name with defaults, per-name options and call options in that order', () => {
+    const registry = new BreakerRegistry({ defaults: { failureThreshold: 5, cooldownMs: 1000 } });
+    registry.configure('openai_chat', { failureThreshold: 7 });
+    const chat = registry.get('openai_chat', { cooldownMs: 2000 });
+    expect(registry.get('openai_chat')).toBe(chat);
+    expect(chat.options).toMatchObject({ name: 'openai_chat', failureThreshold: 7, cooldownMs: 2000 });
+    expect(registry.get('twilio_sms').options).toMatchObject({ failureThreshold: 5, cooldownMs: 1000 });
+    expect(registry.size).toBe(2);
+  });
+
+  it('snapshots every breaker and relays every state change', () => {
+    const registry = new BreakerRegistry();
+    const changes: StateChange[] = [];
+    registry.onStateChange((c) => changes.push(c));
+    registry.get('twilio_sms').open();
+    registry.get('slack');
+    expect(registry.snapshot().map((s) => [s.name, s.state])).toEqual([
+      ['twilio_sms', 'open'],
+      ['slack', 'closed'],
+    ]);
+    expect(changes.map((c) => `${c.name}:${c.to}`)).toEqual(['twilio_sms:open']);
+  });
+
+  it('the default registry is one object per process, kept on globalThis', () => {
+    const key = Symbol.for('@hardening/circuit-breaker/default-registry');
+    expect(getDefaultRegistry()).toBe(getDefaultRegistry());
+    expect((globalThis as Record<symbol, unknown>)[key]).toBe(getDefaultRegistry());
+  });
+
+  it('holds 10,000 named breakers', () => {
+    const registry = new BreakerRegistry();
+    for (let i = 0; i < 10_000; i++) registry.get(`tenant_${i}`);
+    expect(registry.size).toBe(10_000);
+    expect(registry.snapshot()).toHaveLength(10_000);
+  });
+});

@@ -1,0 +1,19 @@
+export { CircuitBreaker } from './circuit-breaker.js';
+export type { CircuitBreakerSnapshot, SavedBreakerState, ProbeGate, StateChangeListener } from './circuit-breaker.js';
+export type { CircuitState, StateChange, StateChangeReason } from './circuit-state.js';
+export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';
+export { breakerDefaults } from './options.js';
+export type { CircuitBreakerOptions } from './options.js';
+export type { SlidingWindowOptions, WindowTotals } from './sliding-window.js';
+export { BreakerRegistry, getDefaultRegistry } from './breaker-registry.js';
+export type { BreakerRegistryOptions, BreakerAddedListener } from './breaker-registry.js';
+export { SharedBreakerState, shareBreakerState } from './redis-shared-state.js';
+export type {
+  SharedStateOptions,
+  SharedStateRedisClient,
+  SharedStateSubscriber,
+  SharedStateLogger,
+  SharedStateStatus,
+} from './redis-shared-state.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';

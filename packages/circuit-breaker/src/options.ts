@@ -1,0 +1,167 @@
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { SlidingWindowOptions } from './sliding-window.js';
+
+/**
+ * Options for a {@link CircuitBreaker}. Every field is optional; the defaults are the ones
+ * `@hardening/core`'s `safeCall` uses in production.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from '@hardening/circuit-breaker';
+ * const breaker = new CircuitBreaker({
+ *   name: 'openai_chat',
+ *   failureThreshold: 5,
+ *   failureRateThreshold: 50,
+ *   minimumCalls: 20,
+ *   slidingWindow: { type: 'time', sizeMs: 60_000 },
+ *   slowCallRateThreshold: 80,
+ *   slowCallDurationMs: 10_000,
+ *   isFailure: (error) => !(error instanceof TypeError),
+ * });
+ * ```
+ */
+export interface CircuitBreakerOptions {
+  /**
+   * Name used in errors, events and snapshots, e.g. `twilio_sms`.
+   * @default 'default'
+   */
+  readonly name?: string;
+  /**
+   * Consecutive failures that open a closed breaker. `Infinity` turns the rule off.
+   * @default 3
+   */
+  readonly failureThreshold?: number;
+  /**
+   * Failure rate, in percent (0-100], over the sliding window that opens the breaker once
+   * `minimumCalls` calls are in the window. Unset turns the rule off.
+   * @default undefined
+   */
+  readonly failureRateThreshold?: number;
+  /**
+   * Share of slow calls, in percent (0-100], over the sliding window that opens the
+   * breaker (resilience4j's slow-call rate). Unset turns the rule off.
+   * @default undefined
+   */
+  readonly slowCallRateThreshold?: number;
+  /**
+   * A call that takes at least this long counts as slow.
+   * @default 60_000
+   */
+  readonly slowCallDurationMs?: number;
+  /**
+   * The window the rates are measured over. Only kept when a rate threshold is set.
+   * @default { type: 'count', size: 100 }
+   */
+  readonly slidingWindow?: SlidingWindowOptions;
+  /**
+   * Calls the window must hold before either rate can open the breaker.
+   * @default 10
+   */
+  readonly minimumCalls?: number;
+  /**
+   * How long an open breaker refuses calls before it lets a probe through.
+   * @default 30_000
+   */
+  readonly cooldownMs?: number;
+  /**
+   * Probe calls let through while half-open; their outcomes decide close or re-open.
+   * @default 1
+   */
+  readonly halfOpenMaxCalls?: number;
+  /**
+   * A half-open breaker whose probes have not all reported after this long re-opens
+   * (reason `probe-timed-out`), so a hung probe cannot hold it half-open forever.
+   * @default cooldownMs
+   */
+  readonly maxHalfOpenWaitMs?: number;
+  /**
+   * Decides whether an error counts as a failure. Return `false` for expected errors
+   * (an HTTP 4xx, a validation error): they neither count as failures nor reset the
+   * consecutive-failure count.
+   * @default every error is a failure
+   */
+  readonly isFailure?: (error: unknown) => boolean;
+  /**
+   * Time source, epoch milliseconds.
+   * @default Date.now
+   */
+  readonly clock?: Clock;
+}
+
+/** @internal Options with every default applied. */
+export interface ResolvedBreakerOptions {
+  readonly name: string;
+  readonly failureThreshold: number;
+  readonly failureRateThreshold: number | undefined;
+  readonly slowCallRateThreshold: number | undefined;
+  readonly slowCallDurationMs: number;
+  readonly slidingWindow: SlidingWindowOptions;
+  readonly minimumCalls: number;
+  readonly cooldownMs: number;
+  readonly halfOpenMaxCalls: number;
+  readonly maxHalfOpenWaitMs: number;
+  readonly isFailure: ((error: unknown) => boolean) | undefined;
+  readonly clock: Clock;
+}
+
+/**
+ * The defaults every breaker starts from.
+ *
+ * @example
+ * ```ts
+ * import { breakerDefaults } from '@hardening/circuit-breaker';
+ * console.log(breakerDefaults.cooldownMs); // 30000
+ * ```
+ */
+export const breakerDefaults = Object.freeze({
+  name: 'default',
+  failureThreshold: 3,
+  slowCallDurationMs: 60_000,
+  slidingWindow: Object.freeze({ type: 'count', size: 100 }) as SlidingWindowOptions,
+  minimumCalls: 10,
+  cooldownMs: 30_000,
+  halfOpenMaxCalls: 1,
+});
+
+function positiveInteger(name: string, value: number, allowInfinity = false): number {
+  if ((allowInfinity && value === Infinity) || (Number.isInteger(value) && value >= 1)) return value;
+  throw new TypeError(`Expected \`${name}\` to be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}.`);
+}
+
+function nonNegativeFinite(name: string, value: number): number {
+  if (Number.isFinite(value) && value >= 0) return value;
+  throw new TypeError(`Expected \`${name}\` to be a non-negative finite number, got ${String(value)}.`);
+}
+
+function percent(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isFinite(value) && value > 0 && value <= 100) return value;
+  throw new TypeError(`Expected \`${name}\` to be a percentage in (0, 100], got ${String(value)}.`);
+}
+
+/** @internal Applies defaults and validates; throws `TypeError` naming the bad field. */
+export function resolveBreakerOptions(options: CircuitBreakerOptions = {}): ResolvedBreakerOptions {
+  const merged = { ...breakerDefaults, ...options };
+  if (typeof merged.name !== 'string' || merged.name.length === 0) {
+    throw new TypeError(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(merged.name)}.`);
+  }
+  if (merged.isFailure !== undefined && typeof merged.isFailure !== 'function') {
+    throw new TypeError('Expected `isFailure` to be a function.');
+  }
+  const cooldownMs = nonNegativeFinite('cooldownMs', merged.cooldownMs);
+  return {
+    name: merged.name,
+    failureThreshold: positiveInteger('failureThreshold', merged.failureThreshold, true),
+    failureRateThreshold: percent('failureRateThreshold', merged.failureRateThreshold),
+    slowCallRateThreshold: percent('slowCallRateThreshold', merged.slowCallRateThreshold),
+    slowCallDurationMs: nonNegativeFinite('slowCallDurationMs', merged.slowCallDurationMs),
+    slidingWindow: merged.slidingWindow,
+    minimumCalls: positiveInteger('minimumCalls', merged.minimumCalls),
+    cooldownMs,
+    halfOpenMaxCalls: positiveInteger('halfOpenMaxCalls', merged.halfOpenMaxCalls),
+    maxHalfOpenWaitMs: nonNegativeFinite('maxHalfOpenWaitMs', merged.maxHalfOpenWaitMs ?? cooldownMs),
+    isFailure: merged.isFailure,
+    clock: merged.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,80 @@
+import { connect, createServer, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real server, for outage tests: `cut()` resets every
+ * connection and refuses new ones, `hang()` accepts connections but forwards nothing
+ * (a server that stopped answering), `restore()` forwards again.
+ */
+export interface TcpProxy {
+  readonly port: number;
+  readonly url: (template: string) => string;
+  cut(): void;
+  hang(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a proxy on a free port that forwards to `targetHost:targetPort`.
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  let mode: 'forward' | 'cut' | 'hang' = 'forward';
+  const pairs = new Set<[Socket, Socket | undefined]>();
+  const server = createServer((client) => {
+    if (mode === 'cut') {
+      client.resetAndDestroy();
+      return;
+    }
+    const pair: [Socket, Socket | undefined] = [client, undefined];
+    pairs.add(pair);
+    client.on('error', () => {});
+    client.on('close', () => {
+      pair[1]?.destroy();
+      pairs.delete(pair);
+    });
+    if (mode === 'hang') return;
+    const upstream = connect({ host: targetHost, port: targetPort });
+    pair[1] = upstream;
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const dropAll = () => {
+    for (const [client, upstream] of pairs) {
+      client.resetAndDestroy();
+      upstream?.destroy();
+    }
+    pairs.clear();
+  };
+  return {
+    port,
+    url: (template) => {
+      const parsed = new URL(template);
+      parsed.hostname = '127.0.0.1';
+      parsed.port = String(port);
+      return parsed.toString();
+    },
+    cut: () => {
+      mode = 'cut';
+      dropAll();
+    },
+    hang: () => {
+      mode = 'hang';
+      for (const [client, upstream] of pairs) {
+        client.unpipe();
+        upstream?.unpipe();
+      }
+    },
+    restore: () => {
+      if (mode === 'hang') dropAll();
+      mode = 'forward';
+    },
+    close: async () => {
+      dropAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
