@@ -36,7 +36,7 @@ write('package.json', JSON.stringify({
   scripts: {
     build: 'tsup',
     typecheck: 'tsc --noEmit',
-    'test:build': 'publint --strict && attw --pack . --profile node16',
+    'test:build': 'publint --strict && attw --pack .',
   },
   publishConfig: { access: 'public' },
   keywords: ['reliability', 'resilience'],

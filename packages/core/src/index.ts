@@ -1,1 +1,11 @@
-export {};
+export { HardeningError, isHardeningError, hasErrorCode } from './errors/hardening-error.js';
+export type { CoreErrorCode } from './errors/hardening-error.js';
+export { TimeoutError, isTimeoutError } from './errors/timeout-error.js';
+export { RetriesExhaustedError, isRetriesExhaustedError } from './errors/retries-exhausted-error.js';
+export type { GiveUpReason } from './errors/retries-exhausted-error.js';
+export { BulkheadFullError, isBulkheadFullError } from './errors/bulkhead-full-error.js';
+export { AbortedError, isAbortedError } from './errors/aborted-error.js';
+export { CircuitOpenError, isCircuitOpenError } from '@hardening/circuit-breaker';
+export { consoleLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { maskPhoneNumber, scrubText, scrubValue } from './redact.js';
