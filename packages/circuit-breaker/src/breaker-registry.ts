@@ -44,6 +44,7 @@ export class BreakerRegistry {
   private readonly perName = new Map<string, Omit<CircuitBreakerOptions, 'name'>>();
   private readonly defaults: Omit<CircuitBreakerOptions, 'name'>;
   private stateListeners: StateChangeListener[] = [];
+  private changes = 0;
   private addedListeners: BreakerAddedListener[] = [];
 
   /** @param options - See {@link BreakerRegistryOptions}. */
@@ -82,7 +83,18 @@ export class BreakerRegistry {
    */
   configure(name: string, options: Omit<CircuitBreakerOptions, 'name'>): void {
     this.perName.set(name, options);
-    if (this.breakers.delete(name)) this.get(name);
+    if (this.breakers.delete(name)) {
+      this.changes++;
+      this.get(name);
+    }
+  }
+
+  /**
+   * Bumped whenever a breaker is replaced or removed, so callers that cache breakers
+   * (such as `safeCall`) know to look them up again.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   /** The breaker for `name` if one exists, without creating it. */
@@ -138,6 +150,7 @@ export class BreakerRegistry {
   /** Removes every breaker (their listeners stay attached to the removed breakers). */
   clear(): void {
     this.breakers.clear();
+    this.changes++;
   }
 }
 

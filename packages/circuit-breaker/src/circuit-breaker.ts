@@ -212,8 +212,7 @@ export class CircuitBreaker {
   recordFailure(permit: number, durationMs: number, error?: unknown): void {
     if (permit !== this.generation) return;
     if (this.options.isFailure !== undefined && !this.options.isFailure(error)) {
-      this.ignored++;
-      if (this.currentState === 'half-open') this.probesAdmitted--;
+      this.recordIgnored(permit);
       return;
     }
     this.failures++;
@@ -238,6 +237,18 @@ export class CircuitBreaker {
         this.decideProbes();
       }
     }
+  }
+
+  /**
+   * Records that a permitted call ended without an outcome that says anything about the
+   * service (the caller gave up, say): counts stay as they are and a probe slot is freed.
+   *
+   * @param permit - What {@link CircuitBreaker.acquire} returned.
+   */
+  recordIgnored(permit: number): void {
+    if (permit !== this.generation) return;
+    this.ignored++;
+    if (this.currentState === 'half-open') this.probesAdmitted--;
   }
 
   /**

@@ -1,3 +1,23 @@
+export { safeCall } from './safe-call.js';
+export { createSafeCall } from './safe-call/create-safe-call.js';
+export type { SafeCall, CreateSafeCallOptions } from './safe-call/create-safe-call.js';
+export type {
+  SafeCallOptions,
+  BackoffOptions,
+  BulkheadOptions,
+  RetryBudgetOptions,
+  AttemptContext,
+  SafeCallHooks,
+  RetryEvent,
+  GiveUpEvent,
+  TimeoutEvent,
+  CallEvent,
+} from './safe-call/options.js';
+export type { Work } from './safe-call/timed-attempt.js';
+export { isTransientError } from './classifiers/transient.js';
+export { isNetworkError } from './classifiers/network.js';
+export { isTransientHttpError, httpStatusOf, retryAfterMs, parseRetryAfter } from './classifiers/http.js';
+export { isTransientPrismaError, isTransientPostgresError, isTransientRedisError } from './classifiers/database.js';
 export { HardeningError, isHardeningError, hasErrorCode } from './errors/hardening-error.js';
 export type { CoreErrorCode } from './errors/hardening-error.js';
 export { TimeoutError, isTimeoutError } from './errors/timeout-error.js';
@@ -5,7 +25,14 @@ export { RetriesExhaustedError, isRetriesExhaustedError } from './errors/retries
 export type { GiveUpReason } from './errors/retries-exhausted-error.js';
 export { BulkheadFullError, isBulkheadFullError } from './errors/bulkhead-full-error.js';
 export { AbortedError, isAbortedError } from './errors/aborted-error.js';
-export { CircuitOpenError, isCircuitOpenError } from '@hardening/circuit-breaker';
+export {
+  CircuitBreaker,
+  BreakerRegistry,
+  getDefaultRegistry,
+  CircuitOpenError,
+  isCircuitOpenError,
+} from '@hardening/circuit-breaker';
+export type { CircuitBreakerOptions, CircuitBreakerSnapshot, CircuitState, StateChange } from '@hardening/circuit-breaker';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { maskPhoneNumber, scrubText, scrubValue } from './redact.js';

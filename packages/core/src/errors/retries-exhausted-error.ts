@@ -1,10 +1,11 @@
 import { HardeningError, hasErrorCode } from './hardening-error.js';
 
 /**
- * Why retrying stopped: every attempt was used, or the retry budget for the operation
- * was spent (too many retries across callers in the budget's window).
+ * Why retrying stopped: every attempt was used (`attempts`), the operation's retry budget
+ * was spent (`budget`: too many retries across callers in the budget's window), or the
+ * server asked to wait longer than `backoff.maxDelayMs` (`retry-after`).
  */
-export type GiveUpReason = 'attempts' | 'budget';
+export type GiveUpReason = 'attempts' | 'budget' | 'retry-after';
 
 /**
  * Every attempt of a retryable operation failed (or the retry budget refused another).
@@ -35,7 +36,7 @@ export class RetriesExhaustedError extends HardeningError<'RETRIES_EXHAUSTED'> {
    * @param cause - The last attempt's error.
    */
   constructor(operation: string, attempts: number, reason: GiveUpReason, cause: unknown) {
-    const why = reason === 'budget' ? 'retry budget spent' : 'no attempts left';
+    const why = { attempts: 'no attempts left', budget: 'retry budget spent', 'retry-after': 'server asked to wait too long' }[reason];
     super('RETRIES_EXHAUSTED', `"${operation}" failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why}): ${describe(cause)}`, {
       cause,
     });

@@ -1,0 +1,21 @@
+/** Reads a property of an unknown value without throwing. */
+export function field(value: unknown, key: string): unknown {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error and its `cause` chain (bounded), so classifiers see through wrappers such as
+ * fetch's `TypeError('fetch failed', { cause })` or Prisma's driver adapter errors.
+ */
+export function* causeChain(error: unknown, depth = 5): Generator<unknown> {
+  let current = error;
+  for (let i = 0; i < depth && current !== undefined && current !== null; i++) {
+    yield current;
+    current = field(current, 'cause');
+  }
+}

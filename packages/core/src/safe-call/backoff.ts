@@ -1,0 +1,53 @@
+import type { BackoffOptions } from './options.js';
+
+/** Backoff with defaults applied. */
+export interface ResolvedBackoff {
+  readonly initialDelayMs: number;
+  readonly factor: number;
+  readonly maxDelayMs: number;
+  readonly jitter: 'none' | 'full' | 'equal';
+}
+
+export const backoffDefaults: ResolvedBackoff = Object.freeze({
+  initialDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 30_000,
+  jitter: 'none',
+});
+
+/**
+ * The wait before retry number `retry` (1 for the first retry).
+ *
+ * @param backoff - Resolved backoff.
+ * @param retry - Retry number, from 1.
+ * @param random - Uniform [0, 1).
+ */
+export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: () => number): number {
+  const exponential = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** (retry - 1));
+  switch (backoff.jitter) {
+    case 'full':
+      return Math.round(random() * exponential);
+    case 'equal':
+      return Math.round(exponential / 2 + (random() * exponential) / 2);
+    default:
+      return exponential;
+  }
+}
+
+/** Applies defaults and validates. */
+export function resolveBackoff(options: BackoffOptions | undefined, base: ResolvedBackoff = backoffDefaults): ResolvedBackoff {
+  if (options === undefined) return base;
+  const merged = { ...base, ...options };
+  for (const key of ['initialDelayMs', 'maxDelayMs'] as const) {
+    if (!Number.isFinite(merged[key]) || merged[key] < 0) {
+      throw new TypeError(`Expected \`backoff.${key}\` to be a non-negative finite number, got ${String(merged[key])}.`);
+    }
+  }
+  if (!Number.isFinite(merged.factor) || merged.factor < 1) {
+    throw new TypeError(`Expected \`backoff.factor\` to be a number >= 1, got ${String(merged.factor)}.`);
+  }
+  if (!['none', 'full', 'equal'].includes(merged.jitter)) {
+    throw new TypeError(`Expected \`backoff.jitter\` to be 'none', 'full' or 'equal', got ${JSON.stringify(merged.jitter)}.`);
+  }
+  return merged;
+}

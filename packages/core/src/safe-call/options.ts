@@ -1,0 +1,246 @@
+import type { CircuitBreakerOptions, StateChange } from '@hardening/circuit-breaker';
+import type { Logger } from '../logger.js';
+
+/**
+ * How long to wait between attempts: `initialDelayMs * factor^(retry - 1)`, capped at
+ * `maxDelayMs`, with optional jitter. A `Retry-After` the error carries (HTTP 429/503)
+ * replaces a shorter computed wait.
+ *
+ * @example
+ * ```ts
+ * import type { BackoffOptions } from '@hardening/core';
+ * const aws: BackoffOptions = { initialDelayMs: 100, factor: 2, maxDelayMs: 20_000, jitter: 'full' };
+ * ```
+ */
+export interface BackoffOptions {
+  /**
+   * Wait before the first retry.
+   * @default 1000
+   */
+  readonly initialDelayMs?: number;
+  /**
+   * Multiplier per retry.
+   * @default 2
+   */
+  readonly factor?: number;
+  /**
+   * Longest wait between attempts, `Retry-After` included: a provider asking for a longer
+   * wait ends the retries (`RetriesExhaustedError` with reason `retry-after`).
+   * @default 30_000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * `none`: the exact exponential delay. `full`: uniform in [0, delay] (AWS "full jitter").
+   * `equal`: delay/2 plus uniform in [0, delay/2].
+   * @default 'none'
+   */
+  readonly jitter?: 'none' | 'full' | 'equal';
+}
+
+/**
+ * Limits concurrent calls of one operation, with a bounded FIFO queue.
+ *
+ * @example
+ * ```ts
+ * import type { BulkheadOptions } from '@hardening/core';
+ * const openai: BulkheadOptions = { maxConcurrent: 8, maxQueue: 32, queueTimeoutMs: 5000 };
+ * ```
+ */
+export interface BulkheadOptions {
+  /** Calls that may run at once. */
+  readonly maxConcurrent: number;
+  /**
+   * Calls that may wait for a slot; more are refused with `BulkheadFullError`.
+   * @default 0
+   */
+  readonly maxQueue?: number;
+  /**
+   * Longest wait in the queue before `BulkheadFullError`.
+   * @default Infinity (bounded by the caller's signal)
+   */
+  readonly queueTimeoutMs?: number;
+}
+
+/**
+ * Caps retries at a share of calls, per operation, so an outage does not multiply the
+ * load on the failing provider (as Finagle's and gRPC's retry budgets do). Retries are
+ * allowed while `retries <= max(minRetries, ratio * calls)` over the last `windowMs`.
+ *
+ * @example
+ * ```ts
+ * import type { RetryBudgetOptions } from '@hardening/core';
+ * const strict: RetryBudgetOptions = { ratio: 0.1, minRetries: 5, windowMs: 60_000 };
+ * ```
+ */
+export interface RetryBudgetOptions {
+  /**
+   * Retries allowed per call made, over the window.
+   * @default 0.2
+   */
+  readonly ratio?: number;
+  /**
+   * Retries always allowed per window, so low-traffic operations can still retry.
+   * @default 10
+   */
+  readonly minRetries?: number;
+  /**
+   * The window.
+   * @default 10_000
+   */
+  readonly windowMs?: number;
+}
+
+/** What the `retryable` predicate is told about the failed attempt. */
+export interface AttemptContext {
+  /** Operation name. */
+  readonly name: string;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Attempts left after this one. */
+  readonly attemptsLeft: number;
+}
+
+/** Passed to {@link SafeCallHooks.onRetry}. */
+export interface RetryEvent {
+  readonly name: string;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Wait before the next attempt. */
+  readonly delayMs: number;
+  /** What the failed attempt threw. */
+  readonly error: unknown;
+  readonly correlationId: string | undefined;
+}
+
+/** Passed to {@link SafeCallHooks.onGiveUp}. */
+export interface GiveUpEvent {
+  readonly name: string;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** Why it stopped. */
+  readonly reason: 'attempts' | 'budget' | 'retry-after' | 'non-retryable' | 'circuit-open' | 'bulkhead-full' | 'aborted';
+  /** The error the call ends with (before any fallback). */
+  readonly error: unknown;
+  readonly correlationId: string | undefined;
+}
+
+/** Passed to {@link SafeCallHooks.onTimeout}. */
+export interface TimeoutEvent {
+  readonly name: string;
+  readonly attempt: number;
+  readonly timeoutMs: number;
+  readonly correlationId: string | undefined;
+}
+
+/** Passed to {@link SafeCallHooks.onSlowCall} and {@link SafeCallHooks.onSuccess}. */
+export interface CallEvent {
+  readonly name: string;
+  /** Attempts it took. */
+  readonly attempts: number;
+  /** Duration of the successful attempt. */
+  readonly durationMs: number;
+  readonly correlationId: string | undefined;
+}
+
+/**
+ * Observability hooks. A hook that throws is logged and ignored: it never changes the
+ * call's outcome.
+ *
+ * @example
+ * ```ts
+ * import { createSafeCall } from '@hardening/core';
+ * const safeCall = createSafeCall({
+ *   hooks: {
+ *     onRetry: (e) => console.log(`${e.name} attempt ${e.attempt} failed; retrying in ${e.delayMs} ms`),
+ *     onBreakerStateChange: (c) => console.log(`${c.name} ${c.from} -> ${c.to}`),
+ *   },
+ * });
+ * ```
+ */
+export interface SafeCallHooks {
+  /** An attempt failed and another will follow after `delayMs`. */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** The call ends in an error (before any fallback). */
+  readonly onGiveUp?: (event: GiveUpEvent) => void;
+  /** An attempt timed out (its signal was aborted). */
+  readonly onTimeout?: (event: TimeoutEvent) => void;
+  /** A successful attempt took at least `slowCallThresholdMs`. */
+  readonly onSlowCall?: (event: CallEvent) => void;
+  /** The call succeeded. */
+  readonly onSuccess?: (event: CallEvent) => void;
+  /** A breaker changed state. Instance-level only (ignored in per-call options). */
+  readonly onBreakerStateChange?: (change: StateChange) => void;
+}
+
+/**
+ * Options for one call, for one operation name ({@link SafeCall.configure}), or for a
+ * whole instance ({@link createSafeCall}). The defaults come from production use.
+ *
+ * `breaker`, `bulkhead` and `retryBudget` belong to the operation name, not to one call:
+ * the settings in force when the name is first used (or configured) create them.
+ *
+ * @example
+ * ```ts
+ * import { safeCall } from '@hardening/core';
+ * const reply = await safeCall('openai_chat', (signal) => fetch('http://127.0.0.1:9/v1/chat', { signal }), {
+ *   attempts: 2,
+ *   timeoutMs: 25_000,
+ *   correlationId: 'req-42',
+ *   fallback: () => new Response('We will get back to you shortly.'),
+ * });
+ * ```
+ */
+export interface SafeCallOptions<T = unknown> {
+  /**
+   * Attempts in all, the first included.
+   * @default 3
+   */
+  readonly attempts?: number;
+  /**
+   * Timeout of each attempt; the attempt's `AbortSignal` aborts when it elapses.
+   * `Infinity` turns it off.
+   * @default 30_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Wait between attempts.
+   * @default { initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'none' } (waits 1 s, then 2 s)
+   */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Decides whether a failed attempt is worth retrying. Errors it rejects fail at once.
+   * @default isTransientError (network errors, timeouts, HTTP 408/425/429/5xx, transient database errors)
+   */
+  readonly retryable?: (error: unknown, context: AttemptContext) => boolean;
+  /**
+   * The operation's circuit breaker, or `false` for none.
+   * @default { failureThreshold: 3, cooldownMs: 30_000 }
+   */
+  readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false;
+  /**
+   * Concurrency limit for the operation, or `false` for none.
+   * @default false
+   */
+  readonly bulkhead?: BulkheadOptions | false;
+  /**
+   * Retry budget for the operation, or `false` for none.
+   * @default { ratio: 0.2, minRetries: 10, windowMs: 10_000 }
+   */
+  readonly retryBudget?: RetryBudgetOptions | false;
+  /**
+   * A successful call at least this long fires `onSlowCall` and a warning.
+   * @default 5000
+   */
+  readonly slowCallThresholdMs?: number;
+  /** The caller's signal: aborting it aborts the attempt and the waits between attempts. */
+  readonly signal?: AbortSignal;
+  /**
+   * Returns a value instead of throwing when the breaker refuses, the bulkhead is full, or
+   * retries are exhausted. Not called for non-retryable errors or caller aborts.
+   */
+  readonly fallback?: (error: unknown) => T | Promise<T>;
+  /** Carried into log lines and hook events. */
+  readonly correlationId?: string;
+  /** Hooks for this call (in addition to the instance's). */
+  readonly hooks?: Omit<SafeCallHooks, 'onBreakerStateChange'>;
+}
