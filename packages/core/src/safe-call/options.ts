@@ -1,5 +1,4 @@
 import type { CircuitBreakerOptions, StateChange } from '@hardening/circuit-breaker';
-import type { Logger } from '../logger.js';
 
 /**
  * How long to wait between attempts: `initialDelayMs * factor^(retry - 1)`, capped at
