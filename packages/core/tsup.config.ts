@@ -1,10 +1,15 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const shared: Options = {
   entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
   target: 'node20',
-});
+};
+
+export default defineConfig([
+  { ...shared, format: 'esm', clean: true },
+  // p-retry and is-network-error ship ESM only. Node >= 20.19 can require() them, but
+  // older tools (jest, some bundlers) cannot: the CJS build carries its own copy.
+  { ...shared, format: 'cjs', noExternal: ['p-retry', 'is-network-error'] },
+]);

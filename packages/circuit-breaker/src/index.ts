@@ -3,7 +3,7 @@ export type { CircuitBreakerSnapshot, SavedBreakerState, ProbeGate, StateChangeL
 export type { CircuitState, StateChange, StateChangeReason } from './circuit-state.js';
 export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';
 export { breakerDefaults } from './options.js';
-export type { CircuitBreakerOptions } from './options.js';
+export type { CircuitBreakerOptions, ResolvedBreakerOptions } from './options.js';
 export type { SlidingWindowOptions, WindowTotals } from './sliding-window.js';
 export { BreakerRegistry, getDefaultRegistry } from './breaker-registry.js';
 export type { BreakerRegistryOptions, BreakerAddedListener } from './breaker-registry.js';

@@ -89,7 +89,7 @@ export interface CircuitBreakerOptions {
   readonly clock?: Clock;
 }
 
-/** @internal Options with every default applied. */
+/** Breaker options with every default applied, as `breaker.options` shows them. */
 export interface ResolvedBreakerOptions {
   readonly name: string;
   readonly failureThreshold: number;

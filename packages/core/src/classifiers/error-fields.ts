@@ -10,12 +10,13 @@ export function field(value: unknown, key: string): unknown {
 
 /**
  * The error and its `cause` chain (bounded), so classifiers see through wrappers such as
- * fetch's `TypeError('fetch failed', { cause })` or Prisma's driver adapter errors.
+ * fetch's `TypeError('fetch failed', { cause })`, Prisma's driver adapter errors, or the
+ * Slack SDK's request errors (which keep the wrapped error in `original`).
  */
 export function* causeChain(error: unknown, depth = 5): Generator<unknown> {
   let current = error;
   for (let i = 0; i < depth && current !== undefined && current !== null; i++) {
     yield current;
-    current = field(current, 'cause');
+    current = field(current, 'cause') ?? field(current, 'original');
   }
 }

@@ -34,8 +34,9 @@ export function httpStatusOf(error: unknown): number | undefined {
 
 /**
  * True for errors carrying an HTTP status worth retrying: 408, 425, 429, 500, 502, 503,
- * 504 and the 52x/529 overload statuses of CDNs and AI providers. Other 4xx are the
- * caller's mistake and 501/505 will not change on retry.
+ * 504 and the 52x/529 overload statuses of CDNs and AI providers, or no status but a
+ * `Retry-After` (Slack's rate-limit error). Other 4xx are the caller's mistake and
+ * 501/505 will not change on retry.
  *
  * @param error - Anything caught.
  * @returns Whether the status is transient.
@@ -48,7 +49,9 @@ export function httpStatusOf(error: unknown): number | undefined {
  */
 export function isTransientHttpError(error: unknown): boolean {
   const status = httpStatusOf(error);
-  return status !== undefined && transientStatuses.has(status);
+  if (status !== undefined) return transientStatuses.has(status);
+  // No status, but the server said when to come back (Slack's rate-limit error).
+  return retryAfterMs(error) !== undefined;
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
