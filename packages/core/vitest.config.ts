@@ -4,6 +4,6 @@ import shared from '../../vitest.shared.ts';
 export default mergeConfig(
   shared,
   defineProject({
-    test: { name: 'core' },
+    test: { name: 'core', globalSetup: ['test/global-setup.ts'] },
   }),
 );

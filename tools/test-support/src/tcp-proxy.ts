@@ -2,8 +2,9 @@ import { connect, createServer, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of a real server, for outage tests: `cut()` resets every
- * connection and refuses new ones, `hang()` accepts connections but forwards nothing
- * (a server that stopped answering), `restore()` forwards again.
+ * connection and stops listening, so new connections are refused (ECONNREFUSED) as by a
+ * server that went down; `hang()` accepts connections but forwards nothing (a server that
+ * stopped answering); `restore()` listens and forwards again, on the same port.
  */
 export interface TcpProxy {
   readonly port: number;
@@ -42,6 +43,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
+  let listening = true;
+  const listen = () => {
+    if (listening) return;
+    listening = true;
+    server.listen(port, '127.0.0.1');
+  };
   const dropAll = () => {
     for (const [client, upstream] of pairs) {
       client.resetAndDestroy();
@@ -59,10 +66,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     cut: () => {
       mode = 'cut';
+      if (listening) {
+        listening = false;
+        server.close();
+      }
       dropAll();
     },
     hang: () => {
       mode = 'hang';
+      listen();
       for (const [client, upstream] of pairs) {
         client.unpipe();
         upstream?.unpipe();
@@ -71,9 +83,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     restore: () => {
       if (mode === 'hang') dropAll();
       mode = 'forward';
+      listen();
     },
     close: async () => {
       dropAll();
+      if (!listening) return;
+      listening = false;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

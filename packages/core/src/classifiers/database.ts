@@ -15,6 +15,12 @@ const transientPrismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024
  */
 const transientSqlStates = new Set(['40001', '40P01', '53300', '55P03', '57P01', '57P02', '57P03']);
 
+/**
+ * Kinds of Prisma driver adapter errors (`meta.driverAdapterError.cause.kind`) worth
+ * retrying: what `@prisma/adapter-pg` reports, for raw queries, instead of P1001/P1017.
+ */
+const transientAdapterKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict']);
+
 /** Messages of connection losses that node-postgres and ioredis raise without a code. */
 const connectionLostMessages = [
   'Connection terminated unexpectedly',
@@ -28,8 +34,11 @@ const connectionLostMessages = [
 const transientRedisReplies = ['LOADING', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY', 'BUSY '];
 
 /**
- * True for Prisma errors worth retrying (P1001, P1002, P1008, P1017, P2024, P2034), and for
- * the PostgreSQL errors a driver adapter passes through (see {@link isTransientPostgresError}).
+ * True for Prisma errors worth retrying (P1001, P1002, P1008, P1017, P2024, P2034), for the
+ * driver adapter error kinds that mean the same (`DatabaseNotReachable`, `ConnectionClosed`,
+ * `SocketTimeout`, `TooManyConnections`, `TransactionWriteConflict`: what raw queries
+ * report through `@prisma/adapter-pg`, as P2010), and for the PostgreSQL errors a driver
+ * adapter passes through (see {@link isTransientPostgresError}).
  *
  * @param error - Anything caught.
  * @returns Whether a retry may succeed.
@@ -44,6 +53,8 @@ export function isTransientPrismaError(error: unknown): boolean {
   for (const link of causeChain(error)) {
     const code = field(link, 'code');
     if (typeof code === 'string' && transientPrismaCodes.has(code)) return true;
+    const kind = field(link, 'kind');
+    if (typeof kind === 'string' && transientAdapterKinds.has(kind)) return true;
   }
   return isTransientPostgresError(error);
 }
