@@ -1,0 +1,80 @@
+// Every model of prisma/schema.prisma works on a freshly migrated database, on PGlite and
+// on PostgreSQL: the hand-written SQL and the schema have not drifted apart.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePostgres } from '@hardening/test-support';
+import { silentLogger } from '@hardening/core';
+import type { Database } from '../../src/db/database.js';
+import { migrate, pendingMigrations, readMigrations } from '../../src/db/migrator.js';
+import { freshDatabase, type Backend } from '../support/databases.js';
+
+const pgUp = await requirePostgres();
+const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
+
+describe.each(backends)('schema on %s', (backend) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await freshDatabase(backend, 'schema');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('has applied every migration, and applying again changes nothing', async () => {
+    const session = await db.session();
+    try {
+      expect(await pendingMigrations(session)).toEqual([]);
+      expect(await migrate(session, silentLogger)).toEqual([]);
+    } finally {
+      await session.end();
+    }
+    expect(readMigrations().length).toBeGreaterThan(0);
+  });
+
+  it('every model: create, unique constraints, relations, update, delete', async () => {
+    const { prisma } = db;
+    const client = await prisma.client.create({ data: { phone: '+15550000001', businessName: 'Ace Plumbing' } });
+    expect(client).toMatchObject({ onboardingState: 'S1_WELCOME', paymentActive: false, outboundPaused: false });
+    await expect(prisma.client.create({ data: { phone: '+15550000001' } })).rejects.toMatchObject({ code: 'P2002' });
+
+    const number = await prisma.poolNumber.create({ data: { phoneNumber: '+15559990001' } });
+    await prisma.poolNumber.update({ where: { id: number.id }, data: { status: 'ASSIGNED', clientId: client.id, assignedAt: new Date() } });
+    const withNumber = await prisma.client.findUniqueOrThrow({ where: { id: client.id }, include: { number: true } });
+    expect(withNumber.number?.phoneNumber).toBe('+15559990001');
+    await prisma.poolNumber.create({ data: { phoneNumber: '+15559990000', role: 'SYSTEM' } });
+
+    const customer = await prisma.customer.create({ data: { clientId: client.id, phone: '+15551112222' } });
+    await expect(prisma.customer.create({ data: { clientId: client.id, phone: '+15551112222' } })).rejects.toMatchObject({ code: 'P2002' });
+    const conversation = await prisma.conversation.create({ data: { mode: 'OPERATIONAL', clientId: client.id, customerId: customer.id } });
+    await prisma.message.create({ data: { conversationId: conversation.id, direction: 'INBOUND', body: 'hello', twilioSid: 'SM1' } });
+    await expect(
+      prisma.message.create({ data: { conversationId: conversation.id, direction: 'INBOUND', body: 'again', twilioSid: 'SM1' } }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+
+    await prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: { Body: 'hello' } } });
+    await expect(prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: {} } })).rejects.toMatchObject({ code: 'P2002' });
+    const outbound = await prisma.outboundMessage.create({ data: { toPhone: '+15551112222', fromPhone: '+15559990001', body: 'hi', purpose: 'reply' } });
+    expect(outbound.status).toBe('pending');
+    await prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: { id: 'evt_1' } } });
+    await expect(
+      prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: {} } }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.slackSignal.create({ data: { eventId: 'Ev1', channel: 'C1', text: 'urgent job' } });
+
+    const counts = await Promise.all([
+      prisma.client.count(),
+      prisma.poolNumber.count(),
+      prisma.customer.count(),
+      prisma.conversation.count(),
+      prisma.message.count(),
+      prisma.inboundEvent.count(),
+      prisma.outboundMessage.count(),
+      prisma.webhookDelivery.count(),
+      prisma.slackSignal.count(),
+    ]);
+    expect(counts).toEqual([1, 2, 1, 1, 1, 1, 1, 1, 1]);
+
+    await prisma.message.deleteMany({});
+    await prisma.conversation.deleteMany({});
+    expect(await prisma.conversation.count()).toBe(0);
+  });
+});
