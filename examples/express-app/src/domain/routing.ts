@@ -1,0 +1,85 @@
+import type { Client } from '../db/generated/client.js';
+import type { Tx } from '../db/types.js';
+import { handleCustomerMessage } from './conversation.js';
+import { InvariantViolation } from './errors.js';
+import type { Extractor } from './extractor.js';
+import { texts } from './messages.js';
+import type { OnboardingEvent } from './onboarding.js';
+import { handleOwnerMessage } from './onboarding.js';
+
+/** An inbound SMS, as Twilio posts it (already verified). */
+export interface InboundSms {
+  readonly messageSid: string;
+  readonly from: string;
+  readonly to: string;
+  readonly body: string;
+}
+
+/** Where an SMS goes. */
+export type Route =
+  | { readonly kind: 'owner' }
+  | { readonly kind: 'customer'; readonly client: Client; readonly clientNumber: string }
+  | { readonly kind: 'unknown_number' };
+
+/** What processing decided: the reply, and what to do after commit. */
+export interface ProcessingResult {
+  readonly route: Route['kind'];
+  readonly reply: string;
+  readonly urgent: boolean;
+  readonly events: readonly OnboardingEvent[];
+}
+
+/** What processing needs from outside. */
+export interface ProcessingDeps {
+  readonly extractor: Extractor;
+  readonly systemNumber: string;
+  readonly paymentLink: (clientId: string) => string;
+}
+
+/**
+ * Decides where an SMS goes: the system number is onboarding (and the owner's commands), a
+ * client's number is that client's customers, anything else is a number we do not use.
+ *
+ * @throws InvariantViolation when the pool contradicts itself (an assigned number without
+ *   a client, the system number assigned to a client).
+ */
+export async function route(tx: Tx, sms: InboundSms, systemNumber: string): Promise<Route> {
+  const number = await tx.poolNumber.findUnique({ where: { phoneNumber: sms.to }, include: { client: true } });
+  if (sms.to === systemNumber) {
+    if (number !== null && (number.role !== 'SYSTEM' || number.clientId !== null)) {
+      throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
+    }
+    return { kind: 'owner' };
+  }
+  if (number === null || number.status !== 'ASSIGNED') return { kind: 'unknown_number' };
+  if (number.role === 'SYSTEM') throw new InvariantViolation('a second SYSTEM number receives texts', { numberId: number.id });
+  if (number.client === null) throw new InvariantViolation('an assigned number has no client', { numberId: number.id });
+  return { kind: 'customer', client: number.client, clientNumber: number.phoneNumber };
+}
+
+/**
+ * Processes an inbound SMS inside the caller's transaction: routes it, applies the
+ * business rules, and returns the reply. Any error rolls every write back.
+ */
+export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps): Promise<ProcessingResult> {
+  const target = await route(tx, sms, deps.systemNumber);
+  switch (target.kind) {
+    case 'owner': {
+      const result = await handleOwnerMessage(tx, sms.from, sms.body, deps);
+      return { route: 'owner', reply: result.reply, urgent: false, events: result.events };
+    }
+    case 'customer': {
+      const result = await handleCustomerMessage(tx, {
+        client: target.client,
+        clientNumber: target.clientNumber,
+        customerPhone: sms.from,
+        text: sms.body,
+        messageSid: sms.messageSid,
+        extractor: deps.extractor,
+      });
+      return { route: 'customer', reply: result.reply, urgent: result.urgent, events: [] };
+    }
+    case 'unknown_number':
+      return { route: 'unknown_number', reply: texts.failsafe, urgent: false, events: [] };
+  }
+}
