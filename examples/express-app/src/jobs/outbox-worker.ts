@@ -1,0 +1,180 @@
+import { isCircuitOpenError, isRetriesExhaustedError, maskPhoneNumber, scrubText } from '@hardening/core';
+import type { Logger, SafeCall } from '@hardening/core';
+import type { Db } from '../db/database.js';
+import type { OutboundMessage } from '../db/generated/client.js';
+import type { AlertInput } from '../alerts/alert-input.js';
+import { classifySendFailure } from '../providers/send-errors.js';
+import type { SmsSender } from '../providers/sms-sender.js';
+
+/** What one round of the worker did. */
+export interface OutboxRound {
+  sent: number;
+  reconciled: number;
+  retrying: number;
+  unknown: number;
+  deadLettered: number;
+  notSent: number;
+}
+
+/** Options of {@link OutboxWorker}. */
+export interface OutboxWorkerOptions {
+  readonly db: Db;
+  /** Undefined when Twilio is not configured: messages are logged as not sent. */
+  readonly sender: SmsSender | undefined;
+  readonly safeCall: SafeCall;
+  readonly logger: Logger;
+  readonly alert: (alert: AlertInput) => void;
+  /** Where Twilio posts delivery updates for a message (by outbox id). */
+  readonly statusCallbackUrl?: (outboxId: string) => string;
+  /** Rows per round. @default 25 */
+  readonly batchSize?: number;
+  /** A row stuck in `sending` this long (a crashed worker) is treated as unknown. @default 120_000 */
+  readonly staleSendingMs?: number;
+  /** Rounds before a message is dead-lettered, by purpose. @default owner_urgent 1, others 5 */
+  readonly maxRounds?: (purpose: string) => number;
+  /** Wait before round n+1 (n from 1). @default 30 s doubling, at most 15 min */
+  readonly retryDelayMs?: (round: number) => number;
+}
+
+type Claimed = OutboundMessage & { previous: string };
+
+/**
+ * Sends the outbox exactly once per message. Rows are claimed with `FOR UPDATE SKIP
+ * LOCKED`, so several workers (and app instances) never send the same row. Each send goes
+ * through `safeCall('twilio_sms')`, retried there only when Twilio certainly did not take
+ * the message. A send whose outcome is unknown (a timeout after the request left) is
+ * marked `unknown` and looked up in Twilio's message log before any retry. A message that
+ * cannot be sent after its rounds is dead-lettered with a "MESSAGE LOST" log line and an
+ * alert.
+ */
+export class OutboxWorker {
+  private readonly batchSize: number;
+  private readonly staleSendingMs: number;
+  private readonly maxRounds: (purpose: string) => number;
+  private readonly retryDelayMs: (round: number) => number;
+
+  constructor(private readonly options: OutboxWorkerOptions) {
+    this.batchSize = options.batchSize ?? 25;
+    this.staleSendingMs = options.staleSendingMs ?? 120_000;
+    this.maxRounds = options.maxRounds ?? ((purpose) => (purpose === 'owner_urgent' ? 1 : 5));
+    this.retryDelayMs = options.retryDelayMs ?? ((round) => Math.min(15 * 60_000, 30_000 * 2 ** (round - 1)));
+  }
+
+  /** Messages waiting to go out (pending, failed, unknown), for health and metrics. */
+  backlog(): Promise<number> {
+    return this.options.db.outboundMessage.count({ where: { status: { in: ['pending', 'failed', 'unknown', 'sending'] } } });
+  }
+
+  /** One round: claim due rows and send (or reconcile) each. */
+  async runOnce(): Promise<OutboxRound> {
+    const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
+    const { db } = this.options;
+    await db.$executeRaw`
+      UPDATE "outbound_messages" SET "status" = 'unknown'
+       WHERE "status" = 'sending' AND "sending_at" < CURRENT_TIMESTAMP - make_interval(secs => ${this.staleSendingMs / 1000})`;
+    const claimed = await db.$queryRaw<Claimed[]>`
+      WITH due AS (
+        SELECT "id", "status" AS previous FROM "outbound_messages"
+         WHERE "status" IN ('pending', 'failed', 'unknown') AND "next_attempt_at" <= CURRENT_TIMESTAMP
+         ORDER BY "next_attempt_at", "created_at"
+         LIMIT ${this.batchSize}
+         FOR UPDATE SKIP LOCKED)
+      UPDATE "outbound_messages" AS o
+         SET "status" = 'sending', "sending_at" = CURRENT_TIMESTAMP, "attempts" = o."attempts" + 1
+        FROM due WHERE o."id" = due."id"
+      RETURNING o."id", o."to_phone" AS "toPhone", o."from_phone" AS "fromPhone", o."body", o."purpose",
+                o."attempts", o."created_at" AS "createdAt", due.previous`;
+    for (const row of claimed) await this.handle(row, round);
+    return round;
+  }
+
+  private async handle(row: Claimed, round: OutboxRound): Promise<void> {
+    const { sender, logger } = this.options;
+    if (sender === undefined) {
+      logger.warn({ outboxId: row.id, to: maskPhoneNumber(row.toPhone), purpose: row.purpose }, 'SMS not sent: Twilio not configured');
+      await this.update(row.id, { status: 'not_sent', lastError: 'Twilio not configured' });
+      round.notSent++;
+      return;
+    }
+    if (row.previous === 'unknown') {
+      const found = await this.reconcile(row);
+      if (found === 'lookup_failed') {
+        await this.retryLater(row, 'unknown', 'lookup failed; outcome still unknown', round);
+        return;
+      }
+      if (found !== undefined) {
+        await this.update(row.id, { status: 'sent', twilioSid: found, sentAt: new Date(), lastError: null });
+        logger.info({ outboxId: row.id, sid: found }, 'SMS found in Twilio after an unknown outcome: not sent again');
+        round.reconciled++;
+        return;
+      }
+    }
+    try {
+      const result = await this.options.safeCall(
+        'twilio_sms',
+        () =>
+          sender.send({
+            to: row.toPhone,
+            from: row.fromPhone,
+            body: row.body,
+            ...(this.options.statusCallbackUrl === undefined ? {} : { statusCallback: this.options.statusCallbackUrl(row.id) }),
+          }),
+        { retryable: (error) => classifySendFailure(error) === 'not_accepted', correlationId: row.id },
+      );
+      await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(), lastError: null });
+      round.sent++;
+    } catch (error) {
+      const cause = isRetriesExhaustedError(error) ? error.cause : error;
+      const message = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500);
+      const failure = isCircuitOpenError(error) ? 'not_accepted' : classifySendFailure(cause);
+      if (failure === 'rejected') {
+        await this.deadLetter(row, message, round);
+      } else if (failure === 'unknown') {
+        await this.retryLater(row, 'unknown', message, round);
+      } else {
+        await this.retryLater(row, 'failed', message, round);
+      }
+    }
+  }
+
+  private async reconcile(row: Claimed): Promise<string | undefined | 'lookup_failed'> {
+    try {
+      return await this.options.safeCall('twilio_lookup', () =>
+        this.options.sender!.findSent({ to: row.toPhone, from: row.fromPhone, body: row.body, since: row.createdAt }),
+      );
+    } catch (error) {
+      this.options.logger.warn({ outboxId: row.id, err: scrubText(String(error)) }, 'could not look up an SMS of unknown outcome');
+      return 'lookup_failed';
+    }
+  }
+
+  private async retryLater(row: Claimed, status: 'failed' | 'unknown', lastError: string, round: OutboxRound): Promise<void> {
+    if (status === 'failed' && row.attempts >= this.maxRounds(row.purpose)) {
+      await this.deadLetter(row, lastError, round);
+      return;
+    }
+    const nextAttemptAt = new Date(Date.now() + this.retryDelayMs(row.attempts));
+    await this.update(row.id, { status, lastError, nextAttemptAt });
+    if (status === 'unknown') round.unknown++;
+    else round.retrying++;
+  }
+
+  private async deadLetter(row: Claimed, lastError: string, round: OutboxRound): Promise<void> {
+    await this.update(row.id, { status: 'dead_letter', lastError });
+    round.deadLettered++;
+    const to = maskPhoneNumber(row.toPhone);
+    this.options.logger.error({ outboxId: row.id, to, purpose: row.purpose, attempts: row.attempts, err: lastError }, 'MESSAGE LOST: SMS dead-lettered');
+    this.options.alert({
+      type: 'MESSAGE_LOST',
+      severity: row.purpose === 'owner_urgent' ? 'HIGH' : 'MEDIUM',
+      resourceId: row.id,
+      title: `SMS to ${to} could not be sent`,
+      message: `A ${row.purpose} SMS was dead-lettered after ${row.attempts} round(s): ${lastError}`,
+      context: { outboxId: row.id, purpose: row.purpose },
+    });
+  }
+
+  private async update(id: string, data: Partial<OutboundMessage>): Promise<void> {
+    await this.options.db.outboundMessage.update({ where: { id }, data });
+  }
+}

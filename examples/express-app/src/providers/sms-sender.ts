@@ -1,0 +1,42 @@
+import type { TwilioClient } from './twilio-client.js';
+
+/** An SMS to send. */
+export interface SmsRequest {
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+  /** Where Twilio posts delivery updates. */
+  readonly statusCallback?: string;
+}
+
+/**
+ * Sends SMS and finds ones already sent. Twilio's Messages API has no idempotency key, so
+ * the outbox worker looks a send up ({@link SmsSender.findSent}) before retrying one whose
+ * outcome it does not know.
+ */
+export interface SmsSender {
+  send(sms: SmsRequest): Promise<{ sid: string; status: string }>;
+  /** The SID of a message to `to` from `from` with this body created since `since`, if any. */
+  findSent(query: { to: string; from: string; body: string; since: Date }): Promise<string | undefined>;
+}
+
+/** An {@link SmsSender} over the Twilio REST client. */
+export function twilioSender(client: TwilioClient): SmsSender {
+  return {
+    async send(sms) {
+      const message = await client.messages.create({
+        to: sms.to,
+        from: sms.from,
+        body: sms.body,
+        ...(sms.statusCallback === undefined ? {} : { statusCallback: sms.statusCallback }),
+      });
+      return { sid: message.sid, status: message.status };
+    },
+    async findSent({ to, from, body, since }) {
+      // Newest first. Not filtered on DateSent: a message still queued has none yet, and
+      // missing it here would mean sending it twice.
+      const messages = await client.messages.list({ to, from, limit: 50 });
+      return messages.find((m) => m.body === body && m.dateCreated !== null && m.dateCreated.getTime() >= since.getTime())?.sid;
+    },
+  };
+}
