@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { toE164 } from '../domain/phone.js';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const e164 = z.string().transform((value, ctx) => {
+  const phone = toE164(value);
+  if (phone === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a phone number in E.164 form, e.g. +15551234567' });
+    return z.NEVER;
+  }
+  return phone;
+});
+
+const url = z.url({ message: 'must be a URL' });
+
+/**
+ * Every environment variable the app reads. Names are part of the app's contract with
+ * operators and scripts: keep them.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  /** The URL providers call: Twilio signatures are computed over it. */
+  PUBLIC_BASE_URL: url.optional(),
+  /** Trust X-Forwarded-* from this many proxies (for signature URLs and client IPs). */
+  TRUST_PROXY: z.coerce.number().int().min(0).default(0),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'is too short to be a Twilio auth token').optional(),
+  /** The system onboarding number. */
+  TWILIO_NUMBER: e164.optional(),
+  TWILIO_API_BASE_URL: url.optional(),
+  SLACK_SIGNING_SECRET: z.string().min(16, 'is too short to be a Slack signing secret').optional(),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-...)').optional(),
+  SLACK_ALERTS_CHANNEL: z.string().min(1).optional(),
+  SLACK_API_URL: url.optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  /** Where owners pay; the client id is appended as client_reference_id. */
+  STRIPE_PAYMENT_LINK: url.default('https://buy.stripe.com/test_missed_call_assistant'),
+  SENTRY_DSN: url.optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  ADMIN_PHONE: e164.optional(),
+  ALERTS_DISABLED: flag,
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The validated environment. */
+export type Env = z.output<typeof envSchema>;
+
+/** What production refuses to start without (listed together in one message). */
+export const requiredInProduction = [
+  'DATABASE_URL',
+  'PUBLIC_BASE_URL',
+  'ADMIN_TOKEN',
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_NUMBER',
+  'SLACK_SIGNING_SECRET',
+  'STRIPE_WEBHOOK_SECRET',
+] as const;
