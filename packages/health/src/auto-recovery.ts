@@ -94,6 +94,8 @@ export function startAutoRecovery(
   const serviceFor =
     options.serviceFor ?? ((result: CheckResult) => (recovery.serviceNames.includes(result.name) ? result.name : undefined));
   const failing = new Map<string, number>();
+  // Results are cached: the same run seen twice (interval shorter than the cache) counts once.
+  const seen = new Map<string, CheckResult>();
   let running: Promise<RecoveryAttempt[]> | undefined;
   let stopped = false;
 
@@ -101,11 +103,13 @@ export function startAutoRecovery(
     const report = await monitor.report();
     const due = new Set<string>();
     for (const result of report.checks) {
+      const fresh = seen.get(result.key) !== result;
+      seen.set(result.key, result);
       if (result.status !== 'fail') {
         failing.delete(result.key);
         continue;
       }
-      const count = (failing.get(result.key) ?? 0) + 1;
+      const count = (failing.get(result.key) ?? 0) + (fresh ? 1 : 0);
       failing.set(result.key, count);
       const service = serviceFor(result);
       if (count >= threshold && service !== undefined) due.add(service);

@@ -5,6 +5,10 @@ import { defineCheck } from './health-check.js';
 import { createHealthHandler } from './health-handler.js';
 import { HealthMonitor } from './health-monitor.js';
 import { RecoveryManager } from './recovery-manager.js';
+import type { HealthCheckEntry, HealthResponseBody } from './health-response.js';
+
+/** A health+json body with the check arrays indexable in assertions. */
+type Body = Omit<HealthResponseBody, 'checks'> & { checks: Record<string, HealthCheckEntry[]> };
 
 const adminToken = 'admin-token-0123456789abcdef';
 const closers: Array<() => Promise<void>> = [];
@@ -53,21 +57,21 @@ describe('health endpoints over HTTP (plain node:http server)', () => {
 
     const response = await fetch(`${url}/health`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(response.status).toBe(503);
-    const body = (await response.json()) as Record<string, any>;
+    const body = (await response.json()) as Body;
     expect(body).toMatchObject({ status: 'fail', serviceId: 'sms', version: '1', releaseId: '1.2.3' });
-    expect(body.checks['postgres:responseTime'][0]).toMatchObject({
+    expect(body.checks['postgres:responseTime']![0]).toMatchObject({
       componentType: 'datastore',
       status: 'fail',
       output: 'connect ECONNREFUSED db.internal.example:5432',
     });
-    expect(Date.parse(body.checks['postgres:responseTime'][0].time)).not.toBeNaN();
-    expect(body.checks.uptime[0]).toMatchObject({ componentType: 'system', observedUnit: 's', status: 'pass' });
+    expect(Date.parse(body.checks['postgres:responseTime']![0]!.time!)).not.toBeNaN();
+    expect(body.checks.uptime![0]).toMatchObject({ componentType: 'system', observedUnit: 's', status: 'pass' });
   });
 
   it('details show latency as observedValue in ms for admins', async () => {
     const { url } = await serve({ checks: [dbCheck({ up: true })], adminToken });
-    const body = (await (await fetch(`${url}/health`, { headers: { authorization: `bearer ${adminToken}` } })).json()) as Record<string, any>;
-    expect(body.checks['postgres:responseTime'][0]).toMatchObject({ observedValue: 1.2, observedUnit: 'ms', status: 'pass' });
+    const body = (await (await fetch(`${url}/health`, { headers: { authorization: `bearer ${adminToken}` } })).json()) as Body;
+    expect(body.checks['postgres:responseTime']![0]).toMatchObject({ observedValue: 1.2, observedUnit: 'ms', status: 'pass' });
   });
 
   it('a wrong or malformed token gets 401 with WWW-Authenticate, never the details', async () => {
@@ -85,15 +89,15 @@ describe('health endpoints over HTTP (plain node:http server)', () => {
     const next = 'next-admin-token-abcdef0123456789';
     const { url } = await serve({ checks: [dbCheck({ up: true })], adminToken: [adminToken, next] });
     for (const token of [adminToken, next]) {
-      const body = (await (await fetch(`${url}/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, any>;
+      const body = (await (await fetch(`${url}/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as Body;
       expect(body.checks.uptime).toBeDefined();
     }
   });
 
   it('exposeDetails shows details without a token', async () => {
     const { url } = await serve({ checks: [dbCheck({ up: false })], exposeDetails: true });
-    const body = (await (await fetch(`${url}/health`)).json()) as Record<string, any>;
-    expect(body.checks['postgres:responseTime'][0].output).toContain('ECONNREFUSED');
+    const body = (await (await fetch(`${url}/health`)).json()) as Body;
+    expect(body.checks['postgres:responseTime']![0]!.output).toContain('ECONNREFUSED');
   });
 
   it('/health/live never runs dependency checks: 200 while the database is down; /health/ready is 503', async () => {
@@ -126,21 +130,21 @@ describe('health endpoints over HTTP (plain node:http server)', () => {
   it('a check that hangs forever: /health still answers within its budget, with that check failed', async () => {
     const hung = defineCheck('postgres', () => new Promise(() => {}), { measurement: 'responseTime' });
     const ok = defineCheck('redis', () => true);
-    const { url } = await serve({ checks: [hung, ok], timeoutMs: 200, adminToken });
+    const { url } = await serve({ checks: [hung, ok], timeoutMs: 1000, adminToken });
     const started = performance.now();
     const response = await fetch(`${url}/health`, { headers: { authorization: `Bearer ${adminToken}` } });
     const elapsed = performance.now() - started;
     expect(response.status).toBe(503);
-    const body = (await response.json()) as Record<string, any>;
-    expect(body.checks['postgres:responseTime'][0]).toMatchObject({ status: 'fail', output: 'timed out after 200 ms' });
-    expect(body.checks.redis[0].status).toBe('pass');
+    const body = (await response.json()) as Body;
+    expect(body.checks['postgres:responseTime']![0]).toMatchObject({ status: 'fail', output: 'timed out after 1000 ms' });
+    expect(body.checks.redis![0]!.status).toBe('pass');
     // Budget: the check's timeout plus HTTP overhead; generous margin for a loaded machine.
-    expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(2000);
-    // Next answers come from the cache at once, not after another 200 ms wait.
+    expect(elapsed).toBeGreaterThanOrEqual(990);
+    expect(elapsed).toBeLessThan(5000);
+    // The next answer comes from the cache, not after another 1 s wait.
     const again = performance.now();
     expect((await fetch(`${url}/health/ready`)).status).toBe(503);
-    expect(performance.now() - again).toBeLessThan(190);
+    expect(performance.now() - again).toBeLessThan(900);
   });
 
   it('a probe storm of 300 concurrent requests costs the database one query', async () => {

@@ -2,7 +2,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger, fakeClock } from '../test/support.js';
 import { createHealthRouter } from './express-router.js';
-import { RecoveryManager } from './recovery-manager.js';
+import { RecoveryManager, type RecoveryStats } from './recovery-manager.js';
 
 const token = 'recovery-token-0123456789abcdef';
 const closers: Array<() => Promise<void>> = [];
@@ -90,13 +90,13 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
 
     const stats = await fetch(`${url}/health/recovery-stats`, { headers: { authorization: `Bearer ${token}` } });
     expect(stats.status).toBe(200);
-    const body = (await stats.json()) as Record<string, any>;
+    const body = (await stats.json()) as RecoveryStats;
     expect(body).toMatchObject({ attempts: 2, successes: 1, failures: 1, successRate: 0.5 });
     expect(body.services.postgres).toMatchObject({ attempts: 2, successes: 1, failures: 1, inProgress: false });
-    expect(body.recent.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'succeeded']);
+    expect(body.recent.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
     expect(body.recent[0]).toMatchObject({ service: 'postgres', trigger: 'manual' });
-    expect(typeof body.recent[0].durationMs).toBe('number');
-    expect(body.recent[0].error).toContain('reconnect failed');
+    expect(typeof body.recent[0]!.durationMs).toBe('number');
+    expect(body.recent[0]!.error).toContain('reconnect failed');
   });
 
   it('the hourly limit answers 429 once maxPerHour attempts ran, until the oldest leaves the hour', async () => {

@@ -112,10 +112,12 @@ export function validateEnv<S extends StandardSchema | Readonly<Record<string, S
     const byName = new Map<string, string[]>();
     for (const issue of result.issues) {
       const first = issue.path?.[0];
-      const key = first === undefined ? '(environment)' : String(typeof first === 'object' ? first.key : first);
+      const key = first === undefined ? wholeEnvironment : String(typeof first === 'object' ? first.key : first);
       byName.set(key, [...(byName.get(key) ?? []), issue.message]);
     }
-    throw new EnvValidationError([...byName].map(([name, messages]) => problemFor(name, input[name], messages)));
+    throw new EnvValidationError(
+      [...byName].map(([name, messages]) => problemFor(name, name === wholeEnvironment ? '' : input[name], messages)),
+    );
   }
   if (typeof schema !== 'object' || schema === null) {
     throw new TypeError('Expected `schema` to be a Standard Schema (e.g. z.object({...})) or a record of them.');
@@ -134,6 +136,9 @@ export function validateEnv<S extends StandardSchema | Readonly<Record<string, S
   if (problems.length > 0) throw new EnvValidationError(problems);
   return out as EnvOutput<S>;
 }
+
+/** Where issues of the whole object (a cross-field refinement) are listed. */
+const wholeEnvironment = '(environment)';
 
 function isStandardSchema(value: unknown): value is StandardSchema {
   return (

@@ -14,7 +14,7 @@ import { commonFields, type CommonCheckOptions } from './check-options.js';
  * ```
  */
 export interface BreakerSnapshotSource {
-  snapshot(): ReadonlyArray<Pick<CircuitBreakerSnapshot, 'name' | 'state' | 'nextAttemptAt' | 'consecutiveFailures'>>;
+  snapshot(): ReadonlyArray<Pick<CircuitBreakerSnapshot, 'name' | 'state' | 'nextAttemptAt'>>;
 }
 
 /**
@@ -88,7 +88,7 @@ export function circuitBreakerCheck(options: CircuitBreakerCheckOptions = {}): H
             return {
               ...base,
               status: critical ? 'fail' : 'warn',
-              output: `${when} (${s.consecutiveFailures} consecutive failures)${critical ? '' : '; not critical'}`,
+              output: `${when}${critical ? '' : '; not critical'}`,
             };
           }
         }

@@ -66,6 +66,8 @@ export function eventLoopDelayCheck(options: EventLoopDelayCheckOptions = {}): H
       // The histogram includes the sampling interval itself; subtract it to report delay.
       const delay = histogram.count === 0 ? 0 : roundMs(Math.max(0, histogram.percentile(percentile) / 1e6 - resolutionMs));
       const max = histogram.count === 0 ? 0 : roundMs(Math.max(0, histogram.max / 1e6 - resolutionMs));
+      // Node's reset() also forgets the last sample time, so the first interval after it is
+      // not measured: at most one resolution step per cache period goes unseen.
       histogram.reset();
       const status = delay > failAboveMs ? 'fail' : delay > warnAboveMs ? 'warn' : 'pass';
       return {
