@@ -48,6 +48,15 @@ describe('createHealthRouter in Express 5', () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(404);
   });
 
+  it("mounted at '/health' with basePath '' (Express strips the mount path)", async () => {
+    const app = express();
+    app.use('/health', createHealthRouter({ basePath: '', logger: captureLogger() }));
+    const url = await start(app);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${url}/health/live`)).headers.get('content-type')).toBe('application/health+json');
+  });
+
   it('exposes its monitor for graceful shutdown and start-up', async () => {
     const app = express();
     const router = createHealthRouter({ waitForStartup: true, logger: captureLogger() });

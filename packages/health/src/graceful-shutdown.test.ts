@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger, deferred, listen, sleep } from '../test/support.js';
 import { createHealthRouter } from './express-router.js';
@@ -204,6 +205,8 @@ describe('GracefulShutdown', () => {
     expect(shutdown.shutdown('b')).toBe(first);
     expect(await exited).toBe(0);
     expect(signals.listenerCount('SIGTERM')).toBe(0);
+    // https servers are accepted too (type and runtime).
+    expect(new GracefulShutdown({ servers: [createHttpsServer()] }).phase).toBe('running');
     expect(() => new GracefulShutdown({ drainDelayMs: -1 })).toThrow('Expected `drainDelayMs` to be a non-negative number of milliseconds, got -1.');
     expect(() => new GracefulShutdown().addServer({} as never)).toThrow('Expected `server` to be an http.Server');
     expect(() => new GracefulShutdown().addCleanup('', () => {})).toThrow('non-empty string');

@@ -204,6 +204,23 @@ describe('createHealthHandler', () => {
     expect((await health.fetch(new Request('http://localhost/nope'))).status).toBe(404);
   });
 
+  it('the fetch() adapter serves the recovery endpoint with a JSON body and the bearer token', async () => {
+    const ran: string[] = [];
+    const recovery = new RecoveryManager({ actions: { db: () => void ran.push('db') }, logger: captureLogger() });
+    const health = createHealthHandler({ recovery, recoveryToken: 'recovery-token-0123456789', logger: captureLogger() });
+    const denied = await health.fetch(new Request('http://localhost/health/recover', { method: 'POST', body: '{"service":"db"}' }));
+    expect(denied.status).toBe(401);
+    const ok = await health.fetch(
+      new Request('http://localhost/health/recover', {
+        method: 'POST',
+        headers: { authorization: 'Bearer recovery-token-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'db' }),
+      }),
+    );
+    expect(ok.status).toBe(200);
+    expect(ran).toEqual(['db']);
+  });
+
   it('shares an existing monitor, and refuses a monitor mixed with monitor options', () => {
     const monitor = new HealthMonitor({ logger: captureLogger() });
     expect(createHealthHandler({ monitor }).monitor).toBe(monitor);
