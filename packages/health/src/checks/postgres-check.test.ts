@@ -1,9 +1,11 @@
+import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, eventually, requirePostgres, startTcpProxy, type TcpProxy } from '@hardening/test-support';
 import { captureLogger, listen } from '../../test/support.js';
 import { createHealthRouter } from '../express-router.js';
 import { HealthMonitor } from '../health-monitor.js';
+import { PrismaClient } from '../../test/prisma/generated/client.js';
 import { postgresCheck, type PrismaQueryRaw } from './postgres-check.js';
 
 const postgresUp = await requirePostgres();
@@ -49,6 +51,23 @@ describe.skipIf(!postgresUp)('postgresCheck against a real PostgreSQL behind a T
     expect(result).toMatchObject({ key: 'postgres:responseTime', status: 'pass', componentType: 'datastore' });
     expect(result!.observations[0]).toMatchObject({ status: 'pass', observedUnit: 'ms' });
     expect(result!.observations[0]!.observedValue).toBeGreaterThan(0);
+  });
+
+  it('works with a real Prisma 7 client (driver adapter for pg): pass, fail while the database is cut, pass again', async () => {
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: proxy.url(databaseUrl) }) });
+    try {
+      const monitor = new HealthMonitor({ checks: [postgresCheck({ prisma })], cacheMs: 1, maxStaleMs: 1, timeoutMs: 2000, logger: captureLogger() });
+      const first = (await monitor.report()).checks[0]!;
+      expect(first).toMatchObject({ key: 'postgres:responseTime', status: 'pass' });
+      expect(first.observations[0]!.observedValue).toBeGreaterThan(0);
+      proxy.cut();
+      await eventually(async () => (await monitor.report()).status === 'fail', 5000);
+      proxy.restore();
+      await eventually(async () => (await monitor.report()).status === 'pass', 5000);
+    } finally {
+      proxy.restore();
+      await prisma.$disconnect();
+    }
   });
 
   it('calls Prisma-style $queryRaw as a tagged template', async () => {
