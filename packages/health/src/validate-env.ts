@@ -40,7 +40,16 @@ export type StandardResult<Output> =
       }>;
     };
 
-/** The output type of a schema, or of a shape of schemas. */
+/**
+ * The output type of a schema, or of a shape of schemas: what {@link validateEnv} returns.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import type { EnvOutput } from '@hardening/health';
+ * type Config = EnvOutput<{ PORT: z.ZodCoercedNumber }>; // { PORT: number }
+ * ```
+ */
 export type EnvOutput<S> =
   S extends StandardSchema<infer O> ? O : { [K in keyof S]: S[K] extends StandardSchema<infer O> ? O : never };
 
