@@ -122,6 +122,17 @@ describe('HealthMonitor', () => {
     expect(monitor.lifecycle).toBe('shutting-down');
   });
 
+  it('while shutting down (or starting), readiness answers at once even when the only check hangs on a cold cache', async () => {
+    const hung = defineCheck('db', () => new Promise(() => {}), { timeoutMs: 60_000 });
+    const monitor = new HealthMonitor({ checks: [hung], logger: captureLogger(), waitForStartup: true });
+    const outcome = await Promise.race([monitor.ready(), new Promise((r) => setTimeout(() => r('waited'), 1000))]);
+    expect(outcome).toMatchObject({ status: 'fail', output: 'starting', checks: [] });
+    monitor.markStarted();
+    monitor.markShuttingDown();
+    const during = await Promise.race([monitor.ready(), new Promise((r) => setTimeout(() => r('waited'), 1000))]);
+    expect(during).toMatchObject({ status: 'fail', output: 'shutting down' });
+  });
+
   it('logs each status change once (error for a critical failure, info on recovery) and tells listeners', async () => {
     const clock = fakeClock();
     const logger = captureLogger();

@@ -347,10 +347,16 @@ export class HealthMonitor {
 
   /**
    * Readiness: critical checks pass (warn counts as passing) and the service is running.
+   * While starting or shutting down it fails at once, showing the last known results
+   * without running any check.
    *
    * @returns The report; `status` is `fail` when the instance should get no traffic.
    */
   async ready(): Promise<HealthReport> {
+    if (this.state !== 'running') {
+      // Not serving anyway: answer at once from what is known, never wait on a check.
+      return this.build(this.latest().filter((r) => r.critical), this.state);
+    }
     return this.build(await this.collect((e) => e.critical), this.state);
   }
 
