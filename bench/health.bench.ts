@@ -141,7 +141,12 @@ function perPeriod(times: number[], from: number, to: number) {
 
 // Warm-up (JIT, connections, the first database round-trip).
 await storm('/health/live', 500);
-await storm('/health/ready', 500);
+const warm = await storm('/health/ready', 500);
+if (warm.samples.some((s) => s.status !== 200)) {
+  console.error('/health/ready is not 200 before the hang: is PostgreSQL running at DATABASE_URL (default 127.0.0.1:5432)?');
+  await ask({ cmd: 'stop' }).catch(() => {});
+  process.exit(1);
+}
 
 const healthyFrom = Date.now();
 const healthy = await phase('healthy');
