@@ -156,7 +156,6 @@ type Route = 'report' | 'live' | 'ready' | 'startup' | 'recover' | 'recovery-sta
  * @throws TypeError when options are invalid, e.g. `recovery` without a token.
  * @example
  * ```ts
- * import { createServer } from 'node:http';
  * import { createHealthHandler } from '@hardening/health';
  *
  * const health = createHealthHandler({ serviceId: 'worker' });
