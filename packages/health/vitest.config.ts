@@ -4,6 +4,6 @@ import shared from '../../vitest.shared.ts';
 export default mergeConfig(
   shared,
   defineProject({
-    test: { name: 'health' },
+    test: { name: 'health', globalSetup: ['test/global-setup.ts'] },
   }),
 );
