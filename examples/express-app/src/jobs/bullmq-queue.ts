@@ -1,0 +1,63 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '@hardening/core';
+import type { DeadLetterHandler, Job, JobHandler, JobQueue, RetryPolicy } from './job-queue.js';
+import { defaultRetryPolicy } from './job-queue.js';
+
+/**
+ * The work queue on Redis (BullMQ): shared by every instance, jobs survive restarts,
+ * retries with exponential backoff, and a job that failed its last attempt is handed to
+ * the dead-letter handler (delivery log + alert). The job id is the delivery id, so a
+ * delivery is queued once however many instances see it.
+ */
+export class BullmqQueue implements JobQueue {
+  readonly kind = 'bullmq';
+  private readonly queue: Queue;
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly logger: Logger,
+    private readonly name = 'hardening-app-jobs',
+    private readonly policy: RetryPolicy = defaultRetryPolicy,
+    private readonly concurrency = 5,
+  ) {
+    this.queue = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } });
+  }
+
+  async add(job: Job, options: { delayMs?: number } = {}): Promise<void> {
+    await this.queue.add(job.kind, job, {
+      jobId: job.deliveryId,
+      attempts: this.policy.attempts,
+      backoff: { type: 'exponential', delay: this.policy.backoffMs },
+      ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
+    });
+  }
+
+  start(handler: JobHandler, onDeadLetter: DeadLetterHandler): void {
+    this.worker = new Worker(
+      this.name,
+      async (bullJob) => handler(bullJob.data as Job, bullJob.attemptsMade + 1),
+      { connection: this.connection, concurrency: this.concurrency },
+    );
+    this.worker.on('failed', (bullJob, error) => {
+      if (bullJob === undefined) return;
+      const attempts = bullJob.attemptsMade;
+      if (attempts >= (bullJob.opts.attempts ?? 1)) {
+        void Promise.resolve(onDeadLetter(bullJob.data as Job, error, attempts)).catch(() => {});
+      } else {
+        this.logger.warn({ job: bullJob.name, deliveryId: bullJob.id, attempt: attempts }, 'job failed; retrying');
+      }
+    });
+    this.worker.on('error', (error) => this.logger.error({ err: error.message }, 'queue worker error'));
+  }
+
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized');
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

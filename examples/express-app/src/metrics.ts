@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BreakerRegistry } from '@hardening/circuit-breaker';
+
+/** The app's Prometheus metrics, served at /metrics. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly webhooks: Counter<'provider' | 'outcome'>;
+  readonly duplicates: Counter<'provider'>;
+  readonly alerts: Counter<'outcome'>;
+  readonly failsafeIntakes: Counter<string>;
+  readonly outbox: Counter<'outcome'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+const breakerValue = { closed: 0, 'half-open': 0.5, open: 1, isolated: 1 } as const;
+
+/**
+ * Creates the metrics. Gauges that mirror other state (breakers, queue depth) are read at
+ * scrape time, so they never go stale.
+ */
+export function createMetrics(options: { breakers: BreakerRegistry; queueDepth: () => Promise<number> | number }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics: Metrics = {
+    registry,
+    webhooks: new Counter({ name: 'webhook_requests_total', help: 'Webhook requests by provider and outcome.', labelNames: ['provider', 'outcome'], registers: [registry] }),
+    duplicates: new Counter({ name: 'webhook_duplicates_total', help: 'Duplicate webhook deliveries answered without processing.', labelNames: ['provider'], registers: [registry] }),
+    alerts: new Counter({ name: 'alerts_total', help: 'Alerts by outcome (delivered, suppressed, silenced, lost...).', labelNames: ['outcome'], registers: [registry] }),
+    failsafeIntakes: new Counter({ name: 'voice_system_failsafe_intake_total', help: 'Calls to a number of no client, answered with the fail-safe SMS.', registers: [registry] }),
+    outbox: new Counter({ name: 'outbox_messages_total', help: 'Outbox sends by outcome.', labelNames: ['outcome'], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Breaker state: 0 closed, 0.5 half-open, 1 open or isolated.',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      for (const snapshot of options.breakers.snapshot()) this.set({ name: snapshot.name }, breakerValue[snapshot.state]);
+    },
+  });
+  new Gauge({
+    name: 'queue_depth',
+    help: 'Jobs waiting in the work queue.',
+    registers: [registry],
+    async collect() {
+      this.set(await options.queueDepth());
+    },
+  });
+  return metrics;
+}
