@@ -4,7 +4,7 @@ import { describeStoreContract } from '../test/store-contract.js';
 import { createPrismaStore } from './prisma-store.js';
 
 const postgresUp = await requirePostgres();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function harness(open: () => Promise<TestDatabase>) {
   return async () => {

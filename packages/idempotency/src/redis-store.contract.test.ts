@@ -4,7 +4,7 @@ import { describeStoreContract } from '../test/store-contract.js';
 import { createRedisStore } from './redis-store.js';
 
 const redisUp = await requireRedis();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describeStoreContract(
   'Redis (ioredis)',
