@@ -308,6 +308,10 @@ export class IdempotencyGuard {
       return await this.store.claim({ key, token, fingerprint, leaseMs });
     } catch (error) {
       if (isHardeningError(error)) throw error;
+      // The claim may have landed even though its reply was lost (a timeout): release it
+      // with the same token, so the key is not held until the lease ends. Best effort: the
+      // token check makes this a no-op when the claim never landed.
+      this.store.release(key, token).then(undefined, () => {});
       this.logger.error({ key: scrubText(key), err: describe(error) }, 'idempotency: store failed to claim');
       throw new IdempotencyStoreError('claim', error);
     }

@@ -5,3 +5,5 @@ export type { PrivateRedis } from './private-redis.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';
 export { forkTs, ask, serveRequests, waitReady, eventually } from './child-process.js';
+export { startPrivateRedisCluster } from './private-redis-cluster.js';
+export type { PrivateRedisCluster } from './private-redis-cluster.js';
