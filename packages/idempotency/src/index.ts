@@ -22,3 +22,11 @@ export { IdempotencyPayloadMismatchError, isIdempotencyPayloadMismatchError } fr
 export { IdempotencyStoreError, isIdempotencyStoreError } from './errors/idempotency-store-error.js';
 export { IdempotencyLeaseLostError, isIdempotencyLeaseLostError } from './errors/lease-lost-error.js';
 export { WebhookKeyMissingError, isWebhookKeyMissingError } from './errors/webhook-key-missing-error.js';
+export { IdempotencyKeyHandler, createIdempotencyKeyHandler } from './http/idempotency-key-handler.js';
+export type { IdempotencyKeyOptions, IdempotentHttpRequest, IdempotentHttpResult, IdempotentHttpOutcome } from './http/idempotency-key-handler.js';
+export { idempotencyKeyMiddleware } from './http/express-middleware.js';
+export type { ExpressMiddleware, ExpressLikeRequest, ExpressLikeResponse } from './http/express-middleware.js';
+export { parseIdempotencyKeyHeader } from './http/idempotency-key-header.js';
+export type { ParsedIdempotencyKey } from './http/idempotency-key-header.js';
+export { problemResponse } from './http/problem-details.js';
+export type { ProblemDetails, HttpResponseSnapshot } from './http/problem-details.js';
