@@ -181,8 +181,8 @@ describe('idempotencyKeyMiddleware options', () => {
     try {
       const a = await app.post('/messages', { to: 'z' }, { 'idempotency-key': 'same', 'x-account': 'acct_a' });
       const b = await app.post('/messages', { to: 'z' }, { 'idempotency-key': 'same', 'x-account': 'acct_b' });
-      expect((await a.json()).id).toBe('msg_1');
-      expect((await b.json()).id).toBe('msg_2');
+      expect(((await a.json()) as { id: string }).id).toBe('msg_1');
+      expect(((await b.json()) as { id: string }).id).toBe('msg_2');
     } finally {
       await app.close();
     }
