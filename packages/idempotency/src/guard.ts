@@ -327,17 +327,16 @@ export class IdempotencyGuard {
     shouldStore: ((value: T) => boolean) | undefined,
   ): Promise<IdempotentOutcome<T>> {
     const claimedAt = this.clock.now();
-    const controller = new AbortController();
-    const leaseTimer = setTimeout(() => controller.abort(new TimeoutError('idempotency lease', leaseMs)), leaseMs);
+    const lease = new LeaseSignal(leaseMs);
     let value: T;
     try {
-      value = await fn({ signal: controller.signal, key });
+      value = await fn(lease.context(key));
     } catch (error) {
-      clearTimeout(leaseTimer);
+      lease.end();
       await this.release(storedKey, token);
       throw error;
     }
-    clearTimeout(leaseTimer);
+    lease.end();
     if (shouldStore !== undefined && !shouldStore(value)) {
       await this.release(storedKey, token);
       return { status: 'executed', value, stored: false };
@@ -393,6 +392,47 @@ export class IdempotencyGuard {
         }
       }
     }
+  }
+}
+
+/**
+ * The `signal` a run gets, created only when the function reads it: an AbortController and
+ * its timer cost more than a Redis round trip's worth of CPU on the hot path, and most
+ * functions never look.
+ */
+class LeaseSignal {
+  private readonly startedAt = performance.now();
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(private readonly leaseMs: number) {}
+
+  context(key: string): RunContext {
+    const lease = this;
+    return {
+      key,
+      get signal() {
+        return lease.signal();
+      },
+    };
+  }
+
+  signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const reason = () => new TimeoutError('idempotency lease', this.leaseMs);
+      const left = this.leaseMs - (performance.now() - this.startedAt);
+      if (left <= 0) controller.abort(reason());
+      else if (!this.ended) this.timer = setTimeout(() => controller.abort(reason()), left);
+    }
+    return this.controller.signal;
+  }
+
+  end(): void {
+    this.ended = true;
+    clearTimeout(this.timer);
   }
 }
 

@@ -41,6 +41,7 @@ export interface MemoryStoreStats {
 }
 
 interface Entry {
+  readonly key: string;
   completed: boolean;
   token: string;
   fingerprint: string;
@@ -68,6 +69,12 @@ const defaults = {
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
+  // Records in the order they were written, oldest first; an item is stale once the map
+  // holds another object for its key. Kept by hand because iterating a Map from its start
+  // after many deletions walks every deleted slot (V8 keeps them until it rehashes), which
+  // made each eviction O(n).
+  private queue: Entry[] = [];
+  private head = 0;
   private readonly maxEntries: number;
   private readonly clock: Clock;
   private evicted = 0;
@@ -101,13 +108,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     }
     this.sweep(now, defaults.sweepPerClaim);
     while (this.entries.size >= this.maxEntries) this.evictOldest(now);
-    this.entries.set(request.key, {
-      completed: false,
-      token: request.token,
-      fingerprint: request.fingerprint,
-      result: undefined,
-      expiresAt: now + request.leaseMs,
-    });
+    this.add({ key: request.key, completed: false, token: request.token, fingerprint: request.fingerprint, result: undefined, expiresAt: now + request.leaseMs });
     return { status: 'claimed' };
   }
 
@@ -115,12 +116,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async complete(request: CompleteRequest): Promise<boolean> {
     const entry = this.entries.get(request.key);
     if (entry === undefined || entry.completed || entry.token !== request.token) return false;
-    entry.completed = true;
-    entry.result = request.result;
-    entry.expiresAt = this.clock.now() + request.retentionMs;
-    // Re-inserting keeps the map roughly in expiry order, so sweeping the oldest works.
-    this.entries.delete(request.key);
-    this.entries.set(request.key, entry);
+    // A new object at the back of the queue keeps it roughly in expiry order, so sweeping
+    // the oldest works.
+    this.add({ ...entry, completed: true, result: request.result, expiresAt: this.clock.now() + request.retentionMs });
     return true;
   }
 
@@ -143,6 +141,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       }
     }
     this.expired += removed;
+    this.queue = this.queue.slice(this.head).filter((item) => this.entries.get(item.key) === item);
+    this.head = 0;
     return removed;
   }
 
@@ -154,19 +154,42 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { size: this.entries.size, maxEntries: this.maxEntries, evicted: this.evicted, expired: this.expired };
   }
 
+  private add(entry: Entry): void {
+    this.entries.set(entry.key, entry);
+    this.queue.push(entry);
+    // Stale items (completed, released or expired records) are dropped as the head passes
+    // them; compacting bounds the queue when many pile up behind a long-lived record.
+    if (this.queue.length - this.head > 2 * this.maxEntries + 1024) {
+      this.queue = this.queue.slice(this.head).filter((item) => this.entries.get(item.key) === item);
+      this.head = 0;
+    }
+  }
+
+  /** The oldest live record, dropping stale queue items on the way. */
+  private oldest(): Entry | undefined {
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head]!;
+      if (this.entries.get(entry.key) === entry) return entry;
+      this.head++;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return undefined;
+  }
+
   private sweep(now: number, budget: number): void {
-    for (const [key, entry] of this.entries) {
-      if (budget-- <= 0 || entry.expiresAt > now) return;
-      this.entries.delete(key);
+    for (let entry = this.oldest(); entry !== undefined && budget-- > 0 && entry.expiresAt <= now; entry = this.oldest()) {
+      this.entries.delete(entry.key);
       this.expired++;
     }
   }
 
   private evictOldest(now: number): void {
-    const oldest = this.entries.entries().next();
-    if (oldest.done === true) return;
-    const [key, entry] = oldest.value;
-    this.entries.delete(key);
+    const entry = this.oldest();
+    if (entry === undefined) return;
+    this.entries.delete(entry.key);
     if (entry.expiresAt <= now) this.expired++;
     else this.evicted++;
   }

@@ -83,6 +83,11 @@ const scripts = {
   claim: { source: claimScript, sha: sha1(claimScript) },
 };
 
+interface Pending {
+  readonly deadline: number;
+  readonly reject: (error: Error) => void;
+}
+
 class CommandTimeoutError extends Error {
   constructor(ms: number) {
     super(`Redis did not answer within ${ms} ms`);
@@ -114,6 +119,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
   private setGetSupported = true;
+  private readonly pending = new Set<Pending>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   /**
    * @param options - See {@link RedisStoreOptions}.
@@ -186,12 +193,41 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  // One sweeping timer for every command in flight instead of a timer per command: the
+  // per-command setTimeout + Promise.race cost more CPU than the round trip it guarded.
   private timed<T>(command: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommandTimeoutError(this.commandTimeoutMs)), this.commandTimeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { deadline: performance.now() + this.commandTimeoutMs, reject };
+      this.pending.add(pending);
+      if (this.sweeper === undefined) {
+        this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(100, this.commandTimeoutMs / 10)));
+        this.sweeper.unref();
+      }
+      command.then(
+        (value) => {
+          this.pending.delete(pending);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.pending.delete(pending);
+          reject(error);
+        },
+      );
     });
-    return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const pending of this.pending) {
+      if (pending.deadline <= now) {
+        this.pending.delete(pending);
+        pending.reject(new CommandTimeoutError(this.commandTimeoutMs));
+      }
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 
