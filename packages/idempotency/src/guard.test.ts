@@ -264,3 +264,19 @@ describe('MemoryIdempotencyStore bounds', () => {
     expect(await guard.run('a', async () => 'a again')).toBe('a again');
   });
 });
+
+describe('the lease signal', () => {
+  it('is created on first read: read after the lease ended, it is already aborted', async () => {
+    const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 30 });
+    const seen = await guard.run('late-reader', async (context) => {
+      await sleep(60);
+      return { aborted: context.signal.aborted, key: context.key };
+    }).catch((error: unknown) => error);
+    expect(seen).toEqual({ aborted: true, key: 'late-reader' });
+  });
+
+  it('read early, it is not aborted while the lease lasts', async () => {
+    const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 5000 });
+    expect(await guard.run('early-reader', async ({ signal }) => signal.aborted)).toBe(false);
+  });
+});

@@ -327,10 +327,10 @@ export class IdempotencyGuard {
     shouldStore: ((value: T) => boolean) | undefined,
   ): Promise<IdempotentOutcome<T>> {
     const claimedAt = this.clock.now();
-    const lease = new LeaseSignal(leaseMs);
+    const lease = new LeaseSignal(key, leaseMs);
     let value: T;
     try {
-      value = await fn(lease.context(key));
+      value = await fn(lease);
     } catch (error) {
       lease.end();
       await this.release(storedKey, token);
@@ -400,25 +400,18 @@ export class IdempotencyGuard {
  * its timer cost more than a Redis round trip's worth of CPU on the hot path, and most
  * functions never look.
  */
-class LeaseSignal {
+class LeaseSignal implements RunContext {
   private readonly startedAt = performance.now();
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
 
-  constructor(private readonly leaseMs: number) {}
+  constructor(
+    readonly key: string,
+    private readonly leaseMs: number,
+  ) {}
 
-  context(key: string): RunContext {
-    const lease = this;
-    return {
-      key,
-      get signal() {
-        return lease.signal();
-      },
-    };
-  }
-
-  signal(): AbortSignal {
+  get signal(): AbortSignal {
     if (this.controller === undefined) {
       const controller = new AbortController();
       this.controller = controller;

@@ -44,7 +44,7 @@ interface Entry {
   readonly key: string;
   completed: boolean;
   token: string;
-  fingerprint: string;
+  readonly fingerprint: string;
   result: string | undefined;
   expiresAt: number;
 }
@@ -69,8 +69,8 @@ const defaults = {
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
-  // Records in the order they were written, oldest first; an item is stale once the map
-  // holds another object for its key. Kept by hand because iterating a Map from its start
+  // Records in the order they were claimed, oldest first (with one retention for all,
+  // close to expiry order); an item is stale once the map holds another object for its key. Kept by hand because iterating a Map from its start
   // after many deletions walks every deleted slot (V8 keeps them until it rehashes), which
   // made each eviction O(n).
   private queue: Entry[] = [];
@@ -116,9 +116,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async complete(request: CompleteRequest): Promise<boolean> {
     const entry = this.entries.get(request.key);
     if (entry === undefined || entry.completed || entry.token !== request.token) return false;
-    // A new object at the back of the queue keeps it roughly in expiry order, so sweeping
-    // the oldest works.
-    this.add({ ...entry, completed: true, result: request.result, expiresAt: this.clock.now() + request.retentionMs });
+    entry.completed = true;
+    entry.result = request.result;
+    entry.token = ''; // only needed while in progress; dropping it saves memory per record
+    entry.expiresAt = this.clock.now() + request.retentionMs;
     return true;
   }
 
@@ -170,18 +171,25 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     while (this.head < this.queue.length) {
       const entry = this.queue[this.head]!;
       if (this.entries.get(entry.key) === entry) return entry;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
+      this.dropHead();
     }
     return undefined;
+  }
+
+  /** Drops the queue's first item, letting its record be collected. */
+  private dropHead(): void {
+    this.queue[this.head] = undefined as unknown as Entry;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private sweep(now: number, budget: number): void {
     for (let entry = this.oldest(); entry !== undefined && budget-- > 0 && entry.expiresAt <= now; entry = this.oldest()) {
       this.entries.delete(entry.key);
+      this.dropHead();
       this.expired++;
     }
   }
@@ -190,6 +198,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const entry = this.oldest();
     if (entry === undefined) return;
     this.entries.delete(entry.key);
+    this.dropHead();
     if (entry.expiresAt <= now) this.expired++;
     else this.evicted++;
   }
