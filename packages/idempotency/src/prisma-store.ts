@@ -8,7 +8,9 @@ import type { ClaimOutcome, ClaimRequest, CompleteRequest, IdempotencyStore } fr
  * `pglite-prisma-adapter`, ...).
  */
 export interface PrismaRawClient {
+  /** Runs a parameterised query and returns its rows: the claim. */
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+  /** Runs a parameterised statement and returns the rows it changed: complete, release, cleanup. */
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
 }
 

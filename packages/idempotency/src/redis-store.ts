@@ -6,8 +6,11 @@ import type { ClaimOutcome, ClaimRequest, CompleteRequest, IdempotencyStore } fr
  * optional peer dependency: pass your own client.
  */
 export interface RedisStoreClient {
+  /** `SET key value PX ms NX GET`: the claim. */
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX', get: 'GET'): Promise<string | null>;
+  /** Runs a cached Lua script: complete and release. */
   evalsha(sha1: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** Runs a Lua script (after `NOSCRIPT`, e.g. a `SCRIPT FLUSH` or a failover). */
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 

@@ -26,8 +26,12 @@ export interface ClaimRequest {
  * it, or it already ran (with the stored result).
  */
 export type ClaimOutcome =
-  | { readonly status: 'claimed' }
   | {
+      /** The caller owns the key now and must complete or release it. */
+      readonly status: 'claimed';
+    }
+  | {
+      /** Another caller holds the key and has not finished. */
       readonly status: 'in-progress';
       /** The fingerprint the current holder claimed with. */
       readonly fingerprint: string;
@@ -35,6 +39,7 @@ export type ClaimOutcome =
       readonly leaseRemainingMs: number | undefined;
     }
   | {
+      /** The key was processed; replay the result. */
       readonly status: 'completed';
       /** The fingerprint of the run that completed. */
       readonly fingerprint: string;

@@ -4,10 +4,15 @@ import type { HttpResponseSnapshot } from './problem-details.js';
 
 /** The slice of Express's `req` the middleware reads. */
 export interface ExpressLikeRequest {
+  /** HTTP method. */
   readonly method: string;
+  /** Path and query (relative to the router's mount point in Express). */
   readonly url: string;
+  /** Path and query as the client sent them (Express). */
   readonly originalUrl?: string;
+  /** Request headers, names in lower case. */
   readonly headers: IncomingHttpHeaders;
+  /** The parsed body, when a body parser ran. */
   readonly body?: unknown;
 }
 
@@ -15,12 +20,19 @@ type WriteCallback = (error?: Error | null) => void;
 
 /** The slice of Express's (and Node's) `res` the middleware uses. */
 export interface ExpressLikeResponse {
+  /** Status code to send. */
   statusCode: number;
+  /** Writes a body chunk (buffered by the middleware while a guarded request runs). */
   write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean;
+  /** Ends the response (recorded by the middleware before it is sent). */
   end(chunk?: unknown, encoding?: unknown, callback?: unknown): unknown;
+  /** Sets a response header. */
   setHeader(name: string, value: string | number | readonly string[]): unknown;
+  /** The headers set so far. */
   getHeaders(): OutgoingHttpHeaders;
+  /** Whether `end()` was called. */
   readonly writableEnded: boolean;
+  /** Listens for the connection closing. */
   once(event: 'close', listener: () => void): unknown;
 }
 

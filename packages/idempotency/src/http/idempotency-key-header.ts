@@ -2,8 +2,20 @@ import { maxKeyBytes } from '../key.js';
 
 /** The result of {@link parseIdempotencyKeyHeader}. */
 export type ParsedIdempotencyKey =
-  | { readonly ok: true; readonly key: string }
-  | { readonly ok: false; readonly reason: 'missing' | 'invalid'; readonly detail: string };
+  | {
+      /** The header held a valid key. */
+      readonly ok: true;
+      /** The key (unquoted). */
+      readonly key: string;
+    }
+  | {
+      /** The header was absent or unusable. */
+      readonly ok: false;
+      /** `missing` (answer 400 where the key is required) or `invalid` (always 400). */
+      readonly reason: 'missing' | 'invalid';
+      /** What is wrong, for the problem+json `detail`. */
+      readonly detail: string;
+    };
 
 /**
  * Reads an `Idempotency-Key` header value. The IETF draft makes it a Structured Field

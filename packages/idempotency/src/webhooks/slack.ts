@@ -4,8 +4,11 @@ import { headerValue, type WebhookHeaders } from './webhook-types.js';
 
 /** The Slack Events API envelope fields the helpers read. */
 export interface SlackEventEnvelope {
+  /** `event_callback` or `url_verification`. */
   readonly type?: string;
+  /** The event's id, stable across Slack's retries: the dedup key. */
   readonly event_id?: string;
+  /** The value to echo back for `url_verification`. */
   readonly challenge?: string;
 }
 

@@ -2,7 +2,9 @@ import { WebhookKeyMissingError } from '../errors/webhook-key-missing-error.js';
 
 /** The Stripe event fields the helpers read (what `stripe.webhooks.constructEvent` returns). */
 export interface StripeEventLike {
+  /** `evt_...`: the dedup key. */
   readonly id: string;
+  /** `invoice.paid`, ...: logged with duplicates. */
   readonly type?: string;
 }
 

@@ -16,7 +16,9 @@ export type TwilioWebhookKind = 'auto' | 'sms' | 'message-status' | 'voice-statu
 
 /** A Twilio webhook: its headers and its form parameters (`req.body` after `express.urlencoded()`). */
 export interface TwilioWebhookRequest {
+  /** Request headers (`i-twilio-idempotency-token` is read). */
   readonly headers: WebhookHeaders;
+  /** The form parameters Twilio posted (`MessageSid`, `CallSid`, `CallStatus`, ...). */
   readonly params: Readonly<Record<string, unknown>>;
 }
 
