@@ -366,6 +366,9 @@ export class IdempotencyGuard {
       try {
         return await this.store.complete({ key, token, result, retentionMs });
       } catch (error) {
+        // A store that throws one of our errors has decided already (a failed transaction
+        // cannot take another statement): retrying would only hold the caller up.
+        if (isHardeningError(error)) throw error;
         const canRetry = this.clock.now() + backoffMs < leaseEndsAt;
         this.logger.warn({ key: scrubText(key), attempt, willRetry: canRetry, err: describe(error) }, 'idempotency: store failed to record a completed run');
         if (!canRetry) {

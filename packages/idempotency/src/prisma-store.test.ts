@@ -7,6 +7,7 @@ import { openPglite, openPostgres, type TestDatabase } from '../test/support/dat
 import { createIdempotencyGuard } from './guard.js';
 import { createPrismaStore } from './prisma-store.js';
 import { isIdempotencyInProgressError, type IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
+import { isIdempotencyStoreError, type IdempotencyStoreError } from './errors/idempotency-store-error.js';
 
 const postgresUp = await requirePostgres();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -147,5 +148,29 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
     expect(() => createPrismaStore({ prisma: {} as never })).toThrow('Expected `prisma` to be a PrismaClient');
     expect(() => createPrismaStore({ prisma: db.prisma, lockTimeoutMs: 0 })).toThrow('Expected `lockTimeoutMs` to be a positive integer, got 0.');
     expect(createPrismaStore({ prisma: db.prisma, table: 'billing.idempotency_records' }).table).toBe('"billing"."idempotency_records"');
+  });
+});
+
+describe('Prisma store: a complete that fails inside a transaction', () => {
+  it('is not retried for the whole lease: the transaction fails at once and rolls back', async () => {
+    const db = await openPglite();
+    try {
+      const store = createPrismaStore({ prisma: db.prisma });
+      const started = Date.now();
+      const attempt = db.prisma.$transaction(async (tx) => {
+        const guard = createIdempotencyGuard({ store: store.withTransaction(tx), logger: silentLogger, leaseMs: 30_000 });
+        return guard.run('evt_complete_fails', async () => {
+          await tx.testOrder.create({ data: { eventId: 'evt_complete_fails', amount: 1 } });
+          // The idempotency table disappears under the run (as if a migration went wrong).
+          await tx.$executeRawUnsafe('ALTER TABLE "idempotency_records" RENAME TO "gone"');
+          return 'done';
+        });
+      });
+      await expect(attempt).rejects.toSatisfy((error: unknown) => isIdempotencyStoreError(error) && (error as IdempotencyStoreError).operation === 'complete');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await db.prisma.testOrder.count()).toBe(0);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
+import { IdempotencyStoreError } from './errors/idempotency-store-error.js';
 import type { ClaimOutcome, ClaimRequest, CompleteRequest, IdempotencyStore } from './store.js';
 
 /**
@@ -220,8 +221,15 @@ export class PrismaIdempotencyStore implements IdempotencyStore {
 
   /** {@inheritDoc IdempotencyStore.complete} */
   async complete(request: CompleteRequest): Promise<boolean> {
-    const count = await this.client.$executeRawUnsafe(this.sql.complete, request.key, request.token, request.result, request.retentionMs);
-    return count === 1;
+    try {
+      const count = await this.client.$executeRawUnsafe(this.sql.complete, request.key, request.token, request.result, request.retentionMs);
+      return count === 1;
+    } catch (error) {
+      // Inside a transaction a failed statement fails the transaction: no retry can help,
+      // and the rollback undoes the function's writes with the claim.
+      if (this.inTransaction) throw new IdempotencyStoreError('complete', error, false);
+      throw error;
+    }
   }
 
   /** {@inheritDoc IdempotencyStore.release} */
