@@ -15,7 +15,7 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
   const counts: Record<string, number> = {};
   const count = (name: string) => (counts[name] = (counts[name] ?? 0) + 1);
   let openGate!: () => void;
-  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  let gate = new Promise<void>((resolve) => (openGate = resolve));
   const app = express();
   app.use(express.json());
   app.use(idempotencyKeyMiddleware({ store: createMemoryStore(), logger: silentLogger, ...options }));
@@ -55,9 +55,10 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { counts, openGate, base, post, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+  const setSlowGate = (next: Promise<void>) => void (gate = next);
+  return { counts, openGate, setSlowGate, base, post, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 describe('idempotencyKeyMiddleware (Express)', () => {
@@ -130,6 +131,26 @@ describe('idempotencyKeyMiddleware (Express)', () => {
     const after = await app.post('/slow', {}, { 'idempotency-key': 'key-slow' });
     expect(after.headers.get('idempotent-replayed')).toBe('true');
     expect(app.counts.slow).toBe(1);
+  });
+
+  it('a client that disconnects mid-request finds the answer recorded when it retries (the handler is not run twice)', async () => {
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const controller = new AbortController();
+    app.setSlowGate(gate);
+    const aborted = app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' }, controller.signal).catch((e: unknown) => e);
+    await sleep(100);
+    controller.abort();
+    await aborted;
+    await sleep(50);
+    // The handler is still running: the retry is told to come back later, not run again.
+    expect((await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' })).status).toBe(409);
+    finish();
+    await sleep(100);
+    const retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.text()).toBe('slow done');
   });
 
   it('a thrown error (5xx) releases the key, so the retry runs again', async () => {

@@ -30,20 +30,10 @@ export interface ExpressLikeResponse {
   setHeader(name: string, value: string | number | readonly string[]): unknown;
   /** The headers set so far. */
   getHeaders(): OutgoingHttpHeaders;
-  /** Whether `end()` was called. */
-  readonly writableEnded: boolean;
-  /** Listens for the connection closing. */
-  once(event: 'close', listener: () => void): unknown;
 }
 
 /** An Express middleware function. */
 export type ExpressMiddleware = (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void;
-
-class ResponseAbandonedError extends Error {
-  constructor() {
-    super('The connection closed before the handler answered');
-  }
-}
 
 function toBuffer(chunk: unknown, encoding: unknown): Buffer {
   if (chunk === undefined || chunk === null) return Buffer.alloc(0);
@@ -63,6 +53,10 @@ function headersOf(res: ExpressLikeResponse): Record<string, string | string[]> 
 /**
  * Runs the rest of the chain and buffers what it writes instead of sending it, so the
  * response can be recorded before the client sees it. `flush` sends the buffered response.
+ *
+ * A client that disconnects does not end the capture: the handler keeps running (Express
+ * does not stop it), so its answer is recorded for the client's retry instead of the key
+ * being released while the work goes on, which would let the retry run it a second time.
  */
 function capture(res: ExpressLikeResponse, next: () => void): { response: Promise<HttpResponseSnapshot>; flush(): void; restore(): void } {
   const originalWrite = res.write;
@@ -74,7 +68,7 @@ function capture(res: ExpressLikeResponse, next: () => void): { response: Promis
     res.write = originalWrite;
     res.end = originalEnd;
   };
-  const response = new Promise<HttpResponseSnapshot>((resolve, reject) => {
+  const response = new Promise<HttpResponseSnapshot>((resolve) => {
     res.write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
       if (typeof encoding === 'function') callbacks.push(encoding as WriteCallback);
       else if (typeof callback === 'function') callbacks.push(callback as WriteCallback);
@@ -92,9 +86,6 @@ function capture(res: ExpressLikeResponse, next: () => void): { response: Promis
       resolve({ status: res.statusCode, headers: headersOf(res), body });
       return res;
     };
-    res.once('close', () => {
-      if (body === undefined) reject(new ResponseAbandonedError());
-    });
   });
   next();
   return {
@@ -157,7 +148,6 @@ export function idempotencyKeyMiddleware(options: IdempotencyKeyOptions): Expres
         },
         (error: unknown) => {
           captured?.restore();
-          if (error instanceof ResponseAbandonedError) return;
           next(error);
         },
       );
