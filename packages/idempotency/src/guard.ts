@@ -244,8 +244,8 @@ export class IdempotencyGuard {
    * await guard.run('SM123', send); // 1 (replayed, not sent again)
    * ```
    */
-  async run<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<T> {
-    return (await this.execute(key, fn, options)).value;
+  run<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<T> {
+    return this.execute(key, fn, options).then(valueOf);
   }
 
   /**
@@ -276,7 +276,12 @@ export class IdempotencyGuard {
 
     for (;;) {
       const token = this.createToken();
-      const outcome = await this.claim(storedKey, token, fingerprint, leaseMs);
+      let outcome: ClaimOutcome;
+      try {
+        outcome = await this.store.claim({ key: storedKey, token, fingerprint, leaseMs });
+      } catch (error) {
+        throw this.claimFailed(storedKey, token, error);
+      }
       if (outcome.status === 'claimed') return this.runClaimed(key, storedKey, token, fn, leaseMs, retentionMs, options.shouldStore);
       if (outcome.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError(outcome.status);
       if (outcome.status === 'completed') {
@@ -303,18 +308,15 @@ export class IdempotencyGuard {
     return options.payload === undefined ? '' : fingerprintPayload(options.payload);
   }
 
-  private async claim(key: string, token: string, fingerprint: string, leaseMs: number): Promise<ClaimOutcome> {
-    try {
-      return await this.store.claim({ key, token, fingerprint, leaseMs });
-    } catch (error) {
-      if (isHardeningError(error)) throw error;
-      // The claim may have landed even though its reply was lost (a timeout): release it
-      // with the same token, so the key is not held until the lease ends. Best effort: the
-      // token check makes this a no-op when the claim never landed.
-      this.store.release(key, token).then(undefined, () => {});
-      this.logger.error({ key: scrubText(key), err: describe(error) }, 'idempotency: store failed to claim');
-      throw new IdempotencyStoreError('claim', error);
-    }
+  /** The error to throw for a failed claim. */
+  private claimFailed(key: string, token: string, error: unknown): unknown {
+    if (isHardeningError(error)) return error;
+    // The claim may have landed even though its reply was lost (a timeout): release it
+    // with the same token, so the key is not held until the lease ends. Best effort: the
+    // token check makes this a no-op when the claim never landed.
+    this.store.release(key, token).then(undefined, () => {});
+    this.logger.error({ key: scrubText(key), err: describe(error) }, 'idempotency: store failed to claim');
+    return new IdempotencyStoreError('claim', error);
   }
 
   private async runClaimed<T>(
@@ -430,6 +432,10 @@ class LeaseSignal implements RunContext {
     this.ended = true;
     clearTimeout(this.timer);
   }
+}
+
+function valueOf<T>(outcome: IdempotentOutcome<T>): T {
+  return outcome.value;
 }
 
 function describe(error: unknown): string {

@@ -187,18 +187,16 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return Number(done) === 1;
   }
 
-  private async script(script: Script, key: string, ...args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.timed(this.redis.evalsha(script.sha, 1, key, ...args));
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-      return this.timed(this.redis.eval(script.source, 1, key, ...args));
-    }
+  private script(script: Script, key: string, ...args: (string | number)[]): Promise<unknown> {
+    // The script is not cached on this server yet (first call, SCRIPT FLUSH, failover): send it.
+    const onNoScript = (error: unknown): Promise<unknown> | undefined =>
+      error instanceof Error && error.message.includes('NOSCRIPT') ? this.timed(this.redis.eval(script.source, 1, key, ...args)) : undefined;
+    return this.timed(this.redis.evalsha(script.sha, 1, key, ...args), onNoScript);
   }
 
   // One sweeping timer for every command in flight instead of a timer per command: the
   // per-command setTimeout + Promise.race cost more CPU than the round trip it guarded.
-  private timed<T>(command: Promise<T>): Promise<T> {
+  private timed<T>(command: Promise<T>, recover?: (error: unknown) => Promise<T> | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = { deadline: performance.now() + this.commandTimeoutMs, reject };
       this.pending.add(pending);
@@ -213,7 +211,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         },
         (error: unknown) => {
           this.pending.delete(pending);
-          reject(error);
+          const retry = recover?.(error);
+          if (retry === undefined) reject(error);
+          else retry.then(resolve, reject);
         },
       );
     });
