@@ -7,6 +7,9 @@
 // 2. PostgreSQL through Prisma + adapter-pg: guard claim + complete ops/s.
 // 3. Memory store: heap after 1 million distinct keys, against its configured bound.
 import { createRequire } from 'node:module';
+import type * as IoRedis from 'ioredis';
+import type * as Pg from 'pg';
+import type * as AdapterPg from '@prisma/adapter-pg';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { silentLogger } from '../packages/core/dist/index.js';
@@ -14,7 +17,7 @@ import { createIdempotencyGuard, createMemoryStore, createPrismaStore, createRed
 
 // The integrations are dev dependencies of the package, not of the workspace root.
 const requireFromPackage = createRequire(new URL('../packages/idempotency/package.json', import.meta.url));
-const { Redis } = requireFromPackage('ioredis') as typeof import('ioredis');
+const { Redis } = requireFromPackage('ioredis') as typeof IoRedis;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -103,8 +106,8 @@ async function benchRedis(): Promise<void> {
 }
 
 async function benchPostgres(): Promise<void> {
-  const pg = requireFromPackage('pg') as typeof import('pg');
-  const { PrismaPg } = requireFromPackage('@prisma/adapter-pg') as typeof import('@prisma/adapter-pg');
+  const pg = requireFromPackage('pg') as typeof Pg;
+  const { PrismaPg } = requireFromPackage('@prisma/adapter-pg') as typeof AdapterPg;
   const schema = `bench_idem_${runId}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
   try {
