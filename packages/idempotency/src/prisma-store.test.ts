@@ -78,6 +78,13 @@ for (const [name, skip, open] of [
   });
 }
 
+/** A promise the first transaction resolves once it holds the key (its fn started). */
+function startedSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (PostgreSQL)', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -87,12 +94,13 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
     await db?.close();
   });
 
-  function processInTransaction(key: string, options: { holdMs: number; fail?: boolean; lockTimeoutMs?: number; label: string }) {
+  function processInTransaction(key: string, options: { holdMs: number; fail?: boolean; lockTimeoutMs?: number; label: string; onStarted?: () => void }) {
     const store = createPrismaStore({ prisma: db.prisma, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
     return db.prisma.$transaction(
       async (tx) => {
         const guard = createIdempotencyGuard({ store: store.withTransaction(tx), logger: silentLogger });
         return guard.execute(key, async () => {
+          options.onStarted?.();
           await tx.testOrder.create({ data: { eventId: key, amount: 1 } });
           await sleep(options.holdMs);
           if (options.fail === true) throw new Error(`${options.label} failed`);
@@ -104,8 +112,9 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
   }
 
   it('a concurrent duplicate waits for the first transaction and replays its committed result', async () => {
-    const first = processInTransaction('evt_a', { holdMs: 400, label: 'first' });
-    await sleep(100);
+    const { promise: started, resolve: onStarted } = startedSignal();
+    const first = processInTransaction('evt_a', { holdMs: 400, label: 'first', onStarted });
+    await started;
     const second = processInTransaction('evt_a', { holdMs: 0, label: 'second' });
     expect(await first).toEqual({ status: 'executed', value: 'first', stored: true });
     expect(await second).toEqual({ status: 'replayed', value: 'first', stored: true });
@@ -113,8 +122,9 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
   });
 
   it('when the first transaction rolls back, the waiting duplicate runs it instead', async () => {
-    const first = processInTransaction('evt_b', { holdMs: 400, fail: true, label: 'first' });
-    await sleep(100);
+    const { promise: started, resolve: onStarted } = startedSignal();
+    const first = processInTransaction('evt_b', { holdMs: 400, fail: true, label: 'first', onStarted });
+    await started;
     const second = processInTransaction('evt_b', { holdMs: 0, label: 'second' });
     await expect(first).rejects.toThrow('first failed');
     expect(await second).toEqual({ status: 'executed', value: 'second', stored: true });
@@ -122,13 +132,15 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
   });
 
   it('the wait is bounded by lockTimeoutMs, then IdempotencyInProgressError (and the duplicate rolls back)', async () => {
-    const first = processInTransaction('evt_c', { holdMs: 1500, label: 'first' });
-    await sleep(100);
-    const started = Date.now();
+    const { promise: started, resolve: onStarted } = startedSignal();
+    let firstSettled = false;
+    const first = processInTransaction('evt_c', { holdMs: 3000, label: 'first', onStarted }).finally(() => (firstSettled = true));
+    await started;
     const error = await processInTransaction('evt_c', { holdMs: 0, label: 'second', lockTimeoutMs: 300 }).catch((e: unknown) => e);
     expect(isIdempotencyInProgressError(error)).toBe(true);
     expect((error as IdempotencyInProgressError).waitedMs).toBe(300);
-    expect(Date.now() - started).toBeLessThan(1300);
+    // It gave up on the lock while the first transaction still held it.
+    expect(firstSettled).toBe(false);
     expect(await first).toMatchObject({ status: 'executed', value: 'first' });
     expect(await db.prisma.testOrder.count({ where: { eventId: 'evt_c' } })).toBe(1);
   });

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -13,6 +14,27 @@ export interface PrivateRedisCluster {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port whose cluster bus port (port + 10000, which Redis Cluster also listens on)
+ * is free and in range too: ephemeral ports above 55535 would put it past 65535.
+ */
+async function freeClusterPort(taken: readonly number[]): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = await freePort();
+    if (port <= 55_535 && !taken.includes(port) && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair for a Redis Cluster node');
+}
 
 function clusterState(port: number): string {
   const info = spawnSync('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO'], { encoding: 'utf8' });
@@ -44,7 +66,7 @@ export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedi
   };
   try {
     for (let i = 0; i < masters; i++) {
-      const port = await freePort();
+      const port = await freeClusterPort(ports);
       ports.push(port);
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes'];
       args.push('--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir);

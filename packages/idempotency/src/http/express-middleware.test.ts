@@ -11,6 +11,15 @@ import type { IdempotencyKeyOptions } from './idempotency-key-handler.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Waits until the handler named `name` has been entered `n` times (it is then holding its key). */
+async function handlerEntered(counts: Record<string, number>, name: string, n: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while ((counts[name] ?? 0) < n) {
+    if (Date.now() > until) throw new Error(`handler ${name} was not entered ${n} times`);
+    await sleep(5);
+  }
+}
+
 async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
   const counts: Record<string, number> = {};
   const count = (name: string) => (counts[name] = (counts[name] ?? 0) + 1);
@@ -121,7 +130,7 @@ describe('idempotencyKeyMiddleware (Express)', () => {
 
   it('answers 409 with Retry-After while the first request is still in progress', async () => {
     const first = app.post('/slow', {}, { 'idempotency-key': 'key-slow' });
-    await sleep(100);
+    await handlerEntered(app.counts, 'slow', 1);
     const duplicate = await app.post('/slow', {}, { 'idempotency-key': 'key-slow' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -138,16 +147,20 @@ describe('idempotencyKeyMiddleware (Express)', () => {
     const gate = new Promise<void>((resolve) => (finish = resolve));
     const controller = new AbortController();
     app.setSlowGate(gate);
+    const entered = app.counts.slow ?? 0;
     const aborted = app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' }, controller.signal).catch((e: unknown) => e);
-    await sleep(100);
+    await handlerEntered(app.counts, 'slow', entered + 1);
     controller.abort();
     await aborted;
     await sleep(50);
     // The handler is still running: the retry is told to come back later, not run again.
     expect((await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' })).status).toBe(409);
     finish();
-    await sleep(100);
-    const retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
+    let retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
+    for (let i = 0; retry.status === 409 && i < 100; i++) {
+      await sleep(20);
+      retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
+    }
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.text()).toBe('slow done');
