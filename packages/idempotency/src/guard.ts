@@ -350,7 +350,13 @@ export class IdempotencyGuard {
       await this.release(storedKey, token);
       throw new TypeError('The result of an idempotent run could not be serialized for replay; the key was released.', { cause: error });
     }
-    const completed = await this.complete(storedKey, token, serialized, retentionMs, claimedAt + leaseMs);
+    let completed: boolean;
+    try {
+      // The first attempt inline: the retry loop's extra async frame costs on every run.
+      completed = await this.store.complete({ key: storedKey, token, result: serialized, retentionMs });
+    } catch (error) {
+      completed = await this.retryComplete(storedKey, token, serialized, retentionMs, claimedAt + leaseMs, error);
+    }
     if (!completed) {
       this.logger.error({ key: scrubText(storedKey), leaseMs }, 'idempotency: run outlived its lease and another caller took the key; result not recorded');
       throw new IdempotencyLeaseLostError(leaseMs, value);
@@ -362,26 +368,29 @@ export class IdempotencyGuard {
    * Completing is retried while the lease lasts: the function's effect already happened,
    * and a record left IN_PROGRESS would let a retry run it again once the lease ends.
    */
-  private async complete(key: string, token: string, result: string, retentionMs: number, leaseEndsAt: number): Promise<boolean> {
+  private async retryComplete(key: string, token: string, result: string, retentionMs: number, leaseEndsAt: number, firstError: unknown): Promise<boolean> {
     let backoffMs = 100;
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
+      // A store that throws one of our errors has decided already (a failed transaction
+      // cannot take another statement): retrying would only hold the caller up.
+      if (isHardeningError(error)) throw error;
+      const canRetry = this.clock.now() + backoffMs < leaseEndsAt;
+      this.logger.warn({ key: scrubText(key), attempt, willRetry: canRetry, err: describe(error) }, 'idempotency: store failed to record a completed run');
+      if (!canRetry) {
+        this.logger.error({ key: scrubText(key) }, 'idempotency: completed run NOT recorded; a retry after the lease may run it again');
+        throw new IdempotencyStoreError('complete', error, true);
+      }
+      await sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 1000);
       try {
         return await this.store.complete({ key, token, result, retentionMs });
-      } catch (error) {
-        // A store that throws one of our errors has decided already (a failed transaction
-        // cannot take another statement): retrying would only hold the caller up.
-        if (isHardeningError(error)) throw error;
-        const canRetry = this.clock.now() + backoffMs < leaseEndsAt;
-        this.logger.warn({ key: scrubText(key), attempt, willRetry: canRetry, err: describe(error) }, 'idempotency: store failed to record a completed run');
-        if (!canRetry) {
-          this.logger.error({ key: scrubText(key) }, 'idempotency: completed run NOT recorded; a retry after the lease may run it again');
-          throw new IdempotencyStoreError('complete', error, true);
-        }
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 1000);
+      } catch (next) {
+        error = next;
       }
     }
   }
+
 
   /** Never throws: the caller's own error matters more, and the lease bounds the damage. */
   private async release(key: string, token: string): Promise<void> {
