@@ -7,3 +7,5 @@ export type { TcpProxy } from './tcp-proxy.js';
 export { forkTs, ask, serveRequests, waitReady, eventually } from './child-process.js';
 export { createTestDatabase } from './test-database.js';
 export type { TestDatabase } from './test-database.js';
+export { startPrivateRedisCluster } from './private-redis-cluster.js';
+export type { PrivateRedisCluster } from './private-redis-cluster.js';

@@ -1,0 +1,127 @@
+// Redis-specific behaviour: an outage in the middle of a run (a TCP proxy in front of the
+// shared Redis is cut, so the data survives), a hung Redis, and the key layout.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisUrl, requireRedis, startTcpProxy, uniquePrefix, type TcpProxy } from '@hardening/test-support';
+import { recordingLogger } from '../test/support/guard-helpers.js';
+import { createIdempotencyGuard } from './guard.js';
+import { createRedisStore } from './redis-store.js';
+import { isIdempotencyStoreError, type IdempotencyStoreError } from './errors/idempotency-store-error.js';
+
+const redisUp = await requireRedis();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', () => {
+  let proxy: TcpProxy;
+  let redis: Redis;
+  let direct: Redis;
+  const prefix = `${uniquePrefix('idem-outage')}:`;
+
+  beforeAll(async () => {
+    const target = new URL(redisUrl);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    redis = new Redis(proxy.url(redisUrl), { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    redis.on('error', () => {}); // connection errors are expected here; commands report them
+    direct = new Redis(redisUrl);
+    await redis.ping();
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    const keys = await direct.keys(`${prefix}*`);
+    if (keys.length > 0) await direct.del(...keys);
+    direct?.disconnect();
+    await proxy?.close();
+  });
+
+  it('typed errors during the outage, correct behaviour after, no double execution of a run claimed before it', async () => {
+    const { logger, lines } = recordingLogger();
+    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix, commandTimeoutMs: 500 }), logger, leaseMs: 15_000 });
+    const runs: Record<string, number> = { before: 0, during: 0 };
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const claimedBefore = guard.execute('evt_before', async () => {
+      runs.before!++;
+      await gate;
+      return 'reply-before';
+    });
+    await sleep(50);
+
+    proxy.cut();
+    const started = Date.now();
+    for (const key of ['evt_during', 'evt_before']) {
+      const error = await guard.run(key, async () => void runs.during!++).catch((e: unknown) => e);
+      expect(isIdempotencyStoreError(error)).toBe(true);
+      expect((error as IdempotencyStoreError).operation).toBe('claim');
+    }
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(runs.during).toBe(0);
+
+    // The run claimed before the outage finishes while Redis is still away: completing is
+    // retried until Redis is back, within the lease.
+    finish();
+    await sleep(700);
+    proxy.restore();
+    expect(await claimedBefore).toEqual({ status: 'executed', value: 'reply-before', stored: true });
+    expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('failed to record a completed run'))).toBe(true);
+
+    // After the outage: the earlier run replays, the refused one processes once.
+    expect(await guard.execute('evt_before', async () => 'again')).toEqual({ status: 'replayed', value: 'reply-before', stored: true });
+    expect(await guard.run('evt_during', async () => ++runs.during!)).toBe(1);
+    expect(await guard.run('evt_during', async () => ++runs.during!)).toBe(1);
+    expect(runs).toEqual({ before: 1, during: 1 });
+  }, 20_000);
+
+  it('a hung Redis (connection open, no answers) fails within commandTimeoutMs', async () => {
+    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix, commandTimeoutMs: 300 }), logger: recordingLogger().logger });
+    proxy.hang();
+    try {
+      const started = Date.now();
+      const error = await guard.run('evt_hung', async () => 'x').catch((e: unknown) => e);
+      expect(isIdempotencyStoreError(error)).toBe(true);
+      expect((error as Error).message).toContain('did not answer within 300 ms');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      proxy.restore();
+    }
+    await sleep(300);
+    expect(await guard.run('evt_hung', async () => 'after')).toBe('after');
+  }, 20_000);
+});
+
+describe.skipIf(!redisUp)('Redis store layout', () => {
+  let redis: Redis;
+  const prefix = `${uniquePrefix('idem-layout')}:`;
+  beforeAll(() => {
+    redis = new Redis(redisUrl);
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('one Redis key per record, its own Cluster hash tag, expiring with the lease then the retention', async () => {
+    const store = createRedisStore({ redis, prefix });
+    expect(store.redisKey('SM123')).toBe(`${prefix}{SM123}`);
+    await store.claim({ key: 'SM123', token: 't1', fingerprint: 'fp', leaseMs: 5000 });
+    const leaseTtl = await redis.pttl(store.redisKey('SM123'));
+    expect(leaseTtl).toBeGreaterThan(4000);
+    expect(leaseTtl).toBeLessThanOrEqual(5000);
+    await store.complete({ key: 'SM123', token: 't1', result: 'r', retentionMs: 86_400_000 });
+    expect(await redis.pttl(store.redisKey('SM123'))).toBeGreaterThan(86_000_000);
+    expect(await redis.get(store.redisKey('SM123'))).toBe('C\nt1\nfp\nr');
+  });
+
+  it('works after SCRIPT FLUSH (reloads its scripts)', async () => {
+    const store = createRedisStore({ redis, prefix });
+    await redis.script('FLUSH');
+    await store.claim({ key: 'flush', token: 't', fingerprint: '', leaseMs: 5000 });
+    expect(await store.complete({ key: 'flush', token: 't', result: 'ok', retentionMs: 5000 })).toBe(true);
+  });
+
+  it('validates its options', () => {
+    expect(() => createRedisStore({} as never)).toThrow('Expected `redis` to be an ioredis Redis or Cluster client.');
+    expect(() => createRedisStore({ redis, commandTimeoutMs: 0 })).toThrow('Expected `commandTimeoutMs` to be a positive number, got 0.');
+  });
+});
