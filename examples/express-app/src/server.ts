@@ -1,51 +1,51 @@
-// The reference app's first slice: an Express server wired with @hardening/core. The
-// missed-call assistant (issue 6) grows here as the packages land.
-import express from 'express';
-import { createSafeCall, consoleLogger, isCircuitOpenError, isRetriesExhaustedError } from '@hardening/core';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
+import type { AppContext } from './app-context.js';
+import { problemErrorHandler, sendProblem } from './http/problem.js';
+import { slackEventRoutes } from './webhooks/slack-events.js';
+import { stripeWebhookRoutes } from './webhooks/stripe-webhook.js';
+import { twilioMessageStatusRoutes } from './webhooks/twilio-message-status.js';
+import { twilioSmsRoutes } from './webhooks/twilio-sms.js';
+import { twilioVoiceRoutes } from './webhooks/twilio-voice.js';
 
-const port = Number(process.env.PORT ?? 3001);
-const logger = consoleLogger({ service: 'express-app' });
-const safeCall = createSafeCall({ logger, defaults: { backoff: { initialDelayMs: 200 } } });
+/**
+ * The Express app: a map of the service. Webhooks first (signature-checked, exempt from
+ * IP rate limits and CORS), then the public and admin APIs, health, metrics, and
+ * problem+json for everything that goes wrong.
+ */
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.env.TRUST_PROXY);
+  app.use(
+    pinoHttp({
+      logger: ctx.logger as never,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true },
+    }),
+  );
+  app.use(helmet());
 
-/** A stand-in provider that fails while `outage` is on, so the breaker can be watched. */
-let outage = false;
-async function sendSms(body: string): Promise<{ sid: string; body: string }> {
-  await new Promise((r) => setTimeout(r, 20));
-  if (outage) throw Object.assign(new Error('provider unavailable'), { status: 503 });
-  return { sid: `SM${Date.now()}`, body };
+  // Webhooks: Twilio posts forms; Slack and Stripe read their raw bodies in their routers.
+  const twilioForms = express.urlencoded({ extended: false, limit: '64kb' });
+  app.use(['/sms', '/api/twilio'], twilioForms);
+  app.use(twilioSmsRoutes(ctx));
+  app.use(twilioVoiceRoutes(ctx));
+  app.use(twilioMessageStatusRoutes(ctx));
+  app.use(slackEventRoutes(ctx));
+  app.use(stripeWebhookRoutes(ctx));
+
+  app.use((req, res) => sendProblem(res, { title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}.` }));
+  app.use(problemErrorHandler(ctx.logger));
+  return app;
 }
-
-const app = express();
-app.use(express.json({ limit: '100kb' }));
-
-app.get('/health/live', (_req, res) => {
-  res.json({ status: 'pass' });
-});
-
-app.post('/demo/outage', (req, res) => {
-  outage = Boolean(req.body?.on);
-  res.json({ outage });
-});
-
-app.post('/demo/sms', async (req, res) => {
-  try {
-    const message = await safeCall('demo_sms', () => sendSms(String(req.body?.body ?? 'hello')));
-    res.status(201).json(message);
-  } catch (error) {
-    const status = isCircuitOpenError(error) ? 503 : isRetriesExhaustedError(error) ? 502 : 500;
-    res.status(status).type('application/problem+json').json({
-      type: 'about:blank',
-      title: isCircuitOpenError(error) ? 'Provider circuit open' : 'Provider failed',
-      status,
-      detail: (error as Error).message,
-    });
-  }
-});
-
-app.get('/api/admin/circuit-breakers', (_req, res) => {
-  res.json(safeCall.registry.snapshot());
-});
-
-app.listen(port, () => {
-  logger.info({ port }, `listening on http://127.0.0.1:${port} (POST /demo/sms, POST /demo/outage {"on":true}, GET /api/admin/circuit-breakers)`);
-});

@@ -1,0 +1,40 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger, SafeCall } from '@hardening/core';
+import type { IdempotencyGuard, IdempotencyStore, WebhookDedup } from '@hardening/idempotency';
+import type { AlertInput } from './alerts/alert-input.js';
+import type { Config } from './config/config.js';
+import type { Database } from './db/database.js';
+import type { Extractor } from './domain/extractor.js';
+import type { ProcessingDeps } from './domain/routing.js';
+import type { InboxSpool } from './inbox-spool.js';
+import type { JobQueue } from './jobs/job-queue.js';
+import type { Metrics } from './metrics.js';
+import type { SmsSender } from './providers/sms-sender.js';
+
+/**
+ * Everything the routes and jobs share, built once at start (see server.ts). Routes and
+ * jobs take what they need from here; nothing reaches for globals.
+ */
+export interface AppContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly safeCall: SafeCall;
+  /** Where idempotency records live: Redis when configured, else the database. */
+  readonly idempotencyStore: IdempotencyStore;
+  readonly dedup: WebhookDedup;
+  /** Runs a side effect once per key (the fail-safe SMS, keyed on CallSid). */
+  readonly once: IdempotencyGuard;
+  readonly queue: JobQueue;
+  readonly spool: InboxSpool;
+  readonly metrics: Metrics;
+  readonly alert: (alert: AlertInput) => void;
+  readonly extractor: Extractor;
+  readonly processing: ProcessingDeps;
+  /** Undefined when Twilio is not configured (SMS are logged as not sent). */
+  readonly sms: SmsSender | undefined;
+  /** Undefined when Slack is not configured. */
+  readonly slack: WebClient | undefined;
+  /** How long the SMS webhook waits for processing before answering with a holding reply. */
+  readonly inlineBudgetMs: number;
+}

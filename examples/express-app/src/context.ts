@@ -1,0 +1,115 @@
+import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { BreakerRegistry, shareBreakerState, type SharedBreakerState } from '@hardening/circuit-breaker';
+import { createSafeCall, type Logger } from '@hardening/core';
+import { createIdempotencyGuard, createPrismaStore, createRedisStore, createWebhookDedup } from '@hardening/idempotency';
+import type { AlertInput } from './alerts/alert-input.js';
+import type { AppContext } from './app-context.js';
+import type { Config } from './config/config.js';
+import { openDatabase } from './db/database.js';
+import { deterministicExtractor, type Extractor } from './domain/extractor.js';
+import { InboxSpool } from './inbox-spool.js';
+import { BullmqQueue } from './jobs/bullmq-queue.js';
+import { InProcessQueue } from './jobs/in-process-queue.js';
+import type { JobQueue } from './jobs/job-queue.js';
+import { createMetrics } from './metrics.js';
+import { twilioSender } from './providers/sms-sender.js';
+import { createTwilioClient } from './providers/twilio-client.js';
+
+/** What {@link buildContext} returns: the context, and how to release what it opened. */
+export interface BuiltContext {
+  readonly ctx: AppContext;
+  readonly redis: Redis | undefined;
+  readonly sharedBreakers: SharedBreakerState | undefined;
+  /** Closes the queue, Redis and the database, in that order. */
+  close(): Promise<void>;
+}
+
+/** Hooks for tests and the demo: replace a part without touching the wiring. */
+export interface ContextOverrides {
+  readonly logger?: Logger;
+  readonly extractor?: Extractor;
+  readonly alert?: (alert: AlertInput) => void;
+  readonly inlineBudgetMs?: number;
+  /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
+  readonly spoolFile?: string;
+}
+
+/** pino, with secrets and phone-number fields redacted by path as a second line of defence. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', 'req.headers["x-slack-signature"]', 'req.headers["stripe-signature"]', '*.authToken', '*.password', '*.token'],
+      censor: '[redacted]',
+    },
+  }) as unknown as Logger;
+}
+
+/**
+ * Builds everything the app shares from the configuration: PostgreSQL or PGlite, Redis
+ * when configured (idempotency store, shared breaker state, BullMQ queue, spool), the
+ * providers' real SDKs pointed at their configured endpoints.
+ */
+export async function buildContext(config: Config, overrides: ContextOverrides = {}): Promise<BuiltContext> {
+  const { env } = config;
+  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  const registry = new BreakerRegistry();
+  const safeCall = createSafeCall({ registry, logger });
+  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
+  const sharedBreakers = redis === undefined ? undefined : shareBreakerState(registry, { redis, logger });
+  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDir: env.PGLITE_DATA_DIR, logger, safeCall });
+  const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis });
+  const queue: JobQueue =
+    env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger);
+  const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
+  const extractor = overrides.extractor ?? deterministicExtractor;
+  const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
+  const slack =
+    config.slack.botToken === undefined
+      ? undefined
+      : new WebClient(config.slack.botToken, {
+          ...(config.slack.apiUrl === undefined ? {} : { slackApiUrl: config.slack.apiUrl }),
+          // Retries are safeCall's; the SDK's default policy retries for ~30 min.
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+        });
+  const alert =
+    overrides.alert ??
+    ((input: AlertInput) => logger.error({ alert: input.type, severity: input.severity, resourceId: input.resourceId }, `ALERT: ${input.title}`));
+  const ctx: AppContext = {
+    config,
+    logger,
+    db,
+    safeCall,
+    idempotencyStore,
+    dedup: createWebhookDedup({ store: idempotencyStore, logger }),
+    once: createIdempotencyGuard({ store: idempotencyStore, namespace: 'once:', logger }),
+    queue,
+    spool: new InboxSpool(logger, redis, spoolFile),
+    metrics: createMetrics({ breakers: registry, queueDepth: () => queue.depth() }),
+    alert,
+    extractor,
+    processing: {
+      extractor,
+      systemNumber: config.systemNumber,
+      paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
+    },
+    sms: twilio === undefined ? undefined : twilioSender(twilio),
+    slack,
+    inlineBudgetMs: overrides.inlineBudgetMs ?? 8000,
+  };
+  return {
+    ctx,
+    redis,
+    sharedBreakers,
+    close: async () => {
+      await queue.close();
+      await sharedBreakers?.close();
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}

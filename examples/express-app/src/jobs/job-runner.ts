@@ -1,0 +1,71 @@
+import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
+import type { AppContext } from '../app-context.js';
+import { processInbound } from '../domain/inbound.js';
+import { texts } from '../domain/messages.js';
+import { enqueueSms } from '../domain/outbox.js';
+import { deliveryLog } from './delivery-log.js';
+import type { Job } from './job-queue.js';
+import { evaluateSlackSignal } from './slack-signal.js';
+
+async function runJob(ctx: AppContext, job: Job): Promise<void> {
+  switch (job.kind) {
+    case 'process_inbound': {
+      const inboxId = job.payload.inboxId!;
+      try {
+        await processInbound(ctx.db.prisma, inboxId, ctx.processing);
+      } catch (error) {
+        if (!(isHardeningError(error) && error.code === 'INVARIANT_VIOLATION')) throw error;
+        // Not worth retrying: apologise to the sender (they already have the holding reply) and alert.
+        const row = await ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { id: inboxId } });
+        const payload = row.payload as Record<string, string>;
+        await enqueueSms(ctx.db.prisma, { to: payload.From!, from: payload.To!, body: texts.politeError, purpose: 'reply' });
+        ctx.alert({ type: 'INVARIANT_VIOLATION', severity: 'HIGH', resourceId: payload.MessageSid, title: 'Invariant violation on an inbound SMS', message: error.message });
+      }
+      return;
+    }
+    case 'evaluate_slack_signal':
+      await evaluateSlackSignal(ctx, job.payload.signalId!);
+      return;
+  }
+}
+
+/**
+ * Starts the queue's workers: each job updates its delivery-log row (processing, then
+ * completed or failed), and a job that failed its last attempt is dead-lettered there
+ * with an alert. An inbound SMS that never got processed is the worst case (its sender only
+ * has the holding reply): HIGH alert.
+ */
+export function startJobRunner(ctx: AppContext): void {
+  ctx.queue.start(
+    async (job) => {
+      await deliveryLog.processing(ctx.db.prisma, job.deliveryId);
+      try {
+        await runJob(ctx, job);
+      } catch (error) {
+        await deliveryLog.failed(ctx.db.prisma, job.deliveryId, error, false).catch(() => {});
+        throw error;
+      }
+      await deliveryLog.completed(ctx.db.prisma, job.deliveryId);
+    },
+    async (job, error, attempts) => {
+      await deliveryLog.failed(ctx.db.prisma, job.deliveryId, error, true).catch(() => {});
+      const inbound = job.kind === 'process_inbound';
+      if (inbound) {
+        const row = await ctx.db.prisma.inboundEvent
+          .update({ where: { id: job.payload.inboxId! }, data: { status: 'dead_letter' } })
+          .catch(() => undefined);
+        ctx.logger.error(
+          { deliveryId: job.deliveryId, from: row === undefined ? undefined : maskPhoneNumber(String((row.payload as Record<string, string>).From)), attempts },
+          'inbound SMS dead-lettered: processing failed on every attempt',
+        );
+      }
+      ctx.alert({
+        type: inbound ? 'SMS_PROCESSING_FAILED' : 'JOB_DEAD_LETTER',
+        severity: inbound ? 'HIGH' : 'MEDIUM',
+        resourceId: job.deliveryId,
+        title: inbound ? 'An inbound SMS could not be processed' : `Job ${job.kind} dead-lettered`,
+        message: `${attempts} attempts failed: ${scrubText(String(error)).slice(0, 300)}`,
+      });
+    },
+  );
+}

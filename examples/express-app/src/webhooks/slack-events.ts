@@ -1,0 +1,100 @@
+import express, { Router } from 'express';
+import { scrubText } from '@hardening/core';
+import { verifySlackSignature } from '@hardening/idempotency';
+import type { AppContext } from '../app-context.js';
+import { sendProblem } from '../http/problem.js';
+import { deliveryLog } from '../jobs/delivery-log.js';
+
+/** The part of a Slack Events API envelope the app reads. */
+interface SlackEnvelope {
+  type?: string;
+  event_id?: string;
+  challenge?: string;
+  event?: { type?: string; channel?: string; user?: string; text?: string; ts?: string; bot_id?: string; subtype?: string };
+}
+
+/** Answers Slack within this long whatever the database does (Slack retries after 3 s). */
+const ackBudgetMs = 2000;
+
+/**
+ * Stores a message event as a signal and queues its evaluation (exported for the spool
+ * drain and the tests).
+ */
+export async function storeSlackSignal(ctx: AppContext, envelope: SlackEnvelope): Promise<void> {
+  const event = envelope.event;
+  if (envelope.event_id === undefined || event?.type !== 'message' || event.bot_id !== undefined || event.subtype !== undefined) return;
+  const signal = await ctx.db.prisma.slackSignal.upsert({
+    where: { eventId: envelope.event_id },
+    create: { eventId: envelope.event_id, channel: event.channel ?? '', userId: event.user ?? null, text: event.text ?? '', messageTs: event.ts ?? null },
+    update: {},
+  });
+  const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'slack', eventId: envelope.event_id, kind: 'evaluate_slack_signal' }, { signalId: signal.id });
+  await ctx.queue.add({ kind: 'evaluate_slack_signal', deliveryId, payload: { signalId: signal.id } });
+}
+
+/**
+ * POST /slack/events: the Slack Events API.
+ *
+ * The v0 signature is checked over the raw bytes before anything is parsed (5-minute
+ * replay window; 403 otherwise). `url_verification` is answered with its challenge. An
+ * event is deduplicated on `event_id` (Slack's retries carry X-Slack-Retry-Num), stored as
+ * a signal and its evaluation queued; Slack gets its 200 within 3 s whatever happens: when
+ * the database is slow the 200 goes first and the signal is stored (or spooled) after.
+ */
+export function slackEventRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { logger, metrics } = ctx;
+  const secret = ctx.config.slack.signingSecret;
+  if (secret === undefined) logger.warn({}, 'SLACK_SIGNING_SECRET is not set: every Slack event will be refused with 403');
+  router.post('/slack/events', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (secret === undefined || !verifySlackSignature({ signingSecret: secret, headers: req.headers, rawBody: raw })) {
+      metrics.webhooks.inc({ provider: 'slack', outcome: 'bad_signature' });
+      sendProblem(res, { title: 'Forbidden', status: 403, detail: 'Missing, stale or invalid X-Slack-Signature.' });
+      return;
+    }
+    let envelope: SlackEnvelope;
+    try {
+      envelope = JSON.parse(raw.toString('utf8')) as SlackEnvelope;
+    } catch {
+      res.set('X-Slack-No-Retry', '1');
+      sendProblem(res, { title: 'Bad request', status: 400, detail: 'The body is not JSON.' });
+      return;
+    }
+    if (envelope.type === 'url_verification') {
+      res.json({ challenge: envelope.challenge });
+      return;
+    }
+    const work = ctx.dedup
+      .slack({ headers: req.headers, body: envelope }, async (body) => {
+        await storeSlackSignal(ctx, body);
+        metrics.webhooks.inc({ provider: 'slack', outcome: 'stored' });
+        return { status: 200, headers: {}, body: '' };
+      })
+      .then((out) => {
+        if (out.duplicate) metrics.duplicates.inc({ provider: 'slack' });
+        return out;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ackBudgetMs);
+    });
+    const first = await Promise.race([work.catch((error: unknown) => ({ error })), late]);
+    clearTimeout(timer);
+    if (first !== 'late' && !('error' in first)) {
+      res.status(first.status).set(first.headers).send(first.body);
+      return;
+    }
+    // Slow or failed: acknowledge now, keep the event.
+    res.status(200).end();
+    const settled = first === 'late' ? await work.then(() => undefined, (error: unknown) => error) : first.error;
+    if (settled !== undefined) {
+      await ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as Record<string, unknown> }).catch((spoolError: unknown) => {
+        logger.error({ err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled');
+      });
+      metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
+      logger.error({ eventId: envelope.event_id, err: scrubText(String(settled)) }, 'Slack event spooled: could not be stored');
+    }
+  });
+  return router;
+}

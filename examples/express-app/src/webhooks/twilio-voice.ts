@@ -1,0 +1,100 @@
+import { Router } from 'express';
+import { maskPhoneNumber, scrubText } from '@hardening/core';
+import type { AppContext } from '../app-context.js';
+import { handleMissedCall } from '../domain/conversation.js';
+import { texts } from '../domain/messages.js';
+import { completeTestCall } from '../domain/onboarding.js';
+import { toE164 } from '../domain/phone.js';
+import { sendProblem } from '../http/problem.js';
+import { verifyTwilioSignature } from './twilio-signature.js';
+import { emptyTwiml } from './twiml.js';
+
+/** Call statuses that mean nobody picked up. */
+const missedStatuses = new Set(['no-answer', 'busy', 'failed']);
+/** Statuses after which a call is over (a test call counts whatever its end). */
+const finalStatuses = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
+
+/** What a voice status callback led to. */
+export type CallOutcome = 'missed_call_texted' | 'test_call_completed' | 'failsafe_sent' | 'ignored';
+
+/**
+ * POST /api/twilio/status: Twilio's voice status callback.
+ *
+ * - A missed call (no-answer, busy, failed) to a client's number texts the caller back in
+ *   the business's name, through the outbox.
+ * - The owner's call to their own new number completes onboarding (S9_TEST_CALL).
+ * - A missed call to a number of no client (the system number, say) gets a generic
+ *   fail-safe SMS, sent once per CallSid through the idempotency store, with no database
+ *   row naming the caller, a metric and an action-required warning: nobody is left in
+ *   silence, and nothing touches onboarding.
+ *
+ * A Twilio retry of the same CallSid and status is answered without processing.
+ */
+export function twilioVoiceRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { logger, metrics } = ctx;
+  router.post(
+    '/api/twilio/status',
+    verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
+    async (req, res) => {
+      const params = (req.body ?? {}) as Record<string, string>;
+      const callSid = params.CallSid;
+      const status = params.CallStatus;
+      const from = toE164(params.From);
+      const to = toE164(params.To);
+      if (!callSid || !status || from === undefined || to === undefined) {
+        sendProblem(res, { title: 'Bad request', status: 400, detail: 'CallSid, CallStatus, From and To must be present and valid.' });
+        return;
+      }
+      const out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
+        const outcome = await handleCallStatus(ctx, { callSid, status, from, to });
+        metrics.webhooks.inc({ provider: 'twilio_voice', outcome });
+        return emptyTwiml;
+      }, { kind: 'voice-status' });
+      if (out.duplicate) metrics.duplicates.inc({ provider: 'twilio_voice' });
+      res.status(out.status).set(out.headers).send(out.body);
+    },
+  );
+  return router;
+}
+
+/** Applies one voice status callback (exported for the jobs and the tests). */
+export async function handleCallStatus(ctx: AppContext, call: { callSid: string; status: string; from: string; to: string }): Promise<CallOutcome> {
+  const number = await ctx.db.prisma.poolNumber.findUnique({ where: { phoneNumber: call.to }, include: { client: true } });
+  const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
+  if (client === null || number === null) {
+    if (!missedStatuses.has(call.status)) return 'ignored';
+    await sendFailsafe(ctx, call);
+    return 'failsafe_sent';
+  }
+  if (call.from === client.phone && finalStatuses.has(call.status)) {
+    const completed = await ctx.db.prisma.$transaction((tx) => completeTestCall(tx, client, ctx.config.systemNumber));
+    if (completed) return 'test_call_completed';
+  }
+  if (!missedStatuses.has(call.status) || call.from === client.phone) return 'ignored';
+  await ctx.db.prisma.$transaction((tx) => handleMissedCall(tx, { client, clientNumber: number.phoneNumber, callerPhone: call.from }));
+  return 'missed_call_texted';
+}
+
+async function sendFailsafe(ctx: AppContext, call: { callSid: string; from: string; to: string }): Promise<void> {
+  const { logger, metrics } = ctx;
+  metrics.failsafeIntakes.inc();
+  logger.warn(
+    { callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), action: 'required' },
+    'ACTION REQUIRED: call to a number of no client; fail-safe SMS sent to the caller',
+  );
+  await ctx.once.run(`failsafe:${call.callSid}`, async () => {
+    if (ctx.sms === undefined) {
+      logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
+      return 'not_sent';
+    }
+    try {
+      await ctx.safeCall('twilio_sms', () => ctx.sms!.send({ to: call.from, from: call.to, body: texts.failsafe }), { correlationId: call.callSid });
+      return 'sent';
+    } catch (error) {
+      logger.error({ callSid: call.callSid, to: maskPhoneNumber(call.from), err: scrubText(String(error)) }, 'MESSAGE LOST: fail-safe SMS could not be sent');
+      ctx.alert({ type: 'MESSAGE_LOST', severity: 'HIGH', resourceId: call.callSid, title: 'Fail-safe SMS lost', message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}` });
+      return 'lost';
+    }
+  });
+}
