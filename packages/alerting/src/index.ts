@@ -1,1 +1,48 @@
-export {};
+export { AlertService, createAlertService } from './alert-service.js';
+export type {
+  AlertServiceOptions,
+  AlertTypeOptions,
+  SinkRetryOptions,
+  AlertSystemStatus,
+  AlertResultEvent,
+  RestoreSilence,
+  ResolveInput,
+  DeliveryStatusUpdate,
+  DeliveryStatusOutcome,
+  MaintenanceReport,
+} from './alert-service.js';
+export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertStatus, AlertResult } from './alert.js';
+export type { Clock } from './clock.js';
+export type { RouteTable } from './routing.js';
+export { defaultRoutes } from './routing.js';
+export type { SilenceMatcher, SilenceOptions, SilenceInfo } from './silences.js';
+export type { AlertStats, OutcomeCounts } from './stats.js';
+export type { AlertSink, SinkContext, SinkReceipt } from './sinks/sink.js';
+export { createTwilioSmsSink } from './sinks/twilio-sms-sink.js';
+export type { TwilioSmsSinkOptions, TwilioMessagesClient } from './sinks/twilio-sms-sink.js';
+export { parseOnCallNumbers } from './sinks/phone-numbers.js';
+export { createSlackSink } from './sinks/slack-sink.js';
+export type { SlackSinkOptions, SlackChatClient } from './sinks/slack-sink.js';
+export { createSentrySink } from './sinks/sentry-sink.js';
+export type { SentrySinkOptions, SentryLike, SentryClientLike, SentrySendResponse } from './sinks/sentry-sink.js';
+export { createLogSink } from './sinks/log-sink.js';
+export type { LogSinkOptions } from './sinks/log-sink.js';
+export { createWebhookSink } from './sinks/webhook-sink.js';
+export type { WebhookSinkOptions } from './sinks/webhook-sink.js';
+export { createPagerDutySink, pagerDutyEvent } from './sinks/pagerduty-sink.js';
+export type { PagerDutySinkOptions } from './sinks/pagerduty-sink.js';
+export type {
+  AlertStore,
+  AlertOutcome,
+  ClaimRequest,
+  ClaimResult,
+  ActiveAlertRecord,
+  AlertHistoryEntry,
+  TrackedDelivery,
+  OutcomeCount,
+} from './store/alert-store.js';
+export { createMemoryAlertStore } from './store/memory-store.js';
+export type { MemoryAlertStoreOptions } from './store/memory-store.js';
+export { SinkRejectedError, isSinkRejectedError } from './errors/sink-rejected-error.js';
+export { DeliveryUnconfirmedError, isDeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
+export type { AlertingErrorCode } from './errors/codes.js';
