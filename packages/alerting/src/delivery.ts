@@ -72,6 +72,10 @@ export class Deliverer {
     const report: DeliveryReport = { delivered: [], failed: [], fellBack: false, ok: false, receipts: new Map() };
     const taken = new Set<string>([...used, ...route]);
     const outcomes = await Promise.all(route.map((name) => this.trySink(name, message, report)));
+    // Parallel sends finish in any order; report them in route order.
+    const rank = (name: string) => route.indexOf(name);
+    report.delivered.sort((a, b) => rank(a) - rank(b));
+    report.failed.sort((a, b) => rank(a.sink) - rank(b.sink));
     let remoteOk = outcomes.some((ok, index) => ok && route[index] !== this.logSink.name);
     const logOnlyRoute = route.length > 0 && route.every((name) => name === this.logSink.name);
     for (let index = 0; index < route.length; index++) {
