@@ -181,15 +181,12 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
     },
 
     async history({ since, type, key, limit = 1000 }) {
-      const out: AlertHistoryEntry[] = [];
-      for (let i = history.length - 1; i >= 0 && out.length < limit; i--) {
-        const entry = history[i]!;
-        if (entry.at < since) continue;
-        if (type !== undefined && entry.type !== type) continue;
-        if (key !== undefined && entry.key !== key) continue;
-        out.push(entry);
-      }
-      return out.sort((a, b) => b.at - a.at);
+      return history
+        .filter((entry) => entry.at >= since && (type === undefined || entry.type === type) && (key === undefined || entry.key === key))
+        .map((entry, index) => ({ entry, index }))
+        .sort((a, b) => b.entry.at - a.entry.at || b.index - a.index)
+        .slice(0, limit)
+        .map(({ entry }) => entry);
     },
 
     async countOutcomes({ since }) {
