@@ -43,6 +43,10 @@ export type {
 } from './store/alert-store.js';
 export { createMemoryAlertStore } from './store/memory-store.js';
 export type { MemoryAlertStoreOptions } from './store/memory-store.js';
+export { createRedisAlertStore } from './store/redis-store.js';
+export type { RedisAlertStoreOptions, RedisEvalClient } from './store/redis-store.js';
+export { createPrismaAlertStore } from './store/prisma-store.js';
+export type { PrismaAlertStoreOptions, PrismaRawClient } from './store/prisma-store.js';
 export { SinkRejectedError, isSinkRejectedError } from './errors/sink-rejected-error.js';
 export { DeliveryUnconfirmedError, isDeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 export type { AlertingErrorCode } from './errors/codes.js';

@@ -109,6 +109,26 @@ function resource(message: FakeTwilioMessage) {
 }
 
 /**
+ * A real `twilio` client whose requests go to `baseUrl` (a fake Twilio, possibly in another
+ * process) instead of api.twilio.com: the SDK's own `RequestClient` sends them, with the
+ * path and query unchanged.
+ *
+ * @param baseUrl - e.g. `http://127.0.0.1:45123`.
+ * @param accountSid - The account SID.
+ * @param authToken - The auth token.
+ * @returns A twilio client.
+ */
+export function twilioClientFor(baseUrl: string, accountSid: string, authToken: string): ReturnType<typeof twilio> {
+  const httpClient = {
+    request(opts: Record<string, unknown>): Promise<unknown> {
+      const uri = new URL(String(opts.uri));
+      return new twilio.RequestClient().request({ ...opts, uri: `${baseUrl}${uri.pathname}${uri.search}` } as never);
+    },
+  };
+  return twilio(accountSid, authToken, { httpClient: httpClient as never });
+}
+
+/**
  * Starts a fake Twilio Messages API on 127.0.0.1.
  *
  * @param options - Credentials and automatic status callbacks.
@@ -229,7 +249,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     authToken,
     messages,
     httpClient,
-    client: () => twilio(accountSid, authToken, { httpClient: httpClient as never }),
+    client: () => twilioClientFor(server.url, accountSid, authToken),
     sendStatus,
   };
 }

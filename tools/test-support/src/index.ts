@@ -7,7 +7,7 @@ export type { TcpProxy } from './tcp-proxy.js';
 export { forkTs, ask, serveRequests, waitReady, eventually } from './child-process.js';
 export { startFakeHttpServer } from './fake-http.js';
 export type { FakeHttpServer, FakeHttpServerOptions, FakeResponse, FakeRoute, FaultSpec, RecordedRequest } from './fake-http.js';
-export { startFakeTwilio } from './fake-twilio.js';
+export { startFakeTwilio, twilioClientFor } from './fake-twilio.js';
 export type { FakeTwilio, FakeTwilioMessage, FakeTwilioOptions, StatusCallbackResult } from './fake-twilio.js';
 export { startFakeSlack } from './fake-slack.js';
 export type { FakeSlack, FakeSlackMessage, FakeSlackOptions } from './fake-slack.js';
