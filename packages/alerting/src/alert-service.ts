@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CircuitState, Logger, SafeCall } from '@hardening/core';
-import { BreakerRegistry, consoleLogger, createSafeCall, isTransientError, maskPhoneNumber, scrubText } from '@hardening/core';
+import { BreakerRegistry, consoleLogger, createSafeCall, isTransientError, maskPhoneNumber } from '@hardening/core';
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
@@ -11,7 +11,7 @@ import type { DeliveryReport } from './delivery.js';
 import { Deliverer, describeError, sinkOperation } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
-import { headline, scrubbedAlert } from './format.js';
+import { headline, scrubbedAlert, scrubText } from './format.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes, routeFor } from './routing.js';
 import type { SilenceInfo, SilenceMatcher, SilenceOptions } from './silences.js';

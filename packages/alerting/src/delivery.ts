@@ -1,7 +1,7 @@
 import type { Logger, SafeCall } from '@hardening/core';
-import { isCircuitOpenError, isRetriesExhaustedError, scrubText } from '@hardening/core';
+import { isCircuitOpenError, isRetriesExhaustedError } from '@hardening/core';
 import type { AlertMessage } from './alert.js';
-import { headline, scrubbedAlert } from './format.js';
+import { headline, scrubbedAlert, scrubText } from './format.js';
 import type { AlertSink, SinkReceipt } from './sinks/sink.js';
 
 /** One sink's failure, as reported. */

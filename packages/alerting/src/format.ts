@@ -1,5 +1,49 @@
-import { maskPhoneNumber, scrubText, scrubValue } from '@hardening/core';
+import { maskPhoneNumber, scrubText as coreScrubText, scrubValue } from '@hardening/core';
 import type { AlertMessage } from './alert.js';
+
+// Works around a limitation of core's scrubText: its phone-number pattern also matches
+// dates ("2026-03-01" has 8 digits), which alerts are full of. Dates and times in ISO 8601
+// are set aside before scrubbing and put back after.
+const isoDate = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])/g;
+const placeholder = /\u0000(\d+)\u0000/g;
+
+/**
+ * Scrubs phone numbers, emails and secrets out of text like core's `scrubText`, keeping
+ * ISO 8601 dates and times intact.
+ *
+ * @param text - Any text.
+ * @returns The scrubbed text.
+ */
+export function scrubText(text: string): string {
+  const kept: string[] = [];
+  const guarded = String(text).replace(isoDate, (match) => `\u0000${kept.push(match) - 1}\u0000`);
+  return coreScrubText(guarded).replace(placeholder, (_, index: string) => kept[Number(index)] ?? '');
+}
+
+/**
+ * Scrubs a JSON-like value like core's `scrubValue` (secret-looking keys redacted,
+ * phone-looking keys masked), keeping ISO 8601 dates in strings intact.
+ *
+ * @param value - Any JSON-like value.
+ * @returns A scrubbed copy.
+ */
+export function scrubContext(value: unknown): unknown {
+  const kept: string[] = [];
+  const guard = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return v.replace(isoDate, (match) => `\u0000${kept.push(match) - 1}\u0000`);
+    if (v instanceof Date) return `\u0000${kept.push(v.toISOString()) - 1}\u0000`;
+    if (v === null || typeof v !== 'object' || depth > 8 || v instanceof Error) return v;
+    if (Array.isArray(v)) return v.map((item) => guard(item, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, guard(item, depth + 1)]));
+  };
+  const restore = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(placeholder, (_, index: string) => kept[Number(index)] ?? '');
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(restore);
+    return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, restore(item)]));
+  };
+  return restore(scrubValue(guard(value, 0)));
+}
 
 /**
  * A resource id fit to leave the process: an id that is a phone number is masked, one
@@ -75,7 +119,7 @@ export function scrubbedAlert(message: AlertMessage): Record<string, unknown> {
     key: message.resourceId === undefined ? message.key : displayResource(message.key),
     title: scrubText(message.title),
     message: scrubText(message.message),
-    context: message.context === undefined ? undefined : scrubValue(message.context),
+    context: message.context === undefined ? undefined : scrubContext(message.context),
     links: message.links.map((l) => ({ text: l.text, url: l.url })),
     occurredAt: message.occurredAt,
     members: message.members?.map((m) => ({ id: m.id, resourceId: displayResource(m.resourceId), title: scrubText(m.title) })),

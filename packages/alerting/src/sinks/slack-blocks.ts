@@ -1,6 +1,5 @@
-import { scrubText, scrubValue } from '@hardening/core';
 import type { AlertMessage } from '../alert.js';
-import { displayResource, headline, kindLabel, truncate } from '../format.js';
+import { displayResource, headline, kindLabel, scrubContext, scrubText, truncate } from '../format.js';
 
 /** Slack's mrkdwn needs these three escaped (https://api.slack.com/reference/surfaces/formatting#escaping). */
 export function escapeMrkdwn(text: string): string {
@@ -49,7 +48,7 @@ export function slackBlocks(message: AlertMessage, mention?: string): { text: st
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } });
   }
   if (message.context !== undefined && message.members === undefined) {
-    const scrubbed = scrubValue(message.context) as Record<string, unknown>;
+    const scrubbed = scrubContext(message.context) as Record<string, unknown>;
     const contextFields = Object.entries(scrubbed)
       .filter(([, value]) => value !== undefined)
       .slice(0, 10)
