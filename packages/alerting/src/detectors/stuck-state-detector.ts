@@ -236,10 +236,9 @@ export class StuckStateDetector {
     for (const id of superseded) {
       if (alerts !== undefined) await alerts.resolveAlert({ type, resourceId: id, message: 'It moved to another state.' });
     }
-    for (const entity of due) {
-      this.detected.set(entity.id, { at: now, state: entity.state });
-      if (alerts !== undefined) results.push(await alerts.sendCriticalAlert(this.alertFor(entity)));
-    }
+    for (const entity of due) this.detected.set(entity.id, { at: now, state: entity.state });
+    // All at once: with aggregation on the type, a burst then goes out as one message.
+    if (alerts !== undefined) results.push(...(await Promise.all(due.map((entity) => alerts.sendCriticalAlert(this.alertFor(entity))))));
     if (due.length > 0) await this.options.markDetected?.(due, new Date(now));
     return { stuck, alerted: due, recovered, results };
   }
