@@ -71,3 +71,14 @@ export { RuntimeMonitor } from './detectors/runtime-monitor.js';
 export type { RuntimeMonitorOptions, RuntimeCheck, RuntimeCheckContext, Invariant, MonitorTimers, CheckStatus, RoundReport, InvariantViolation } from './detectors/runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './detectors/monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './detectors/monitor-lock.js';
+export { createAlertServiceFromEnv } from './from-env.js';
+export type { AlertsFromEnvOptions } from './from-env.js';
+export {
+  configureAlerts,
+  getDefaultAlertService,
+  sendCriticalAlert,
+  resolveAlert,
+  silenceAlerts,
+  getAlertSystemStatus,
+  getAlertStats,
+} from './default-service.js';

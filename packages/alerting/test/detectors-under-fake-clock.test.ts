@@ -2,7 +2,7 @@
 // AlertService), under vitest's fake timers: detection time under the default 5-minute
 // interval, the 6 h re-alert window, escalation after 12 h, aggregation of a burst.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAlertService, RuntimeMonitor, StuckStateDetector, type AlertMessage, type TrackedEntity } from '../src/index.js';
+import { createAlertService, RuntimeMonitor, StuckStateDetector, type AlertMessage, type AlertServiceOptions, type TrackedEntity } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
 import { recordingSink } from './support/recording-sink.js';
 
@@ -17,7 +17,7 @@ describe('detectors under a fake clock', () => {
     vi.useRealTimers();
   });
 
-  function app(types: Parameters<typeof createAlertService>[0]['types'] = {}) {
+  function app(types: AlertServiceOptions['types'] = {}) {
     const sms = recordingSink('sms');
     const slack = recordingSink('slack');
     const received: Array<{ at: number; message: AlertMessage; sink: string }> = [];

@@ -6,13 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { databaseUrl, eventually, redisUrl, requirePostgres, requireRedis, uniquePrefix } from '@hardening/test-support';
 import { silentLogger } from '@hardening/core';
 import { createPostgresMonitorLock, createRedisMonitorLock } from './monitor-lock.js';
+import type { MonitorLock } from './monitor-lock.js';
 import { RuntimeMonitor } from './runtime-monitor.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
 const intervalMs = 300;
 
-function monitors(count: number, lockFor: (index: number) => ConstructorParameters<typeof RuntimeMonitor>[0]['lock'], name: string) {
+function monitors(count: number, lockFor: (index: number) => MonitorLock, name: string) {
   const runs: Array<{ round: number; by: number }> = [];
   const list = Array.from({ length: count }, (_, index) => {
     const monitor = new RuntimeMonitor({ name, intervalMs, jitterMs: 30, lock: lockFor(index), logger: silentLogger });
