@@ -5,7 +5,7 @@ import type { AlertMessage } from './alert.js';
 // dates ("2026-03-01" has 8 digits), which alerts are full of. Dates and times in ISO 8601
 // are set aside before scrubbing and put back after.
 const isoDate = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])/g;
-const placeholder = /\u0000(\d+)\u0000/g;
+const placeholder = /\uE000(\d+)\uE001/g;
 
 /**
  * Scrubs phone numbers, emails and secrets out of text like core's `scrubText`, keeping
@@ -16,7 +16,7 @@ const placeholder = /\u0000(\d+)\u0000/g;
  */
 export function scrubText(text: string): string {
   const kept: string[] = [];
-  const guarded = String(text).replace(isoDate, (match) => `\u0000${kept.push(match) - 1}\u0000`);
+  const guarded = String(text).replace(isoDate, (match) => `\uE000${kept.push(match) - 1}\uE001`);
   return coreScrubText(guarded).replace(placeholder, (_, index: string) => kept[Number(index)] ?? '');
 }
 
@@ -30,8 +30,8 @@ export function scrubText(text: string): string {
 export function scrubContext(value: unknown): unknown {
   const kept: string[] = [];
   const guard = (v: unknown, depth: number): unknown => {
-    if (typeof v === 'string') return v.replace(isoDate, (match) => `\u0000${kept.push(match) - 1}\u0000`);
-    if (v instanceof Date) return `\u0000${kept.push(v.toISOString()) - 1}\u0000`;
+    if (typeof v === 'string') return v.replace(isoDate, (match) => `\uE000${kept.push(match) - 1}\uE001`);
+    if (v instanceof Date) return `\uE000${kept.push(v.toISOString()) - 1}\uE001`;
     if (v === null || typeof v !== 'object' || depth > 8 || v instanceof Error) return v;
     if (Array.isArray(v)) return v.map((item) => guard(item, depth + 1));
     return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, guard(item, depth + 1)]));

@@ -146,7 +146,33 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const authToken = options.authToken ?? randomBytes(16).toString('hex');
   const messages: FakeTwilioMessage[] = [];
   const base = '/2010-04-01/Accounts/';
-  let sendStatus: FakeTwilio['sendStatus'];
+
+  const sendStatus: FakeTwilio['sendStatus'] = async (sid, status, extra = {}) => {
+    const message = messages.find((m) => m.sid === sid);
+    if (message === undefined) throw new Error(`fake Twilio: no message ${sid}`);
+    const url = extra.url ?? message.statusCallback;
+    if (url === undefined) throw new Error(`fake Twilio: message ${sid} has no StatusCallback`);
+    message.status = status;
+    const params: Record<string, string> = {
+      AccountSid: accountSid,
+      ApiVersion: '2010-04-01',
+      From: message.from ?? '',
+      MessageSid: sid,
+      MessageStatus: status,
+      SmsSid: sid,
+      SmsStatus: status,
+      To: message.to,
+    };
+    if (message.messagingServiceSid) params.MessagingServiceSid = message.messagingServiceSid;
+    if (extra.errorCode !== undefined) params.ErrorCode = String(extra.errorCode);
+    const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, 'User-Agent': 'TwilioProxy/1.1' },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { url, params, signature, status: response.status, body: await response.text() };
+  };
 
   const authorized = (request: RecordedRequest): boolean => {
     const header = request.headers.authorization ?? '';
@@ -214,33 +240,6 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       const uri = new URL(String(opts.uri));
       return new twilio.RequestClient().request({ ...opts, uri: `${server.url}${uri.pathname}${uri.search}` } as never);
     },
-  };
-
-  sendStatus = async (sid, status, extra = {}) => {
-    const message = messages.find((m) => m.sid === sid);
-    if (message === undefined) throw new Error(`fake Twilio: no message ${sid}`);
-    const url = extra.url ?? message.statusCallback;
-    if (url === undefined) throw new Error(`fake Twilio: message ${sid} has no StatusCallback`);
-    message.status = status;
-    const params: Record<string, string> = {
-      AccountSid: accountSid,
-      ApiVersion: '2010-04-01',
-      From: message.from ?? '',
-      MessageSid: sid,
-      MessageStatus: status,
-      SmsSid: sid,
-      SmsStatus: status,
-      To: message.to,
-    };
-    if (message.messagingServiceSid) params.MessagingServiceSid = message.messagingServiceSid;
-    if (extra.errorCode !== undefined) params.ErrorCode = String(extra.errorCode);
-    const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, 'User-Agent': 'TwilioProxy/1.1' },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { url, params, signature, status: response.status, body: await response.text() };
   };
 
   return {

@@ -11,8 +11,10 @@ export interface SentryCrashLike {
 
 /** The slice of `process` the handlers attach to (the real `process` by default). */
 export interface ProcessEventsLike {
-  on(event: 'uncaughtException' | 'unhandledRejection', listener: (...args: any[]) => void): unknown;
-  off(event: 'uncaughtException' | 'unhandledRejection', listener: (...args: any[]) => void): unknown;
+  on(event: 'uncaughtException', listener: (error: Error) => void): unknown;
+  on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+  off(event: 'uncaughtException', listener: (error: Error) => void): unknown;
+  off(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
 }
 
 /**

@@ -44,11 +44,12 @@ describe('Slack sink (real @slack/web-api against a fake Web API)', () => {
     const message = slack.messages[0]!;
     expect(message.channel).toBe('#alerts');
     expect(message.text).toBe('<!here> [MEDIUM] CLIENT_STUCK: Onboarding stuck in NUMBER_PROVISIONING (client_7)');
-    const blocks = message.blocks as Array<Record<string, any>>;
+    const blocks = message.blocks as Array<{ type: string; text: { text: string }; fields: Array<{ text: string }>; elements: Array<Record<string, unknown>> }>;
+    const field = (block: number, index: number) => blocks[block]!.fields[index]!.text;
     expect(blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'actions', 'context']);
     expect(blocks[0]!.text.text).toBe(':warning: [MEDIUM] Onboarding stuck in NUMBER_PROVISIONING');
     expect(blocks[1]!.fields.map((f: { text: string }) => f.text.split('\n')[0])).toEqual(['*Severity*', '*Type*', '*Resource*', '*Raised*']);
-    expect(blocks[1]!.fields[2].text).toBe('*Resource*\nclient_7');
+    expect(field(1, 2)).toBe('*Resource*\nclient_7');
     expect(blocks[2]!.text.text).toBe('<!here> Stuck for 3 h. Owner &lt;[email]&gt; called from +1********43 &amp; waits.');
     expect(blocks[3]!.fields.map((f: { text: string }) => f.text)).toEqual(['*state*\nNUMBER_PROVISIONING', '*attempts*\n4', '*token*\n[redacted]']);
     expect(blocks[4]!.elements[0]).toMatchObject({ type: 'button', url: 'https://admin.example.com/clients/7', text: { text: 'Open client' } });
