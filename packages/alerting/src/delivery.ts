@@ -37,7 +37,10 @@ export function sinkOperation(sink: string): string {
  * @returns One line, no phone numbers or secrets.
  */
 export function describeError(error: unknown): string {
-  if (isRetriesExhaustedError(error)) return `${error.attempts} attempts failed (${error.reason}): ${describeError(error.cause)}`;
+  if (isRetriesExhaustedError(error)) {
+    const why = error.reason === 'attempts' ? '' : ` (${error.reason === 'budget' ? 'retry budget spent' : 'Retry-After too long'})`;
+    return `${error.attempts} attempts failed${why}: ${describeError(error.cause)}`;
+  }
   if (isCircuitOpenError(error)) return `circuit open for ${error.breakerName}: not called`;
   if (error instanceof Error) {
     const e = error as Error & { code?: unknown; status?: unknown; statusCode?: unknown };

@@ -56,7 +56,7 @@ export { expressTwilioStatusCallback } from './http/express.js';
 export type { ExpressLikeRequest, ExpressLikeResponse } from './http/express.js';
 export type { AlertSender } from './alert-sender.js';
 export { initSentryFromEnv, scrubSentryEvent, scrubBreadcrumb } from './reporting/sentry-init.js';
-export type { InitSentryOptions, SentryInitResult, SentryInitLike } from './reporting/sentry-init.js';
+export type { InitSentryOptions, SentryInitResult, SentryInitLike, SentryEventLike } from './reporting/sentry-init.js';
 export { reportError } from './reporting/report-error.js';
 export type { ReportErrorOptions, SentryCaptureLike } from './reporting/report-error.js';
 export { ErrorRateCounter } from './reporting/error-rate-counter.js';

@@ -39,10 +39,14 @@ export interface SentryInitResult {
   readonly reason?: string;
 }
 
-// Sentry's Event type is large and `@sentry/node` is an optional peer dependency, so its
-// types are not imported; the scrubbing walks whatever fields are there.
+/**
+ * A Sentry event or breadcrumb, loosely typed: Sentry's own types are large and
+ * `@sentry/node` is an optional peer dependency, so they are not imported; the scrubbing
+ * walks whatever fields are there.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type SentryEvent = Record<string, any>;
+export type SentryEventLike = Record<string, any>;
+type SentryEvent = SentryEventLike;
 
 const droppedHeaders = /^(authorization|cookie|set-cookie|x-api-key|x-twilio-signature|x-slack-signature|stripe-signature|proxy-authorization)$/i;
 
