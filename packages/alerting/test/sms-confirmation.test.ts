@@ -127,4 +127,31 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     expect(viaParser.status).toBe(204);
     expect((await alerts.getAlertStats()).confirmed).toBe(1);
   });
+
+  it('works with a Twilio that reports on its own (sent, then delivered)', async () => {
+    const auto = await startFakeTwilio({ autoStatus: { statuses: ['sent', 'delivered'], delayMs: 10 } });
+    const app = express();
+    let url = '';
+    app.post('/auto/alert-status', (req, res, next) => expressTwilioStatusCallback({ alerts, authToken: auto.authToken, publicUrl: url, logger })(req, res, next));
+    const autoServer = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      url = `http://127.0.0.1:${(autoServer.address() as { port: number }).port}/auto/alert-status`;
+      alerts = createAlertService({
+        sinks: [createTwilioSmsSink({ client: auto.client(), from: '+15557654321', to: '+15551234567', statusCallbackUrl: url })],
+        clock: { now: () => now },
+        logger,
+        maintenanceIntervalMs: false,
+      });
+      await alerts.sendCriticalAlert(alert);
+      await auto.waitFor(() => auto.messages[0]?.status === 'delivered');
+      const deadline = Date.now() + 5000;
+      while ((await alerts.getAlertStats()).confirmed < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect((await alerts.getAlertStats()).confirmed).toBe(1);
+    } finally {
+      await new Promise((resolve) => autoServer.close(resolve));
+      await auto.close();
+    }
+  });
 });

@@ -101,21 +101,22 @@ export interface PostgresMonitorLockOptions {
   readonly namespace?: number;
 }
 
-/** A 31-bit FNV-1a hash of a name: the second key of the advisory lock. */
-function nameKey(name: string): number {
+/** A 31-bit FNV-1a hash: the second key of the advisory lock. */
+function lockKey(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash & 0x7fffffff;
 }
 
 /**
- * A {@link MonitorLock} on a PostgreSQL session advisory lock: the instance whose session
- * holds `pg_try_advisory_lock(namespace, hash(name))` is the leader and runs every round;
- * the others skip. When the leader's process dies, its connection closes, PostgreSQL
- * frees the lock, and the next instance to try takes over.
+ * A {@link MonitorLock} on PostgreSQL session advisory locks: one lock per (monitor,
+ * round), `pg_try_advisory_lock(namespace, hash(name:round))`. The instance that gets it
+ * runs the round and keeps the lock until its next attempt (a round later), so instances
+ * asking later in the same round are refused. When the winner's process dies, its
+ * connection closes and PostgreSQL frees its locks.
  *
  * @param options - See {@link PostgresMonitorLockOptions}.
  * @returns The lock.
@@ -133,33 +134,52 @@ export function createPostgresMonitorLock(options: PostgresMonitorLockOptions): 
   }
   const namespace = options.namespace ?? 0x414c5254;
   if (!Number.isInteger(namespace) || namespace < -(2 ** 31) || namespace >= 2 ** 31) throw new TypeError('Expected `namespace` to be a 32-bit integer.');
-  const held = new Set<string>();
+  /** Round locks held, per monitor name: round -> key. */
+  const held = new Map<string, Map<number, number>>();
+  const unlock = (key: number) => client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [namespace, key]).catch(() => undefined);
+
   return {
     kind: 'postgres',
-    async tryAcquire({ name }) {
-      // The session lock is re-entrant: taking it again while held would stack a second
-      // hold, so the leader remembers it already has it.
-      if (held.has(name)) {
-        try {
-          await client.query('SELECT 1');
-          return true;
-        } catch {
-          held.delete(name);
-          return false;
+    async tryAcquire({ name, round, ttlMs }) {
+      const mine = held.get(name) ?? new Map<number, number>();
+      held.set(name, mine);
+      // Earlier rounds are over: every instance has tried them by now.
+      for (const [past, key] of mine) {
+        if (past < round) {
+          mine.delete(past);
+          await unlock(key);
         }
       }
+      if (mine.has(round)) return false;
+      const key = lockKey(`${name}:${round}`);
       try {
-        const { rows } = await client.query('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [namespace, nameKey(name)]);
-        const locked = rows[0]?.locked === true;
-        if (locked) held.add(name);
-        return locked;
+        const { rows } = await client.query('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [namespace, key]);
+        if (rows[0]?.locked !== true) return false;
+        mine.set(round, key);
+        // Held for the rest of the round; freed at the next attempt, or after a round at the latest.
+        setTimeout(() => {
+          if (mine.get(round) === key) {
+            mine.delete(round);
+            void unlock(key);
+          }
+        }, 2 * ttlMs).unref();
+        return true;
       } catch {
         return false;
       }
     },
     async release(name) {
-      if (!held.delete(name)) return;
-      await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [namespace, nameKey(name)]).catch(() => undefined);
+      // The current round's lock stays until its timer: releasing it now would let a late
+      // instance run the round again.
+      const mine = held.get(name);
+      if (mine === undefined) return;
+      const newest = Math.max(...mine.keys());
+      for (const [round, key] of mine) {
+        if (round < newest) {
+          mine.delete(round);
+          await unlock(key);
+        }
+      }
     },
   };
 }
