@@ -1,5 +1,5 @@
 import type { AlertInput, AlertResult } from './alert.js';
-import type { ResolveInput } from './alert-service.js';
+import type { ResolveInput } from './alert-service-options.js';
 
 /**
  * What detectors and reporting helpers need of an alert service: an {@link AlertService}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertStore } from './store/alert-store.js';
 import { createMemoryAlertStore } from './store/memory-store.js';
-import { createAlertService, type AlertServiceOptions } from './alert-service.js';
+import { createAlertService } from './alert-service.js';
+import type { AlertServiceOptions } from './alert-service-options.js';
 import { captureLogger } from '../test/support/capture-logger.js';
 import { recordingSink } from '../test/support/recording-sink.js';
 

@@ -1,5 +1,5 @@
 import type { AlertInput, AlertResult } from './alert.js';
-import type { AlertServiceOptions, AlertSystemStatus, ResolveInput, RestoreSilence } from './alert-service.js';
+import type { AlertServiceOptions, AlertSystemStatus, ResolveInput, RestoreSilence } from './alert-service-options.js';
 import { AlertService } from './alert-service.js';
 import type { SilenceMatcher, SilenceOptions } from './silences.js';
 import type { AlertStats } from './stats.js';

@@ -1,4 +1,4 @@
-import type { AlertServiceOptions } from './alert-service.js';
+import type { AlertServiceOptions } from './alert-service-options.js';
 import { AlertService } from './alert-service.js';
 import { initSentryFromEnv } from './reporting/sentry-init.js';
 import type { RouteTable } from './routing.js';

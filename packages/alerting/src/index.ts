@@ -10,7 +10,7 @@ export type {
   DeliveryStatusUpdate,
   DeliveryStatusOutcome,
   MaintenanceReport,
-} from './alert-service.js';
+} from './alert-service-options.js';
 export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertStatus, AlertResult } from './alert.js';
 export type { Clock } from './clock.js';
 export type { RouteTable } from './routing.js';

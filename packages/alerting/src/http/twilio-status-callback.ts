@@ -1,6 +1,6 @@
 import type { Logger } from '@hardening/core';
 import { consoleLogger, maskPhoneNumber } from '@hardening/core';
-import type { DeliveryStatusOutcome, DeliveryStatusUpdate } from '../alert-service.js';
+import type { DeliveryStatusOutcome, DeliveryStatusUpdate } from '../alert-service-options.js';
 import { describeError } from '../delivery.js';
 
 /** A request as the handler needs it: any framework's request maps onto it. */
