@@ -79,7 +79,14 @@ export interface AlertTypeOptions {
   readonly groupTitle?: (members: readonly AlertMessage[]) => string;
 }
 
-/** Passed to {@link AlertServiceOptions.onResult}. */
+/**
+ * Passed to {@link AlertServiceOptions.onResult}.
+ *
+ * @example
+ * ```ts
+ * createAlertService({ onResult: ({ result, message }) => metrics.increment(`alerts.${result.status}`, { type: message.type }) });
+ * ```
+ */
 export interface AlertResultEvent {
   readonly result: AlertResult;
   readonly message: AlertMessage;
@@ -240,7 +247,16 @@ export interface AlertSystemStatus {
   readonly breakers: Readonly<Record<string, CircuitState>>;
 }
 
-/** A function that ends a silence early; also tells the silence's id and end. */
+/**
+ * A function that ends a silence early; also tells the silence's id and end.
+ *
+ * @example
+ * ```ts
+ * const restore = alerts.silenceAlerts({ type: 'NIGHTLY_SYNC' });
+ * console.log(restore.id, restore.until);
+ * restore();
+ * ```
+ */
 export interface RestoreSilence {
   (): void;
   readonly id: string;
@@ -248,7 +264,14 @@ export interface RestoreSilence {
   readonly until: string;
 }
 
-/** What {@link AlertService.resolveAlert} takes. */
+/**
+ * What {@link AlertService.resolveAlert} takes.
+ *
+ * @example
+ * ```ts
+ * await alerts.resolveAlert({ type: 'DB_DOWN', resourceId: 'db1', message: 'Failover done.' });
+ * ```
+ */
 export interface ResolveInput {
   readonly type: string;
   readonly resourceId?: string;
@@ -256,7 +279,14 @@ export interface ResolveInput {
   readonly message?: string;
 }
 
-/** A delivery receipt from a provider (Twilio status callback), as the service takes it. */
+/**
+ * A delivery receipt from a provider (Twilio status callback), as the service takes it.
+ *
+ * @example
+ * ```ts
+ * await alerts.handleDeliveryStatus({ deliveryId: 'SM0123', status: 'undelivered', errorCode: '30003', to: '+15551234567' });
+ * ```
+ */
 export interface DeliveryStatusUpdate {
   /** Provider id (Twilio `MessageSid`). */
   readonly deliveryId: string;
@@ -268,10 +298,25 @@ export interface DeliveryStatusUpdate {
   readonly to?: string;
 }
 
-/** What the service did with a {@link DeliveryStatusUpdate}. */
+/**
+ * What the service did with a {@link DeliveryStatusUpdate}.
+ *
+ * @example
+ * ```ts
+ * const outcome = await alerts.handleDeliveryStatus({ deliveryId: 'SM0123', status: 'delivered' });
+ * if (outcome === 'unknown') console.warn('receipt for a message we do not track');
+ * ```
+ */
 export type DeliveryStatusOutcome = 'confirmed' | 'fell_back' | 'ignored' | 'unknown';
 
-/** What {@link AlertService.runMaintenance} did. */
+/**
+ * What {@link AlertService.runMaintenance} did.
+ *
+ * @example
+ * ```ts
+ * const { escalated, unconfirmed } = await alerts.runMaintenance();
+ * ```
+ */
 export interface MaintenanceReport {
   /** MEDIUM alerts escalated to HIGH. */
   readonly escalated: number;

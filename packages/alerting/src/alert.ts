@@ -1,13 +1,27 @@
 /**
  * How urgent an alert is. Default routing: `HIGH` to SMS and Slack, `MEDIUM` to Slack,
  * `LOW` to the log.
+ *
+ * @example
+ * ```ts
+ * import type { Severity } from '@hardening/alerting';
+ * const severity: Severity = failures > 10 ? 'HIGH' : 'MEDIUM';
+ * ```
  */
 export type Severity = 'LOW' | 'MEDIUM' | 'HIGH';
 
 /** Every severity, lowest first. */
 export const severities: readonly Severity[] = Object.freeze(['LOW', 'MEDIUM', 'HIGH']);
 
-/** A link shown with the alert (Slack buttons, PagerDuty links). */
+/**
+ * A link shown with the alert (Slack buttons, PagerDuty links).
+ *
+ * @example
+ * ```ts
+ * import type { AlertLink } from '@hardening/alerting';
+ * const runbook: AlertLink = { text: 'Runbook', url: 'https://wiki.example.com/runbooks/twilio' };
+ * ```
+ */
 export interface AlertLink {
   /** Button or link text. */
   readonly text: string;
@@ -58,12 +72,26 @@ export interface AlertInput {
   readonly links?: readonly AlertLink[];
 }
 
-/** What a sink is asked to deliver. */
+/**
+ * What a sink is asked to deliver.
+ *
+ * @example
+ * ```ts
+ * import type { AlertMessage } from '@hardening/alerting';
+ * const isNotice = (message: AlertMessage) => message.kind === 'resolve';
+ * ```
+ */
 export type AlertKind = 'alert' | 'escalation' | 'resolve';
 
 /**
  * An alert as the sinks receive it: the input plus its identity. An aggregated message
  * (several alerts of one type within the group wait) carries them in `members`.
+ *
+ * @example
+ * ```ts
+ * import type { AlertSink } from '@hardening/alerting';
+ * const printer: AlertSink = { name: 'printer', async send(message) { console.log(message.kind, message.dedupKey, message.title); } };
+ * ```
  */
 export interface AlertMessage {
   /** Unique id of this delivery (a UUID). */
@@ -100,12 +128,24 @@ export interface AlertMessage {
  * - `failed`: every remote sink failed; only the log has it ("ALERT LOST");
  * - `resolved` / `not_active`: answers of {@link AlertService.resolveAlert};
  * - `invalid`: the input was rejected (see `reason`).
+ *
+ * @example
+ * ```ts
+ * const { status } = await alerts.sendCriticalAlert(alert);
+ * if (status === 'failed') console.error('nobody was reached: check the ALERT LOST lines');
+ * ```
  */
 export type AlertStatus = 'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'not_active' | 'invalid';
 
 /**
  * The answer of {@link AlertService.sendCriticalAlert}. Never thrown: the call always
  * resolves with one of these.
+ *
+ * @example
+ * ```ts
+ * const result = await alerts.sendCriticalAlert(alert);
+ * console.log(result.status, result.deliveredTo, result.failedSinks, result.fellBack);
+ * ```
  */
 export interface AlertResult {
   readonly status: AlertStatus;

@@ -12,7 +12,15 @@ import { severities } from './alert.js';
  */
 export type RouteTable = Partial<Record<Severity, readonly string[]>>;
 
-/** HIGH to SMS and Slack, MEDIUM to Slack, LOW to the log. */
+/**
+ * HIGH to SMS and Slack, MEDIUM to Slack, LOW to the log.
+ *
+ * @example
+ * ```ts
+ * import { defaultRoutes } from '@hardening/alerting';
+ * createAlertService({ sinks, routes: { ...defaultRoutes, HIGH: [...defaultRoutes.HIGH, 'pagerduty'] } });
+ * ```
+ */
 export const defaultRoutes: Readonly<Record<Severity, readonly string[]>> = Object.freeze({
   HIGH: Object.freeze(['sms', 'slack']),
   MEDIUM: Object.freeze(['slack']),

@@ -42,7 +42,14 @@ export interface SilenceOptions {
   readonly reason?: string;
 }
 
-/** A silence as reported by {@link AlertService.getAlertSystemStatus}. */
+/**
+ * A silence as reported by {@link AlertService.getAlertSystemStatus}.
+ *
+ * @example
+ * ```ts
+ * for (const silence of alerts.getAlertSystemStatus().silences) console.log(`${silence.matcher} until ${silence.until}`);
+ * ```
+ */
 export interface SilenceInfo {
   readonly id: string;
   /** The matcher in words: `type=OPENAI_FAILURE severity=LOW,MEDIUM`, or `all alerts`. */

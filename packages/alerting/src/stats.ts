@@ -1,7 +1,15 @@
 import type { Severity } from './alert.js';
 import type { AlertOutcome, OutcomeCount } from './store/alert-store.js';
 
-/** Counts per outcome. */
+/**
+ * Counts per outcome.
+ *
+ * @example
+ * ```ts
+ * const stats = await alerts.getAlertStats({ hours: 24 });
+ * const openai = stats.byType.OPENAI_FAILURE; // { delivered, suppressed, failed, ..., total }
+ * ```
+ */
 export type OutcomeCounts = Record<AlertOutcome, number> & { readonly total: number };
 
 /**

@@ -4,7 +4,14 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { describeError } from '../delivery.js';
 
-/** Per-operation settings of a {@link FailureTracker}. */
+/**
+ * Per-operation settings of a {@link FailureTracker}.
+ *
+ * @example
+ * ```ts
+ * const tracker = new FailureTracker({ alerts, operations: { stripe: { threshold: 3, windowMs: 10 * 60_000, severity: 'HIGH', alertType: 'STRIPE_DOWN' } } });
+ * ```
+ */
 export interface FailureRule {
   /**
    * Consecutive failures, within the window, that raise the alert.
@@ -54,7 +61,14 @@ export interface FailureTrackerOptions extends FailureRule {
   readonly clock?: Clock;
 }
 
-/** Where an operation stands. */
+/**
+ * Where an operation stands.
+ *
+ * @example
+ * ```ts
+ * const { consecutiveFailures, alerted } = tracker.state('openai');
+ * ```
+ */
 export interface FailureState {
   /** Failures since the last success, within the window. */
   readonly consecutiveFailures: number;

@@ -74,6 +74,15 @@ export function createRedisMonitorLock(options: RedisMonitorLockOptions): Monito
 /**
  * The slice of a dedicated `pg.Client` the PostgreSQL lock uses. It must be one
  * connection, not a pool: an advisory lock belongs to the session that took it.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createPostgresMonitorLock } from '@hardening/alerting';
+ * const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+ * await client.connect();
+ * const lock = createPostgresMonitorLock({ client });
+ * ```
  */
 export interface PgSessionClient {
   query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;

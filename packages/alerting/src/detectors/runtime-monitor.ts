@@ -7,7 +7,17 @@ import { systemClock } from '../clock.js';
 import { describeError } from '../delivery.js';
 import type { MonitorLock } from './monitor-lock.js';
 
-/** What a check gets. */
+/**
+ * What a check gets.
+ *
+ * @example
+ * ```ts
+ * monitor.register('stripe-balance', async ({ signal, round }) => {
+ *   const res = await fetch('https://api.example.com/balance', { signal });
+ *   if (!res.ok) throw new Error(`balance check failed in round ${round}`);
+ * });
+ * ```
+ */
 export interface RuntimeCheckContext {
   /** Aborts when the check's time is up. */
   readonly signal: AbortSignal;
@@ -17,13 +27,37 @@ export interface RuntimeCheckContext {
   readonly startedAt: number;
 }
 
-/** A periodic check: throw (or reject) to report it failed. */
+/**
+ * A periodic check: throw (or reject) to report it failed.
+ *
+ * @example
+ * ```ts
+ * import type { RuntimeCheck } from '@hardening/alerting';
+ * const check: RuntimeCheck = async ({ signal }) => { await fetch('https://api.example.com/health', { signal }); };
+ * ```
+ */
 export type RuntimeCheck = (context: RuntimeCheckContext) => unknown;
 
-/** A start-up invariant: `true` (or nothing) holds; `false` or a message is a violation. */
+/**
+ * A start-up invariant: `true` (or nothing) holds; `false` or a message is a violation.
+ *
+ * @example
+ * ```ts
+ * import type { Invariant } from '@hardening/alerting';
+ * const senderConfigured: Invariant = () => (process.env.TWILIO_FROM_NUMBER ? true : 'TWILIO_FROM_NUMBER is not set');
+ * ```
+ */
 export type Invariant = () => boolean | string | void | Promise<boolean | string | void>;
 
-/** Timers the monitor schedules with (injected for simulations; vitest fake timers work with the default). */
+/**
+ * Timers the monitor schedules with (injected for simulations; vitest fake timers work with the default).
+ *
+ * @example
+ * ```ts
+ * import type { MonitorTimers } from '@hardening/alerting';
+ * const timers: MonitorTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
+ * ```
+ */
 export interface MonitorTimers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
@@ -92,7 +126,15 @@ export interface RuntimeMonitorOptions {
   readonly random?: () => number;
 }
 
-/** A check's record. */
+/**
+ * A check's record.
+ *
+ * @example
+ * ```ts
+ * const { checks } = monitor.status();
+ * console.log(checks['stuck-clients']?.consecutiveFailures);
+ * ```
+ */
 export interface CheckStatus {
   readonly lastRunAt: number | undefined;
   readonly lastOkAt: number | undefined;
@@ -100,7 +142,14 @@ export interface CheckStatus {
   readonly consecutiveFailures: number;
 }
 
-/** What one round did. */
+/**
+ * What one round did.
+ *
+ * @example
+ * ```ts
+ * const { outcome, failures } = await monitor.runRound();
+ * ```
+ */
 export interface RoundReport {
   readonly round: number;
   /** `ran`, or why not: `overlap` (the previous round still runs), `lock` (another instance has it), `stopped`. */
@@ -109,7 +158,15 @@ export interface RoundReport {
   readonly failures: ReadonlyArray<{ readonly check: string; readonly reason: string }>;
 }
 
-/** A violated start-up invariant. */
+/**
+ * A violated start-up invariant.
+ *
+ * @example
+ * ```ts
+ * const violations = await monitor.start();
+ * for (const v of violations) console.error(`${v.invariant}: ${v.reason}`);
+ * ```
+ */
 export interface InvariantViolation {
   readonly invariant: string;
   readonly reason: string;

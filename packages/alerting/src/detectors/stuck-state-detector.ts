@@ -3,13 +3,27 @@ import type { AlertSender } from '../alert-sender.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 
-/** A time as the data source has it. */
+/**
+ * A time as the data source has it.
+ *
+ * @example
+ * ```ts
+ * import type { TimeLike } from '@hardening/alerting';
+ * const entered: TimeLike = '2026-03-01T10:00:00Z'; // or a Date, or epoch ms
+ * ```
+ */
 export type TimeLike = Date | number | string;
 
 /**
  * An entity with a state, as the data source returns it (a row of your onboarding table,
  * say). Return every entity in a watched state, and also those whose `stuckDetectedAt` is
  * set, so recovery is noticed.
+ *
+ * @example
+ * ```ts
+ * import type { TrackedEntity } from '@hardening/alerting';
+ * const entity: TrackedEntity = { id: 'client_42', state: 'PROVISIONING', enteredAt: new Date(), label: 'Acme Plumbing' };
+ * ```
  */
 export interface TrackedEntity {
   /** Its id: the alert's resource. */
@@ -24,7 +38,14 @@ export interface TrackedEntity {
   readonly label?: string;
 }
 
-/** An entity found stuck. */
+/**
+ * An entity found stuck.
+ *
+ * @example
+ * ```ts
+ * for (const entity of await detector.detect()) console.log(entity.id, entity.state, entity.severity, entity.terminal);
+ * ```
+ */
 export interface StuckEntity {
   readonly id: string;
   readonly label: string;
@@ -43,7 +64,14 @@ export interface StuckEntity {
   readonly terminal: boolean;
 }
 
-/** What {@link StuckStateDetector.check} did. */
+/**
+ * What {@link StuckStateDetector.check} did.
+ *
+ * @example
+ * ```ts
+ * const { stuck, alerted, recovered } = await detector.check();
+ * ```
+ */
 export interface StuckCheckReport {
   /** Every stuck entity found. */
   readonly stuck: readonly StuckEntity[];
@@ -123,6 +151,12 @@ function toMs(value: TimeLike | null | undefined): number | undefined {
  *
  * @param ms - Milliseconds.
  * @returns The duration in words.
+ *
+ * @example
+ * ```ts
+ * import { humanDuration } from '@hardening/alerting';
+ * humanDuration(90 * 60_000); // '1 h 30 min'
+ * ```
  */
 export function humanDuration(ms: number): string {
   if (!Number.isFinite(ms)) return 'ever';

@@ -1,7 +1,14 @@
 import type { StatusCallbackRequest, TwilioStatusCallbackOptions } from './twilio-status-callback.js';
 import { createTwilioStatusCallbackHandler } from './twilio-status-callback.js';
 
-/** The slice of an Express (4 or 5) request the adapter reads. */
+/**
+ * The slice of an Express (4 or 5) request the adapter reads.
+ *
+ * @example
+ * ```ts
+ * app.post('/webhooks/twilio/alert-status', expressTwilioStatusCallback({ alerts, authToken, publicUrl }));
+ * ```
+ */
 export interface ExpressLikeRequest extends AsyncIterable<unknown> {
   readonly method: string;
   readonly originalUrl?: string;
@@ -11,7 +18,14 @@ export interface ExpressLikeRequest extends AsyncIterable<unknown> {
   readonly body?: unknown;
 }
 
-/** The slice of an Express response the adapter writes. */
+/**
+ * The slice of an Express response the adapter writes.
+ *
+ * @example
+ * ```ts
+ * app.post('/webhooks/twilio/alert-status', expressTwilioStatusCallback({ alerts, authToken, publicUrl }));
+ * ```
+ */
 export interface ExpressLikeResponse {
   status(code: number): this;
   set(headers: Record<string, string>): this;

@@ -3,7 +3,14 @@ import { consoleLogger, maskPhoneNumber } from '@hardening/core';
 import type { DeliveryStatusOutcome, DeliveryStatusUpdate } from '../alert-service-options.js';
 import { describeError } from '../delivery.js';
 
-/** A request as the handler needs it: any framework's request maps onto it. */
+/**
+ * A request as the handler needs it: any framework's request maps onto it.
+ *
+ * @example
+ * ```ts
+ * const response = await handle({ method: 'POST', url: '/webhooks/twilio/alert-status', headers: { 'x-twilio-signature': signature }, body: 'MessageSid=SM0123&MessageStatus=delivered' });
+ * ```
+ */
 export interface StatusCallbackRequest {
   /** HTTP method. */
   readonly method: string;
@@ -15,14 +22,31 @@ export interface StatusCallbackRequest {
   readonly body: string | Readonly<Record<string, unknown>> | undefined;
 }
 
-/** What to answer. */
+/**
+ * What to answer.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = await handle(request);
+ * return new Response(body, { status, headers });
+ * ```
+ */
 export interface StatusCallbackResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
 
-/** Twilio's signature check: `twilio.validateRequest` has this shape. */
+/**
+ * Twilio's signature check: `twilio.validateRequest` has this shape.
+ *
+ * @example
+ * ```ts
+ * import twilio from 'twilio';
+ * import { createTwilioStatusCallbackHandler } from '@hardening/alerting';
+ * const handle = createTwilioStatusCallbackHandler({ alerts, authToken, publicUrl, validateRequest: twilio.validateRequest });
+ * ```
+ */
 export type TwilioSignatureValidator = (authToken: string, signature: string, url: string, params: Record<string, string>) => boolean;
 
 /**

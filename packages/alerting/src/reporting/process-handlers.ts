@@ -3,13 +3,32 @@ import type { Logger } from '@hardening/core';
 import { consoleLogger, scrubText } from '@hardening/core';
 import type { AlertSender } from '../alert-sender.js';
 
-/** The slice of `@sentry/node` the handlers use. */
+/**
+ * The slice of `@sentry/node` the handlers use.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from '@sentry/node';
+ * import { installProcessHandlers } from '@hardening/alerting';
+ * installProcessHandlers({ sentry: Sentry });
+ * ```
+ */
 export interface SentryCrashLike {
   captureException(exception: unknown, hint?: Record<string, unknown>): string;
   flush?(timeout?: number): PromiseLike<boolean>;
 }
 
-/** The slice of `process` the handlers attach to (the real `process` by default). */
+/**
+ * The slice of `process` the handlers attach to (the real `process` by default).
+ *
+ * @example
+ * ```ts
+ * import { EventEmitter } from 'node:events';
+ * import { installProcessHandlers } from '@hardening/alerting';
+ * const fakeProcess = new EventEmitter();
+ * installProcessHandlers({ process: fakeProcess, exit: (code) => console.log('would exit', code) });
+ * ```
+ */
 export interface ProcessEventsLike {
   on(event: 'uncaughtException', listener: (error: Error) => void): unknown;
   on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;

@@ -1,7 +1,16 @@
 import type { Logger } from '@hardening/core';
 import { consoleLogger, scrubText, scrubValue } from '@hardening/core';
 
-/** The slice of `@sentry/node` that {@link reportError} calls. */
+/**
+ * The slice of `@sentry/node` that {@link reportError} calls.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from '@sentry/node';
+ * import { reportError } from '@hardening/alerting';
+ * reportError(new Error('boom'), { step: 'reply' }, { sentry: Sentry });
+ * ```
+ */
 export interface SentryCaptureLike {
   captureException(exception: unknown, hint?: Record<string, unknown>): string;
 }

@@ -1,6 +1,15 @@
 import { scrubText, scrubValue } from '@hardening/core';
 
-/** The slice of `@sentry/node` that {@link initSentryFromEnv} calls. */
+/**
+ * The slice of `@sentry/node` that {@link initSentryFromEnv} calls.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from '@sentry/node';
+ * import { initSentryFromEnv } from '@hardening/alerting';
+ * initSentryFromEnv({ sentry: Sentry });
+ * ```
+ */
 export interface SentryInitLike {
   init(options: Record<string, unknown>): unknown;
 }
@@ -31,7 +40,15 @@ export interface InitSentryOptions {
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
-/** What {@link initSentryFromEnv} did. */
+/**
+ * What {@link initSentryFromEnv} did.
+ *
+ * @example
+ * ```ts
+ * const { enabled, reason } = initSentryFromEnv({ sentry: Sentry });
+ * if (!enabled) console.warn(`Sentry off: ${reason}`);
+ * ```
+ */
 export interface SentryInitResult {
   /** Whether Sentry was initialised (a DSN was set). */
   readonly enabled: boolean;
@@ -43,6 +60,12 @@ export interface SentryInitResult {
  * A Sentry event or breadcrumb, loosely typed: Sentry's own types are large and
  * `@sentry/node` is an optional peer dependency, so they are not imported; the scrubbing
  * walks whatever fields are there.
+ *
+ * @example
+ * ```ts
+ * import { scrubSentryEvent, type SentryEventLike } from '@hardening/alerting';
+ * const clean: SentryEventLike = scrubSentryEvent({ message: 'SMS to +15551234567 failed' });
+ * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SentryEventLike = Record<string, any>;

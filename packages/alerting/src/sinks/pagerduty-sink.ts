@@ -49,6 +49,12 @@ const pdSeverity = { HIGH: 'critical', MEDIUM: 'warning', LOW: 'info' } as const
  * @param routingKey - The integration's routing key.
  * @param source - `payload.source`.
  * @returns The JSON body.
+ *
+ * @example
+ * ```ts
+ * import { pagerDutyEvent } from '@hardening/alerting';
+ * const body = pagerDutyEvent(message, process.env.PAGERDUTY_ROUTING_KEY!, 'api-prod'); // { routing_key, event_action: 'trigger', dedup_key, payload }
+ * ```
  */
 export function pagerDutyEvent(message: AlertMessage, routingKey: string, source: string): Record<string, unknown> {
   if (message.kind === 'resolve') {

@@ -4,13 +4,29 @@ import { SinkRejectedError } from '../errors/sink-rejected-error.js';
 import { displayResource, headline, scrubbedAlert } from '../format.js';
 import type { AlertSink, SinkContext, SinkReceipt } from './sink.js';
 
-/** What Sentry's transport answered for one event (`afterSendEvent`). */
+/**
+ * What Sentry's transport answered for one event (`afterSendEvent`).
+ *
+ * @example
+ * ```ts
+ * Sentry.getClient()?.on('afterSendEvent', (event, response) => console.log(event.event_id, response.statusCode));
+ * ```
+ */
 export interface SentrySendResponse {
   readonly statusCode?: number;
   readonly headers?: Readonly<Record<string, string | null>>;
 }
 
-/** The slice of a Sentry client the sink listens on. */
+/**
+ * The slice of a Sentry client the sink listens on.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from '@sentry/node';
+ * import type { SentryClientLike } from '@hardening/alerting';
+ * const client: SentryClientLike | undefined = Sentry.getClient();
+ * ```
+ */
 export interface SentryClientLike {
   on?(hook: 'afterSendEvent', callback: (event: { event_id?: string }, response: SentrySendResponse) => void): unknown;
 }
@@ -19,6 +35,13 @@ export interface SentryClientLike {
  * The slice of `@sentry/node` the Sentry sink and the reporting helpers use: pass the
  * module itself (`import * as Sentry from '@sentry/node'`) after `Sentry.init(...)`.
  * `@sentry/node` is an optional peer dependency.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from '@sentry/node';
+ * import { createSentrySink } from '@hardening/alerting';
+ * const sink = createSentrySink({ sentry: Sentry });
+ * ```
  */
 export interface SentryLike {
   captureEvent(event: Record<string, unknown>, hint?: { event_id?: string }): string;

@@ -21,7 +21,15 @@ export interface SinkContext {
   readonly memo: Map<string, unknown>;
 }
 
-/** What a sink reports after it delivered. */
+/**
+ * What a sink reports after it delivered.
+ *
+ * @example
+ * ```ts
+ * import type { SinkReceipt } from '@hardening/alerting';
+ * const receipt: SinkReceipt = { ids: ['SM0123'], awaitingConfirmation: ['SM0123'] };
+ * ```
+ */
 export interface SinkReceipt {
   /** Provider ids of what went out (Twilio message SIDs, Slack `ts`, Sentry event id). */
   readonly ids?: readonly string[];

@@ -11,6 +11,13 @@ import type { AlertSink, SinkContext, SinkReceipt } from './sink.js';
  * since the SDK's default retries for about 30 minutes, far too long for an alert that
  * could fall back to another sink meanwhile. Retries and `Retry-After` waits are then
  * handled by `safeCall`.
+ *
+ * @example
+ * ```ts
+ * import { WebClient } from '@slack/web-api';
+ * import type { SlackChatClient } from '@hardening/alerting';
+ * const client: SlackChatClient = new WebClient(process.env.SLACK_BOT_TOKEN, { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+ * ```
  */
 export interface SlackChatClient {
   readonly chat: {

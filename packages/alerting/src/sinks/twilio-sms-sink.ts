@@ -7,6 +7,13 @@ import type { AlertSink, SinkContext, SinkReceipt } from './sink.js';
 /**
  * The slice of a `twilio` client the SMS sink uses (`twilio(accountSid, authToken)` fits).
  * `twilio` is an optional peer dependency: pass your own client.
+ *
+ * @example
+ * ```ts
+ * import twilio from 'twilio';
+ * import type { TwilioMessagesClient } from '@hardening/alerting';
+ * const client: TwilioMessagesClient = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
+ * ```
  */
 export interface TwilioMessagesClient {
   readonly messages: {

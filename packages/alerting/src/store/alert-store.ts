@@ -4,10 +4,22 @@ import type { Severity } from '../alert.js';
  * Every outcome recorded in the alert history: `delivered`, `suppressed` (duplicate),
  * `silenced`, `inhibited`, `disabled`, `failed` (every remote sink failed, or an SMS was
  * not delivered), `resolved`, `escalated`, `confirmed` (an SMS delivery receipt).
+ *
+ * @example
+ * ```ts
+ * const failed = (await store.history({ since: Date.now() - 3_600_000 })).filter((entry) => entry.outcome === 'failed');
+ * ```
  */
 export type AlertOutcome = 'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'escalated' | 'confirmed';
 
-/** A claim on (type, key) for one suppression window. */
+/**
+ * A claim on (type, key) for one suppression window.
+ *
+ * @example
+ * ```ts
+ * const claim = await store.claim({ alertId: randomUUID(), type: 'DB_DOWN', key: 'db1', resourceId: 'db1', severity: 'HIGH', title: 'Database down', payload: '{}', now: Date.now(), windowMs: 6 * 3_600_000 });
+ * ```
+ */
 export interface ClaimRequest {
   /** The new alert's id; it becomes the holder if the claim succeeds. */
   readonly alertId: string;
@@ -24,7 +36,15 @@ export interface ClaimRequest {
   readonly windowMs: number;
 }
 
-/** The answer to a claim. */
+/**
+ * The answer to a claim.
+ *
+ * @example
+ * ```ts
+ * const { claimed, alertId, expiresAt } = await store.claim(request);
+ * if (!claimed) console.log(`duplicate of ${alertId} until ${new Date(expiresAt).toISOString()}`);
+ * ```
+ */
 export interface ClaimResult {
   /** True when this alert got the key: deliver it. False: a duplicate within the window. */
   readonly claimed: boolean;
@@ -43,7 +63,15 @@ export interface ClaimResult {
   readonly occurrences: number;
 }
 
-/** An alert that is open (claimed and not resolved). */
+/**
+ * An alert that is open (claimed and not resolved).
+ *
+ * @example
+ * ```ts
+ * const record = await store.resolve({ type: 'DB_DOWN', key: 'db1', at: Date.now() });
+ * if (record?.deliveredAt !== undefined) console.log('notify', record.sinks);
+ * ```
+ */
 export interface ActiveAlertRecord {
   readonly alertId: string;
   readonly type: string;
@@ -62,7 +90,15 @@ export interface ActiveAlertRecord {
   readonly occurrences: number;
 }
 
-/** One row of the append-only history. */
+/**
+ * One row of the append-only history.
+ *
+ * @example
+ * ```ts
+ * const last = await store.history({ since: Date.now() - 86_400_000, type: 'DB_DOWN', limit: 10 });
+ * for (const entry of last) console.log(new Date(entry.at).toISOString(), entry.outcome, entry.sinks);
+ * ```
+ */
 export interface AlertHistoryEntry {
   readonly alertId: string;
   readonly type: string;
@@ -78,7 +114,15 @@ export interface AlertHistoryEntry {
   readonly at: number;
 }
 
-/** A provider message whose delivery receipt is awaited (an alert SMS). */
+/**
+ * A provider message whose delivery receipt is awaited (an alert SMS).
+ *
+ * @example
+ * ```ts
+ * const overdue = await store.takeOverdueDeliveries({ at: Date.now(), limit: 100 });
+ * for (const delivery of overdue) console.log(delivery.deliveryId, delivery.sink, delivery.status); // 'expired'
+ * ```
+ */
 export interface TrackedDelivery {
   /** The provider's id (Twilio message SID). */
   readonly deliveryId: string;
@@ -95,7 +139,14 @@ export interface TrackedDelivery {
   readonly deadlineAt: number;
 }
 
-/** A count of history rows. */
+/**
+ * A count of history rows.
+ *
+ * @example
+ * ```ts
+ * const rows = await store.countOutcomes({ since: Date.now() - 86_400_000 }); // [{ type, severity, outcome, count }]
+ * ```
+ */
 export interface OutcomeCount {
   readonly type: string;
   readonly severity: Severity;
@@ -109,6 +160,13 @@ export interface OutcomeCount {
  * a resolve, an escalation, a receipt settling, an overdue receipt being taken. Ship:
  * {@link createMemoryAlertStore} (one process), {@link createRedisAlertStore},
  * {@link createPrismaAlertStore} (PostgreSQL through Prisma).
+ *
+ * @example
+ * ```ts
+ * import { createAlertService, createRedisAlertStore } from '@hardening/alerting';
+ * const store = createRedisAlertStore({ redis });
+ * const alerts = createAlertService({ sinks, store });
+ * ```
  */
 export interface AlertStore {
   /** `memory`, `redis`, `postgres`, or your own. */

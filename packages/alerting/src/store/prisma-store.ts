@@ -5,6 +5,14 @@ import type { ActiveAlertRecord, AlertHistoryEntry, AlertOutcome, AlertStore, Cl
  * The slice of a Prisma 7 client the store uses: a `PrismaClient` with any driver adapter
  * (`@prisma/adapter-pg`, `pglite-prisma-adapter`). `@prisma/client` is an optional peer
  * dependency: pass your own client.
+ *
+ * @example
+ * ```ts
+ * import { PrismaPg } from '@prisma/adapter-pg';
+ * import { PrismaClient } from './generated/prisma/client.js';
+ * import type { PrismaRawClient } from '@hardening/alerting';
+ * const prisma: PrismaRawClient = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
+ * ```
  */
 export interface PrismaRawClient {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;

@@ -15,6 +15,13 @@ import type {
  * The slice of an `ioredis` client the store uses (`new Redis(url)` or a `Cluster` fits):
  * every operation is one Lua script, atomic in Redis. `ioredis` is an optional peer
  * dependency: pass your own client.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import type { RedisEvalClient } from '@hardening/alerting';
+ * const redis: RedisEvalClient = new Redis(process.env.REDIS_URL!);
+ * ```
  */
 export interface RedisEvalClient {
   eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
