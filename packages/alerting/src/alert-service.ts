@@ -12,6 +12,7 @@ import { Deliverer, describeError, sinkOperation } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
+import { HistoryWriter } from './history-writer.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes, routeFor } from './routing.js';
 import type { SilenceMatcher, SilenceOptions } from './silences.js';
@@ -120,6 +121,9 @@ export class AlertService {
   private readonly groups = new Map<string, PendingGroup>();
   /** Dedup of last resort while the store is down: key -> end of window. */
   private readonly localClaims = new Map<string, number>();
+  /** Claims in flight in this process, per key: a burst of one alert makes one store call. */
+  private readonly inflightClaims = new Map<string, Promise<ClaimResult>>();
+  private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
   private maintenanceRunning: Promise<MaintenanceReport> | undefined;
@@ -221,6 +225,16 @@ export class AlertService {
       breaker: { failureThreshold: 5, cooldownMs: 10_000 },
     });
     this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
+    this.history = new HistoryWriter(
+      async (entry) => {
+        try {
+          await this.storeCall(() => this.store.append(entry));
+        } catch (error) {
+          this.logger.warn({ outcome: entry.outcome, type: entry.type, err: describeError(error) }, 'alerting: history row lost (store unavailable)');
+        }
+      },
+      (dropped) => this.logger.warn({ dropped }, `alerting: history queue full; ${dropped} rows dropped so far (alerts themselves are unaffected)`),
+    );
 
     const env = options.env ?? process.env;
     this.disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
@@ -401,6 +415,7 @@ export class AlertService {
     if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) {
       throw new TypeError(`Expected \`hours\` to be a number from 0 to 2160, got ${String(hours)}.`);
     }
+    await this.history.idle();
     const until = this.clock.now();
     const since = until - hours * hour;
     const rows = await this.store.countOutcomes({ since });
@@ -474,7 +489,8 @@ export class AlertService {
   }
 
   /**
-   * Stops the maintenance timer and sends pending aggregation groups. Alerts raised later
+   * Stops the maintenance timer, sends pending aggregation groups and writes queued
+   * history rows. Alerts raised later
    * are still delivered (without aggregation); the status reports the service as closed.
    *
    * @example
@@ -488,6 +504,7 @@ export class AlertService {
     this.maintenanceTimer = undefined;
     await this.flushGroups();
     await this.maintenanceRunning?.catch(() => undefined);
+    await this.history.idle();
   }
 
   private async process(message: AlertMessage, now: number): Promise<AlertResult> {
@@ -532,8 +549,28 @@ export class AlertService {
     return result!;
   }
 
-  /** Claims the key in the store; when the store fails, dedup falls back to this process. */
+  /**
+   * Claims the key: one store call per key at a time in this process (later identical
+   * alerts wait for it and are duplicates of its winner); when the store fails, dedup falls
+   * back to this process.
+   */
   private async claim(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
+    const id = `${message.type}\u0000${message.key}`;
+    const inflight = this.inflightClaims.get(id);
+    if (inflight !== undefined) {
+      const first = await inflight;
+      return { ...first, claimed: false };
+    }
+    const claiming = this.claimInStore(message, now, windowMs);
+    this.inflightClaims.set(id, claiming);
+    try {
+      return await claiming;
+    } finally {
+      this.inflightClaims.delete(id);
+    }
+  }
+
+  private async claimInStore(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
     try {
       const claim = await this.storeCall(() =>
         this.store.claim({
@@ -814,13 +851,13 @@ export class AlertService {
     }
   }
 
-  /** Appends to the history; a store failure is logged, never thrown. */
+  /**
+   * Appends to the history (bounded concurrency; a store failure is logged, never thrown).
+   * Duplicates are not awaited: a burst of them must not hold up its callers.
+   */
   private async record(entry: Parameters<AlertStore['append']>[0]): Promise<void> {
-    try {
-      await this.storeCall(() => this.store.append({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) }));
-    } catch (error) {
-      this.logger.warn({ outcome: entry.outcome, type: entry.type, err: describeError(error) }, 'alerting: history row lost (store unavailable)');
-    }
+    const written = this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
+    if (entry.outcome !== 'suppressed') await written;
   }
 
   private resultOf(
