@@ -91,10 +91,11 @@ describe('provider outages', () => {
     const { alerts, logger } = service({ retry: { initialDelayMs: 20, timeoutMs: 300 } });
     twilio.fail({ hang: true, times: 3 });
     const sending = alerts.sendCriticalAlert(alert);
-    const started = Date.now();
+    let settled = false;
+    void sending.finally(() => (settled = true));
     const health = await fetch(appUrl);
     expect(await health.text()).toBe('ok');
-    expect(Date.now() - started).toBeLessThan(250); // answered while the alert is still being retried
+    expect(settled).toBe(false); // the app answered while the alert was still being retried
     const result = await sending;
     expect(result).toMatchObject({ status: 'delivered', deliveredTo: ['slack', 'pagerduty'], failedSinks: ['sms'] });
     expect(twilio.requests).toHaveLength(3);
