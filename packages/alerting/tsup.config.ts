@@ -1,10 +1,16 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const shared: Options = {
   entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
   target: 'node20',
-});
+};
+
+export default defineConfig([
+  { ...shared, format: 'esm', clean: true },
+  // p-limit (and its yocto-queue) ship ESM only. Node >= 20.19 can require() them, but
+  // esbuild's CJS interop then misses the default export, and older tools (jest, some
+  // bundlers) cannot at all: the CJS build carries its own copy, as core's does for p-retry.
+  { ...shared, format: 'cjs', noExternal: ['p-limit', 'yocto-queue'] },
+]);

@@ -4,6 +4,10 @@ import shared from '../../vitest.shared.ts';
 export default mergeConfig(
   shared,
   defineProject({
-    test: { name: 'alerting' },
+    test: {
+      name: 'alerting',
+      // Generates the Prisma client of test/generated/ from the shipped model snippet.
+      globalSetup: ['./test/global-setup.ts'],
+    },
   }),
 );

@@ -1,0 +1,327 @@
+import type { BreakerRegistry, CircuitState, Logger } from '@hardening/core';
+import type { AlertMessage, AlertResult, Severity } from './alert.js';
+import type { Clock } from './clock.js';
+import type { RouteTable } from './routing.js';
+import type { SilenceInfo } from './silences.js';
+import type { AlertSink } from './sinks/sink.js';
+import type { AlertStore } from './store/alert-store.js';
+
+/**
+ * Retries and breaker of every remote sink call (each goes through `safeCall`, with one
+ * circuit breaker per sink name).
+ *
+ * @example
+ * ```ts
+ * import type { SinkRetryOptions } from '@hardening/alerting';
+ * // Tests: the same 3 attempts, without the real waits.
+ * const fast: SinkRetryOptions = { initialDelayMs: 10, timeoutMs: 2000 };
+ * ```
+ */
+export interface SinkRetryOptions {
+  /**
+   * Attempts per sink and alert, the first included.
+   * @default 3
+   */
+  readonly attempts?: number;
+  /**
+   * Wait before the first retry; each next wait is `factor` times longer (1 s, then 2 s).
+   * A provider's `Retry-After` replaces a shorter wait.
+   * @default 1000
+   */
+  readonly initialDelayMs?: number;
+  /**
+   * Growth of the waits.
+   * @default 2
+   */
+  readonly factor?: number;
+  /**
+   * Longest wait; a `Retry-After` asking for more ends the retries (and the alert falls back).
+   * @default 30_000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Timeout of one attempt.
+   * @default 10_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * The breaker per sink (counting only transient failures), or `false`. An open breaker
+   * sends alerts straight to the fallback instead of waiting for a dead provider.
+   * @default { failureThreshold: 3, cooldownMs: 30_000 }
+   */
+  readonly breaker?: { readonly failureThreshold?: number; readonly cooldownMs?: number } | false;
+}
+
+/**
+ * Per-type settings.
+ *
+ * @example
+ * ```ts
+ * import type { AlertTypeOptions } from '@hardening/alerting';
+ * const stuck: AlertTypeOptions = { groupWaitMs: 30_000, groupTitle: (alerts) => `${alerts.length} clients stuck` };
+ * ```
+ */
+export interface AlertTypeOptions {
+  /** Routes for this type, per severity (others use the service's). */
+  readonly routes?: RouteTable;
+  /** Suppression window for this type. @default the service's `windowMs` */
+  readonly windowMs?: number;
+  /** Escalation delay for this type's MEDIUM alerts, or `false` to never escalate them. @default the service's */
+  readonly escalateAfterMs?: number | false;
+  /**
+   * Aggregation: alerts of this type raised within this wait of the first go out as one
+   * message ("3 clients stuck: ..."), like Alertmanager's `group_wait`. Each still has its
+   * own dedup key. The callers' promises resolve when the group is sent.
+   * @default undefined (no aggregation)
+   */
+  readonly groupWaitMs?: number;
+  /** Title of an aggregated message. @default `${n} ${type} alerts: a, b, c` */
+  readonly groupTitle?: (members: readonly AlertMessage[]) => string;
+}
+
+/**
+ * Passed to {@link AlertServiceOptions.onResult}.
+ *
+ * @example
+ * ```ts
+ * createAlertService({ onResult: ({ result, message }) => metrics.increment(`alerts.${result.status}`, { type: message.type }) });
+ * ```
+ */
+export interface AlertResultEvent {
+  readonly result: AlertResult;
+  readonly message: AlertMessage;
+}
+
+/**
+ * Options for {@link createAlertService}. Every field is optional: with none, alerts go to
+ * the log only (and the status says so).
+ *
+ * @example
+ * ```ts
+ * import { createAlertService, createRedisAlertStore } from '@hardening/alerting';
+ * const alerts = createAlertService({
+ *   sinks: [sms, slack, sentry],
+ *   store: createRedisAlertStore({ redis }),
+ *   routes: { HIGH: ['sms', 'slack'], MEDIUM: ['slack'], LOW: ['log'] },
+ *   types: { CLIENT_STUCK: { groupWaitMs: 30_000 }, OPENAI_FAILURE: { windowMs: 3_600_000 } },
+ * });
+ * ```
+ */
+export interface AlertServiceOptions {
+  /** Where alerts go. A log sink named `log` is always added (or yours, if you pass one named `log`). */
+  readonly sinks?: readonly AlertSink[];
+  /**
+   * Dedup claims, open alerts, history and SMS receipts. Use Redis or PostgreSQL when
+   * several instances run: dedup then holds across them.
+   * @default createMemoryAlertStore()
+   */
+  readonly store?: AlertStore;
+  /**
+   * Sinks per severity.
+   * @default { HIGH: ['sms', 'slack'], MEDIUM: ['slack'], LOW: ['log'] } (sinks not configured are skipped)
+   */
+  readonly routes?: RouteTable;
+  /** Per-type routes, windows, escalation and aggregation. */
+  readonly types?: Readonly<Record<string, AlertTypeOptions>>;
+  /**
+   * Where an alert goes when a sink of its route fails, in order (each failed sink is
+   * replaced by the next unused one; the log is always the last resort).
+   * @default the sinks in the order given
+   */
+  readonly fallbackOrder?: readonly string[];
+  /**
+   * Suppression window: one delivery per (type, resource) per window.
+   * @default 21_600_000 (6 hours)
+   */
+  readonly windowMs?: number;
+  /**
+   * An unresolved MEDIUM alert is escalated to HIGH (sent on the HIGH route) after this
+   * long, or never with `false`.
+   * @default 43_200_000 (12 hours)
+   */
+  readonly escalateAfterMs?: number | false;
+  /**
+   * An alert not raised again for this long is considered gone: it is not escalated.
+   * @default 86_400_000 (24 hours)
+   */
+  readonly staleAfterMs?: number;
+  /**
+   * Inhibition: while a HIGH alert is open on a resource, MEDIUM and LOW alerts on the
+   * same resource are muted (recorded as `inhibited`).
+   * @default true
+   */
+  readonly inhibit?: boolean;
+  /** Retries, timeout and breaker of remote sink calls. */
+  readonly retry?: SinkRetryOptions;
+  /**
+   * How long an alert SMS may wait for its `delivered` receipt before it counts as failed
+   * and the alert falls back (only for SMS sent with a status callback).
+   * @default 300_000 (5 minutes)
+   */
+  readonly confirmTimeoutMs?: number;
+  /**
+   * How often this instance checks escalations and overdue SMS receipts and prunes the
+   * history, or `false` to call {@link AlertService.runMaintenance} yourself (from a
+   * {@link RuntimeMonitor}, say). Safe on every instance: the store decides each item once.
+   * @default 60_000
+   */
+  readonly maintenanceIntervalMs?: number | false;
+  /**
+   * History kept.
+   * @default 2_592_000_000 (30 days)
+   */
+  readonly historyRetentionMs?: number;
+  /**
+   * Timeout of one store call. When the store fails, alerts are still delivered, with
+   * dedup held in this process only until it recovers (a duplicate beats a lost alert).
+   * @default 3000
+   */
+  readonly storeTimeoutMs?: number;
+  /**
+   * The kill switch.
+   * @default env.ALERTS_DISABLED is `true`, `1` or `yes`
+   */
+  readonly disabled?: boolean;
+  /**
+   * Environment to read `ALERTS_DISABLED` from.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where logs go ("ALERT LOST" lines at error). A pino logger fits.
+   * @default JSON lines on the console
+   */
+  readonly logger?: Logger;
+  /**
+   * Current time.
+   * @default Date.now
+   */
+  readonly clock?: Clock;
+  /**
+   * Breakers of the sinks (`alert_sink:<name>`) and the store (`alert_store`). Pass
+   * `getDefaultRegistry()` to show them with your other breakers.
+   * @default a registry of its own
+   */
+  readonly registry?: BreakerRegistry;
+  /**
+   * Where the `ALERTS_DISABLED` start-up banner is written.
+   * @default process.stderr
+   */
+  readonly banner?: (text: string) => void;
+  /** Called with every result (metrics). A throwing hook is logged and ignored. */
+  readonly onResult?: (event: AlertResultEvent) => void;
+}
+
+/**
+ * The state of the alert system, for a health endpoint: `enabled: false` (with `reason`)
+ * should make it report "degraded".
+ *
+ * @example
+ * ```ts
+ * const status = alerts.getAlertSystemStatus();
+ * if (!status.enabled) console.warn(`alerts off: ${status.reason}`);
+ * ```
+ */
+export interface AlertSystemStatus {
+  /** False when alerts cannot reach a person: disabled, no remote sink, or closed. */
+  readonly enabled: boolean;
+  /** Why not enabled. */
+  readonly reason?: string;
+  /** Configured sinks, the log included. */
+  readonly sinks: readonly string[];
+  /** The effective default route per severity. */
+  readonly routes: Readonly<Record<Severity, readonly string[]>>;
+  /** The store's kind (`memory`, `redis`, `postgres`). */
+  readonly store: string;
+  /** Whether the last store call succeeded. */
+  readonly storeHealthy: boolean;
+  /** Last alert delivered by a remote sink from this instance (ISO 8601). */
+  readonly lastDeliveryAt?: string;
+  /** Last sink failure in this instance (ISO 8601). */
+  readonly lastFailureAt?: string;
+  /** What failed last. */
+  readonly lastFailure?: { readonly sink: string; readonly reason: string };
+  /** Active silences. */
+  readonly silences: readonly SilenceInfo[];
+  /** Breaker state per sink. */
+  readonly breakers: Readonly<Record<string, CircuitState>>;
+}
+
+/**
+ * A function that ends a silence early; also tells the silence's id and end.
+ *
+ * @example
+ * ```ts
+ * const restore = alerts.silenceAlerts({ type: 'NIGHTLY_SYNC' });
+ * console.log(restore.id, restore.until);
+ * restore();
+ * ```
+ */
+export interface RestoreSilence {
+  (): void;
+  readonly id: string;
+  /** ISO 8601. */
+  readonly until: string;
+}
+
+/**
+ * What {@link AlertService.resolveAlert} takes.
+ *
+ * @example
+ * ```ts
+ * await alerts.resolveAlert({ type: 'DB_DOWN', resourceId: 'db1', message: 'Failover done.' });
+ * ```
+ */
+export interface ResolveInput {
+  readonly type: string;
+  readonly resourceId?: string;
+  /** Shown in the resolve notice. @default 'The condition cleared.' */
+  readonly message?: string;
+}
+
+/**
+ * A delivery receipt from a provider (Twilio status callback), as the service takes it.
+ *
+ * @example
+ * ```ts
+ * await alerts.handleDeliveryStatus({ deliveryId: 'SM0123', status: 'undelivered', errorCode: '30003', to: '+15551234567' });
+ * ```
+ */
+export interface DeliveryStatusUpdate {
+  /** Provider id (Twilio `MessageSid`). */
+  readonly deliveryId: string;
+  /** Provider status (`queued`, `sent`, `delivered`, `undelivered`, `failed`, ...). */
+  readonly status: string;
+  /** Provider error code (Twilio `ErrorCode`). */
+  readonly errorCode?: string;
+  /** The recipient, for the log (masked there). */
+  readonly to?: string;
+}
+
+/**
+ * What the service did with a {@link DeliveryStatusUpdate}.
+ *
+ * @example
+ * ```ts
+ * const outcome = await alerts.handleDeliveryStatus({ deliveryId: 'SM0123', status: 'delivered' });
+ * if (outcome === 'unknown') console.warn('receipt for a message we do not track');
+ * ```
+ */
+export type DeliveryStatusOutcome = 'confirmed' | 'fell_back' | 'ignored' | 'unknown';
+
+/**
+ * What {@link AlertService.runMaintenance} did.
+ *
+ * @example
+ * ```ts
+ * const { escalated, unconfirmed } = await alerts.runMaintenance();
+ * ```
+ */
+export interface MaintenanceReport {
+  /** MEDIUM alerts escalated to HIGH. */
+  readonly escalated: number;
+  /** SMS without a receipt in time (each fell back). */
+  readonly unconfirmed: number;
+  /** Whether history and idle records were pruned. */
+  readonly pruned: boolean;
+}

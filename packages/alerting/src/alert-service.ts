@@ -1,0 +1,910 @@
+import { randomUUID } from 'node:crypto';
+import type { CircuitState, Logger, SafeCall } from '@hardening/core';
+import { BreakerRegistry, consoleLogger, createSafeCall, isTransientError, maskPhoneNumber } from '@hardening/core';
+import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
+import { severities } from './alert.js';
+import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
+import { disabledBanner } from './banner.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { DeliveryReport } from './delivery.js';
+import { Deliverer, describeError, sinkOperation } from './delivery.js';
+import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
+import { isSinkRejectedError } from './errors/sink-rejected-error.js';
+import { headline, scrubbedAlert, scrubText } from './format.js';
+import { HistoryWriter } from './history-writer.js';
+import type { RouteTable } from './routing.js';
+import { checkRoutes, routeFor } from './routing.js';
+import type { SilenceMatcher, SilenceOptions } from './silences.js';
+import { Silences } from './silences.js';
+import { createLogSink } from './sinks/log-sink.js';
+import type { AlertSink } from './sinks/sink.js';
+import type {
+  AlertTypeOptions,
+  AlertResultEvent,
+  AlertServiceOptions,
+  AlertSystemStatus,
+  RestoreSilence,
+  ResolveInput,
+  DeliveryStatusUpdate,
+  DeliveryStatusOutcome,
+  MaintenanceReport,
+} from './alert-service-options.js';
+import type { AlertStats } from './stats.js';
+import { buildStats } from './stats.js';
+import type { AlertOutcome, AlertStore, ClaimResult, TrackedDelivery } from './store/alert-store.js';
+import { createMemoryAlertStore } from './store/memory-store.js';
+
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+
+interface PendingGroup {
+  readonly members: Array<{ message: AlertMessage; claim: ClaimResult; resolve: (result: AlertResult) => void }>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface DeliveryPayload {
+  readonly message: AlertMessage;
+  readonly deliveredTo: readonly string[];
+  readonly members: ReadonlyArray<{ alertId: string; type: string; key: string; severity: Severity; resourceId: string | undefined }>;
+}
+
+const defaults = {
+  windowMs: 6 * hour,
+  escalateAfterMs: 12 * hour,
+  staleAfterMs: 24 * hour,
+  confirmTimeoutMs: 5 * minute,
+  maintenanceIntervalMs: minute,
+  historyRetentionMs: 30 * day,
+  storeTimeoutMs: 3000,
+  pruneEveryMs: hour,
+  retry: { attempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, timeoutMs: 10_000 },
+  breaker: { failureThreshold: 3, cooldownMs: 30_000 },
+};
+
+/** The internal type under which an unconfirmed SMS claims its (one) fallback per alert. */
+const fallbackClaimType = 'alerting.sms-fallback';
+
+const sinkNamePattern = /^[A-Za-z0-9_-]{1,40}$/;
+
+function positive(value: unknown, field: string, allowFalse = false): void {
+  if (allowFalse && value === false) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Expected \`${field}\` to be a positive number of milliseconds${allowFalse ? ' or false' : ''}, got ${String(value)}.`);
+  }
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+}
+
+const retryableSinkError = (error: unknown): boolean => isTransientError(error) || (isSinkRejectedError(error) && error.transient);
+
+/**
+ * Critical alerts that reach a person, once. `sendCriticalAlert` never throws: it resolves
+ * with what happened (delivered and to which sinks, suppressed as a duplicate, silenced,
+ * inhibited, disabled, or failed and fell back). See the package README for the flow.
+ *
+ * @example
+ * ```ts
+ * import { createAlertService } from '@hardening/alerting';
+ * const alerts = createAlertService({ sinks: [sms, slack] });
+ * const result = await alerts.sendCriticalAlert({
+ *   type: 'OPENAI_FAILURE', severity: 'HIGH', title: 'OpenAI failing', message: '5 failures in 15 minutes',
+ * });
+ * console.log(result.status, result.deliveredTo); // 'delivered' ['sms', 'slack']
+ * ```
+ */
+export class AlertService {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly store: AlertStore;
+  private readonly sinks: Map<string, AlertSink>;
+  private readonly logSink: AlertSink;
+  private readonly known: Set<string>;
+  private readonly routes: RouteTable;
+  private readonly types: Readonly<Record<string, AlertTypeOptions>>;
+  private readonly fallbackOrder: readonly string[];
+  private readonly firstRemote: string | undefined;
+  private readonly windowMs: number;
+  private readonly escalateAfterMs: number | false;
+  private readonly staleAfterMs: number;
+  private readonly inhibit: boolean;
+  private readonly confirmTimeoutMs: number;
+  private readonly historyRetentionMs: number;
+  private readonly disabled: boolean;
+  private readonly disabledReason: string | undefined;
+  private readonly safeCall: SafeCall;
+  private readonly deliverer: Deliverer;
+  private readonly silences = new Silences();
+  private readonly groups = new Map<string, PendingGroup>();
+  /** Dedup of last resort while the store is down: key -> end of window. */
+  private readonly localClaims = new Map<string, number>();
+  /** Claims in flight in this process, per key: a burst of one alert makes one store call. */
+  private readonly inflightClaims = new Map<string, Promise<ClaimResult>>();
+  private readonly history: HistoryWriter;
+  private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
+  private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  private maintenanceRunning: Promise<MaintenanceReport> | undefined;
+  private lastPruneAt = 0;
+  private lastDeliveryAt: number | undefined;
+  private lastFailure: { at: number; sink: string; reason: string } | undefined;
+  private storeHealthy = true;
+  private lastStoreWarningAt = 0;
+  private closed = false;
+
+  /**
+   * @param options - See {@link AlertServiceOptions}.
+   * @throws TypeError for an invalid option (unknown sink in a route, duplicate sink name, bad duration).
+   */
+  constructor(options: AlertServiceOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Expected `options` to be an object.');
+    this.logger = options.logger ?? consoleLogger({ component: 'alerting' });
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? createMemoryAlertStore();
+    if (typeof this.store.claim !== 'function' || typeof this.store.append !== 'function') {
+      throw new TypeError('Expected `store` to be an AlertStore (createMemoryAlertStore, createRedisAlertStore, createPrismaAlertStore).');
+    }
+    const sinks = options.sinks ?? [];
+    if (!Array.isArray(sinks)) throw new TypeError('Expected `sinks` to be an array of alert sinks.');
+    this.sinks = new Map();
+    let logSink: AlertSink | undefined;
+    for (const sink of sinks as AlertSink[]) {
+      if (typeof sink?.send !== 'function' || typeof sink.name !== 'string' || !sinkNamePattern.test(sink.name)) {
+        throw new TypeError('Expected every entry of `sinks` to be an AlertSink with a name (letters, digits, _ or -) and send().');
+      }
+      if (this.sinks.has(sink.name) || logSink?.name === sink.name) throw new TypeError(`Two sinks are named ${JSON.stringify(sink.name)}: sink names must be unique.`);
+      if (sink.name === 'log') logSink = sink;
+      else this.sinks.set(sink.name, sink);
+    }
+    this.logSink = logSink ?? createLogSink({ logger: this.logger });
+    this.known = new Set([...this.sinks.keys(), this.logSink.name]);
+    this.routes = checkRoutes(options.routes, this.known, 'routes');
+    const types = options.types ?? {};
+    if (typeof types !== 'object' || types === null) throw new TypeError('Expected `types` to be an object keyed by alert type.');
+    for (const [type, settings] of Object.entries(types)) {
+      checkRoutes(settings.routes, this.known, `types.${type}.routes`);
+      if (settings.windowMs !== undefined) positive(settings.windowMs, `types.${type}.windowMs`);
+      if (settings.escalateAfterMs !== undefined) positive(settings.escalateAfterMs, `types.${type}.escalateAfterMs`, true);
+      if (settings.groupWaitMs !== undefined) {
+        positive(settings.groupWaitMs, `types.${type}.groupWaitMs`);
+        if (settings.groupWaitMs > 10 * minute) throw new TypeError(`Expected \`types.${type}.groupWaitMs\` to be at most 10 minutes: an alert must not wait longer.`);
+      }
+      if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function') throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
+    }
+    this.types = types;
+    const remote = [...this.sinks.values()].filter((s) => s.remote !== false).map((s) => s.name);
+    this.firstRemote = remote[0];
+    const fallbackOrder = options.fallbackOrder ?? [...this.sinks.keys()];
+    if (!Array.isArray(fallbackOrder) || !fallbackOrder.every((name) => typeof name === 'string' && this.known.has(name))) {
+      throw new TypeError(`Expected \`fallbackOrder\` to list configured sinks (${[...this.known].join(', ')}).`);
+    }
+    this.fallbackOrder = fallbackOrder;
+    this.windowMs = options.windowMs ?? defaults.windowMs;
+    positive(this.windowMs, 'windowMs');
+    this.escalateAfterMs = options.escalateAfterMs ?? defaults.escalateAfterMs;
+    positive(this.escalateAfterMs, 'escalateAfterMs', true);
+    this.staleAfterMs = options.staleAfterMs ?? defaults.staleAfterMs;
+    positive(this.staleAfterMs, 'staleAfterMs');
+    this.inhibit = options.inhibit ?? true;
+    this.confirmTimeoutMs = options.confirmTimeoutMs ?? defaults.confirmTimeoutMs;
+    positive(this.confirmTimeoutMs, 'confirmTimeoutMs');
+    this.historyRetentionMs = options.historyRetentionMs ?? defaults.historyRetentionMs;
+    positive(this.historyRetentionMs, 'historyRetentionMs');
+    const storeTimeoutMs = options.storeTimeoutMs ?? defaults.storeTimeoutMs;
+    positive(storeTimeoutMs, 'storeTimeoutMs');
+    const maintenanceIntervalMs = options.maintenanceIntervalMs ?? defaults.maintenanceIntervalMs;
+    positive(maintenanceIntervalMs, 'maintenanceIntervalMs', true);
+    this.onResult = options.onResult;
+
+    const retry = { ...defaults.retry, ...options.retry };
+    if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.attempts > 10) {
+      throw new TypeError(`Expected \`retry.attempts\` to be an integer from 1 to 10, got ${String(retry.attempts)}.`);
+    }
+    const breaker = options.retry?.breaker === false ? false : { ...defaults.breaker, ...options.retry?.breaker, isFailure: retryableSinkError };
+    this.safeCall = createSafeCall({
+      registry: options.registry ?? new BreakerRegistry(),
+      logger: this.logger,
+      defaults: {
+        attempts: retry.attempts,
+        timeoutMs: retry.timeoutMs,
+        backoff: { initialDelayMs: retry.initialDelayMs, factor: retry.factor, maxDelayMs: retry.maxDelayMs, jitter: 'none' },
+        retryable: retryableSinkError,
+        breaker,
+        // Alerts are rare; the per-sink breaker already stops retries against a dead provider.
+        retryBudget: false,
+        slowCallThresholdMs: 15_000,
+      },
+    });
+    this.safeCall.configure('alert_store', {
+      attempts: 2,
+      timeoutMs: storeTimeoutMs,
+      backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
+      retryable: isTransientError,
+      breaker: { failureThreshold: 5, cooldownMs: 10_000 },
+    });
+    this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
+    this.history = new HistoryWriter(
+      async (entry) => {
+        try {
+          await this.storeCall(() => this.store.append(entry));
+        } catch (error) {
+          this.logger.warn({ outcome: entry.outcome, type: entry.type, err: describeError(error) }, 'alerting: history row lost (store unavailable)');
+        }
+      },
+      (dropped) => this.logger.warn({ dropped }, `alerting: history queue full; ${dropped} rows dropped so far (alerts themselves are unaffected)`),
+    );
+
+    const env = options.env ?? process.env;
+    this.disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
+    this.disabledReason = options.disabled === true ? 'alerts disabled by configuration (disabled: true)' : this.disabled ? `ALERTS_DISABLED=${env.ALERTS_DISABLED}` : undefined;
+    if (this.disabled) {
+      const write = options.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
+      try {
+        write(disabledBanner(this.disabledReason!));
+      } catch {
+        // the banner is best effort; the log line below still says it
+      }
+      this.logger.error({ alertsDisabled: true, reason: this.disabledReason }, 'ALERTS DISABLED: no alert will reach a person until this is switched back on');
+    }
+    for (const sink of this.sinks.values()) {
+      for (const warning of sink.checkConfiguration?.() ?? []) this.logger.warn({ sink: sink.name }, warning);
+    }
+    if (remote.length === 0 && !this.disabled) {
+      this.logger.warn({ sinks: [...this.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
+    }
+    if (maintenanceIntervalMs !== false) this.scheduleMaintenance(maintenanceIntervalMs);
+  }
+
+  /**
+   * Raises an alert. Never throws: resolves with what happened. In order: the input is
+   * checked (`invalid`), the kill switch (`disabled`), silences (`silenced`), inhibition by
+   * an open HIGH alert on the same resource (`inhibited`), the dedup claim in the store
+   * (`suppressed`), aggregation (when the type has a `groupWaitMs`), then delivery on the
+   * severity's route with retries and fallbacks (`delivered` or `failed`). Every outcome is
+   * appended to the store's history.
+   *
+   * @param input - The alert.
+   * @returns What happened.
+   * @example
+   * ```ts
+   * const result = await alerts.sendCriticalAlert({
+   *   type: 'PAYMENT_WEBHOOK_FAILING', severity: 'HIGH', resourceId: 'client_42',
+   *   title: 'Stripe webhooks failing', message: '5 signature failures in 10 minutes',
+   * });
+   * if (result.status === 'suppressed') console.log('already alerted for client_42');
+   * ```
+   */
+  async sendCriticalAlert(input: AlertInput): Promise<AlertResult> {
+    let message: AlertMessage | undefined;
+    try {
+      const problem = validateAlertInput(input);
+      if (problem !== undefined) {
+        this.logger.error({ type: typeof input?.type === 'string' ? input.type : undefined, problem }, `alert rejected: ${problem}`);
+        const severity = severities.includes(input?.severity) ? input.severity : 'HIGH';
+        return this.resultOf(undefined, 'invalid', { alertId: randomUUID(), type: String(input?.type), key: '*', severity, reason: problem });
+      }
+      const now = this.clock.now();
+      message = buildAlertMessage(input, now);
+      return await this.process(message, now);
+    } catch (error) {
+      // A bug of ours must not become the caller's problem, nor lose the alert.
+      this.logger.error(
+        { alert: message === undefined ? undefined : scrubbedAlert(message), err: describeError(error) },
+        `ALERT LOST: alerting failed internally while handling ${message === undefined ? 'an alert' : headline(message)}`,
+      );
+      return this.resultOf(message, 'failed', { reason: `internal error: ${describeError(error)}` });
+    }
+  }
+
+  /**
+   * Resolves the open alert on (type, resource): the key is freed at once (the next
+   * occurrence alerts again), a resolve notice goes to the sinks that had the alert
+   * (PagerDuty resolves its incident under the same dedup key), and `resolved` is recorded.
+   * With several instances exactly one sends the notice.
+   *
+   * @param input - Type, resource, and an optional notice text.
+   * @returns `resolved`, or `not_active` when nothing was open. Never throws.
+   * @example
+   * ```ts
+   * await alerts.resolveAlert({ type: 'OPENAI_FAILURE', message: 'Calls succeed again.' });
+   * ```
+   */
+  async resolveAlert(input: ResolveInput): Promise<AlertResult> {
+    const type = typeof input?.type === 'string' ? input.type : '';
+    const key = alertKeyOf(input?.resourceId);
+    try {
+      const now = this.clock.now();
+      this.dropFromGroups(type, key);
+      const record = await this.storeCall(() => this.store.resolve({ type, key, at: now }));
+      if (record === undefined) {
+        return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
+      }
+      const original = JSON.parse(record.payload) as AlertMessage;
+      const notice = deriveMessage(original, { kind: 'resolve', message: input.message ?? 'The condition cleared.', occurredAt: new Date(now).toISOString(), severity: record.severity, members: undefined });
+      let report: DeliveryReport | undefined;
+      if (record.deliveredAt !== undefined) {
+        const route = record.sinks.filter((name) => this.known.has(name));
+        report = await this.deliverer.deliver(notice, route.length > 0 ? route : [this.logSink.name], []);
+      }
+      const sinks = report?.delivered ?? [];
+      await this.record({ alertId: record.alertId, type, key, resourceId: record.resourceId, severity: record.severity, outcome: 'resolved', sinks, detail: undefined, at: now });
+      return this.resultOf(notice, 'resolved', { alertId: record.alertId, deliveredTo: sinks, failedSinks: report?.failed.map((f) => f.sink) ?? [] });
+    } catch (error) {
+      this.logger.error({ type, err: describeError(error) }, 'alerting: resolve failed');
+      return this.resultOf(undefined, 'failed', { alertId: '', type, key, severity: 'LOW', reason: describeError(error) });
+    }
+  }
+
+  /**
+   * Silences matching alerts until `until` (default: one hour, at most 7 days). Silenced
+   * alerts are recorded as `silenced` and listed nowhere else; the silence shows in
+   * {@link AlertService.getAlertSystemStatus}. Silences belong to this instance.
+   *
+   * @param matcher - Which alerts (all when omitted).
+   * @param options - `until`, `durationMs`, `reason`.
+   * @returns A function that ends the silence early.
+   * @throws TypeError for a bad matcher or duration.
+   * @example
+   * ```ts
+   * const restore = alerts.silenceAlerts({ type: 'TWILIO_FAILURE' }, { durationMs: 30 * 60_000, reason: 'Twilio incident' });
+   * // ...
+   * restore();
+   * ```
+   */
+  silenceAlerts(matcher?: SilenceMatcher, options: SilenceOptions = {}): RestoreSilence {
+    const silence = this.silences.add(matcher, options, this.clock.now());
+    const until = new Date(silence.until).toISOString();
+    this.logger.warn({ silenceId: silence.id, matcher: silence.description, until, reason: silence.reason }, `alerts silenced: ${silence.description} until ${until}`);
+    const restore = () => {
+      if (this.silences.remove(silence.id)) this.logger.warn({ silenceId: silence.id, matcher: silence.description }, `silence ended early: ${silence.description}`);
+    };
+    return Object.assign(restore, { id: silence.id, until });
+  }
+
+  /**
+   * The state of the alert system, for health endpoints and admin pages.
+   *
+   * @returns See {@link AlertSystemStatus}.
+   * @example
+   * ```ts
+   * app.get('/admin/alerts/status', (req, res) => res.json(alerts.getAlertSystemStatus()));
+   * ```
+   */
+  getAlertSystemStatus(): AlertSystemStatus {
+    const now = this.clock.now();
+    const remote = [...this.sinks.values()].filter((s) => s.remote !== false);
+    let reason: string | undefined;
+    if (this.disabled) reason = this.disabledReason;
+    else if (this.closed) reason = 'alert service closed';
+    else if (remote.length === 0) reason = 'no remote sink configured: alerts only reach the logs';
+    const breakers: Record<string, CircuitState> = {};
+    for (const sink of remote) breakers[sink.name] = this.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
+    const routes = {} as Record<Severity, readonly string[]>;
+    for (const severity of severities) routes[severity] = routeFor(severity, undefined, this.routes, this.known, this.firstRemote, this.logSink.name);
+    return {
+      enabled: reason === undefined,
+      ...(reason !== undefined ? { reason } : {}),
+      sinks: [...this.known],
+      routes,
+      store: this.store.kind,
+      storeHealthy: this.storeHealthy,
+      ...(this.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.lastDeliveryAt).toISOString() } : {}),
+      ...(this.lastFailure !== undefined
+        ? { lastFailureAt: new Date(this.lastFailure.at).toISOString(), lastFailure: { sink: this.lastFailure.sink, reason: this.lastFailure.reason } }
+        : {}),
+      silences: this.silences.list(now),
+      breakers,
+    };
+  }
+
+  /**
+   * Counts of the history over the last `hours`: by outcome, type and severity.
+   *
+   * @param options - `hours` (default 24, at most 90 days).
+   * @returns See {@link AlertStats}.
+   * @throws TypeError for a bad `hours`; rejects when the store is unreachable.
+   * @example
+   * ```ts
+   * app.get('/admin/alerts/stats', async (req, res) => res.json(await alerts.getAlertStats({ hours: 24 })));
+   * ```
+   */
+  async getAlertStats(options: { readonly hours?: number } = {}): Promise<AlertStats> {
+    const hours = options.hours ?? 24;
+    if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) {
+      throw new TypeError(`Expected \`hours\` to be a number from 0 to 2160, got ${String(hours)}.`);
+    }
+    await this.history.idle();
+    const until = this.clock.now();
+    const since = until - hours * hour;
+    const rows = await this.store.countOutcomes({ since });
+    return buildStats(rows, since, until, hours);
+  }
+
+  /**
+   * Applies a delivery receipt (from Twilio's status callback): `delivered`/`read` confirm
+   * the alert; `failed`/`undelivered`/`canceled` count as a failed delivery, and the alert
+   * falls back to the next sink (once per alert, whichever instance gets the callback).
+   * Other statuses (`queued`, `sent`, ...) are ignored.
+   *
+   * @param update - The receipt.
+   * @returns What was done. Never throws for an unknown id (`unknown`).
+   * @example
+   * ```ts
+   * await alerts.handleDeliveryStatus({ deliveryId: body.MessageSid, status: body.MessageStatus, errorCode: body.ErrorCode });
+   * ```
+   */
+  async handleDeliveryStatus(update: DeliveryStatusUpdate): Promise<DeliveryStatusOutcome> {
+    const status = String(update?.status ?? '').toLowerCase();
+    const now = this.clock.now();
+    if (status === 'delivered' || status === 'read') {
+      const delivery = await this.storeCall(() => this.store.settleDelivery({ deliveryId: update.deliveryId, status: 'delivered', at: now }));
+      if (delivery === undefined) return 'unknown';
+      const payload = JSON.parse(delivery.payload) as DeliveryPayload;
+      for (const member of payload.members) {
+        await this.record({ ...member, outcome: 'confirmed', sinks: [delivery.sink], detail: `${delivery.sink} ${delivery.deliveryId} delivered`, at: now });
+      }
+      return 'confirmed';
+    }
+    if (status === 'failed' || status === 'undelivered' || status === 'canceled') {
+      const delivery = await this.storeCall(() => this.store.settleDelivery({ deliveryId: update.deliveryId, status: 'failed', at: now }));
+      if (delivery === undefined) return 'unknown';
+      const error = new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, status, update.errorCode);
+      await this.failOver(delivery, error, update.to);
+      return 'fell_back';
+    }
+    return 'ignored';
+  }
+
+  /**
+   * Escalates MEDIUM alerts unresolved for `escalateAfterMs` (default 12 h) to HIGH, falls
+   * back for SMS without a receipt after `confirmTimeoutMs`, and prunes old history (hourly).
+   * Runs on its own every `maintenanceIntervalMs`; safe to call from every instance.
+   *
+   * @returns Counts of what it did.
+   * @example
+   * ```ts
+   * monitor.register('alert-maintenance', () => alerts.runMaintenance());
+   * ```
+   */
+  runMaintenance(): Promise<MaintenanceReport> {
+    // Never two at once in one instance: a slow round is joined, not doubled.
+    this.maintenanceRunning ??= this.maintain().finally(() => {
+      this.maintenanceRunning = undefined;
+    });
+    return this.maintenanceRunning;
+  }
+
+  /**
+   * Sends every aggregation group now instead of at the end of its wait.
+   *
+   * @example
+   * ```ts
+   * await alerts.flushGroups();
+   * ```
+   */
+  async flushGroups(): Promise<void> {
+    await Promise.all([...this.groups.keys()].map((type) => this.flushGroup(type)));
+  }
+
+  /**
+   * Stops the maintenance timer, sends pending aggregation groups and writes queued
+   * history rows. Alerts raised later
+   * are still delivered (without aggregation); the status reports the service as closed.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => { await alerts.close(); process.exit(0); });
+   * ```
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.maintenanceTimer !== undefined) clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
+    await this.flushGroups();
+    await this.maintenanceRunning?.catch(() => undefined);
+    await this.history.idle();
+  }
+
+  private async process(message: AlertMessage, now: number): Promise<AlertResult> {
+    const history = (outcome: AlertOutcome, detail?: string, alertId = message.id) =>
+      this.record({ alertId, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, outcome, sinks: [], detail, at: now });
+
+    if (this.disabled) {
+      this.logger.warn({ alert: scrubbedAlert(message), reason: this.disabledReason }, `ALERTS DISABLED: not sent: ${headline(message)}`);
+      await history('disabled', this.disabledReason);
+      return this.resultOf(message, 'disabled', { reason: this.disabledReason });
+    }
+    const silence = this.silences.match(message, now);
+    if (silence !== undefined) {
+      const detail = `silence ${silence.id} (${silence.description}) until ${new Date(silence.until).toISOString()}`;
+      this.logger.info({ type: message.type, key: message.key, silenceId: silence.id }, `alert silenced: ${headline(message)}`);
+      await history('silenced', detail);
+      return this.resultOf(message, 'silenced', { reason: detail });
+    }
+    if (this.inhibit && message.severity !== 'HIGH' && message.resourceId !== undefined) {
+      const inhibited = await this.storeCall(() =>
+        this.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }),
+      ).catch(() => false);
+      if (inhibited) {
+        const detail = 'a HIGH alert is open on the same resource';
+        await history('inhibited', detail);
+        return this.resultOf(message, 'inhibited', { reason: detail });
+      }
+    }
+    const typeOptions = this.types[message.type];
+    const windowMs = typeOptions?.windowMs ?? this.windowMs;
+    const claim = await this.claim(message, now, windowMs);
+    if (!claim.claimed) {
+      const detail = `duplicate of ${claim.alertId} until ${new Date(claim.expiresAt).toISOString()}`;
+      await history('suppressed', detail, message.id);
+      return this.resultOf(message, 'suppressed', { alertId: claim.alertId, reason: detail });
+    }
+    const effective = claim.severity === message.severity ? message : Object.freeze({ ...message, severity: claim.severity });
+    if (typeOptions?.groupWaitMs !== undefined && !this.closed) {
+      return this.addToGroup(effective, claim, typeOptions.groupWaitMs);
+    }
+    const [result] = await this.deliverAlerts([{ message: effective, claim }]);
+    return result!;
+  }
+
+  /**
+   * Claims the key: one store call per key at a time in this process (later identical
+   * alerts wait for it and are duplicates of its winner); when the store fails, dedup falls
+   * back to this process.
+   */
+  private async claim(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
+    const id = `${message.type}\u0000${message.key}`;
+    const inflight = this.inflightClaims.get(id);
+    if (inflight !== undefined) {
+      const first = await inflight;
+      return { ...first, claimed: false };
+    }
+    const claiming = this.claimInStore(message, now, windowMs);
+    this.inflightClaims.set(id, claiming);
+    try {
+      return await claiming;
+    } finally {
+      this.inflightClaims.delete(id);
+    }
+  }
+
+  private async claimInStore(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
+    try {
+      const claim = await this.storeCall(() =>
+        this.store.claim({
+          alertId: message.id,
+          type: message.type,
+          key: message.key,
+          resourceId: message.resourceId,
+          severity: message.severity,
+          title: message.title,
+          payload: JSON.stringify(message),
+          now,
+          windowMs,
+        }),
+      );
+      return claim;
+    } catch (error) {
+      const local = `${message.type}\u0000${message.key}`;
+      for (const [key, until] of this.localClaims) if (until <= now) this.localClaims.delete(key);
+      const until = this.localClaims.get(local);
+      if (now - this.lastStoreWarningAt > minute) {
+        this.lastStoreWarningAt = now;
+        this.logger.error({ store: this.store.kind, err: describeError(error) }, 'alert store unavailable: delivering anyway, with dedup held in this process only until it recovers');
+      }
+      if (until !== undefined) return { claimed: false, alertId: 'local', severity: message.severity, firstSeenAt: now, expiresAt: until, occurrences: 0 };
+      this.localClaims.set(local, now + windowMs);
+      return { claimed: true, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now + windowMs, occurrences: 1 };
+    }
+  }
+
+  private addToGroup(message: AlertMessage, claim: ClaimResult, waitMs: number): Promise<AlertResult> {
+    return new Promise((resolve) => {
+      let group = this.groups.get(message.type);
+      if (group === undefined) {
+        group = { members: [], timer: undefined };
+        this.groups.set(message.type, group);
+        group.timer = setTimeout(() => void this.flushGroup(message.type), waitMs);
+        group.timer.unref?.();
+      }
+      group.members.push({ message, claim, resolve });
+    });
+  }
+
+  private async flushGroup(type: string): Promise<void> {
+    const group = this.groups.get(type);
+    if (group === undefined) return;
+    this.groups.delete(type);
+    if (group.timer !== undefined) clearTimeout(group.timer);
+    if (group.members.length === 0) return;
+    try {
+      const results = await this.deliverAlerts(group.members);
+      group.members.forEach((member, index) => member.resolve(results[index]!));
+    } catch (error) {
+      this.logger.error({ type, size: group.members.length, err: describeError(error) }, `ALERT LOST: aggregated ${type} alerts could not be delivered`);
+      for (const member of group.members) member.resolve(this.resultOf(member.message, 'failed', { reason: describeError(error) }));
+    }
+  }
+
+  /** A resolved key must not go out later as part of a pending group. */
+  private dropFromGroups(type: string, key: string): void {
+    const group = this.groups.get(type);
+    if (group === undefined) return;
+    for (let i = group.members.length - 1; i >= 0; i--) {
+      const member = group.members[i]!;
+      if (member.message.key === key) {
+        group.members.splice(i, 1);
+        member.resolve(this.resultOf(member.message, 'resolved', { reason: 'resolved before its group was sent' }));
+      }
+    }
+  }
+
+  /** Delivers one alert, or several as one aggregated message, and records the outcome of each. */
+  private async deliverAlerts(members: ReadonlyArray<{ message: AlertMessage; claim: ClaimResult }>): Promise<AlertResult[]> {
+    const now = this.clock.now();
+    const first = members[0]!.message;
+    const typeOptions = this.types[first.type];
+    const outgoing =
+      members.length === 1 ? first : buildGroupMessage(members.map((m) => m.message), (typeOptions?.groupTitle ?? defaultGroupTitle)(members.map((m) => m.message)), now);
+    const route = routeFor(outgoing.severity, typeOptions?.routes, this.routes, this.known, this.firstRemote, this.logSink.name);
+    const report = await this.deliverer.deliver(outgoing, route, this.fallbackOrder);
+    this.noteReport(report, now);
+
+    const awaiting: string[] = [];
+    if (report.ok) {
+      for (const [sink, receipt] of report.receipts) {
+        for (const deliveryId of receipt.awaitingConfirmation ?? []) {
+          awaiting.push(deliveryId);
+          const payload: DeliveryPayload = {
+            message: outgoing,
+            deliveredTo: report.delivered,
+            members: members.map(({ message }) => ({ alertId: message.id, type: message.type, key: message.key, severity: message.severity, resourceId: message.resourceId })),
+          };
+          const tracked: TrackedDelivery = {
+            deliveryId,
+            alertId: outgoing.id,
+            type: outgoing.type,
+            key: outgoing.key,
+            sink,
+            status: 'pending',
+            payload: JSON.stringify(payload),
+            sentAt: now,
+            deadlineAt: now + this.confirmTimeoutMs,
+          };
+          await this.storeCall(() => this.store.trackDelivery(tracked)).catch((error) =>
+            this.logger.warn({ deliveryId, err: describeError(error) }, 'alerting: could not track the SMS receipt (no fallback if it is not delivered)'),
+          );
+        }
+      }
+    }
+    const failedSinks = report.failed.map((f) => f.sink);
+    const results: AlertResult[] = [];
+    for (const { message } of members) {
+      const base = { alertId: message.id, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, at: now };
+      if (report.ok) {
+        await this.storeCall(() => this.store.markDelivered({ type: message.type, key: message.key, alertId: message.id, at: now, sinks: report.delivered })).catch(() => undefined);
+        const detail = [report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined, members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined]
+          .filter(Boolean)
+          .join('; ');
+        await this.record({ ...base, outcome: 'delivered', sinks: report.delivered, detail: detail === '' ? undefined : detail });
+      } else {
+        // Free the key: the next occurrence should try again rather than be suppressed.
+        await this.storeCall(() => this.store.release({ type: message.type, key: message.key, alertId: message.id, at: now })).catch(() => undefined);
+        await this.record({ ...base, outcome: 'failed', sinks: failedSinks, detail: report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ') });
+      }
+      results.push(
+        this.resultOf(message, report.ok ? 'delivered' : 'failed', {
+          deliveredTo: report.delivered,
+          failedSinks,
+          fellBack: report.fellBack,
+          ...(members.length > 1 ? { groupSize: members.length } : {}),
+          ...(awaiting.length > 0 ? { awaitingConfirmation: awaiting } : {}),
+          ...(report.ok ? {} : { reason: 'every remote sink failed; the alert is only in the log (ALERT LOST)' }),
+        }),
+      );
+    }
+    return results;
+  }
+
+  /** An SMS failed or timed out: record it and fall back once per alert. */
+  private async failOver(delivery: TrackedDelivery, error: DeliveryUnconfirmedError, to?: string): Promise<void> {
+    const now = this.clock.now();
+    const payload = JSON.parse(delivery.payload) as DeliveryPayload;
+    const message = payload.message;
+    const where = to !== undefined ? ` to ${maskPhoneNumber(to)}` : '';
+    this.lastFailure = { at: now, sink: delivery.sink, reason: error.message };
+    this.logger.error({ alert: scrubbedAlert(message), sink: delivery.sink, deliveryId: delivery.deliveryId, reason: error.message }, `ALERT LOST via ${delivery.sink}${where}: ${headline(message)} (${error.message}); falling back`);
+    for (const member of payload.members) {
+      await this.record({ ...member, outcome: 'failed', sinks: [delivery.sink], detail: scrubText(`${error.message}${where}`), at: now });
+    }
+    // Several messages of one alert (one per on-call number) may fail: one fallback per alert.
+    const claim = await this.storeCall(() =>
+      this.store.claim({
+        alertId: randomUUID(),
+        type: fallbackClaimType,
+        key: delivery.alertId,
+        resourceId: undefined,
+        severity: 'LOW',
+        title: 'sms fallback',
+        payload: '{}',
+        now,
+        windowMs: day,
+      }),
+    ).catch(() => ({ claimed: true }) as ClaimResult);
+    if (!claim.claimed) return;
+    const used = new Set([...payload.deliveredTo, delivery.sink]);
+    const report = await this.deliverer.deliverFallback(message, this.fallbackOrder, used);
+    this.noteReport(report, now);
+    for (const member of payload.members) {
+      await this.record({
+        ...member,
+        outcome: report.ok ? 'delivered' : 'failed',
+        sinks: report.delivered,
+        detail: `fallback after ${delivery.sink} was not delivered${report.ok ? '' : '; no fallback sink took it'}`,
+        at: now,
+      });
+    }
+  }
+
+  private async maintain(): Promise<MaintenanceReport> {
+    const now = this.clock.now();
+    let escalated = 0;
+    let unconfirmed = 0;
+    let pruned = false;
+    try {
+      const overdue = await this.storeCall(() => this.store.takeOverdueDeliveries({ at: now, limit: 100 }));
+      for (const delivery of overdue) {
+        unconfirmed++;
+        await this.failOver(delivery, new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, 'timeout'));
+      }
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: checking SMS receipts failed');
+    }
+    try {
+      escalated = await this.escalate(now);
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: escalation failed');
+    }
+    if (now - this.lastPruneAt >= defaults.pruneEveryMs) {
+      try {
+        await this.storeCall(() => this.store.prune({ historyBefore: now - this.historyRetentionMs, idleBefore: now - this.historyRetentionMs }));
+        this.lastPruneAt = now;
+        pruned = true;
+      } catch (error) {
+        this.logger.warn({ err: describeError(error) }, 'alerting maintenance: pruning failed');
+      }
+    }
+    return { escalated, unconfirmed, pruned };
+  }
+
+  private async escalate(now: number): Promise<number> {
+    const delays = Object.values(this.types)
+      .map((t) => t.escalateAfterMs)
+      .filter((d): d is number => typeof d === 'number');
+    if (this.escalateAfterMs !== false) delays.push(this.escalateAfterMs);
+    if (delays.length === 0) return 0;
+    const candidates = await this.storeCall(() =>
+      this.store.escalationCandidates({ firstSeenBefore: now - Math.min(...delays), lastSeenAfter: now - this.staleAfterMs, limit: 100 }),
+    );
+    let count = 0;
+    for (const candidate of candidates) {
+      const after = this.types[candidate.type]?.escalateAfterMs ?? this.escalateAfterMs;
+      if (after === false || now - candidate.firstSeenAt < after) continue;
+      if (!(await this.storeCall(() => this.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now })))) continue;
+      count++;
+      const original = JSON.parse(candidate.payload) as AlertMessage;
+      const hours = Math.round(((now - candidate.firstSeenAt) / hour) * 10) / 10;
+      const message = deriveMessage(original, {
+        kind: 'escalation',
+        severity: 'HIGH',
+        message: `Unresolved for ${hours} h (raised ${candidate.occurrences} times). ${original.message}`,
+        occurredAt: new Date(now).toISOString(),
+      });
+      const route = routeFor('HIGH', this.types[candidate.type]?.routes, this.routes, this.known, this.firstRemote, this.logSink.name);
+      const report = await this.deliverer.deliver(message, route, this.fallbackOrder);
+      this.noteReport(report, now);
+      if (report.ok) {
+        await this.storeCall(() => this.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered })).catch(() => undefined);
+      }
+      await this.record({
+        alertId: candidate.alertId,
+        type: candidate.type,
+        key: candidate.key,
+        resourceId: candidate.resourceId,
+        severity: 'HIGH',
+        outcome: 'escalated',
+        sinks: report.delivered,
+        detail: `MEDIUM unresolved for ${hours} h${report.ok ? '' : '; every remote sink failed'}`,
+        at: now,
+      });
+    }
+    return count;
+  }
+
+  private scheduleMaintenance(intervalMs: number): void {
+    if (this.closed) return;
+    this.maintenanceTimer = setTimeout(() => {
+      void this.runMaintenance()
+        .catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance failed'))
+        .finally(() => this.scheduleMaintenance(intervalMs));
+    }, intervalMs);
+    this.maintenanceTimer.unref?.();
+  }
+
+  private noteReport(report: DeliveryReport, now: number): void {
+    if (report.delivered.some((name) => name !== this.logSink.name)) this.lastDeliveryAt = now;
+    const last = report.failed.at(-1);
+    if (last !== undefined) this.lastFailure = { at: now, sink: last.sink, reason: last.reason };
+  }
+
+  /** A store call under `safeCall` (timeout, one retry, breaker); tracks store health. */
+  private async storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const value = await this.safeCall('alert_store', () => fn());
+      this.storeHealthy = true;
+      return value;
+    } catch (error) {
+      this.storeHealthy = false;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends to the history (bounded concurrency; a store failure is logged, never thrown).
+   * Duplicates are not awaited: a burst of them must not hold up its callers.
+   */
+  private async record(entry: Parameters<AlertStore['append']>[0]): Promise<void> {
+    const written = this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
+    if (entry.outcome !== 'suppressed') await written;
+  }
+
+  private resultOf(
+    message: AlertMessage | undefined,
+    status: AlertStatus,
+    fields: Partial<Omit<AlertResult, 'status'>> & Partial<Pick<AlertResult, 'alertId' | 'type' | 'key' | 'severity'>>,
+  ): AlertResult {
+    const result: AlertResult = Object.freeze({
+      status,
+      alertId: fields.alertId ?? message?.id ?? '',
+      type: fields.type ?? message?.type ?? '',
+      key: fields.key ?? message?.key ?? '*',
+      severity: fields.severity ?? message?.severity ?? 'HIGH',
+      deliveredTo: Object.freeze([...(fields.deliveredTo ?? [])]),
+      failedSinks: Object.freeze([...(fields.failedSinks ?? [])]),
+      fellBack: fields.fellBack ?? false,
+      ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+      ...(fields.groupSize !== undefined ? { groupSize: fields.groupSize } : {}),
+      ...(fields.awaitingConfirmation !== undefined ? { awaitingConfirmation: Object.freeze([...fields.awaitingConfirmation]) } : {}),
+    });
+    if (this.onResult !== undefined && message !== undefined) {
+      try {
+        this.onResult({ result, message });
+      } catch (error) {
+        this.logger.error({ err: describeError(error) }, 'alerting onResult hook threw; ignored');
+      }
+    }
+    return result;
+  }
+}
+
+/**
+ * Creates an {@link AlertService}.
+ *
+ * @param options - See {@link AlertServiceOptions}.
+ * @returns The service.
+ * @throws TypeError for an invalid option.
+ * @example
+ * ```ts
+ * import twilio from 'twilio';
+ * import { createAlertService, createTwilioSmsSink } from '@hardening/alerting';
+ * const alerts = createAlertService({
+ *   sinks: [createTwilioSmsSink({ client: twilio(sid, token), from: '+15557654321', to: process.env.ALERT_SMS_TO! })],
+ * });
+ * await alerts.sendCriticalAlert({ type: 'TEST_ALERT', severity: 'HIGH', title: 'Test alert', message: 'If you read this, SMS alerts work.' });
+ * ```
+ */
+export function createAlertService(options: AlertServiceOptions = {}): AlertService {
+  return new AlertService(options);
+}
