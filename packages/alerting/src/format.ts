@@ -1,48 +1,26 @@
 import { maskPhoneNumber, scrubText as coreScrubText, scrubValue } from '@hardening/core';
 import type { AlertMessage } from './alert.js';
 
-// Works around a limitation of core's scrubText: its phone-number pattern also matches
-// dates ("2026-03-01" has 8 digits), which alerts are full of. Dates and times in ISO 8601
-// are set aside before scrubbing and put back after.
-const isoDate = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-])/g;
-const placeholder = /\uE000(\d+)\uE001/g;
-
 /**
- * Scrubs phone numbers, emails and secrets out of text like core's `scrubText`, keeping
- * ISO 8601 dates and times intact.
+ * Scrubs phone numbers, emails and secrets out of alert text (core's `scrubText`, which
+ * keeps dates, times and long ids intact).
  *
  * @param text - Any text.
  * @returns The scrubbed text.
  */
 export function scrubText(text: string): string {
-  const kept: string[] = [];
-  const guarded = String(text).replace(isoDate, (match) => `\uE000${kept.push(match) - 1}\uE001`);
-  return coreScrubText(guarded).replace(placeholder, (_, index: string) => kept[Number(index)] ?? '');
+  return coreScrubText(text);
 }
 
 /**
- * Scrubs a JSON-like value like core's `scrubValue` (secret-looking keys redacted,
- * phone-looking keys masked), keeping ISO 8601 dates in strings intact.
+ * Scrubs an alert's context (core's `scrubValue`: secret-looking keys redacted,
+ * phone-looking keys masked, strings scrubbed, dates kept as ISO strings).
  *
  * @param value - Any JSON-like value.
  * @returns A scrubbed copy.
  */
 export function scrubContext(value: unknown): unknown {
-  const kept: string[] = [];
-  const guard = (v: unknown, depth: number): unknown => {
-    if (typeof v === 'string') return v.replace(isoDate, (match) => `\uE000${kept.push(match) - 1}\uE001`);
-    if (v instanceof Date) return `\uE000${kept.push(v.toISOString()) - 1}\uE001`;
-    if (v === null || typeof v !== 'object' || depth > 8 || v instanceof Error) return v;
-    if (Array.isArray(v)) return v.map((item) => guard(item, depth + 1));
-    return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, guard(item, depth + 1)]));
-  };
-  const restore = (v: unknown): unknown => {
-    if (typeof v === 'string') return v.replace(placeholder, (_, index: string) => kept[Number(index)] ?? '');
-    if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) return v.map(restore);
-    return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, restore(item)]));
-  };
-  return restore(scrubValue(guard(value, 0)));
+  return scrubValue(value);
 }
 
 /**

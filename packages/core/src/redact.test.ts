@@ -17,8 +17,22 @@ describe('redaction', () => {
     expect(text).toContain('[email]');
   });
 
-  it('leaves short numbers such as counts and years alone', () => {
+  it('leaves short numbers, dates, times, long ids and timestamps alone', () => {
     expect(scrubText('3 retries in 2026 after 500 ms')).toBe('3 retries in 2026 after 500 ms');
+    const benign = 'at 2026-03-01T12:30:45.123Z, epoch 1795717000860, order 12345678901234567890, id 4242';
+    expect(scrubText(benign)).toBe(benign);
+  });
+
+  it('masks the usual ways of writing a phone number', () => {
+    for (const phone of ['+15551234567', '+1 (555) 123-4567', '(555) 123-4567', '555-123-4567', '555.123.4567', '5551234567', '1-555-123-4567', '+44 20 7946 0958']) {
+      expect(scrubText(`call ${phone} now`), phone).not.toMatch(/\d{3}.?\d{4}/);
+    }
+  });
+
+  it('masking twice changes nothing', () => {
+    const once = maskPhoneNumber('+15551234567');
+    expect(maskPhoneNumber(once)).toBe(once);
+    expect(scrubText(scrubText('to +15551234567'))).toBe(scrubText('to +15551234567'));
   });
 
   it('scrubs objects by key and by content', () => {

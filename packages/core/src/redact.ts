@@ -2,7 +2,10 @@
 // fields by path; what leaks here is phone numbers and tokens inside free text (error
 // messages, SMS bodies, provider responses), which needs pattern scrubbing.
 
-const phonePattern = /\+?\d[\d\s().-]{6,}\d/g;
+// International numbers written with their + and 8-15 digits, or North American ones
+// written 10-11 digits long (optionally 1, then 3-3-4 with the usual separators). Not dates
+// (2026-03-01), times, or long ids and epoch timestamps (12+ bare digits).
+const phonePattern = /\+\d[\d\s().-]{6,18}\d|(?<![\d+])(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)/g;
 const emailPattern = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const tokenPatterns: RegExp[] = [
   /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}\b/g, // Stripe keys
@@ -27,6 +30,7 @@ const tokenPatterns: RegExp[] = [
  * ```
  */
 export function maskPhoneNumber(phone: string): string {
+  if (String(phone).includes('*')) return String(phone); // already masked
   const digits = String(phone).replace(/\D/g, '');
   if (digits.length < 7) return '***';
   const plus = String(phone).trim().startsWith('+') ? '+' : '';
@@ -50,7 +54,10 @@ export function scrubText(text: string): string {
   let out = String(text);
   for (const pattern of tokenPatterns) out = out.replace(pattern, '[redacted]');
   out = out.replace(emailPattern, '[email]');
-  out = out.replace(phonePattern, (match) => (match.replace(/\D/g, '').length >= 7 ? maskPhoneNumber(match) : match));
+  out = out.replace(phonePattern, (match) => {
+    const digits = match.replace(/\D/g, '').length;
+    return digits >= 8 && digits <= 15 ? maskPhoneNumber(match) : match;
+  });
   return out;
 }
 

@@ -223,7 +223,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       }
       if (request.method === 'GET' && collection?.startsWith('Messages') && rest === undefined) {
         if (collection === 'Messages.json') {
-          return { status: 200, body: { messages: messages.map(resource), page: 0, page_size: 50, first_page_uri: request.url, next_page_uri: null } };
+          // As Twilio does: filtered on To and From, newest first, one page of PageSize.
+          const pageSize = Math.min(1000, Number(request.query.PageSize ?? 50) || 50);
+          const listed = messages
+            .filter((m) => (request.query.To === undefined || m.to === request.query.To) && (request.query.From === undefined || m.from === request.query.From))
+            .slice()
+            .reverse()
+            .slice(0, pageSize);
+          return { status: 200, body: { messages: listed.map(resource), page: 0, page_size: pageSize, first_page_uri: request.url, next_page_uri: null } };
         }
         return undefined;
       }
