@@ -1,4 +1,6 @@
 import type { WebClient } from '@slack/web-api';
+import type { AlertService } from '@hardening/alerting';
+import type { BreakerRegistry } from '@hardening/circuit-breaker';
 import type { Logger, SafeCall } from '@hardening/core';
 import type { IdempotencyGuard, IdempotencyStore, WebhookDedup } from '@hardening/idempotency';
 import type { AlertInput } from './alerts/alert-input.js';
@@ -28,6 +30,10 @@ export interface AppContext {
   readonly queue: JobQueue;
   readonly spool: InboxSpool;
   readonly metrics: Metrics;
+  /** The breakers of every provider (shared through Redis when configured). */
+  readonly breakers: BreakerRegistry;
+  readonly alerts: AlertService;
+  /** Raises an alert without waiting; never throws (see alerts/alert-service.ts). */
   readonly alert: (alert: AlertInput) => void;
   readonly extractor: Extractor;
   readonly processing: ProcessingDeps;

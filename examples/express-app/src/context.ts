@@ -14,6 +14,7 @@ import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
+import { createAppAlertService } from './alerts/alert-service.js';
 import { twilioSender } from './providers/sms-sender.js';
 import { createTwilioClient } from './providers/twilio-client.js';
 
@@ -76,9 +77,14 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
         });
+  const metrics = createMetrics({ breakers: registry, queueDepth: () => queue.depth() });
+  const alerts = await createAppAlertService({ config, logger, registry, metrics, db: db.prisma, redis, twilio, slack });
   const alert =
     overrides.alert ??
-    ((input: AlertInput) => logger.error({ alert: input.type, severity: input.severity, resourceId: input.resourceId }, `ALERT: ${input.title}`));
+    ((input: AlertInput) => {
+      // sendCriticalAlert never throws; the catch is for a bug in the wiring itself.
+      alerts.sendCriticalAlert(input).catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
+    });
   const ctx: AppContext = {
     config,
     logger,
@@ -89,7 +95,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     once: createIdempotencyGuard({ store: idempotencyStore, namespace: 'once:', logger }),
     queue,
     spool: new InboxSpool(logger, redis, spoolFile),
-    metrics: createMetrics({ breakers: registry, queueDepth: () => queue.depth() }),
+    metrics,
+    breakers: registry,
+    alerts,
     alert,
     extractor,
     processing: {
@@ -107,6 +115,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     sharedBreakers,
     close: async () => {
       await queue.close();
+      await alerts.close();
       await sharedBreakers?.close();
       redis?.disconnect();
       await db.close();

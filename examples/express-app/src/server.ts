@@ -2,7 +2,9 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
+import { expressTwilioStatusCallback } from '@hardening/alerting';
 import type { AppContext } from './app-context.js';
+import { alertStatusPath } from './alerts/alert-service.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
 import { slackEventRoutes } from './webhooks/slack-events.js';
 import { stripeWebhookRoutes } from './webhooks/stripe-webhook.js';
@@ -42,6 +44,18 @@ export function createApp(ctx: AppContext): Express {
   app.use(twilioSmsRoutes(ctx));
   app.use(twilioVoiceRoutes(ctx));
   app.use(twilioMessageStatusRoutes(ctx));
+  if (ctx.config.twilio !== undefined) {
+    app.post(
+      alertStatusPath,
+      expressTwilioStatusCallback({
+        alerts: ctx.alerts,
+        authToken: ctx.config.twilio.authToken,
+        logger: ctx.logger,
+        trustProxy: ctx.config.env.TRUST_PROXY > 0,
+        ...(ctx.config.env.PUBLIC_BASE_URL === undefined ? {} : { publicUrl: `${ctx.config.env.PUBLIC_BASE_URL.replace(/\/+$/, '')}${alertStatusPath}` }),
+      }) as never,
+    );
+  }
   app.use(slackEventRoutes(ctx));
   app.use(stripeWebhookRoutes(ctx));
 

@@ -1,0 +1,58 @@
+import type { WebClient } from '@slack/web-api';
+import type { BreakerRegistry } from '@hardening/circuit-breaker';
+import type { Logger } from '@hardening/core';
+import { createAlertServiceFromEnv, createPrismaAlertStore, createRedisAlertStore, type AlertService } from '@hardening/alerting';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/database.js';
+import type { Metrics } from '../metrics.js';
+import type { TwilioClient } from '../providers/twilio-client.js';
+
+/** Where Twilio posts delivery receipts for alert SMS. */
+export const alertStatusPath = '/api/twilio/alert-status';
+
+/**
+ * The app's alert service: HIGH alerts to ADMIN_PHONE by SMS (from TWILIO_NUMBER, with
+ * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack, LOW to the log; Sentry
+ * when SENTRY_DSN is set. Dedup claims live in Redis when configured, else in the
+ * database, so several instances send one alert. ALERTS_DISABLED switches it off with a
+ * banner and a degraded health status.
+ */
+export async function createAppAlertService(input: {
+  config: Config;
+  logger: Logger;
+  registry: BreakerRegistry;
+  metrics: Metrics;
+  db: Db;
+  redis: Redis | undefined;
+  twilio: TwilioClient | undefined;
+  slack: WebClient | undefined;
+}): Promise<AlertService> {
+  const { config, logger, registry, metrics, db, redis, twilio, slack } = input;
+  const { env } = config;
+  // The app's variable names mapped onto the ones @hardening/alerting reads.
+  const alertEnv: Record<string, string | undefined> = {
+    ALERTS_DISABLED: env.ALERTS_DISABLED ? 'true' : undefined,
+    SENTRY_DSN: env.SENTRY_DSN,
+  };
+  if (env.ADMIN_PHONE !== undefined && twilio !== undefined && config.twilio !== undefined) {
+    Object.assign(alertEnv, {
+      ALERT_SMS_TO: env.ADMIN_PHONE,
+      TWILIO_ACCOUNT_SID: config.twilio.accountSid,
+      TWILIO_AUTH_TOKEN: config.twilio.authToken,
+      TWILIO_FROM_NUMBER: config.systemNumber,
+      ALERT_SMS_STATUS_CALLBACK_URL: env.PUBLIC_BASE_URL === undefined ? undefined : `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}${alertStatusPath}`,
+    });
+  }
+  if (config.slack.channel !== undefined && slack !== undefined) {
+    Object.assign(alertEnv, { SLACK_ALERT_CHANNEL: config.slack.channel, SLACK_BOT_TOKEN: config.slack.botToken });
+  }
+  return createAlertServiceFromEnv({
+    env: alertEnv,
+    clients: { ...(twilio === undefined ? {} : { twilio: twilio as never }), ...(slack === undefined ? {} : { slack: slack as never }) },
+    store: redis === undefined ? createPrismaAlertStore({ prisma: db as never }) : createRedisAlertStore({ redis }),
+    logger,
+    registry,
+    onResult: ({ result }) => metrics.alerts.inc({ outcome: result.status }),
+  });
+}
