@@ -39,7 +39,7 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
 
   function setup(overrides: { timeoutMs?: number; clock?: { now(): number } } = {}) {
     const logger = captureLogger();
-    const { alerts, received, alertsOf } = recordingAlerts();
+    const { alerts, alertsOf, resolvesOf } = recordingAlerts();
     // Short waits between attempts so the failure paths run in milliseconds; a breaker
     // that stays closed, so every extraction reaches the provider.
     const safeCall = createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger, defaults: { backoff: { initialDelayMs: 5 }, breaker: false } });
@@ -52,7 +52,7 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
       timeoutMs: overrides.timeoutMs ?? 2000,
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });
-    return { extractor, logger, alerts, received, alertsOf };
+    return { extractor, logger, alerts, alertsOf, resolvesOf };
   }
 
   it('understands free-form replies through the model, in JSON mode', async () => {
@@ -79,7 +79,7 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
   });
 
   it('provider 500s: each extraction falls back to the deterministic rules; 5 in a row raise OPENAI_FAILURE once; a success resolves it', async () => {
-    const { extractor, logger, received, alertsOf } = setup();
+    const { extractor, logger, alertsOf, resolvesOf } = setup();
     fake.fail({ status: 500, times: 1000 });
     for (let i = 0; i < 7; i++) {
       expect(await extractor.extract('business_name', "It's Bob's Electrics")).toEqual({ businessName: "Bob's Electrics", urgent: false });
@@ -87,12 +87,12 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
     // Each extraction tried twice (a 500 is transient): 14 requests.
     expect(fake.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(14);
     await eventually(() => alertsOf('OPENAI_FAILURE').length === 1);
-    expect(alertsOf('OPENAI_FAILURE')[0]).toMatchObject({ severity: 'HIGH', resourceId: 'openai' });
+    expect(alertsOf('OPENAI_FAILURE')[0]!.message).toMatchObject({ severity: 'HIGH', resourceId: 'openai' });
     expect(logger.lines.filter((l) => l.msg === 'OpenAI extraction failed; using the deterministic extractor')).toHaveLength(7);
 
     fake.clearFaults();
     expect(await extractor.extract('business_name', 'we are called Bright Sparks')).toEqual({ businessName: 'Bright Sparks', urgent: false });
-    await eventually(() => received.some((m) => m.type === 'OPENAI_FAILURE' && m.kind === 'resolve'));
+    await eventually(() => resolvesOf('OPENAI_FAILURE').length === 1);
     expect(alertsOf('OPENAI_FAILURE')).toHaveLength(1);
   });
 
