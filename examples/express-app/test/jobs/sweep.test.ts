@@ -54,6 +54,7 @@ describe.each(backends)('sweep on %s', (backend) => {
   const statusOf = async (id: string) => (await db().inboundEvent.findUniqueOrThrow({ where: { id } })).status;
 
   it('queues an abandoned failed (and received) inbox row, which then gets processed and its reply queued', async () => {
+    expect(built.ctx.extractor.name).toBe('deterministic'); // no OPENAI_API_KEY
     const failed = await inboxRow('failed', 5 * minute);
     const received = await inboxRow('received', 5 * minute);
     const fresh = await inboxRow('failed', 10_000); // its own retry may still be on its way
