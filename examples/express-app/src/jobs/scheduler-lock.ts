@@ -6,7 +6,8 @@ import { scrubText, type Logger } from '@hardening/core';
 export interface SchedulerLock {
   /** Undefined on a single process (PGlite): every round is this instance's. */
   readonly lock: MonitorLock | undefined;
-  readonly kind: 'redis' | 'postgres' | 'none';
+  /** `redis`, `postgres`, `none`, or a given lock's own kind. */
+  readonly kind: string;
   close(): Promise<void>;
 }
 

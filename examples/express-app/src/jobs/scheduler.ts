@@ -76,7 +76,7 @@ export class Scheduler {
             keyPrefix: options.redisKeyPrefix ?? 'hardening-app',
             logger,
           })
-        : { kind: 'redis', lock: options.lock, close: async () => {} };
+        : { kind: options.lock.kind, lock: options.lock, close: async () => {} };
     const publicBase = config.env.PUBLIC_BASE_URL?.replace(/\/+$/, '');
 
     this.outboxWorker = new OutboxWorker({
