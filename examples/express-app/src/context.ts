@@ -9,6 +9,7 @@ import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { deterministicExtractor, type Extractor } from './domain/extractor.js';
+import { openAIExtractorFromEnv } from './domain/openai-extractor.js';
 import { InboxSpool } from './inbox-spool.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
@@ -66,7 +67,6 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const queue: JobQueue =
     env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger);
   const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
-  const extractor = overrides.extractor ?? deterministicExtractor;
   const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
     config.slack.botToken === undefined
@@ -79,6 +79,11 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
         });
   const metrics = createMetrics({ breakers: registry, queueDepth: () => queue.depth() });
   const alerts = await createAppAlertService({ config, logger, registry, metrics, db: db.prisma, redis, twilio, slack });
+  const extractor =
+    overrides.extractor ??
+    (env.OPENAI_API_KEY === undefined
+      ? deterministicExtractor
+      : openAIExtractorFromEnv({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, safeCall, alerts, logger }));
   const alert =
     overrides.alert ??
     ((input: AlertInput) => {

@@ -3,6 +3,7 @@ import { isEnvValidationError } from '@hardening/health';
 import { loadConfig } from './config/config.js';
 import { buildContext } from './context.js';
 import { startJobRunner } from './jobs/job-runner.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { createApp } from './server.js';
 
 let config;
@@ -21,6 +22,8 @@ if (config.adminTokenGenerated) {
   console.log(`\n  ADMIN_TOKEN not set: generated one for this run (admin API, /metrics, /health details):\n\n    ${config.adminToken}\n`);
 }
 startJobRunner(ctx);
+const scheduler = new Scheduler(ctx, { ...(built.redis === undefined ? {} : { redis: built.redis }) });
+await scheduler.start();
 const app = createApp(ctx);
 const server = app.listen(config.env.PORT, () => {
   ctx.logger.info(
@@ -30,6 +33,7 @@ const server = app.listen(config.env.PORT, () => {
 });
 const stop = async () => {
   server.close();
+  await scheduler.stop();
   await built.close();
   process.exit(0);
 };

@@ -21,3 +21,5 @@ export { startFakePagerDuty } from './fake-pagerduty.js';
 export type { FakePagerDuty, FakePagerDutyEvent, FakePagerDutyOptions } from './fake-pagerduty.js';
 export { prismaTestDatabases, readMigrationsSql } from './prisma-test-databases.js';
 export type { PrismaTestDatabase, PrismaClientFactory } from './prisma-test-databases.js';
+export { startFakeOpenAI } from './fake-openai.js';
+export type { FakeOpenAI, FakeOpenAIOptions, FakeChatMessage, FakeChatRequest, FakeChatReply, FakeChatResponder } from './fake-openai.js';

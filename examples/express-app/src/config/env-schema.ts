@@ -50,6 +50,8 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   ADMIN_PHONE: e164.optional(),
   ALERTS_DISABLED: flag,
+  /** The runtime monitor raises POOL_LOW (MEDIUM) below this many AVAILABLE client numbers, HIGH at 0. */
+  POOL_LOW_THRESHOLD: z.coerce.number().int().min(1).default(3),
   CORS_ORIGINS: z
     .string()
     .optional()

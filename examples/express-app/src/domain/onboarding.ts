@@ -58,14 +58,18 @@ export interface OnboardingDeps {
   readonly paymentLink: (clientId: string) => string;
 }
 
-/** Moves `client` to `to`, recording when it entered the state; refuses illegal moves. */
+/**
+ * Moves `client` to `to`, recording when it entered the state; refuses illegal moves. A
+ * `stuckDetectedAt` mark is left as it is: older than the new state, it tells the monitor
+ * the client moved on, and the monitor resolves the alert and clears it (stuck-clients.ts).
+ */
 export async function transition(db: DbOrTx, client: Client, to: OnboardingState, data: Partial<Client> = {}): Promise<Client> {
   if (!canTransition(client.onboardingState, to)) {
     throw new InvariantViolation(`illegal onboarding move ${client.onboardingState} -> ${to}`, { clientId: client.id });
   }
   return db.client.update({
     where: { id: client.id },
-    data: { ...data, onboardingState: to, stateEnteredAt: new Date(), stuckDetectedAt: null },
+    data: { ...data, onboardingState: to, stateEnteredAt: new Date() },
   });
 }
 

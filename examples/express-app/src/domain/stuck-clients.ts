@@ -26,10 +26,24 @@ export const stuckRules = [
   },
 ] as const satisfies ReadonlyArray<{ alertType: string; maxDwellMs: Partial<Record<OnboardingState, number>>; terminalStates: OnboardingState[] }>;
 
-/** Clients still onboarding (or marked stuck), as the detectors read them. */
-export async function onboardingClients(db: DbOrTx): Promise<TrackedEntity[]> {
+/** The states a rule watches: those with a limit, and its terminal ones. */
+const watchedBy = (rule: (typeof stuckRules)[number]): OnboardingState[] => [...new Set([...(Object.keys(rule.maxDwellMs) as OnboardingState[]), ...rule.terminalStates])];
+
+/**
+ * Clients still onboarding (or marked stuck), as the detectors read them. With `states` (one
+ * rule's), only the clients in those states, plus those whose `stuckDetectedAt` mark is older
+ * than their current state (they moved on since they were alerted: the rule that alerted
+ * them resolves its alert and clears the mark). A rule never sees a client another rule has
+ * marked in its current state: it would take the mark for a recovery and clear it, and the
+ * 6 h re-alert window would no longer hold across instances and restarts.
+ */
+export async function onboardingClients(db: DbOrTx, states?: readonly OnboardingState[]): Promise<TrackedEntity[]> {
+  const where =
+    states === undefined
+      ? { OR: [{ onboardingState: { not: 'COMPLETE' as const } }, { stuckDetectedAt: { not: null } }] }
+      : { OR: [{ onboardingState: { in: [...states] } }, { stuckDetectedAt: { lt: db.client.fields.stateEnteredAt } }] };
   const clients = await db.client.findMany({
-    where: { OR: [{ onboardingState: { not: 'COMPLETE' } }, { stuckDetectedAt: { not: null } }] },
+    where,
     select: { id: true, onboardingState: true, stateEnteredAt: true, stuckDetectedAt: true, businessName: true },
   });
   return clients.map((c) => ({ id: c.id, state: c.onboardingState, enteredAt: c.stateEnteredAt, stuckDetectedAt: c.stuckDetectedAt, label: c.businessName ?? c.id }));
@@ -43,7 +57,7 @@ export function stuckClientDetectors(db: DbOrTx, options: { alerts?: AlertSender
   return stuckRules.map(
     (rule) =>
       new StuckStateDetector({
-        source: () => onboardingClients(db),
+        source: () => onboardingClients(db, watchedBy(rule)),
         maxDwellMs: rule.maxDwellMs,
         terminalStates: rule.terminalStates,
         alertType: rule.alertType,
@@ -55,7 +69,16 @@ export function stuckClientDetectors(db: DbOrTx, options: { alerts?: AlertSender
               alerts: options.alerts,
               markDetected: (entities: readonly StuckEntity[], at: Date) =>
                 db.client.updateMany({ where: { id: { in: entities.map((e) => e.id) } }, data: { stuckDetectedAt: at } }),
-              markRecovered: (ids: readonly string[]) => db.client.updateMany({ where: { id: { in: [...ids] } }, data: { stuckDetectedAt: null } }),
+              markRecovered: async (ids: readonly string[]) => {
+                // The mark is shared by the rules: a client that moved on may have been alerted
+                // by another rule (in an earlier state), which will not see the mark once it is
+                // cleared. Resolve every rule's alert (a no-op where none is open).
+                for (const other of stuckRules) {
+                  if (other === rule) continue;
+                  for (const id of ids) await options.alerts!.resolveAlert({ type: other.alertType, resourceId: id, message: 'It moved on.' });
+                }
+                await db.client.updateMany({ where: { id: { in: [...ids] } }, data: { stuckDetectedAt: null } });
+              },
             }),
       }),
   );

@@ -1,0 +1,136 @@
+import { scrubText } from '@hardening/core';
+import type { AppContext } from '../app-context.js';
+import { recordInbound } from '../domain/inbound.js';
+import type { SpooledEvent } from '../inbox-spool.js';
+import { storeSlackSignal } from '../webhooks/slack-events.js';
+import { queueInboundRetry, readInboundSms } from '../webhooks/twilio-sms.js';
+import type { JobKind } from './job-queue.js';
+
+/** Options of {@link sweepOnce}. */
+export interface SweepOptions {
+  /**
+   * An inbox row or a delivery untouched this long is abandoned work (a crash, a restart
+   * with the in-process queue, a queue that refused the job). Longer than any processing
+   * (30 s message transactions, 25 s Slack evaluations) and the queue's backoff (16 s).
+   * @default 120_000
+   */
+  readonly staleAfterMs?: number;
+  /** Rows of each kind per sweep. @default 100 */
+  readonly batchSize?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What one sweep did. */
+export interface SweepReport {
+  /** Spooled webhook events written to the database. */
+  readonly spoolDrained: number;
+  /** Inbox rows that never got a delivery, queued. */
+  readonly inboxQueued: number;
+  /** Deliveries left pending, failed or processing, queued again. */
+  readonly deliveriesRequeued: number;
+}
+
+const defaults = { staleAfterMs: 120_000, batchSize: 100 };
+
+/** The job kinds a delivery row can be re-queued as. */
+const requeueable: readonly JobKind[] = ['process_inbound', 'evaluate_slack_signal'];
+
+function asStrings(payload: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(payload)) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+/** Writes one spooled event to the database as its webhook would have. */
+async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
+  if (event.provider === 'slack') {
+    await storeSlackSignal(ctx, event.payload as Parameters<typeof storeSlackSignal>[1]);
+    return;
+  }
+  const params = asStrings(event.payload);
+  const sms = readInboundSms(params);
+  if (sms === undefined) {
+    // It passed the signature check but cannot be read: keeping it would block the spool.
+    ctx.logger.error({ receivedAt: event.receivedAt }, 'spooled SMS is malformed; dropped');
+    return;
+  }
+  const inbox = await recordInbound(ctx.db.prisma, sms, params);
+  if (inbox.status === 'received' || inbox.status === 'failed') await queueInboundRetry(ctx, inbox.id, sms.messageSid);
+}
+
+/**
+ * Finds work that fell through the cracks and queues it again, every 30 s on every instance
+ * (all of it is idempotent: deliveries are deduplicated on their key, jobs on their
+ * delivery id, inbox processing on its row lock and status):
+ *
+ * 1. drains the inbox spool (events the database could not take) into the database:
+ *    an SMS becomes an inbox row and a processing job, a Slack event a stored signal;
+ * 2. queues inbox rows left `received` or `failed` with no delivery at all (the webhook's
+ *    own retry could not be queued);
+ * 3. queues again deliveries left `pending`, `failed` or `processing` for longer than
+ *    `staleAfterMs` (a job lost with a restart), claiming them so two instances do not both.
+ *
+ * Each step runs even when another failed; failures are thrown together at the end for the
+ * loop to log.
+ */
+export async function sweepOnce(ctx: AppContext, options: SweepOptions = {}): Promise<SweepReport> {
+  const { staleAfterMs = defaults.staleAfterMs, batchSize = defaults.batchSize, now = Date.now } = options;
+  const { db, logger } = ctx;
+  const errors: unknown[] = [];
+  const step = async <T>(name: string, work: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      errors.push(new Error(`${name}: ${scrubText(error instanceof Error ? error.message : String(error))}`, { cause: error }));
+      return fallback;
+    }
+  };
+
+  const spoolDrained = await step('spool drain', () => ctx.spool.drain((event) => storeSpooled(ctx, event)), 0);
+  const cutoff = new Date(now() - staleAfterMs);
+
+  const inboxQueued = await step(
+    'inbox',
+    async () => {
+      const orphans = await db.prisma.$queryRaw<Array<{ id: string; messageSid: string }>>`
+        SELECT i."id", i."message_sid" AS "messageSid" FROM "inbound_events" i
+         WHERE i."status" IN ('received', 'failed') AND i."created_at" < ${cutoff}
+           AND NOT EXISTS (SELECT 1 FROM "webhook_deliveries" d
+                            WHERE d."provider" = 'twilio' AND d."event_id" = i."message_sid" AND d."kind" = 'process_inbound')
+         ORDER BY i."created_at"
+         LIMIT ${batchSize}`;
+      for (const row of orphans) await queueInboundRetry(ctx, row.id, row.messageSid);
+      return orphans.length;
+    },
+    0,
+  );
+
+  const deliveriesRequeued = await step(
+    'deliveries',
+    async () => {
+      const stale = await db.prisma.$queryRaw<Array<{ id: string; kind: JobKind; payload: unknown }>>`
+        UPDATE "webhook_deliveries" SET "status" = 'pending', "updated_at" = ${new Date(now())}
+         WHERE "id" IN (
+           SELECT "id" FROM "webhook_deliveries"
+            WHERE "status" IN ('pending', 'failed', 'processing') AND "updated_at" < ${cutoff}
+              AND "kind" = ANY(${[...requeueable]}::text[])
+            ORDER BY "updated_at"
+            LIMIT ${batchSize}
+            FOR UPDATE SKIP LOCKED)
+        RETURNING "id", "kind", "payload"`;
+      for (const row of stale) {
+        const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>;
+        await ctx.queue.add({ kind: row.kind, deliveryId: row.id, payload: asStrings(payload ?? {}) });
+      }
+      return stale.length;
+    },
+    0,
+  );
+
+  const report = { spoolDrained, inboxQueued, deliveriesRequeued };
+  if (spoolDrained + inboxQueued + deliveriesRequeued > 0) logger.warn(report, 'sweep: spooled or abandoned work queued for processing');
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => (e as Error).message).join('; '));
+  return report;
+}
