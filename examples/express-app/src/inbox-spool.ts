@@ -46,6 +46,21 @@ export class InboxSpool {
     await appendFile(this.file, `${line}\n`);
   }
 
+  /**
+   * A spooled line, or undefined when it is not one: set aside (never retried forever, never
+   * silently dropped) with an error line naming where it went.
+   */
+  private parse(line: string): SpooledEvent | undefined {
+    try {
+      const event = JSON.parse(line) as SpooledEvent;
+      if (typeof event === 'object' && event !== null && typeof event.provider === 'string') return event;
+    } catch {
+      // fall through
+    }
+    this.logger.error({ where: this.redis === undefined ? `${this.file}.corrupt` : `${this.key}:corrupt` }, 'inbox spool: an unreadable entry was set aside');
+    return undefined;
+  }
+
   /** Events waiting, for health and metrics. */
   async size(): Promise<number> {
     const inRedis = this.redis === undefined ? 0 : await this.redis.llen(this.key).catch(() => 0);
@@ -69,8 +84,13 @@ export class InboxSpool {
         const batch = await this.redis.lpop(this.key, 50);
         if (batch === null || batch.length === 0) break;
         for (const [index, line] of batch.entries()) {
+          const event = this.parse(line);
+          if (event === undefined) {
+            await this.redis.rpush(`${this.key}:corrupt`, line).catch(() => {});
+            continue;
+          }
           try {
-            await store(JSON.parse(line) as SpooledEvent);
+            await store(event);
             drained++;
           } catch (error) {
             for (const rest of batch.slice(index)) await this.redis.rpush(this.key, rest);
@@ -87,8 +107,13 @@ export class InboxSpool {
     }
     const lines = (await readFile(draining, 'utf8')).split('\n').filter(Boolean);
     for (const [index, line] of lines.entries()) {
+      const event = this.parse(line);
+      if (event === undefined) {
+        await appendFile(`${this.file}.corrupt`, `${line}\n`);
+        continue;
+      }
       try {
-        await store(JSON.parse(line) as SpooledEvent);
+        await store(event);
         drained++;
       } catch (error) {
         await appendFile(this.file, lines.slice(index).map((l) => `${l}\n`).join(''));
