@@ -15,11 +15,13 @@ export type InputSource = 'query' | 'body' | 'path';
 export function parseOr400<S extends z.ZodType>(res: Response, schema: S, value: unknown, source: InputSource): z.output<S> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const invalid = result.error.issues.map((issue) => ({
-    name: issue.path.length === 0 ? source : issue.path.map(String).join('.'),
-    in: source,
-    reason: issue.message,
-  }));
+  const nameOf = (path: readonly PropertyKey[]) => (path.length === 0 ? source : path.map(String).join('.'));
+  const invalid = result.error.issues.flatMap((issue) =>
+    // An unknown field is named itself, not its parent.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ name: nameOf([...issue.path, key]), in: source, reason: 'is not a known field' }))
+      : [{ name: nameOf(issue.path), in: source, reason: issue.message }],
+  );
   sendProblem(res, {
     title: 'Bad request',
     status: 400,

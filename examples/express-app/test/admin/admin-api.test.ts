@@ -202,7 +202,7 @@ describe('alert silences', () => {
       [{ matcher: {} }, 'until'],
       [{ matcher: { severity: 'CRITICAL' }, until: inAnHour() }, 'matcher.severity'],
       [{ matcher: { type: 'lower case' }, until: inAnHour() }, 'matcher.type'],
-      [{ matcher: { colour: 'red' }, until: inAnHour() }, 'matcher'],
+      [{ matcher: { colour: 'red' }, until: inAnHour() }, 'matcher.colour'],
       [{ until: inAnHour() }, 'matcher'],
     ];
     for (const [body, field] of cases) {
