@@ -125,12 +125,13 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
   recovery.register(
     'database',
     async () => {
-      // Drops the pool (PostgreSQL) or the adapter's session and opens a fresh one; the
-      // breaker is reset so the next queries are let through at once.
+      // The breaker is reset first so the probe below (and then traffic) is let through at
+      // once; the pool (PostgreSQL) or the adapter's session is dropped and opened afresh, and
+      // a SELECT 1 proves it (a failure fails the action, and counts on the breaker again).
+      breakers.find('database')?.reset();
       await db.prisma.$disconnect();
       await db.prisma.$connect();
       await db.ping();
-      breakers.find('database')?.reset();
     },
     limits,
   );

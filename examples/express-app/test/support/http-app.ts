@@ -27,7 +27,11 @@ export interface TestApp {
  * Starts the app with `env` on top of a quiet test baseline (PGlite in memory, silent logs,
  * the test admin token, its own spool file) and marks it started.
  */
-export async function startTestApp(env: Record<string, string | undefined> = {}, overrides: ContextOverrides = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined> = {},
+  overrides: ContextOverrides = {},
+  options: { readonly markStarted?: boolean } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'app-test-'));
   const config = loadConfig({ PGLITE_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', ADMIN_TOKEN: testAdminToken, ...env });
   const built = await buildContext(config, { spoolFile: join(dir, 'spool.jsonl'), ...overrides });
@@ -37,7 +41,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
   });
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-  built.ctx.health.monitor.markStarted();
+  if (options.markStarted !== false) built.ctx.health.monitor.markStarted();
   const request = (path: string, init?: RequestInit) => fetch(`${url}${path}`, init);
   return {
     url,
