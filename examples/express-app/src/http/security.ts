@@ -75,7 +75,6 @@ export function createSecurity(ctx: Pick<AppContext, 'config' | 'logger'> & { re
   const { env, adminToken } = ctx.config;
   const prefix = `${env.REDIS_KEY_PREFIX}:rl:`;
   const logger = limiterLogger(ctx.logger);
-  const ipKey = (ip: string | undefined) => ipKeyGenerator(ip ?? 'unknown');
   const expected = digest(adminToken);
 
   const publicLimit = rateLimit({
@@ -83,7 +82,8 @@ export function createSecurity(ctx: Pick<AppContext, 'config' | 'logger'> & { re
     limit: env.RATE_LIMIT_PUBLIC_MAX,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    keyGenerator: (req) => ipKey(req.ip),
+    // ipKeyGenerator groups an IPv6 client's /56, so it cannot rotate addresses to escape.
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
     handler: tooMany('per client IP'),
     passOnStoreError: true,
     logger,
@@ -101,7 +101,7 @@ export function createSecurity(ctx: Pick<AppContext, 'config' | 'logger'> & { re
         const presented = digest(token);
         if (timingSafeEqual(presented, expected)) return `token:${presented.toString('hex')}`;
       }
-      return `ip:${ipKey(req.ip)}`;
+      return `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: tooMany('per admin client'),
     passOnStoreError: true,
