@@ -19,3 +19,5 @@ export { startFakeSentry, parseEnvelope } from './fake-sentry.js';
 export type { EnvelopeItem, FakeSentry, FakeSentryEnvelope, FakeSentryOptions } from './fake-sentry.js';
 export { startFakePagerDuty } from './fake-pagerduty.js';
 export type { FakePagerDuty, FakePagerDutyEvent, FakePagerDutyOptions } from './fake-pagerduty.js';
+export { startFakeTwilioAccount } from './fake-twilio-account.js';
+export type { FakeTwilioAccount, FakeTwilioAccountOptions, FakeIncomingNumber } from './fake-twilio-account.js';
