@@ -45,16 +45,18 @@ describe.skipIf(!up)('two instances sharing PostgreSQL + Redis', () => {
   });
 
   it('share alert silences: created on one instance, they mute alerts on the other; deleted on the other, they end on both', async () => {
+    // Alert dedup claims live in Redis too: resource ids of this run only.
+    const run = uniquePrefix('r');
     const silence = await a.ctx.silences.create({ matcher: { type: ['SHARED_SILENCE_TEST'] }, until: new Date(Date.now() + 3_600_000), reason: 'maintenance' });
     // b picks it up at its next sync (every 5 s) or, as here, before listing.
     const listed = await b.ctx.silences.list();
     expect(listed.map((s) => s.id)).toContain(silence.id);
-    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: 'r1', title: 't', message: 'm' })).status).toBe('silenced');
+    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r1`, title: 't', message: 'm' })).status).toBe('silenced');
 
     expect(await b.ctx.silences.remove(silence.id)).toBe(true);
-    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: 'r2', title: 't', message: 'm' })).status).toBe('delivered');
+    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r2`, title: 't', message: 'm' })).status).toBe('delivered');
     await a.ctx.silences.sync();
-    expect((await a.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: 'r3', title: 't', message: 'm' })).status).toBe('delivered');
+    expect((await a.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r3`, title: 't', message: 'm' })).status).toBe('delivered');
     expect(await a.ctx.silences.list()).toEqual([]);
   });
 });
