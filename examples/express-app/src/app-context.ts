@@ -1,12 +1,15 @@
 import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
 import type { AlertService } from '@hardening/alerting';
 import type { BreakerRegistry } from '@hardening/circuit-breaker';
 import type { Logger, SafeCall } from '@hardening/core';
 import type { IdempotencyGuard, IdempotencyStore, WebhookDedup } from '@hardening/idempotency';
+import type { SilenceBook } from './admin/silence-book.js';
 import type { AlertInput } from './alerts/alert-input.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import type { Extractor } from './domain/extractor.js';
+import type { AppHealth } from './health.js';
 import type { ProcessingDeps } from './domain/routing.js';
 import type { InboxSpool } from './inbox-spool.js';
 import type { JobQueue } from './jobs/job-queue.js';
@@ -43,4 +46,10 @@ export interface AppContext {
   readonly slack: WebClient | undefined;
   /** How long the SMS webhook waits for processing before answering with a holding reply. */
   readonly inlineBudgetMs: number;
+  /** Redis when REDIS_URL is set (rate limits and alert silences shared across instances). */
+  readonly redis: Redis | undefined;
+  /** Health checks, lifecycle (`markStarted`) and recovery actions (see health.ts). */
+  readonly health: AppHealth;
+  /** Alert silences by id, shared through Redis when configured (see admin/silence-book.ts). */
+  readonly silences: SilenceBook;
 }

@@ -4,12 +4,14 @@ import pino from 'pino';
 import { BreakerRegistry, shareBreakerState, type SharedBreakerState } from '@hardening/circuit-breaker';
 import { createSafeCall, type Logger } from '@hardening/core';
 import { createIdempotencyGuard, createPrismaStore, createRedisStore, createWebhookDedup } from '@hardening/idempotency';
+import { SilenceBook } from './admin/silence-book.js';
 import type { AlertInput } from './alerts/alert-input.js';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { deterministicExtractor, type Extractor } from './domain/extractor.js';
 import { openAIExtractorFromEnv } from './domain/openai-extractor.js';
+import { createAppHealth, type AppHealthOptions } from './health.js';
 import { InboxSpool } from './inbox-spool.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
@@ -36,6 +38,8 @@ export interface ContextOverrides {
   readonly inlineBudgetMs?: number;
   /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
   readonly spoolFile?: string;
+  /** Health options (recovery limits). */
+  readonly health?: AppHealthOptions;
 }
 
 /** pino, with secrets and phone-number fields redacted by path as a second line of defence. */
@@ -90,6 +94,11 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
       // sendCriticalAlert never throws; the catch is for a bug in the wiring itself.
       alerts.sendCriticalAlert(input).catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
     });
+  // The spool is read through ctx (built below) when a check runs.
+  const spool = { size: () => ctx.spool.size() };
+  const health = createAppHealth({ config, logger, db, redis, queue, breakers: registry, alerts, spool }, overrides.health);
+  const silences = new SilenceBook({ alerts, logger, ...(redis === undefined ? {} : { redis }), key: `${env.REDIS_KEY_PREFIX}:alert-silences` });
+  silences.start();
   const ctx: AppContext = {
     config,
     logger,
@@ -113,12 +122,17 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     sms: twilio === undefined ? undefined : twilioSender(twilio),
     slack,
     inlineBudgetMs: overrides.inlineBudgetMs ?? 8000,
+    redis,
+    health,
+    silences,
   };
   return {
     ctx,
     redis,
     sharedBreakers,
     close: async () => {
+      silences.close();
+      health.close();
       await queue.close();
       await alerts.close();
       await sharedBreakers?.close();

@@ -3,9 +3,14 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
 import { expressTwilioStatusCallback } from '@hardening/alerting';
+import { adminRoutes } from './admin/admin-routes.js';
+import { replayRoutes } from './admin/replay.js';
 import type { AppContext } from './app-context.js';
 import { alertStatusPath } from './alerts/alert-service.js';
+import { httpDurationMiddleware } from './http/http-metrics.js';
+import { metricsRoutes } from './http/metrics-route.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
+import { createSecurity } from './http/security.js';
 import { slackEventRoutes } from './webhooks/slack-events.js';
 import { stripeWebhookRoutes } from './webhooks/stripe-webhook.js';
 import { twilioMessageStatusRoutes } from './webhooks/twilio-message-status.js';
@@ -37,6 +42,8 @@ export function createApp(ctx: AppContext): Express {
     }),
   );
   app.use(helmet());
+  app.use(httpDurationMiddleware(ctx.metrics));
+  const security = createSecurity(ctx);
 
   // Webhooks: Twilio posts forms; Slack and Stripe read their raw bodies in their routers.
   const twilioForms = express.urlencoded({ extended: false, limit: '64kb' });
@@ -58,6 +65,17 @@ export function createApp(ctx: AppContext): Express {
   }
   app.use(slackEventRoutes(ctx));
   app.use(stripeWebhookRoutes(ctx));
+
+  // Everything below is not a webhook: CORS allow-list, then health (probes are exempt
+  // from rate limits), then the admin surface behind its own limit and the bearer token,
+  // then the per-IP limit on whatever is left.
+  app.use(security.cors);
+  app.use(ctx.health.router());
+  app.use(['/api/admin', '/automations', '/metrics'], ...security.adminGuard);
+  app.use(metricsRoutes(ctx.metrics));
+  app.use('/api/admin', security.json, adminRoutes(ctx));
+  app.use('/automations', security.json, replayRoutes(ctx));
+  app.use(security.publicLimit, security.json);
 
   app.use((req, res) => sendProblem(res, { title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}.` }));
   app.use(problemErrorHandler(ctx.logger));

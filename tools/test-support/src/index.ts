@@ -23,3 +23,5 @@ export { prismaTestDatabases, readMigrationsSql } from './prisma-test-databases.
 export type { PrismaTestDatabase, PrismaClientFactory } from './prisma-test-databases.js';
 export { startFakeOpenAI } from './fake-openai.js';
 export type { FakeOpenAI, FakeOpenAIOptions, FakeChatMessage, FakeChatRequest, FakeChatReply, FakeChatResponder } from './fake-openai.js';
+export { startFakeTwilioAccount } from './fake-twilio-account.js';
+export type { FakeTwilioAccount, FakeTwilioAccountOptions, FakeIncomingNumber } from './fake-twilio-account.js';

@@ -31,6 +31,11 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /** Prefix of every Redis key and queue name, so several apps (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits or _.- characters')
+    .default('hardening-app'),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'is too short to be a Twilio auth token').optional(),
   /** The system onboarding number. */
@@ -56,6 +61,19 @@ export const envSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+  /** Requests per window per client IP on the public (non-webhook, non-admin) routes. */
+  RATE_LIMIT_PUBLIC_MAX: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_PUBLIC_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Requests per window per admin client (keyed on the token's hash) on the admin API and /metrics. */
+  RATE_LIMIT_ADMIN_MAX: z.coerce.number().int().min(1).default(1000),
+  RATE_LIMIT_ADMIN_WINDOW_MS: z.coerce.number().int().min(1000).default(60 * 60_000),
+  /** Breakers whose opening fails readiness (comma-separated; empty for none). */
+  HEALTH_CRITICAL_BREAKERS: z
+    .string()
+    .default('twilio_sms,database')
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** On SIGTERM, how long to keep serving (readiness already 503) before closing the listener. */
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

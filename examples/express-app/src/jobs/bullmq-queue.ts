@@ -24,7 +24,11 @@ export class BullmqQueue implements JobQueue {
     this.queue = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } });
   }
 
-  async add(job: Job, options: { delayMs?: number } = {}): Promise<void> {
+  async add(job: Job, options: { delayMs?: number; replace?: boolean } = {}): Promise<void> {
+    if (options.replace === true) {
+      const kept = await this.queue.getJob(job.deliveryId);
+      if (kept !== undefined && ['failed', 'completed'].includes(await kept.getState())) await kept.remove();
+    }
     await this.queue.add(job.kind, job, {
       jobId: job.deliveryId,
       attempts: this.policy.attempts,

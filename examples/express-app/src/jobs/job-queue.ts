@@ -28,8 +28,13 @@ export interface RetryPolicy {
  */
 export interface JobQueue {
   readonly kind: 'bullmq' | 'in-process';
-  /** Queues a job; a job with the same delivery id already queued is not queued twice. */
-  add(job: Job, options?: { delayMs?: number }): Promise<void>;
+  /**
+   * Queues a job; a job with the same delivery id already queued is not queued twice.
+   * `replace` first drops a finished (failed or completed) job kept under that id, so a
+   * re-driven delivery runs again (BullMQ keeps failed jobs, and ignores a new job with a
+   * kept job's id).
+   */
+  add(job: Job, options?: { delayMs?: number; replace?: boolean }): Promise<void>;
   /** Starts running jobs. */
   start(handler: JobHandler, onDeadLetter: DeadLetterHandler): void;
   /** Jobs waiting or delayed. */

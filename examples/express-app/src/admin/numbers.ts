@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import { addNumbers } from '../domain/number-pool.js';
+import { allocateWaitingClients } from '../domain/onboarding.js';
+import { toE164 } from '../domain/phone.js';
+import { parseOr400 } from '../http/validate.js';
+
+const phone = z.string().transform((value, ctx) => {
+  const e164 = toE164(value);
+  if (e164 === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a phone number, e.g. +15551234567' });
+    return z.NEVER;
+  }
+  return e164;
+});
+const body = z
+  .object({
+    numbers: z.array(phone).min(1, 'must list at least one number').max(500, 'must list at most 500 numbers'),
+    role: z.enum(['CLIENT', 'SYSTEM']).default('CLIENT'),
+  })
+  .strict();
+
+/**
+ * POST /api/admin/numbers `{ numbers: ["+1555..."], role?: "CLIENT" | "SYSTEM" }`: adds
+ * numbers to the pool (all or none: one malformed number is a 400 naming it), then gives
+ * numbers to clients waiting for one (texting each). 201 when any was added, 200 otherwise.
+ */
+export function numberRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.post('/numbers', async (req, res) => {
+    const input = parseOr400(res, body, req.body ?? {}, 'body');
+    if (input === undefined) return;
+    const result = await addNumbers(ctx.db.prisma, input.numbers, input.role);
+    const allocated = result.added.length > 0 && input.role === 'CLIENT' ? await allocateWaitingClients(ctx.db.prisma, ctx.config.systemNumber) : 0;
+    ctx.logger.info({ added: result.added.length, alreadyPresent: result.alreadyPresent.length, allocated, role: input.role }, 'numbers added to the pool by an operator');
+    res.status(result.added.length > 0 ? 201 : 200).json({ added: result.added, alreadyPresent: result.alreadyPresent, allocated });
+  });
+  return router;
+}
