@@ -56,38 +56,47 @@ async function lockClient(tx: Tx, clientId: string): Promise<Client | null> {
  */
 export async function resolveStuckClient(db: Db, clientId: string, action: ResolveAction, systemNumber: string): Promise<ResolveOutcome> {
   return db.$transaction(async (tx): Promise<ResolveOutcome> => {
-    const client = await lockClient(tx, clientId);
-    if (client === null) return { kind: 'not_found' };
-    const from = client.onboardingState;
-    const states = resolveActionStates[action];
-    if (states !== undefined && !states.includes(from)) {
-      return { kind: 'conflict', state: from, reason: `${action} applies to clients in ${states.join(' or ')}; this one is in ${from}` };
-    }
-    switch (action) {
-      case 'activate_payment': {
-        const updated = await activatePayment(tx, clientId, systemNumber);
-        return { kind: 'resolved', action, from, client: updated! };
-      }
-      case 'complete_test_call': {
-        await completeTestCall(tx, client, systemNumber);
-        return { kind: 'resolved', action, from, client: await tx.client.findUniqueOrThrow({ where: { id: clientId } }) };
-      }
-      case 'allocate_number': {
-        const number = await allocateNumber(tx, clientId);
-        if (number === undefined) return { kind: 'conflict', state: from, reason: 'the number pool is empty: add numbers first (POST /api/admin/numbers)' };
-        const moved = await transition(tx, client, 'S4_NUMBER_ALLOCATED');
-        await enqueueSms(tx, { to: client.phone, from: systemNumber, body: texts.numberAllocated(number.phoneNumber), purpose: 'number_ready' });
-        return { kind: 'resolved', action, from, client: moved };
-      }
-      case 'acknowledge': {
-        const updated = await tx.client.update({
-          where: { id: clientId },
-          data: from === 'COMPLETE' ? { stuckDetectedAt: null } : { stuckDetectedAt: null, stateEnteredAt: new Date() },
-        });
-        return { kind: 'resolved', action, from, client: updated };
-      }
-    }
+    const outcome = await applyAction(tx, clientId, action, systemNumber);
+    if (outcome.kind !== 'resolved') return outcome;
+    // The monitor's mark goes with the operator's resolution (a state change alone keeps it:
+    // see transition() in onboarding.ts); the route resolves the open alerts.
+    const client = await tx.client.update({ where: { id: clientId }, data: { stuckDetectedAt: null } });
+    return { ...outcome, client };
   });
+}
+
+async function applyAction(tx: Tx, clientId: string, action: ResolveAction, systemNumber: string): Promise<ResolveOutcome> {
+  const client = await lockClient(tx, clientId);
+  if (client === null) return { kind: 'not_found' };
+  const from = client.onboardingState;
+  const states = resolveActionStates[action];
+  if (states !== undefined && !states.includes(from)) {
+    return { kind: 'conflict', state: from, reason: `${action} applies to clients in ${states.join(' or ')}; this one is in ${from}` };
+  }
+  switch (action) {
+    case 'activate_payment': {
+      const updated = await activatePayment(tx, clientId, systemNumber);
+      return { kind: 'resolved', action, from, client: updated! };
+    }
+    case 'complete_test_call': {
+      await completeTestCall(tx, client, systemNumber);
+      return { kind: 'resolved', action, from, client: await tx.client.findUniqueOrThrow({ where: { id: clientId } }) };
+    }
+    case 'allocate_number': {
+      const number = await allocateNumber(tx, clientId);
+      if (number === undefined) return { kind: 'conflict', state: from, reason: 'the number pool is empty: add numbers first (POST /api/admin/numbers)' };
+      const moved = await transition(tx, client, 'S4_NUMBER_ALLOCATED');
+      await enqueueSms(tx, { to: client.phone, from: systemNumber, body: texts.numberAllocated(number.phoneNumber), purpose: 'number_ready' });
+      return { kind: 'resolved', action, from, client: moved };
+    }
+    case 'acknowledge': {
+      const updated = await tx.client.update({
+        where: { id: clientId },
+        data: from === 'COMPLETE' ? { stuckDetectedAt: null } : { stuckDetectedAt: null, stateEnteredAt: new Date() },
+      });
+      return { kind: 'resolved', action, from, client: updated };
+    }
+  }
 }
 
 /** The stuck-client alert types a client can have open (see stuck-clients.ts). */
