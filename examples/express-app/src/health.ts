@@ -105,7 +105,7 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
     }),
     circuitBreakerCheck({ registry: breakers, criticalBreakers: config.env.HEALTH_CRITICAL_BREAKERS }),
     // A fresh object: alerting's status interface lacks the index signature health's type declares.
-    alertSystemCheck({ source: { getAlertSystemStatus: () => ({ ...alerts.getAlertSystemStatus() }) } }),
+    alertSystemCheck({ source: alerts }),
     eventLoopDelayCheck(),
     defineCheck(
       'inboxSpool',

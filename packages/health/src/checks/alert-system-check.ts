@@ -2,7 +2,8 @@ import type { HealthCheck } from '../health-check.js';
 import { commonFields, type CommonCheckOptions } from './check-options.js';
 
 /**
- * What an alert system reports about itself (`@hardening/alerting` implements it).
+ * The part of an alert system's status the check reads (`@hardening/alerting`'s
+ * `getAlertSystemStatus()` fits as is; extra fields are fine).
  *
  * @example
  * ```ts
@@ -15,7 +16,6 @@ export interface AlertSystemStatus {
   readonly enabled: boolean;
   /** Why not, when disabled. */
   readonly reason?: string;
-  readonly [key: string]: unknown;
 }
 
 /**
