@@ -43,4 +43,6 @@ export interface AppContext {
   readonly slack: WebClient | undefined;
   /** How long the SMS webhook waits for processing before answering with a holding reply. */
   readonly inlineBudgetMs: number;
+  /** How long a Slack signal's evaluation may take before it is left `timed_out` for a replay. */
+  readonly signalEvaluationTimeoutMs: number;
 }

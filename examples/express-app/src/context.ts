@@ -12,6 +12,7 @@ import { deterministicExtractor, type Extractor } from './domain/extractor.js';
 import { InboxSpool } from './inbox-spool.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
+import { evaluationTimeoutMs } from './jobs/slack-signal.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
 import { createAppAlertService } from './alerts/alert-service.js';
@@ -33,19 +34,25 @@ export interface ContextOverrides {
   readonly extractor?: Extractor;
   readonly alert?: (alert: AlertInput) => void;
   readonly inlineBudgetMs?: number;
+  /** @default 25_000 (see jobs/slack-signal.ts) */
+  readonly signalEvaluationTimeoutMs?: number;
   /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
   readonly spoolFile?: string;
 }
 
-/** pino, with secrets and phone-number fields redacted by path as a second line of defence. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * pino, with secrets and phone-number fields redacted by path as a second line of defence.
+ * `destination` defaults to stdout (the tests and the demo pass their own).
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', 'req.headers["x-slack-signature"]', 'req.headers["stripe-signature"]', '*.authToken', '*.password', '*.token'],
       censor: '[redacted]',
     },
-  }) as unknown as Logger;
+  };
+  return (destination === undefined ? pino(options) : pino(options, destination)) as unknown as Logger;
 }
 
 /**
@@ -60,11 +67,13 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const safeCall = createSafeCall({ registry, logger });
   const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
-  const sharedBreakers = redis === undefined ? undefined : shareBreakerState(registry, { redis, logger });
+  // One prefix for every Redis key and queue name: several apps (or test runs) share a Redis.
+  const redisPrefix = env.REDIS_KEY_PREFIX;
+  const sharedBreakers = redis === undefined ? undefined : shareBreakerState(registry, { redis, logger, prefix: `${redisPrefix}:cb` });
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDir: env.PGLITE_DATA_DIR, logger, safeCall });
-  const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis });
+  const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis, prefix: `${redisPrefix}:idem:` });
   const queue: JobQueue =
-    env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger);
+    env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`);
   const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
   const extractor = overrides.extractor ?? deterministicExtractor;
   const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
@@ -94,7 +103,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     dedup: createWebhookDedup({ store: idempotencyStore, logger }),
     once: createIdempotencyGuard({ store: idempotencyStore, namespace: 'once:', logger }),
     queue,
-    spool: new InboxSpool(logger, redis, spoolFile),
+    spool: new InboxSpool(logger, redis, spoolFile, `${redisPrefix}:inbox-spool`),
     metrics,
     breakers: registry,
     alerts,
@@ -108,6 +117,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     sms: twilio === undefined ? undefined : twilioSender(twilio),
     slack,
     inlineBudgetMs: overrides.inlineBudgetMs ?? 8000,
+    signalEvaluationTimeoutMs: overrides.signalEvaluationTimeoutMs ?? evaluationTimeoutMs,
   };
   return {
     ctx,
