@@ -2,12 +2,26 @@
 // tools/test-support): the real `twilio`, `@slack/web-api` and `@sentry/node` SDKs inside
 // the app send their real requests here.
 import { randomBytes } from 'node:crypto';
-import { startFakeSentry, startFakeSlack, startFakeTwilio, type FakeSentry, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
+import {
+  startFakeHttpServer,
+  startFakeSentry,
+  startFakeSlack,
+  startFakeTwilio,
+  type FakeHttpServer,
+  type FakeSentry,
+  type FakeSlack,
+  type FakeTwilio,
+} from '@hardening/test-support';
 
 /** Local provider servers and the credentials the app is configured with. */
 export interface Providers {
   readonly twilio: FakeTwilio;
   readonly slack: FakeSlack;
+  /**
+   * What the app's SLACK_API_URL points at: the fake Slack, plus `chat.getPermalink` (which
+   * the shared fake does not speak) answered the way Slack does.
+   */
+  readonly slackFront: FakeHttpServer;
   /** Only when asked for (Sentry's SDK is process-wide: one DSN per process). */
   readonly sentry: FakeSentry | undefined;
   readonly slackSigningSecret: string;
@@ -24,9 +38,27 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
   const slackSigningSecret = randomBytes(16).toString('hex');
   const stripeWebhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
   const slackAlertsChannel = '#ops-alerts';
+  const slackFront = await startFakeHttpServer({
+    route: async (request) => {
+      if (request.path === '/api/chat.getPermalink') {
+        const args = new URLSearchParams(request.rawBody.toString('utf8'));
+        const channel = args.get('channel') ?? '';
+        const ts = args.get('message_ts') ?? '';
+        if (channel === '' || ts === '') return { status: 200, body: { ok: false, error: 'invalid_arguments' } };
+        return { status: 200, body: { ok: true, channel, permalink: `https://fake.slack.com/archives/${channel}/p${ts.replace('.', '')}` } };
+      }
+      const forwarded = await fetch(`${slack.url}${request.url}`, {
+        method: request.method,
+        headers: Object.fromEntries(Object.entries(request.headers).filter(([name, v]) => typeof v === 'string' && !['host', 'content-length', 'connection', 'content-encoding'].includes(name))) as Record<string, string>,
+        ...(request.method === 'GET' ? {} : { body: request.rawBody }),
+      });
+      return { status: forwarded.status, body: await forwarded.text(), headers: { 'Content-Type': forwarded.headers.get('content-type') ?? 'application/json', ...(forwarded.headers.get('retry-after') ? { 'Retry-After': forwarded.headers.get('retry-after')! } : {}) } };
+    },
+  });
   return {
     twilio,
     slack,
+    slackFront,
     sentry,
     slackSigningSecret,
     slackAlertsChannel,
@@ -38,12 +70,12 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
       SLACK_SIGNING_SECRET: slackSigningSecret,
       SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
       SLACK_ALERTS_CHANNEL: slackAlertsChannel,
-      SLACK_API_URL: slack.apiUrl,
+      SLACK_API_URL: `${slackFront.url}/api/`,
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
       ...(sentry === undefined ? {} : { SENTRY_DSN: sentry.dsn }),
     }),
     close: async () => {
-      await Promise.all([twilio.close(), slack.close(), sentry?.close()]);
+      await Promise.all([twilio.close(), slack.close(), slackFront.close(), sentry?.close()]);
     },
   };
 }
