@@ -13,7 +13,7 @@ import { InboxSpool } from './inbox-spool.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
 import { evaluationTimeoutMs } from './jobs/slack-signal.js';
-import type { JobQueue } from './jobs/job-queue.js';
+import { defaultRetryPolicy, type JobQueue, type RetryPolicy } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
 import { createAppAlertService } from './alerts/alert-service.js';
 import { twilioSender } from './providers/sms-sender.js';
@@ -34,6 +34,8 @@ export interface ContextOverrides {
   readonly extractor?: Extractor;
   readonly alert?: (alert: AlertInput) => void;
   readonly inlineBudgetMs?: number;
+  /** Attempts and backoff of queued jobs. @default 5 attempts from 2 s (see jobs/job-queue.ts) */
+  readonly jobRetryPolicy?: RetryPolicy;
   /** @default 25_000 (see jobs/slack-signal.ts) */
   readonly signalEvaluationTimeoutMs?: number;
   /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
@@ -73,7 +75,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDir: env.PGLITE_DATA_DIR, logger, safeCall });
   const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis, prefix: `${redisPrefix}:idem:` });
   const queue: JobQueue =
-    env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`);
+    env.REDIS_URL === undefined
+      ? new InProcessQueue(logger, overrides.jobRetryPolicy ?? defaultRetryPolicy)
+      : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`, overrides.jobRetryPolicy ?? defaultRetryPolicy);
   const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
   const extractor = overrides.extractor ?? deterministicExtractor;
   const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);

@@ -57,15 +57,35 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         return;
       }
       let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
+      // Where the dedup got to, so a store failure is told apart from a processing one.
+      let started = false;
+      let answer: string | undefined;
       try {
-        const out = await ctx.dedup.twilio({ headers: req.headers, params }, () => handle(ctx, sms, params), { kind: 'sms' });
+        const out = await ctx.dedup.twilio(
+          { headers: req.headers, params },
+          async () => {
+            started = true;
+            answer = await handle(ctx, sms, params);
+            return answer;
+          },
+          { kind: 'sms' },
+        );
         reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
       } catch (error) {
-        // The idempotency store itself is down: the inbox row (deduplicated on MessageSid)
-        // still prevents double processing, so carry on without it.
-        if (!isIdempotencyStoreError(error)) throw error;
-        logger.warn({ err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
+        if (answer !== undefined) {
+          // Processed, but the store could not record the reply: the reply is still ours to
+          // give (it may be the only copy of it; the inbox row guards against a rerun).
+          logger.warn({ messageSid: sms.messageSid, err: scrubText(String(error)) }, 'idempotency store could not record the SMS reply; answering with it anyway');
+          reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answer, duplicate: false };
+        } else if (started) {
+          throw error;
+        } else {
+          // The idempotency store itself is down (its error, or the database breaker's when
+          // the store is the database): the inbox row (deduplicated on MessageSid) still
+          // prevents double processing, so carry on without it.
+          logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
+          reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
+        }
       }
       if (reply.duplicate) {
         metrics.duplicates.inc({ provider: 'twilio_sms' });

@@ -11,11 +11,35 @@ import {
   type FakeSentry,
   type FakeSlack,
   type FakeTwilio,
+  type RecordedRequest,
 } from '@hardening/test-support';
+
+/** Passes `request` on to `target` and hands back its answer. */
+async function forward(target: string, request: RecordedRequest) {
+  const response = await fetch(`${target}${request.url}`, {
+    method: request.method,
+    headers: Object.fromEntries(
+      Object.entries(request.headers).filter(([name, v]) => typeof v === 'string' && !['host', 'content-length', 'connection', 'content-encoding'].includes(name)),
+    ) as Record<string, string>,
+    ...(request.method === 'GET' || request.method === 'HEAD' ? {} : { body: request.rawBody }),
+  });
+  const headers: Record<string, string> = { 'Content-Type': response.headers.get('content-type') ?? 'application/json' };
+  const retryAfter = response.headers.get('retry-after');
+  if (retryAfter !== null) headers['Retry-After'] = retryAfter;
+  return { status: response.status, body: await response.text(), headers };
+}
 
 /** Local provider servers and the credentials the app is configured with. */
 export interface Providers {
   readonly twilio: FakeTwilio;
+  /**
+   * What the app's TWILIO_API_BASE_URL points at: passes every request to the fake Twilio,
+   * and can lose answers after Twilio acted on the request (the "unknown outcome" of a send).
+   */
+  readonly twilioFront: FakeHttpServer & {
+    /** The next `times` requests matching `match` reach Twilio, and their answers never come back. */
+    loseAnswers(times: number, match?: (request: RecordedRequest) => boolean): void;
+  };
   readonly slack: FakeSlack;
   /**
    * What the app's SLACK_API_URL points at: the fake Slack, plus `chat.getPermalink` (which
@@ -38,6 +62,22 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
   const slackSigningSecret = randomBytes(16).toString('hex');
   const stripeWebhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
   const slackAlertsChannel = '#ops-alerts';
+  const lost: Array<{ left: number; match: ((request: RecordedRequest) => boolean) | undefined }> = [];
+  const twilioServer = await startFakeHttpServer({
+    route: async (request) => {
+      const answer = await forward(twilio.url, request);
+      const rule = lost.find((l) => l.left > 0 && (l.match === undefined || l.match(request)));
+      if (rule !== undefined) {
+        rule.left--;
+        // Twilio acted; the answer is lost on the way back (the socket stays silent until closed).
+        return new Promise<never>(() => {});
+      }
+      return answer;
+    },
+  });
+  const twilioFront = Object.assign(twilioServer, {
+    loseAnswers: (times: number, match?: (request: RecordedRequest) => boolean) => void lost.push({ left: times, match }),
+  });
   const slackFront = await startFakeHttpServer({
     route: async (request) => {
       if (request.path === '/api/chat.getPermalink') {
@@ -47,16 +87,12 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
         if (channel === '' || ts === '') return { status: 200, body: { ok: false, error: 'invalid_arguments' } };
         return { status: 200, body: { ok: true, channel, permalink: `https://fake.slack.com/archives/${channel}/p${ts.replace('.', '')}` } };
       }
-      const forwarded = await fetch(`${slack.url}${request.url}`, {
-        method: request.method,
-        headers: Object.fromEntries(Object.entries(request.headers).filter(([name, v]) => typeof v === 'string' && !['host', 'content-length', 'connection', 'content-encoding'].includes(name))) as Record<string, string>,
-        ...(request.method === 'GET' ? {} : { body: request.rawBody }),
-      });
-      return { status: forwarded.status, body: await forwarded.text(), headers: { 'Content-Type': forwarded.headers.get('content-type') ?? 'application/json', ...(forwarded.headers.get('retry-after') ? { 'Retry-After': forwarded.headers.get('retry-after')! } : {}) } };
+      return forward(slack.url, request);
     },
   });
   return {
     twilio,
+    twilioFront,
     slack,
     slackFront,
     sentry,
@@ -66,7 +102,7 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
     env: () => ({
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
+      TWILIO_API_BASE_URL: twilioFront.url,
       SLACK_SIGNING_SECRET: slackSigningSecret,
       SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
       SLACK_ALERTS_CHANNEL: slackAlertsChannel,
@@ -75,7 +111,7 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
       ...(sentry === undefined ? {} : { SENTRY_DSN: sentry.dsn }),
     }),
     close: async () => {
-      await Promise.all([twilio.close(), slack.close(), slackFront.close(), sentry?.close()]);
+      await Promise.all([twilio.close(), twilioFront.close(), slack.close(), slackFront.close(), sentry?.close()]);
     },
   };
 }
