@@ -66,17 +66,10 @@ export interface TestAppOptions {
   readonly poolNumbers?: number;
 }
 
-/** A running app and the means to drive it. */
-export interface TestApp {
+/** Sends requests to an app as its providers (and its operator) would. */
+export interface WebhookClient {
   readonly url: string;
   readonly publicBaseUrl: string;
-  readonly ctx: AppContext;
-  readonly built: BuiltContext;
-  readonly config: Config;
-  readonly logs: CapturedLogs;
-  readonly providers: Providers;
-  readonly storage: Storage;
-  readonly systemNumber: string;
   /** Any request to the app. */
   request(method: string, path: string, init?: { headers?: Record<string, string>; body?: string }): Promise<HttpReply>;
   /** A request with the admin bearer token. */
@@ -91,6 +84,17 @@ export interface TestApp {
   slackEvent(envelope: Record<string, unknown>, options?: { signature?: SignatureMode; retryNum?: number; retryReason?: string; timestampSec?: number }): Promise<HttpReply>;
   /** A Stripe webhook (POST /webhooks/stripe). */
   stripeEvent(event: Record<string, unknown>, options?: { signature?: SignatureMode }): Promise<HttpReply>;
+}
+
+/** A running app and the means to drive it. */
+export interface TestApp extends WebhookClient {
+  readonly ctx: AppContext;
+  readonly built: BuiltContext;
+  readonly config: Config;
+  readonly logs: CapturedLogs;
+  readonly providers: Providers;
+  readonly storage: Storage;
+  readonly systemNumber: string;
   /** An outbox worker on this app's context (what the scheduler loop runs). */
   outboxWorker(options?: Partial<OutboxWorkerOptions>): OutboxWorker;
   /** Runs outbox rounds until one finds nothing due; returns the totals. */
@@ -158,7 +162,64 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   if (options.jobRunner !== false) startJobRunner(ctx);
   server.on('request', createApp(ctx));
 
-  const request: TestApp['request'] = async (method, path, init = {}) => {
+  const client = createWebhookClient({ url, publicBaseUrl, providers });
+
+  const outboxWorker: TestApp['outboxWorker'] = (overrides = {}) =>
+    new OutboxWorker({
+      db: ctx.db.prisma,
+      sender: ctx.sms,
+      safeCall: ctx.safeCall,
+      logger: ctx.logger,
+      alert: ctx.alert,
+      statusCallbackUrl: (id) => `${publicBaseUrl.replace(/\/+$/, '')}/api/twilio/message-status?outboxId=${encodeURIComponent(id)}`,
+      ...overrides,
+    });
+
+  return {
+    ctx,
+    built,
+    config,
+    logs,
+    providers,
+    storage,
+    systemNumber,
+    ...client,
+    outboxWorker,
+    drainOutbox: async (overrides) => {
+      const worker = outboxWorker(overrides);
+      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
+      for (let i = 0; i < 20; i++) {
+        const round = await worker.runOnce();
+        const handled = Object.values(round).reduce((a, b) => a + b, 0);
+        for (const key of Object.keys(total) as Array<keyof OutboxRound>) total[key] += round[key];
+        if (handled === 0) break;
+      }
+      return total;
+    },
+    addPoolNumbers: async (count) => {
+      const numbers = poolNumbers(count);
+      await addNumbers(ctx.db.prisma, numbers);
+      return numbers;
+    },
+    smsTo: (to) => providers.twilio.messages.filter((m) => m.to === to),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await built.close();
+      if (options.storage === undefined) await storage.release();
+      if (options.providers === undefined) await providers.close();
+    },
+  };
+}
+
+/**
+ * A client that calls the app at `url` the way its providers do: Twilio forms signed over
+ * `publicBaseUrl` + path (the URL Twilio was given), Slack's v0 signature, Stripe's
+ * signature header, and the admin bearer token.
+ */
+export function createWebhookClient(options: { url: string; publicBaseUrl: string; providers: Providers }): WebhookClient {
+  const { url, publicBaseUrl, providers } = options;
+  const request: WebhookClient['request'] = async (method, path, init = {}) => {
     const started = performance.now();
     const response = await fetch(`${url}${path}`, { method, headers: init.headers, body: init.body });
     const body = await response.text();
@@ -168,7 +229,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const sign = (mode: SignatureMode | undefined, valid: () => Record<string, string>, wrong: () => Record<string, string>) =>
     mode === 'missing' ? {} : mode === 'wrong' ? wrong() : valid();
 
-  const twilioWebhook: TestApp['twilioWebhook'] = (path, params, opts = {}) => {
+  const twilioWebhook: WebhookClient['twilioWebhook'] = (path, params, opts = {}) => {
     const signed = `${publicBaseUrl.replace(/\/+$/, '')}${path}`;
     const headers = {
       'Content-Type': 'application/x-www-form-urlencoded',
@@ -183,27 +244,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     return request('POST', path, { headers, body: new URLSearchParams(params).toString() });
   };
 
-  const outboxWorker: TestApp['outboxWorker'] = (overrides = {}) =>
-    new OutboxWorker({
-      db: ctx.db.prisma,
-      sender: ctx.sms,
-      safeCall: ctx.safeCall,
-      logger: ctx.logger,
-      alert: ctx.alert,
-      statusCallbackUrl: (id) => `${publicBaseUrl.replace(/\/+$/, '')}/api/twilio/message-status?outboxId=${encodeURIComponent(id)}`,
-      ...overrides,
-    });
-
   return {
     url,
     publicBaseUrl,
-    ctx,
-    built,
-    config,
-    logs,
-    providers,
-    storage,
-    systemNumber,
     request,
     admin: (method, path, body) =>
       request(method, path, {
@@ -285,31 +328,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         ),
       };
       return request('POST', '/webhooks/stripe', { headers, body: raw });
-    },
-    outboxWorker,
-    drainOutbox: async (overrides) => {
-      const worker = outboxWorker(overrides);
-      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
-      for (let i = 0; i < 20; i++) {
-        const round = await worker.runOnce();
-        const handled = Object.values(round).reduce((a, b) => a + b, 0);
-        for (const key of Object.keys(total) as Array<keyof OutboxRound>) total[key] += round[key];
-        if (handled === 0) break;
-      }
-      return total;
-    },
-    addPoolNumbers: async (count) => {
-      const numbers = poolNumbers(count);
-      await addNumbers(ctx.db.prisma, numbers);
-      return numbers;
-    },
-    smsTo: (to) => providers.twilio.messages.filter((m) => m.to === to),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await built.close();
-      if (options.storage === undefined) await storage.release();
-      if (options.providers === undefined) await providers.close();
     },
   };
 }
