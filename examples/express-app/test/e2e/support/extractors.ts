@@ -16,7 +16,7 @@ export class ProviderUnavailableError extends Error {
 /** A controllable extractor. */
 export interface ControlledExtractor {
   readonly extractor: Extractor;
-  /** Calls made, by goal. */
+  /** Calls made since the last reset, by goal. */
   readonly calls: ExtractionGoal[];
   /** The next `times` calls for `goal` (any goal when omitted) throw. */
   failNext(times: number, goal?: ExtractionGoal): void;
@@ -60,6 +60,7 @@ export function controlledExtractor(): ControlledExtractor {
       slowness = { ms, goal };
     },
     reset() {
+      calls.length = 0;
       failures = { left: 0, goal: undefined };
       slowness = { ms: 0, goal: undefined };
     },
