@@ -1,7 +1,7 @@
 // Acceptance rule: no silent failures. Every failure path below leaves a log line at warn
 // or above (captured from the app's own pino logger) and, where someone must act, an alert
 // the operator receives (SMS to ADMIN_PHONE and Slack for HIGH, Slack for MEDIUM).
-import { eventually } from '@hardening/test-support';
+import { eventually, requirePostgres } from '@hardening/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '@hardening/test-support';
 import { texts } from '../../src/domain/messages.js';
@@ -11,12 +11,14 @@ import { levels } from './support/log-capture.js';
 import { callSid, nationalDigits, phone } from './support/phones.js';
 import { adminPhone, startTestApp, type TestApp } from './support/test-app.js';
 
-describe('no silent failures (PGlite)', () => {
+const postgresUp = await requirePostgres();
+
+describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
   let app: TestApp;
   let client: OnboardedClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'silent' });
+    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'silent' });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Loud Locksmiths' });
   });
@@ -105,10 +107,10 @@ describe('no silent failures (PGlite)', () => {
   });
 });
 
-describe('no silent failures: Sentry as the only alert channel', () => {
+describe.skipIf(!postgresUp)('no silent failures: Sentry as the only alert channel', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ label: 'sentry', sentry: true, env: { SLACK_ALERTS_CHANNEL: undefined, ADMIN_PHONE: undefined } });
+    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'sentry', sentry: true, env: { SLACK_ALERTS_CHANNEL: undefined, ADMIN_PHONE: undefined } });
   });
   afterAll(async () => app?.close());
 

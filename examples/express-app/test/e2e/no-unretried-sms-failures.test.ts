@@ -3,19 +3,21 @@
 // unknown (the answer was lost, a 500) is looked up in Twilio's message log before any
 // retry. Outbound SMS come from real flows (missed calls) and go out through the outbox.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '@hardening/test-support';
+import { requirePostgres, type RecordedRequest } from '@hardening/test-support';
 import { texts } from '../../src/domain/messages.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { levels } from './support/log-capture.js';
 import { callSid, phone } from './support/phones.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-describe('no unretried SMS failures (PGlite)', () => {
+const postgresUp = await requirePostgres();
+
+describe.skipIf(!postgresUp)('no unretried SMS failures (PostgreSQL)', () => {
   let app: TestApp;
   let client: OnboardedClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'smsretry' });
+    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'smsretry' });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Drain Kings' });
   });

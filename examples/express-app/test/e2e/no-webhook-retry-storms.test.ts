@@ -1,7 +1,7 @@
 // Acceptance rule: no webhook retry storms. Duplicate deliveries (a provider's retries,
 // bursts of them) are answered 200 with the first reply and do no work again, so nothing
 // invites the provider to retry once more.
-import { eventually, requireRedis } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { checkoutCompleted, invoicePaid, slackMessage } from './support/events.js';
@@ -12,14 +12,15 @@ import { callSid, messageSid, phone } from './support/phones.js';
 import { startTestApp, type HttpReply, type TestApp } from './support/test-app.js';
 
 const redisUp = await requireRedis();
+const postgresUp = await requirePostgres();
 
-describe.skipIf(!redisUp)('no webhook retry storms (PGlite + Redis)', () => {
+describe.skipIf(!redisUp || !postgresUp)('no webhook retry storms (PostgreSQL + Redis)', () => {
   let app: TestApp;
   let client: OnboardedClient;
   const provider = controlledExtractor();
 
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'pglite', redis: true }, label: 'storms', overrides: { extractor: provider.extractor } });
+    app = await startTestApp({ spec: { backend: 'postgres', redis: true }, label: 'storms', overrides: { extractor: provider.extractor } });
     await app.addPoolNumbers(2);
     client = await onboardClient(app, { businessName: 'Calm Cooling' });
   });
