@@ -38,7 +38,7 @@ export interface ContextOverrides {
   readonly jobRetryPolicy?: RetryPolicy;
   /** @default 25_000 (see jobs/slack-signal.ts) */
   readonly signalEvaluationTimeoutMs?: number;
-  /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
+  /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` (`.data/inbox-spool.jsonl` with `memory://`) */
   readonly spoolFile?: string;
 }
 
@@ -78,7 +78,10 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     env.REDIS_URL === undefined
       ? new InProcessQueue(logger, overrides.jobRetryPolicy ?? defaultRetryPolicy)
       : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`, overrides.jobRetryPolicy ?? defaultRetryPolicy);
-  const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
+  // Beside the PGlite folder; with `memory://` (no folder) in the default `.data` instead of
+  // a path built from the URL (which landed in the working directory).
+  const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
+  const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
   const extractor = overrides.extractor ?? deterministicExtractor;
   const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =

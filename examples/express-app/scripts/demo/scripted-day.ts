@@ -8,7 +8,7 @@ import { stuckClientDetectors } from '../../src/domain/stuck-clients.js';
 import { checkoutCompleted } from '../../test/e2e/support/events.js';
 import { levels } from '../../test/e2e/support/log-capture.js';
 import { callSid, messageSid } from '../../test/e2e/support/phones.js';
-import { adminPhone, startTestApp, type HttpReply, type TestApp } from '../../test/e2e/support/test-app.js';
+import { adminPhone, startTestApp, type HttpReply } from '../../test/e2e/support/test-app.js';
 import { Timeline } from './timeline.js';
 
 /** Options of {@link runDemo}. */

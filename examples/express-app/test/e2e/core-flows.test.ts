@@ -161,6 +161,8 @@ describe.each(fullMatrix.map((spec) => ({ spec, name: specName(spec) })))('core 
     expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
     // Twilio retries the same callback: answered, not processed again.
     expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
+    // A second final status for the same call (not a retry): still one SMS for the call.
+    expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'failed' })).status).toBe(200);
     expect((await app.callStatus({ callSid: callSid(), from: toUnknown, to: '+18885550123', status: 'busy' })).status).toBe(200);
 
     expect(app.smsTo(toSystem).map((m) => m.body)).toEqual([texts.failsafe]);

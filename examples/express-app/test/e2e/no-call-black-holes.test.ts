@@ -1,10 +1,14 @@
 // Acceptance rule: no call black holes. Every missed call yields exactly one SMS to the
 // caller, whatever number was called and whatever state its client is in.
+import { eventually, requirePostgres } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { callSid, phone } from './support/phones.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { levels } from './support/log-capture.js';
+import { adminPhone, startTestApp, type TestApp } from './support/test-app.js';
+
+const postgresUp = await requirePostgres();
 
 describe('no call black holes (PGlite)', () => {
   let app: TestApp;
@@ -68,5 +72,33 @@ describe('no call black holes (PGlite)', () => {
   it('a text to a number we do not use is answered too (the fail-safe), never an empty TwiML', async () => {
     const reply = await app.sms({ from: phone(), to: '+18885550177', body: 'hello?' });
     expect(reply.messages).toEqual([texts.failsafe]);
+  });
+});
+
+describe.skipIf(!postgresUp)('no call black holes while the database is down (PostgreSQL)', () => {
+  let app: TestApp;
+  let live: OnboardedClient;
+
+  beforeAll(async () => {
+    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, storageOptions: { databaseProxy: true }, label: 'blackholesdb' });
+    await app.addPoolNumbers(1);
+    live = await onboardClient(app, { businessName: 'Offline Plumbing' });
+  });
+  afterAll(async () => app?.close());
+
+  it("a missed call to a client's number during a database outage: the fail-safe SMS from that number, an error log and a HIGH alert", async () => {
+    const caller = phone();
+    const adminBefore = app.smsTo(adminPhone).length;
+    app.storage.proxy!.cut();
+    try {
+      const reply = await app.callStatus({ callSid: callSid(), from: caller, to: live.number, status: 'no-answer' });
+      expect(reply.status).toBe(200);
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.failsafe]]);
+    expect(app.logs.find('missed call could not be processed; fail-safe SMS sent instead', levels.error)).toHaveLength(1);
+    await eventually(() => app.smsTo(adminPhone).length > adminBefore, 5000);
+    expect(app.smsTo(adminPhone).at(-1)!.body).toMatch(/missed call could not be processed/i);
   });
 });
