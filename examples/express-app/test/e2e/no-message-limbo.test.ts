@@ -2,7 +2,7 @@
 // when processing fails or is slow the customer gets a holding reply at once, the inbox
 // row is kept, processing is retried from our side, and the real reply goes out through
 // the Messages API. When the database cannot even record it, it is spooled.
-import { eventually, requirePostgres } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { controlledExtractor } from './support/extractors.js';
@@ -12,6 +12,7 @@ import { messageSid, phone } from './support/phones.js';
 import { adminPhone, startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
+const redisUp = await requireRedis();
 
 describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
   let app: TestApp;
@@ -109,5 +110,43 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
     expect(app.logs.find('inbound SMS spooled', levels.error)).toHaveLength(1);
     await eventually(() => app.smsTo(adminPhone).length > adminSmsBefore, 5000);
     expect(app.smsTo(adminPhone).at(-1)!.body).toMatch(/database unavailable/i);
+  });
+});
+
+describe.skipIf(!postgresUp || !redisUp)('no message limbo when Redis dies mid-request (PostgreSQL + a private redis-server)', () => {
+  let redis: PrivateRedis;
+  let app: TestApp;
+  let client: OnboardedClient;
+  const provider = controlledExtractor();
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'limbo-redis' },
+      label: 'limboredis',
+      overrides: { extractor: provider.extractor },
+    });
+    await app.addPoolNumbers(1);
+    client = await onboardClient(app, { businessName: 'Fragile Fixers' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+
+  it('the idempotency store goes away while an SMS is processed: the real reply still goes back in the TwiML, in time for Twilio', async () => {
+    provider.slow(1500, 'customer_message');
+    const customer = phone();
+    const pending = app.sms({ from: customer, to: client.number, body: 'Hello, are you taking new jobs?', messageSid: messageSid() });
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.stop();
+    const reply = await pending;
+    provider.reset();
+    expect(reply.status).toBe(200);
+    expect(reply.messages).toEqual([texts.customerAck('Fragile Fixers')]);
+    // Twilio waits 15 s; the store would have retried recording the reply for its 60 s lease.
+    expect(reply.elapsedMs).toBeLessThan(12_000);
+    expect(app.logs.find('could not record the SMS reply', levels.warn)).toHaveLength(1);
   });
 });
