@@ -57,6 +57,10 @@ describe('no call black holes (PGlite)', () => {
     expect(ack.messages).toEqual([texts.ownerPaused]);
     const sms = await missedCall(paused.number);
     expect(sms.map((m) => [m.from, m.body])).toEqual([[paused.number, texts.deflection('Quiet Electric')]]);
+    // A customer's text is deflected politely too (and the owner is not texted).
+    const text = await app.sms({ from: phone(), to: paused.number, body: 'URGENT: no power in the house' });
+    expect(text.messages).toEqual([texts.deflection('Quiet Electric')]);
+    expect(await app.drainOutbox()).toMatchObject({ sent: 0 });
     await app.sms({ from: paused.owner, to: app.systemNumber, body: 'RESUME' });
     expect((await missedCall(paused.number)).map((m) => m.body)).toEqual([texts.missedCall('Quiet Electric')]);
   });

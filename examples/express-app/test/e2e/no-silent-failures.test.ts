@@ -53,6 +53,18 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
     await eventually(() => slackPosts('Fail-safe SMS lost').length === 1, 5000);
   });
 
+  it('an urgent-job SMS to the owner that Twilio refuses on all 3 attempts: "MESSAGE LOST" logged, HIGH alert (no later retry: it would be stale)', async () => {
+    const customer = phone();
+    const reply = await app.sms({ from: customer, to: client.number, body: 'EMERGENCY locked out with a baby inside' });
+    expect(reply.messages).toEqual([texts.customerUrgentAck('Loud Locksmiths')]);
+    app.providers.twilio.fail({ status: 503, times: 3, match: sendsTo(client.owner) });
+    expect(await app.drainOutbox()).toMatchObject({ deadLettered: 1, sent: 0 });
+    expect(app.providers.twilio.requests.filter(sendsTo(client.owner)).slice(-3).map((r) => r.status)).toEqual([503, 503, 503]);
+    const lost = app.logs.find('MESSAGE LOST: SMS dead-lettered', levels.error).at(-1)!;
+    expect(lost).toMatchObject({ purpose: 'owner_urgent', attempts: 1 });
+    await eventually(() => slackPosts('owner_urgent SMS was dead-lettered').length === 1, 5000);
+  });
+
   it('Twilio reports a customer SMS undelivered: recorded on the outbox row and raised (LOW: the log)', async () => {
     const caller = phone();
     await app.callStatus({ callSid: callSid(), from: caller, to: client.number, status: 'busy' });
