@@ -52,4 +52,6 @@ export interface AppContext {
   readonly health: AppHealth;
   /** Alert silences by id, shared through Redis when configured (see admin/silence-book.ts). */
   readonly silences: SilenceBook;
+  /** How long a Slack signal's evaluation may take before it is left `timed_out` for a replay. */
+  readonly signalEvaluationTimeoutMs: number;
 }

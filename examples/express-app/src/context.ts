@@ -15,7 +15,8 @@ import { createAppHealth, type AppHealthOptions } from './health.js';
 import { InboxSpool } from './inbox-spool.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
-import type { JobQueue } from './jobs/job-queue.js';
+import { evaluationTimeoutMs } from './jobs/slack-signal.js';
+import { defaultRetryPolicy, type JobQueue, type RetryPolicy } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
 import { createAppAlertService } from './alerts/alert-service.js';
 import { twilioSender } from './providers/sms-sender.js';
@@ -36,21 +37,29 @@ export interface ContextOverrides {
   readonly extractor?: Extractor;
   readonly alert?: (alert: AlertInput) => void;
   readonly inlineBudgetMs?: number;
-  /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` */
+  /** Attempts and backoff of queued jobs. @default 5 attempts from 2 s (see jobs/job-queue.ts) */
+  readonly jobRetryPolicy?: RetryPolicy;
+  /** @default 25_000 (see jobs/slack-signal.ts) */
+  readonly signalEvaluationTimeoutMs?: number;
+  /** Where the inbox spool file lives. @default `<PGLITE_DATA_DIR>/../inbox-spool.jsonl` (`.data/inbox-spool.jsonl` with `memory://`) */
   readonly spoolFile?: string;
   /** Health options (recovery limits). */
   readonly health?: AppHealthOptions;
 }
 
-/** pino, with secrets and phone-number fields redacted by path as a second line of defence. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * pino, with secrets and phone-number fields redacted by path as a second line of defence.
+ * `destination` defaults to stdout (the tests and the demo pass their own).
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', 'req.headers["x-slack-signature"]', 'req.headers["stripe-signature"]', '*.authToken', '*.password', '*.token'],
       censor: '[redacted]',
     },
-  }) as unknown as Logger;
+  };
+  return (destination === undefined ? pino(options) : pino(options, destination)) as unknown as Logger;
 }
 
 /**
@@ -65,12 +74,19 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const safeCall = createSafeCall({ registry, logger });
   const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
-  const sharedBreakers = redis === undefined ? undefined : shareBreakerState(registry, { redis, logger });
+  // One prefix for every Redis key and queue name: several apps (or test runs) share a Redis.
+  const redisPrefix = env.REDIS_KEY_PREFIX;
+  const sharedBreakers = redis === undefined ? undefined : shareBreakerState(registry, { redis, logger, prefix: `${redisPrefix}:cb` });
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDir: env.PGLITE_DATA_DIR, logger, safeCall });
-  const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis });
+  const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis, prefix: `${redisPrefix}:idem:` });
   const queue: JobQueue =
-    env.REDIS_URL === undefined ? new InProcessQueue(logger) : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger);
-  const spoolFile = overrides.spoolFile ?? `${env.PGLITE_DATA_DIR.replace(/\/+$/, '')}/../inbox-spool.jsonl`;
+    env.REDIS_URL === undefined
+      ? new InProcessQueue(logger, overrides.jobRetryPolicy ?? defaultRetryPolicy)
+      : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`, overrides.jobRetryPolicy ?? defaultRetryPolicy);
+  // Beside the PGlite folder; with `memory://` (no folder) in the default `.data` instead of
+  // a path built from the URL (which landed in the working directory).
+  const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
+  const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
   const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
     config.slack.botToken === undefined
@@ -108,7 +124,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     dedup: createWebhookDedup({ store: idempotencyStore, logger }),
     once: createIdempotencyGuard({ store: idempotencyStore, namespace: 'once:', logger }),
     queue,
-    spool: new InboxSpool(logger, redis, spoolFile),
+    spool: new InboxSpool(logger, redis, spoolFile, `${redisPrefix}:inbox-spool`),
     metrics,
     breakers: registry,
     alerts,
@@ -125,6 +141,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     redis,
     health,
     silences,
+    signalEvaluationTimeoutMs: overrides.signalEvaluationTimeoutMs ?? evaluationTimeoutMs,
   };
   return {
     ctx,

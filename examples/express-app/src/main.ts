@@ -23,7 +23,7 @@ if (config.adminTokenGenerated) {
   console.log(`\n  ADMIN_TOKEN not set: generated one for this run (admin API, /metrics, /health details):\n\n    ${config.adminToken}\n`);
 }
 startJobRunner(ctx);
-const scheduler = new Scheduler(ctx, { ...(built.redis === undefined ? {} : { redis: built.redis }) });
+const scheduler = new Scheduler(ctx, { redisKeyPrefix: config.env.REDIS_KEY_PREFIX, ...(built.redis === undefined ? {} : { redis: built.redis }) });
 await scheduler.start();
 ctx.health.registerRecovery('outbox_worker', async () => {
   await scheduler.stop();

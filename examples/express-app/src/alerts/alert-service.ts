@@ -50,7 +50,7 @@ export async function createAppAlertService(input: {
   return createAlertServiceFromEnv({
     env: alertEnv,
     clients: { ...(twilio === undefined ? {} : { twilio: twilio as never }), ...(slack === undefined ? {} : { slack: slack as never }) },
-    store: redis === undefined ? createPrismaAlertStore({ prisma: db as never }) : createRedisAlertStore({ redis }),
+    store: redis === undefined ? createPrismaAlertStore({ prisma: db as never }) : createRedisAlertStore({ redis, prefix: `${env.REDIS_KEY_PREFIX}:alerts` }),
     logger,
     registry,
     onResult: ({ result }) => metrics.alerts.inc({ outcome: result.status }),

@@ -51,9 +51,11 @@ const ledger = `CREATE TABLE IF NOT EXISTS "_app_migrations" (
  * @returns The names applied now.
  */
 export async function migrate(session: SqlSession, logger: Logger, migrations: Migration[] = readMigrations()): Promise<string[]> {
-  await session.exec(ledger);
+  // The lock first: CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (two
+  // instances starting on a fresh database collide on pg_type's unique index).
   await session.query('SELECT pg_advisory_lock($1)', [lockId]);
   try {
+    await session.exec(ledger);
     const rows = await session.query<{ name: string; checksum: string }>('SELECT "name", "checksum" FROM "_app_migrations"');
     const applied = new Map(rows.map((row) => [row.name, row.checksum]));
     const done: string[] = [];

@@ -9,7 +9,7 @@ export const texts = {
   poolEmpty: 'Thanks! We are setting up your assistant number and will text you as soon as it is ready.',
   askConfirmAgain: 'Reply YES when you are ready to go live.',
   paymentNeeded: (link: string) => `Almost there: activate your subscription at ${link} and we will take you live.`,
-  testCall: (number: string) => `You are active! Last step: call ${number} from another phone to test it.`,
+  testCall: (number: string) => `You are active! Last step: call ${number} from this phone to test it.`,
   live: (business: string) => `${business} is live. We will text back every caller you miss.`,
   ownerHelp: 'Reply PAUSE to stop texting customers, RESUME to start again, or STATUS for your status.',
   ownerPaused: 'Paused: we will not text your customers until you reply RESUME.',

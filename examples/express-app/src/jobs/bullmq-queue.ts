@@ -3,6 +3,9 @@ import type { Logger } from '@hardening/core';
 import type { DeadLetterHandler, Job, JobHandler, JobQueue, RetryPolicy } from './job-queue.js';
 import { defaultRetryPolicy } from './job-queue.js';
 
+/** How long {@link BullmqQueue.close} waits for BullMQ before dropping the connections. */
+const closeTimeoutMs = 3000;
+
 /**
  * The work queue on Redis (BullMQ): shared by every instance, jobs survive restarts,
  * retries with exponential backoff, and a job that failed its last attempt is handed to
@@ -22,6 +25,8 @@ export class BullmqQueue implements JobQueue {
     private readonly concurrency = 5,
   ) {
     this.queue = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } });
+    // Without a listener ioredis prints every connection error to stderr, unstructured.
+    this.queue.on('error', (error) => this.logger.error({ err: error.message }, 'queue connection error'));
   }
 
   async add(job: Job, options: { delayMs?: number; replace?: boolean } = {}): Promise<void> {
@@ -60,8 +65,27 @@ export class BullmqQueue implements JobQueue {
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
   }
 
+  /**
+   * Stops the worker (waiting for running jobs) and the queue. BullMQ's close waits for
+   * Redis to answer; while Redis is unreachable that is forever, so after
+   * {@link closeTimeoutMs} it gives up waiting (the process is about to exit; unfinished
+   * jobs are retried from Redis, or from the delivery log, later).
+   */
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    const graceful = (async () => {
+      await this.worker?.close();
+      await this.queue.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), closeTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return;
+    graceful.catch(() => {});
+    this.logger.warn({ timeoutMs: closeTimeoutMs }, 'queue did not close in time (Redis unreachable?); leaving its connections behind');
+    // BullMQ's disconnect also waits for the connection to be ready first: not awaited.
+    void Promise.allSettled([this.worker?.disconnect(), this.queue.disconnect()]);
   }
 }

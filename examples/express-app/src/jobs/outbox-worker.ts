@@ -139,8 +139,14 @@ export class OutboxWorker {
 
   private async reconcile(row: Claimed): Promise<string | undefined | 'lookup_failed'> {
     try {
+      // The same text to the same person (two missed calls) must not match one message twice.
+      const matched = await this.options.db.outboundMessage.findMany({
+        where: { toPhone: row.toPhone, fromPhone: row.fromPhone, body: row.body, twilioSid: { not: null }, id: { not: row.id } },
+        select: { twilioSid: true },
+      });
+      const exclude = new Set(matched.map((m) => m.twilioSid!));
       return await this.options.safeCall('twilio_lookup', () =>
-        this.options.sender!.findSent({ to: row.toPhone, from: row.fromPhone, body: row.body, since: row.createdAt }),
+        this.options.sender!.findSent({ to: row.toPhone, from: row.fromPhone, body: row.body, since: row.createdAt, exclude }),
       );
     } catch (error) {
       this.options.logger.warn({ outboxId: row.id, err: scrubText(String(error)) }, 'could not look up an SMS of unknown outcome');

@@ -1,12 +1,12 @@
 import { isRetriesExhaustedError, isTimeoutError, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 
-/** Evaluations longer than this are abandoned; the signal stays stored for a replay. */
+/** Evaluations longer than this are abandoned; the signal stays stored for a replay (the default of `ctx.signalEvaluationTimeoutMs`). */
 export const evaluationTimeoutMs = 25_000;
 
 /**
  * Evaluates a stored Slack signal: fetches its permalink, then asks the extractor whether
- * it reports an emergency (alerting when it does), within 25 s. A timed-out evaluation
+ * it reports an emergency (alerting when it does), within 25 s (`ctx.signalEvaluationTimeoutMs`). A timed-out evaluation
  * leaves the signal `timed_out` (replay it with POST /automations/replay/:signalId); any
  * other failure marks it `failed` and throws so the queue retries.
  */
@@ -25,7 +25,7 @@ export async function evaluateSlackSignal(ctx: AppContext, signalId: string): Pr
   }
   try {
     const extraction = await ctx.safeCall('signal_evaluation', (abort) => ctx.extractor.extract('customer_message', signal.text, abort), {
-      timeoutMs: evaluationTimeoutMs,
+      timeoutMs: ctx.signalEvaluationTimeoutMs,
       attempts: 1,
     });
     await ctx.db.prisma.slackSignal.update({

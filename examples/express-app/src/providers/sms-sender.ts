@@ -16,9 +16,15 @@ export interface SmsRequest {
  */
 export interface SmsSender {
   send(sms: SmsRequest): Promise<{ sid: string; status: string }>;
-  /** The SID of a message to `to` from `from` with this body created since `since`, if any. */
-  findSent(query: { to: string; from: string; body: string; since: Date }): Promise<string | undefined>;
+  /**
+   * The SID of a message to `to` from `from` with this body created since `since`, if any,
+   * other than the SIDs in `exclude` (messages already matched to other sends).
+   */
+  findSent(query: { to: string; from: string; body: string; since: Date; exclude?: ReadonlySet<string> }): Promise<string | undefined>;
 }
+
+/** How far Twilio's clock may be behind ours when matching a send by its creation time. */
+const clockSkewMs = 2000;
 
 /** An {@link SmsSender} over the Twilio REST client. */
 export function twilioSender(client: TwilioClient): SmsSender {
@@ -32,11 +38,14 @@ export function twilioSender(client: TwilioClient): SmsSender {
       });
       return { sid: message.sid, status: message.status };
     },
-    async findSent({ to, from, body, since }) {
+    async findSent({ to, from, body, since, exclude }) {
       // Newest first. Not filtered on DateSent: a message still queued has none yet, and
       // missing it here would mean sending it twice.
       const messages = await client.messages.list({ to, from, limit: 50 });
-      return messages.find((m) => m.body === body && m.dateCreated !== null && m.dateCreated.getTime() >= since.getTime())?.sid;
+      // Twilio's date_created has whole seconds (RFC 2822), and Twilio's clock is not ours:
+      // a message created in the same second as the outbox row reads as *before* it.
+      const from_ = Math.floor(since.getTime() / 1000) * 1000 - clockSkewMs;
+      return messages.find((m) => m.body === body && m.dateCreated !== null && m.dateCreated.getTime() >= from_ && exclude?.has(m.sid) !== true)?.sid;
     },
   };
 }

@@ -22,6 +22,9 @@ export function readInboundSms(params: Record<string, unknown>): InboundSms | un
   return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
 }
 
+/** How long the reply may wait for its idempotency record once processing has answered. */
+const recordBudgetMs = 1500;
+
 /** Queues another processing attempt of an inbox row (delivery log + job). */
 export async function queueInboundRetry(ctx: AppContext, inboxId: string, messageSid: string): Promise<void> {
   const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'twilio', eventId: messageSid, kind: 'process_inbound' }, { inboxId });
@@ -57,14 +60,51 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         return;
       }
       let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
-      try {
-        const out = await ctx.dedup.twilio({ headers: req.headers, params }, () => handle(ctx, sms, params), { kind: 'sms' });
+      // Where the dedup got to, so a store failure is told apart from a processing one.
+      let started = false;
+      let answer: string | undefined;
+      let answered: () => void = () => {};
+      const processed = new Promise<void>((resolve) => (answered = resolve));
+      const recorded = ctx.dedup
+        .twilio(
+          { headers: req.headers, params },
+          async () => {
+            started = true;
+            answer = await handle(ctx, sms, params);
+            answered();
+            return answer;
+          },
+          { kind: 'sms' },
+        )
+        .then(
+          (out) => ({ out }),
+          (error: unknown) => ({ error }),
+        );
+      // Once processing has its answer, recording it may not hold the answer back: the
+      // store retries a failed record for as long as its lease (60 s), and Twilio gives up
+      // after 15 s, taking the only copy of the reply with it.
+      let timer: NodeJS.Timeout | undefined;
+      const late = processed.then(() => new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), recordBudgetMs))));
+      const settled = await Promise.race([recorded, late]);
+      clearTimeout(timer);
+      if (settled === 'late' || ('error' in settled && answer !== undefined)) {
+        // Processed, but the store could not (yet) record the reply: the reply is still ours
+        // to give (it may be the only copy of it; the inbox row guards against a rerun).
+        const err = settled === 'late' ? 'still recording' : scrubText(String(settled.error));
+        logger.warn({ messageSid: sms.messageSid, err }, 'idempotency store could not record the SMS reply; answering with it anyway');
+        if (settled === 'late') void recorded.then((r) => 'error' in r && logger.warn({ messageSid: sms.messageSid, err: scrubText(String(r.error)) }, 'idempotency store failed to record an SMS reply'));
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answer!, duplicate: false };
+      } else if ('out' in settled) {
+        const { out } = settled;
         reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
-      } catch (error) {
-        // The idempotency store itself is down: the inbox row (deduplicated on MessageSid)
-        // still prevents double processing, so carry on without it.
-        if (!isIdempotencyStoreError(error)) throw error;
-        logger.warn({ err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
+      } else if (started) {
+        throw settled.error;
+      } else {
+        // The idempotency store itself is down (its error, or the database breaker's when
+        // the store is the database): the inbox row (deduplicated on MessageSid) still
+        // prevents double processing, so carry on without it.
+        const { error } = settled;
+        logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
       }
       if (reply.duplicate) {

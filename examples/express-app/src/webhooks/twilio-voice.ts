@@ -27,6 +27,8 @@ export type CallOutcome = 'missed_call_texted' | 'test_call_completed' | 'failsa
  *   fail-safe SMS, sent once per CallSid through the idempotency store, with no database
  *   row naming the caller, a metric and an action-required warning: nobody is left in
  *   silence, and nothing touches onboarding.
+ * - A missed call that cannot be processed (the database is down) gets the same fail-safe
+ *   SMS from the number called, an error log and a CALL_PROCESSING_FAILED alert.
  *
  * A Twilio retry of the same CallSid and status is answered without processing.
  */
@@ -46,11 +48,33 @@ export function twilioVoiceRoutes(ctx: AppContext): Router {
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'CallSid, CallStatus, From and To must be present and valid.' });
         return;
       }
-      const out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
-        const outcome = await handleCallStatus(ctx, { callSid, status, from, to });
-        metrics.webhooks.inc({ provider: 'twilio_voice', outcome });
-        return emptyTwiml;
-      }, { kind: 'voice-status' });
+      let handled = false;
+      let out;
+      try {
+        out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
+          const outcome = await handleCallStatus(ctx, { callSid, status, from, to });
+          handled = true;
+          metrics.webhooks.inc({ provider: 'twilio_voice', outcome });
+          return emptyTwiml;
+        }, { kind: 'voice-status' });
+      } catch (error) {
+        // Handled, and only recording that failed: nothing more to do. Otherwise the database
+        // (or the idempotency store) failed before the call was dealt with: we cannot tell
+        // whose number it is, but a caller who was missed must still hear from us.
+        if (handled || !missedStatuses.has(status)) throw error;
+        metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'failsafe_on_error' });
+        logger.error({ callSid, from: maskPhoneNumber(from), to: maskPhoneNumber(to), err: scrubText(String(error)) }, 'missed call could not be processed; fail-safe SMS sent instead');
+        ctx.alert({
+          type: 'CALL_PROCESSING_FAILED',
+          severity: 'HIGH',
+          resourceId: callSid,
+          title: 'A missed call could not be processed',
+          message: `The caller to ${maskPhoneNumber(to)} got the generic fail-safe SMS: ${scrubText(String(error))}`,
+        });
+        await sendFailsafeSms(ctx, { callSid, from, to });
+        res.type('text/xml').send(emptyTwiml);
+        return;
+      }
       if (out.duplicate) metrics.duplicates.inc({ provider: 'twilio_voice' });
       res.status(out.status).set(out.headers).send(out.body);
     },
@@ -78,12 +102,27 @@ export async function handleCallStatus(ctx: AppContext, call: { callSid: string;
 
 async function sendFailsafe(ctx: AppContext, call: { callSid: string; from: string; to: string }): Promise<void> {
   const { logger, metrics } = ctx;
-  metrics.failsafeIntakes.inc();
-  logger.warn(
-    { callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), action: 'required' },
-    'ACTION REQUIRED: call to a number of no client; fail-safe SMS sent to the caller',
-  );
-  await ctx.once.run(`failsafe:${call.callSid}`, async () => {
+  // Inside the once-per-call guard: one intake per call, whatever Twilio sends about it.
+  await sendFailsafeSms(ctx, call, () => {
+    metrics.failsafeIntakes.inc();
+    logger.warn(
+      { callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), action: 'required' },
+      'ACTION REQUIRED: call to a number of no client; fail-safe SMS sent to the caller',
+    );
+  });
+}
+
+/**
+ * Texts the caller the generic fail-safe message from the number they called, once per
+ * CallSid (the idempotency store remembers it). When that store cannot answer, the SMS is
+ * sent anyway: a possible duplicate beats a caller left in silence.
+ */
+async function sendFailsafeSms(ctx: AppContext, call: { callSid: string; from: string; to: string }, onFirst?: () => void): Promise<void> {
+  const { logger } = ctx;
+  let started = false;
+  const send = async () => {
+    started = true;
+    onFirst?.();
     if (ctx.sms === undefined) {
       logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
       return 'not_sent';
@@ -96,5 +135,16 @@ async function sendFailsafe(ctx: AppContext, call: { callSid: string; from: stri
       ctx.alert({ type: 'MESSAGE_LOST', severity: 'HIGH', resourceId: call.callSid, title: 'Fail-safe SMS lost', message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}` });
       return 'lost';
     }
-  });
+  };
+  try {
+    await ctx.once.run(`failsafe:${call.callSid}`, send);
+  } catch (error) {
+    if (started) {
+      // Sent (or logged as lost); only remembering it failed.
+      logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store could not record the fail-safe SMS');
+      return;
+    }
+    logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store unavailable; fail-safe SMS sent without its once-per-call guard');
+    await send();
+  }
 }
