@@ -1,3 +1,4 @@
+import { CircuitOpenError, isCircuitOpenError } from '@hardening/core';
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../test/support/guard-helpers.js';
 import { createIdempotencyGuard } from './guard.js';
@@ -182,6 +183,16 @@ describe('IdempotencyGuard', () => {
       expect((error as IdempotencyStoreError).effectApplied).toBe(false);
       expect(ran).toBe(false);
       expect(lines.some((l) => l.level === 'error')).toBe(true);
+    });
+
+    it("a store that lets out another package's error (a breaker refusing) still fails as a store error", async () => {
+      const { logger } = recordingLogger();
+      const inner = createMemoryStore();
+      const refusing = Object.assign(Object.create(inner) as typeof inner, { claim: () => Promise.reject(new CircuitOpenError('database', 'open', Date.now() + 30_000)) });
+      const guard = createIdempotencyGuard({ store: refusing, logger });
+      const error = await guard.run('k', async () => 'never').catch((e: unknown) => e);
+      expect(isIdempotencyStoreError(error)).toBe(true);
+      expect(isCircuitOpenError((error as Error).cause)).toBe(true);
     });
 
     it('a failed complete is retried within the lease, so the run is still recorded', async () => {

@@ -310,7 +310,10 @@ export class IdempotencyGuard {
 
   /** The error to throw for a failed claim. */
   private claimFailed(key: string, token: string, error: unknown): unknown {
-    if (isHardeningError(error)) return error;
+    // Our own errors (a payload mismatch, a store that already said it is unavailable) pass
+    // through; anything else the store let out (a driver error, a breaker's CircuitOpenError
+    // from a hardened Prisma client) is a store failure, and callers branch on that.
+    if (isHardeningError(error) && (error.code.startsWith('IDEMPOTENCY_') || error.code.startsWith('WEBHOOK_'))) return error;
     // The claim may have landed even though its reply was lost (a timeout): release it
     // with the same token, so the key is not held until the lease ends. Best effort: the
     // token check makes this a no-op when the claim never landed.
