@@ -47,6 +47,20 @@ export interface ContextOverrides {
   readonly health?: AppHealthOptions;
 }
 
+/** The Slack SDK's logger interface on top of ours, so its warnings are structured too. */
+function slackLogger(logger: Logger) {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...parts: unknown[]) => logger[level]({ component: 'slack-sdk' }, parts.map(String).join(' '));
+  return {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    setLevel: () => {},
+    getLevel: () => 'info' as never,
+    setName: () => {},
+  };
+}
+
 /**
  * pino, with secrets and phone-number fields redacted by path as a second line of defence.
  * `destination` defaults to stdout (the tests and the demo pass their own).
@@ -96,6 +110,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
           // Retries are safeCall's; the SDK's default policy retries for ~30 min.
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
+          logger: slackLogger(logger),
         });
   const metrics = createMetrics({ breakers: registry, queueDepth: () => queue.depth() });
   const alerts = await createAppAlertService({ config, logger, registry, metrics, db: db.prisma, redis, twilio, slack });

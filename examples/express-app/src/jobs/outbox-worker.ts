@@ -159,6 +159,13 @@ export class OutboxWorker {
       await this.deadLetter(row, lastError, round);
       return;
     }
+    // An outcome we still cannot look up after several more rounds than sending gets (Twilio's
+    // log unreachable that long): stop, and tell a person to check Twilio's console, rather
+    // than retry forever or risk a second SMS.
+    if (status === 'unknown' && row.attempts >= this.maxRounds(row.purpose) + 5) {
+      await this.deadLetter(row, `outcome unknown after ${row.attempts} rounds (check Twilio's message log): ${lastError}`, round);
+      return;
+    }
     const nextAttemptAt = new Date(Date.now() + this.retryDelayMs(row.attempts));
     await this.update(row.id, { status, lastError, nextAttemptAt });
     if (status === 'unknown') round.unknown++;

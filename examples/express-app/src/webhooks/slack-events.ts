@@ -94,6 +94,12 @@ export function slackEventRoutes(ctx: AppContext): Router {
       });
       metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
       logger.error({ eventId: envelope.event_id, err: scrubText(String(settled)) }, 'Slack event spooled: could not be stored');
+      ctx.alert({
+        type: 'DATABASE_UNAVAILABLE',
+        severity: 'HIGH',
+        title: 'Slack event spooled: database unavailable',
+        message: `Slack event ${envelope.event_id ?? '(no id)'} could not be stored and was spooled: ${scrubText(String(settled)).slice(0, 200)}`,
+      });
     }
   });
   return router;

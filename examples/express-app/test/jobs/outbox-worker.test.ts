@@ -138,6 +138,24 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     expect(await row(id)).toMatchObject({ status: 'sent', twilioSid: delivered[0]!.sid });
   });
 
+  it('an outcome that stays unknowable (the lookup keeps failing) ends in a dead letter and an alert, never a second send', async () => {
+    const { outbox, alerts, logger } = worker({ twilioTimeoutMs: 300, maxRounds: () => 1 });
+    const to = nextCustomer();
+    const id = await enqueueSms(db.prisma, { to, from: business, body: 'Your quote is on its way.', purpose: 'reply' });
+    fake.fail({ delayMs: 1500 });
+    expect(await outbox.runOnce()).toMatchObject({ unknown: 1 });
+    await eventually(() => fake.messages.some((m) => m.to === to));
+    const lookupFails = (r: { method: string; path: string }) => r.method === 'GET' && r.path.endsWith('/Messages.json');
+    fake.fail({ match: lookupFails, status: 500, times: 100 });
+    let deadLettered = 0;
+    for (let round = 0; round < 10 && deadLettered === 0; round++) deadLettered = (await outbox.runOnce()).deadLettered;
+    expect(deadLettered).toBe(1);
+    expect(await row(id)).toMatchObject({ status: 'dead_letter', lastError: expect.stringMatching(/^outcome unknown after \d+ rounds/) });
+    expect(posts(fake)).toHaveLength(1); // never sent a second time
+    expect(alerts).toEqual([expect.objectContaining({ type: 'MESSAGE_LOST', resourceId: id })]);
+    expect(logger.lines.some((l) => l.msg?.startsWith('MESSAGE LOST'))).toBe(true);
+  });
+
   it('a timeout where Twilio never got the message: the lookup finds nothing, so it is sent once', async () => {
     const { outbox } = worker({ twilioTimeoutMs: 300 });
     const to = nextCustomer();
