@@ -58,7 +58,28 @@ describe.each(backends)('schema on %s', (backend) => {
     await expect(
       prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: {} } }),
     ).rejects.toMatchObject({ code: 'P2002' });
-    await prisma.slackSignal.create({ data: { eventId: 'Ev1', channel: 'C1', text: 'urgent job' } });
+    await prisma.slackSignal.create({ data: { eventId: 'Ev1', channel: 'C1', text: 'urgent job', messageTs: '1700000000.000100' } });
+
+    // The packages' tables, through the models the app's schema declares for them.
+    const expiresAt = new Date(Date.now() + 86_400_000);
+    await prisma.idempotencyRecord.create({ data: { key: 'webhook:twilio:sms:SM1', status: 'COMPLETED', token: 't1', result: '"<Response/>"', expiresAt } });
+    await expect(prisma.idempotencyRecord.create({ data: { key: 'webhook:twilio:sms:SM1', status: 'IN_PROGRESS', token: 't2', expiresAt } })).rejects.toMatchObject({
+      code: 'P2002',
+    });
+    const now = new Date();
+    await prisma.alertLog.create({
+      data: { id: 'al1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, alertId: 'a1', severity: 'HIGH', title: 't', payload: {}, firstSeenAt: now, lastSeenAt: now, claimedAt: now, expiresAt, sinks: ['sms'] },
+    });
+    await expect(
+      prisma.alertLog.create({
+        data: { id: 'al2', alertType: 'PAYMENT_BLOCK', alertKey: client.id, alertId: 'a2', severity: 'HIGH', title: 't', payload: {}, firstSeenAt: now, lastSeenAt: now, claimedAt: now, expiresAt },
+      }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.alertHistory.create({ data: { alertId: 'a1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, severity: 'HIGH', outcome: 'delivered', sinks: ['sms'], createdAt: now } });
+    await prisma.alertDelivery.create({
+      data: { deliveryId: 'SM9', alertId: 'a1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, sink: 'sms', status: 'sent', payload: {}, sentAt: now, deadlineAt: expiresAt },
+    });
+    expect(await Promise.all([prisma.idempotencyRecord.count(), prisma.alertLog.count(), prisma.alertHistory.count(), prisma.alertDelivery.count()])).toEqual([1, 1, 1, 1]);
 
     const counts = await Promise.all([
       prisma.client.count(),
