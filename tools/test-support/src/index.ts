@@ -25,3 +25,5 @@ export { startFakeOpenAI } from './fake-openai.js';
 export type { FakeOpenAI, FakeOpenAIOptions, FakeChatMessage, FakeChatRequest, FakeChatReply, FakeChatResponder } from './fake-openai.js';
 export { startFakeTwilioAccount } from './fake-twilio-account.js';
 export type { FakeTwilioAccount, FakeTwilioAccountOptions, FakeIncomingNumber } from './fake-twilio-account.js';
+export { captureLogger } from './capture-logger.js';
+export type { CapturingLogger, LogLine } from './capture-logger.js';
