@@ -48,3 +48,36 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   console.log(generatePrismaClient(resolve(schemaPath), resolve(outDir), packageDir) ? 'Prisma client generated' : 'Prisma client up to date');
 }
+
+/**
+ * Generates the test client of a package that ships a model snippet
+ * (`prisma/<name>.prisma`, pasted by users into their schema): a test schema holding the
+ * snippet verbatim, plus `extraModels`, is written to `test/generated/schema.prisma` and its
+ * client to `test/generated/client`, so snippet, migration and queries are tested together.
+ *
+ * @param {string} packageDir - The package's folder.
+ * @param {string} snippetName - The snippet's file name in `prisma/`.
+ * @param {string} [extraModels] - Test-only models appended to the schema.
+ * @returns {boolean} Whether it generated.
+ */
+export function generateSnippetTestClient(packageDir, snippetName, extraModels = '') {
+  const outDir = join(packageDir, 'test', 'generated');
+  const schemaPath = join(outDir, 'schema.prisma');
+  const snippet = readFileSync(join(packageDir, 'prisma', snippetName), 'utf8');
+  const schema = `// Generated from prisma/${snippetName} by tools/prisma-stub/generate.mjs; do not edit.
+generator client {
+  provider = "prisma-client"
+  output   = "./client"
+}
+
+datasource db {
+  provider = "postgresql"
+}
+
+// What users paste into their schema, verbatim:
+${snippet}
+${extraModels}`;
+  mkdirSync(outDir, { recursive: true });
+  if (!existsSync(schemaPath) || readFileSync(schemaPath, 'utf8') !== schema) writeFileSync(schemaPath, schema);
+  return generatePrismaClient(schemaPath, join(outDir, 'client'), packageDir);
+}
