@@ -1,8 +1,10 @@
-// An unauthenticated client must not make the status-callback handler buffer a large body
-// before the signature is checked: the handler reads at most `maxBodyBytes` from the
-// stream and answers 413. Asserted on the bytes the server's socket read, not on timing.
+// Hostile input to the status-callback handler. An unauthenticated client must not make it
+// buffer a large body before the signature is checked: it reads at most `maxBodyBytes` from
+// the stream and answers 413 (asserted on the bytes the server's socket read, not on
+// timing). A signed callback with fields Twilio never sends gets 400, never reaching the store.
 import { request, type IncomingMessage, type Server } from 'node:http';
 import express from 'express';
+import twilioSdk from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '@hardening/test-support';
 import { expressTwilioStatusCallback, type DeliveryStatusUpdate } from '../src/index.js';
@@ -42,7 +44,7 @@ function postJunk(url: string, total: number, declareLength: boolean): Promise<{
   });
 }
 
-describe('expressTwilioStatusCallback body limit', () => {
+describe('expressTwilioStatusCallback under hostile input', () => {
   let twilio: FakeTwilio;
   let server: Server;
   let base: string;
@@ -93,6 +95,34 @@ describe('expressTwilioStatusCallback body limit', () => {
     });
     expect(response.status).toBe(403);
     expect(updates).toEqual([]);
+  });
+
+  it.each([
+    ['a NUL in MessageSid', { MessageSid: 'SM\u0000', MessageStatus: 'delivered' }],
+    ['a 5,000-character MessageStatus', { MessageSid: 'SM0123', MessageStatus: 'x'.repeat(5000) }],
+    ['an over-long MessageSid', { MessageSid: `SM${'a'.repeat(300)}`, MessageStatus: 'delivered' }],
+  ])('signed, with %s: 400 problem+json, nothing handled', async (_name, params) => {
+    const url = `${base}/alert-status`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(updates).toEqual([]);
+  });
+
+  it('signed and well-formed: handled (204), a malformed ErrorCode left out', async () => {
+    const url = `${base}/alert-status`;
+    const params = { MessageSid: 'SM0123', MessageStatus: 'undelivered', ErrorCode: '3\u000000' };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    expect(response.status).toBe(204);
+    expect(updates.splice(0)).toEqual([{ deliveryId: 'SM0123', status: 'undelivered', errorCode: undefined, to: undefined }]);
   });
 
   it('refuses a maxBodyBytes that is not a positive integer', () => {
