@@ -103,14 +103,14 @@ const REFUSED = -1;
 export class CircuitBreaker {
   /** The breaker's name. */
   readonly name: string;
-  /** Options with defaults applied. */
-  readonly options: ResolvedBreakerOptions;
+  private raw: CircuitBreakerOptions;
+  private resolved: ResolvedBreakerOptions;
 
   private currentState: CircuitState = 'closed';
   /** Bumped on every transition; a permit from an older generation no longer counts. */
   private generation = 0;
   private consecutiveFailures = 0;
-  private readonly window: SlidingWindow | undefined;
+  private window: SlidingWindow | undefined;
   private openedAt: number | undefined;
   private nextAttemptAt: number | undefined;
   private stateChangedAt: number;
@@ -130,11 +130,42 @@ export class CircuitBreaker {
    * @throws TypeError when an option is out of range.
    */
   constructor(options: CircuitBreakerOptions = {}) {
-    this.options = resolveBreakerOptions(options);
-    this.name = this.options.name;
-    const usesWindow = this.options.failureRateThreshold !== undefined || this.options.slowCallRateThreshold !== undefined;
-    this.window = usesWindow ? createSlidingWindow(this.options.slidingWindow) : undefined;
-    this.stateChangedAt = this.options.clock.now();
+    this.raw = { ...options };
+    this.resolved = resolveBreakerOptions(this.raw);
+    this.name = this.resolved.name;
+    this.window = this.windowFor(this.resolved, undefined);
+    this.stateChangedAt = this.resolved.clock.now();
+  }
+
+  /** Options with defaults applied, as last set by the constructor or {@link CircuitBreaker.configure}. */
+  get options(): ResolvedBreakerOptions {
+    return this.resolved;
+  }
+
+  /**
+   * Changes the breaker's options while it runs; every rule takes the new values from the
+   * next recorded outcome on. Fields you pass replace the current ones, fields you leave out
+   * keep theirs, and a field set to `undefined` goes back to its default (so
+   * `{ slowCallRateThreshold: undefined }` turns that rule off). The state and counts stay;
+   * the sliding window starts empty when a rate rule is first turned on or `slidingWindow`
+   * changes. The name cannot change.
+   *
+   * @param options - The options to change.
+   * @throws TypeError when an option is out of range (the breaker keeps its old options).
+   * @example
+   * ```ts
+   * import { CircuitBreaker } from '@hardening/circuit-breaker';
+   * const breaker = new CircuitBreaker({ name: 'openai_chat' });
+   * await breaker.execute(async () => 'first call');
+   * breaker.configure({ slowCallRateThreshold: 50, slowCallDurationMs: 10_000, minimumCalls: 4 });
+   * ```
+   */
+  configure(options: Omit<CircuitBreakerOptions, 'name'>): void {
+    const raw: CircuitBreakerOptions = { ...this.raw, ...options, name: this.name };
+    const resolved = resolveBreakerOptions(raw);
+    this.window = this.windowFor(resolved, this.resolved);
+    this.raw = raw;
+    this.resolved = resolved;
   }
 
   /** The current state. Reading it never changes it (an elapsed cooldown shows as `open`). */
@@ -448,6 +479,13 @@ export class CircuitBreaker {
     this.transition(to, 'restored', now, to === 'open' ? (saved.nextAttemptAt ?? now) : undefined);
     if (saved.openedAt !== undefined && to !== 'closed') this.openedAt = saved.openedAt;
     if (to === 'closed') this.consecutiveFailures = Math.min(failures, this.options.failureThreshold - 1);
+  }
+
+  /** The window `next` needs: the current one when it still fits, a new one, or none. */
+  private windowFor(next: ResolvedBreakerOptions, previous: ResolvedBreakerOptions | undefined): SlidingWindow | undefined {
+    if (next.failureRateThreshold === undefined && next.slowCallRateThreshold === undefined) return undefined;
+    const same = previous !== undefined && JSON.stringify(previous.slidingWindow) === JSON.stringify(next.slidingWindow);
+    return same && this.window !== undefined ? this.window : createSlidingWindow(next.slidingWindow);
   }
 
   private admitProbe(): number {
