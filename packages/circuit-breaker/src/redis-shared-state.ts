@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BreakerRegistry } from './breaker-registry.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { sharedStateAccess } from './circuit-breaker.js';
 import type { StateChange } from './circuit-state.js';
 
 /**
@@ -228,11 +229,12 @@ export class SharedBreakerState {
     this.attached.get(breaker.name)?.detach();
     const entry: Attached = { breaker, version: 0, electing: false, electAgainAt: 0, electionTimer: undefined, unpublished: undefined, detach: () => {} };
     const stopListening = breaker.onStateChange((change) => this.onLocalChange(entry, change));
-    breaker.setProbeGate(() => this.gate(entry));
+    const access = sharedStateAccess(breaker);
+    access.setProbeGate(() => this.gate(entry));
     entry.detach = () => {
       clearTimeout(entry.electionTimer);
       stopListening();
-      breaker.setProbeGate(undefined);
+      access.setProbeGate(undefined);
     };
     this.attached.set(breaker.name, entry);
     void this.sync(entry);
@@ -357,14 +359,14 @@ export class SharedBreakerState {
       const won = await this.command(() => this.redis.set(probeKey, this.instanceId, 'PX', leaseMs, 'NX'));
       this.succeed();
       if (won === 'OK') {
-        breaker.startProbing();
+        sharedStateAccess(breaker).startProbing();
       } else {
         const ttl = await this.command(() => this.redis.pttl(probeKey));
         entry.electAgainAt = Date.now() + (ttl > 0 ? ttl : 100);
       }
     } catch (error) {
       this.fail(error);
-      breaker.startProbing();
+      sharedStateAccess(breaker).startProbing();
     } finally {
       entry.electing = false;
     }
@@ -420,7 +422,7 @@ export class SharedBreakerState {
       } else if (remote.state === 'closed' && breaker.state === 'isolated') {
         breaker.close();
       } else {
-        breaker.applyRemoteState(remote.state, remote.nextAttemptAt);
+        sharedStateAccess(breaker).applyRemoteState(remote.state, remote.nextAttemptAt);
         if (remote.state === 'open') this.scheduleElection(entry, remote.nextAttemptAt);
       }
     } finally {
