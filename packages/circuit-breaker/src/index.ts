@@ -15,5 +15,6 @@ export type {
   SharedStateLogger,
   SharedStateStatus,
 } from './redis-shared-state.js';
+export type { FleetRuleOptions } from './fleet-rule.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
