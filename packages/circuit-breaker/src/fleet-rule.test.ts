@@ -33,7 +33,7 @@ describe.skipIf(!redisUp)('fleet rule across three processes (private redis-serv
   let workers: ChildProcess[] = [];
   const prefix = uniquePrefix('cb-fleet');
   const state = (w: ChildProcess) => ask<WorkerState>(w, { cmd: 'state' });
-  const call = async (w: ChildProcess, fail = false) => (await ask<{ outcome: string }>(w, { cmd: 'call', fail })).outcome;
+  const call = async (w: ChildProcess, fail = false, holdMs?: number) => (await ask<{ outcome: string }>(w, { cmd: 'call', fail, holdMs })).outcome;
   const states = async () => Promise.all(workers.map(state));
 
   beforeAll(async () => {
@@ -84,7 +84,7 @@ describe.skipIf(!redisUp)('fleet rule across three processes (private redis-serv
     // After the shared cooldown all three want to call at once: exactly one probe runs.
     const { nextAttemptAt } = await state(c);
     await sleep(nextAttemptAt! - Date.now() + 400);
-    const outcomes = await Promise.all(workers.map((w) => call(w)));
+    const outcomes = await Promise.all(workers.map((w) => call(w, false, 1500)));
     expect(outcomes.sort()).toEqual(['ok', 'refused', 'refused']);
     expect(await executions()).toBe(before + 1);
     await eventually(async () => (await states()).every((s) => s.state === 'closed'), 5000);

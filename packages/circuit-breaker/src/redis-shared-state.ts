@@ -203,6 +203,8 @@ export class SharedBreakerState {
   private lastError: string | undefined;
   private lastSyncAt: number | undefined;
   private closed = false;
+  /** Redis commands not answered yet; `close()` waits for them (each bounded by `commandTimeoutMs`). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private detachRegistry: (() => void) | undefined;
 
   /** @internal Use {@link shareBreakerState}. */
@@ -307,8 +309,10 @@ export class SharedBreakerState {
   }
 
   /**
-   * Stops sharing: detaches every breaker (they keep their local state) and closes the
-   * subscriber connection if this instance created it.
+   * Stops sharing: detaches every breaker (they keep their local state), waits for the
+   * commands already sent (so a change made just before still reaches Redis; each is
+   * bounded by `commandTimeoutMs`), and closes the subscriber connection if this instance
+   * created it. The command client is yours to close afterwards.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -317,6 +321,7 @@ export class SharedBreakerState {
     this.detachRegistry?.();
     for (const entry of this.attached.values()) entry.detach();
     this.attached.clear();
+    await Promise.allSettled([...this.inFlight]);
     if (this.ownsSubscriber) {
       await this.subscriber.quit().catch(() => this.subscriber.disconnect());
     }
@@ -440,7 +445,12 @@ export class SharedBreakerState {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
     });
-    return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+    const answer = Promise.race([run(), timeout]).finally(() => {
+      clearTimeout(timer);
+      this.inFlight.delete(answer);
+    });
+    this.inFlight.add(answer);
+    return answer;
   }
 
   private gate(entry: Attached): boolean {
@@ -562,6 +572,7 @@ export class SharedBreakerState {
   }
 
   private fail(error: unknown): void {
+    if (this.closed) return; // a subscription or command cut short by close() is no outage
     this.lastError = error instanceof Error ? error.message : String(error);
     if (!this.degraded) {
       this.degraded = true;
