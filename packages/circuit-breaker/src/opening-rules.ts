@@ -40,31 +40,38 @@ export class ConsecutiveFailuresRule implements OpeningRule {
   }
 }
 
-/** The window's failure rate reaching `percent` (with `minimumCalls` in it) opens the breaker. */
-export class FailureRateRule implements OpeningRule {
-  readonly reason = 'failure-rate';
+/** A rate over the sliding window reaching `percent` (with `minimumCalls` in it) opens the breaker. */
+abstract class RateRule implements OpeningRule {
+  abstract readonly reason: OpeningReason;
 
   constructor(
     readonly percent: number,
     readonly minimumCalls: number,
   ) {}
 
+  /** The calls in the window this rate counts. */
+  protected abstract counted(totals: WindowTotals): number;
+
   record(_failed: boolean, totals: WindowTotals | undefined): boolean {
-    return totals !== undefined && totals.calls >= this.minimumCalls && totals.failures * 100 >= this.percent * totals.calls;
+    return totals !== undefined && totals.calls >= this.minimumCalls && this.counted(totals) * 100 >= this.percent * totals.calls;
+  }
+}
+
+/** The window's failure rate reaching `percent` (with `minimumCalls` in it) opens the breaker. */
+export class FailureRateRule extends RateRule {
+  readonly reason = 'failure-rate';
+
+  protected counted(totals: WindowTotals): number {
+    return totals.failures;
   }
 }
 
 /** The window's share of slow calls reaching `percent` (with `minimumCalls` in it) opens the breaker. */
-export class SlowCallRateRule implements OpeningRule {
+export class SlowCallRateRule extends RateRule {
   readonly reason = 'slow-call-rate';
 
-  constructor(
-    readonly percent: number,
-    readonly minimumCalls: number,
-  ) {}
-
-  record(_failed: boolean, totals: WindowTotals | undefined): boolean {
-    return totals !== undefined && totals.calls >= this.minimumCalls && totals.slowCalls * 100 >= this.percent * totals.calls;
+  protected counted(totals: WindowTotals): number {
+    return totals.slowCalls;
   }
 }
 
