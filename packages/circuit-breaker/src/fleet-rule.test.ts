@@ -2,8 +2,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ask, eventually, forkTs, requireRedis, startPrivateRedis, uniquePrefix, waitReady, type PrivateRedis } from '@hardening/test-support';
+import { ask, eventually, forkTs, redisUrl, requireRedis, startPrivateRedis, uniquePrefix, waitReady, type PrivateRedis } from '@hardening/test-support';
+import { BreakerRegistry } from './breaker-registry.js';
 import { resolveFleetRule } from './fleet-rule.js';
+import { shareBreakerState } from './redis-shared-state.js';
 
 const redisUp = await requireRedis();
 const worker = new URL('../test/fixtures/shared-breaker-worker.ts', import.meta.url);
@@ -24,6 +26,44 @@ describe('fleet rule options', () => {
     expect(resolveFleetRule({})).toEqual({ minInstances: 2, windowMs: 60_000 });
     expect(() => resolveFleetRule({ minInstances: 0 })).toThrow('Expected `fleet.minInstances` to be a positive integer, got 0.');
     expect(() => resolveFleetRule({ windowMs: Number.NaN })).toThrow('`fleet.windowMs`');
+  });
+});
+
+describe.skipIf(!redisUp)('fleet rule: what is shared and what is only reported (two registries, shared Redis)', () => {
+  it('trips are reported until enough instances agree; decisions by hand are shared at once; a close clears the trips', async () => {
+    const prefix = uniquePrefix('cb-fleet-inproc');
+    const logger = { warn: () => {}, info: () => {} };
+    const clients = [new Redis(redisUrl), new Redis(redisUrl)];
+    const registries = [0, 1].map(() => new BreakerRegistry({ defaults: { failureThreshold: 1, cooldownMs: 60_000 } }));
+    const shares = registries.map((registry, i) =>
+      shareBreakerState(registry, { redis: clients[i]!, prefix, syncIntervalMs: 50, logger, fleet: { minInstances: 2, windowMs: 10_000 } }),
+    );
+    const [a, b] = [registries[0]!.get('stripe'), registries[1]!.get('stripe')];
+    const trips = () => clients[0]!.zcard(`{${prefix}:stripe}:trips`);
+    try {
+      await eventually(() => shares.every((s) => s.status().connected && s.status().rule === 'fleet'));
+
+      await a.execute(() => Promise.reject(new Error('stripe 500'))).catch(() => {});
+      expect(a.state).toBe('open');
+      await eventually(async () => (await trips()) === 1);
+      await sleep(200); // four sync periods
+      expect(b.state).toBe('closed');
+
+      await b.execute(() => Promise.reject(new Error('stripe 500'))).catch(() => {});
+      await eventually(() => a.state === 'open' && b.state === 'open' && a.snapshot().nextAttemptAt === b.snapshot().nextAttemptAt);
+
+      a.close(); // by hand: shared at once, and the trips are forgotten
+      await eventually(() => b.state === 'closed');
+      expect(await trips()).toBe(0);
+
+      b.open(); // by hand, too: no vote needed
+      await eventually(() => a.state === 'open');
+    } finally {
+      await Promise.all(shares.map((s) => s.close()));
+      const keys = await clients[0]!.keys(`{${prefix}:*`);
+      if (keys.length > 0) await clients[0]!.del(...keys);
+      for (const client of clients) client.disconnect();
+    }
   });
 });
 
