@@ -1,9 +1,8 @@
 // Every route has a body limit before anything buffers a body: a large unauthenticated POST
 // is refused (413 problem+json, or 403 where the signature check needs no body) after the
 // server has read a bounded number of bytes, and nothing is written or sent.
-import { requirePostgres, requireRedis } from '@hardening/test-support';
+import { postLargeBody, requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postLargeBody } from './support/large-body.js';
 import { rowCounts } from './support/db-inspect.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 

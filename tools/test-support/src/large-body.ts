@@ -1,5 +1,6 @@
 // Streams a large junk body at a route and reports what the server read before answering:
-// "the body limit holds" is asserted on bytes, never on time.
+// "the body limit holds" is asserted on bytes, never on time. Used by the alerting
+// package's and the app's body-limit tests.
 import { request, type IncomingMessage, type Server } from 'node:http';
 
 /** What {@link postLargeBody} saw. */
@@ -13,7 +14,15 @@ export interface LargeBodyReply {
 
 /**
  * POSTs `totalBytes` of junk to `url` in 64 KB chunks (chunked transfer unless
- * `declareLength`), stops writing as soon as an answer arrives, and resolves with it.
+ * `declareLength`), stops writing as soon as an answer arrives, and resolves with it and
+ * the bytes `server`'s socket had read by then.
+ *
+ * @example
+ * ```ts
+ * const reply = await postLargeBody(server, `${url}/upload`, 200 * 1024 * 1024, { declareLength: false, contentType: 'text/plain' });
+ * expect(reply.status).toBe(413);
+ * expect(reply.serverBytesRead).toBeLessThan(1024 * 1024);
+ * ```
  */
 export function postLargeBody(
   server: Server,
