@@ -51,9 +51,11 @@ interface Call<T> {
  * {@link Engine.afterFailure}, which waits and starts the next one) instead of running in
  * p-retry: every wait here is ours (backoff with jitter, `Retry-After`, the retry budget,
  * the overall deadline, the breaker's state), so p-retry was only a loop with its delays
- * zeroed, wrapping each error so it would not decorate ours, at about 3.8 us per call
- * (bench/core.bench.ts, Node 20) and one dependency. The plain loop is shorter and reads
- * in the order things happen.
+ * zeroed, wrapping each error so it would not decorate ours. Letting p-retry wait instead
+ * would not fit either: its delays cannot follow `Retry-After`, the budget or the deadline.
+ * It also cost a dependency and, per call it drove, about 3.8 us on an idle machine (25 us
+ * under load, against 0.3-0.4 us for a bare `await fn()`, Node 20). The plain loop is
+ * shorter and reads in the order things happen.
  */
 export class Engine {
   private readonly perName = new Map<string, SafeCallOptions>();
