@@ -81,21 +81,49 @@ export class Engine {
 
   /** Entry point of a call (arguments already checked). */
   call<T>(name: string, fn: Work<T>, options: SafeCallOptions<T> | undefined): Promise<T> {
-    let call: Call<T>;
+    let state: NameState;
+    let policy: Policy;
+    let breaker: CircuitBreaker | undefined;
+    let deadlineAt: number;
     try {
-      const state = this.stateFor(name, options);
-      const policy = options === undefined || !hasPolicyOverrides(options) ? state.policy : resolvePolicy(state.policy, options);
-      const breaker = policy.breaker === false ? undefined : this.registry.get(name, policy.breaker);
-      const deadlineAt = policy.deadlineMs === Infinity ? Infinity : this.clock.now() + policy.deadlineMs;
-      call = { name, fn, options, policy, state, breaker, deadlineAt, lastDelayMs: policy.backoff.initialDelayMs };
+      state = this.stateFor(name, options);
+      policy = options === undefined || !hasPolicyOverrides(options) ? state.policy : resolvePolicy(state.policy, options);
+      breaker = policy.breaker === false ? undefined : this.registry.get(name, policy.breaker);
+      deadlineAt = policy.deadlineMs === Infinity ? Infinity : this.clock.now() + policy.deadlineMs;
     } catch (error) {
       return Promise.reject(error);
     }
-    const bulkhead = call.state.bulkhead;
-    if (bulkhead === undefined) return this.attempt(call, 1, undefined);
+    const bulkhead = state.bulkhead;
+    if (bulkhead === undefined) return this.first(name, fn, options, policy, state, breaker, deadlineAt);
+    const call: Call<T> = { name, fn, options, policy, state, breaker, deadlineAt, lastDelayMs: policy.backoff.initialDelayMs };
     const wait = bulkhead.acquire(options?.signal);
     if (wait === undefined) return this.attempt(call, 1, undefined).finally(() => bulkhead.release());
     return this.afterQueue(call, bulkhead, wait);
+  }
+
+  /**
+   * The first attempt, on the hot path: the call's fields go straight into the attempt,
+   * which is the {@link Call} its retries and give-up use (no separate call object).
+   */
+  private first<T>(
+    name: string,
+    fn: Work<T>,
+    options: SafeCallOptions<T> | undefined,
+    policy: Policy,
+    state: NameState,
+    breaker: CircuitBreaker | undefined,
+    deadlineAt: number,
+  ): Promise<T> {
+    const permit = breaker === undefined ? 0 : breaker.acquire();
+    if (permit < 0) {
+      const call: Call<T> = { name, fn, options, policy, state, breaker, deadlineAt, lastDelayMs: policy.backoff.initialDelayMs };
+      return this.giveUp(call, breaker!.refusal(), 'circuit-open', 0);
+    }
+    const now = this.clock.now();
+    state.budget?.recordCall(now);
+    const timing = this.timing(policy, state, deadlineAt, now);
+    const attempt = new Attempt(this, name, fn, options, policy, state, breaker, deadlineAt, policy.backoff.initialDelayMs, 1, permit, timing, now);
+    return timing === undefined ? this.giveUp(attempt, undefined, 'deadline', 0) : attempt.run();
   }
 
   configure(name: string, options: SafeCallOptions): void {
@@ -137,30 +165,31 @@ export class Engine {
   }
 
   /**
-   * Starts attempt number `n`: breaker permit, deadline, the work. `lastError` is the
-   * previous attempt's error (undefined for the first).
+   * Starts attempt number `n` of `call` (after a queue or a wait): breaker permit,
+   * deadline, the work. `lastError` is the previous attempt's error (undefined for the first).
    */
   private attempt<T>(call: Call<T>, n: number, lastError: unknown): Promise<T> {
-    const permit = call.breaker === undefined ? 0 : call.breaker.acquire();
-    if (permit < 0) return this.giveUp(call, call.breaker!.refusal(), 'circuit-open', n - 1);
+    const { name, fn, options, policy, state, breaker, deadlineAt } = call;
+    const permit = breaker === undefined ? 0 : breaker.acquire();
+    if (permit < 0) return this.giveUp(call, breaker!.refusal(), 'circuit-open', n - 1);
     const now = this.clock.now();
-    if (n === 1) call.state.budget?.recordCall(now);
-    const timing = this.timing(call, now);
+    if (n === 1) state.budget?.recordCall(now);
+    const timing = this.timing(policy, state, deadlineAt, now);
     if (timing === undefined) {
-      call.breaker?.recordIgnored(permit);
+      breaker?.recordIgnored(permit);
       return this.giveUp(call, lastError, 'deadline', n - 1);
     }
-    return new Attempt(this, call, n, permit, timing, now).run();
+    return new Attempt(this, name, fn, options, policy, state, breaker, deadlineAt, call.lastDelayMs, n, permit, timing, now).run();
   }
 
-  /** The attempt's deadline: its timeout, cut to what the overall deadline leaves; undefined when nothing is left. */
-  private timing<T>(call: Call<T>, now: number): AttemptTiming | undefined {
-    const { timeoutMs } = call.policy;
-    const left = call.deadlineAt - now;
+  /** An attempt's deadline: its timeout, cut to what the overall deadline leaves; undefined when nothing is left. */
+  private timing(policy: Policy, state: NameState, deadlineAt: number, now: number): AttemptTiming | undefined {
+    const { timeoutMs } = policy;
+    const left = deadlineAt - now;
     if (left <= 0) return undefined;
     if (left < timeoutMs) return { list: undefined, cutMs: left };
     if (timeoutMs === Infinity) return noTiming;
-    const list = timeoutMs === call.state.policy.timeoutMs ? call.state.defaultList! : this.deadlines.list(timeoutMs);
+    const list = timeoutMs === state.policy.timeoutMs ? state.defaultList! : this.deadlines.list(timeoutMs);
     return list.timing;
   }
 
@@ -331,27 +360,34 @@ function captureResolve(resolve: (value: never) => void): void {
  * is ignored, see `classifyError`) and settles with the value, or with what
  * {@link Engine.afterFailure} makes of the failure.
  */
-class Attempt<T> extends TimedAttempt<T> {
+class Attempt<T> extends TimedAttempt<T> implements Call<T> {
   constructor(
     private readonly engine: Engine,
-    private readonly call: Call<T>,
+    name: string,
+    readonly fn: Work<T>,
+    readonly options: SafeCallOptions<T> | undefined,
+    readonly policy: Policy,
+    readonly state: NameState,
+    readonly breaker: CircuitBreaker | undefined,
+    readonly deadlineAt: number,
+    public lastDelayMs: number,
     private readonly n: number,
     private readonly permit: number,
-    private readonly timing: AttemptTiming,
+    private readonly timing: AttemptTiming | undefined,
     private readonly now: number,
   ) {
-    super(call.name, engine.clock);
+    super(name, engine.clock);
   }
 
   run(): Promise<T> {
     const promise = new Promise<T>(captureResolve);
     this.resolve = captured as (value: T | PromiseLike<T>) => void;
-    this.begin(this.call.fn, this.timing, this.call.options?.signal, this.now);
+    this.begin(this.fn, this.timing!, this.options?.signal, this.now);
     return promise;
   }
 
   protected onValue(value: T, durationMs: number): void {
-    const isFailureResult = this.call.policy.isFailureResult;
+    const isFailureResult = this.policy.isFailureResult;
     if (isFailureResult !== undefined) {
       let failed: boolean;
       try {
@@ -361,27 +397,27 @@ class Attempt<T> extends TimedAttempt<T> {
         return;
       }
       if (failed) {
-        this.onError(new FailedResultError(this.call.name, value), durationMs, false);
+        this.onError(new FailedResultError(this.name, value), durationMs, false);
         return;
       }
     }
-    this.call.breaker?.recordSuccess(this.permit, durationMs);
-    if (this.engine.wantsSuccessReport(this.call, durationMs)) this.engine.succeeded(this.call, this.n, durationMs);
+    this.breaker?.recordSuccess(this.permit, durationMs);
+    if (this.engine.wantsSuccessReport(this, durationMs)) this.engine.succeeded(this, this.n, durationMs);
     this.settle(value);
   }
 
   protected onError(error: unknown, durationMs: number, timedOut: boolean): void {
-    const { call, engine } = this;
-    if (timedOut) engine.timedOut(call, this.n, (error as { timeoutMs: number }).timeoutMs);
-    const kind = engine.classify(call, error);
-    if (kind === 'caller') call.breaker?.recordIgnored(this.permit);
-    else call.breaker?.recordFailure(this.permit, durationMs, error);
-    this.settle(engine.afterFailure(call, error, kind, this.n));
+    const { engine } = this;
+    if (timedOut) engine.timedOut(this, this.n, (error as { timeoutMs: number }).timeoutMs);
+    const kind = engine.classify(this, error);
+    if (kind === 'caller') this.breaker?.recordIgnored(this.permit);
+    else this.breaker?.recordFailure(this.permit, durationMs, error);
+    this.settle(engine.afterFailure(this, error, kind, this.n));
   }
 
   protected onAbort(error: AbortedError): void {
-    this.call.breaker?.recordIgnored(this.permit);
-    this.settle(this.engine.giveUp(this.call, error, 'aborted', this.n));
+    this.breaker?.recordIgnored(this.permit);
+    this.settle(this.engine.giveUp(this, error, 'aborted', this.n));
   }
 }
 

@@ -1,6 +1,7 @@
 import { AbortedError } from '../errors/aborted-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { DeadlineEntry, DeadlineList, MonotonicClock } from './deadlines.js';
+import { LazySignalState, lazySignal } from './lazy-signal.js';
 import { canSeeSignal } from './work-signal.js';
 
 /**
@@ -27,10 +28,10 @@ export interface AttemptTiming {
  * the attempt's deadline passes (reason: a `TimeoutError`) or the caller's signal aborts
  * (reason: the caller's reason), and for nothing else: a returned attempt's signal stays
  * un-aborted for good, so a `fetch` response body can still be read after `safeCall`
- * returned. The controller is not created for work that cannot see it (an arrow function
- * declaring no parameter, see work-signal.ts), since creating a signal costs microseconds
- * on Node 20. The caller's signal is linked by hand (this object is the listener):
- * `AbortSignal.any` is slow on Node 20 and kept its inputs alive.
+ * returned. Creating a signal costs microseconds on Node 20, so none is made for work that
+ * cannot see it (an arrow function declaring no parameter, see work-signal.ts), and the
+ * others get a lazy one (lazy-signal.ts). The caller's signal is linked by hand (this
+ * object is the listener): `AbortSignal.any` is slow on Node 20 and kept its inputs alive.
  */
 export abstract class TimedAttempt<T> implements DeadlineEntry {
   deadline = Infinity;
@@ -40,7 +41,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
   /** Settles the attempt's promise; undefined once settled. */
   protected resolve: ((value: T | PromiseLike<T>) => void) | undefined = undefined;
   protected start = 0;
-  private controller: AbortController | undefined = undefined;
+  private signalState: LazySignalState | undefined = undefined;
   private callerSignal: AbortSignal | undefined = undefined;
   private cutTimer: NodeJS.Timeout | undefined = undefined;
   private timeoutUsedMs = 0;
@@ -85,8 +86,8 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     }
     let signal: AbortSignal | undefined;
     if (canSeeSignal(work)) {
-      this.controller = new AbortController();
-      signal = this.controller.signal;
+      this.signalState = new LazySignalState();
+      signal = lazySignal(this.signalState);
     }
     let outcome: T | PromiseLike<T>;
     try {
@@ -110,7 +111,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     if (this.resolve === undefined) return;
     this.finish();
     const error = new TimeoutError(this.name, this.timeoutUsedMs);
-    this.controller?.abort(error);
+    this.signalState?.abort(error);
     this.onError(error, this.clock.now() - this.start, true);
   }
 
@@ -119,7 +120,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     if (this.resolve === undefined) return;
     const reason = this.callerSignal!.reason;
     this.finish();
-    this.controller?.abort(reason);
+    this.signalState?.abort(reason);
     this.onAbort(new AbortedError(this.name, reason));
   }
 
@@ -135,7 +136,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     this.onError(error, this.clock.now() - this.start, false);
   }
 
-  /** Stops the deadline and unlinks the caller's signal; the controller is left alone. */
+  /** Stops the deadline and unlinks the caller's signal; the attempt's signal is left alone. */
   private finish(): void {
     if (this.list !== undefined) this.list.remove(this);
     if (this.cutTimer !== undefined) {
