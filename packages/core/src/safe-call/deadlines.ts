@@ -8,6 +8,12 @@
 // removing a finished attempt never touches the timer (it fires, finds nothing due, and
 // re-arms). It is unref'd: the call's own I/O keeps the process alive, an idle timer does not.
 //
+// The same list and timer find slow attempts, so a fast success needs no second clock read
+// (a clock read costs about as much as a bare `await` here): a cursor walks the list in start
+// order and marks each attempt still running `slowMs` after it started. An attempt that
+// finishes unmarked took less than `slowMs`, give or take the timer's lateness; whoever needs
+// exact durations (hooks, a breaker with a slow-call rule) reads the clock instead.
+//
 // Only the timer is shared. Each attempt keeps its own deadline and its own abort signal
 // (see timed-attempt.ts): nothing one attempt does can expire or abort another.
 
@@ -27,6 +33,8 @@ export interface DeadlineEntry {
   next: DeadlineEntry | undefined;
   /** The list holding the entry, while it does. */
   list: DeadlineList | undefined;
+  /** Set by the list once the entry has run `slowMs`. */
+  slow: boolean;
   /** Called once the deadline has passed, after the entry left the list. */
   expire(): void;
 }
@@ -35,31 +43,46 @@ export interface DeadlineEntry {
 export class DeadlineList {
   private head: DeadlineEntry | undefined;
   private tail: DeadlineEntry | undefined;
+  /** First entry not yet checked for slowness. */
+  private cursor: DeadlineEntry | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   /** How an attempt on this list is timed (one object, shared by those attempts). */
   readonly timing: { readonly list: DeadlineList; readonly cutMs: undefined } = { list: this, cutMs: undefined };
 
+  /** Mark entries slow after this long; Infinity when they time out first. */
+  readonly slowMs: number;
+
   constructor(
     readonly timeoutMs: number,
+    slowMs: number,
     private readonly clock: MonotonicClock,
-  ) {}
+  ) {
+    this.slowMs = slowMs < timeoutMs ? slowMs : Infinity;
+  }
 
   /** Starts the clock on `entry`, which started at `now`: it expires at `now + timeoutMs`. */
   add(entry: DeadlineEntry, now: number): void {
     entry.deadline = now + this.timeoutMs;
     entry.list = this;
+    entry.slow = false;
     entry.next = undefined;
     entry.prev = this.tail;
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
-    if (this.timer === undefined) this.arm(now);
+    if (this.cursor === undefined && this.slowMs !== Infinity) {
+      this.cursor = entry;
+      if (now + this.slowMs < this.timerAt) this.arm(now);
+    } else if (this.timer === undefined) {
+      this.arm(now);
+    }
   }
 
   /** Stops the clock on `entry` (it finished). */
   remove(entry: DeadlineEntry): void {
     const { prev, next } = entry;
+    if (this.cursor === entry) this.cursor = next;
     if (prev === undefined) this.head = next;
     else prev.next = next;
     if (next === undefined) this.tail = prev;
@@ -69,8 +92,15 @@ export class DeadlineList {
     entry.list = undefined;
   }
 
+  private nextDue(): number {
+    const slowDue = this.cursor === undefined ? Infinity : this.cursor.deadline - this.timeoutMs + this.slowMs;
+    const deadline = this.head === undefined ? Infinity : this.head.deadline;
+    return slowDue < deadline ? slowDue : deadline;
+  }
+
   private arm(now: number): void {
-    const at = this.head === undefined ? Infinity : this.head.deadline;
+    const at = this.nextDue();
+    if (this.timer !== undefined) clearTimeout(this.timer);
     if (at === Infinity) {
       this.timer = undefined;
       this.timerAt = Infinity;
@@ -85,6 +115,10 @@ export class DeadlineList {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock.now();
+    while (this.cursor !== undefined && this.cursor.deadline - this.timeoutMs + this.slowMs <= now) {
+      this.cursor.slow = true;
+      this.cursor = this.cursor.next;
+    }
     // Timers may fire a little early by the monotonic clock: an entry not yet due waits
     // for the next round, so no attempt ever expires before its deadline.
     while (this.head !== undefined && this.head.deadline <= now) {
@@ -101,18 +135,19 @@ export class DeadlineList {
   }
 }
 
-/** Deadline lists by timeout value, created on first use. */
+/** Deadline lists by timeout and slow-call threshold, created on first use. */
 export class DeadlineScheduler {
-  private readonly lists = new Map<number, DeadlineList>();
+  private readonly lists = new Map<string, DeadlineList>();
 
   constructor(private readonly clock: MonotonicClock) {}
 
-  /** The list for `timeoutMs`. */
-  list(timeoutMs: number): DeadlineList {
-    let list = this.lists.get(timeoutMs);
+  /** The list for `timeoutMs` and `slowMs`. */
+  list(timeoutMs: number, slowMs: number): DeadlineList {
+    const key = `${timeoutMs}:${slowMs}`;
+    let list = this.lists.get(key);
     if (list === undefined) {
-      list = new DeadlineList(timeoutMs, this.clock);
-      this.lists.set(timeoutMs, list);
+      list = new DeadlineList(timeoutMs, slowMs, this.clock);
+      this.lists.set(key, list);
     }
     return list;
   }

@@ -61,6 +61,8 @@ export class Engine {
   private readonly perName = new Map<string, SafeCallOptions>();
   private readonly states = new Map<string, NameState>();
   private readonly deadlines: DeadlineScheduler;
+  /** Instance hooks that want every success's duration. */
+  private readonly timesSuccesses: boolean;
 
   constructor(
     readonly registry: BreakerRegistry,
@@ -71,6 +73,7 @@ export class Engine {
     readonly clock: MonotonicClock,
   ) {
     this.deadlines = new DeadlineScheduler(clock);
+    this.timesSuccesses = hooks.onSuccess !== undefined || hooks.onSlowCall !== undefined;
     registry.onStateChange((change) => {
       const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
       if (change.to === 'open' || change.to === 'isolated') logger.warn(line, `circuit "${change.name}" ${change.to}: calls refused`);
@@ -144,7 +147,7 @@ export class Engine {
         policy,
         bulkhead: creation.bulkhead === false ? undefined : new Bulkhead(name, creation.bulkhead),
         budget: creation.retryBudget === false ? undefined : new RetryBudget(creation.retryBudget),
-        defaultList: policy.timeoutMs === Infinity ? undefined : this.deadlines.list(policy.timeoutMs),
+        defaultList: policy.timeoutMs === Infinity ? undefined : this.deadlines.list(policy.timeoutMs, policy.slowCallThresholdMs),
       };
       this.states.set(name, state);
     }
@@ -189,7 +192,7 @@ export class Engine {
     if (left <= 0) return undefined;
     if (left < timeoutMs) return { list: undefined, cutMs: left };
     if (timeoutMs === Infinity) return noTiming;
-    const list = timeoutMs === state.policy.timeoutMs ? state.defaultList! : this.deadlines.list(timeoutMs);
+    const list = timeoutMs === state.policy.timeoutMs && policy.slowCallThresholdMs === state.policy.slowCallThresholdMs ? state.defaultList! : this.deadlines.list(timeoutMs, policy.slowCallThresholdMs);
     return list.timing;
   }
 
@@ -211,6 +214,15 @@ export class Engine {
       this.safely('onSuccess', () => this.hooks.onSuccess?.(event));
       if (hooks?.onSuccess !== undefined) this.safely('onSuccess', () => hooks.onSuccess!(event));
     }
+  }
+
+  /**
+   * Whether a success of `call` must be timed exactly: success or slow-call hooks want the
+   * duration, and so does a breaker with a slow-call rule (read live, so a rule configured
+   * after the breaker's first use gets real durations: issue 9, defect 4).
+   */
+  exactFor<T>(call: Call<T>): boolean {
+    return this.timesSuccesses || call.options?.hooks !== undefined || call.breaker?.options.slowCallRateThreshold !== undefined;
   }
 
   /** True when a success needs {@link Engine.succeeded} (kept cheap for the hot path). */
@@ -377,6 +389,10 @@ class Attempt<T> extends TimedAttempt<T> implements Call<T> {
     private readonly now: number,
   ) {
     super(name, engine.clock);
+  }
+
+  protected get exact(): boolean {
+    return this.engine.exactFor(this);
   }
 
   run(): Promise<T> {

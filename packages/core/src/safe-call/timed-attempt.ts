@@ -38,6 +38,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
   prev: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
   list: DeadlineList | undefined = undefined;
+  slow = false;
   /** Settles the attempt's promise; undefined once settled. */
   protected resolve: ((value: T | PromiseLike<T>) => void) | undefined = undefined;
   protected start = 0;
@@ -51,6 +52,8 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     protected readonly clock: MonotonicClock,
   ) {}
 
+  /** Whether a success must be timed exactly (otherwise an unmarked attempt reports 0: "under slowMs"). */
+  protected abstract get exact(): boolean;
   protected abstract onValue(value: T, durationMs: number): void;
   protected abstract onError(error: unknown, durationMs: number, timedOut: boolean): void;
   protected abstract onAbort(error: AbortedError): void;
@@ -126,8 +129,10 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
 
   private succeed(value: T): void {
     if (this.resolve === undefined) return;
+    // Only an attempt on a deadline list can be known fast without reading the clock.
+    const timed = this.list === undefined || this.slow || this.exact;
     this.finish();
-    this.onValue(value, this.clock.now() - this.start);
+    this.onValue(value, timed ? this.clock.now() - this.start : 0);
   }
 
   private fail(error: unknown): void {
