@@ -10,6 +10,13 @@ import { isTransientError } from './transient.js';
  * | `transient` | the dependency is struggling now; a retry may succeed | yes | yes |
  * | `caller` | the request itself is wrong (bad input, unknown recipient) | no | no (`recordIgnored`) |
  * | `failure` | anything else: the dependency failed in a way a retry will not fix, or a bug | no | yes |
+ *
+ * @example
+ * ```ts
+ * import { classifyError, type FailureKind } from '@hardening/core';
+ * // Quota errors are the caller's: neither retried nor counted by the breaker.
+ * const classify = (error: unknown): FailureKind => ((error as { code?: string }).code === 'QUOTA' ? 'caller' : classifyError(error));
+ * ```
  */
 export type FailureKind = 'transient' | 'caller' | 'failure';
 
