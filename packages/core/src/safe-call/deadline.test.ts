@@ -1,14 +1,9 @@
 // The overall deadline across attempts and waits, and decorrelated jitter (issue 9).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BreakerRegistry } from '@hardening/circuit-breaker';
 import { isTimeoutError } from '../errors/timeout-error.js';
-import { silentLogger } from '../logger.js';
 import { backoffDelay, resolveBackoff } from './backoff.js';
-import { createSafeCall } from './create-safe-call.js';
-import type { CreateSafeCallOptions } from './create-safe-call.js';
+import { isolatedSafeCall } from '../../test/isolated-safe-call.js';
 
-const make = (options: CreateSafeCallOptions = {}) =>
-  createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger, clock: { now: () => Date.now() }, ...options });
 const unavailable = () => Object.assign(new Error('Service Unavailable'), { status: 503 });
 
 afterEach(() => {
@@ -18,7 +13,7 @@ afterEach(() => {
 describe('deadlineMs', () => {
   it('cuts the last attempt to what is left: its signal aborts at the deadline and the call ends there', async () => {
     vi.useFakeTimers();
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const start = Date.now();
     const attempts: Array<{ at: number; signal: AbortSignal }> = [];
     const outcome = safeCall(
@@ -44,7 +39,7 @@ describe('deadlineMs', () => {
 
   it('a wait that would cross the deadline ends the call at once', async () => {
     vi.useFakeTimers();
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const start = Date.now();
     const calls: number[] = [];
     const outcome = safeCall(
@@ -62,7 +57,7 @@ describe('deadlineMs', () => {
   });
 
   it('so does a Retry-After that would cross it', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const fn = vi.fn(async () => {
       throw Object.assign(unavailable(), { headers: { 'retry-after': '20' } });
     });
@@ -71,7 +66,7 @@ describe('deadlineMs', () => {
   });
 
   it('rejects a bad deadline with a TypeError', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     await expect(safeCall('x', async () => 1, { deadlineMs: 0 })).rejects.toThrow('Expected `deadlineMs` to be a positive number or Infinity, got 0.');
   });
 });
@@ -89,7 +84,7 @@ describe("decorrelated jitter (AWS: sleep = min(cap, random_between(base, sleep 
   it('drives the waits of a call through the injected random source', async () => {
     vi.useFakeTimers();
     const randoms = [0.999_999, 0.5, 0];
-    const safeCall = make({ random: () => randoms.shift()! });
+    const safeCall = isolatedSafeCall({ random: () => randoms.shift()! });
     const start = Date.now();
     const calls: number[] = [];
     const outcome = safeCall(

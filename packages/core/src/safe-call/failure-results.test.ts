@@ -6,11 +6,8 @@ import { BreakerRegistry, isCircuitOpenError } from '@hardening/circuit-breaker'
 import { isFailedResponse } from '../classifiers/http.js';
 import { FailedResultError, isFailedResultError } from '../errors/failed-result-error.js';
 import { isRetriesExhaustedError } from '../errors/retries-exhausted-error.js';
-import { silentLogger } from '../logger.js';
-import { createSafeCall } from './create-safe-call.js';
-import type { CreateSafeCallOptions } from './create-safe-call.js';
+import { isolatedSafeCall } from '../../test/isolated-safe-call.js';
 
-const make = (options: CreateSafeCallOptions = {}) => createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger, ...options });
 const response = (status: number, headers: Record<string, string> = {}) => new Response(`status ${status}`, { status, headers });
 
 afterEach(() => {
@@ -20,7 +17,7 @@ afterEach(() => {
 describe('isFailureResult', () => {
   it('retries a 503 response after its Retry-After, then returns the 200', async () => {
     vi.useFakeTimers();
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const started = Date.now();
     const calls: number[] = [];
     const outcome = safeCall(
@@ -38,7 +35,7 @@ describe('isFailureResult', () => {
   });
 
   it('leaves a 4xx response to the caller: returned as it is, once', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const fn = vi.fn(async () => response(404));
     const res = await safeCall('lookup', fn, { isFailureResult: isFailedResponse });
     expect(res.status).toBe(404);
@@ -47,7 +44,7 @@ describe('isFailureResult', () => {
 
   it('counts failed results for the breaker: three 503 answers open it', async () => {
     const registry = new BreakerRegistry();
-    const safeCall = make({ registry });
+    const safeCall = isolatedSafeCall({ registry });
     const fn = vi.fn(async () => response(503));
     for (let i = 0; i < 3; i++) await safeCall('flaky_api', fn, { attempts: 1, isFailureResult: isFailedResponse }).catch(() => {});
     expect(registry.get('flaky_api').state).toBe('open');
@@ -56,7 +53,7 @@ describe('isFailureResult', () => {
   });
 
   it('when attempts run out, the typed error carries the last result, and a fallback sees it', async () => {
-    const safeCall = make({ defaults: { backoff: { initialDelayMs: 1 }, breaker: false } });
+    const safeCall = isolatedSafeCall({ defaults: { backoff: { initialDelayMs: 1 }, breaker: false } });
     let n = 0;
     const fn = async () => response(502, { 'x-attempt': String(++n) });
     const error = await safeCall('gateway', fn, { isFailureResult: isFailedResponse }).catch((e: unknown) => e);
@@ -80,7 +77,7 @@ describe('isFailureResult', () => {
   });
 
   it('a non-retryable failed result (501) is thrown as a FailedResultError after one attempt', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const fn = vi.fn(async () => response(501));
     const error = await safeCall('unimplemented', fn, { isFailureResult: (r) => r.status >= 500 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FailedResultError);
@@ -88,7 +85,7 @@ describe('isFailureResult', () => {
   });
 
   it('any result type works: a predicate over plain values', async () => {
-    const safeCall = make({ defaults: { backoff: { initialDelayMs: 1 } } });
+    const safeCall = isolatedSafeCall({ defaults: { backoff: { initialDelayMs: 1 } } });
     let n = 0;
     const fn = async () => ({ ok: ++n >= 2, status: n >= 2 ? 200 : 503 });
     await expect(safeCall('plain', fn, { isFailureResult: (r) => !r.ok })).resolves.toEqual({ ok: true, status: 200 });

@@ -2,14 +2,10 @@
 // call, and every work function gets a real signal whatever its arity.
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BreakerRegistry } from '@hardening/circuit-breaker';
 import { isRetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { isTimeoutError } from '../errors/timeout-error.js';
-import { silentLogger } from '../logger.js';
-import { createSafeCall } from './create-safe-call.js';
-import type { CreateSafeCallOptions } from './create-safe-call.js';
+import { isolatedSafeCall } from '../../test/isolated-safe-call.js';
 
-const make = (options: CreateSafeCallOptions = {}) => createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger, ...options });
 const hang = () => new Promise<never>(() => {});
 
 afterEach(() => {
@@ -34,7 +30,7 @@ describe('defect 1: one call never aborts another call signal (real server)', ()
   });
 
   it("the README pattern reads the whole body while a sibling started in the same tick times out", async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     await (await fetch(url)).text(); // warm up fetch, so the first trial's headers come fast
     for (let trial = 0; trial < 3; trial++) {
       const signals: AbortSignal[] = [];
@@ -52,7 +48,7 @@ describe('defect 1: one call never aborts another call signal (real server)', ()
   });
 
   it('a returned call signal never aborts afterwards, not even past its own deadline', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const signals: AbortSignal[] = [];
     for (let i = 0; i < 20; i++) {
       await safeCall('quick', async (signal) => {
@@ -71,7 +67,7 @@ describe('defect 1: each attempt signal aborts at its own deadline (fake timers)
   it('calls started a fraction of a millisecond apart expire each at its own deadline', async () => {
     vi.useFakeTimers();
     let now = 0;
-    const safeCall = make({ clock: { now: () => now } });
+    const safeCall = isolatedSafeCall({ clock: { now: () => now } });
     const seen: AbortSignal[] = [];
     const work = (signal: AbortSignal) => {
       seen.push(signal);
@@ -92,7 +88,7 @@ describe('defect 1: each attempt signal aborts at its own deadline (fake timers)
   });
 
   it('a caller aborting its call aborts only that call signal, with its reason', async () => {
-    const safeCall = make();
+    const safeCall = isolatedSafeCall();
     const controller = new AbortController();
     const seen: AbortSignal[] = [];
     const work = (signal: AbortSignal) => {
@@ -133,7 +129,7 @@ describe('defect 2: every work function gets a real AbortSignal, whatever its ar
     it(`${shape}: the signal is an AbortSignal that aborts on timeout`, async () => {
       vi.useFakeTimers();
       captured = undefined;
-      const safeCall = make({ clock: { now: () => Date.now() } });
+      const safeCall = isolatedSafeCall({ clock: { now: () => Date.now() } });
       const outcome = safeCall('arity', fn as () => Promise<never>, { timeoutMs: 50, attempts: 1 }).catch((e: unknown) => e);
       expect(captured).toBeInstanceOf(AbortSignal);
       expect((captured as AbortSignal).aborted).toBe(false);
