@@ -128,11 +128,6 @@ export class DeadlineList {
     }
     this.arm(now);
   };
-
-  /** When the timer next fires (monotonic ms), for tests. */
-  get nextFireAt(): number | undefined {
-    return this.timer === undefined ? undefined : this.timerAt;
-  }
 }
 
 /** Deadline lists by timeout and slow-call threshold, created on first use. */
