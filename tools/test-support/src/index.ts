@@ -27,3 +27,4 @@ export { startFakeTwilioAccount } from './fake-twilio-account.js';
 export type { FakeTwilioAccount, FakeTwilioAccountOptions, FakeIncomingNumber } from './fake-twilio-account.js';
 export { captureLogger } from './capture-logger.js';
 export type { CapturingLogger, LogLine } from './capture-logger.js';
+export { readmeFirstExample } from './readme.js';
