@@ -45,6 +45,9 @@ interface Call<T> {
   readonly state: NameState;
 }
 
+/** Registries whose state changes an engine already logs. */
+const registriesLogged = new WeakSet<BreakerRegistry>();
+
 /** The machinery behind one `createSafeCall` instance. */
 export class Engine {
   private readonly perName = new Map<string, SafeCallOptions>();
@@ -57,10 +60,16 @@ export class Engine {
     private readonly hooks: SafeCallHooks,
     private readonly random: () => number,
   ) {
+    // Several safeCall instances may share one registry (an app's and its alerting's): the
+    // transition is logged once, by the first instance on the registry; each instance's hook runs.
+    const logs = !registriesLogged.has(registry);
+    registriesLogged.add(registry);
     registry.onStateChange((change) => {
-      const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
-      if (change.to === 'open' || change.to === 'isolated') logger.warn(line, `circuit "${change.name}" ${change.to}: calls refused`);
-      else logger.info(line, `circuit "${change.name}" ${change.to}`);
+      if (logs) {
+        const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
+        if (change.to === 'open' || change.to === 'isolated') logger.warn(line, `circuit "${change.name}" ${change.to}: calls refused`);
+        else logger.info(line, `circuit "${change.name}" ${change.to}`);
+      }
       this.safely('onBreakerStateChange', () => hooks.onBreakerStateChange?.(change));
     });
   }
