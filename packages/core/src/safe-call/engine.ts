@@ -45,8 +45,8 @@ interface Call<T> {
   readonly state: NameState;
 }
 
-/** Registries whose state changes an engine already logs. */
-const registriesLogged = new WeakSet<BreakerRegistry>();
+/** For each registry, the loggers an engine already writes its state changes to. */
+const transitionLoggers = new WeakMap<BreakerRegistry, WeakSet<Logger>>();
 
 /** The machinery behind one `createSafeCall` instance. */
 export class Engine {
@@ -60,10 +60,12 @@ export class Engine {
     private readonly hooks: SafeCallHooks,
     private readonly random: () => number,
   ) {
-    // Several safeCall instances may share one registry (an app's and its alerting's): the
-    // transition is logged once, by the first instance on the registry; each instance's hook runs.
-    const logs = !registriesLogged.has(registry);
-    registriesLogged.add(registry);
+    // Several safeCall instances may share one registry and one logger (an app's and its
+    // alerting's): each logger gets a transition once; each instance's hook still runs.
+    const loggers = transitionLoggers.get(registry) ?? new WeakSet<Logger>();
+    transitionLoggers.set(registry, loggers);
+    const logs = !loggers.has(logger);
+    loggers.add(logger);
     registry.onStateChange((change) => {
       if (logs) {
         const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
