@@ -385,4 +385,6 @@ export interface MaintenanceReport {
   readonly retried: number;
   /** Pages still pending after the round. */
   readonly pending: number;
+  /** Claims won in memory while every store was down, written to a store this round. */
+  readonly replayed: number;
 }

@@ -616,7 +616,7 @@ export class AlertService {
     if (claim.via === 'deferred') {
       // Every store is down and another instance is the designated sender: keep the alert
       // here and claim again when a store answers (it may then be a duplicate: fine).
-      const page = this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender');
+      const page = { ...this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender'), deferred: true };
       await this.pending.enqueue(page, now);
       history('failed', `deferred: every alert store unavailable; retried until ${new Date(page.expiresAt).toISOString()}`);
       return this.resultOf(message, 'failed', { reason: 'every alert store is unavailable and this instance is not the designated sender: queued here', pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
@@ -791,7 +791,7 @@ export class AlertService {
   private async reclaimPage(page: PendingPage, now: number): Promise<boolean> {
     if (!page.released) return true;
     const windowMs = this.types[page.message.type]?.windowMs ?? this.windowMs;
-    const claim = await this.gate.claim(page.message, now, windowMs);
+    const claim = await this.gate.claim(page.message, now, windowMs, page.deferred === true);
     if (claim.via === 'deferred') {
       await this.pending.enqueue({ ...page, lastReason: 'every alert store unavailable' }, now);
       return false;
@@ -882,6 +882,7 @@ export class AlertService {
     let unconfirmed = 0;
     let pruned = false;
     let retried = 0;
+    const replayed = await this.gate.replay();
     try {
       const overdue = await this.durableCall(() => this.durable.takeOverdueDeliveries({ at: now, limit: 100 }));
       for (const delivery of [...overdue, ...(await this.pending.takeLocal(now))]) {
@@ -918,7 +919,7 @@ export class AlertService {
         this.logger.warn({ err: describeError(error) }, 'alerting maintenance: pruning failed');
       }
     }
-    return { escalated, unconfirmed, pruned, retried, pending: this.pending.summary.count };
+    return { escalated, unconfirmed, pruned, retried, pending: this.pending.summary.count, replayed };
   }
 
   private async escalate(now: number): Promise<number> {

@@ -33,6 +33,8 @@ export interface PendingPage {
   readonly lastReason: string;
   /** Whether the dedup key was released while pending (single alerts; groups keep their keys). */
   readonly released: boolean;
+  /** Queued because every store was down and another instance is the designated sender. */
+  readonly deferred?: boolean;
 }
 
 /** Backoff of pending-page retries. */

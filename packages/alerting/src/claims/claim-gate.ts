@@ -4,13 +4,19 @@ import { describeError } from '../delivery.js';
 import type { AlertStore, ClaimRequest, ClaimResult } from '../store/alert-store.js';
 
 /**
- * Which rule decided a claim: `store` (the primary store, fleet-wide), `durable` (the
+ * Which rule decided a claim (in a result's `claimedVia` and the status): `store` (the primary store, fleet-wide), `durable` (the
  * durable store, fleet-wide, while the primary was down or because it held an older
  * claim), `designated` (both stores down; this instance is the designated sender and
  * dedups in its memory), `local` (both stores down, no designated sender configured:
  * every instance dedups in its own memory, so up to one page per instance), `deferred`
  * (both stores down and this instance is not the designated sender: the alert waits in
  * memory and claims again when a store answers).
+ *
+ * @example
+ * ```ts
+ * import type { ClaimPath } from '@hardening/alerting';
+ * const fleetWide = (path: ClaimPath) => path === 'store' || path === 'durable';
+ * ```
  */
 export type ClaimPath = 'store' | 'durable' | 'designated' | 'local' | 'deferred';
 
@@ -45,6 +51,8 @@ export class ClaimGate {
   private readonly inflight = new Map<string, Promise<GateClaim>>();
   /** Dedup of last resort while every store is down: key -> end of window. */
   private readonly localClaims = new Map<string, number>();
+  /** Claims won in memory (every store down), written to a store once one answers again. */
+  private readonly toReplay = new Map<string, ClaimRequest>();
   private lastWarningAt = 0;
   /** The rule that decided the last claim. */
   lastPath: ClaimPath = 'store';
@@ -55,14 +63,14 @@ export class ClaimGate {
    * Claims the key of `message` for `windowMs`. Identical alerts in flight in this process
    * share one store call: the first is the claimer, the others its duplicates.
    */
-  async claim(message: AlertMessage, now: number, windowMs: number): Promise<GateClaim> {
+  async claim(message: AlertMessage, now: number, windowMs: number, strict = false): Promise<GateClaim> {
     const id = `${message.type}\u0000${message.key}`;
     const inflight = this.inflight.get(id);
     if (inflight !== undefined) {
       const first = await inflight;
       return { ...first, claimed: false };
     }
-    const claiming = this.decide(message, now, windowMs);
+    const claiming = this.decide(message, now, windowMs, strict);
     this.inflight.set(id, claiming);
     try {
       return await claiming;
@@ -71,24 +79,13 @@ export class ClaimGate {
     }
   }
 
-  /** Whether this key is held in memory (every store down). */
-  heldLocally(message: AlertMessage, now: number): boolean {
-    const until = this.localClaims.get(`${message.type}\u0000${message.key}`);
-    return until !== undefined && until > now;
-  }
-
-  private async decide(message: AlertMessage, now: number, windowMs: number): Promise<GateClaim> {
-    const request: ClaimRequest = {
-      alertId: message.id,
-      type: message.type,
-      key: message.key,
-      resourceId: message.resourceId,
-      severity: message.severity,
-      title: message.title,
-      payload: JSON.stringify(message),
-      now,
-      windowMs,
-    };
+  /**
+   * `strict` (an alert deferred while every store was down): a primary win must be
+   * confirmed by the durable store, which may hold the designated sender's claim; when it
+   * cannot be asked, the alert stays deferred.
+   */
+  private async decide(message: AlertMessage, now: number, windowMs: number, strict: boolean): Promise<GateClaim> {
+    const request = requestOf(message, now, windowMs);
     const { primary, durable, call } = this.options;
     let primaryError: unknown;
     try {
@@ -100,6 +97,7 @@ export class ClaimGate {
           () => undefined,
         );
         if (confirmed !== undefined && !confirmed.claimed) return this.path({ ...confirmed, via: 'durable' });
+        if (confirmed === undefined && strict) return this.path({ ...won, claimed: false, via: 'deferred' });
       }
       return this.path({ ...won, via: 'store' });
     } catch (error) {
@@ -114,6 +112,7 @@ export class ClaimGate {
         // both down: fall through to the last resort
       }
     }
+    if (strict) return this.path({ claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' });
     return this.lastResort(message, now, windowMs, primaryError);
   }
 
@@ -136,7 +135,29 @@ export class ClaimGate {
     const until = this.localClaims.get(local);
     if (until !== undefined) return this.path({ claimed: false, alertId: 'local', severity: message.severity, firstSeenAt: now, expiresAt: until, occurrences: 0, via });
     this.localClaims.set(local, now + windowMs);
+    this.toReplay.set(local, requestOf(message, now, windowMs));
     return this.path({ claimed: true, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now + windowMs, occurrences: 1, via });
+  }
+
+  /**
+   * Writes the claims won in memory while every store was down into the first store that
+   * answers, so that instances which deferred their alerts see them as duplicates.
+   * Called by maintenance; stops at the first failure.
+   */
+  async replay(): Promise<number> {
+    let written = 0;
+    for (const [id, request] of this.toReplay) {
+      const store = this.options.durable ?? this.options.primary;
+      try {
+        await this.options.call(store === this.options.primary ? 'primary' : 'durable', () => store.claim(request));
+        if (this.options.durable !== undefined) await this.options.call('primary', () => this.options.primary.claim(request)).catch(() => undefined);
+      } catch {
+        break;
+      }
+      this.toReplay.delete(id);
+      written++;
+    }
+    return written;
   }
 
   private path(claim: GateClaim): GateClaim {
@@ -149,6 +170,20 @@ export class ClaimGate {
     this.lastWarningAt = now;
     this.options.logger.error({ store: this.options.primary.kind, err: describeError(error) }, text);
   }
+}
+
+function requestOf(message: AlertMessage, now: number, windowMs: number): ClaimRequest {
+  return {
+    alertId: message.id,
+    type: message.type,
+    key: message.key,
+    resourceId: message.resourceId,
+    severity: message.severity,
+    title: message.title,
+    payload: JSON.stringify(message),
+    now,
+    windowMs,
+  };
 }
 
 /** A retried claim that had already won answers "held by you": that is a win. */

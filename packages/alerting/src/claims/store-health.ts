@@ -29,7 +29,15 @@ export function isStoreDownError(error: unknown): boolean {
   return !isStoreTimeout(error) && isTransientError(error);
 }
 
-/** The state of one store as this instance last saw it. */
+/**
+ * The state of one store as this instance last saw it (in the alert system status).
+ *
+ * @example
+ * ```ts
+ * import type { StoreState } from '@hardening/alerting';
+ * const down = (stores: readonly StoreState[]) => stores.filter((s) => s.state === 'down').map((s) => s.store);
+ * ```
+ */
 export interface StoreState {
   readonly store: string;
   /** `up`: last call answered; `slow`: answered after `slowMs`; `down`: known down or no answer in time. */
