@@ -21,7 +21,7 @@ import type { PageMember, PendingPage } from './pending-pages.js';
 import { PendingPages, pendingSink } from './pending-pages.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes, routeFor } from './routing.js';
-import type { SilenceMatcher, SilenceOptions } from './silences.js';
+import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
 import { Silences } from './silences.js';
 import { createLogSink } from './sinks/log-sink.js';
 import type { AlertSink } from './sinks/sink.js';
@@ -55,6 +55,12 @@ interface DeliveryPayload {
   readonly deliveredTo: readonly string[];
   readonly members: readonly PageMember[];
 }
+
+/**
+ * The pseudo-sink under which silences sit in the durable store's delivery table: a row
+ * per silence, pending until its end (so it expires on its own), settled when ended early.
+ */
+const silenceSink = 'alerting.silence';
 
 /** Types of the alerts the service raises about itself. */
 const selfAlert = { storeDown: 'ALERTING_STORE_UNAVAILABLE', sinkFailing: 'ALERTING_SINK_FAILING', pagesPending: 'ALERTING_PAGES_PENDING' } as const;
@@ -140,6 +146,8 @@ export class AlertService {
   private readonly safeCall: SafeCall;
   private readonly deliverer: Deliverer;
   private readonly silences = new Silences();
+  /** Silences created here and not yet stored. */
+  private readonly unsyncedSilences = new Set<string>();
   private readonly groups = new Map<string, PendingGroup>();
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
@@ -420,10 +428,110 @@ export class AlertService {
     const silence = this.silences.add(matcher, options, this.clock.now());
     const until = new Date(silence.until).toISOString();
     this.logger.warn({ silenceId: silence.id, matcher: silence.description, until, reason: silence.reason }, `alerts silenced: ${silence.description} until ${until}`);
+    this.unsyncedSilences.add(silence.id);
+    void this.storeSilence(silence.id).catch((error) =>
+      this.logger.warn({ silenceId: silence.id, err: describeError(error) }, 'alerting: silence kept in this process only (store unavailable); other instances do not see it yet'),
+    );
     const restore = () => {
-      if (this.silences.remove(silence.id)) this.logger.warn({ silenceId: silence.id, matcher: silence.description }, `silence ended early: ${silence.description}`);
+      if (this.silences.has(silence.id)) void this.expireSilence(silence.id);
     };
     return Object.assign(restore, { id: silence.id, until });
+  }
+
+  /**
+   * Creates a silence shared by every instance on the store (same id everywhere; other
+   * instances apply it within `maintenanceIntervalMs`). Resolves once it is stored.
+   *
+   * @param matcher - Which alerts (all when omitted).
+   * @param options - `until`, `durationMs`, `reason`.
+   * @returns The stored silence.
+   * @throws TypeError for a bad matcher or duration; rejects when the store is unreachable
+   * (the silence then still holds in this process).
+   * @example
+   * ```ts
+   * const silence = await alerts.createSilence({ type: 'TWILIO_FAILURE' }, { durationMs: 30 * 60_000, reason: 'Twilio incident' });
+   * await alerts.expireSilence(silence.id);
+   * ```
+   */
+  async createSilence(matcher?: SilenceMatcher, options: SilenceOptions = {}): Promise<SilenceRecord> {
+    const { id } = this.silenceAlerts(matcher, options);
+    await this.storeSilence(id);
+    return this.silences.record(id)!;
+  }
+
+  /**
+   * The active silences of the fleet (read from the store; this instance's own when the
+   * store is unreachable).
+   *
+   * @returns Active silences.
+   * @example
+   * ```ts
+   * for (const silence of await alerts.listSilences()) console.log(silence.id, silence.until);
+   * ```
+   */
+  async listSilences(): Promise<SilenceRecord[]> {
+    await this.syncSilences().catch(() => undefined);
+    const now = this.clock.now();
+    return this.silences
+      .list(now)
+      .map((info) => this.silences.record(info.id))
+      .filter((record): record is SilenceRecord => record !== undefined);
+  }
+
+  /**
+   * Ends a silence early, on every instance (they drop it within `maintenanceIntervalMs`).
+   *
+   * @param id - The silence's id.
+   * @returns Whether it was active (here or in the store).
+   * @example
+   * ```ts
+   * if (!(await alerts.expireSilence(id))) console.warn('no such silence');
+   * ```
+   */
+  async expireSilence(id: string): Promise<boolean> {
+    const now = this.clock.now();
+    const local = this.silences.record(id);
+    const removed = this.silences.remove(id);
+    this.unsyncedSilences.delete(id);
+    let stored = false;
+    if (this.durable.listPendingDeliveries !== undefined) {
+      stored = (await this.durableCall(() => this.durable.settleDelivery({ deliveryId: `silence:${id}`, status: 'delivered', at: now })).catch(() => undefined)) !== undefined;
+    }
+    if (removed || stored) this.logger.warn({ silenceId: id, matcher: local?.matcher }, 'silence ended early');
+    return removed || stored;
+  }
+
+  private async storeSilence(id: string): Promise<void> {
+    const record = this.silences.record(id);
+    if (record === undefined || this.durable.listPendingDeliveries === undefined) return;
+    await this.durableCall(() =>
+      this.durable.trackDelivery({
+        deliveryId: `silence:${id}`,
+        alertId: id,
+        type: silenceSink,
+        key: id,
+        sink: silenceSink,
+        status: 'pending',
+        payload: JSON.stringify(record),
+        sentAt: Date.parse(record.createdAt),
+        deadlineAt: Date.parse(record.until),
+      }),
+    );
+    this.unsyncedSilences.delete(id);
+    this.silences.stored(id);
+  }
+
+  /** Applies the silences in the store (created or ended on other instances). */
+  private async syncSilences(): Promise<void> {
+    const list = this.durable.listPendingDeliveries;
+    if (list === undefined) return;
+    for (const id of [...this.unsyncedSilences]) await this.storeSilence(id).catch(() => undefined);
+    const rows = await this.durableCall(() => list.call(this.durable, { sink: silenceSink, limit: 1000 }));
+    this.silences.sync(
+      rows.map((row) => JSON.parse(row.payload) as SilenceRecord),
+      this.clock.now(),
+      this.unsyncedSilences,
+    );
   }
 
   /**
@@ -886,6 +994,7 @@ export class AlertService {
     try {
       const overdue = await this.durableCall(() => this.durable.takeOverdueDeliveries({ at: now, limit: 100 }));
       for (const delivery of [...overdue, ...(await this.pending.takeLocal(now))]) {
+        if (delivery.sink === silenceSink) continue; // a silence reached its end
         if (delivery.sink === pendingSink) {
           retried++;
           await this.pending.retry(delivery, now);
@@ -902,6 +1011,7 @@ export class AlertService {
       }
     }
     await this.pending.recount();
+    await this.syncSilences().catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: reading shared silences failed'));
     await this.watchSelf(now).catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: self-check failed'));
     try {
       escalated = await this.escalate(now);

@@ -15,7 +15,7 @@ export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertSta
 export type { Clock } from './clock.js';
 export type { RouteTable } from './routing.js';
 export { defaultRoutes } from './routing.js';
-export type { SilenceMatcher, SilenceOptions, SilenceInfo } from './silences.js';
+export type { SilenceMatcher, SilenceOptions, SilenceInfo, SilenceRecord } from './silences.js';
 export type { AlertStats, OutcomeCounts } from './stats.js';
 export type { AlertSink, SinkContext, SinkReceipt } from './sinks/sink.js';
 export { createTwilioSmsSink } from './sinks/twilio-sms-sink.js';
