@@ -74,7 +74,7 @@ export { RuntimeMonitor } from './detectors/runtime-monitor.js';
 export type { RuntimeMonitorOptions, RuntimeCheck, RuntimeCheckContext, Invariant, MonitorTimers, CheckStatus, RoundReport, InvariantViolation } from './detectors/runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './detectors/monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './detectors/monitor-lock.js';
-export { createAlertServiceFromEnv } from './from-env.js';
+export { createAlertServiceFromEnv, deprecatedEnvAliases } from './from-env.js';
 export type { AlertsFromEnvOptions } from './from-env.js';
 export {
   configureAlerts,
