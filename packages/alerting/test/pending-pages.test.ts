@@ -1,13 +1,12 @@
 // Issue 10, defects 2 and 3, from the caller's side on real Redis and PostgreSQL, with the
 // real twilio and Slack SDKs talking to the local fake providers. Time is an injected clock
 // and maintenance is driven by hand (runMaintenance), as a fleet would run it on a timer.
-import { Redis } from 'ioredis';
 import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, uniquePrefix, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
-import { createAlertService, createPrismaAlertStore, createRedisAlertStore, createSlackSink, createTwilioSmsSink, type AlertService, type AlertServiceOptions, type AlertStore } from '../src/index.js';
+import { requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
+import { createAlertService, createSlackSink, createTwilioSmsSink, type AlertService, type AlertServiceOptions, type AlertStore } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
-import { openPostgres, type TestDatabase } from './support/databases.js';
+import { openSharedStore, type SharedStore } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -17,31 +16,17 @@ for (const kind of ['redis', 'postgres'] as const) {
   describe.skipIf(kind === 'redis' ? !redisUp : !postgresUp)(`pending pages and lost alerts (${kind} store)`, () => {
     let twilio: FakeTwilio;
     let slack: FakeSlack;
-    let redis: Redis | undefined;
-    let db: TestDatabase | undefined;
+    let shared: SharedStore;
     let store: AlertStore;
-    const prefix = uniquePrefix('alert-pending');
     let now = Date.parse('2026-03-01T03:00:00Z');
     const started: AlertService[] = [];
 
     beforeAll(async () => {
-      [twilio, slack] = await Promise.all([startFakeTwilio(), startFakeSlack()]);
-      if (kind === 'redis') {
-        redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-        store = createRedisAlertStore({ redis, prefix });
-      } else {
-        db = await openPostgres('alert_pending');
-        store = createPrismaAlertStore({ prisma: db.prisma });
-      }
+      [twilio, slack, shared] = await Promise.all([startFakeTwilio(), startFakeSlack(), openSharedStore(kind, 'alert-pending')]);
+      store = shared.store;
     });
     afterAll(async () => {
-      await Promise.all([twilio.close(), slack.close()]);
-      if (redis !== undefined) {
-        const keys = await redis.keys(`{${prefix}}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      }
-      await db?.close();
+      await Promise.all([twilio.close(), slack.close(), shared.close()]);
     });
     afterEach(async () => {
       await Promise.all(started.splice(0).map((s) => s.close()));

@@ -1,12 +1,11 @@
 // Silences are shared and durable: created on one instance, they mute alerts on every
 // instance on the store (same id), are listed everywhere, expire on their own, and end
 // everywhere when ended on one. Real Redis and PostgreSQL.
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrl, requirePostgres, requireRedis, uniquePrefix } from '@hardening/test-support';
-import { createAlertService, createPrismaAlertStore, createRedisAlertStore, type AlertService, type AlertStore } from '../src/index.js';
+import { requirePostgres, requireRedis } from '@hardening/test-support';
+import { createAlertService, type AlertService, type AlertStore } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
-import { openPostgres, type TestDatabase } from './support/databases.js';
+import { openSharedStore, type SharedStore } from './support/shared-store.js';
 import { recordingSink } from './support/recording-sink.js';
 
 const redisUp = await requireRedis();
@@ -14,30 +13,16 @@ const postgresUp = await requirePostgres();
 
 for (const kind of ['redis', 'postgres'] as const) {
   describe.skipIf(kind === 'redis' ? !redisUp : !postgresUp)(`shared silences (${kind})`, () => {
-    let redis: Redis | undefined;
-    let db: TestDatabase | undefined;
+    let shared: SharedStore;
     let store: AlertStore;
-    const prefix = uniquePrefix('alert-silences');
     let now = Date.parse('2026-03-01T03:00:00Z');
     const started: AlertService[] = [];
 
     beforeAll(async () => {
-      if (kind === 'redis') {
-        redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-        store = createRedisAlertStore({ redis, prefix });
-      } else {
-        db = await openPostgres('alert_silences');
-        store = createPrismaAlertStore({ prisma: db.prisma });
-      }
+      shared = await openSharedStore(kind, 'alert-silences');
+      store = shared.store;
     });
-    afterAll(async () => {
-      if (redis !== undefined) {
-        const keys = await redis.keys(`{${prefix}}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      }
-      await db?.close();
-    });
+    afterAll(() => shared.close());
     afterEach(async () => {
       await Promise.all(started.splice(0).map((s) => s.close()));
     });

@@ -3,7 +3,6 @@
 // Redis or PostgreSQL by 0-4 s: exactly one SMS and one Slack post, and every caller's
 // promise resolves (the winner's included). Slow is not down: nobody falls back.
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ask,
@@ -22,6 +21,7 @@ import {
   type TcpProxy,
 } from '@hardening/test-support';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
+import { deleteRedisKeys } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -72,12 +72,7 @@ for (const store of ['redis', 'postgres'] as const) {
       await Promise.allSettled(workers.map((w) => ask(w, { cmd: 'stop' }, 30_000)));
       await Promise.all([twilio?.close(), slack?.close(), proxy?.close()]);
       if (store === 'postgres') await dropSchema(schema);
-      else {
-        const redis = new Redis(redisUrl);
-        const keys = await redis.keys(`{${prefix}}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      }
+      else await deleteRedisKeys(prefix);
     }, 60_000);
 
     for (const services of [1, 10]) {

@@ -8,14 +8,12 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   databaseUrl,
-  redisUrl,
   requirePostgres,
   requireRedis,
   startFakeSlack,
   startFakeTwilio,
   startPrivateRedis,
   startTcpProxy,
-  uniquePrefix,
   type FakeSlack,
   type FakeTwilio,
   type PrivateRedis,
@@ -25,6 +23,7 @@ import { createAlertService, createPrismaAlertStore, createRedisAlertStore, crea
 import { PrismaClient } from './generated/client/client.ts';
 import { captureLogger } from './support/capture-logger.js';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
+import { openSharedStore } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -141,25 +140,7 @@ for (const kind of ['redis', 'postgres'] as const) {
 
     beforeAll(async () => {
       twilio = await startFakeTwilio();
-      if (kind === 'redis') {
-        const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-        const prefix = uniquePrefix('alert-burst');
-        store = createRedisAlertStore({ redis, prefix });
-        close = async () => {
-          const keys = await redis.keys(`{${prefix}}:*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        };
-      } else {
-        const burstSchema = uniqueSchema('alert_burst');
-        await createSchema(burstSchema);
-        const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, options: `-c search_path="${burstSchema}"`, max: 10 }, { schema: burstSchema }) });
-        store = createPrismaAlertStore({ prisma });
-        close = async () => {
-          await prisma.$disconnect();
-          await dropSchema(burstSchema);
-        };
-      }
+      ({ store, close } = await openSharedStore(kind, 'alert-burst'));
     });
     afterAll(async () => {
       await twilio.close();
