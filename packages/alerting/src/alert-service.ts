@@ -22,7 +22,7 @@ import { PendingPages, pendingSink } from './pending-pages.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes, routeFor } from './routing.js';
 import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
-import { Silences } from './silences.js';
+import { SharedSilences, silenceSink } from './shared-silences.js';
 import { createLogSink } from './sinks/log-sink.js';
 import type { AlertSink } from './sinks/sink.js';
 import type {
@@ -55,12 +55,6 @@ interface DeliveryPayload {
   readonly deliveredTo: readonly string[];
   readonly members: readonly PageMember[];
 }
-
-/**
- * The pseudo-sink under which silences sit in the durable store's delivery table: a row
- * per silence, pending until its end (so it expires on its own), settled when ended early.
- */
-const silenceSink = 'alerting.silence';
 
 /** Types of the alerts the service raises about itself. */
 const selfAlert = { storeDown: 'ALERTING_STORE_UNAVAILABLE', sinkFailing: 'ALERTING_SINK_FAILING', pagesPending: 'ALERTING_PAGES_PENDING' } as const;
@@ -145,9 +139,7 @@ export class AlertService {
   private readonly disabledReason: string | undefined;
   private readonly safeCall: SafeCall;
   private readonly deliverer: Deliverer;
-  private readonly silences = new Silences();
-  /** Silences created here and not yet stored. */
-  private readonly unsyncedSilences = new Set<string>();
+  private readonly shared: SharedSilences;
   private readonly groups = new Map<string, PendingGroup>();
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
@@ -295,6 +287,7 @@ export class AlertService {
           `alerting: ${entries.length} history rows lost (store unavailable)`,
         ),
     );
+    this.shared = new SharedSilences(this.durable, (fn) => this.durableCall(fn), this.logger, () => this.clock.now());
     this.pending = new PendingPages({
       store: this.durable,
       call: (fn) => this.durableCall(fn),
@@ -425,15 +418,12 @@ export class AlertService {
    * ```
    */
   silenceAlerts(matcher?: SilenceMatcher, options: SilenceOptions = {}): RestoreSilence {
-    const silence = this.silences.add(matcher, options, this.clock.now());
+    const silence = this.shared.local.add(matcher, options, this.clock.now());
     const until = new Date(silence.until).toISOString();
     this.logger.warn({ silenceId: silence.id, matcher: silence.description, until, reason: silence.reason }, `alerts silenced: ${silence.description} until ${until}`);
-    this.unsyncedSilences.add(silence.id);
-    void this.storeSilence(silence.id).catch((error) =>
-      this.logger.warn({ silenceId: silence.id, err: describeError(error) }, 'alerting: silence kept in this process only (store unavailable); other instances do not see it yet'),
-    );
+    this.shared.share(silence.id);
     const restore = () => {
-      if (this.silences.has(silence.id)) void this.expireSilence(silence.id);
+      if (this.shared.local.has(silence.id)) void this.expireSilence(silence.id);
     };
     return Object.assign(restore, { id: silence.id, until });
   }
@@ -455,8 +445,8 @@ export class AlertService {
    */
   async createSilence(matcher?: SilenceMatcher, options: SilenceOptions = {}): Promise<SilenceRecord> {
     const { id } = this.silenceAlerts(matcher, options);
-    await this.storeSilence(id);
-    return this.silences.record(id)!;
+    await this.shared.write(id);
+    return this.shared.local.record(id)!;
   }
 
   /**
@@ -470,12 +460,8 @@ export class AlertService {
    * ```
    */
   async listSilences(): Promise<SilenceRecord[]> {
-    await this.syncSilences().catch(() => undefined);
-    const now = this.clock.now();
-    return this.silences
-      .list(now)
-      .map((info) => this.silences.record(info.id))
-      .filter((record): record is SilenceRecord => record !== undefined);
+    await this.shared.sync().catch(() => undefined);
+    return this.shared.records();
   }
 
   /**
@@ -489,49 +475,7 @@ export class AlertService {
    * ```
    */
   async expireSilence(id: string): Promise<boolean> {
-    const now = this.clock.now();
-    const local = this.silences.record(id);
-    const removed = this.silences.remove(id);
-    this.unsyncedSilences.delete(id);
-    let stored = false;
-    if (this.durable.listPendingDeliveries !== undefined) {
-      stored = (await this.durableCall(() => this.durable.settleDelivery({ deliveryId: `silence:${id}`, status: 'delivered', at: now })).catch(() => undefined)) !== undefined;
-    }
-    if (removed || stored) this.logger.warn({ silenceId: id, matcher: local?.matcher }, 'silence ended early');
-    return removed || stored;
-  }
-
-  private async storeSilence(id: string): Promise<void> {
-    const record = this.silences.record(id);
-    if (record === undefined || this.durable.listPendingDeliveries === undefined) return;
-    await this.durableCall(() =>
-      this.durable.trackDelivery({
-        deliveryId: `silence:${id}`,
-        alertId: id,
-        type: silenceSink,
-        key: id,
-        sink: silenceSink,
-        status: 'pending',
-        payload: JSON.stringify(record),
-        sentAt: Date.parse(record.createdAt),
-        deadlineAt: Date.parse(record.until),
-      }),
-    );
-    this.unsyncedSilences.delete(id);
-    this.silences.stored(id);
-  }
-
-  /** Applies the silences in the store (created or ended on other instances). */
-  private async syncSilences(): Promise<void> {
-    const list = this.durable.listPendingDeliveries;
-    if (list === undefined) return;
-    for (const id of [...this.unsyncedSilences]) await this.storeSilence(id).catch(() => undefined);
-    const rows = await this.durableCall(() => list.call(this.durable, { sink: silenceSink, limit: 1000 }));
-    this.silences.sync(
-      rows.map((row) => JSON.parse(row.payload) as SilenceRecord),
-      this.clock.now(),
-      this.unsyncedSilences,
-    );
+    return this.shared.expire(id);
   }
 
   /**
@@ -578,7 +522,7 @@ export class AlertService {
       ...(this.lastFailure !== undefined
         ? { lastFailureAt: new Date(this.lastFailure.at).toISOString(), lastFailure: { sink: this.lastFailure.sink, reason: this.lastFailure.reason } }
         : {}),
-      silences: this.silences.list(now),
+      silences: this.shared.local.list(now),
       breakers,
     };
   }
@@ -700,7 +644,7 @@ export class AlertService {
       history('disabled', this.disabledReason);
       return this.resultOf(message, 'disabled', { reason: this.disabledReason });
     }
-    const silence = this.silences.match(message, now);
+    const silence = this.shared.local.match(message, now);
     if (silence !== undefined) {
       const detail = `silence ${silence.id} (${silence.description}) until ${new Date(silence.until).toISOString()}`;
       this.logger.info({ type: message.type, key: message.key, silenceId: silence.id }, `alert silenced: ${headline(message)}`);
@@ -1011,7 +955,7 @@ export class AlertService {
       }
     }
     await this.pending.recount();
-    await this.syncSilences().catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: reading shared silences failed'));
+    await this.shared.sync().catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: reading shared silences failed'));
     await this.watchSelf(now).catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: self-check failed'));
     try {
       escalated = await this.escalate(now);
