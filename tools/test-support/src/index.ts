@@ -29,3 +29,4 @@ export { captureLogger } from './capture-logger.js';
 export type { CapturingLogger, LogLine } from './capture-logger.js';
 export { postLargeBody } from './large-body.js';
 export type { LargeBodyReply } from './large-body.js';
+export { readmeFirstExample } from './readme.js';

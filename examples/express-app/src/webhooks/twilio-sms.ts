@@ -25,6 +25,9 @@ export function readInboundSms(params: Record<string, unknown>): InboundSms | un
   return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
 }
 
+/** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
+export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
+
 /** How long the reply may wait for its idempotency record once processing has answered. */
 const recordBudgetMs = 1500;
 
@@ -163,7 +166,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   if (outcome.kind === 'already_processed') return messageTwiml(texts.holding);
   for (const event of outcome.result.events) {
     if (event.type === 'POOL_EMPTY') {
-      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: 'A client finished onboarding questions and no number was available.' });
+      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
     }
   }
   return messageTwiml(outcome.result.reply);

@@ -44,6 +44,9 @@ interface Call<T> {
   lastDelayMs: number;
 }
 
+/** For each registry, the loggers an engine already writes its state changes to. */
+const transitionLoggers = new WeakMap<BreakerRegistry, WeakSet<Logger>>();
+
 /**
  * The machinery behind one `createSafeCall` instance.
  *
@@ -74,10 +77,18 @@ export class Engine {
   ) {
     this.deadlines = new DeadlineScheduler(clock);
     this.timesSuccesses = hooks.onSuccess !== undefined || hooks.onSlowCall !== undefined;
+    // Several safeCall instances may share one registry and one logger (an app's and its
+    // alerting's): each logger gets a transition once; each instance's hook still runs.
+    const loggers = transitionLoggers.get(registry) ?? new WeakSet<Logger>();
+    transitionLoggers.set(registry, loggers);
+    const logs = !loggers.has(logger);
+    loggers.add(logger);
     registry.onStateChange((change) => {
-      const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
-      if (change.to === 'open' || change.to === 'isolated') logger.warn(line, `circuit "${change.name}" ${change.to}: calls refused`);
-      else logger.info(line, `circuit "${change.name}" ${change.to}`);
+      if (logs) {
+        const line = { operation: change.name, from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt };
+        if (change.to === 'open' || change.to === 'isolated') logger.warn(line, `circuit "${change.name}" ${change.to}: calls refused`);
+        else logger.info(line, `circuit "${change.name}" ${change.to}`);
+      }
       this.safely('onBreakerStateChange', () => hooks.onBreakerStateChange?.(change));
     });
   }
