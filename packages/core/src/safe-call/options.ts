@@ -241,8 +241,10 @@ export interface SafeCallOptions<T = unknown> {
    */
   readonly isFailureResult?: (result: T) => boolean;
   /**
-   * The operation's circuit breaker, or `false` for none.
-   * @default { failureThreshold: 3, cooldownMs: 30_000 }
+   * The operation's circuit breaker, or `false` for none. Fields set here (per call, per
+   * name or per instance) win over the registry's defaults and `registry.configure(name)`;
+   * fields set nowhere take the breaker's defaults.
+   * @default the registry's settings, else { failureThreshold: 3, cooldownMs: 30_000 }
    */
   readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false;
   /**
