@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
-import { processInbound, recordInbound, type InboundOutcome } from '../domain/inbound.js';
+import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
 import { texts } from '../domain/messages.js';
 import { toE164 } from '../domain/phone.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
@@ -119,7 +119,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {
   const { logger, metrics } = ctx;
-  let inbox: { id: string; status: string; duplicate: boolean };
+  let inbox: RecordedInbound;
   try {
     inbox = await recordInbound(ctx.db.prisma, sms, params);
   } catch (error) {
@@ -129,7 +129,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: scrubText(String(error)) });
     return messageTwiml(texts.holding);
   }
-  if (inbox.status === 'processed') return messageTwiml(texts.holding); // a duplicate outside the dedup window
+  if (inbox.status === 'processed') return replay(ctx, sms, inbox.answer); // a duplicate the idempotency store does not know
   const channel = new ReplyChannel();
   const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
   let outcome: InboundOutcome | undefined;
@@ -145,13 +145,28 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     return messageTwiml(texts.holding);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
-  if (outcome.kind === 'already_processed') return messageTwiml(texts.holding);
+  if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   for (const event of outcome.result.events) {
     if (event.type === 'POOL_EMPTY') {
       ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: 'A client finished onboarding questions and no number was available.' });
     }
   }
   return messageTwiml(outcome.result.reply);
+}
+
+/**
+ * A redelivery of an SMS already processed, which the idempotency store did not answer
+ * (Redis down or restarted empty, the record expired, or a concurrent delivery waiting on
+ * the inbox row's lock): the first delivery's answer again. Twilio acts only on the answer
+ * to its last attempt, so the reply given to an earlier one may never have reached the
+ * customer; replaying it is what makes it arrive once.
+ */
+function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefined): string {
+  ctx.metrics.duplicates.inc({ provider: 'twilio_sms' });
+  ctx.logger.info({ messageSid: sms.messageSid, via: answer?.via ?? 'none' }, 'SMS already processed: answered with its first answer from the inbox row');
+  // The reply is on its way through the outbox (or the row predates stored replies): the
+  // first answer was the holding text.
+  return messageTwiml(answer?.via === 'twiml' ? answer.reply : texts.holding);
 }
 
 /** Resolves with the outcome, or undefined once the budget is spent and the channel closed. */
