@@ -1,6 +1,7 @@
 import { scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { recordInbound } from '../domain/inbound.js';
+import { readCallStatus, recordSpooledCall } from '../ingest/missed-call.js';
 import type { SpooledEvent } from '../inbox-spool.js';
 import { storeSlackSignal } from '../webhooks/slack-events.js';
 import { queueInboundRetry, readInboundSms } from '../webhooks/twilio-sms.js';
@@ -46,6 +47,15 @@ function asStrings(payload: Record<string, unknown>): Record<string, string> {
 async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
   if (event.provider === 'slack') {
     await storeSlackSignal(ctx, event.payload as Parameters<typeof storeSlackSignal>[1]);
+    return;
+  }
+  if (event.provider === 'twilio_voice') {
+    const call = readCallStatus(event.payload);
+    if (call === undefined) {
+      ctx.logger.error({ receivedAt: event.receivedAt }, 'spooled call is malformed; dropped');
+      return;
+    }
+    await recordSpooledCall(ctx, call, event.call ?? { fate: 'not_sent' });
     return;
   }
   const params = asStrings(event.payload);
