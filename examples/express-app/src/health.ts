@@ -76,12 +76,13 @@ const defaults = { spoolWarnAt: 1, queueWarnAt: 100, queueFailAt: 1000, outboxWa
  * The app's health checks, for `GET /health` (all), `/health/ready` (critical ones) and
  * `/health/live` (the process only):
  *
- * - `database:responseTime` (critical): `SELECT 1` through Prisma (under the `database` breaker).
+ * - `database:responseTime`: `SELECT 1` through Prisma (under the `database` breaker);
+ *   critical with the embedded PGlite only (PostgreSQL is shared by every instance).
  * - `redis:responseTime` when REDIS_URL is set: PING. Not critical: every instance shares
  *   it, so failing readiness on it would take the whole fleet out of rotation, while the
  *   webhooks still answer (the inbox spool falls back to a local file).
  * - `queue:backlog` and `outbox:backlog` (jobs and SMS waiting), warn/fail thresholds, not critical.
- * - `circuitBreakers:state`: an open breaker warns; `twilio_sms` and `database` (HEALTH_CRITICAL_BREAKERS) fail.
+ * - `circuitBreakers:state`: an open breaker warns; those in HEALTH_CRITICAL_BREAKERS (none by default) fail.
  * - `alerts:status`: ALERTS_DISABLED or no remote sink warns "degraded: ...".
  * - `eventLoop:delay`, `inboxSpool:size` (events the database could not take; warns when non-empty).
  * - `env:configuration`: the variables production requires (names only); critical in production.
@@ -93,7 +94,9 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
   const { config, logger, db, redis, queue, breakers, alerts, spool } = deps;
   const env = Object.fromEntries(Object.entries(config.env).map(([name, value]) => [name, value === undefined ? undefined : String(value)]));
   const checks: HealthCheck[] = [
-    postgresCheck({ name: 'database', prisma: db.prisma }),
+    // PostgreSQL is shared by every instance (not critical: see HEALTH_CRITICAL_BREAKERS);
+    // an embedded PGlite is this instance's own, so it is.
+    postgresCheck({ name: 'database', prisma: db.prisma, critical: db.kind === 'pglite' }),
     ...(redis === undefined ? [] : [redisCheck({ client: redis, critical: false })]),
     queueBacklogCheck({ name: 'queue', count: () => queue.depth(), warnAt: defaults.queueWarnAt, failAt: defaults.queueFailAt }),
     queueBacklogCheck({
