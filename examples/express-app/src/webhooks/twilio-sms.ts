@@ -59,6 +59,9 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
         return;
       }
+      // The inline budget counts from arrival: time spent waiting for the idempotency store
+      // or the inbox row must not push a TwiML reply past Twilio's 15 s timeout.
+      const deadline = Date.now() + ctx.inlineBudgetMs;
       let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
       // Where the dedup got to, so a store failure is told apart from a processing one.
       let started = false;
@@ -70,7 +73,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
           { headers: req.headers, params },
           async () => {
             started = true;
-            answer = await handle(ctx, sms, params);
+            answer = await handle(ctx, sms, params, deadline);
             answered();
             return answer;
           },
@@ -94,6 +97,16 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         logger.warn({ messageSid: sms.messageSid, err }, 'idempotency store could not record the SMS reply; answering with it anyway');
         if (settled === 'late') void recorded.then((r) => 'error' in r && logger.warn({ messageSid: sms.messageSid, err: scrubText(String(r.error)) }, 'idempotency store failed to record an SMS reply'));
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answer!, duplicate: false };
+      } else if ('out' in settled && settled.out.inProgress) {
+        // A redelivery while the first delivery is still stuck (a hung database) past the
+        // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
+        // first answer failed to reach it, so this answer is the one it acts on. The first
+        // delivery's inline budget (counted from its arrival) is spent by now, so its reply
+        // goes through the outbox: the holding text is the right answer here, never a second
+        // reply.
+        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
+        logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
       } else if ('out' in settled) {
         const { out } = settled;
         reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
@@ -105,7 +118,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // prevents double processing, so carry on without it.
         const { error } = settled;
         logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params, deadline), duplicate: false };
       }
       if (reply.duplicate) {
         metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -117,7 +130,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
   return router;
 }
 
-async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {
+async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, deadline: number): Promise<string> {
   const { logger, metrics } = ctx;
   let inbox: RecordedInbound;
   try {
@@ -134,7 +147,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
   let outcome: InboundOutcome | undefined;
   try {
-    outcome = await withinBudget(processing, channel, ctx.inlineBudgetMs);
+    outcome = await withinBudget(processing, channel, Math.max(0, deadline - Date.now()));
   } catch (error) {
     return failed(ctx, sms, inbox.id, error);
   }

@@ -49,6 +49,12 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
       try {
         const out = await ctx.dedup.twilio({ headers: req.headers, params }, handle, { kind: 'voice-status' });
         if (out.duplicate) metrics.duplicates.inc({ provider: 'twilio_voice' });
+        if (out.inProgress) {
+          // The first delivery is still stuck (a hung database): it texts the caller (once,
+          // by the send key). Twilio treats a 409 as a failed webhook: answer 200.
+          res.type('text/xml').send(emptyTwiml);
+          return;
+        }
         res.status(out.status).set(out.headers).send(out.body);
         return;
       } catch (error) {
