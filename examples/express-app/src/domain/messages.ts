@@ -23,6 +23,8 @@ export const texts = {
   deflection: (business: string) => `Thanks for your message. ${business} will get back to you as soon as they can.`,
   ownerUrgent: (customer: string, text: string) => `URGENT job from ${customer}: "${text.slice(0, 200)}"`,
   holding: 'Thanks, we got your message and will reply in a moment.',
+  systemCallerAck: 'Thanks for your message. Someone from our team will get back to you shortly.',
+  operatorAck: 'Thanks: your reply is logged as an acknowledgement of the open alerts.',
   failsafe: 'Sorry we missed your call. Please text this number or call back and we will help you as soon as we can.',
   politeError: 'Sorry, something went wrong on our side. We have been alerted and will get back to you shortly.',
 } as const;

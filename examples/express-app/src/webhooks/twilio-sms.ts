@@ -10,6 +10,7 @@ import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { deliveryLog } from '../jobs/delivery-log.js';
 import { sendProblem } from '../http/problem.js';
+import { afterProcessing } from '../ingest/processed-sms.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
 
@@ -159,11 +160,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
-  for (const event of outcome.result.events) {
-    if (event.type === 'POOL_EMPTY') {
-      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: 'A client finished onboarding questions and no number was available.' });
-    }
-  }
+  afterProcessing(ctx, sms, outcome);
   return messageTwiml(outcome.result.reply);
 }
 
