@@ -14,6 +14,8 @@ import {
   type HealthRouter,
   type RecoveryAction,
   type RecoveryLimits,
+  startAutoRecovery,
+  type AutoRecoveryOptions,
 } from '@hardening/health';
 import type { AlertService } from '@hardening/alerting';
 import type { BreakerRegistry } from '@hardening/circuit-breaker';
@@ -48,6 +50,13 @@ export interface AppHealthOptions {
    * @default 5 min cooldown, 6 per hour (the package's defaults)
    */
   readonly recoveryLimits?: RecoveryLimits;
+  /**
+   * Automatic recovery (seed 004): a check that keeps failing runs its recovery action
+   * (`database`: reconnect), under the same limits as `POST /health/recover`. `false` turns
+   * it off.
+   * @default every 30 s, after 2 failing looks
+   */
+  readonly autoRecovery?: Pick<AutoRecoveryOptions, 'intervalMs' | 'failuresBeforeRecovery'> | false;
 }
 
 /** The app's health: the monitor (checks + lifecycle) and the recovery actions. */
@@ -88,7 +97,8 @@ const defaults = { spoolWarnAt: 1, queueWarnAt: 100, queueFailAt: 1000, outboxWa
  * - `env:configuration`: the variables production requires (names only); critical in production.
  *
  * Recovery actions: `database` (reconnect Prisma, reset the `database` breaker) and
- * `circuitBreakers` (reset every breaker), plus what {@link AppHealth.registerRecovery} adds.
+ * `circuitBreakers` (reset every breaker), plus what {@link AppHealth.registerRecovery} adds;
+ * run on `POST /health/recover`, and automatically when a check keeps failing (`database`).
  */
 export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions = {}): AppHealth {
   const { config, logger, db, redis, queue, breakers, alerts, spool } = deps;
@@ -145,6 +155,7 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
     },
     limits,
   );
+  const auto = options.autoRecovery === false ? undefined : startAutoRecovery(recovery, monitor, { ...options.autoRecovery, logger });
   return {
     monitor,
     recovery,
@@ -153,6 +164,7 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
     },
     router: () => createHealthRouter({ monitor, recovery, adminToken: config.adminToken, logger }),
     close: () => {
+      auto?.stop();
       monitor.close();
     },
   };

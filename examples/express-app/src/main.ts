@@ -4,6 +4,7 @@ import { loadConfig } from './config/config.js';
 import { buildContext } from './context.js';
 import { startJobRunner } from './jobs/job-runner.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { installAppProcessHandlers } from './process-handlers.js';
 import { createApp } from './server.js';
 
 let config;
@@ -19,6 +20,8 @@ try {
 // Migrations run in here: readiness stays 503 (startup probe pending) until markStarted below.
 const built = await buildContext(config);
 const { ctx } = built;
+// Crashes are logged, alerted (PROCESS_CRASH), the connections closed, and the process exits 1.
+installAppProcessHandlers(ctx, { close: () => built.close() });
 if (config.adminTokenGenerated) {
   console.log(`\n  ADMIN_TOKEN not set: generated one for this run (admin API, /metrics, /health details):\n\n    ${config.adminToken}\n`);
 }
