@@ -57,12 +57,12 @@ export async function route(tx: Tx, sms: InboundSms, systemNumber: string, admin
       throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
     }
     if (adminPhone !== undefined && sms.from === adminPhone) return { kind: 'operator' };
-    const [client, failsafe] = await Promise.all([
-      tx.client.findUnique({ where: { phone: sms.from }, select: { id: true } }),
-      tx.outboundMessage.findFirst({ where: { toPhone: sms.from, fromPhone: systemNumber, purpose: 'failsafe' }, select: { id: true } }),
-    ]);
-    if (client === null && failsafe !== null) return { kind: 'system_caller' };
-    return { kind: 'owner' };
+    // One indexed lookup: a sender with no client row yet who got the system number's
+    // fail-safe text (outbox rows are looked up by phone only for a first text).
+    const [row] = await tx.$queryRaw<Array<{ caller: boolean }>>`
+      SELECT NOT EXISTS (SELECT 1 FROM "clients" WHERE "phone" = ${sms.from})
+         AND EXISTS (SELECT 1 FROM "outbound_messages" WHERE "to_phone" = ${sms.from} AND "from_phone" = ${systemNumber} AND "purpose" = 'failsafe') AS caller`;
+    return row?.caller === true ? { kind: 'system_caller' } : { kind: 'owner' };
   }
   if (number === null || number.status !== 'ASSIGNED') return { kind: 'unknown_number' };
   if (number.role === 'SYSTEM') throw new InvariantViolation('a second SYSTEM number receives texts', { numberId: number.id });

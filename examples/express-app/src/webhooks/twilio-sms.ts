@@ -23,14 +23,14 @@ export function readInboundSms(params: Record<string, unknown>): InboundSms | un
   return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
 }
 
-/** How long the reply may wait for its idempotency record once processing has answered. */
-const recordBudgetMs = 1500;
-
 /** Queues another processing attempt of an inbox row (delivery log + job). */
 export async function queueInboundRetry(ctx: AppContext, inboxId: string, messageSid: string): Promise<void> {
   const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'twilio', eventId: messageSid, kind: 'process_inbound' }, { inboxId });
   await ctx.queue.add({ kind: 'process_inbound', deliveryId, payload: { inboxId } });
 }
+
+/** Twilio waits 15 s for the answer; a TwiML reply is decided within this, margin kept. */
+const twilioAnswerBudgetMs = 12_000;
 
 /**
  * POST /sms: Twilio's inbound SMS webhook.
@@ -60,66 +60,45 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
         return;
       }
-      // The inline budget counts from arrival: time spent waiting for the idempotency store
-      // or the inbox row must not push a TwiML reply past Twilio's 15 s timeout.
-      const deadline = Date.now() + ctx.inlineBudgetMs;
       let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
       // Where the dedup got to, so a store failure is told apart from a processing one.
       let started = false;
-      let answer: string | undefined;
-      let answered: () => void = () => {};
-      const processed = new Promise<void>((resolve) => (answered = resolve));
-      const recorded = ctx.dedup
-        .twilio(
+      try {
+        // Once processing has its answer, recording it may not hold the answer back (the
+        // dedup's recordTimeoutMs, 1.5 s for Twilio): the store retries a failed record for
+        // its 60 s lease, and Twilio gives up after 15 s, taking the only copy of the reply.
+        const out = await ctx.dedup.twilio(
           { headers: req.headers, params },
           async () => {
             started = true;
-            answer = await handle(ctx, sms, params, deadline);
-            answered();
-            return answer;
+            return handle(ctx, sms, params);
           },
           { kind: 'sms' },
-        )
-        .then(
-          (out) => ({ out }),
-          (error: unknown) => ({ error }),
         );
-      // Once processing has its answer, recording it may not hold the answer back: the
-      // store retries a failed record for as long as its lease (60 s), and Twilio gives up
-      // after 15 s, taking the only copy of the reply with it.
-      let timer: NodeJS.Timeout | undefined;
-      const late = processed.then(() => new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), recordBudgetMs))));
-      const settled = await Promise.race([recorded, late]);
-      clearTimeout(timer);
-      if (settled === 'late' || ('error' in settled && answer !== undefined)) {
-        // Processed, but the store could not (yet) record the reply: the reply is still ours
-        // to give (it may be the only copy of it; the inbox row guards against a rerun).
-        const err = settled === 'late' ? 'still recording' : scrubText(String(settled.error));
-        logger.warn({ messageSid: sms.messageSid, err }, 'idempotency store could not record the SMS reply; answering with it anyway');
-        if (settled === 'late') void recorded.then((r) => 'error' in r && logger.warn({ messageSid: sms.messageSid, err: scrubText(String(r.error)) }, 'idempotency store failed to record an SMS reply'));
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answer!, duplicate: false };
-      } else if ('out' in settled && settled.out.inProgress) {
-        // A redelivery while the first delivery is still stuck (a hung database) past the
-        // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
-        // first answer failed to reach it, so this answer is the one it acts on. The first
-        // delivery's inline budget (counted from its arrival) is spent by now, so its reply
-        // goes through the outbox: the holding text is the right answer here, never a second
-        // reply.
-        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
-        logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
-      } else if ('out' in settled) {
-        const { out } = settled;
-        reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
-      } else if (started) {
-        throw settled.error;
-      } else {
+        if (out.recordPending) {
+          // The inbox row guards against a rerun, and keeps the reply for a redelivery.
+          logger.warn({ messageSid: sms.messageSid }, 'idempotency store could not record the SMS reply (yet); answering with it anyway');
+        }
+        if (out.inProgress) {
+          // A redelivery while the first delivery is still stuck (a hung database) past the
+          // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
+          // first answer failed to reach it, so this answer is the one it acts on. The first
+          // delivery's inline budget (counted from its arrival) is spent by now, so its reply
+          // goes through the outbox: the holding text is the right answer here, never a
+          // second reply.
+          metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
+          logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
+          reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
+        } else {
+          reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
+        }
+      } catch (error) {
+        if (started) throw error;
         // The idempotency store itself is down (its error, or the database breaker's when
         // the store is the database): the inbox row (deduplicated on MessageSid) still
-        // prevents double processing, so carry on without it.
-        const { error } = settled;
+        // prevents double processing, and replays the reply, so carry on without it.
         logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params, deadline), duplicate: false };
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
       }
       if (reply.duplicate) {
         metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -131,7 +110,11 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
   return router;
 }
 
-async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, deadline: number): Promise<string> {
+async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {
+  // Time spent waiting for the inbox row (a hung database) must not push a TwiML reply past
+  // Twilio's 15 s timeout: processing gets its inline budget, but never past 12 s from here.
+  // (The idempotency store's claim before this is bounded by the store's own timeout.)
+  const answerBy = Date.now() + twilioAnswerBudgetMs;
   const { logger, metrics } = ctx;
   let inbox: RecordedInbound;
   try {
@@ -148,7 +131,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
   let outcome: InboundOutcome | undefined;
   try {
-    outcome = await withinBudget(processing, channel, Math.max(0, deadline - Date.now()));
+    outcome = await withinBudget(processing, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - Date.now())));
   } catch (error) {
     return failed(ctx, sms, inbox.id, error);
   }
