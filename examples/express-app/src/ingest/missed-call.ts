@@ -6,6 +6,7 @@ import { completeTestCall } from '../domain/onboarding.js';
 import { enqueueSmsOnce } from '../domain/outbox.js';
 import { toE164 } from '../domain/phone.js';
 import { classifySendFailure } from '../providers/send-errors.js';
+import { providerSid } from '../webhooks/input-text.js';
 
 /** Call statuses that mean nobody picked up. */
 export const missedStatuses: ReadonlySet<string> = new Set(['no-answer', 'busy', 'failed']);
@@ -28,7 +29,8 @@ export type CallStatusDeps = Pick<AppContext, 'db' | 'config' | 'logger' | 'metr
 
 /** Reads the call out of Twilio's form parameters; undefined when they are malformed. */
 export function readCallStatus(params: Record<string, unknown>): CallStatusEvent | undefined {
-  const callSid = typeof params.CallSid === 'string' && params.CallSid !== '' ? params.CallSid : undefined;
+  const sid = providerSid.safeParse(params.CallSid);
+  const callSid = sid.success ? sid.data : undefined;
   const status = typeof params.CallStatus === 'string' && params.CallStatus !== '' ? params.CallStatus : undefined;
   const from = toE164(params.From);
   const to = toE164(params.To);

@@ -3,6 +3,9 @@ import type { AppContext } from '../app-context.js';
 import type { InboundOutcome } from '../domain/inbound.js';
 import type { InboundSms } from '../domain/routing.js';
 
+/** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
+export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
+
 /** What {@link afterProcessing} uses of the app context. */
 export type AfterProcessingDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert'>;
 
@@ -22,7 +25,7 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
   const { result } = outcome;
   for (const event of result.events) {
     if (event.type === 'POOL_EMPTY') {
-      deps.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: 'A client finished onboarding questions and no number was available.' });
+      deps.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
     }
   }
   switch (result.route) {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
+import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
 import { texts } from '../domain/messages.js';
 import { toE164 } from '../domain/phone.js';
@@ -11,12 +12,14 @@ import type { InboundSms } from '../domain/routing.js';
 import { deliveryLog } from '../jobs/delivery-log.js';
 import { sendProblem } from '../http/problem.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
+import { providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
 
 /** Reads the SMS out of Twilio's form parameters; undefined when they are malformed. */
 export function readInboundSms(params: Record<string, unknown>): InboundSms | undefined {
-  const messageSid = typeof params.MessageSid === 'string' ? params.MessageSid : undefined;
+  const sid = providerSid.safeParse(params.MessageSid);
+  const messageSid = sid.success ? sid.data : undefined;
   const from = toE164(params.From);
   const to = toE164(params.To);
   if (messageSid === undefined || from === undefined || to === undefined) return undefined;
@@ -53,8 +56,12 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
     '/sms',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     async (req: Request, res) => {
-      const params = (req.body ?? {}) as Record<string, string>;
-      const sms = readInboundSms(params);
+      // Storable from here on: no NUL or lone surrogate reaches PostgreSQL (it refuses
+      // them); the originals of changed fields are kept JSON-escaped with the inbox row.
+      const { fields: params, escaped } = storableFields(req.body);
+      const payload = Object.keys(escaped).length === 0 ? params : { ...params, _escaped: JSON.stringify(escaped) };
+      // An id is refused, not repaired: no provider sends one that needed cleaning.
+      const sms = 'MessageSid' in escaped ? undefined : readInboundSms(params);
       if (sms === undefined) {
         metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'malformed' });
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
@@ -71,7 +78,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
           { headers: req.headers, params },
           async () => {
             started = true;
-            return handle(ctx, sms, params);
+            return handle(ctx, sms, payload);
           },
           { kind: 'sms' },
         );
@@ -98,7 +105,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // the store is the database): the inbox row (deduplicated on MessageSid) still
         // prevents double processing, and replays the reply, so carry on without it.
         logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
       }
       if (reply.duplicate) {
         metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -120,10 +127,18 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   try {
     inbox = await recordInbound(ctx.db.prisma, sms, params);
   } catch (error) {
+    if (isRefusedInput(error)) {
+      // The database refused this message itself (it is up): spooling it would retry it
+      // forever. Tell the sender, and the operator, instead.
+      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
+      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
+      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
+      return messageTwiml(texts.politeError);
+    }
     await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params });
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
-    logger.error({ messageSid: sms.messageSid, err: scrubText(String(error)) }, 'database unavailable: inbound SMS spooled for later processing');
-    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: scrubText(String(error)) });
+    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
+    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
     return messageTwiml(texts.holding);
   }
   if (inbox.status === 'processed') return replay(ctx, sms, inbox.answer); // a duplicate the idempotency store does not know

@@ -4,7 +4,11 @@ import type { AppContext } from '../app-context.js';
 import { FailsafeSender, handleCallStatus, missedStatuses, readCallStatus, type CallStatusDeps, type FailsafeDeps } from '../ingest/missed-call.js';
 import { sendProblem } from '../http/problem.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
+import { storableFields } from './input-text.js';
 import { emptyTwiml } from './twiml.js';
+
+/** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
+const knownStatuses = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
 /** What the voice route uses of the app context. */
 export type VoiceRouteDeps = CallStatusDeps & FailsafeDeps & Pick<AppContext, 'dedup'>;
@@ -30,10 +34,19 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
     '/api/twilio/status',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     async (req, res) => {
-      const params = (req.body ?? {}) as Record<string, string>;
-      const call = readCallStatus(params);
+      const { fields: params, escaped } = storableFields(req.body);
+      // An id is refused, not repaired: no provider sends one that needed cleaning.
+      const call = 'CallSid' in escaped ? undefined : readCallStatus(params);
       if (call === undefined) {
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'CallSid, CallStatus, From and To must be present and valid.' });
+        return;
+      }
+      if (!knownStatuses.has(call.status)) {
+        // Signed, but no status Twilio documents (and no dedup key fits a 5,000-character
+        // one): acknowledge so Twilio does not retry, and say so.
+        metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'ignored' });
+        logger.warn({ callSid: call.callSid, statusLength: call.status.length }, 'voice status callback ignored: unknown CallStatus');
+        res.type('text/xml').send(emptyTwiml);
         return;
       }
       let started = false;
