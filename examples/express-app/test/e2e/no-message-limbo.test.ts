@@ -24,7 +24,7 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
       spec: { backend: 'postgres', redis: false },
       storageOptions: { databaseProxy: true },
       label: 'limbo',
-      overrides: { extractor: provider.extractor, inlineBudgetMs: 400, jobRetryPolicy: { attempts: 3, backoffMs: 100 } },
+      overrides: { extractor: provider.extractor, inlineBudgetMs: 800, jobRetryPolicy: { attempts: 3, backoffMs: 100 } },
     });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Rapid Rooter' });
