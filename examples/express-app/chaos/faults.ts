@@ -50,17 +50,18 @@ export interface FaultTargets {
  */
 export function scenarios(scale: number): Scenario[] {
   const s = (ms: number) => Math.round(ms * scale);
+  const sec = (ms: number) => `${Math.round(s(ms) / 100) / 10} s`;
   const lead = s(5000);
-  const tail = s(15_000);
+  const tail = s(10_000);
   return [
-    { name: 'redis-killed', description: 'Redis killed for 20 s, restarted empty', faults: [{ kind: 'redis_killed', atMs: lead, windowMs: s(20_000) }], trafficMs: lead + s(20_000) + tail },
-    { name: 'postgres-hung', description: 'PostgreSQL hung for 15 s (TCP proxy forwards nothing)', faults: [{ kind: 'postgres_hung', atMs: lead, windowMs: s(15_000) }], trafficMs: lead + s(15_000) + tail },
-    { name: 'providers-500', description: 'Twilio and Slack answer 500 for 60 s', faults: [{ kind: 'providers_500', atMs: lead, windowMs: s(60_000) }], trafficMs: lead + s(60_000) + tail },
-    { name: 'instance-sigkill', description: 'one instance SIGKILLed, restarted 10 s later', faults: [{ kind: 'instance_sigkill', atMs: lead, windowMs: s(10_000), instance: 0 }], trafficMs: lead + s(10_000) + tail },
-    { name: 'instance-sigterm', description: 'one instance SIGTERMed (graceful shutdown), restarted 5 s after it exits', faults: [{ kind: 'instance_sigterm', atMs: lead, windowMs: s(5000), instance: 1 }], trafficMs: lead + s(15_000) + tail },
+    { name: 'redis-killed', description: `Redis killed for ${sec(20_000)}, restarted empty`, faults: [{ kind: 'redis_killed', atMs: lead, windowMs: s(20_000) }], trafficMs: lead + s(20_000) + tail },
+    { name: 'postgres-hung', description: `PostgreSQL hung for ${sec(15_000)} (TCP proxy forwards nothing)`, faults: [{ kind: 'postgres_hung', atMs: lead, windowMs: s(15_000) }], trafficMs: lead + s(15_000) + tail },
+    { name: 'providers-500', description: `Twilio and Slack answer 500 for ${sec(60_000)}`, faults: [{ kind: 'providers_500', atMs: lead, windowMs: s(60_000) }], trafficMs: lead + s(60_000) + tail },
+    { name: 'instance-sigkill', description: `one instance SIGKILLed, restarted ${sec(10_000)} later`, faults: [{ kind: 'instance_sigkill', atMs: lead, windowMs: s(10_000), instance: 0 }], trafficMs: lead + s(10_000) + tail },
+    { name: 'instance-sigterm', description: `one instance SIGTERMed (graceful shutdown), restarted ${sec(5000)} after it exits`, faults: [{ kind: 'instance_sigterm', atMs: lead, windowMs: s(5000), instance: 1 }], trafficMs: lead + s(15_000) + tail },
     {
       name: 'combined',
-      description: 'all of the above overlapping: providers 500 for 60 s; Redis killed 20 s; an instance SIGKILLed; PostgreSQL hung 15 s; another instance SIGTERMed',
+      description: `all of the above overlapping: providers 500 for ${sec(60_000)}; Redis killed ${sec(20_000)}; an instance SIGKILLed; PostgreSQL hung ${sec(15_000)}; another instance SIGTERMed`,
       faults: [
         { kind: 'providers_500', atMs: lead, windowMs: s(60_000) },
         { kind: 'redis_killed', atMs: lead + s(3000), windowMs: s(20_000) },

@@ -16,6 +16,10 @@ export interface RunReport {
   readonly instances: number;
   readonly commit: string;
   readonly scenarios: readonly ScenarioFigures[];
+  /** Work still waiting after the final drain. */
+  readonly finalBacklog: Readonly<Record<string, number>>;
+  /** Violations of the run as a whole (work left at the end, a crash between scenarios). */
+  readonly runViolations: readonly string[];
   readonly passed: boolean;
 }
 
@@ -131,7 +135,7 @@ export function renderMarkdown(report: RunReport): string {
     );
   }
   lines.push('');
-  lines.push('Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* and *doubled* count texts (inbound SMS replies, missed-call texts, urgent owner texts) missing or sent more than once, plus Slack events never stored; *time to alert* runs from the first fault\'s start to the first alert a person received (Slack alert channel or SMS to ADMIN_PHONE); *time to recover* from the last fault\'s end until every instance is ready and every inbound SMS gets its real reply inline.');
+  lines.push('Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* and *doubled* count texts (inbound SMS replies, missed-call texts, urgent owner texts) missing or sent more than once by the end of the run (after the final drain), plus Slack events never stored; *time to alert* runs from the first fault\'s start to the first alert a person received (Slack alert channel or SMS to ADMIN_PHONE); *time to recover* from the last fault\'s end until every instance is ready and every inbound SMS gets its real reply inline.');
   for (const s of report.scenarios) {
     lines.push('');
     lines.push(`## ${s.name}`);
@@ -143,11 +147,17 @@ export function renderMarkdown(report: RunReport): string {
     lines.push(`- answers: ${Object.entries(s.statuses).sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     lines.push(`- alerts delivered: ${s.alerts.length === 0 ? 'none' : s.alerts.map((a) => `${a.via} "${a.text.slice(0, 70).replace(/\|/g, '/')}"`).slice(0, 6).join('; ')}${s.alerts.length > 6 ? ` (+${s.alerts.length - 6})` : ''}`);
     const backlog = Object.entries(s.backlogAfterDrain).filter(([, n]) => n > 0);
-    lines.push(`- left after the drain: ${backlog.length === 0 ? 'nothing' : backlog.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    lines.push(`- left when the scenario's drain ended (the next scenario starts anyway; late texts still count): ${backlog.length === 0 ? 'nothing' : backlog.map(([k, n]) => `${n} ${k}`).join(', ')}`);
     lines.push('');
     if (s.violations.length === 0) lines.push('All invariants held.');
     else for (const v of s.violations) lines.push(`- VIOLATION: ${v}`);
   }
+  lines.push('');
+  lines.push('## The run as a whole');
+  lines.push('');
+  const final = Object.entries(report.finalBacklog).filter(([, n]) => n > 0);
+  lines.push(`- left after the final drain: ${final.length === 0 ? 'nothing' : final.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  for (const v of report.runViolations) lines.push(`- VIOLATION: ${v}`);
   lines.push('');
   return lines.join('\n');
 }

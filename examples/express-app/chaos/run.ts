@@ -49,8 +49,9 @@ const systemNumber = '+15550001000';
 const adminPhone = '+15550009999';
 const adminToken = `chaos-admin-${runId()}-0123456789`;
 const publicBaseUrl = 'https://assistant.example.test';
-/** Longest wait for the backlog to clear after a scenario (outbox retries back off from 30 s). */
-const drainCapMs = Math.max(20_000, 150_000 * timeScale);
+/** Longest wait for the backlog to clear after a scenario, and after the last one (outbox retries back off from 30 s). */
+const drainCapMs = Math.max(15_000, 45_000 * timeScale);
+const finalDrainCapMs = Math.max(30_000, 120_000 * timeScale);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -94,8 +95,8 @@ async function backlog(h: Harness, sql: pg.Client): Promise<Record<string, numbe
 }
 
 /** Waits until nothing is left to do (twice in a row) and every instance is ready, or the cap. */
-async function drain(h: Harness, sql: pg.Client): Promise<Record<string, number>> {
-  const until = Date.now() + drainCapMs;
+async function drain(h: Harness, sql: pg.Client, capMs: number): Promise<Record<string, number>> {
+  const until = Date.now() + capMs;
   let quiet = 0;
   let last: Record<string, number> = {};
   while (Date.now() < until) {
@@ -152,7 +153,7 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
   const trafficEnd = Date.now();
   await faults;
   log(`scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`);
-  const left = await drain(h, ctx.sql);
+  const left = await drain(h, ctx.sql, drainCapMs);
   const drainEnd = Date.now();
   log(`scenario ${scenario.name}: drained in ${Math.round((drainEnd - trafficEnd) / 1000)} s; left ${JSON.stringify(left)}`);
   return { start, trafficEnd, drainEnd, windows, traffic, backlog: left };
@@ -217,12 +218,14 @@ async function main(): Promise<number> {
     await sleep(1500);
     const businesses = await onboard(h, signing, 4);
     log(`onboarded ${businesses.length} live businesses`);
-    await drain(h, sql);
+    await drain(h, sql, drainCapMs);
     const outage = providerOutageSwitch([providers.twilio, providers.slack]);
     const usedPhones = new Set<string>([systemNumber, adminPhone, ...businesses.flatMap((b) => [b.owner, b.number])]);
 
     const runs: Array<{ scenario: Scenario } & Awaited<ReturnType<typeof runScenario>>> = [];
     for (const scenario of selected) runs.push({ scenario, ...(await runScenario(h, scenario, { signing, businesses, sql, outage, usedPhones })) });
+    log(`final drain (at most ${Math.round(finalDrainCapMs / 1000)} s)`);
+    const finalBacklog = await drain(h, sql, finalDrainCapMs);
     await observer.stop();
 
     // Judged at the end: a text that went out late still counts (phones are unique per scenario).
@@ -250,6 +253,11 @@ async function main(): Promise<number> {
     }
     const figures = records.map(evaluate);
     const strayExits = exits.filter((e) => !e.expected && !records.some((r) => e.at >= r.start && e.at <= r.drainEnd));
+    const leftover = Object.entries(finalBacklog).filter(([, n]) => n > 0);
+    const runViolations = [
+      ...strayExits.map((e) => `${e.instance} crashed outside a scenario (exit code ${e.code}, signal ${e.signal})`),
+      ...(leftover.length === 0 ? [] : [`work left after the final drain (${Math.round(finalDrainCapMs / 1000)} s): ${leftover.map(([k, n]) => `${n} ${k}`).join(', ')}`]),
+    ];
     const report: RunReport = {
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date().toISOString(),
@@ -259,14 +267,16 @@ async function main(): Promise<number> {
       instances: instanceCount,
       commit: gitCommit(),
       scenarios: figures,
-      passed: figures.every((f) => f.violations.length === 0) && strayExits.length === 0,
+      finalBacklog,
+      runViolations,
+      passed: figures.every((f) => f.violations.length === 0) && runViolations.length === 0,
     };
     await writeReport(reportDir, report, records);
     for (const f of figures) {
       log(`${f.name}: ${f.requests} requests, lost ${f.lost}, doubled ${f.doubled}, ${f.violations.length} violation(s)`);
       for (const v of f.violations) console.log(`  VIOLATION ${f.name}: ${v}`);
     }
-    for (const e of strayExits) console.log(`  VIOLATION: ${e.instance} crashed outside a scenario (exit code ${e.code}, signal ${e.signal})`);
+    for (const v of runViolations) console.log(`  VIOLATION (run): ${v}`);
     log(`report written to ${reportDir} (chaos.md, chaos.svg, chaos.json) in ${report.durationSec} s: ${report.passed ? 'PASSED' : 'FAILED'}`);
     return report.passed ? 0 : 1;
   } finally {
