@@ -53,13 +53,18 @@ export class LoadBalancer {
   private next = 0;
   constructor(
     private readonly instances: readonly AppInstance[],
-    private readonly ready: (name: string) => boolean,
+    private readonly probes: { isReady(name: string): boolean; isAlive(name: string): boolean },
   ) {}
 
-  /** An instance in rotation other than `avoid` when there is one; any running one when none is ready. */
+  /**
+   * An instance in rotation other than `avoid` when there is one. When none is ready the
+   * balancer fails open, to the instances that still answer their probes (the harness
+   * reports those seconds as a readiness violation of their own).
+   */
   pick(avoid?: string): AppInstance {
-    const inRotation = this.instances.filter((i) => this.ready(i.name));
-    const pool = inRotation.length > 0 ? inRotation : this.instances;
+    const inRotation = this.instances.filter((i) => this.probes.isReady(i.name));
+    const answering = this.instances.filter((i) => this.probes.isAlive(i.name));
+    const pool = inRotation.length > 0 ? inRotation : answering.length > 0 ? answering : this.instances;
     const preferred = pool.filter((i) => i.name !== avoid);
     const from = preferred.length > 0 ? preferred : pool;
     this.next = (this.next + 1) % 1_000_000;

@@ -68,6 +68,8 @@ export interface ScenarioFigures {
   readonly timeToAlertSec: number | null;
   /** Seconds from the last fault's end until every instance is ready and SMS get their real reply inline again (null: not within the run). */
   readonly timeToRecoverSec: number | null;
+  /** How long after the last fault's end the run kept observing (the bound when not recovered). */
+  readonly observedAfterFaultSec: number;
   readonly alerts: readonly DeliveredAlert[];
   readonly backlogAfterDrain: Readonly<Record<string, number>>;
   readonly violations: readonly string[];
@@ -148,10 +150,14 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   // Missed calls: the business's text exactly once; never the generic fail-safe for a live business.
   const callEvents = events.filter((e): e is Extract<ChaosEvent, { kind: 'call' }> => e.kind === 'call');
   const calls = compare(countBy(callEvents, (e) => key(e.text)), sentCount);
-  if (calls.lost > 0) violations.push(`missed calls: ${calls.lost} of ${callEvents.length} callers never got the business's text`);
-  if (calls.doubled > 0) violations.push(`missed calls: ${calls.doubled} callers texted back twice or more`);
-  const failsafes = callEvents.filter((e) => (sentCount.get(key({ ...e.text, body: texts.failsafe })) ?? 0) > 0).length;
-  if (failsafes > 0) violations.push(`missed calls: ${failsafes} callers of a live business got the generic fail-safe text`);
+  const failsafe = (e: (typeof callEvents)[number]) => sentCount.get(key({ ...e.text, body: texts.failsafe })) ?? 0;
+  const failsafes = callEvents.filter((e) => failsafe(e) > 0).length;
+  // Texted at all (the business's text or the generic one): a caller with neither is lost.
+  const callersUntexted = callEvents.filter((e) => (sentCount.get(key(e.text)) ?? 0) === 0 && failsafe(e) === 0).length;
+  const callersTwice = callEvents.filter((e) => (sentCount.get(key(e.text)) ?? 0) + failsafe(e) > 1).length;
+  if (callersUntexted > 0) violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} callers never texted back at all`);
+  if (failsafes > 0) violations.push(`missed calls: ${failsafes} of ${callEvents.length} callers of a live business got the generic fail-safe text (${calls.lost} never got the business's own text)`);
+  if (callersTwice > 0) violations.push(`missed calls: ${callersTwice} callers texted back twice or more (business text and/or fail-safe)`);
 
   // Urgent jobs: the owner's text, exactly once each.
   const urgent = smsEvents.flatMap((e) => (e.urgent === undefined ? [] : [e.urgent]));
@@ -221,7 +227,7 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const processed =
     smsEvents.length -
     first.lost +
-    (callEvents.length - calls.lost) +
+    (callEvents.length - callersUntexted) +
     (slackEvents.length - slackLost) +
     events.filter((e) => e.kind === 'stripe' && (byEvent.get(e.id) ?? []).some((d) => ok(d.status))).length;
   const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -235,13 +241,14 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     duplicates: deliveries.filter((d) => d.role === 'dup_concurrent' || d.role === 'dup_after').length,
     providerRetries: deliveries.filter((d) => d.role === 'provider_retry').length,
     processed,
-    lost: first.lost + calls.lost + owners.lost + slackLost,
-    doubled: first.doubled + calls.doubled + owners.doubled,
+    lost: first.lost + callersUntexted + owners.lost + slackLost,
+    doubled: first.doubled + callersTwice + owners.doubled,
     inlineReplies: { real: realInline, holding: holdingInline },
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
     statuses: Object.fromEntries(statuses),
     timeToAlertSec: firstAlert === undefined ? null : seconds(firstAlert.at - faultStart),
     timeToRecoverSec: recoveryTime(record, faultEnd, eventById),
+    observedAfterFaultSec: seconds(record.drainEnd - faultEnd),
     alerts: record.alerts.filter((a) => a.at >= record.start),
     backlogAfterDrain: record.database.backlog,
     violations,
@@ -262,10 +269,11 @@ function recoveryTime(record: ScenarioRecord, faultEnd: number, eventById: Map<s
       return e?.kind === 'sms' && !(d.status === 200 && d.messages.includes(e.reply));
     })
     .map((d) => d.startedAt);
-  // Still failing at the end of what was observed (probes run through the drain, SMS only
-  // during traffic): not recovered within the run.
+  // Still failing at the end of what was observed (probes and a trickle of traffic run
+  // through the drain): not recovered within the run.
   const lastProbe = Math.max(...record.samples.map((s) => s.at));
-  if (badProbes.some((t) => t >= lastProbe - 2000) || badReplies.some((t) => t >= record.trafficEnd - 2000)) return null;
+  const lastSms = Math.max(...record.deliveries.filter((d) => d.provider === 'twilio_sms').map((d) => d.startedAt));
+  if (badProbes.some((t) => t >= lastProbe - 2000) || badReplies.some((t) => t >= lastSms)) return null;
   const bad = [...badProbes, ...badReplies];
   if (bad.length === 0) return 0;
   return Math.round((Math.max(...bad) + 1000 - faultEnd) / 100) / 10;

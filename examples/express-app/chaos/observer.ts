@@ -31,6 +31,7 @@ interface HealthBody {
 export class Observer {
   readonly samples: HealthSample[] = [];
   private readonly lastReady = new Map<string, boolean>();
+  private readonly lastAlive = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private round = 0;
   private running: Promise<void> = Promise.resolve();
@@ -43,6 +44,11 @@ export class Observer {
   /** The load balancer's view: the last readiness probe of `name` passed. */
   isReady(name: string): boolean {
     return this.lastReady.get(name) === true;
+  }
+
+  /** The last readiness probe of `name` got an answer (any status): the process is there. */
+  isAlive(name: string): boolean {
+    return this.lastAlive.get(name) === true;
   }
 
   start(): void {
@@ -71,6 +77,7 @@ export class Observer {
           () => 'down' as const,
         );
         this.lastReady.set(instance.name, ready === 200);
+        this.lastAlive.set(instance.name, ready !== 'down');
         let notPassing: string[] | undefined;
         if (full && ready !== 'down') {
           notPassing = await fetch(`${instance.url}/health`, { headers: { Authorization: `Bearer ${this.adminToken}` }, signal: AbortSignal.timeout(3000) })

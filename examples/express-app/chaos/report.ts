@@ -113,7 +113,7 @@ export function renderSvg(records: readonly ScenarioRecord[], figures: readonly 
   return parts.join('\n');
 }
 
-const fmt = (n: number | null, unit = ' s') => (n === null ? 'not within the run' : `${n}${unit}`);
+const fmt = (n: number | null, unit = ' s') => (n === null ? 'none' : `${n}${unit}`);
 
 /** The Markdown report. */
 export function renderMarkdown(report: RunReport): string {
@@ -131,11 +131,11 @@ export function renderMarkdown(report: RunReport): string {
   for (const s of report.scenarios) {
     const events = Object.values(s.events).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${s.name} | ${s.requests} | ${s.duplicates} | ${s.providerRetries} | ${events} | ${s.processed} | ${s.lost} | ${s.doubled} | ${s.inlineReplies.real} / ${s.inlineReplies.holding} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} / ${s.latencyMs.max} | ${fmt(s.timeToAlertSec)} | ${fmt(s.timeToRecoverSec)} | ${s.violations.length} |`,
+      `| ${s.name} | ${s.requests} | ${s.duplicates} | ${s.providerRetries} | ${events} | ${s.processed} | ${s.lost} | ${s.doubled} | ${s.inlineReplies.real} / ${s.inlineReplies.holding} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} / ${s.latencyMs.max} | ${fmt(s.timeToAlertSec)} | ${s.timeToRecoverSec === null ? `> ${s.observedAfterFaultSec} s` : `${s.timeToRecoverSec} s`} | ${s.violations.length} |`,
     );
   }
   lines.push('');
-  lines.push('Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* and *doubled* count texts (inbound SMS replies, missed-call texts, urgent owner texts) missing or sent more than once by the end of the run (after the final drain), plus Slack events never stored; *time to alert* runs from the first fault\'s start to the first alert a person received (Slack alert channel or SMS to ADMIN_PHONE); *time to recover* from the last fault\'s end until every instance is ready and every inbound SMS gets its real reply inline.');
+  lines.push('Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* counts inbound SMS without their real reply, callers never texted back at all, urgent owner texts never delivered and Slack events never stored, by the end of the run (after the final drain); *doubled* counts real replies, missed-call texts (business text and fail-safe together) and owner texts sent more than once; a missed call answered with the generic fail-safe instead of the business\'s text is a violation of its own; *time to alert* runs from the first fault\'s start to the first alert a person received (Slack alert channel or SMS to ADMIN_PHONE); *time to recover* from the last fault\'s end until every instance is ready and every inbound SMS gets its real reply inline ("> N s": still not after N s of observation; a trickle of 1 event/s runs through each drain).');
   for (const s of report.scenarios) {
     lines.push('');
     lines.push(`## ${s.name}`);

@@ -50,8 +50,8 @@ const adminPhone = '+15550009999';
 const adminToken = `chaos-admin-${runId()}-0123456789`;
 const publicBaseUrl = 'https://assistant.example.test';
 /** Longest wait for the backlog to clear after a scenario, and after the last one (outbox retries back off from 30 s). */
-const drainCapMs = Math.max(15_000, 45_000 * timeScale);
-const finalDrainCapMs = Math.max(30_000, 120_000 * timeScale);
+const drainCapMs = Math.max(15_000, 30_000 * timeScale);
+const finalDrainCapMs = Math.max(30_000, 90_000 * timeScale);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -147,13 +147,21 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
   const start = Date.now();
   const windows: FaultWindow[] = [];
   const targets: FaultTargets = { redis: h.redis, postgresProxy: h.proxy, providers: [h.providers.twilio, h.providers.slack], instances: h.instances };
-  const lb = new LoadBalancer(h.instances, (name) => h.observer.isReady(name));
+  const lb = new LoadBalancer(h.instances, h.observer);
   const faults = Promise.all(scenario.faults.map((plan) => runFault(plan, targets, ctx.outage, start, windows)));
   const traffic = await runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: scenario.trafficMs, ratePerSec, usedPhones: ctx.usedPhones });
   const trafficEnd = Date.now();
-  await faults;
   log(`scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`);
+  // A trickle of traffic goes on while the faults heal and the backlog drains: it measures
+  // when service recovers, and its events are judged like the others.
+  let drained = false;
+  const trickle = runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: 10 * 60_000, ratePerSec: 1, usedPhones: ctx.usedPhones, stop: () => drained });
+  await faults;
   const left = await drain(h, ctx.sql, drainCapMs);
+  drained = true;
+  const late = await trickle;
+  traffic.events.push(...late.events);
+  traffic.deliveries.push(...late.deliveries);
   const drainEnd = Date.now();
   log(`scenario ${scenario.name}: drained in ${Math.round((drainEnd - trafficEnd) / 1000)} s; left ${JSON.stringify(left)}`);
   return { start, trafficEnd, drainEnd, windows, traffic, backlog: left };

@@ -54,6 +54,8 @@ export interface TrafficOptions {
   readonly systemNumber: string;
   readonly businesses: readonly LiveBusiness[];
   readonly durationMs: number;
+  /** Ends the traffic before `durationMs` once it returns true. */
+  readonly stop?: () => boolean;
   /** New events per second. */
   readonly ratePerSec: number;
   /** Share of events delivered twice. @default 0.3 */
@@ -165,7 +167,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficLog> {
   const pending: Array<Promise<void>> = [];
   const started = Date.now();
   const interval = 1000 / ratePerSec;
-  for (let tick = 0; Date.now() - started < durationMs; tick++) {
+  for (let tick = 0; Date.now() - started < durationMs && options.stop?.() !== true; tick++) {
     if (inFlight < maxInFlight) {
       const { event, request } = next();
       log.events.push(event);
