@@ -149,15 +149,23 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
 
   // Missed calls: the business's text exactly once; never the generic fail-safe for a live business.
   const callEvents = events.filter((e): e is Extract<ChaosEvent, { kind: 'call' }> => e.kind === 'call');
-  const calls = compare(countBy(callEvents, (e) => key(e.text)), sentCount);
-  const failsafe = (e: (typeof callEvents)[number]) => sentCount.get(key({ ...e.text, body: texts.failsafe })) ?? 0;
-  const failsafes = callEvents.filter((e) => failsafe(e) > 0).length;
-  // Texted at all (the business's text or the generic one): a caller with neither is lost.
-  const callersUntexted = callEvents.filter((e) => (sentCount.get(key(e.text)) ?? 0) === 0 && failsafe(e) === 0).length;
-  const callersTwice = callEvents.filter((e) => (sentCount.get(key(e.text)) ?? 0) + failsafe(e) > 1).length;
-  if (callersUntexted > 0) violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} callers never texted back at all`);
-  if (failsafes > 0) violations.push(`missed calls: ${failsafes} of ${callEvents.length} callers of a live business got the generic fail-safe text (${calls.lost} never got the business's own text)`);
-  if (callersTwice > 0) violations.push(`missed calls: ${callersTwice} callers texted back twice or more (business text and/or fail-safe)`);
+  // Per caller and business (an existing customer may call twice): n calls want n texts.
+  const callKeys = countBy(callEvents, (e) => key(e.text));
+  const calls = compare(callKeys, sentCount);
+  let failsafes = 0;
+  let callersUntexted = 0;
+  let callersTwice = 0;
+  for (const [k, n] of callKeys) {
+    const own = sentCount.get(k) ?? 0;
+    const generic = sentCount.get(`${k.slice(0, k.lastIndexOf('|'))}|${texts.failsafe}`) ?? 0;
+    failsafes += Math.min(n, generic);
+    // Texted at all (the business's text or the generic one): a call with neither is lost.
+    callersUntexted += Math.max(0, n - own - generic);
+    callersTwice += Math.max(0, own + generic - n);
+  }
+  if (callersUntexted > 0) violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} never texted back at all`);
+  if (failsafes > 0) violations.push(`missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text)`);
+  if (callersTwice > 0) violations.push(`missed calls: ${callersTwice} extra texts to callers (a call texted back twice: business text and/or fail-safe)`);
 
   // Urgent jobs: the owner's text, exactly once each.
   const urgent = smsEvents.flatMap((e) => (e.urgent === undefined ? [] : [e.urgent]));
