@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BreakerRegistry, getDefaultRegistry } from './breaker-registry.js';
+import { fakeClock } from '../test/fake-clock.js';
 import type { StateChange } from './circuit-state.js';
 
 describe('BreakerRegistry', () => {
@@ -24,6 +25,30 @@ describe('BreakerRegistry', () => {
       ['slack', 'closed'],
     ]);
     expect(changes.map((c) => `${c.name}:${c.to}`)).toEqual(['twilio_sms:open']);
+  });
+
+  it('configure() after first use reaches the breaker callers already hold, slow-call rule included (issue 9, defect 4)', async () => {
+    const clock = fakeClock();
+    const registry = new BreakerRegistry({ defaults: { clock, cooldownMs: 5000 } });
+    const chat = registry.get('openai_chat'); // the app keeps this reference
+    await chat.execute(async () => 'first call');
+    const version = registry.version;
+    registry.configure('openai_chat', { slowCallRateThreshold: 50, slowCallDurationMs: 1000, minimumCalls: 2 });
+    expect(registry.get('openai_chat')).toBe(chat);
+    expect(registry.version).toBeGreaterThan(version); // caches of option facts look again
+    expect(chat.options).toMatchObject({ cooldownMs: 5000, slowCallRateThreshold: 50 });
+    const slow = () =>
+      chat.execute(async () => {
+        clock.advance(2000);
+        return 'late';
+      });
+    await slow();
+    await slow();
+    expect(chat.state).toBe('open');
+    expect(registry.snapshot()[0]).toMatchObject({ name: 'openai_chat', state: 'open' });
+    // Configuring again replaces the whole set: the slow-call rule is gone.
+    registry.configure('openai_chat', { failureThreshold: 2 });
+    expect(chat.options).toMatchObject({ failureThreshold: 2, slowCallRateThreshold: undefined, cooldownMs: 5000 });
   });
 
   it('the default registry is one object per process, kept on globalThis', () => {

@@ -1,6 +1,7 @@
 import type { CircuitBreakerSnapshot, StateChangeListener } from './circuit-breaker.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { CircuitBreakerOptions } from './options.js';
+import { everyOption } from './options.js';
 
 /**
  * Options for a {@link BreakerRegistry}.
@@ -75,23 +76,33 @@ export class BreakerRegistry {
   }
 
   /**
-   * Sets options for `name`, used when its breaker is created. A breaker that already
-   * exists is replaced at once by a new one (closed, counts cleared) that uses them.
+   * Sets the options for `name`: the registry defaults, then `options`. A breaker that
+   * already exists takes them at once, in place (see {@link CircuitBreaker.configure}): its
+   * state, counts and listeners stay, and code holding it sees the new rules, slow-call
+   * rule included. Options not given go back to the registry defaults.
    *
    * @param name - Service name.
    * @param options - Breaker options for that name.
+   * @throws TypeError when an option is out of range (nothing changes then).
+   * @example
+   * ```ts
+   * import { BreakerRegistry } from '@hardening/circuit-breaker';
+   * const registry = new BreakerRegistry();
+   * const chat = registry.get('openai_chat');
+   * registry.configure('openai_chat', { slowCallRateThreshold: 50, slowCallDurationMs: 10_000 });
+   * console.log(chat.options.slowCallRateThreshold); // 50
+   * ```
    */
   configure(name: string, options: Omit<CircuitBreakerOptions, 'name'>): void {
+    const existing = this.breakers.get(name);
+    existing?.configure(everyOption({ ...this.defaults, ...options }));
     this.perName.set(name, options);
-    if (this.breakers.delete(name)) {
-      this.changes++;
-      this.get(name);
-    }
+    if (existing !== undefined) this.changes++;
   }
 
   /**
-   * Bumped whenever a breaker is replaced or removed, so callers that cache breakers
-   * (such as `safeCall`) know to look them up again.
+   * Bumped whenever a breaker is reconfigured or removed, so callers that cache breakers
+   * or facts about their options (such as `safeCall`) know to look them up again.
    */
   get version(): number {
     return this.changes;

@@ -104,3 +104,93 @@ describe('CircuitBreaker invariants (property-based)', () => {
     );
   });
 });
+
+type ConcurrentStep =
+  | { kind: 'call'; fail: boolean; durationMs: number }
+  | { kind: 'settle' }
+  | { kind: 'advance'; ms: number }
+  | {
+      kind: 'configure';
+      options: { halfOpenMaxCalls: number; cooldownMs: number; failureThreshold: number; failureRateThreshold: number | undefined; maxHalfOpenWaitMs: number };
+    };
+
+const concurrentStep: fc.Arbitrary<ConcurrentStep> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('call' as const), fail: fc.boolean(), durationMs: fc.nat(3000) }) },
+  { weight: 4, arbitrary: fc.constant({ kind: 'settle' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(2000) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('configure' as const),
+      options: fc.record({
+        halfOpenMaxCalls: fc.integer({ min: 1, max: 4 }),
+        cooldownMs: fc.integer({ min: 0, max: 1500 }),
+        failureThreshold: fc.integer({ min: 1, max: 4 }),
+        failureRateThreshold: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+        maxHalfOpenWaitMs: fc.integer({ min: 0, max: 3000 }),
+      }),
+    }),
+  },
+);
+
+describe('CircuitBreaker half-open limit under concurrency (property-based, fake clock)', () => {
+  it('never admits a probe while the probes of the current half-open period reach the limit in force, with calls in flight and configure() mid-flight', async () => {
+    await fc.assert(
+      fc.asyncProperty(options, fc.array(concurrentStep, { maxLength: 120 }), fc.scheduler(), async (opts, steps, s) => {
+        const clock = fakeClock();
+        const breaker = new CircuitBreaker({ ...opts, slowCallDurationMs: 1000, clock });
+        let admittedThisPeriod = 0;
+        let largestLimitThisPeriod = breaker.options.halfOpenMaxCalls;
+        breaker.onStateChange((change) => {
+          if (change.to === 'half-open') {
+            admittedThisPeriod = 0;
+            largestLimitThisPeriod = breaker.options.halfOpenMaxCalls;
+          }
+        });
+        const inFlight: Promise<void>[] = [];
+        const check = () => {
+          const snap = breaker.snapshot();
+          expect(snap.probes.admitted).toBeLessThanOrEqual(largestLimitThisPeriod);
+          if (snap.state === 'half-open') expect(snap.probes.admitted).toBe(admittedThisPeriod);
+        };
+        for (const step of steps) {
+          switch (step.kind) {
+            case 'call': {
+              const permit = breaker.acquire();
+              if (permit < 0) break;
+              if (breaker.state === 'half-open') {
+                // The admission itself: below the limit in force at this moment.
+                expect(admittedThisPeriod).toBeLessThan(breaker.options.halfOpenMaxCalls);
+                admittedThisPeriod++;
+              }
+              // The outcome arrives whenever the scheduler decides: calls overlap in any order.
+              inFlight.push(
+                s.schedule(Promise.resolve(step)).then(({ fail, durationMs }) => {
+                  if (fail) breaker.recordFailure(permit, durationMs, new Error('provider down'));
+                  else breaker.recordSuccess(permit, durationMs);
+                  check();
+                }),
+              );
+              break;
+            }
+            case 'settle':
+              if (s.count() > 0) await s.waitOne();
+              break;
+            case 'advance':
+              clock.advance(step.ms);
+              break;
+            case 'configure':
+              breaker.configure(step.options);
+              largestLimitThisPeriod = Math.max(largestLimitThisPeriod, step.options.halfOpenMaxCalls);
+              break;
+          }
+          check();
+        }
+        await s.waitAll();
+        await Promise.all(inFlight);
+        check();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -278,3 +278,65 @@ describe('CircuitBreaker: manual control, events, persistence', () => {
     expect(() => new CircuitBreaker({ failureRateThreshold: 50, slidingWindow: { type: 'count', size: 0 } })).toThrow('`slidingWindow.size`');
   });
 });
+
+describe('CircuitBreaker: configure() is live for every rule', () => {
+  const slowCall = (breaker: CircuitBreaker, clock: ReturnType<typeof fakeClock>) =>
+    breaker.execute(async () => {
+      clock.advance(1500);
+      return 'late';
+    });
+
+  it('a slow-call rule set after the first call opens the breaker on slow calls (issue 9, defect 4)', async () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker({ name: 'openai_chat', clock });
+    await breaker.execute(ok); // first use, no rate rule: no window yet
+    breaker.configure({ slowCallRateThreshold: 50, slowCallDurationMs: 1000, minimumCalls: 2 });
+    await slowCall(breaker, clock);
+    expect(breaker.state).toBe('closed');
+    const changes: StateChange[] = [];
+    breaker.onStateChange((c) => changes.push(c));
+    await slowCall(breaker, clock);
+    expect(breaker.state).toBe('open');
+    expect(changes.map((c) => c.reason)).toEqual(['slow-call-rate']);
+  });
+
+  it('changes the consecutive, failure-rate, cooldown and probe rules in place, keeping state and listeners', async () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 10, clock });
+    const reasons: string[] = [];
+    breaker.onStateChange((c) => reasons.push(c.reason));
+    await fail(breaker, 2);
+    breaker.configure({ failureThreshold: 3 });
+    expect(breaker.snapshot().consecutiveFailures).toBe(2); // counts stay
+    await fail(breaker, 1);
+    expect(breaker.state).toBe('open');
+
+    breaker.configure({ cooldownMs: 100, halfOpenMaxCalls: 2 });
+    expect(breaker.options.maxHalfOpenWaitMs).toBe(100); // still follows cooldownMs
+    clock.advance(100); // the new cooldown applies to the next open; this one was due in 30 s
+    expect(breaker.acquire()).toBe(-1);
+    breaker.open();
+    clock.advance(100);
+    const probes = [breaker.acquire(), breaker.acquire()];
+    expect(probes.every((p) => p >= 0)).toBe(true);
+    probes.forEach((p) => breaker.recordSuccess(p, 1));
+    expect(breaker.state).toBe('closed');
+
+    breaker.configure({ failureThreshold: Infinity, failureRateThreshold: 50, minimumCalls: 2 });
+    await breaker.execute(ok);
+    await fail(breaker, 1);
+    expect(breaker.state).toBe('open');
+    expect(reasons).toEqual(['consecutive-failures', 'manual', 'cooldown-elapsed', 'probe-succeeded', 'failure-rate']);
+  });
+
+  it('undefined turns a rate rule off; a bad option throws and changes nothing', async () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker({ slowCallRateThreshold: 50, slowCallDurationMs: 1000, minimumCalls: 1, clock });
+    breaker.configure({ slowCallRateThreshold: undefined });
+    await slowCall(breaker, clock);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.snapshot().window).toBeUndefined();
+    expect(() => breaker.configure({ failureThreshold: 0 })).toThrow('`failureThreshold`');
+    expect(breaker.options.failureThreshold).toBe(3);
+  });
+});

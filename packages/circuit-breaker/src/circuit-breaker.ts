@@ -2,8 +2,10 @@ import { CircuitOpenError } from './circuit-open-error.js';
 import type { CircuitState, StateChange, StateChangeReason } from './circuit-state.js';
 import type { CircuitBreakerOptions, ResolvedBreakerOptions } from './options.js';
 import { resolveBreakerOptions } from './options.js';
-import type { SlidingWindow, WindowTotals } from './sliding-window.js';
-import { createSlidingWindow } from './sliding-window.js';
+import type { WindowTotals } from './sliding-window.js';
+import type { BreakerState, HalfOpenState } from './breaker-state.js';
+import { closedState } from './breaker-state.js';
+import { OpeningRules } from './opening-rules.js';
 
 /**
  * A point-in-time view of a breaker, for health endpoints, metrics and admin pages.
@@ -62,17 +64,39 @@ export interface SavedBreakerState {
 }
 
 /**
- * Decides, when an open breaker's cooldown has elapsed, whether this process may start
- * probing now. Used by the Redis shared state so only one process probes; return `false`
- * to stay open and call {@link CircuitBreaker.startProbing} later.
+ * @internal Decides, when an open breaker's cooldown has elapsed, whether this process may
+ * start probing now. Used by the Redis shared state so only one process probes; it returns
+ * `false` to stay open and calls `startProbing` later.
  */
 export type ProbeGate = (breaker: CircuitBreaker) => boolean;
+
+/**
+ * @internal What shared state (`redis-shared-state.ts`) may do to a breaker. Not part of
+ * the public API: the index does not export it and the class does not show it.
+ */
+export interface SharedStateAccess {
+  /** Applies a state decided by another process; listeners see reason `remote`. */
+  applyRemoteState(state: 'open' | 'closed', nextAttemptAt?: number): void;
+  /** Installs (or removes) the gate consulted when an open breaker's cooldown has elapsed. */
+  setProbeGate(gate: ProbeGate | undefined): void;
+  /** Moves an open breaker to half-open; returns whether it is now half-open. */
+  startProbing(): boolean;
+}
+
+let accessOf: (breaker: CircuitBreaker) => SharedStateAccess;
+
+/** @internal The shared-state hooks of `breaker` (see {@link SharedStateAccess}). */
+export function sharedStateAccess(breaker: CircuitBreaker): SharedStateAccess {
+  return accessOf(breaker);
+}
 
 /** A state-change listener. */
 export type StateChangeListener = (change: StateChange) => void;
 
 /** Permit value meaning "refused". */
 const REFUSED = -1;
+
+const noProbes = Object.freeze({ admitted: 0, succeeded: 0, failed: 0 });
 
 /**
  * A circuit breaker: closed, open, half-open, plus a manual isolated state.
@@ -81,7 +105,8 @@ const REFUSED = -1;
  * rate over a count- or time-based sliding window once `minimumCalls` calls are in it.
  * After `cooldownMs` it lets `halfOpenMaxCalls` probes through and closes or re-opens on
  * their outcome. It holds no timers and no per-call state, so one call's timeout or abort
- * can never cancel another call on the same breaker.
+ * can never cancel another call on the same breaker. {@link CircuitBreaker.configure}
+ * changes any rule while it runs.
  *
  * Most code uses {@link CircuitBreaker.execute}. Hot paths (such as `@hardening/core`'s
  * `safeCall`) use the allocation-free trio {@link CircuitBreaker.acquire},
@@ -101,45 +126,78 @@ const REFUSED = -1;
  * ```
  */
 export class CircuitBreaker {
+  static {
+    accessOf = (breaker) => ({
+      applyRemoteState: (state, nextAttemptAt) => breaker.#applyRemoteState(state, nextAttemptAt),
+      setProbeGate: (gate) => {
+        breaker.#probeGate = gate;
+      },
+      startProbing: () => breaker.#startProbing(),
+    });
+  }
+
   /** The breaker's name. */
   readonly name: string;
-  /** Options with defaults applied. */
-  readonly options: ResolvedBreakerOptions;
-
-  private currentState: CircuitState = 'closed';
+  #raw: CircuitBreakerOptions;
+  #options: ResolvedBreakerOptions;
+  #rules: OpeningRules;
+  #state: BreakerState = closedState;
   /** Bumped on every transition; a permit from an older generation no longer counts. */
-  private generation = 0;
-  private consecutiveFailures = 0;
-  private readonly window: SlidingWindow | undefined;
-  private openedAt: number | undefined;
-  private nextAttemptAt: number | undefined;
-  private stateChangedAt: number;
-  private probesAdmitted = 0;
-  private probesSucceeded = 0;
-  private probesFailed = 0;
-  private probesSlow = 0;
-  private successes = 0;
-  private failures = 0;
-  private ignored = 0;
-  private rejections = 0;
-  private listeners: StateChangeListener[] = [];
-  private probeGate: ProbeGate | undefined;
+  #generation = 0;
+  #stateChangedAt: number;
+  #successes = 0;
+  #failures = 0;
+  #ignored = 0;
+  #rejections = 0;
+  #listeners: StateChangeListener[] = [];
+  #probeGate: ProbeGate | undefined;
 
   /**
    * @param options - See {@link CircuitBreakerOptions}.
    * @throws TypeError when an option is out of range.
    */
   constructor(options: CircuitBreakerOptions = {}) {
-    this.options = resolveBreakerOptions(options);
-    this.name = this.options.name;
-    const usesWindow = this.options.failureRateThreshold !== undefined || this.options.slowCallRateThreshold !== undefined;
-    this.window = usesWindow ? createSlidingWindow(this.options.slidingWindow) : undefined;
-    this.stateChangedAt = this.options.clock.now();
+    this.#raw = { ...options };
+    this.#options = resolveBreakerOptions(this.#raw);
+    this.name = this.#options.name;
+    this.#rules = OpeningRules.compose(this.#options);
+    this.#stateChangedAt = this.#options.clock.now();
+  }
+
+  /** Options with defaults applied, as last set by the constructor or {@link CircuitBreaker.configure}. */
+  get options(): ResolvedBreakerOptions {
+    return this.#options;
   }
 
   /** The current state. Reading it never changes it (an elapsed cooldown shows as `open`). */
   get state(): CircuitState {
-    return this.currentState;
+    return this.#state.kind;
+  }
+
+  /**
+   * Changes the breaker's options while it runs; every rule takes the new values from the
+   * next recorded outcome on. Fields you pass replace the current ones, fields you leave out
+   * keep theirs, and a field set to `undefined` goes back to its default (so
+   * `{ slowCallRateThreshold: undefined }` turns that rule off). The state and counts stay;
+   * the sliding window starts empty when a rate rule is first turned on or `slidingWindow`
+   * changes. The name cannot change.
+   *
+   * @param options - The options to change.
+   * @throws TypeError when an option is out of range (the breaker keeps its old options).
+   * @example
+   * ```ts
+   * import { CircuitBreaker } from '@hardening/circuit-breaker';
+   * const breaker = new CircuitBreaker({ name: 'openai_chat' });
+   * await breaker.execute(async () => 'first call');
+   * breaker.configure({ slowCallRateThreshold: 50, slowCallDurationMs: 10_000, minimumCalls: 4 });
+   * ```
+   */
+  configure(options: Omit<CircuitBreakerOptions, 'name'>): void {
+    const raw: CircuitBreakerOptions = { ...this.#raw, ...options, name: this.name };
+    const resolved = resolveBreakerOptions(raw);
+    this.#rules = OpeningRules.compose(resolved, { rules: this.#rules, options: this.#options });
+    this.#raw = raw;
+    this.#options = resolved;
   }
 
   /**
@@ -158,22 +216,23 @@ export class CircuitBreaker {
    * ```
    */
   acquire(): number {
-    switch (this.currentState) {
+    const state = this.#state;
+    switch (state.kind) {
       case 'closed':
-        return this.generation;
+        return this.#generation;
       case 'open': {
-        const now = this.options.clock.now();
-        if (now < this.nextAttemptAt! || (this.probeGate !== undefined && !this.probeGate(this))) {
-          this.rejections++;
+        const now = this.#options.clock.now();
+        if (now < state.nextAttemptAt || (this.#probeGate !== undefined && !this.#probeGate(this))) {
+          this.#rejections++;
           return REFUSED;
         }
-        this.transition('half-open', 'cooldown-elapsed', now);
-        return this.admitProbe();
+        this.#transition('half-open', 'cooldown-elapsed', now);
+        return this.#admitProbe(this.#state as HalfOpenState);
       }
       case 'half-open':
-        return this.admitProbe();
+        return this.#admitProbe(state);
       default:
-        this.rejections++;
+        this.#rejections++;
         return REFUSED;
     }
   }
@@ -185,20 +244,17 @@ export class CircuitBreaker {
    * @param durationMs - How long the call took (decides "slow").
    */
   recordSuccess(permit: number, durationMs: number): void {
-    if (permit !== this.generation) return;
-    this.successes++;
-    const slow = durationMs >= this.options.slowCallDurationMs;
-    if (this.currentState === 'closed') {
-      this.consecutiveFailures = 0;
-      if (this.window !== undefined) {
-        const now = this.options.clock.now();
-        this.window.record(false, slow, now);
-        if (slow) this.evaluateWindow(now);
-      }
-    } else if (this.currentState === 'half-open') {
-      this.probesSucceeded++;
-      if (slow) this.probesSlow++;
-      this.decideProbes();
+    if (permit !== this.#generation) return;
+    this.#successes++;
+    const slow = durationMs >= this.#options.slowCallDurationMs;
+    const state = this.#state;
+    if (state.kind === 'closed') {
+      const reason = this.#rules.record(false, slow);
+      if (reason !== undefined) this.#transition('open', reason, this.#options.clock.now());
+    } else if (state.kind === 'half-open') {
+      state.probes.succeeded++;
+      if (slow) state.probes.slow++;
+      this.#decideProbes(state);
     }
   }
 
@@ -210,31 +266,25 @@ export class CircuitBreaker {
    * @param error - What it threw.
    */
   recordFailure(permit: number, durationMs: number, error?: unknown): void {
-    if (permit !== this.generation) return;
-    if (this.options.isFailure !== undefined && !this.options.isFailure(error)) {
+    if (permit !== this.#generation) return;
+    const { isFailure } = this.#options;
+    if (isFailure !== undefined && !isFailure(error)) {
       this.recordIgnored(permit);
       return;
     }
-    this.failures++;
-    const slow = durationMs >= this.options.slowCallDurationMs;
-    if (this.currentState === 'closed') {
-      this.consecutiveFailures++;
-      const now = this.options.clock.now();
-      if (this.consecutiveFailures >= this.options.failureThreshold) {
-        this.transition('open', 'consecutive-failures', now);
-        return;
-      }
-      if (this.window !== undefined) {
-        this.window.record(true, slow, now);
-        this.evaluateWindow(now);
-      }
-    } else if (this.currentState === 'half-open') {
-      this.probesFailed++;
-      if (slow) this.probesSlow++;
-      if (this.options.failureRateThreshold === undefined) {
-        this.transition('open', 'probe-failed', this.options.clock.now());
+    this.#failures++;
+    const slow = durationMs >= this.#options.slowCallDurationMs;
+    const state = this.#state;
+    if (state.kind === 'closed') {
+      const reason = this.#rules.record(true, slow);
+      if (reason !== undefined) this.#transition('open', reason, this.#options.clock.now());
+    } else if (state.kind === 'half-open') {
+      state.probes.failed++;
+      if (slow) state.probes.slow++;
+      if (this.#options.failureRateThreshold === undefined) {
+        this.#transition('open', 'probe-failed', this.#options.clock.now());
       } else {
-        this.decideProbes();
+        this.#decideProbes(state);
       }
     }
   }
@@ -246,9 +296,9 @@ export class CircuitBreaker {
    * @param permit - What {@link CircuitBreaker.acquire} returned.
    */
   recordIgnored(permit: number): void {
-    if (permit !== this.generation) return;
-    this.ignored++;
-    if (this.currentState === 'half-open') this.probesAdmitted--;
+    if (permit !== this.#generation) return;
+    this.#ignored++;
+    if (this.#state.kind === 'half-open') this.#state.probes.admitted--;
   }
 
   /**
@@ -257,8 +307,9 @@ export class CircuitBreaker {
    * @returns A {@link CircuitOpenError}.
    */
   refusal(): CircuitOpenError {
-    const state = this.currentState === 'closed' ? 'half-open' : this.currentState;
-    return new CircuitOpenError(this.name, state, state === 'open' ? this.nextAttemptAt : undefined);
+    const state = this.#state;
+    if (state.kind === 'open') return new CircuitOpenError(this.name, 'open', state.nextAttemptAt);
+    return new CircuitOpenError(this.name, state.kind === 'isolated' ? 'isolated' : 'half-open', undefined);
   }
 
   /**
@@ -277,13 +328,14 @@ export class CircuitBreaker {
   async execute<T>(fn: () => T | PromiseLike<T>): Promise<T> {
     const permit = this.acquire();
     if (permit < 0) throw this.refusal();
-    const started = this.options.clock.now();
+    const { clock } = this.#options;
+    const started = clock.now();
     try {
       const value = await fn();
-      this.recordSuccess(permit, this.options.clock.now() - started);
+      this.recordSuccess(permit, clock.now() - started);
       return value;
     } catch (error) {
-      this.recordFailure(permit, this.options.clock.now() - started, error);
+      this.recordFailure(permit, clock.now() - started, error);
       throw error;
     }
   }
@@ -295,22 +347,21 @@ export class CircuitBreaker {
    * @default until now + cooldownMs
    */
   open(until?: number): void {
-    const now = this.options.clock.now();
-    this.transition('open', 'manual', now, until);
+    this.#transition('open', 'manual', this.#options.clock.now(), until);
   }
 
   /** Closes the breaker by hand (also ends isolation). Counts start afresh. */
   close(): void {
-    this.transition('closed', 'manual', this.options.clock.now());
+    this.#transition('closed', 'manual', this.#options.clock.now());
   }
 
   /** Closes the breaker and clears every count, including lifetime totals. */
   reset(): void {
-    this.transition('closed', 'manual', this.options.clock.now());
-    this.successes = 0;
-    this.failures = 0;
-    this.ignored = 0;
-    this.rejections = 0;
+    this.#transition('closed', 'manual', this.#options.clock.now());
+    this.#successes = 0;
+    this.#failures = 0;
+    this.#ignored = 0;
+    this.#rejections = 0;
   }
 
   /**
@@ -328,52 +379,11 @@ export class CircuitBreaker {
    * ```
    */
   isolate(): () => void {
-    this.transition('isolated', 'manual', this.options.clock.now());
-    const generation = this.generation;
+    this.#transition('isolated', 'manual', this.#options.clock.now());
+    const generation = this.#generation;
     return () => {
-      if (this.generation === generation) this.close();
+      if (this.#generation === generation) this.close();
     };
-  }
-
-  /**
-   * Moves an open breaker whose cooldown has elapsed to half-open, letting probes through.
-   * Used by a {@link ProbeGate} that deferred probing.
-   *
-   * @returns Whether the breaker is now half-open.
-   */
-  startProbing(): boolean {
-    if (this.currentState !== 'open') return this.currentState === 'half-open';
-    this.transition('half-open', 'cooldown-elapsed', this.options.clock.now());
-    return true;
-  }
-
-  /**
-   * Applies a state decided elsewhere (another process, through shared state).
-   * Listeners see reason `remote`.
-   *
-   * @param state - `open` (with when to probe) or `closed`.
-   * @param nextAttemptAt - For `open`: when to allow the next probe (epoch ms).
-   */
-  applyRemoteState(state: 'open' | 'closed', nextAttemptAt?: number): void {
-    if (state === 'closed') {
-      if (this.currentState === 'open' || this.currentState === 'half-open') {
-        this.transition('closed', 'remote', this.options.clock.now());
-      }
-      return;
-    }
-    if (this.currentState === 'isolated') return;
-    if (this.currentState === 'open' && this.nextAttemptAt === nextAttemptAt) return;
-    this.transition('open', 'remote', this.options.clock.now(), nextAttemptAt);
-  }
-
-  /**
-   * Installs (or removes, with `undefined`) the gate consulted when an open breaker's
-   * cooldown has elapsed. See {@link ProbeGate}.
-   *
-   * @param gate - The gate.
-   */
-  setProbeGate(gate: ProbeGate | undefined): void {
-    this.probeGate = gate;
   }
 
   /**
@@ -384,9 +394,9 @@ export class CircuitBreaker {
    * @returns A function that removes the listener.
    */
   onStateChange(listener: StateChangeListener): () => void {
-    this.listeners = [...this.listeners, listener];
+    this.#listeners = [...this.#listeners, listener];
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
     };
   }
 
@@ -397,21 +407,23 @@ export class CircuitBreaker {
    */
   snapshot(): CircuitBreakerSnapshot {
     let window: CircuitBreakerSnapshot['window'];
-    if (this.window !== undefined) {
-      const totals = this.window.totals(this.options.clock.now());
+    if (this.#rules.window !== undefined) {
+      const totals = this.#rules.window.totals(this.#options.clock.now());
       const rate = (n: number) => (totals.calls === 0 ? 0 : (n * 100) / totals.calls);
       window = { ...totals, failureRate: rate(totals.failures), slowCallRate: rate(totals.slowCalls) };
     }
+    const state = this.#state;
+    const probes = state.kind === 'half-open' ? state.probes : noProbes;
     return {
       name: this.name,
-      state: this.currentState,
-      consecutiveFailures: this.consecutiveFailures,
+      state: state.kind,
+      consecutiveFailures: this.#rules.consecutive.count,
       window,
-      openedAt: this.openedAt,
-      nextAttemptAt: this.currentState === 'open' ? this.nextAttemptAt : undefined,
-      probes: { admitted: this.probesAdmitted, succeeded: this.probesSucceeded, failed: this.probesFailed },
-      totals: { successes: this.successes, failures: this.failures, ignored: this.ignored, rejections: this.rejections },
-      stateChangedAt: this.stateChangedAt,
+      openedAt: state.kind === 'closed' ? undefined : state.openedAt,
+      nextAttemptAt: state.kind === 'open' ? state.nextAttemptAt : undefined,
+      probes: { admitted: probes.admitted, succeeded: probes.succeeded, failed: probes.failed },
+      totals: { successes: this.#successes, failures: this.#failures, ignored: this.#ignored, rejections: this.#rejections },
+      stateChangedAt: this.#stateChangedAt,
     };
   }
 
@@ -421,14 +433,18 @@ export class CircuitBreaker {
    * @returns Plain JSON.
    */
   save(): SavedBreakerState {
-    const state = this.currentState === 'half-open' ? 'open' : this.currentState;
-    return {
-      name: this.name,
-      state,
-      consecutiveFailures: this.consecutiveFailures,
-      ...(this.openedAt === undefined ? {} : { openedAt: this.openedAt }),
-      ...(state === 'open' ? { nextAttemptAt: this.currentState === 'open' ? this.nextAttemptAt! : this.options.clock.now() } : {}),
-    };
+    const state = this.#state;
+    const base = { name: this.name, consecutiveFailures: this.#rules.consecutive.count };
+    switch (state.kind) {
+      case 'closed':
+        return { ...base, state: 'closed' };
+      case 'open':
+        return { ...base, state: 'open', openedAt: state.openedAt, nextAttemptAt: state.nextAttemptAt };
+      case 'half-open':
+        return { ...base, state: 'open', openedAt: state.openedAt, nextAttemptAt: this.#options.clock.now() };
+      default:
+        return { ...base, state: 'isolated', openedAt: state.openedAt };
+    }
   }
 
   /**
@@ -443,81 +459,90 @@ export class CircuitBreaker {
       throw new TypeError('Expected a saved breaker state with `state` of closed, open, half-open or isolated.');
     }
     const failures = Number.isInteger(saved.consecutiveFailures) && saved.consecutiveFailures > 0 ? saved.consecutiveFailures : 0;
-    const now = this.options.clock.now();
+    const now = this.#options.clock.now();
     const to = saved.state === 'half-open' ? 'open' : saved.state;
-    this.transition(to, 'restored', now, to === 'open' ? (saved.nextAttemptAt ?? now) : undefined);
-    if (saved.openedAt !== undefined && to !== 'closed') this.openedAt = saved.openedAt;
-    if (to === 'closed') this.consecutiveFailures = Math.min(failures, this.options.failureThreshold - 1);
+    this.#transition(to, 'restored', now, to === 'open' ? (saved.nextAttemptAt ?? now) : undefined);
+    const state = this.#state;
+    if (saved.openedAt !== undefined && (state.kind === 'open' || state.kind === 'isolated')) this.#state = { ...state, openedAt: saved.openedAt };
+    if (to === 'closed') this.#rules.consecutive.count = Math.min(failures, this.#options.failureThreshold - 1);
   }
 
-  private admitProbe(): number {
-    if (this.probesAdmitted < this.options.halfOpenMaxCalls) {
-      this.probesAdmitted++;
-      return this.generation;
+  #startProbing(): boolean {
+    if (this.#state.kind !== 'open') return this.#state.kind === 'half-open';
+    this.#transition('half-open', 'cooldown-elapsed', this.#options.clock.now());
+    return true;
+  }
+
+  #applyRemoteState(to: 'open' | 'closed', nextAttemptAt?: number): void {
+    const state = this.#state;
+    if (to === 'closed') {
+      if (state.kind === 'open' || state.kind === 'half-open') this.#transition('closed', 'remote', this.#options.clock.now());
+      return;
     }
-    const now = this.options.clock.now();
-    if (now - this.stateChangedAt >= this.options.maxHalfOpenWaitMs) {
-      this.transition('open', 'probe-timed-out', now);
+    if (state.kind === 'isolated') return;
+    if (state.kind === 'open' && state.nextAttemptAt === nextAttemptAt) return;
+    this.#transition('open', 'remote', this.#options.clock.now(), nextAttemptAt);
+  }
+
+  #admitProbe(state: HalfOpenState): number {
+    if (state.probes.admitted < this.#options.halfOpenMaxCalls) {
+      state.probes.admitted++;
+      return this.#generation;
     }
-    this.rejections++;
+    const now = this.#options.clock.now();
+    if (now - this.#stateChangedAt >= this.#options.maxHalfOpenWaitMs) this.#transition('open', 'probe-timed-out', now);
+    this.#rejections++;
     return REFUSED;
   }
 
-  private decideProbes(): void {
-    const done = this.probesSucceeded + this.probesFailed;
-    if (done < this.options.halfOpenMaxCalls) return;
-    const { failureRateThreshold, slowCallRateThreshold } = this.options;
-    const now = this.options.clock.now();
-    if (failureRateThreshold !== undefined && this.probesFailed * 100 >= failureRateThreshold * done) {
-      this.transition('open', 'probe-failed', now);
-    } else if (slowCallRateThreshold !== undefined && this.probesSlow * 100 >= slowCallRateThreshold * done) {
-      this.transition('open', 'slow-call-rate', now);
+  #decideProbes(state: HalfOpenState): void {
+    const { probes } = state;
+    const done = probes.succeeded + probes.failed;
+    if (done < this.#options.halfOpenMaxCalls) return;
+    const { failureRateThreshold, slowCallRateThreshold } = this.#options;
+    const now = this.#options.clock.now();
+    if (failureRateThreshold !== undefined && probes.failed * 100 >= failureRateThreshold * done) {
+      this.#transition('open', 'probe-failed', now);
+    } else if (slowCallRateThreshold !== undefined && probes.slow * 100 >= slowCallRateThreshold * done) {
+      this.#transition('open', 'slow-call-rate', now);
     } else {
-      this.transition('closed', 'probe-succeeded', now);
+      this.#transition('closed', 'probe-succeeded', now);
     }
   }
 
-  private evaluateWindow(now: number): void {
-    const totals = this.window!.totals(now);
-    if (totals.calls < this.options.minimumCalls) return;
-    const { failureRateThreshold, slowCallRateThreshold } = this.options;
-    if (failureRateThreshold !== undefined && totals.failures * 100 >= failureRateThreshold * totals.calls) {
-      this.transition('open', 'failure-rate', now);
-    } else if (slowCallRateThreshold !== undefined && totals.slowCalls * 100 >= slowCallRateThreshold * totals.calls) {
-      this.transition('open', 'slow-call-rate', now);
+  #transition(to: CircuitState, reason: StateChangeReason, now: number, nextAttemptAt?: number): void {
+    const from = this.#state;
+    const openedBefore = from.kind === 'closed' ? undefined : from.openedAt;
+    switch (to) {
+      case 'closed':
+        this.#state = closedState;
+        break;
+      case 'open':
+        // Re-opening an open breaker (by hand, or from another process) keeps when it opened.
+        this.#state = {
+          kind: 'open',
+          openedAt: from.kind === 'open' ? from.openedAt : now,
+          nextAttemptAt: nextAttemptAt ?? now + this.#options.cooldownMs,
+        };
+        break;
+      case 'half-open':
+        this.#state = { kind: 'half-open', openedAt: openedBefore ?? now, probes: { admitted: 0, succeeded: 0, failed: 0, slow: 0 } };
+        break;
+      default:
+        this.#state = { kind: 'isolated', openedAt: openedBefore ?? now };
     }
-  }
-
-  private transition(to: CircuitState, reason: StateChangeReason, now: number, nextAttemptAt?: number): void {
-    const from = this.currentState;
-    this.currentState = to;
-    this.generation++;
-    this.stateChangedAt = now;
-    this.probesAdmitted = 0;
-    this.probesSucceeded = 0;
-    this.probesFailed = 0;
-    this.probesSlow = 0;
-    this.consecutiveFailures = 0;
-    this.window?.reset();
-    if (to === 'open') {
-      if (from !== 'open' || this.openedAt === undefined) this.openedAt = now;
-      this.nextAttemptAt = nextAttemptAt ?? now + this.options.cooldownMs;
-    } else if (to === 'closed') {
-      this.openedAt = undefined;
-      this.nextAttemptAt = undefined;
-    } else if (to === 'isolated') {
-      this.openedAt ??= now;
-      this.nextAttemptAt = undefined;
-    }
+    this.#generation++;
+    this.#stateChangedAt = now;
+    this.#rules.reset();
     const change: StateChange = {
       name: this.name,
-      from,
+      from: from.kind,
       to,
       reason,
       at: now,
-      ...(to === 'open' ? { nextAttemptAt: this.nextAttemptAt } : {}),
+      ...(this.#state.kind === 'open' ? { nextAttemptAt: this.#state.nextAttemptAt } : {}),
     };
-    for (const listener of this.listeners) {
+    for (const listener of this.#listeners) {
       try {
         listener(change);
       } catch (error) {

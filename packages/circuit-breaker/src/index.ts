@@ -1,5 +1,5 @@
 export { CircuitBreaker } from './circuit-breaker.js';
-export type { CircuitBreakerSnapshot, SavedBreakerState, ProbeGate, StateChangeListener } from './circuit-breaker.js';
+export type { CircuitBreakerSnapshot, SavedBreakerState, StateChangeListener } from './circuit-breaker.js';
 export type { CircuitState, StateChange, StateChangeReason } from './circuit-state.js';
 export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';
 export { breakerDefaults } from './options.js';
@@ -15,5 +15,6 @@ export type {
   SharedStateLogger,
   SharedStateStatus,
 } from './redis-shared-state.js';
+export type { FleetRuleOptions } from './fleet-rule.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';

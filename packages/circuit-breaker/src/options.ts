@@ -140,28 +140,56 @@ function percent(name: string, value: number | undefined): number | undefined {
   throw new TypeError(`Expected \`${name}\` to be a percentage in (0, 100], got ${String(value)}.`);
 }
 
-/** @internal Applies defaults and validates; throws `TypeError` naming the bad field. */
+/** The fields a breaker's options can set, for replacing a whole option set at once. */
+const optionKeys = [
+  'failureThreshold',
+  'failureRateThreshold',
+  'slowCallRateThreshold',
+  'slowCallDurationMs',
+  'slidingWindow',
+  'minimumCalls',
+  'cooldownMs',
+  'halfOpenMaxCalls',
+  'maxHalfOpenWaitMs',
+  'isFailure',
+  'clock',
+] as const satisfies readonly (keyof CircuitBreakerOptions)[];
+
+/**
+ * @internal `options` with every field present (`undefined` where unset), so that merging
+ * it over a breaker's current options replaces them all (back to the defaults where unset).
+ */
+export function everyOption(options: Omit<CircuitBreakerOptions, 'name'>): Omit<CircuitBreakerOptions, 'name'> {
+  const full: Record<string, unknown> = {};
+  for (const key of optionKeys) full[key] = options[key];
+  return full as Omit<CircuitBreakerOptions, 'name'>;
+}
+
+/**
+ * @internal Applies defaults and validates; throws `TypeError` naming the bad field. A field
+ * set to `undefined` takes its default.
+ */
 export function resolveBreakerOptions(options: CircuitBreakerOptions = {}): ResolvedBreakerOptions {
-  const merged = { ...breakerDefaults, ...options };
-  if (typeof merged.name !== 'string' || merged.name.length === 0) {
-    throw new TypeError(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(merged.name)}.`);
+  const name = options.name ?? breakerDefaults.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(name)}.`);
   }
-  if (merged.isFailure !== undefined && typeof merged.isFailure !== 'function') {
+  if (options.isFailure !== undefined && typeof options.isFailure !== 'function') {
     throw new TypeError('Expected `isFailure` to be a function.');
   }
-  const cooldownMs = nonNegativeFinite('cooldownMs', merged.cooldownMs);
+  const cooldownMs = nonNegativeFinite('cooldownMs', options.cooldownMs ?? breakerDefaults.cooldownMs);
   return {
-    name: merged.name,
-    failureThreshold: positiveInteger('failureThreshold', merged.failureThreshold, true),
-    failureRateThreshold: percent('failureRateThreshold', merged.failureRateThreshold),
-    slowCallRateThreshold: percent('slowCallRateThreshold', merged.slowCallRateThreshold),
-    slowCallDurationMs: nonNegativeFinite('slowCallDurationMs', merged.slowCallDurationMs),
-    slidingWindow: merged.slidingWindow,
-    minimumCalls: positiveInteger('minimumCalls', merged.minimumCalls),
+    name,
+    failureThreshold: positiveInteger('failureThreshold', options.failureThreshold ?? breakerDefaults.failureThreshold, true),
+    failureRateThreshold: percent('failureRateThreshold', options.failureRateThreshold),
+    slowCallRateThreshold: percent('slowCallRateThreshold', options.slowCallRateThreshold),
+    slowCallDurationMs: nonNegativeFinite('slowCallDurationMs', options.slowCallDurationMs ?? breakerDefaults.slowCallDurationMs),
+    slidingWindow: options.slidingWindow ?? breakerDefaults.slidingWindow,
+    minimumCalls: positiveInteger('minimumCalls', options.minimumCalls ?? breakerDefaults.minimumCalls),
     cooldownMs,
-    halfOpenMaxCalls: positiveInteger('halfOpenMaxCalls', merged.halfOpenMaxCalls),
-    maxHalfOpenWaitMs: nonNegativeFinite('maxHalfOpenWaitMs', merged.maxHalfOpenWaitMs ?? cooldownMs),
-    isFailure: merged.isFailure,
-    clock: merged.clock ?? systemClock,
+    halfOpenMaxCalls: positiveInteger('halfOpenMaxCalls', options.halfOpenMaxCalls ?? breakerDefaults.halfOpenMaxCalls),
+    maxHalfOpenWaitMs: nonNegativeFinite('maxHalfOpenWaitMs', options.maxHalfOpenWaitMs ?? cooldownMs),
+    isFailure: options.isFailure,
+    clock: options.clock ?? systemClock,
   };
 }

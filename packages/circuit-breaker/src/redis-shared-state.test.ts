@@ -58,7 +58,7 @@ describe.skipIf(!redisUp)('shared breaker state across two processes (real Redis
 
     // After the cooldown both processes want to call at once: exactly one probe runs.
     await new Promise((r) => setTimeout(r, cooldownMs + 300));
-    const [ra, rb] = await Promise.all([ask<{ outcome: string }>(a, { cmd: 'call' }), ask<{ outcome: string }>(b, { cmd: 'call' })]);
+    const [ra, rb] = await Promise.all([ask<{ outcome: string }>(a, { cmd: 'call', holdMs: 1500 }), ask<{ outcome: string }>(b, { cmd: 'call', holdMs: 1500 })]);
     expect([ra.outcome, rb.outcome].sort()).toEqual(['ok', 'refused']);
     const executions = async () =>
       (await ask<WorkerState>(a, { cmd: 'state' })).executions + (await ask<WorkerState>(b, { cmd: 'state' })).executions;

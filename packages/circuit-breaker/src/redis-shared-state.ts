@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { BreakerRegistry } from './breaker-registry.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { sharedStateAccess } from './circuit-breaker.js';
 import type { StateChange } from './circuit-state.js';
+import type { FleetRuleOptions, ResolvedFleetRule } from './fleet-rule.js';
+import { parseTripReport, reportTripScript, resolveFleetRule } from './fleet-rule.js';
 
 /**
  * The slice of an ioredis client (`Redis` or `Cluster`) the shared state uses. ioredis is
@@ -84,6 +87,13 @@ export interface SharedStateOptions {
    * @default console
    */
   readonly logger?: SharedStateLogger;
+  /**
+   * Opt-in fleet rule: open a breaker everywhere only when at least `minInstances`
+   * instances saw their own breaker trip within `windowMs` (see {@link FleetRuleOptions}).
+   * Without it, any one instance's breaker opening opens it everywhere.
+   * @default undefined (off)
+   */
+  readonly fleet?: FleetRuleOptions;
 }
 
 /**
@@ -98,15 +108,22 @@ export interface SharedStateStatus {
   readonly lastError: string | undefined;
   /** When the last full sync finished (epoch ms). */
   readonly lastSyncAt: number | undefined;
+  /**
+   * Which rule opens breakers right now: `shared` (any instance's trip opens every
+   * instance), `fleet` (the fleet rule), or `local` (Redis is unreachable: each instance
+   * opens on its own rule and probes for itself).
+   */
+  readonly rule: 'shared' | 'fleet' | 'local';
 }
 
 // One round trip per state change: bump the version, store the state, drop the probe
-// lease and tell every process, atomically.
+// lease (and, on close, the fleet rule's trips) and tell every process, atomically.
 const setStateScript = `
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'nextAttemptAt', ARGV[2], 'by', ARGV[3], 'at', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('DEL', KEYS[2])
+if ARGV[1] == 'closed' then redis.call('DEL', KEYS[3]) end
 redis.call('PUBLISH', ARGV[6], cjson.encode({ name = ARGV[7], version = version, state = ARGV[1], nextAttemptAt = tonumber(ARGV[2]), by = ARGV[3] }))
 return version
 `;
@@ -127,8 +144,16 @@ interface Attached {
   electing: boolean;
   electAgainAt: number;
   electionTimer: NodeJS.Timeout | undefined;
-  /** A local change Redis has not stored yet (Redis was down); pushed on the next sync. */
-  unpublished: { state: SharedStateName; nextAttemptAt: number; at: number } | undefined;
+  /**
+   * Fleet rule: whether the breaker's current open (or half-open) state is the fleet's, so
+   * its probe decides for everyone. False while it is open on its own rule alone.
+   */
+  fleetOpen: boolean;
+  /**
+   * A local change Redis has not stored yet (Redis was down); pushed on the next sync.
+   * `trip` marks a fleet-rule trip report rather than a shared state.
+   */
+  unpublished: { state: SharedStateName; nextAttemptAt: number; at: number; trip: boolean } | undefined;
   detach: () => void;
 }
 
@@ -155,6 +180,10 @@ const defaults = {
  *   publishes the outcome, or its lease expires and they race again.
  * - When Redis is unreachable, every breaker falls back to local state (each process
  *   probes for itself) and a warning is logged; sharing resumes when Redis answers.
+ * - With the opt-in fleet rule (`fleet`), a process whose own rule trips opens alone and
+ *   reports the trip (one Lua call: a sorted set of instance ids scored by Redis time);
+ *   the breaker opens everywhere only once `minInstances` distinct instances tripped
+ *   within `windowMs`. Probing, recovery and manual changes are shared as above.
  */
 export class SharedBreakerState {
   private readonly redis: SharedStateRedisClient;
@@ -166,6 +195,7 @@ export class SharedBreakerState {
   private readonly commandTimeoutMs: number;
   private readonly instanceId: string;
   private readonly logger: SharedStateLogger;
+  private readonly fleet: ResolvedFleetRule | undefined;
   private readonly attached = new Map<string, Attached>();
   private readonly timer: NodeJS.Timeout;
   private applyingRemote = false;
@@ -173,6 +203,8 @@ export class SharedBreakerState {
   private lastError: string | undefined;
   private lastSyncAt: number | undefined;
   private closed = false;
+  /** Redis commands not answered yet; `close()` waits for them (each bounded by `commandTimeoutMs`). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private detachRegistry: (() => void) | undefined;
 
   /** @internal Use {@link shareBreakerState}. */
@@ -191,6 +223,7 @@ export class SharedBreakerState {
     this.commandTimeoutMs = options.commandTimeoutMs ?? defaults.commandTimeoutMs;
     this.instanceId = options.instanceId ?? randomUUID();
     this.logger = options.logger ?? consoleLogger;
+    this.fleet = resolveFleetRule(options.fleet);
     this.ownsSubscriber = options.subscriber === undefined;
     this.subscriber = options.subscriber ?? options.redis.duplicate();
     this.subscriber.on('message', (channel, message) => {
@@ -226,13 +259,23 @@ export class SharedBreakerState {
    */
   attach(breaker: CircuitBreaker): this {
     this.attached.get(breaker.name)?.detach();
-    const entry: Attached = { breaker, version: 0, electing: false, electAgainAt: 0, electionTimer: undefined, unpublished: undefined, detach: () => {} };
+    const entry: Attached = {
+      breaker,
+      version: 0,
+      electing: false,
+      electAgainAt: 0,
+      electionTimer: undefined,
+      fleetOpen: false,
+      unpublished: undefined,
+      detach: () => {},
+    };
     const stopListening = breaker.onStateChange((change) => this.onLocalChange(entry, change));
-    breaker.setProbeGate(() => this.gate(entry));
+    const access = sharedStateAccess(breaker);
+    access.setProbeGate(() => this.gate(entry));
     entry.detach = () => {
       clearTimeout(entry.electionTimer);
       stopListening();
-      breaker.setProbeGate(undefined);
+      access.setProbeGate(undefined);
     };
     this.attached.set(breaker.name, entry);
     void this.sync(entry);
@@ -245,11 +288,13 @@ export class SharedBreakerState {
    * @returns A {@link SharedStateStatus}.
    */
   status(): SharedStateStatus {
+    const connected = !this.degraded && this.redis.status === 'ready';
     return {
-      connected: !this.degraded && this.redis.status === 'ready',
+      connected,
       breakers: this.attached.size,
       lastError: this.lastError,
       lastSyncAt: this.lastSyncAt,
+      rule: !connected ? 'local' : this.fleet === undefined ? 'shared' : 'fleet',
     };
   }
 
@@ -264,8 +309,10 @@ export class SharedBreakerState {
   }
 
   /**
-   * Stops sharing: detaches every breaker (they keep their local state) and closes the
-   * subscriber connection if this instance created it.
+   * Stops sharing: detaches every breaker (they keep their local state), waits for the
+   * commands already sent (so a change made just before still reaches Redis; each is
+   * bounded by `commandTimeoutMs`), and closes the subscriber connection if this instance
+   * created it. The command client is yours to close afterwards.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -274,14 +321,15 @@ export class SharedBreakerState {
     this.detachRegistry?.();
     for (const entry of this.attached.values()) entry.detach();
     this.attached.clear();
+    await Promise.allSettled([...this.inFlight]);
     if (this.ownsSubscriber) {
       await this.subscriber.quit().catch(() => this.subscriber.disconnect());
     }
   }
 
-  private keys(name: string): [string, string] {
+  private keys(name: string): [string, string, string] {
     const tag = `{${this.prefix}:${name}}`;
-    return [tag, `${tag}:probe`];
+    return [tag, `${tag}:probe`, `${tag}:trips`];
   }
 
   private async subscribe(): Promise<void> {
@@ -299,8 +347,67 @@ export class SharedBreakerState {
     else if (change.to === 'isolated') state = 'isolated';
     else if (change.to === 'closed') state = 'closed';
     else return; // half-open is this process's private business while it holds the probe lease
-    if (state === 'open') this.scheduleElection(entry, change.nextAttemptAt ?? 0);
+    if (this.fleet !== undefined && !this.fleetWide(entry, change)) {
+      // The fleet rule: this instance's own rule tripped. It stays open here and reports the
+      // trip; the fleet opens only once enough instances did. A local close says nothing.
+      if (state === 'open') void this.reportTrip(entry, change.nextAttemptAt ?? 0, change.at);
+      return;
+    }
+    if (state === 'open') {
+      entry.fleetOpen = true;
+      this.scheduleElection(entry, change.nextAttemptAt ?? 0);
+    } else {
+      entry.fleetOpen = false;
+    }
     void this.publish(entry, state, change.nextAttemptAt ?? 0, change.at);
+  }
+
+  /**
+   * Under the fleet rule, whether a local change is the fleet's business: decisions by hand
+   * (open, close, isolate, restore) and the outcome of a probe made for the fleet are
+   * shared as they are; a trip of this instance's own rule is only reported.
+   */
+  private fleetWide(entry: Attached, change: StateChange): boolean {
+    return change.reason === 'manual' || change.reason === 'restored' || change.to === 'isolated' || entry.fleetOpen;
+  }
+
+  /** Fleet rule: reports this instance's trip; opens the fleet when enough instances tripped. */
+  private async reportTrip(entry: Attached, nextAttemptAt: number, at: number): Promise<void> {
+    entry.unpublished = { state: 'open', nextAttemptAt, at, trip: true };
+    if (!this.usable()) return;
+    const { breaker } = entry;
+    const fleet = this.fleet!;
+    try {
+      const report = parseTripReport(
+        await this.command(() =>
+          this.redis.eval(
+            reportTripScript,
+            3,
+            ...this.keys(breaker.name),
+            this.instanceId,
+            fleet.minInstances,
+            fleet.windowMs,
+            nextAttemptAt,
+            at,
+            this.stateTtlMs,
+            this.channel,
+            breaker.name,
+          ),
+        ),
+      );
+      if (entry.unpublished?.at === at && entry.unpublished.trip) entry.unpublished = undefined;
+      this.succeed();
+      if (report.opened) {
+        entry.version = Math.max(entry.version, report.version);
+        entry.fleetOpen = breaker.state === 'open';
+        if (entry.fleetOpen) this.scheduleElection(entry, nextAttemptAt);
+      } else if (report.state === 'open' || report.state === 'isolated') {
+        // The fleet is already open: join it (its cooldown, its single prober).
+        this.apply(entry, { name: breaker.name, version: report.version, state: report.state, nextAttemptAt: report.nextAttemptAt, by: report.by }, true);
+      }
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /**
@@ -316,13 +423,12 @@ export class SharedBreakerState {
   }
 
   private async publish(entry: Attached, state: SharedStateName, nextAttemptAt: number, at: number): Promise<void> {
-    entry.unpublished = { state, nextAttemptAt, at };
+    entry.unpublished = { state, nextAttemptAt, at, trip: false };
     if (!this.usable()) return;
-    const [stateKey, probeKey] = this.keys(entry.breaker.name);
     try {
       const version = Number(
         await this.command(() =>
-          this.redis.eval(setStateScript, 2, stateKey, probeKey, state, nextAttemptAt, this.instanceId, at, this.stateTtlMs, this.channel, entry.breaker.name),
+          this.redis.eval(setStateScript, 3, ...this.keys(entry.breaker.name), state, nextAttemptAt, this.instanceId, at, this.stateTtlMs, this.channel, entry.breaker.name),
         ),
       );
       entry.version = Math.max(entry.version, version);
@@ -339,11 +445,17 @@ export class SharedBreakerState {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
     });
-    return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+    const answer = Promise.race([run(), timeout]).finally(() => {
+      clearTimeout(timer);
+      this.inFlight.delete(answer);
+    });
+    this.inFlight.add(answer);
+    return answer;
   }
 
   private gate(entry: Attached): boolean {
     if (!this.usable()) return true; // degraded: probe locally
+    if (this.fleet !== undefined && !entry.fleetOpen) return true; // open on its own rule alone: its own probe
     if (!entry.electing && Date.now() >= entry.electAgainAt) void this.elect(entry);
     return false;
   }
@@ -357,14 +469,14 @@ export class SharedBreakerState {
       const won = await this.command(() => this.redis.set(probeKey, this.instanceId, 'PX', leaseMs, 'NX'));
       this.succeed();
       if (won === 'OK') {
-        breaker.startProbing();
+        sharedStateAccess(breaker).startProbing();
       } else {
         const ttl = await this.command(() => this.redis.pttl(probeKey));
         entry.electAgainAt = Date.now() + (ttl > 0 ? ttl : 100);
       }
     } catch (error) {
       this.fail(error);
-      breaker.startProbing();
+      sharedStateAccess(breaker).startProbing();
     } finally {
       entry.electing = false;
     }
@@ -374,7 +486,8 @@ export class SharedBreakerState {
     if (!this.usable()) return;
     const pending = entry.unpublished;
     if (pending !== undefined && this.stillLocal(entry, pending)) {
-      await this.publish(entry, pending.state, pending.nextAttemptAt, pending.at);
+      if (pending.trip) await this.reportTrip(entry, pending.nextAttemptAt, pending.at);
+      else await this.publish(entry, pending.state, pending.nextAttemptAt, pending.at);
       return;
     }
     entry.unpublished = undefined;
@@ -408,11 +521,13 @@ export class SharedBreakerState {
     if (entry !== undefined) this.apply(entry, remote);
   }
 
-  private apply(entry: Attached, remote: RemoteState): void {
-    if (!(remote.version > entry.version)) return;
-    entry.version = remote.version;
-    if (remote.by === this.instanceId) return;
+  /** Applies a newer shared state; `force` applies it even when this instance wrote it. */
+  private apply(entry: Attached, remote: RemoteState, force = false): void {
+    if (!(remote.version > entry.version) && !force) return;
+    entry.version = Math.max(entry.version, remote.version);
+    if (remote.by === this.instanceId && !force) return;
     const { breaker } = entry;
+    entry.fleetOpen = remote.state !== 'closed';
     this.applyingRemote = true;
     try {
       if (remote.state === 'isolated') {
@@ -420,7 +535,7 @@ export class SharedBreakerState {
       } else if (remote.state === 'closed' && breaker.state === 'isolated') {
         breaker.close();
       } else {
-        breaker.applyRemoteState(remote.state, remote.nextAttemptAt);
+        sharedStateAccess(breaker).applyRemoteState(remote.state, remote.nextAttemptAt);
         if (remote.state === 'open') this.scheduleElection(entry, remote.nextAttemptAt);
       }
     } finally {
@@ -457,12 +572,15 @@ export class SharedBreakerState {
   }
 
   private fail(error: unknown): void {
+    if (this.closed) return; // a subscription or command cut short by close() is no outage
     this.lastError = error instanceof Error ? error.message : String(error);
     if (!this.degraded) {
       this.degraded = true;
       this.logger.warn(
         { err: this.lastError, breakers: this.attached.size },
-        'Redis unreachable: circuit breakers fall back to local state in this process',
+        this.fleet === undefined
+          ? 'Redis unreachable: circuit breakers fall back to local state in this process (each opens on its own rule and probes for itself)'
+          : 'Redis unreachable: circuit breakers fall back to local state in this process (fleet rule suspended: each opens on its own rule and probes for itself)',
       );
     }
   }

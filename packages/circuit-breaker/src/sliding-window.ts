@@ -28,6 +28,8 @@ export interface WindowTotals {
 
 /** @internal */
 export interface SlidingWindow {
+  /** Whether `now` matters (a count window ignores it, so callers can skip reading the clock). */
+  readonly timed: boolean;
   record(failed: boolean, slow: boolean, now: number): void;
   totals(now: number): WindowTotals;
   reset(): void;
@@ -38,6 +40,7 @@ const SLOW = 2;
 
 /** The last `size` outcomes in a ring buffer with running totals: O(1) per call. */
 class CountWindow implements SlidingWindow {
+  readonly timed = false;
   private readonly outcomes: Uint8Array;
   private next = 0;
   private filled = 0;
@@ -77,6 +80,7 @@ class CountWindow implements SlidingWindow {
 
 /** Calls of the last `sizeMs`, in fixed buckets indexed by `floor(now / bucketMs)`. */
 class TimeWindow implements SlidingWindow {
+  readonly timed = true;
   private readonly bucketMs: number;
   private readonly epochs: Float64Array;
   private readonly calls: Uint32Array;
