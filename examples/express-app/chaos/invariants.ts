@@ -71,6 +71,8 @@ export interface ScenarioFigures {
   /** How long after the last fault's end the run kept observing (the bound when not recovered). */
   readonly observedAfterFaultSec: number;
   readonly alerts: readonly DeliveredAlert[];
+  /** Health probes that did not pass during the scenario, by what they said (readiness status, or `check:status`). */
+  readonly health: Record<string, number>;
   readonly backlogAfterDrain: Readonly<Record<string, number>>;
   readonly violations: readonly string[];
 }
@@ -258,6 +260,12 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     timeToRecoverSec: recoveryTime(record, faultEnd, eventById),
     observedAfterFaultSec: seconds(record.drainEnd - faultEnd),
     alerts: record.alerts.filter((a) => a.at >= record.start),
+    health: Object.fromEntries(
+      countBy(
+        record.samples.flatMap((s) => [...(s.ready === 200 ? [] : [`ready ${s.ready}`]), ...(s.notPassing ?? [])]),
+        (finding) => finding,
+      ),
+    ),
     backlogAfterDrain: record.database.backlog,
     violations,
   };
