@@ -4,7 +4,7 @@
 // restart each one, and records every exit so a crash is told apart from a kill.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@hardening/test-support';
@@ -37,7 +37,7 @@ export class AppInstance {
 
   constructor(
     readonly name: string,
-    readonly port: number,
+    public port: number,
     private readonly env: Record<string, string>,
     private readonly logDir: string,
     private readonly exits: ExitRecord[],
@@ -52,8 +52,26 @@ export class AppInstance {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the process and waits until `/health/ready` answers 200. */
-  async start(readyTimeoutMs = 120_000): Promise<void> {
+  /**
+   * Starts the process and waits until `/health/ready` answers 200. A process that exits
+   * during start-up is started again on another port, twice at most: on a shared machine
+   * the free port it was given can be taken before it listens (EADDRINUSE).
+   */
+  async start(readyTimeoutMs = 180_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce(readyTimeoutMs);
+        return;
+      } catch (error) {
+        if (this.running || attempt >= 3) throw error;
+        const logTail = (await readFile(join(this.logDir, `${this.name}.log`), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n');
+        console.warn(`[chaos] ${this.name} exited during start-up (attempt ${attempt}); starting it again on another port. Its last lines:\n${logTail.slice(0, 1500)}`);
+        this.port = await freePort();
+      }
+    }
+  }
+
+  private async startOnce(readyTimeoutMs: number): Promise<void> {
     await mkdir(this.logDir, { recursive: true });
     this.log = createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
