@@ -114,7 +114,7 @@ async function drain(h: Harness, sql: pg.Client, capMs: number): Promise<Record<
 async function onboard(h: Harness, signing: Signing, count: number): Promise<LiveBusiness[]> {
   const first = h.instances[0]!;
   const numbers = new Set<string>();
-  while (numbers.size < count + 2) numbers.add(`+1800555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`);
+  while (numbers.size < count + 5) numbers.add(`+1800555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`);
   const added = await fetch(`${first.url}/api/admin/numbers`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
