@@ -53,7 +53,7 @@ export type { AlertingErrorCode } from './errors/codes.js';
 export { createTwilioStatusCallbackHandler } from './http/twilio-status-callback.js';
 export type { TwilioStatusCallbackOptions, StatusCallbackRequest, StatusCallbackResponse, TwilioSignatureValidator } from './http/twilio-status-callback.js';
 export { expressTwilioStatusCallback } from './http/express.js';
-export type { ExpressLikeRequest, ExpressLikeResponse } from './http/express.js';
+export type { ExpressLikeRequest, ExpressLikeResponse, ExpressTwilioStatusCallbackOptions } from './http/express.js';
 export type { AlertSender } from './alert-sender.js';
 export { initSentryFromEnv, scrubSentryEvent, scrubBreadcrumb } from './reporting/sentry-init.js';
 export type { InitSentryOptions, SentryInitResult, SentryInitLike, SentryEventLike } from './reporting/sentry-init.js';

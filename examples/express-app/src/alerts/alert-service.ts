@@ -13,7 +13,8 @@ export const alertStatusPath = '/api/twilio/alert-status';
 
 /**
  * The app's alert service: HIGH alerts to ADMIN_PHONE by SMS (from TWILIO_NUMBER, with
- * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack, LOW to the log; Sentry
+ * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack (by SMS when Slack is not
+ * configured: the alerting default routing falls back to the first remote sink), LOW to the log; Sentry
  * when SENTRY_DSN is set. Dedup claims live in Redis when configured, else in the
  * database, so several instances send one alert. ALERTS_DISABLED switches it off with a
  * banner and a degraded health status.
