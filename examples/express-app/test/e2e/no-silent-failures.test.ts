@@ -57,6 +57,9 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
   });
 
   it('an urgent-job SMS to the owner that Twilio refuses on all 3 attempts of a round is kept for later rounds; once its rounds are spent: "MESSAGE LOST" logged, HIGH alert', async () => {
+    // The earlier tests' Twilio outages left twilio_sms with failures on its count: this one
+    // starts from a closed breaker, so its three 503s are three attempts of one round.
+    for (const breaker of app.ctx.breakers.all()) breaker.reset();
     const customer = phone();
     const reply = await app.sms({ from: customer, to: client.number, body: 'EMERGENCY locked out with a baby inside' });
     expect(reply.messages).toEqual([texts.customerUrgentAck('Loud Locksmiths')]);
