@@ -245,7 +245,7 @@ export class IdempotencyGuard {
    * ```
    */
   run<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<T> {
-    return this.execute(key, fn, options).then(valueOf);
+    return this.perform<T>(key, fn, options ?? (noOptions as RunOptions<T>), false) as Promise<T>;
   }
 
   /**
@@ -262,7 +262,16 @@ export class IdempotencyGuard {
    * if (outcome.status === 'replayed') logger.info({ eventId }, 'duplicate event ignored');
    * ```
    */
-  async execute<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options: RunOptions<T> = {}): Promise<IdempotentOutcome<T>> {
+  execute<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<IdempotentOutcome<T>> {
+    return this.perform<T>(key, fn, options ?? (noOptions as RunOptions<T>), true) as Promise<IdempotentOutcome<T>>;
+  }
+
+  /**
+   * Both {@link IdempotencyGuard.run} and {@link IdempotencyGuard.execute}: `outcome` says
+   * whether to wrap the value in an {@link IdempotentOutcome} (run would only unwrap it
+   * again, one more object and one more promise on every call).
+   */
+  private async perform<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options: RunOptions<T>, outcome: boolean): Promise<IdempotentOutcome<T> | T> {
     assertIdempotencyKey(key);
     if (typeof fn !== 'function') throw new TypeError('Expected `fn` to be a function.');
     const leaseMs = options.leaseMs === undefined ? this.leaseMs : positive('leaseMs', options.leaseMs);
@@ -276,21 +285,22 @@ export class IdempotencyGuard {
 
     for (;;) {
       const token = this.createToken();
-      let outcome: ClaimOutcome;
+      let claim: ClaimOutcome;
       try {
-        outcome = await this.store.claim({ key: storedKey, token, fingerprint, leaseMs });
+        claim = await this.store.claim({ key: storedKey, token, fingerprint, leaseMs });
       } catch (error) {
         throw this.claimFailed(storedKey, token, error);
       }
-      if (outcome.status === 'claimed') return this.runClaimed(key, storedKey, token, fn, leaseMs, retentionMs, options.shouldStore);
-      if (outcome.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError(outcome.status);
-      if (outcome.status === 'completed') {
+      if (claim.status === 'claimed') return await this.runClaimed(key, storedKey, token, fn, leaseMs, retentionMs, options.shouldStore, outcome);
+      if (claim.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError(claim.status);
+      if (claim.status === 'completed') {
         this.logger.debug({ key: scrubText(storedKey) }, 'idempotency: duplicate, replaying stored result');
-        return { status: 'replayed', value: this.codec.deserialize(outcome.result) as T, stored: true };
+        const value = this.codec.deserialize(claim.result) as T;
+        return outcome ? { status: 'replayed', value, stored: true } : value;
       }
       const waited = this.clock.now() - startedAt;
       if (onInProgress === 'error' || waited >= waitTimeoutMs) {
-        throw new IdempotencyInProgressError(onInProgress === 'error' ? 0 : waited, outcome.leaseRemainingMs);
+        throw new IdempotencyInProgressError(onInProgress === 'error' ? 0 : waited, claim.leaseRemainingMs);
       }
       await sleep(Math.min(pollMs, waitTimeoutMs - waited));
       pollMs = Math.min(pollMs * 2, defaults.maxPollIntervalMs);
@@ -330,7 +340,8 @@ export class IdempotencyGuard {
     leaseMs: number,
     retentionMs: number,
     shouldStore: ((value: T) => boolean) | undefined,
-  ): Promise<IdempotentOutcome<T>> {
+    outcome: boolean,
+  ): Promise<IdempotentOutcome<T> | T> {
     const claimedAt = this.clock.now();
     const lease = new LeaseSignal(key, leaseMs);
     let value: T;
@@ -344,7 +355,7 @@ export class IdempotencyGuard {
     lease.end();
     if (shouldStore !== undefined && !shouldStore(value)) {
       await this.release(storedKey, token);
-      return { status: 'executed', value, stored: false };
+      return outcome ? { status: 'executed', value, stored: false } : value;
     }
     let serialized: string;
     try {
@@ -364,7 +375,7 @@ export class IdempotencyGuard {
       this.logger.error({ key: scrubText(storedKey), leaseMs }, 'idempotency: run outlived its lease and another caller took the key; result not recorded');
       throw new IdempotencyLeaseLostError(leaseMs, value);
     }
-    return { status: 'executed', value, stored: true };
+    return outcome ? { status: 'executed', value, stored: true } : value;
   }
 
   /**
@@ -442,13 +453,12 @@ class LeaseSignal implements RunContext {
 
   end(): void {
     this.ended = true;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }
 
-function valueOf<T>(outcome: IdempotentOutcome<T>): T {
-  return outcome.value;
-}
+/** `run` and `execute` without options: one shared empty object, not one per call. */
+const noOptions: RunOptions<never> = Object.freeze({});
 
 function describe(error: unknown): string {
   return scrubText(error instanceof Error ? error.message : String(error));
