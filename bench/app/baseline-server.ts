@@ -17,7 +17,8 @@ const pg = requireFromApp('pg') as typeof Pg.default;
 
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl === undefined) throw new Error('DATABASE_URL is required');
-const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.POOL_SIZE ?? 10) });
+// Connections kept between rounds (idleTimeoutMillis 0), as the app's pool keeps them under load.
+const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.POOL_SIZE ?? 10), idleTimeoutMillis: 0 });
 
 const twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks, we got your message.</Message></Response>';
 const insert = {

@@ -5,6 +5,7 @@
 // Twilio retry of the previous one (same MessageSid, same idempotency token).
 import { createRequire } from 'node:module';
 import type * as Twilio from 'twilio';
+import { twilioSmsParams } from '../../examples/express-app/test/e2e/support/twilio-sms-params.ts';
 
 const requireFromApp = createRequire(new URL('../../examples/express-app/package.json', import.meta.url));
 const twilio = requireFromApp('twilio') as typeof Twilio.default;
@@ -78,27 +79,7 @@ export function createSmsTraffic(options: SmsTrafficOptions, seed: number): { ne
 
   const deliver = (kind: SmsKind, from: string, text: string): SmsDelivery => {
     const sid = nextMessageSid();
-    const params: Record<string, string> = {
-      ToCountry: 'US',
-      ToState: 'CA',
-      SmsMessageSid: sid,
-      NumMedia: '0',
-      ToCity: '',
-      FromZip: '',
-      SmsSid: sid,
-      FromState: 'CA',
-      SmsStatus: 'received',
-      FromCity: '',
-      Body: text,
-      FromCountry: 'US',
-      To: options.systemNumber,
-      ToZip: '',
-      NumSegments: '1',
-      MessageSid: sid,
-      AccountSid: options.accountSid,
-      From: from,
-      ApiVersion: '2010-04-01',
-    };
+    const params = twilioSmsParams({ messageSid: sid, from, to: options.systemNumber, body: text, accountSid: options.accountSid });
     return {
       kind,
       body: new URLSearchParams(params).toString(),
