@@ -39,4 +39,20 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Type-aware gates: a promise nobody awaits or handles, or one passed where a callback's
+  // result is ignored (an async Express handler's rejection, an async listener), is a
+  // failure nobody sees. Both report 0 today; keep it that way.
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.ts', 'bench/*.ts', 'bench/app/*.ts', 'examples/*/vitest.config.ts', 'tools/prisma-stub/*.d.mts'], maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16 },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
 );

@@ -1,5 +1,5 @@
 // One-off scaffolder kept for future packages: writes the shared per-package files.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, name, description] = process.argv.slice(2);
@@ -13,11 +13,20 @@ const write = (file, text) => {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, text);
 };
+// npm packs the package folder's LICENSE, not the repository's.
+write('LICENSE', readFileSync(new URL('../LICENSE', import.meta.url), 'utf8'));
+// typedoc reads the published sources only (see typedoc.json).
+write('tsconfig.docs.json', `${JSON.stringify({ extends: './tsconfig.json', include: ['src'], exclude: ['src/**/*.test.ts', 'src/**/test-*'] }, null, 2)}\n`);
 write('package.json', JSON.stringify({
   name,
   version: '0.0.0',
   description,
   license: 'MIT',
+  author: 'The @hardening contributors',
+  // Checked by scripts/check-package-metadata.mjs (pnpm check:packages).
+  repository: { type: 'git', url: 'git+https://github.com/hardening-sdk/hardening.git', directory: dir.replace(/\/+$/, '') },
+  homepage: `https://github.com/hardening-sdk/hardening/tree/main/${dir.replace(/\/+$/, '')}#readme`,
+  bugs: { url: 'https://github.com/hardening-sdk/hardening/issues' },
   type: 'module',
   sideEffects: false,
   engines: { node: '>=20.19' },
@@ -32,7 +41,7 @@ write('package.json', JSON.stringify({
   main: './dist/index.cjs',
   module: './dist/index.js',
   types: './dist/index.d.cts',
-  files: ['dist', 'src', '!src/**/*.test.ts', '!src/**/test-*'],
+  files: ['LICENSE', 'dist', 'src', '!src/**/*.test.ts', '!src/**/test-*'],
   scripts: {
     build: 'tsup',
     typecheck: 'tsc --noEmit',

@@ -1,7 +1,7 @@
 import { defineConfig, type Options } from 'tsup';
 
 const shared: Options = {
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'detectors/index': 'src/detectors/index.ts', 'reporting/index': 'src/reporting/index.ts' },
   dts: true,
   sourcemap: true,
   target: 'node20',

@@ -9,7 +9,7 @@ const shared: Options = {
 
 export default defineConfig([
   { ...shared, format: 'esm', clean: true },
-  // p-retry and is-network-error ship ESM only. Node >= 20.19 can require() them, but
-  // older tools (jest, some bundlers) cannot: the CJS build carries its own copy.
-  { ...shared, format: 'cjs', noExternal: ['p-retry', 'is-network-error'] },
+  // is-network-error ships ESM only. Node >= 20.19 can require() it, but older tools
+  // (jest, some bundlers) cannot: the CJS build carries its own copy.
+  { ...shared, format: 'cjs', noExternal: ['is-network-error'] },
 ]);

@@ -19,6 +19,7 @@ import { evaluationTimeoutMs } from './jobs/slack-signal.js';
 import { defaultRetryPolicy, type JobQueue, type RetryPolicy } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
 import { createAppAlertService } from './alerts/alert-service.js';
+import { consoleSmsSender } from './providers/console-sms-sender.js';
 import { twilioSender } from './providers/sms-sender.js';
 import { createTwilioClient } from './providers/twilio-client.js';
 
@@ -101,7 +102,8 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   // a path built from the URL (which landed in the working directory).
   const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
   const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
-  const twilio = config.twilio === undefined ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
+  // A simulated Twilio (development stand-in) has no REST client: SMS go to consoleSmsSender.
+  const twilio = config.twilio === undefined || config.twilio.simulated === true ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
     config.slack.botToken === undefined
       ? undefined
@@ -150,7 +152,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
       systemNumber: config.systemNumber,
       paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
     },
-    sms: twilio === undefined ? undefined : twilioSender(twilio),
+    sms: config.twilio?.simulated === true ? consoleSmsSender(logger) : twilio === undefined ? undefined : twilioSender(twilio),
     slack,
     inlineBudgetMs: overrides.inlineBudgetMs ?? 8000,
     redis,

@@ -82,7 +82,7 @@ const defaults = { spoolWarnAt: 1, queueWarnAt: 100, queueFailAt: 1000, outboxWa
  *   webhooks still answer (the inbox spool falls back to a local file).
  * - `queue:backlog` and `outbox:backlog` (jobs and SMS waiting), warn/fail thresholds, not critical.
  * - `circuitBreakers:state`: an open breaker warns; `twilio_sms` and `database` (HEALTH_CRITICAL_BREAKERS) fail.
- * - `alerts:status`: ALERTS_DISABLED or no remote sink warns "degraded: ...".
+ * - `alerts:status`: ALERTS_DISABLED or no remote sink, or the alerting's own problems (a store down, a sink failing, pages pending), warns "degraded: ...".
  * - `eventLoop:delay`, `inboxSpool:size` (events the database could not take; warns when non-empty).
  * - `env:configuration`: the variables production requires (names only); critical in production.
  *

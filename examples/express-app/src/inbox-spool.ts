@@ -7,13 +7,44 @@ export interface SpooledEvent {
   readonly provider: 'twilio_sms' | 'slack';
   readonly receivedAt: string;
   readonly payload: Record<string, unknown>;
+  /** Drains that failed on this event while the database was answering. */
+  readonly attempts?: number;
 }
+
+/** How {@link InboxSpool.drain} tells an outage from an event that fails on its own. */
+export interface DrainOptions {
+  /**
+   * Whether `store`'s error means the database is unavailable (then the drain stops and
+   * the event stays first in line), rather than that this event cannot be stored.
+   */
+  readonly isOutage: (error: unknown) => Promise<boolean> | boolean;
+  /** Whether the event can never be stored (refused input): set aside at once. */
+  readonly isPermanent?: (error: unknown) => boolean;
+  /** Failures (not outages) an event gets before it is set aside. @default 3 */
+  readonly maxAttempts?: number;
+  /** Told about every event set aside, with the (scrubbed) reason. */
+  readonly onSetAside?: (event: SpooledEvent, reason: string) => void;
+  /** Describes an error for the dead letter's `reason`. @default String */
+  readonly describe?: (error: unknown) => string;
+}
+
+/** A spooled event that was set aside, as kept in the dead letter. */
+export interface DeadSpooledEvent extends SpooledEvent {
+  readonly setAsideAt: string;
+  readonly reason: string;
+}
+
+const drainDefaults = { maxAttempts: 3 };
+
+/** Without options every failure stops the drain (nothing is ever set aside). */
+const everyFailureIsAnOutage: DrainOptions = { isOutage: () => true };
 
 /** The small slice of ioredis the spool uses. */
 export interface SpoolRedis {
   rpush(key: string, value: string): Promise<number>;
   lpop(key: string, count: number): Promise<string[] | null>;
   llen(key: string): Promise<number>;
+  lrange(key: string, start: number, stop: number): Promise<string[]>;
 }
 
 /**
@@ -71,29 +102,81 @@ export class InboxSpool {
     return inRedis + onDisk;
   }
 
+  /** Where set-aside events are kept: a Redis list, or a file beside the spool file. */
+  get deadLetterLocation(): string {
+    return this.redis === undefined ? `${this.file}.dead` : `${this.key}:dead`;
+  }
+
+  /** Events set aside, for tests and operators (the newest last). */
+  async deadLetters(): Promise<DeadSpooledEvent[]> {
+    const lines =
+      this.redis === undefined
+        ? await readFile(`${this.file}.dead`, 'utf8').then((t) => t.split('\n').filter(Boolean), () => [])
+        : await this.redis.lrange(`${this.key}:dead`, 0, -1);
+    return lines.map((line) => JSON.parse(line) as DeadSpooledEvent);
+  }
+
+  private async setAside(event: SpooledEvent, reason: string, options: DrainOptions): Promise<void> {
+    const line = JSON.stringify({ ...event, setAsideAt: new Date().toISOString(), reason } satisfies DeadSpooledEvent);
+    if (this.redis === undefined) {
+      await mkdir(dirname(this.file), { recursive: true });
+      await appendFile(`${this.file}.dead`, `${line}\n`);
+    } else {
+      await this.redis.rpush(`${this.key}:dead`, line);
+    }
+    this.logger.error({ provider: event.provider, receivedAt: event.receivedAt, attempts: event.attempts ?? 0, reason, where: this.deadLetterLocation }, 'inbox spool: an event that keeps failing was set aside');
+    options.onSetAside?.(event, reason);
+  }
+
   /**
-   * Hands every spooled event to `store`, oldest first; an event `store` rejects stays
-   * spooled for the next drain.
-   *
-   * @returns How many were drained.
+   * Stores one event. Resolves `true` when stored, `false` when it failed on its own (then
+   * it went to the back of the line, or to the dead letter); rejects on an outage.
    */
-  async drain(store: (event: SpooledEvent) => Promise<void>): Promise<number> {
+  private async storeOne(event: SpooledEvent, store: (event: SpooledEvent) => Promise<void>, options: DrainOptions, requeue: (line: string) => Promise<void>): Promise<boolean> {
+    try {
+      await store(event);
+      return true;
+    } catch (error) {
+      if (await options.isOutage(error)) throw error;
+      const attempts = (event.attempts ?? 0) + 1;
+      const reason = (options.describe ?? String)(error);
+      if (options.isPermanent?.(error) === true || attempts >= (options.maxAttempts ?? drainDefaults.maxAttempts)) {
+        await this.setAside({ ...event, attempts }, reason, options);
+      } else {
+        this.logger.warn({ provider: event.provider, attempts, reason }, 'inbox spool: an event failed while the database answers; retried after the others');
+        await requeue(JSON.stringify({ ...event, attempts }));
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Hands every spooled event to `store`, oldest first. On an outage (`isOutage`) the
+   * drain stops and the events not yet stored stay spooled for the next one. An event that fails on its
+   * own while the database answers goes to the back of the line; after `maxAttempts` such
+   * failures (at once when `isPermanent`) it is set aside in the dead letter with an error
+   * line and `onSetAside`, so it never blocks the events behind it.
+   *
+   * @returns How many were stored.
+   */
+  async drain(store: (event: SpooledEvent) => Promise<void>, options: DrainOptions = everyFailureIsAnOutage): Promise<number> {
     let drained = 0;
     if (this.redis !== undefined) {
+      const redis = this.redis;
+      const requeue = async (line: string) => void (await redis.rpush(this.key, line));
       for (;;) {
-        const batch = await this.redis.lpop(this.key, 50);
+        const batch = await redis.lpop(this.key, 50);
         if (batch === null || batch.length === 0) break;
         for (const [index, line] of batch.entries()) {
           const event = this.parse(line);
           if (event === undefined) {
-            await this.redis.rpush(`${this.key}:corrupt`, line).catch(() => {});
+            await redis.rpush(`${this.key}:corrupt`, line).catch(() => {});
             continue;
           }
           try {
-            await store(event);
-            drained++;
+            if (await this.storeOne(event, store, options, requeue)) drained++;
           } catch (error) {
-            for (const rest of batch.slice(index)) await this.redis.rpush(this.key, rest);
+            for (const rest of batch.slice(index)) await redis.rpush(this.key, rest);
             throw error;
           }
         }
@@ -113,8 +196,7 @@ export class InboxSpool {
         continue;
       }
       try {
-        await store(event);
-        drained++;
+        if (await this.storeOne(event, store, options, (next) => appendFile(this.file, `${next}\n`))) drained++;
       } catch (error) {
         await appendFile(this.file, lines.slice(index).map((l) => `${l}\n`).join(''));
         await rm(draining, { force: true });

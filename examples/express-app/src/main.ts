@@ -2,13 +2,19 @@
 import { GracefulShutdown, isEnvValidationError } from '@hardening/health';
 import { loadConfig } from './config/config.js';
 import { buildContext } from './context.js';
+import { seedDevelopmentNumbers } from './dev/development-numbers.js';
+import { devSessionFileFor, writeDevSession } from './dev/dev-session.js';
+import { startupSummary } from './dev/startup-summary.js';
 import { startJobRunner } from './jobs/job-runner.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createApp } from './server.js';
+import { loadDotEnv } from './config/dotenv.js';
 
+loadDotEnv();
 let config;
 try {
-  config = loadConfig();
+  // In development, stand-ins for what is not configured (see loadConfig): `pnpm sim` works at once.
+  config = loadConfig(process.env, { developmentStandIns: true });
 } catch (error) {
   if (isEnvValidationError(error)) {
     console.error(`Refusing to start: ${error.message}`);
@@ -19,9 +25,9 @@ try {
 // Migrations run in here: readiness stays 503 (startup probe pending) until markStarted below.
 const built = await buildContext(config);
 const { ctx } = built;
-if (config.adminTokenGenerated) {
-  console.log(`\n  ADMIN_TOKEN not set: generated one for this run (admin API, /metrics, /health details):\n\n    ${config.adminToken}\n`);
-}
+const standIns = config.twilio?.simulated === true || config.generatedSecrets.length > 0;
+// A fresh local database gets a few client numbers, so the first sign-up is not POOL_EMPTY.
+const seededNumbers = standIns && ctx.db.kind === 'pglite' ? await seedDevelopmentNumbers(ctx.db.prisma) : [];
 startJobRunner(ctx);
 const scheduler = new Scheduler(ctx, { redisKeyPrefix: config.env.REDIS_KEY_PREFIX, ...(built.redis === undefined ? {} : { redis: built.redis }) });
 await scheduler.start();
@@ -31,11 +37,28 @@ ctx.health.registerRecovery('outbox_worker', async () => {
 });
 const app = createApp(ctx);
 const server = app.listen(config.env.PORT, () => {
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  let sessionFile: string | undefined;
+  if (standIns) {
+    // What `pnpm sim` needs to sign requests as the providers do (0600, removed at exit).
+    sessionFile = devSessionFileFor(config.env.PGLITE_DATA_DIR);
+    const removeSession = writeDevSession(sessionFile, {
+      url,
+      publicUrl: config.env.PUBLIC_BASE_URL ?? url,
+      adminToken: config.adminToken,
+      systemNumber: config.systemNumber,
+      twilioAccountSid: config.twilio?.accountSid,
+      twilioAuthToken: config.twilio?.authToken,
+      slackSigningSecret: config.slack.signingSecret,
+      stripeWebhookSecret: config.env.STRIPE_WEBHOOK_SECRET,
+      pid: process.pid,
+    });
+    process.once('exit', removeSession);
+  }
   ctx.health.monitor.markStarted();
-  ctx.logger.info(
-    { port: config.env.PORT, database: ctx.db.kind, queue: ctx.queue.kind, twilio: ctx.sms !== undefined, slack: ctx.slack !== undefined },
-    `listening on http://127.0.0.1:${config.env.PORT}`,
-  );
+  ctx.logger.info({ port, database: ctx.db.kind, queue: ctx.queue.kind, twilio: ctx.sms !== undefined, slack: ctx.slack !== undefined }, `listening on ${url}`);
+  if (!config.production) console.log(startupSummary(config, { url, database: ctx.db.kind, queue: ctx.queue.kind, seededNumbers, sessionFile }));
 });
 server.on('error', (error) => {
   ctx.health.monitor.markStartupFailed(error);

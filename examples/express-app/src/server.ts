@@ -7,6 +7,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { replayRoutes } from './admin/replay.js';
 import type { AppContext } from './app-context.js';
 import { alertStatusPath } from './alerts/alert-service.js';
+import { declaredBodyLimit } from './http/body-limit.js';
 import { httpDurationMiddleware } from './http/http-metrics.js';
 import { metricsRoutes } from './http/metrics-route.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
@@ -43,6 +44,8 @@ export function createApp(ctx: AppContext): Express {
   );
   app.use(helmet());
   app.use(httpDurationMiddleware(ctx.metrics));
+  // Before anything can buffer a body: every route's own limit is at most this.
+  app.use(declaredBodyLimit());
   const security = createSecurity(ctx);
 
   // Webhooks: Twilio posts forms; Slack and Stripe read their raw bodies in their routers.
@@ -58,6 +61,8 @@ export function createApp(ctx: AppContext): Express {
         alerts: ctx.alerts,
         authToken: ctx.config.twilio.authToken,
         logger: ctx.logger,
+        // Read before the signature check when the body is not a form: keep it small.
+        maxBodyBytes: 64 * 1024,
         trustProxy: ctx.config.env.TRUST_PROXY > 0,
         ...(ctx.config.env.PUBLIC_BASE_URL === undefined ? {} : { publicUrl: `${ctx.config.env.PUBLIC_BASE_URL.replace(/\/+$/, '')}${alertStatusPath}` }),
       }) as never,

@@ -5,6 +5,8 @@ import type { RouteTable } from './routing.js';
 import type { SilenceInfo } from './silences.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { AlertStore } from './store/alert-store.js';
+import type { ClaimPath } from './claims/claim-gate.js';
+import type { StoreState } from './claims/store-health.js';
 
 /**
  * Retries and breaker of every remote sink call (each goes through `safeCall`, with one
@@ -160,10 +162,11 @@ export interface AlertServiceOptions {
    */
   readonly confirmTimeoutMs?: number;
   /**
-   * How often this instance checks escalations and overdue SMS receipts and prunes the
-   * history, or `false` to call {@link AlertService.runMaintenance} yourself (from a
-   * {@link RuntimeMonitor}, say). Safe on every instance: the store decides each item once.
-   * @default 60_000
+   * How often this instance retries due pending pages, checks escalations and overdue SMS
+   * receipts, watches itself and prunes the history, or `false` to call
+   * {@link AlertService.runMaintenance} yourself (from a {@link RuntimeMonitor}, say). Safe
+   * on every instance: the store decides each item once.
+   * @default 10_000
    */
   readonly maintenanceIntervalMs?: number | false;
   /**
@@ -172,11 +175,50 @@ export interface AlertServiceOptions {
    */
   readonly historyRetentionMs?: number;
   /**
-   * Timeout of one store call. When the store fails, alerts are still delivered, with
-   * dedup held in this process only until it recovers (a duplicate beats a lost alert).
-   * @default 3000
+   * How long one store call (a dedup claim above all) may take. A slow store is waited
+   * for: set this well above the store's p99 under load. Only a store known down
+   * (connection refused or reset, breaker open, `AlertStoreUnavailableError`) or
+   * silent for this long makes a claim fall back: to `durableStore`, then to the
+   * designated-sender rule (see `designatedSender`).
+   * @default 20_000
    */
   readonly storeTimeoutMs?: number;
+  /**
+   * A store call taking this long marks the store `slow` in the status (it is still
+   * waited for).
+   * @default 2000
+   */
+  readonly storeSlowMs?: number;
+  /**
+   * A second, durable store (PostgreSQL through {@link createPrismaAlertStore} under a
+   * Redis `store`). It owns the history, the pending-page queue and SMS receipts, so
+   * they survive a Redis restart; and it takes the dedup claims while `store` is down
+   * (a claim won in `store` is confirmed here, so claims taken during the outage hold).
+   * @default undefined (`store` owns everything)
+   */
+  readonly durableStore?: AlertStore;
+  /**
+   * What happens when every store is down: `true` on exactly one instance of the fleet
+   * (it delivers, dedup in its memory) and `false` on the others (they queue alerts in
+   * memory and claim them when a store answers again): at most one page per alert and
+   * window. Unset: every instance delivers with dedup in its own memory (at most one page
+   * per instance).
+   * @default undefined
+   */
+  readonly designatedSender?: boolean;
+  /**
+   * The pending-page queue: an alert no sink took is retried after `initialDelayMs`,
+   * then `factor` times longer each time up to `maxDelayMs`, only to the sinks not yet
+   * reached, until delivered or `expireAfterMs` after its first failure ("ALERT LOST").
+   * @default { initialDelayMs: 5000, factor: 2, maxDelayMs: 30_000, expireAfterMs: 21_600_000 }
+   */
+  readonly pendingRetry?: { readonly initialDelayMs?: number; readonly factor?: number; readonly maxDelayMs?: number; readonly expireAfterMs?: number };
+  /**
+   * A page pending this long raises `ALERTING_PAGES_PENDING` (through whatever works,
+   * the log at least), or `false`.
+   * @default 300_000 (5 minutes)
+   */
+  readonly pendingAlertAfterMs?: number | false;
   /**
    * The kill switch.
    * @default env.ALERTS_DISABLED is `true`, `1` or `yes`
@@ -233,8 +275,23 @@ export interface AlertSystemStatus {
   readonly routes: Readonly<Record<Severity, readonly string[]>>;
   /** The store's kind (`memory`, `redis`, `postgres`). */
   readonly store: string;
-  /** Whether the last store call succeeded. */
+  /**
+   * True when enabled and nothing below is wrong (`problems` is empty): the value for a
+   * readiness check of the alerting itself.
+   */
+  readonly healthy: boolean;
+  /** What is wrong, one line each: a store slow or down, a sink's breaker open, pages pending. */
+  readonly problems: readonly string[];
+  /** Whether the primary store is not known down (last call answered, or only slow). */
   readonly storeHealthy: boolean;
+  /** Each store's state (`up`, `slow`, `down`) as this instance last saw it. */
+  readonly stores: readonly StoreState[];
+  /** The store that owns the history and the pending pages. */
+  readonly historyStore: string;
+  /** How the last dedup claim was decided (`store`, `durable`, `designated`, `local`, `deferred`). */
+  readonly claimedVia: ClaimPath;
+  /** Pages no sink took yet, as last counted by maintenance. */
+  readonly pending: { readonly count: number; readonly oldestAt?: string };
   /** Last alert delivered by a remote sink from this instance (ISO 8601). */
   readonly lastDeliveryAt?: string;
   /** Last sink failure in this instance (ISO 8601). */
@@ -324,4 +381,10 @@ export interface MaintenanceReport {
   readonly unconfirmed: number;
   /** Whether history and idle records were pruned. */
   readonly pruned: boolean;
+  /** Pending pages retried (or expired) this round. */
+  readonly retried: number;
+  /** Pages still pending after the round. */
+  readonly pending: number;
+  /** Claims won in memory while every store was down, written to a store this round. */
+  readonly replayed: number;
 }

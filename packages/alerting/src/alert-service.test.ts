@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AlertStore } from './store/alert-store.js';
 import { createMemoryAlertStore } from './store/memory-store.js';
 import { createAlertService } from './alert-service.js';
@@ -187,10 +187,16 @@ describe('AlertService', () => {
     });
     const { alerts, sms, logger } = setup({ store: broken, storeTimeoutMs: 200 });
     expect((await alerts.sendCriticalAlert(high)).status).toBe('delivered');
-    expect((await alerts.sendCriticalAlert(high)).status).toBe('suppressed');
-    expect(sms.received).toHaveLength(1);
-    expect(alerts.getAlertSystemStatus().storeHealthy).toBe(false);
-    expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('alert store unavailable: delivering anyway'))).toBe(true);
+    expect(await alerts.sendCriticalAlert(high)).toMatchObject({ status: 'suppressed', claimedVia: 'local' });
+    expect(sms.received.filter((m) => m.type === 'DB_DOWN')).toHaveLength(1);
+    const status = alerts.getAlertSystemStatus();
+    expect(status.storeHealthy).toBe(false);
+    expect(status.healthy).toBe(false);
+    expect(status.problems.join('\n')).toMatch(/alert store broken down/);
+    expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('every alert store is unavailable: delivering with dedup held in this process only'))).toBe(true);
+    // the store's outage is itself raised, through what still works
+    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(sms.received.map((m) => m.type)).toContain('ALERTING_STORE_UNAVAILABLE'));
   });
 
   it('reports every result to onResult; a throwing hook is ignored', async () => {

@@ -13,10 +13,16 @@ import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import { HistoryWriter } from './history-writer.js';
+import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
+import { ClaimGate } from './claims/claim-gate.js';
+import type { StoreState } from './claims/store-health.js';
+import { StoreHealth, isStoreDownError } from './claims/store-health.js';
+import type { PageMember, PendingPage } from './pending-pages.js';
+import { PendingPages, pendingSink } from './pending-pages.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes, routeFor } from './routing.js';
-import type { SilenceMatcher, SilenceOptions } from './silences.js';
-import { Silences } from './silences.js';
+import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
+import { SharedSilences, silenceSink } from './shared-silences.js';
 import { createLogSink } from './sinks/log-sink.js';
 import type { AlertSink } from './sinks/sink.js';
 import type {
@@ -32,7 +38,7 @@ import type {
 } from './alert-service-options.js';
 import type { AlertStats } from './stats.js';
 import { buildStats } from './stats.js';
-import type { AlertOutcome, AlertStore, ClaimResult, TrackedDelivery } from './store/alert-store.js';
+import type { AlertHistoryEntry, AlertOutcome, AlertStore, ClaimResult, TrackedDelivery } from './store/alert-store.js';
 import { createMemoryAlertStore } from './store/memory-store.js';
 
 const minute = 60_000;
@@ -40,25 +46,31 @@ const hour = 60 * minute;
 const day = 24 * hour;
 
 interface PendingGroup {
-  readonly members: Array<{ message: AlertMessage; claim: ClaimResult; resolve: (result: AlertResult) => void }>;
+  readonly members: Array<{ message: AlertMessage; claim: GateClaim; resolve: (result: AlertResult) => void }>;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface DeliveryPayload {
   readonly message: AlertMessage;
   readonly deliveredTo: readonly string[];
-  readonly members: ReadonlyArray<{ alertId: string; type: string; key: string; severity: Severity; resourceId: string | undefined }>;
+  readonly members: readonly PageMember[];
 }
+
+/** Types of the alerts the service raises about itself. */
+const selfAlert = { storeDown: 'ALERTING_STORE_UNAVAILABLE', sinkFailing: 'ALERTING_SINK_FAILING', pagesPending: 'ALERTING_PAGES_PENDING' } as const;
 
 const defaults = {
   windowMs: 6 * hour,
   escalateAfterMs: 12 * hour,
   staleAfterMs: 24 * hour,
   confirmTimeoutMs: 5 * minute,
-  maintenanceIntervalMs: minute,
+  maintenanceIntervalMs: 10_000,
   historyRetentionMs: 30 * day,
-  storeTimeoutMs: 3000,
+  storeTimeoutMs: 20_000,
+  storeSlowMs: 2000,
   pruneEveryMs: hour,
+  pending: { initialDelayMs: 5000, factor: 2, maxDelayMs: 30_000, expireAfterMs: 6 * hour },
+  pendingAlertAfterMs: 5 * minute,
   retry: { attempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, timeoutMs: 10_000 },
   breaker: { failureThreshold: 3, cooldownMs: 30_000 },
 };
@@ -100,6 +112,16 @@ export class AlertService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly store: AlertStore;
+  /** The durable store (history, pending pages, receipts, fallback claims): `durableStore`, else `store`. */
+  private readonly durable: AlertStore;
+  private readonly primaryHealth: StoreHealth;
+  private readonly durableHealth: StoreHealth | undefined;
+  private readonly gate: ClaimGate;
+  private readonly pending: PendingPages;
+  private readonly pendingExpireAfterMs: number;
+  private readonly pendingAlertAfterMs: number | false;
+  /** Sinks whose open breaker was already raised (until it closes again). */
+  private readonly raisedSinks = new Set<string>();
   private readonly sinks: Map<string, AlertSink>;
   private readonly logSink: AlertSink;
   private readonly known: Set<string>;
@@ -117,12 +139,8 @@ export class AlertService {
   private readonly disabledReason: string | undefined;
   private readonly safeCall: SafeCall;
   private readonly deliverer: Deliverer;
-  private readonly silences = new Silences();
+  private readonly shared: SharedSilences;
   private readonly groups = new Map<string, PendingGroup>();
-  /** Dedup of last resort while the store is down: key -> end of window. */
-  private readonly localClaims = new Map<string, number>();
-  /** Claims in flight in this process, per key: a burst of one alert makes one store call. */
-  private readonly inflightClaims = new Map<string, Promise<ClaimResult>>();
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -130,8 +148,7 @@ export class AlertService {
   private lastPruneAt = 0;
   private lastDeliveryAt: number | undefined;
   private lastFailure: { at: number; sink: string; reason: string } | undefined;
-  private storeHealthy = true;
-  private lastStoreWarningAt = 0;
+  private lastClaimVia: ClaimPath = 'store';
   private closed = false;
 
   /**
@@ -194,6 +211,22 @@ export class AlertService {
     positive(this.historyRetentionMs, 'historyRetentionMs');
     const storeTimeoutMs = options.storeTimeoutMs ?? defaults.storeTimeoutMs;
     positive(storeTimeoutMs, 'storeTimeoutMs');
+    const durableStore = options.durableStore;
+    if (durableStore !== undefined && (typeof durableStore?.claim !== 'function' || typeof durableStore.append !== 'function')) {
+      throw new TypeError('Expected `durableStore` to be an AlertStore (createPrismaAlertStore, say).');
+    }
+    this.durable = durableStore ?? this.store;
+    if (options.designatedSender !== undefined && typeof options.designatedSender !== 'boolean') {
+      throw new TypeError('Expected `designatedSender` to be a boolean.');
+    }
+    const pendingOptions = { ...defaults.pending, ...options.pendingRetry };
+    positive(pendingOptions.initialDelayMs, 'pendingRetry.initialDelayMs');
+    positive(pendingOptions.maxDelayMs, 'pendingRetry.maxDelayMs');
+    positive(pendingOptions.expireAfterMs, 'pendingRetry.expireAfterMs');
+    if (typeof pendingOptions.factor !== 'number' || !(pendingOptions.factor >= 1)) throw new TypeError(`Expected \`pendingRetry.factor\` to be a number of at least 1, got ${String(pendingOptions.factor)}.`);
+    this.pendingExpireAfterMs = pendingOptions.expireAfterMs;
+    this.pendingAlertAfterMs = options.pendingAlertAfterMs ?? defaults.pendingAlertAfterMs;
+    positive(this.pendingAlertAfterMs, 'pendingAlertAfterMs', true);
     const maintenanceIntervalMs = options.maintenanceIntervalMs ?? defaults.maintenanceIntervalMs;
     positive(maintenanceIntervalMs, 'maintenanceIntervalMs', true);
     this.onResult = options.onResult;
@@ -217,24 +250,54 @@ export class AlertService {
         slowCallThresholdMs: 15_000,
       },
     });
-    this.safeCall.configure('alert_store', {
-      attempts: 2,
-      timeoutMs: storeTimeoutMs,
-      backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
-      retryable: isTransientError,
-      breaker: { failureThreshold: 5, cooldownMs: 10_000 },
+    // A slow store is waited for (up to storeTimeoutMs); only a store known down (refused,
+    // reset, closed) is retried once, and five failures open the breaker: then claims fall
+    // back at once instead of waiting.
+    for (const operation of ['alert_store', 'alert_store_durable']) {
+      this.safeCall.configure(operation, {
+        attempts: 2,
+        timeoutMs: storeTimeoutMs,
+        backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
+        retryable: isStoreDownError,
+        breaker: { failureThreshold: 5, cooldownMs: 10_000 },
+      });
+    }
+    const started = this.clock.now();
+    const storeSlowMs = options.storeSlowMs ?? defaults.storeSlowMs;
+    positive(storeSlowMs, 'storeSlowMs');
+    this.primaryHealth = new StoreHealth(this.store.kind, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
+    this.durableHealth = durableStore === undefined ? undefined : new StoreHealth(`${durableStore.kind} (durable)`, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
+    this.gate = new ClaimGate({
+      primary: this.store,
+      durable: durableStore,
+      call: (which, fn) => this.storeCall(which, fn),
+      designatedSender: options.designatedSender,
+      logger: this.logger,
     });
     this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
     this.history = new HistoryWriter(
-      async (entry) => {
-        try {
-          await this.storeCall(() => this.store.append(entry));
-        } catch (error) {
-          this.logger.warn({ outcome: entry.outcome, type: entry.type, err: describeError(error) }, 'alerting: history row lost (store unavailable)');
-        }
+      async (entries) => {
+        const store = this.durable;
+        await this.durableCall(() => (store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined)));
       },
       (dropped) => this.logger.warn({ dropped }, `alerting: history queue full; ${dropped} rows dropped so far (alerts themselves are unaffected)`),
+      (entries, error) =>
+        this.logger.warn(
+          { rows: entries.length, outcomes: [...new Set(entries.map((e) => e.outcome))], store: this.durable.kind, err: describeError(error) },
+          `alerting: ${entries.length} history rows lost (store unavailable)`,
+        ),
     );
+    this.shared = new SharedSilences(this.durable, (fn) => this.durableCall(fn), this.logger, () => this.clock.now());
+    this.pending = new PendingPages({
+      store: this.durable,
+      call: (fn) => this.durableCall(fn),
+      logger: this.logger,
+      backoff: pendingOptions,
+      reclaim: (page, now) => this.reclaimPage(page, now),
+      deliver: (page) => this.deliverPage(page),
+      onDelivered: (page, report, now) => this.pageDelivered(page, report, now),
+      onFailed: (page, now, expired, reason) => this.pageFailed(page, now, expired, reason),
+    });
 
     const env = options.env ?? process.env;
     this.disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
@@ -317,7 +380,7 @@ export class AlertService {
     try {
       const now = this.clock.now();
       this.dropFromGroups(type, key);
-      const record = await this.storeCall(() => this.store.resolve({ type, key, at: now }));
+      const record = await this.storeCall('primary', () => this.store.resolve({ type, key, at: now }));
       if (record === undefined) {
         return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
       }
@@ -329,7 +392,8 @@ export class AlertService {
         report = await this.deliverer.deliver(notice, route.length > 0 ? route : [this.logSink.name], []);
       }
       const sinks = report?.delivered ?? [];
-      await this.record({ alertId: record.alertId, type, key, resourceId: record.resourceId, severity: record.severity, outcome: 'resolved', sinks, detail: undefined, at: now });
+      if (this.durable !== this.store) await this.durableCall(() => this.durable.resolve({ type, key, at: now })).catch(() => undefined);
+      this.record({ alertId: record.alertId, type, key, resourceId: record.resourceId, severity: record.severity, outcome: 'resolved', sinks, detail: undefined, at: now });
       return this.resultOf(notice, 'resolved', { alertId: record.alertId, deliveredTo: sinks, failedSinks: report?.failed.map((f) => f.sink) ?? [] });
     } catch (error) {
       this.logger.error({ type, err: describeError(error) }, 'alerting: resolve failed');
@@ -354,13 +418,64 @@ export class AlertService {
    * ```
    */
   silenceAlerts(matcher?: SilenceMatcher, options: SilenceOptions = {}): RestoreSilence {
-    const silence = this.silences.add(matcher, options, this.clock.now());
+    const silence = this.shared.local.add(matcher, options, this.clock.now());
     const until = new Date(silence.until).toISOString();
     this.logger.warn({ silenceId: silence.id, matcher: silence.description, until, reason: silence.reason }, `alerts silenced: ${silence.description} until ${until}`);
+    this.shared.share(silence.id);
     const restore = () => {
-      if (this.silences.remove(silence.id)) this.logger.warn({ silenceId: silence.id, matcher: silence.description }, `silence ended early: ${silence.description}`);
+      if (this.shared.local.has(silence.id)) void this.expireSilence(silence.id);
     };
     return Object.assign(restore, { id: silence.id, until });
+  }
+
+  /**
+   * Creates a silence shared by every instance on the store (same id everywhere; other
+   * instances apply it within `maintenanceIntervalMs`). Resolves once it is stored.
+   *
+   * @param matcher - Which alerts (all when omitted).
+   * @param options - `until`, `durationMs`, `reason`.
+   * @returns The stored silence.
+   * @throws TypeError for a bad matcher or duration; rejects when the store is unreachable
+   * (the silence then still holds in this process).
+   * @example
+   * ```ts
+   * const silence = await alerts.createSilence({ type: 'TWILIO_FAILURE' }, { durationMs: 30 * 60_000, reason: 'Twilio incident' });
+   * await alerts.expireSilence(silence.id);
+   * ```
+   */
+  async createSilence(matcher?: SilenceMatcher, options: SilenceOptions = {}): Promise<SilenceRecord> {
+    const { id } = this.silenceAlerts(matcher, options);
+    await this.shared.write(id);
+    return this.shared.local.record(id)!;
+  }
+
+  /**
+   * The active silences of the fleet (read from the store; this instance's own when the
+   * store is unreachable).
+   *
+   * @returns Active silences.
+   * @example
+   * ```ts
+   * for (const silence of await alerts.listSilences()) console.log(silence.id, silence.until);
+   * ```
+   */
+  async listSilences(): Promise<SilenceRecord[]> {
+    await this.shared.sync().catch(() => undefined);
+    return this.shared.records();
+  }
+
+  /**
+   * Ends a silence early, on every instance (they drop it within `maintenanceIntervalMs`).
+   *
+   * @param id - The silence's id.
+   * @returns Whether it was active (here or in the store).
+   * @example
+   * ```ts
+   * if (!(await alerts.expireSilence(id))) console.warn('no such silence');
+   * ```
+   */
+  async expireSilence(id: string): Promise<boolean> {
+    return this.shared.expire(id);
   }
 
   /**
@@ -383,18 +498,31 @@ export class AlertService {
     for (const sink of remote) breakers[sink.name] = this.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
     const routes = {} as Record<Severity, readonly string[]>;
     for (const severity of severities) routes[severity] = routeFor(severity, undefined, this.routes, this.known, this.firstRemote, this.logSink.name);
+    const stores = [this.primaryHealth.state, ...(this.durableHealth !== undefined ? [this.durableHealth.state] : [])];
+    const problems: string[] = [];
+    for (const store of stores) if (store.state !== 'up') problems.push(`alert store ${store.store} ${store.state}${store.reason !== undefined ? `: ${store.reason}` : ''}`);
+    for (const [name, state] of Object.entries(breakers)) if (state !== 'closed') problems.push(`sink ${name}: breaker ${state}`);
+    const pending = this.pending.summary;
+    if (pending.count > 0) problems.push(`${pending.count} page(s) pending since ${new Date(pending.oldestAt ?? now).toISOString()}`);
+    if (this.lastClaimVia !== 'store' && this.lastClaimVia !== 'durable') problems.push(`last dedup claim decided by the ${this.lastClaimVia} rule (every store unavailable)`);
     return {
       enabled: reason === undefined,
       ...(reason !== undefined ? { reason } : {}),
+      healthy: reason === undefined && problems.length === 0,
+      problems,
       sinks: [...this.known],
       routes,
       store: this.store.kind,
-      storeHealthy: this.storeHealthy,
+      storeHealthy: this.primaryHealth.state.state !== 'down',
+      stores,
+      historyStore: this.durable.kind,
+      claimedVia: this.lastClaimVia,
+      pending: { count: pending.count, ...(pending.oldestAt !== undefined ? { oldestAt: new Date(pending.oldestAt).toISOString() } : {}) },
       ...(this.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.lastDeliveryAt).toISOString() } : {}),
       ...(this.lastFailure !== undefined
         ? { lastFailureAt: new Date(this.lastFailure.at).toISOString(), lastFailure: { sink: this.lastFailure.sink, reason: this.lastFailure.reason } }
         : {}),
-      silences: this.silences.list(now),
+      silences: this.shared.local.list(now),
       breakers,
     };
   }
@@ -418,7 +546,7 @@ export class AlertService {
     await this.history.idle();
     const until = this.clock.now();
     const since = until - hours * hour;
-    const rows = await this.store.countOutcomes({ since });
+    const rows = await this.durable.countOutcomes({ since });
     return buildStats(rows, since, until, hours);
   }
 
@@ -439,16 +567,16 @@ export class AlertService {
     const status = String(update?.status ?? '').toLowerCase();
     const now = this.clock.now();
     if (status === 'delivered' || status === 'read') {
-      const delivery = await this.storeCall(() => this.store.settleDelivery({ deliveryId: update.deliveryId, status: 'delivered', at: now }));
+      const delivery = await this.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'delivered', at: now }));
       if (delivery === undefined) return 'unknown';
       const payload = JSON.parse(delivery.payload) as DeliveryPayload;
       for (const member of payload.members) {
-        await this.record({ ...member, outcome: 'confirmed', sinks: [delivery.sink], detail: `${delivery.sink} ${delivery.deliveryId} delivered`, at: now });
+        this.record({ ...member, outcome: 'confirmed', sinks: [delivery.sink], detail: `${delivery.sink} ${delivery.deliveryId} delivered`, at: now });
       }
       return 'confirmed';
     }
     if (status === 'failed' || status === 'undelivered' || status === 'canceled') {
-      const delivery = await this.storeCall(() => this.store.settleDelivery({ deliveryId: update.deliveryId, status: 'failed', at: now }));
+      const delivery = await this.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'failed', at: now }));
       if (delivery === undefined) return 'unknown';
       const error = new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, status, update.errorCode);
       await this.failOver(delivery, error, update.to);
@@ -508,38 +636,47 @@ export class AlertService {
   }
 
   private async process(message: AlertMessage, now: number): Promise<AlertResult> {
-    const history = (outcome: AlertOutcome, detail?: string, alertId = message.id) =>
+    const history = (outcome: AlertOutcome, detail?: string, alertId = message.id): void =>
       this.record({ alertId, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, outcome, sinks: [], detail, at: now });
 
     if (this.disabled) {
       this.logger.warn({ alert: scrubbedAlert(message), reason: this.disabledReason }, `ALERTS DISABLED: not sent: ${headline(message)}`);
-      await history('disabled', this.disabledReason);
+      history('disabled', this.disabledReason);
       return this.resultOf(message, 'disabled', { reason: this.disabledReason });
     }
-    const silence = this.silences.match(message, now);
+    const silence = this.shared.local.match(message, now);
     if (silence !== undefined) {
       const detail = `silence ${silence.id} (${silence.description}) until ${new Date(silence.until).toISOString()}`;
       this.logger.info({ type: message.type, key: message.key, silenceId: silence.id }, `alert silenced: ${headline(message)}`);
-      await history('silenced', detail);
+      history('silenced', detail);
       return this.resultOf(message, 'silenced', { reason: detail });
     }
     if (this.inhibit && message.severity !== 'HIGH' && message.resourceId !== undefined) {
-      const inhibited = await this.storeCall(() =>
+      const inhibited = await this.storeCall('primary', () =>
         this.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }),
       ).catch(() => false);
       if (inhibited) {
         const detail = 'a HIGH alert is open on the same resource';
-        await history('inhibited', detail);
+        history('inhibited', detail);
         return this.resultOf(message, 'inhibited', { reason: detail });
       }
     }
     const typeOptions = this.types[message.type];
     const windowMs = typeOptions?.windowMs ?? this.windowMs;
-    const claim = await this.claim(message, now, windowMs);
+    const claim = await this.gate.claim(message, now, windowMs);
+    this.lastClaimVia = claim.via;
+    if (claim.via === 'deferred') {
+      // Every store is down and another instance is the designated sender: keep the alert
+      // here and claim again when a store answers (it may then be a duplicate: fine).
+      const page = { ...this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender'), deferred: true };
+      await this.pending.enqueue(page, now);
+      history('failed', `deferred: every alert store unavailable; retried until ${new Date(page.expiresAt).toISOString()}`);
+      return this.resultOf(message, 'failed', { reason: 'every alert store is unavailable and this instance is not the designated sender: queued here', pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
+    }
     if (!claim.claimed) {
       const detail = `duplicate of ${claim.alertId} until ${new Date(claim.expiresAt).toISOString()}`;
-      await history('suppressed', detail, message.id);
-      return this.resultOf(message, 'suppressed', { alertId: claim.alertId, reason: detail });
+      history('suppressed', detail, message.id);
+      return this.resultOf(message, 'suppressed', { alertId: claim.alertId, reason: detail, claimedVia: claim.via });
     }
     const effective = claim.severity === message.severity ? message : Object.freeze({ ...message, severity: claim.severity });
     if (typeOptions?.groupWaitMs !== undefined && !this.closed) {
@@ -549,58 +686,7 @@ export class AlertService {
     return result!;
   }
 
-  /**
-   * Claims the key: one store call per key at a time in this process (later identical
-   * alerts wait for it and are duplicates of its winner); when the store fails, dedup falls
-   * back to this process.
-   */
-  private async claim(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
-    const id = `${message.type}\u0000${message.key}`;
-    const inflight = this.inflightClaims.get(id);
-    if (inflight !== undefined) {
-      const first = await inflight;
-      return { ...first, claimed: false };
-    }
-    const claiming = this.claimInStore(message, now, windowMs);
-    this.inflightClaims.set(id, claiming);
-    try {
-      return await claiming;
-    } finally {
-      this.inflightClaims.delete(id);
-    }
-  }
-
-  private async claimInStore(message: AlertMessage, now: number, windowMs: number): Promise<ClaimResult> {
-    try {
-      const claim = await this.storeCall(() =>
-        this.store.claim({
-          alertId: message.id,
-          type: message.type,
-          key: message.key,
-          resourceId: message.resourceId,
-          severity: message.severity,
-          title: message.title,
-          payload: JSON.stringify(message),
-          now,
-          windowMs,
-        }),
-      );
-      return claim;
-    } catch (error) {
-      const local = `${message.type}\u0000${message.key}`;
-      for (const [key, until] of this.localClaims) if (until <= now) this.localClaims.delete(key);
-      const until = this.localClaims.get(local);
-      if (now - this.lastStoreWarningAt > minute) {
-        this.lastStoreWarningAt = now;
-        this.logger.error({ store: this.store.kind, err: describeError(error) }, 'alert store unavailable: delivering anyway, with dedup held in this process only until it recovers');
-      }
-      if (until !== undefined) return { claimed: false, alertId: 'local', severity: message.severity, firstSeenAt: now, expiresAt: until, occurrences: 0 };
-      this.localClaims.set(local, now + windowMs);
-      return { claimed: true, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now + windowMs, occurrences: 1 };
-    }
-  }
-
-  private addToGroup(message: AlertMessage, claim: ClaimResult, waitMs: number): Promise<AlertResult> {
+  private addToGroup(message: AlertMessage, claim: GateClaim, waitMs: number): Promise<AlertResult> {
     return new Promise((resolve) => {
       let group = this.groups.get(message.type);
       if (group === undefined) {
@@ -642,13 +728,16 @@ export class AlertService {
   }
 
   /** Delivers one alert, or several as one aggregated message, and records the outcome of each. */
-  private async deliverAlerts(members: ReadonlyArray<{ message: AlertMessage; claim: ClaimResult }>): Promise<AlertResult[]> {
+  private async deliverAlerts(members: ReadonlyArray<{ message: AlertMessage; claim: GateClaim }>): Promise<AlertResult[]> {
     const now = this.clock.now();
     const first = members[0]!.message;
     const typeOptions = this.types[first.type];
     const outgoing =
       members.length === 1 ? first : buildGroupMessage(members.map((m) => m.message), (typeOptions?.groupTitle ?? defaultGroupTitle)(members.map((m) => m.message)), now);
     const route = routeFor(outgoing.severity, typeOptions?.routes, this.routes, this.known, this.firstRemote, this.logSink.name);
+    const inStore = members.every((m) => m.claim.via === 'store' || m.claim.via === 'durable');
+    // A newer occurrence supersedes an older page of the same alert still pending.
+    if (members.length === 1 && inStore) await this.pending.cancel(first, now);
     const report = await this.deliverer.deliver(outgoing, route, this.fallbackOrder);
     this.noteReport(report, now);
 
@@ -673,39 +762,120 @@ export class AlertService {
             sentAt: now,
             deadlineAt: now + this.confirmTimeoutMs,
           };
-          await this.storeCall(() => this.store.trackDelivery(tracked)).catch((error) =>
+          await this.durableCall(() => this.durable.trackDelivery(tracked)).catch((error) =>
             this.logger.warn({ deliveryId, err: describeError(error) }, 'alerting: could not track the SMS receipt (no fallback if it is not delivered)'),
           );
         }
       }
     }
     const failedSinks = report.failed.map((f) => f.sink);
+    let page: PendingPage | undefined;
+    if (!report.ok) {
+      const reason = report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ') || 'no sink took it';
+      page = this.newPage(outgoing, members.map((m) => m.message), report.delivered.filter((name) => name !== this.logSink.name), now, reason);
+      page = { ...page, route };
+      await this.pending.enqueue(page, now);
+    }
     const results: AlertResult[] = [];
-    for (const { message } of members) {
+    for (const { message, claim } of members) {
       const base = { alertId: message.id, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, at: now };
       if (report.ok) {
-        await this.storeCall(() => this.store.markDelivered({ type: message.type, key: message.key, alertId: message.id, at: now, sinks: report.delivered })).catch(() => undefined);
+        await this.markDelivered(message, now, report.delivered);
         const detail = [report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined, members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined]
           .filter(Boolean)
           .join('; ');
-        await this.record({ ...base, outcome: 'delivered', sinks: report.delivered, detail: detail === '' ? undefined : detail });
+        this.record({ ...base, outcome: 'delivered', sinks: report.delivered, detail: detail === '' ? undefined : detail });
       } else {
-        // Free the key: the next occurrence should try again rather than be suppressed.
-        await this.storeCall(() => this.store.release({ type: message.type, key: message.key, alertId: message.id, at: now })).catch(() => undefined);
-        await this.record({ ...base, outcome: 'failed', sinks: failedSinks, detail: report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ') });
+        // Free the key of a single alert: its next occurrence is a fresh attempt, not a
+        // duplicate (and it supersedes the pending page). A group keeps its members' keys
+        // while its page is pending.
+        if (page!.released) await this.releaseKey(message, now);
+        this.record({ ...base, outcome: 'failed', sinks: failedSinks, detail: `${report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ')}; pending until ${new Date(page!.expiresAt).toISOString()}` });
       }
       results.push(
         this.resultOf(message, report.ok ? 'delivered' : 'failed', {
           deliveredTo: report.delivered,
           failedSinks,
           fellBack: report.fellBack,
+          claimedVia: claim.via,
           ...(members.length > 1 ? { groupSize: members.length } : {}),
           ...(awaiting.length > 0 ? { awaitingConfirmation: awaiting } : {}),
-          ...(report.ok ? {} : { reason: 'every remote sink failed; the alert is only in the log (ALERT LOST)' }),
+          ...(report.ok
+            ? {}
+            : { reason: 'every remote sink failed; the alert waits in the pending-page queue and is retried', pendingUntil: new Date(page!.expiresAt).toISOString() }),
         }),
       );
     }
     return results;
+  }
+
+  /** A new pending page for `outgoing` (standing for `members`). */
+  private newPage(outgoing: AlertMessage, members: readonly AlertMessage[], reached: readonly string[], now: number, reason: string): PendingPage {
+    const typeOptions = this.types[outgoing.type];
+    return {
+      message: outgoing,
+      members: members.map((m) => ({ alertId: m.id, type: m.type, key: m.key, severity: m.severity, resourceId: m.resourceId })),
+      route: routeFor(outgoing.severity, typeOptions?.routes, this.routes, this.known, this.firstRemote, this.logSink.name),
+      reached,
+      attempt: 1,
+      firstFailedAt: now,
+      expiresAt: now + this.pendingExpireAfterMs,
+      lastReason: reason,
+      released: members.length === 1,
+    };
+  }
+
+  /** Records the delivery on the key (primary, and the durable store when separate). */
+  private async markDelivered(member: { type: string; key: string; id?: string; alertId?: string }, now: number, sinks: readonly string[]): Promise<void> {
+    const request = { type: member.type, key: member.key, alertId: member.alertId ?? member.id!, at: now, sinks };
+    await this.storeCall('primary', () => this.store.markDelivered(request)).catch(() => undefined);
+    if (this.durable !== this.store) await this.durableCall(() => this.durable.markDelivered(request)).catch(() => undefined);
+  }
+
+  /** Frees the key held by the alert (primary, and the durable store when separate). */
+  private async releaseKey(member: { type: string; key: string; id?: string; alertId?: string }, now: number): Promise<void> {
+    const request = { type: member.type, key: member.key, alertId: member.alertId ?? member.id!, at: now };
+    await this.storeCall('primary', () => this.store.release(request)).catch(() => undefined);
+    if (this.durable !== this.store) await this.durableCall(() => this.durable.release(request)).catch(() => undefined);
+  }
+
+  /** Before a retry: hold the page's key again. False when another alert holds it (it supersedes the page). */
+  private async reclaimPage(page: PendingPage, now: number): Promise<boolean> {
+    if (!page.released) return true;
+    const windowMs = this.types[page.message.type]?.windowMs ?? this.windowMs;
+    const claim = await this.gate.claim(page.message, now, windowMs, page.deferred === true);
+    if (claim.via === 'deferred') {
+      await this.pending.enqueue({ ...page, lastReason: 'every alert store unavailable' }, now);
+      return false;
+    }
+    if (!claim.claimed) {
+      this.record({ ...page.members[0]!, outcome: 'suppressed', sinks: [], detail: `pending page superseded by ${claim.alertId}`, at: now });
+    }
+    return claim.claimed;
+  }
+
+  private async deliverPage(page: PendingPage): Promise<DeliveryReport> {
+    const route = page.route.filter((name) => !page.reached.includes(name));
+    return this.deliverer.deliver(page.message, route.length > 0 ? route : page.route, this.fallbackOrder, page.reached);
+  }
+
+  private async pageDelivered(page: PendingPage, report: DeliveryReport, now: number): Promise<void> {
+    this.noteReport(report, now);
+    const late = Math.round((now - page.firstFailedAt) / 1000);
+    this.logger.warn({ alert: scrubbedAlert(page.message), sinks: report.delivered, attempts: page.attempt + 1 }, `alerting: pending page delivered ${late} s late: ${headline(page.message)}`);
+    for (const member of page.members) {
+      await this.markDelivered(member, now, [...page.reached, ...report.delivered]);
+      this.record({ ...member, outcome: 'delivered', sinks: report.delivered, detail: `pending page, attempt ${page.attempt + 1}, ${late} s after the first failure`, at: now });
+    }
+  }
+
+  private async pageFailed(page: PendingPage, now: number, expired: boolean, reason: string): Promise<void> {
+    this.lastFailure = { at: now, sink: pendingSink, reason };
+    for (const member of page.members) {
+      // The page gave up, or failed again: the key is free for the next occurrence.
+      if (expired || page.released) await this.releaseKey(member, now);
+      this.record({ ...member, outcome: 'failed', sinks: [], detail: expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`, at: now });
+    }
   }
 
   /** An SMS failed or timed out: record it and fall back once per alert. */
@@ -715,12 +885,12 @@ export class AlertService {
     const message = payload.message;
     const where = to !== undefined ? ` to ${maskPhoneNumber(to)}` : '';
     this.lastFailure = { at: now, sink: delivery.sink, reason: error.message };
-    this.logger.error({ alert: scrubbedAlert(message), sink: delivery.sink, deliveryId: delivery.deliveryId, reason: error.message }, `ALERT LOST via ${delivery.sink}${where}: ${headline(message)} (${error.message}); falling back`);
+    this.logger.error({ alert: scrubbedAlert(message), sink: delivery.sink, deliveryId: delivery.deliveryId, reason: error.message }, `ALERT NOT DELIVERED via ${delivery.sink}${where}: ${headline(message)} (${error.message}); falling back`);
     for (const member of payload.members) {
-      await this.record({ ...member, outcome: 'failed', sinks: [delivery.sink], detail: scrubText(`${error.message}${where}`), at: now });
+      this.record({ ...member, outcome: 'failed', sinks: [delivery.sink], detail: scrubText(`${error.message}${where}`), at: now });
     }
     // Several messages of one alert (one per on-call number) may fail: one fallback per alert.
-    const claim = await this.storeCall(() =>
+    const claim = await this.storeCall('primary', () =>
       this.store.claim({
         alertId: randomUUID(),
         type: fallbackClaimType,
@@ -737,12 +907,22 @@ export class AlertService {
     const used = new Set([...payload.deliveredTo, delivery.sink]);
     const report = await this.deliverer.deliverFallback(message, this.fallbackOrder, used);
     this.noteReport(report, now);
+    let page: PendingPage | undefined;
+    if (!report.ok) {
+      // Nobody was reached: the page waits in the queue (the SMS sink included: the number
+      // may answer later), and the key is free for the next occurrence.
+      const reached = payload.deliveredTo.filter((name) => name !== delivery.sink && name !== this.logSink.name);
+      page = this.newPage(message, payload.members.length > 1 ? [] : [message], reached, now, `${delivery.sink} not delivered (${error.message}); no fallback took it`);
+      page = { ...page, members: payload.members, released: payload.members.length === 1 };
+      await this.pending.enqueue(page, now);
+      if (page.released) for (const member of payload.members) await this.releaseKey(member, now);
+    }
     for (const member of payload.members) {
-      await this.record({
+      this.record({
         ...member,
         outcome: report.ok ? 'delivered' : 'failed',
         sinks: report.delivered,
-        detail: `fallback after ${delivery.sink} was not delivered${report.ok ? '' : '; no fallback sink took it'}`,
+        detail: `fallback after ${delivery.sink} was not delivered${report.ok ? '' : `; no fallback sink took it; pending until ${new Date(page!.expiresAt).toISOString()}`}`,
         at: now,
       });
     }
@@ -753,15 +933,30 @@ export class AlertService {
     let escalated = 0;
     let unconfirmed = 0;
     let pruned = false;
+    let retried = 0;
+    const replayed = await this.gate.replay();
     try {
-      const overdue = await this.storeCall(() => this.store.takeOverdueDeliveries({ at: now, limit: 100 }));
-      for (const delivery of overdue) {
+      const overdue = await this.durableCall(() => this.durable.takeOverdueDeliveries({ at: now, limit: 100 }));
+      for (const delivery of [...overdue, ...(await this.pending.takeLocal(now))]) {
+        if (delivery.sink === silenceSink) continue; // a silence reached its end
+        if (delivery.sink === pendingSink) {
+          retried++;
+          await this.pending.retry(delivery, now);
+          continue;
+        }
         unconfirmed++;
         await this.failOver(delivery, new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, 'timeout'));
       }
     } catch (error) {
-      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: checking SMS receipts failed');
+      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: checking SMS receipts and pending pages failed');
+      for (const delivery of await this.pending.takeLocal(now)) {
+        retried++;
+        await this.pending.retry(delivery, now);
+      }
     }
+    await this.pending.recount();
+    await this.shared.sync().catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: reading shared silences failed'));
+    await this.watchSelf(now).catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: self-check failed'));
     try {
       escalated = await this.escalate(now);
     } catch (error) {
@@ -769,14 +964,16 @@ export class AlertService {
     }
     if (now - this.lastPruneAt >= defaults.pruneEveryMs) {
       try {
-        await this.storeCall(() => this.store.prune({ historyBefore: now - this.historyRetentionMs, idleBefore: now - this.historyRetentionMs }));
+        const cutoff = { historyBefore: now - this.historyRetentionMs, idleBefore: now - this.historyRetentionMs };
+        await this.storeCall('primary', () => this.store.prune(cutoff));
+        if (this.durable !== this.store) await this.durableCall(() => this.durable.prune(cutoff));
         this.lastPruneAt = now;
         pruned = true;
       } catch (error) {
         this.logger.warn({ err: describeError(error) }, 'alerting maintenance: pruning failed');
       }
     }
-    return { escalated, unconfirmed, pruned };
+    return { escalated, unconfirmed, pruned, retried, pending: this.pending.summary.count, replayed };
   }
 
   private async escalate(now: number): Promise<number> {
@@ -785,14 +982,14 @@ export class AlertService {
       .filter((d): d is number => typeof d === 'number');
     if (this.escalateAfterMs !== false) delays.push(this.escalateAfterMs);
     if (delays.length === 0) return 0;
-    const candidates = await this.storeCall(() =>
+    const candidates = await this.storeCall('primary', () =>
       this.store.escalationCandidates({ firstSeenBefore: now - Math.min(...delays), lastSeenAfter: now - this.staleAfterMs, limit: 100 }),
     );
     let count = 0;
     for (const candidate of candidates) {
       const after = this.types[candidate.type]?.escalateAfterMs ?? this.escalateAfterMs;
       if (after === false || now - candidate.firstSeenAt < after) continue;
-      if (!(await this.storeCall(() => this.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now })))) continue;
+      if (!(await this.storeCall('primary', () => this.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now })))) continue;
       count++;
       const original = JSON.parse(candidate.payload) as AlertMessage;
       const hours = Math.round(((now - candidate.firstSeenAt) / hour) * 10) / 10;
@@ -806,9 +1003,9 @@ export class AlertService {
       const report = await this.deliverer.deliver(message, route, this.fallbackOrder);
       this.noteReport(report, now);
       if (report.ok) {
-        await this.storeCall(() => this.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered })).catch(() => undefined);
+        await this.storeCall('primary', () => this.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered })).catch(() => undefined);
       }
-      await this.record({
+      this.record({
         alertId: candidate.alertId,
         type: candidate.type,
         key: candidate.key,
@@ -839,25 +1036,85 @@ export class AlertService {
     if (last !== undefined) this.lastFailure = { at: now, sink: last.sink, reason: last.reason };
   }
 
-  /** A store call under `safeCall` (timeout, one retry, breaker); tracks store health. */
-  private async storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A store call under `safeCall` (timeout `storeTimeoutMs`, one retry when known down,
+   * breaker); tracks the store's health (up, slow, down).
+   */
+  private async storeCall<T>(which: 'primary' | 'durable', fn: () => Promise<T>): Promise<T> {
+    const health = which === 'durable' && this.durableHealth !== undefined ? this.durableHealth : this.primaryHealth;
+    const started = performance.now();
     try {
-      const value = await this.safeCall('alert_store', () => fn());
-      this.storeHealthy = true;
+      const value = await this.safeCall(which === 'durable' && this.durableHealth !== undefined ? 'alert_store_durable' : 'alert_store', () => fn());
+      health.answered(performance.now() - started, this.clock.now());
       return value;
     } catch (error) {
-      this.storeHealthy = false;
+      health.failed(error, describeError(error), this.clock.now());
       throw error;
     }
   }
 
+  /** A call on the durable store (the primary when no `durableStore` is configured). */
+  private durableCall<T>(fn: () => Promise<T>): Promise<T> {
+    return this.storeCall(this.durable === this.store ? 'primary' : 'durable', fn);
+  }
+
   /**
-   * Appends to the history (bounded concurrency; a store failure is logged, never thrown).
-   * Duplicates are not awaited: a burst of them must not hold up its callers.
+   * Queues a history row (write-behind, batched): never awaited by the caller, so the
+   * winner of a burst does not wait behind its duplicates' rows. A store failure is logged.
    */
-  private async record(entry: Parameters<AlertStore['append']>[0]): Promise<void> {
-    const written = this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
-    if (entry.outcome !== 'suppressed') await written;
+  private record(entry: AlertHistoryEntry): void {
+    this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
+  }
+
+  /** A store changed state: log it, and raise it when it went down (through what still works). */
+  private storeChanged(next: StoreState, previous: StoreState): void {
+    if (next.state === 'down') {
+      this.logger.error({ store: next.store, reason: next.reason }, `ALERT STORE DOWN: ${next.store} (${next.reason ?? 'unknown'}); claims fall back`);
+      // Later, not inside the failing store call; the claim of this alert falls back too.
+      setImmediate(() => {
+        if (this.closed) return;
+        void this.sendCriticalAlert({
+          type: selfAlert.storeDown,
+          severity: 'HIGH',
+          resourceId: next.store,
+          title: `Alert store ${next.store} unavailable`,
+          message: `${next.reason ?? 'no answer'}. Dedup now uses ${this.durableHealth !== undefined ? 'the durable store, then ' : ''}the fallback rule; history may be incomplete.`,
+        });
+      });
+    } else if (previous.state === 'down') {
+      this.logger.warn({ store: next.store, downFor: this.clock.now() - previous.since }, `alert store ${next.store} answers again`);
+    } else if (next.state === 'slow') {
+      this.logger.warn({ store: next.store, reason: next.reason }, `alert store ${next.store} is slow (${next.reason}); claims wait for it`);
+    }
+  }
+
+  /** Raises the alert system's own problems: sinks whose breaker is open, pages pending too long. */
+  private async watchSelf(now: number): Promise<void> {
+    for (const sink of this.sinks.values()) {
+      if (sink.remote === false) continue;
+      const state = this.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
+      if (state === 'open' && !this.raisedSinks.has(sink.name)) {
+        this.raisedSinks.add(sink.name);
+        await this.sendCriticalAlert({
+          type: selfAlert.sinkFailing,
+          severity: 'HIGH',
+          resourceId: sink.name,
+          title: `Alert sink ${sink.name} failing`,
+          message: `Its breaker is open: ${this.lastFailure?.sink === sink.name ? this.lastFailure.reason : 'repeated failures'}. Alerts fall back to other sinks.`,
+        });
+      } else if (state === 'closed') {
+        this.raisedSinks.delete(sink.name);
+      }
+    }
+    const { count, oldestAt } = this.pending.summary;
+    if (this.pendingAlertAfterMs !== false && count > 0 && oldestAt !== undefined && now - oldestAt >= this.pendingAlertAfterMs) {
+      await this.sendCriticalAlert({
+        type: selfAlert.pagesPending,
+        severity: 'HIGH',
+        title: `${count} alert page${count === 1 ? '' : 's'} undelivered`,
+        message: `The oldest has waited ${Math.round((now - oldestAt) / minute)} min; no sink took it. Check the sinks' providers.`,
+      });
+    }
   }
 
   private resultOf(
@@ -877,6 +1134,8 @@ export class AlertService {
       ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
       ...(fields.groupSize !== undefined ? { groupSize: fields.groupSize } : {}),
       ...(fields.awaitingConfirmation !== undefined ? { awaitingConfirmation: Object.freeze([...fields.awaitingConfirmation]) } : {}),
+      ...(fields.pendingUntil !== undefined ? { pendingUntil: fields.pendingUntil } : {}),
+      ...(fields.claimedVia !== undefined ? { claimedVia: fields.claimedVia } : {}),
     });
     if (this.onResult !== undefined && message !== undefined) {
       try {

@@ -125,7 +125,8 @@ export interface AlertMessage {
  * - `silenced`: a silence matched it;
  * - `inhibited`: a HIGH alert is open on the same resource;
  * - `disabled`: alerts are switched off (`ALERTS_DISABLED`);
- * - `failed`: every remote sink failed; only the log has it ("ALERT LOST");
+ * - `failed`: every remote sink failed; the alert waits in the pending-page queue and is
+ *   retried (see `pendingUntil`); "ALERT LOST" is logged only when it expires undelivered;
  * - `resolved` / `not_active`: answers of {@link AlertService.resolveAlert};
  * - `invalid`: the input was rejected (see `reason`).
  *
@@ -166,4 +167,15 @@ export interface AlertResult {
   readonly groupSize?: number;
   /** Provider ids (Twilio message SIDs) whose delivery receipt is still awaited. */
   readonly awaitingConfirmation?: readonly string[];
+  /**
+   * When no sink took the alert (`failed`): it waits in the pending-page queue and is
+   * retried until this time (ISO 8601); "ALERT LOST" only if it is still undelivered then.
+   */
+  readonly pendingUntil?: string;
+  /**
+   * How the dedup claim was decided: `store`, `durable` (the durable store, while the
+   * primary was down), `designated` or `local` (every store down: dedup in memory), or
+   * `deferred` (every store down and not the designated sender: queued here).
+   */
+  readonly claimedVia?: 'store' | 'durable' | 'designated' | 'local' | 'deferred';
 }

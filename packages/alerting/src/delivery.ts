@@ -52,7 +52,7 @@ export function describeError(error: unknown): string {
   return scrubText(String(error));
 }
 
-/** Sends alerts to sinks: remote ones through `safeCall`, with fallbacks and "ALERT LOST" lines. */
+/** Sends alerts to sinks: remote ones through `safeCall`, with fallbacks and "ALERT NOT DELIVERED" lines. */
 export class Deliverer {
   constructor(
     private readonly sinks: ReadonlyMap<string, AlertSink>,
@@ -100,7 +100,7 @@ export class Deliverer {
     if (!remoteOk && !logOnlyRoute) {
       this.logger.error(
         { alert: scrubbedAlert(message), failedSinks: report.failed.map((f) => ({ sink: f.sink, reason: f.reason })) },
-        `ALERT LOST: no sink delivered ${headline(message)}; it is only in this log`,
+        `ALERT NOT DELIVERED: no sink took ${headline(message)}; it waits in the pending-page queue`,
       );
     }
     return { ...report, ok: remoteOk || (logOnlyRoute && report.delivered.includes(this.logSink.name)) };
@@ -125,7 +125,7 @@ export class Deliverer {
     await this.trySink(this.logSink.name, message, report);
     this.logger.error(
       { alert: scrubbedAlert(message), failedSinks: report.failed.map((f) => ({ sink: f.sink, reason: f.reason })) },
-      `ALERT LOST: no fallback sink delivered ${headline(message)}; it is only in this log`,
+      `ALERT NOT DELIVERED: no fallback sink took ${headline(message)}; it waits in the pending-page queue`,
     );
     return report;
   }
@@ -151,7 +151,7 @@ export class Deliverer {
       report.failed.push({ sink: name, error, reason });
       this.logger.error(
         { alert: scrubbedAlert(message), sink: name, reason },
-        `ALERT LOST via ${name}: ${headline(message)} (${reason}); falling back`,
+        `ALERT NOT DELIVERED via ${name}: ${headline(message)} (${reason}); falling back`,
       );
       return false;
     }

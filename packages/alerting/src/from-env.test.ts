@@ -14,6 +14,28 @@ describe('createAlertServiceFromEnv', () => {
     await Promise.all([twilio.close(), slack.close(), pagerduty.close()]);
   });
 
+  it("reads the reference app's former names (ADMIN_PHONE, SLACK_ALERTS_CHANNEL, TWILIO_NUMBER) as deprecated aliases, with a warning each", async () => {
+    const logger = captureLogger();
+    const env = {
+      ADMIN_PHONE: '+15551234567',
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_NUMBER: '+15557654321',
+      SLACK_BOT_TOKEN: 'xoxb-from-env',
+      SLACK_ALERTS_CHANNEL: '#ops-alerts',
+      SLACK_API_URL: slack.apiUrl,
+    };
+    const alerts = await createAlertServiceFromEnv({ env, clients: { twilio: twilio.client() }, logger, maintenanceIntervalMs: false, retry: { initialDelayMs: 10 } });
+    expect(alerts.getAlertSystemStatus().sinks).toEqual(['sms', 'slack', 'log']);
+    await alerts.sendCriticalAlert({ type: 'ALIAS_TEST', severity: 'HIGH', title: 'Alias test', message: 'old names still work' });
+    expect(twilio.messages.at(-1)).toMatchObject({ to: '+15551234567', from: '+15557654321' });
+    expect(slack.messages.at(-1)).toMatchObject({ channel: '#ops-alerts' });
+    const warnings = logger.lines.filter((l) => l.level === 'warn' && / is deprecated for alerting/.test(l.msg ?? '')).map((l) => l.msg!.split(' ')[0]);
+    expect(warnings.sort()).toEqual(['ADMIN_PHONE', 'SLACK_ALERTS_CHANNEL', 'TWILIO_NUMBER']);
+    expect(logger.lines.some((l) => l.msg?.includes('+15551234567'))).toBe(false);
+    await alerts.close();
+  });
+
   it('builds SMS, Slack (creating the WebClient itself), PagerDuty and webhook sinks from the environment, with routes', async () => {
     const env = {
       ALERT_SMS_TO: '+15551234567',

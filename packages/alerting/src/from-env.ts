@@ -1,3 +1,5 @@
+import type { Logger } from '@hardening/core';
+import { consoleLogger } from '@hardening/core';
 import type { AlertServiceOptions } from './alert-service-options.js';
 import { AlertService } from './alert-service.js';
 import { initSentryFromEnv } from './reporting/sentry-init.js';
@@ -65,6 +67,35 @@ function routesFromEnv(env: Env): RouteTable | undefined {
 }
 
 /**
+ * One vocabulary for configuration: the reference app's former names, read as deprecated
+ * aliases of the package's (with a warning) when the package's name is not set.
+ *
+ * @example
+ * ```ts
+ * import { deprecatedEnvAliases } from '@hardening/alerting';
+ * console.log(deprecatedEnvAliases.ADMIN_PHONE); // 'ALERT_SMS_TO'
+ * ```
+ */
+export const deprecatedEnvAliases: Readonly<Record<string, string>> = Object.freeze({
+  ADMIN_PHONE: 'ALERT_SMS_TO',
+  SLACK_ALERTS_CHANNEL: 'SLACK_ALERT_CHANNEL',
+  TWILIO_NUMBER: 'TWILIO_FROM_NUMBER',
+});
+
+function withAliases(env: Env, logger: Logger): Env {
+  let out: Record<string, string | undefined> | undefined;
+  for (const [alias, name] of Object.entries(deprecatedEnvAliases)) {
+    if (env[name] !== undefined && env[name] !== '') continue;
+    const value = env[alias];
+    if (value === undefined || value === '') continue;
+    out ??= { ...env };
+    out[name] = value;
+    logger.warn({ variable: alias, use: name }, `${alias} is deprecated for alerting: set ${name} instead (read as ${name} for now)`);
+  }
+  return out ?? env;
+}
+
+/**
  * Builds an {@link AlertService} from environment variables (a 12-factor set-up), creating
  * each sink whose variables are set:
  *
@@ -92,7 +123,7 @@ function routesFromEnv(env: Env): RouteTable | undefined {
  */
 export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = {}): Promise<AlertService> {
   const { clients = {}, extraSinks = [], ...serviceOptions } = options;
-  const env: Env = options.env ?? process.env;
+  const env: Env = withAliases(options.env ?? process.env, serviceOptions.logger ?? consoleLogger({ component: 'alerting' }));
   const sinks: AlertSink[] = [];
 
   const smsVars = ['ALERT_SMS_TO', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'];

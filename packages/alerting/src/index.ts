@@ -15,7 +15,7 @@ export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertSta
 export type { Clock } from './clock.js';
 export type { RouteTable } from './routing.js';
 export { defaultRoutes } from './routing.js';
-export type { SilenceMatcher, SilenceOptions, SilenceInfo } from './silences.js';
+export type { SilenceMatcher, SilenceOptions, SilenceInfo, SilenceRecord } from './silences.js';
 export type { AlertStats, OutcomeCounts } from './stats.js';
 export type { AlertSink, SinkContext, SinkReceipt } from './sinks/sink.js';
 export { createTwilioSmsSink } from './sinks/twilio-sms-sink.js';
@@ -49,11 +49,14 @@ export { createPrismaAlertStore } from './store/prisma-store.js';
 export type { PrismaAlertStoreOptions, PrismaRawClient } from './store/prisma-store.js';
 export { SinkRejectedError, isSinkRejectedError } from './errors/sink-rejected-error.js';
 export { DeliveryUnconfirmedError, isDeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
+export { AlertStoreUnavailableError, isAlertStoreUnavailableError } from './errors/store-unavailable-error.js';
+export type { ClaimPath } from './claims/claim-gate.js';
+export type { StoreState } from './claims/store-health.js';
 export type { AlertingErrorCode } from './errors/codes.js';
 export { createTwilioStatusCallbackHandler } from './http/twilio-status-callback.js';
 export type { TwilioStatusCallbackOptions, StatusCallbackRequest, StatusCallbackResponse, TwilioSignatureValidator } from './http/twilio-status-callback.js';
 export { expressTwilioStatusCallback } from './http/express.js';
-export type { ExpressLikeRequest, ExpressLikeResponse } from './http/express.js';
+export type { ExpressLikeRequest, ExpressLikeResponse, ExpressTwilioStatusCallbackOptions } from './http/express.js';
 export type { AlertSender } from './alert-sender.js';
 export { initSentryFromEnv, scrubSentryEvent, scrubBreadcrumb } from './reporting/sentry-init.js';
 export type { InitSentryOptions, SentryInitResult, SentryInitLike, SentryEventLike } from './reporting/sentry-init.js';
@@ -71,7 +74,7 @@ export { RuntimeMonitor } from './detectors/runtime-monitor.js';
 export type { RuntimeMonitorOptions, RuntimeCheck, RuntimeCheckContext, Invariant, MonitorTimers, CheckStatus, RoundReport, InvariantViolation } from './detectors/runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './detectors/monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './detectors/monitor-lock.js';
-export { createAlertServiceFromEnv } from './from-env.js';
+export { createAlertServiceFromEnv, deprecatedEnvAliases } from './from-env.js';
 export type { AlertsFromEnvOptions } from './from-env.js';
 export {
   configureAlerts,

@@ -62,6 +62,31 @@ export interface SilenceInfo {
 }
 
 /** Silences last at most this long: a forgotten silence must not hide alerts for ever. */
+/**
+ * A silence as the store keeps it and every instance sees it (same id everywhere). A
+ * RegExp type matcher is kept as its source and flags.
+ *
+ * @example
+ * ```ts
+ * const silence = await alerts.createSilence({ type: 'NIGHTLY_SYNC' }, { durationMs: 3_600_000, reason: 'migration' });
+ * console.log(silence.id, silence.matcher.type, silence.until); // '…' ['NIGHTLY_SYNC'] '2026-…'
+ * ```
+ */
+export interface SilenceRecord {
+  readonly id: string;
+  readonly matcher: {
+    readonly type?: readonly string[];
+    readonly typePattern?: { readonly source: string; readonly flags: string };
+    readonly resourceId?: readonly string[];
+    readonly severity?: readonly Severity[];
+  };
+  readonly reason: string | undefined;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601. */
+  readonly until: string;
+}
+
 export const maxSilenceMs = 7 * 24 * 3_600_000;
 const defaultSilenceMs = 3_600_000;
 
@@ -115,6 +140,8 @@ function checkMatcher(matcher: unknown): SilenceMatcher {
 /** The silences of one alert service (in its process). */
 export class Silences {
   private readonly active = new Map<string, Silence>();
+  /** Ids known to be in the store. */
+  private readonly fromStore = new Set<string>();
 
   /**
    * Adds a silence.
@@ -146,7 +173,62 @@ export class Silences {
 
   /** Ends a silence early; false when it was not active. */
   remove(id: string): boolean {
+    this.fromStore.delete(id);
     return this.active.delete(id);
+  }
+
+  /** Whether `id` is an active silence here. */
+  has(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  /** The stored form of an active silence. */
+  record(id: string): SilenceRecord | undefined {
+    const silence = this.active.get(id);
+    if (silence === undefined) return undefined;
+    const { type, resourceId, severity } = silence.matcher;
+    return {
+      id: silence.id,
+      matcher: {
+        ...(type instanceof RegExp ? { typePattern: { source: type.source, flags: type.flags } } : type !== undefined ? { type: [...listOf(type)!] } : {}),
+        ...(resourceId !== undefined ? { resourceId: [...listOf(resourceId)!] } : {}),
+        ...(severity !== undefined ? { severity: [...listOf(severity)!] } : {}),
+      },
+      reason: silence.reason,
+      createdAt: new Date(silence.createdAt).toISOString(),
+      until: new Date(silence.until).toISOString(),
+    };
+  }
+
+  /**
+   * Applies the silences the store holds: adds those created elsewhere, ends those no
+   * longer there (expired or ended on another instance). Local silences not yet stored
+   * (`keep`) stay.
+   */
+  sync(records: readonly SilenceRecord[], now: number, keep: ReadonlySet<string>): void {
+    const seen = new Set<string>();
+    for (const record of records) {
+      const until = Date.parse(record.until);
+      if (!(until > now)) continue;
+      seen.add(record.id);
+      if (this.active.has(record.id)) continue;
+      const { type, typePattern, resourceId, severity } = record.matcher;
+      const matcher: SilenceMatcher = {
+        ...(typePattern !== undefined ? { type: new RegExp(typePattern.source, typePattern.flags) } : type !== undefined ? { type } : {}),
+        ...(resourceId !== undefined ? { resourceId } : {}),
+        ...(severity !== undefined ? { severity } : {}),
+      };
+      this.active.set(record.id, { id: record.id, matcher, description: describe(matcher), reason: record.reason, createdAt: Date.parse(record.createdAt), until });
+    }
+    for (const id of [...this.active.keys()]) {
+      if (!seen.has(id) && !keep.has(id) && this.fromStore.has(id)) this.active.delete(id);
+    }
+    for (const id of seen) this.fromStore.add(id);
+  }
+
+  /** Marks a silence as stored (a later sync that misses it ends it here). */
+  stored(id: string): void {
+    this.fromStore.add(id);
   }
 
   /** The first active silence matching `message`, dropping expired ones. */

@@ -1,10 +1,10 @@
 // Three app processes race 1,000 identical alerts each, on a shared store: exactly one SMS
 // reaches the (fake) Twilio. Separate Node processes, real Redis and real PostgreSQL.
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, forkTs, redisUrl, requirePostgres, requireRedis, startFakeTwilio, uniquePrefix, waitReady, type FakeTwilio } from '@hardening/test-support';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
+import { deleteRedisKeys } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -31,12 +31,7 @@ for (const store of ['redis', 'postgres'] as const) {
       await Promise.allSettled(workers.map((w) => ask(w, { cmd: 'stop' })));
       await twilio?.close();
       if (store === 'postgres') await dropSchema(schema);
-      else {
-        const redis = new Redis(redisUrl);
-        const keys = await redis.keys(`{${prefix}}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      }
+      else await deleteRedisKeys(prefix);
     });
 
     for (const services of [1, 100]) {

@@ -1,4 +1,4 @@
-// Providers down (500s, hangs): retries, then fallback, then "ALERT LOST"; the app keeps
+// Providers down (500s, hangs): retries, then fallback, then the pending-page queue; the app keeps
 // serving. Real SDKs against the fake providers.
 import { createServer, type Server } from 'node:http';
 import { WebClient } from '@slack/web-api';
@@ -78,7 +78,7 @@ describe('provider outages', () => {
     expect(slack.messages).toHaveLength(1);
     expect(pagerduty.events).toHaveLength(1);
 
-    const lost = logger.lines.find((l) => l.msg?.startsWith('ALERT LOST via sms'))!;
+    const lost = logger.lines.find((l) => l.msg?.startsWith('ALERT NOT DELIVERED via sms'))!;
     expect(lost.level).toBe('error');
     expect(lost.msg).toContain('[HIGH] PAYMENT_WEBHOOK_FAILING: Stripe webhooks failing');
     expect(lost.msg).toContain('3 attempts failed');
@@ -99,11 +99,11 @@ describe('provider outages', () => {
     const result = await sending;
     expect(result).toMatchObject({ status: 'delivered', deliveredTo: ['slack', 'pagerduty'], failedSinks: ['sms'] });
     expect(twilio.requests).toHaveLength(3);
-    expect(logger.lines.find((l) => l.msg?.startsWith('ALERT LOST via sms'))?.msg).toMatch(/timed out after 300 ms/);
+    expect(logger.lines.find((l) => l.msg?.startsWith('ALERT NOT DELIVERED via sms'))?.msg).toMatch(/timed out after 300 ms/);
     await alerts.close();
   });
 
-  it('everything down: the alert is written to the log with a loud "ALERT LOST", the key is freed, and nothing throws', async () => {
+  it('everything down: the alert is written to the log with a loud "ALERT NOT DELIVERED", queued as a pending page, the key is freed, and nothing throws', async () => {
     const { alerts, logger } = service({ retry: { initialDelayMs: 10, timeoutMs: 2000, breaker: false } });
     twilio.fail({ status: 500, times: 100 });
     slack.fail({ status: 500, times: 100 });
@@ -112,8 +112,11 @@ describe('provider outages', () => {
 
     expect(result).toMatchObject({ status: 'failed', deliveredTo: ['log'], fellBack: true });
     expect([...result.failedSinks].sort()).toEqual(['pagerduty', 'slack', 'sms']);
-    const lostLines = logger.lines.filter((l) => l.msg?.startsWith('ALERT LOST'));
-    expect(lostLines.map((l) => l.msg!.split(':')[0])).toEqual(expect.arrayContaining(['ALERT LOST via sms', 'ALERT LOST via slack', 'ALERT LOST via pagerduty', 'ALERT LOST']));
+    expect(result.pendingUntil).toBeDefined();
+    const lostLines = logger.lines.filter((l) => l.msg?.startsWith('ALERT NOT DELIVERED'));
+    expect(lostLines.map((l) => l.msg!.split(':')[0])).toEqual(expect.arrayContaining(['ALERT NOT DELIVERED via sms', 'ALERT NOT DELIVERED via slack', 'ALERT NOT DELIVERED via pagerduty', 'ALERT NOT DELIVERED']));
+    // "ALERT LOST" is kept for a page that expires undelivered
+    expect(logger.lines.some((l) => l.msg?.startsWith('ALERT LOST'))).toBe(false);
     expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'ALERT [HIGH] PAYMENT_WEBHOOK_FAILING: Stripe webhooks failing (client_42)')).toBe(true);
     // The failed alert did not claim its key: once providers recover, the next occurrence goes out.
     twilio.clearFaults();

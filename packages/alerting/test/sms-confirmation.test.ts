@@ -74,7 +74,7 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     expect(slack.messages).toHaveLength(0);
   });
 
-  it('"undelivered" falls back to the next sink with an "ALERT LOST via sms" line, once per alert even with two numbers', async () => {
+  it('"undelivered" falls back to the next sink with an "ALERT NOT DELIVERED via sms" line, once per alert even with two numbers', async () => {
     service(['+15551234567', '+15557777777']);
     await alerts.sendCriticalAlert(alert);
     const [a, b] = twilio.messages;
@@ -83,10 +83,10 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
 
     expect(slack.messages).toHaveLength(1);
     expect(slack.messages[0]!.text).toBe('[HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (pool-us)');
-    const lost = logger.lines.filter((l) => l.msg?.startsWith('ALERT LOST via sms'));
+    const lost = logger.lines.filter((l) => l.msg?.startsWith('ALERT NOT DELIVERED via sms'));
     expect(lost.map((l) => l.msg)).toEqual([
-      'ALERT LOST via sms to +1********67: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + a!.sid + ' not delivered: status undelivered (error 30003)); falling back',
-      'ALERT LOST via sms to +1********77: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + b!.sid + ' not delivered: status failed (error 30006)); falling back',
+      'ALERT NOT DELIVERED via sms to +1********67: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + a!.sid + ' not delivered: status undelivered (error 30003)); falling back',
+      'ALERT NOT DELIVERED via sms to +1********77: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + b!.sid + ' not delivered: status failed (error 30006)); falling back',
     ]);
     const history = await alerts.getAlertStats();
     expect(history.failed).toBe(2);

@@ -82,11 +82,59 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       expect(await store.claim(claimOf(type, 'k', t0 + 4))).toMatchObject({ claimed: true, firstSeenAt: t0 });
     });
 
+    it('a claim at a higher severity takes over the key held at a lower one (a worse condition is sent again); lower or equal does not', async () => {
+      const type = freshType('rise');
+      const low = claimOf(type, 'client_9', t0, { severity: 'LOW' });
+      expect((await store.claim(low)).claimed).toBe(true);
+      expect((await store.claim(claimOf(type, 'client_9', t0 + 2 * hour, { severity: 'LOW' }))).claimed).toBe(false);
+      const medium = claimOf(type, 'client_9', t0 + 4 * hour, { severity: 'MEDIUM' });
+      expect(await store.claim(medium)).toMatchObject({ claimed: true, alertId: medium.alertId, severity: 'MEDIUM', firstSeenAt: t0, expiresAt: t0 + 10 * hour });
+      expect(await store.claim(claimOf(type, 'client_9', t0 + 5 * hour, { severity: 'LOW' }))).toMatchObject({ claimed: false, alertId: medium.alertId });
+      expect(await store.claim(claimOf(type, 'client_9', t0 + 5 * hour, { severity: 'MEDIUM' }))).toMatchObject({ claimed: false, alertId: medium.alertId });
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(claimOf(type, 'client_9', t0 + 6 * hour, { severity: 'HIGH' }))));
+      expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    });
+
+    it('a claim retried with the same alert id answers with that id as holder (the service counts it as won)', async () => {
+      const type = freshType('retry');
+      const first = claimOf(type, 'k', t0);
+      await store.claim(first);
+      const again = await store.claim({ ...first, now: t0 + 1 });
+      expect(again.alertId).toBe(first.alertId);
+    });
+
+    it('appendMany writes every row; pending deliveries are listed per sink and a re-tracked id replaces the first', async () => {
+      const type = freshType('batch');
+      if (store.appendMany !== undefined) {
+        await store.appendMany(
+          Array.from({ length: 50 }, (_, i) => ({ alertId: `a${i}`, type, key: 'k', resourceId: undefined, severity: 'HIGH' as const, outcome: 'suppressed' as const, sinks: [], detail: i === 0 ? 'first' : undefined, at: t0 + i })),
+        );
+        const rows = await store.history({ since: t0, type, limit: 100 });
+        expect(rows).toHaveLength(50);
+        expect(rows.at(-1)).toMatchObject({ alertId: 'a0', detail: 'first', sinks: [], resourceId: undefined });
+      }
+      if (store.listPendingDeliveries !== undefined) {
+        const id = `pending:${type}`;
+        const page = { deliveryId: id, alertId: 'a', type, key: 'k', sink: 'alerting.pending', status: 'pending' as const, payload: '{"n":1}', sentAt: t0, deadlineAt: t0 + 1000 };
+        await store.trackDelivery(page);
+        await store.trackDelivery({ ...page, payload: '{"n":2}', deadlineAt: t0 + 5000 });
+        const listed = (await store.listPendingDeliveries({ sink: 'alerting.pending', limit: 1000 })).filter((d) => d.type === type);
+        expect(listed.map((d) => ({ ...d, payload: JSON.parse(d.payload) as unknown }))).toEqual([{ ...page, payload: { n: 2 }, deadlineAt: t0 + 5000 }]);
+        expect((await store.takeOverdueDeliveries({ at: t0 + 2000, limit: 1000 })).filter((d) => d.type === type)).toEqual([]);
+        const due = (await store.takeOverdueDeliveries({ at: t0 + 5000, limit: 1000 })).filter((d) => d.type === type);
+        expect(due.map((d) => JSON.parse(d.payload) as unknown)).toEqual([{ n: 2 }]);
+        // taken once: a second instance gets nothing
+        expect((await store.takeOverdueDeliveries({ at: t0 + 6000, limit: 1000 })).filter((d) => d.type === type)).toEqual([]);
+        await store.trackDelivery({ ...page, payload: '{"n":3}', deadlineAt: t0 + 7000 });
+        expect((await store.listPendingDeliveries({ sink: 'alerting.pending', limit: 1000 })).filter((d) => d.type === type).map((d) => JSON.parse(d.payload) as unknown)).toEqual([{ n: 3 }]);
+      }
+    });
+
     it('resolve hands the open record to exactly one caller, then the key starts over', async () => {
       const type = freshType('resolve');
       const held = claimOf(type, 'res_1', t0, { severity: 'MEDIUM' });
       await store.claim(held);
-      await store.claim(claimOf(type, 'res_1', t0 + hour));
+      await store.claim(claimOf(type, 'res_1', t0 + hour, { severity: 'MEDIUM' }));
       await store.markDelivered({ type, key: 'res_1', alertId: held.alertId, at: t0 + 10, sinks: ['sms', 'slack'] });
       const results = await Promise.all(Array.from({ length: 10 }, () => store.resolve({ type, key: 'res_1', at: t0 + 2 * hour })));
       const records = results.filter((r) => r !== undefined);

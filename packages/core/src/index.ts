@@ -14,9 +14,13 @@ export type {
   CallEvent,
 } from './safe-call/options.js';
 export type { Work } from './safe-call/timed-attempt.js';
+export { classifyError, isCallerError } from './classifiers/classify.js';
+export type { FailureKind } from './classifiers/classify.js';
+export { classifyTwilioError, twilioErrorCodeOf } from './classifiers/twilio.js';
+export type { TwilioErrorClass, TwilioErrorKind, TwilioErrorScope } from './classifiers/twilio.js';
 export { isTransientError } from './classifiers/transient.js';
 export { isNetworkError } from './classifiers/network.js';
-export { isTransientHttpError, httpStatusOf, retryAfterMs, parseRetryAfter } from './classifiers/http.js';
+export { isTransientHttpError, isFailedResponse, httpStatusOf, retryAfterMs, parseRetryAfter } from './classifiers/http.js';
 export { isTransientPrismaError, isTransientPostgresError, isTransientRedisError } from './classifiers/database.js';
 export { HardeningError, isHardeningError, hasErrorCode } from './errors/hardening-error.js';
 export type { CoreErrorCode } from './errors/hardening-error.js';
@@ -25,6 +29,7 @@ export { RetriesExhaustedError, isRetriesExhaustedError } from './errors/retries
 export type { GiveUpReason } from './errors/retries-exhausted-error.js';
 export { BulkheadFullError, isBulkheadFullError } from './errors/bulkhead-full-error.js';
 export { AbortedError, isAbortedError } from './errors/aborted-error.js';
+export { FailedResultError, isFailedResultError } from './errors/failed-result-error.js';
 export {
   CircuitBreaker,
   BreakerRegistry,

@@ -82,6 +82,7 @@ export function createHealthRouter(options: HealthHandlerOptions = {}): HealthRo
         path,
         query: q === -1 ? undefined : new URLSearchParams(url.slice(q + 1)),
         authorization: req.headers.authorization,
+        clientIp: (req as { ip?: string }).ip ?? req.socket.remoteAddress,
         body: parsed,
         readBody: () => readBody(req),
       })

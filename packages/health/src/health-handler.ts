@@ -1,4 +1,6 @@
+import { systemClock } from '@hardening/circuit-breaker';
 import { consoleLogger, type Logger } from '@hardening/core';
+import { AuthFailureLimiter, type AuthFailureLimitOptions } from './auth-failure-limiter.js';
 import { BearerTokens } from './bearer-token.js';
 import { isRecoveryRefusedError, type RecoveryRefusedError } from './errors/recovery-refused-error.js';
 import { HealthMonitor, type HealthMonitorOptions, type HealthReport } from './health-monitor.js';
@@ -56,6 +58,14 @@ export interface HealthHandlerOptions extends HealthMonitorOptions {
    * @default adminToken
    */
   readonly recoveryToken?: string | readonly string[];
+  /**
+   * Wrong bearer tokens tolerated per client IP ({@link HealthRequest.clientIp}) and
+   * window. Past it, `POST {basePath}/recover` and `GET {basePath}/recovery-stats` answer
+   * 429 with `Retry-After` without checking the token, and the probes stop looking at the
+   * client's tokens (no details). `false` switches the limit off.
+   * @default { max: 10, windowMs: 900_000 }
+   */
+  readonly authFailureLimit?: AuthFailureLimitOptions | false;
 }
 
 /**
@@ -76,6 +86,11 @@ export interface HealthRequest {
   readonly query?: URLSearchParams;
   /** The `Authorization` header. */
   readonly authorization?: string;
+  /**
+   * The client's address, the key of the wrong-token limit (`req.ip` in Express, which
+   * honours `trust proxy`). Requests without one share a single budget.
+   */
+  readonly clientIp?: string;
   /** The parsed body, when the framework already parsed it. */
   readonly body?: unknown;
   /** Reads and parses the body; called only after authorization succeeds. */
@@ -192,6 +207,25 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
     recoveryTokens = new BearerTokens(token, options.recoveryToken === undefined ? 'adminToken' : 'recoveryToken');
   }
 
+  const limiter =
+    options.authFailureLimit === false ? undefined : new AuthFailureLimiter(options.authFailureLimit ?? {}, options.clock ?? systemClock);
+  const clientKey = (request: HealthRequest) => request.clientIp ?? 'unknown';
+  /** undefined when the token is valid; the answer otherwise (401, or 429 once limited). */
+  const guard = (tokens: BearerTokens, request: HealthRequest): PlainResponse | undefined => {
+    const wait = limiter?.blockedFor(clientKey(request));
+    if (wait !== undefined) return problem(429, 'Too many wrong tokens from this client; retry later.', {}, retryAfter(wait));
+    const verdict = tokens.verify(request.authorization);
+    if (verdict === 'valid') return undefined;
+    if (verdict === 'invalid') wrongToken(request);
+    return unauthorized();
+  };
+  const wrongToken = (request: HealthRequest) => {
+    if (limiter === undefined) return;
+    const key = clientKey(request);
+    limiter.fail(key);
+    if (limiter.blockedFor(key) !== undefined) logger.warn({ event: 'health.auth_limited', client: key }, 'health: too many wrong tokens from a client; refusing its tokens for a while');
+  };
+
   const routes = new Map<string, Route>([
     [basePath === '' ? '/' : basePath, 'report'],
     [`${basePath}/live`, 'live'],
@@ -232,13 +266,15 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
       }
       if (method !== 'GET' && method !== 'HEAD') return problem(405, 'Use GET or HEAD.', {}, { allow: 'GET, HEAD' });
       if (route === 'recovery-stats') {
-        const denied = authorize(recoveryTokens!, request.authorization);
+        const denied = guard(recoveryTokens!, request);
         return denied ?? json(200, recovery!.stats());
       }
+      // The probes are public: a stray or wrong Authorization header (a proxy's, a probe
+      // config's) only means no details; it never fails a liveness or readiness probe.
       let detailed = exposeDetails;
-      if (adminTokens !== undefined) {
+      if (adminTokens !== undefined && request.authorization !== undefined && limiter?.blockedFor(clientKey(request)) === undefined) {
         const verdict = adminTokens.verify(request.authorization);
-        if (verdict === 'invalid') return unauthorized();
+        if (verdict === 'invalid') wrongToken(request);
         detailed ||= verdict === 'valid';
       }
       switch (route) {
@@ -258,7 +294,7 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
   };
 
   const recover = async (request: HealthRequest): Promise<PlainResponse> => {
-    const denied = authorize(recoveryTokens!, request.authorization);
+    const denied = guard(recoveryTokens!, request);
     if (denied !== undefined) return denied;
     let body = request.body;
     if (body === undefined && request.readBody !== undefined) {
@@ -309,10 +345,6 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
   };
 
   return { monitor, recovery, handle, fetch: fetchAdapter };
-}
-
-function authorize(tokens: BearerTokens, header: string | undefined): PlainResponse | undefined {
-  return tokens.verify(header) === 'valid' ? undefined : unauthorized();
 }
 
 function unauthorized(): PlainResponse {

@@ -8,6 +8,7 @@ export type { HealthResponseBody, HealthCheckEntry } from './health-response.js'
 export { createHealthHandler } from './health-handler.js';
 export type { HealthHandler, HealthHandlerOptions, HealthRequest, HealthResponse } from './health-handler.js';
 export { createHealthRouter } from './express-router.js';
+export type { AuthFailureLimitOptions } from './auth-failure-limiter.js';
 export type { HealthRouter } from './express-router.js';
 export { GracefulShutdown } from './graceful-shutdown.js';
 export type { GracefulShutdownOptions, ShutdownAware, SignalSource, Cleanup, ShutdownPhase } from './graceful-shutdown.js';

@@ -10,12 +10,17 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function start(recovery: RecoveryManager, options: { bodyParser?: boolean; recoveryToken?: string; adminToken?: string } = {}) {
-  const { bodyParser = true, adminToken } = options;
+async function start(
+  recovery: RecoveryManager,
+  options: { bodyParser?: boolean; recoveryToken?: string; adminToken?: string; clock?: { now(): number }; logger?: ReturnType<typeof captureLogger> } = {},
+) {
+  const { bodyParser = true, adminToken, clock, logger = captureLogger() } = options;
   const recoveryToken = 'recoveryToken' in options ? options.recoveryToken : token;
   const app = express();
+  // X-Forwarded-For stands for distinct client IPs in the wrong-token limit test.
+  app.set('trust proxy', true);
   if (bodyParser) app.use(express.json());
-  app.use(createHealthRouter({ recovery, recoveryToken, adminToken, logger: captureLogger() }));
+  app.use(createHealthRouter({ recovery, recoveryToken, adminToken, logger, ...(clock === undefined ? {} : { clock }) }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   closers.push(
@@ -54,6 +59,53 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
     }
     expect((await fetch(`${url}/health/recovery-stats`)).status).toBe(401);
     expect(runs).toBe(0);
+  });
+
+  it('wrong tokens: after 10 from one IP, recover and recovery-stats answer 429 with Retry-After (even to the right token) until the window passes; other IPs unaffected', async () => {
+    let runs = 0;
+    const clock = fakeClock();
+    const logger = captureLogger();
+    const { recovery } = manager({ postgres: () => runs++ }, clock);
+    const url = await start(recovery, { clock, logger, adminToken: 'admin-token-0123456789abcdef' });
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const attempt = (ip: string, auth: string) =>
+      fetch(`${url}/health/recover`, { method: 'POST', headers: { ...from(ip), authorization: auth, 'content-type': 'application/json' }, body: '{"service":"postgres"}' });
+    for (let i = 0; i < 10; i++) expect((await attempt('203.0.113.7', `Bearer guess-${i}-0123456789abcdef`)).status).toBe(401);
+    const limited = await attempt('203.0.113.7', `Bearer ${token}`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toBe('application/problem+json');
+    expect(limited.headers.get('retry-after')).toBe('900');
+    const stats = await fetch(`${url}/health/recovery-stats`, { headers: { ...from('203.0.113.7'), authorization: `Bearer ${token}` } });
+    expect(stats.status).toBe(429);
+    // The probes stay up for that client, and its token no longer unlocks details.
+    const probe = await fetch(`${url}/health`, { headers: { ...from('203.0.113.7'), authorization: 'Bearer admin-token-0123456789abcdef' } });
+    expect(probe.status).toBe(200);
+    expect(await probe.text()).not.toContain('uptime');
+    expect(runs).toBe(0);
+    expect(logger.lines.some((l) => JSON.stringify(l).includes('health.auth_limited'))).toBe(true);
+
+    // Another client is not limited.
+    expect((await attempt('198.51.100.2', `Bearer ${token}`)).status).toBe(200);
+    expect(runs).toBe(1);
+
+    clock.advance(899_000);
+    expect((await attempt('203.0.113.7', `Bearer ${token}`)).headers.get('retry-after')).toBe('1');
+    clock.advance(1000);
+    const stats2 = await fetch(`${url}/health/recovery-stats`, { headers: { ...from('203.0.113.7'), authorization: `Bearer ${token}` } });
+    expect(stats2.status).toBe(200);
+  });
+
+  it('wrong tokens on the public probes count too: they cannot be an unlimited token oracle', async () => {
+    const clock = fakeClock();
+    const { recovery } = manager({ postgres: () => undefined }, clock);
+    const url = await start(recovery, { clock, adminToken: 'admin-token-0123456789abcdef' });
+    for (let i = 0; i < 10; i++) {
+      const probe = await fetch(`${url}/health`, { headers: { 'x-forwarded-for': '203.0.113.9', authorization: `Bearer guess-${i}-0123456789abcdef` } });
+      expect(probe.status).toBe(200);
+    }
+    const right = await fetch(`${url}/health`, { headers: { 'x-forwarded-for': '203.0.113.9', authorization: 'Bearer admin-token-0123456789abcdef' } });
+    expect(await right.text()).not.toContain('uptime');
+    expect((await fetch(`${url}/health/recovery-stats`, { headers: { 'x-forwarded-for': '203.0.113.9', authorization: `Bearer ${token}` } })).status).toBe(429);
   });
 
   it('runs the action, then the cooldown answers 429 with Retry-After; success and failure land in the stats', async () => {

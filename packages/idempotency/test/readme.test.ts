@@ -1,27 +1,25 @@
-// The README starts with a runnable example: run it (against the source) and check what it prints.
+// The README starts with a runnable example, kept as examples/readme.ts: the README shows
+// that file as it is, and the file runs (against the source) and prints what its comments say.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readmeFirstExample } from '@hardening/test-support';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const exampleFile = join(packageDir, 'examples', 'readme.ts');
 
 describe('README', () => {
-  it('starts with an example that runs and prints what its comments say', () => {
-    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-    const match = /^# @hardening\/idempotency\n\n```ts\n([\s\S]*?)```/.exec(readme);
-    expect(match, 'the README must start with a ts code block').not.toBeNull();
+  it('starts with examples/readme.ts, word for word', () => {
+    expect(readFileSync(join(packageDir, 'README.md'), 'utf8')).toMatch(/^# @hardening\/idempotency\n\n```ts\n/);
+    expect(readmeFirstExample(packageDir)).toBe(readFileSync(exampleFile, 'utf8'));
+  });
+
+  it('whose example runs and prints what its comments say', () => {
     // A file inside the package resolves `@hardening/idempotency` to the package itself.
-    const dir = mkdtempSync(join(packageDir, 'test', '.readme-'));
-    try {
-      const file = join(dir, 'example.mts');
-      writeFileSync(file, match![1]!);
-      const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', file], { cwd: packageDir, encoding: 'utf8', timeout: 30_000 });
-      expect(run.stderr).toBe('');
-      expect(run.stdout.trim().split('\n')).toEqual(['reply #1', 'reply #1', '1']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', exampleFile], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim().split('\n')).toEqual(['reply #1', 'reply #1', '1']);
   });
 });

@@ -27,3 +27,6 @@ export { startFakeTwilioAccount } from './fake-twilio-account.js';
 export type { FakeTwilioAccount, FakeTwilioAccountOptions, FakeIncomingNumber } from './fake-twilio-account.js';
 export { captureLogger } from './capture-logger.js';
 export type { CapturingLogger, LogLine } from './capture-logger.js';
+export { postLargeBody } from './large-body.js';
+export type { LargeBodyReply } from './large-body.js';
+export { readmeFirstExample } from './readme.js';

@@ -4,13 +4,16 @@ import { connect, createServer, type Socket } from 'node:net';
  * A TCP proxy in front of a real server, for outage tests: `cut()` resets every
  * connection and stops listening, so new connections are refused (ECONNREFUSED) as by a
  * server that went down; `hang()` accepts connections but forwards nothing (a server that
- * stopped answering); `restore()` listens and forwards again, on the same port.
+ * stopped answering); `slow(delay)` forwards every chunk from the client after `delay` ms
+ * (a number, or a function drawn per chunk; order is kept), a slow server or network;
+ * `restore()` listens and forwards again without delay, on the same port.
  */
 export interface TcpProxy {
   readonly port: number;
   readonly url: (template: string) => string;
   cut(): void;
   hang(): void;
+  slow(delayMs: number | (() => number)): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -35,6 +38,7 @@ export interface TcpProxyTap {
  */
 export async function startTcpProxy(targetHost: string, targetPort: number, options: { readonly tap?: TcpProxyTap } = {}): Promise<TcpProxy> {
   let mode: 'forward' | 'cut' | 'hang' = 'forward';
+  let delay: (() => number) | undefined;
   const pairs = new Set<[Socket, Socket | undefined]>();
   const server = createServer((client) => {
     if (mode === 'cut') {
@@ -58,7 +62,19 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       client.on('data', (chunk: Buffer) => observer.toServer(chunk));
       upstream.on('data', (chunk: Buffer) => observer.toClient(chunk));
     }
-    client.pipe(upstream);
+    // Client to server: delayed while slow(), in order; server to client: piped.
+    let readyAt = 0;
+    client.on('data', (chunk: Buffer) => {
+      if (delay === undefined && readyAt <= Date.now()) {
+        upstream.write(chunk);
+        return;
+      }
+      readyAt = Math.max(readyAt, Date.now() + (delay?.() ?? 0));
+      setTimeout(() => {
+        if (!upstream.destroyed && mode === 'forward') upstream.write(chunk);
+      }, readyAt - Date.now());
+    });
+    client.on('end', () => upstream.end());
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -96,13 +112,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       mode = 'hang';
       listen();
       for (const [client, upstream] of pairs) {
-        client.unpipe();
+        client.removeAllListeners('data');
         upstream?.unpipe();
       }
+    },
+    slow: (delayMs) => {
+      delay = typeof delayMs === 'function' ? delayMs : () => delayMs;
     },
     restore: () => {
       if (mode === 'hang') dropAll();
       mode = 'forward';
+      delay = undefined;
       listen();
     },
     close: async () => {

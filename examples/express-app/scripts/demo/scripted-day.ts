@@ -39,6 +39,9 @@ const neighbour = '+15125550188';
 const sue = '+15125550199';
 const stranger = '+15125550166';
 
+/** The demo's last line: where a newcomer goes from here. */
+export const nextTry = 'Next, try it yourself: `pnpm start`, then in another terminal `pnpm sim sms +15550001111 "Hi"` (the README shows the whole conversation).';
+
 /** Plays the day and returns what happened. Starts and stops everything it needs. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const timeline = new Timeline(options.write ?? ((line) => console.log(line)));
@@ -186,6 +189,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     timeline.plain(`  alerts: ${stats.delivered} delivered, ${stats.suppressed} suppressed, ${stats.failed} failed`);
     const live = app.smsTo(dave).some((m) => m.body === texts.live("Dave's Plumbing"));
     timeline.plain(`  Dave's Plumbing: ${live ? 'live, told by SMS' : 'NOT LIVE'}`);
+    timeline.plain('');
+    timeline.plain(nextTry);
     return { lines: timeline.lines, smsSent, duplicatesAbsorbed, breakerTransitions, slackAlerts, operatorSms, people: [dave, customer, neighbour, sue, stranger] };
   } finally {
     stopWatching();

@@ -13,9 +13,11 @@ export const alertStatusPath = '/api/twilio/alert-status';
 
 /**
  * The app's alert service: HIGH alerts to ADMIN_PHONE by SMS (from TWILIO_NUMBER, with
- * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack, LOW to the log; Sentry
+ * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack (by SMS when Slack is not
+ * configured: the alerting default routing falls back to the first remote sink), LOW to the log; Sentry
  * when SENTRY_DSN is set. Dedup claims live in Redis when configured, else in the
- * database, so several instances send one alert. ALERTS_DISABLED switches it off with a
+ * database (which then also owns history, pending pages and silences), so several instances
+ * send one alert. ALERTS_DISABLED switches it off with a
  * banner and a degraded health status.
  */
 export async function createAppAlertService(input: {
@@ -51,6 +53,9 @@ export async function createAppAlertService(input: {
     env: alertEnv,
     clients: { ...(twilio === undefined ? {} : { twilio: twilio as never }), ...(slack === undefined ? {} : { slack: slack as never }) },
     store: redis === undefined ? createPrismaAlertStore({ prisma: db as never }) : createRedisAlertStore({ redis, prefix: `${env.REDIS_KEY_PREFIX}:alerts` }),
+    // With Redis for claims, the database owns history, pending pages, receipts and
+    // silences (they survive a Redis restart) and takes the claims while Redis is down.
+    ...(redis === undefined ? {} : { durableStore: createPrismaAlertStore({ prisma: db as never }) }),
     logger,
     registry,
     onResult: ({ result }) => metrics.alerts.inc({ outcome: result.status }),

@@ -11,38 +11,108 @@ export interface Config {
   readonly adminTokenGenerated: boolean;
   /** The system onboarding number (a placeholder in development without Twilio). */
   readonly systemNumber: string;
-  readonly twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined } | undefined;
+  /**
+   * Twilio's credentials. `simulated` (development stand-ins only): no real Twilio; webhooks
+   * are checked with `authToken` (TWILIO_AUTH_TOKEN, or one generated for the run) and SMS
+   * are printed instead of sent.
+   */
+  readonly twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined; simulated?: boolean } | undefined;
   readonly slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; apiUrl: string | undefined };
+  /** Secrets generated for this run because they were unset (development stand-ins), by variable name. */
+  readonly generatedSecrets: readonly string[];
+  /** What is not configured and what that means, each naming the variable(s) to set. */
+  readonly notices: readonly string[];
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * With NODE_ENV=development (the default), stand in for what is not configured so the app
+   * can be tried locally: webhook secrets generated for the run (so `pnpm sim` can sign
+   * requests), and SMS printed instead of sent while Twilio is not configured. `pnpm start`
+   * turns this on; tests and production never get stand-ins.
+   * @default false
+   */
+  readonly developmentStandIns?: boolean;
 }
 
 /** The system number used when TWILIO_NUMBER is unset (development and demo only). */
 export const developmentSystemNumber = '+15550000000';
+
+/** The account SID of the simulated Twilio (development stand-ins only; not a real account). */
+export const simulatedTwilioAccountSid = `AC${'0'.repeat(32)}`;
+
+/** Drain delay on SIGTERM/SIGINT outside production: a developer's Ctrl-C has no load balancer to wait for. */
+export const developmentDrainDelayMs = 0;
+
+const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
  * Validates the environment: one `EnvValidationError` names every missing or malformed
  * variable (never a value). In production the webhook secrets, the admin token, a real
  * database and the Twilio settings are required too.
  *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env, { developmentStandIns: true });
+ * for (const notice of config.notices) console.warn(notice);
+ * ```
  * @throws EnvValidationError
  */
-export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env, options: LoadConfigOptions = {}): Config {
   const production = source.NODE_ENV === 'production';
   const schema = production
     ? envSchema.required(Object.fromEntries(requiredInProduction.map((name) => [name, true])) as { [K in (typeof requiredInProduction)[number]]: true })
     : envSchema;
-  const env = validateEnv(schema, { env: source }) as Env;
+  const input = production || (source.SHUTDOWN_DRAIN_DELAY_MS ?? '') !== '' ? source : { ...source, SHUTDOWN_DRAIN_DELAY_MS: String(developmentDrainDelayMs) };
+  const validated = validateEnv(schema, { env: input }) as Env;
+  const standIns = options.developmentStandIns === true && validated.NODE_ENV === 'development';
+  const generatedSecrets: string[] = [];
+  const notices: string[] = [];
+  const generate = (name: string, make: () => string): string => {
+    generatedSecrets.push(name);
+    return make();
+  };
+  const env: Env = {
+    ...validated,
+    STRIPE_WEBHOOK_SECRET: validated.STRIPE_WEBHOOK_SECRET ?? (standIns ? generate('STRIPE_WEBHOOK_SECRET', () => `whsec_${secret(24)}`) : undefined),
+  };
   const generated = env.ADMIN_TOKEN === undefined;
-  const twilio =
-    env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined
-      ? { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, apiBaseUrl: env.TWILIO_API_BASE_URL }
-      : undefined;
+  const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token } = env;
+  let twilio: Config['twilio'];
+  if (sid !== undefined && token !== undefined) {
+    twilio = { accountSid: sid, authToken: token, apiBaseUrl: env.TWILIO_API_BASE_URL };
+  } else {
+    // Say which half is missing: a lone TWILIO_AUTH_TOKEN used to be ignored in silence.
+    if (sid === undefined && token !== undefined) notices.push('TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not: Twilio needs both, so SMS are not sent');
+    else if (sid !== undefined) notices.push('TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not: Twilio needs both, so SMS are not sent');
+    else notices.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: SMS are not sent');
+    if (standIns) {
+      twilio = { accountSid: sid ?? simulatedTwilioAccountSid, authToken: token ?? generate('TWILIO_AUTH_TOKEN', () => randomBytes(16).toString('hex')), apiBaseUrl: undefined, simulated: true };
+    } else if (token === undefined) {
+      notices.push('TWILIO_AUTH_TOKEN is not set: every Twilio webhook is refused with 403');
+    }
+  }
+  const slack = {
+    botToken: env.SLACK_BOT_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? (standIns ? generate('SLACK_SIGNING_SECRET', () => randomBytes(16).toString('hex')) : undefined),
+    channel: env.SLACK_ALERTS_CHANNEL,
+    apiUrl: env.SLACK_API_URL,
+  };
+  if (slack.signingSecret === undefined) notices.push('SLACK_SIGNING_SECRET is not set: every Slack event is refused with 403');
+  if (env.STRIPE_WEBHOOK_SECRET === undefined) notices.push('STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook is refused with 403');
+  if (env.SLACK_BOT_TOKEN === undefined) notices.push('SLACK_BOT_TOKEN is not set: no Slack alerts or permalinks');
+  else if (env.SLACK_ALERTS_CHANNEL === undefined) notices.push('SLACK_ALERTS_CHANNEL is not set: alerts are not posted to Slack');
+  if (env.ADMIN_PHONE === undefined) notices.push('ADMIN_PHONE is not set: HIGH alerts are not texted to anyone');
   return {
     env,
     production,
-    adminToken: env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
+    adminToken: env.ADMIN_TOKEN ?? secret(24),
     adminTokenGenerated: generated,
     systemNumber: env.TWILIO_NUMBER ?? developmentSystemNumber,
     twilio,
-    slack: { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, channel: env.SLACK_ALERTS_CHANNEL, apiUrl: env.SLACK_API_URL },
+    slack,
+    generatedSecrets,
+    notices,
   };
 }

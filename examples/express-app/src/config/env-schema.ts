@@ -72,7 +72,11 @@ export const envSchema = z.object({
     .string()
     .default('twilio_sms,database')
     .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
-  /** On SIGTERM, how long to keep serving (readiness already 503) before closing the listener. */
+  /**
+   * On SIGTERM/SIGINT, how long to keep serving (readiness already 503) before closing the
+   * listener. Default 5000 in production; 0 otherwise (see config.ts: a developer's Ctrl-C
+   * has no load balancer to wait for).
+   */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

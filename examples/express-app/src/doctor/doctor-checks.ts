@@ -12,6 +12,12 @@ export interface DoctorItem {
   readonly name: string;
   /** What was found; never a secret's value. */
   readonly detail: string;
+  /** The unset variables this item is about (development mode lists each once). */
+  readonly missing?: readonly string[];
+  /** A production policy (https, remote alert sinks, a strong token): advice only in development. */
+  readonly productionOnly?: boolean;
+  /** What `pnpm start` does instead locally, when `missing` is unset in development. */
+  readonly locally?: string;
 }
 
 /** What the checks read: the environment as far as it parsed. */
@@ -20,6 +26,8 @@ export type PartialEnv = Partial<Env>;
 const pass = (name: string, detail: string): DoctorItem => ({ status: 'PASS', name, detail });
 const warn = (name: string, detail: string): DoctorItem => ({ status: 'WARN', name, detail });
 const fail = (name: string, detail: string): DoctorItem => ({ status: 'FAIL', name, detail });
+/** Adds what development mode needs to know about an item. */
+const about = (item: DoctorItem, extra: Pick<DoctorItem, 'missing' | 'productionOnly' | 'locally'>): DoctorItem => ({ ...item, ...extra });
 
 /** The error text for the report: scrubbed of tokens and phone numbers, one line, bounded. */
 export function errorText(error: unknown): string {
@@ -43,14 +51,14 @@ export function environmentItems(env: PartialEnv, source: Readonly<Record<string
   const set = (name: string) => source[name] !== undefined && source[name] !== '';
   items.push(malformed.length === 0 ? pass('Environment', 'every variable set is well-formed') : fail('Environment', `malformed: ${malformed.join('; ')}`));
   const missing = requiredInProduction.filter((name) => !set(name));
-  items.push(missing.length === 0 ? pass('Required variables', `all ${requiredInProduction.length} set`) : fail('Required variables', `missing: ${missing.join(', ')}`));
+  items.push(missing.length === 0 ? pass('Required variables', `all ${requiredInProduction.length} set`) : about(fail('Required variables', `missing: ${missing.join(', ')}`), { missing }));
   items.push(
     env.NODE_ENV === 'production'
       ? pass('NODE_ENV', 'production')
       : warn('NODE_ENV', `${env.NODE_ENV ?? 'development'}: set NODE_ENV=production so the app refuses to start without its secrets`),
   );
-  if (env.PUBLIC_BASE_URL === undefined) items.push(fail('Public URL', 'PUBLIC_BASE_URL not set: providers cannot be told where to call, and signatures are checked against the Host header'));
-  else if (new URL(env.PUBLIC_BASE_URL).protocol !== 'https:') items.push(fail('Public URL', 'PUBLIC_BASE_URL is not https: webhooks and admin tokens would cross the internet in clear'));
+  if (env.PUBLIC_BASE_URL === undefined) items.push(about(fail('Public URL', 'PUBLIC_BASE_URL not set: providers cannot be told where to call, and signatures are checked against the Host header'), { missing: ['PUBLIC_BASE_URL'], locally: 'http://127.0.0.1:PORT (signatures are computed over it)' }));
+  else if (new URL(env.PUBLIC_BASE_URL).protocol !== 'https:') items.push(about(fail('Public URL', 'PUBLIC_BASE_URL is not https: webhooks and admin tokens would cross the internet in clear'), { productionOnly: true }));
   else items.push(pass('Public URL', `https (${new URL(env.PUBLIC_BASE_URL).host})`));
   return items;
 }
@@ -63,7 +71,7 @@ export function webhookSecretItems(env: PartialEnv): DoctorItem[] {
     ['STRIPE_WEBHOOK_SECRET', env.STRIPE_WEBHOOK_SECRET, 'Stripe'],
   ];
   return secrets.map(([name, value, provider]) =>
-    value === undefined ? fail(`Webhook secret ${name}`, `not set: every ${provider} webhook would be refused with 403`) : pass(`Webhook secret ${name}`, 'set'),
+    value === undefined ? about(fail(`Webhook secret ${name}`, `not set: every ${provider} webhook would be refused with 403`), { missing: [name], locally: 'generated for each run by pnpm start (pnpm sim signs with it)' }) : pass(`Webhook secret ${name}`, 'set'),
   );
 }
 
@@ -73,17 +81,17 @@ const weakWords = /(password|changeme|secret|admin|token|letmein|123456|qwerty|e
 export function adminTokenItem(env: PartialEnv): DoctorItem {
   const token = env.ADMIN_TOKEN;
   const name = 'Admin token';
-  if (token === undefined) return fail(name, 'ADMIN_TOKEN not set (development generates one per run; production refuses to start)');
+  if (token === undefined) return about(fail(name, 'ADMIN_TOKEN not set (development generates one per run; production refuses to start)'), { missing: ['ADMIN_TOKEN'], locally: 'generated for each run and printed by pnpm start' });
   const distinct = new Set(token).size;
-  if (distinct < 10 || weakWords.test(token)) return fail(name, `weak: ${token.length} characters, ${distinct} distinct${weakWords.test(token) ? ', contains a dictionary word' : ''}; use e.g. \`openssl rand -base64 32\``);
-  if (token.length < 32) return warn(name, `${token.length} characters: 32 or more recommended`);
+  if (distinct < 10 || weakWords.test(token)) return about(fail(name, `weak: ${token.length} characters, ${distinct} distinct${weakWords.test(token) ? ', contains a dictionary word' : ''}; use e.g. \`openssl rand -base64 32\``), { productionOnly: true });
+  if (token.length < 32) return about(warn(name, `${token.length} characters: 32 or more recommended`), { productionOnly: true });
   return pass(name, `${token.length} characters, ${distinct} distinct`);
 }
 
 /** The Sentry DSN's shape: `https://<public key>@<host>/<project id>`. */
 export function sentryItem(env: PartialEnv): DoctorItem {
   const name = 'Sentry DSN';
-  if (env.SENTRY_DSN === undefined) return warn(name, 'SENTRY_DSN not set: errors are not reported to Sentry');
+  if (env.SENTRY_DSN === undefined) return about(warn(name, 'SENTRY_DSN not set: errors are not reported to Sentry'), { productionOnly: true });
   let dsn: URL;
   try {
     dsn = new URL(env.SENTRY_DSN);
@@ -103,22 +111,22 @@ export function sentryItem(env: PartialEnv): DoctorItem {
 /** Whether alerts reach a person: not disabled, and at least one remote sink. */
 export function alertItems(env: PartialEnv): DoctorItem[] {
   const name = 'Alerts';
-  if (env.ALERTS_DISABLED === true) return [fail(name, 'ALERTS_DISABLED is set: nobody would hear about the next outage')];
+  if (env.ALERTS_DISABLED === true) return [about(fail(name, 'ALERTS_DISABLED is set: nobody would hear about the next outage'), { productionOnly: true })];
   const sinks = [
     ...(env.ADMIN_PHONE !== undefined && env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined ? ['SMS to ADMIN_PHONE'] : []),
     ...(env.SLACK_BOT_TOKEN !== undefined && env.SLACK_ALERTS_CHANNEL !== undefined ? ['Slack'] : []),
     ...(env.SENTRY_DSN !== undefined && sentryItem(env).status !== 'FAIL' ? ['Sentry'] : []),
   ];
-  if (sinks.length === 0) return [fail(name, 'no remote sink (ADMIN_PHONE with Twilio, SLACK_ALERTS_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs')];
+  if (sinks.length === 0) return [about(fail(name, 'no remote sink (ADMIN_PHONE with Twilio, SLACK_ALERTS_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs'), { productionOnly: true })];
   const items = [pass(name, `enabled, to ${sinks.join(', ')}`)];
-  if (env.ADMIN_PHONE === undefined) items.push(warn('Alert SMS', 'ADMIN_PHONE not set: HIGH alerts are not texted to anyone'));
+  if (env.ADMIN_PHONE === undefined) items.push(about(warn('Alert SMS', 'ADMIN_PHONE not set: HIGH alerts are not texted to anyone'), { productionOnly: true }));
   return items;
 }
 
 /** PostgreSQL reachable and migrated; the session is handed on for later checks. */
 export async function databaseItems(env: PartialEnv, timeoutMs: number): Promise<{ items: DoctorItem[]; session: SqlSession | undefined }> {
   if (env.DATABASE_URL === undefined) {
-    return { items: [fail('Database', 'DATABASE_URL not set: the app would run on embedded PGlite (one instance, local disk)')], session: undefined };
+    return { items: [about(fail('Database', 'DATABASE_URL not set: the app would run on embedded PGlite (one instance, local disk)'), { missing: ['DATABASE_URL'], locally: 'embedded PGlite in PGLITE_DATA_DIR, migrated at start' })], session: undefined };
   }
   let session: SqlSession;
   const started = performance.now();
@@ -167,7 +175,10 @@ export async function redisItem(env: PartialEnv, timeoutMs: number): Promise<Doc
 /** Twilio: the credentials fetch the account; TWILIO_NUMBER (and the pool) are numbers of it. */
 export async function twilioItems(env: PartialEnv, session: SqlSession | undefined, timeoutMs: number): Promise<DoctorItem[]> {
   if (env.TWILIO_ACCOUNT_SID === undefined || env.TWILIO_AUTH_TOKEN === undefined) {
-    return [fail('Twilio credentials', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed: SMS are not sent without them')];
+    // Name the half that is missing: one without the other used to be ignored in silence.
+    const missing = [...(env.TWILIO_ACCOUNT_SID === undefined ? ['TWILIO_ACCOUNT_SID'] : []), ...(env.TWILIO_AUTH_TOKEN === undefined ? ['TWILIO_AUTH_TOKEN'] : [])];
+    const detail = missing.length === 2 ? 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN not set: SMS are not sent without them' : `${missing[0]} not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent`;
+    return [about(fail('Twilio credentials', detail), { missing, locally: 'simulated by pnpm start: SMS are printed, not sent' })];
   }
   const client = createTwilioClient(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_API_BASE_URL);
   const items: DoctorItem[] = [];
@@ -188,7 +199,7 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
   }
   const numbers = new Map(owned.map((n) => [n.phoneNumber, n]));
   const system = env.TWILIO_NUMBER === undefined ? undefined : numbers.get(env.TWILIO_NUMBER);
-  if (env.TWILIO_NUMBER === undefined) items.push(fail('Twilio numbers', 'TWILIO_NUMBER not set: owners have no number to onboard with'));
+  if (env.TWILIO_NUMBER === undefined) items.push(about(fail('Twilio numbers', 'TWILIO_NUMBER not set: owners have no number to onboard with'), { missing: ['TWILIO_NUMBER'], locally: '+15550000000 (a development placeholder)' }));
   else if (system === undefined) items.push(fail('Twilio numbers', `TWILIO_NUMBER (${maskPhoneNumber(env.TWILIO_NUMBER)}) is not a number of this account (${owned.length} found)`));
   else {
     items.push(pass('Twilio numbers', `TWILIO_NUMBER is on the account (${owned.length} number(s) in all)`));
@@ -212,7 +223,7 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
 
 /** Slack `auth.test` with the bot token (SLACK_API_URL honoured). */
 export async function slackItems(env: PartialEnv, timeoutMs: number): Promise<DoctorItem[]> {
-  if (env.SLACK_BOT_TOKEN === undefined) return [warn('Slack', 'SLACK_BOT_TOKEN not set: no Slack alerts, no permalinks for signals')];
+  if (env.SLACK_BOT_TOKEN === undefined) return [about(warn('Slack', 'SLACK_BOT_TOKEN not set: no Slack alerts, no permalinks for signals'), { productionOnly: true })];
   const client = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL === undefined ? {} : { slackApiUrl: env.SLACK_API_URL }),
     retryConfig: { retries: 0 },
@@ -227,6 +238,6 @@ export async function slackItems(env: PartialEnv, timeoutMs: number): Promise<Do
     const code = (error as { data?: { error?: string } }).data?.error;
     items.push(fail('Slack', code === undefined ? `auth.test failed: ${errorText(error)}` : `auth.test refused: ${code}`));
   }
-  if (env.SLACK_ALERTS_CHANNEL === undefined) items.push(warn('Slack alerts channel', 'SLACK_ALERTS_CHANNEL not set: alerts are not posted to Slack'));
+  if (env.SLACK_ALERTS_CHANNEL === undefined) items.push(about(warn('Slack alerts channel', 'SLACK_ALERTS_CHANNEL not set: alerts are not posted to Slack'), { productionOnly: true }));
   return items;
 }

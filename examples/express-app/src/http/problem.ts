@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '@hardening/core';
 import { scrubText } from '@hardening/core';
+import { describeError } from '../db/refused-input.js';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -37,7 +38,8 @@ export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, { title: 'Bad request', status, detail: err.type === 'entity.parse.failed' ? 'The body is not valid JSON.' : scrubText(err.message ?? 'Bad request') });
       return;
     }
-    logger.error({ err: scrubText(err.message ?? String(error)), method: req.method, path: req.path }, 'unhandled error');
+    // describeError: a Prisma error's message quotes every argument (a customer's text).
+    logger.error({ err: describeError(error), method: req.method, path: req.path }, 'unhandled error');
     sendProblem(res, { title: 'Internal server error', status: 500 });
   };
 }

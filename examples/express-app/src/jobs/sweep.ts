@@ -1,7 +1,10 @@
 import { scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
+import { describeError, isRefusedInput, RefusedInputError } from '../db/refused-input.js';
 import { recordInbound } from '../domain/inbound.js';
-import type { SpooledEvent } from '../inbox-spool.js';
+import type { DrainOptions, SpooledEvent } from '../inbox-spool.js';
+import { storableFields } from '../webhooks/input-text.js';
+import { readSlackBody } from '../webhooks/slack-envelope.js';
 import { storeSlackSignal } from '../webhooks/slack-events.js';
 import { queueInboundRetry, readInboundSms } from '../webhooks/twilio-sms.js';
 import type { JobKind } from './job-queue.js';
@@ -42,21 +45,44 @@ function asStrings(payload: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-/** Writes one spooled event to the database as its webhook would have. */
+/**
+ * Writes one spooled event to the database as its webhook would have. An event that can
+ * never be stored (malformed, or spooled before the webhooks made input storable) throws
+ * a {@link RefusedInputError}: the drain sets it aside instead of retrying it forever.
+ */
 async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
   if (event.provider === 'slack') {
-    await storeSlackSignal(ctx, event.payload as Parameters<typeof storeSlackSignal>[1]);
+    const body = readSlackBody(event.payload);
+    if (body.kind !== 'event') throw new RefusedInputError(`spooled Slack event is not storable: ${body.kind === 'ignored' || body.kind === 'malformed' ? body.reason : body.kind}`);
+    await storeSlackSignal(ctx, body.envelope);
     return;
   }
-  const params = asStrings(event.payload);
-  const sms = readInboundSms(params);
-  if (sms === undefined) {
-    // It passed the signature check but cannot be read: keeping it would block the spool.
-    ctx.logger.error({ receivedAt: event.receivedAt }, 'spooled SMS is malformed; dropped');
-    return;
-  }
-  const inbox = await recordInbound(ctx.db.prisma, sms, params);
+  const { fields, escaped } = storableFields(event.payload);
+  const sms = readInboundSms(fields);
+  if (sms === undefined) throw new RefusedInputError('spooled SMS is malformed: MessageSid, From or To missing or invalid');
+  const payload = Object.keys(escaped).length === 0 ? fields : { ...fields, _escaped: JSON.stringify(escaped) };
+  const inbox = await recordInbound(ctx.db.prisma, sms, payload);
   if (inbox.status === 'received' || inbox.status === 'failed') await queueInboundRetry(ctx, inbox.id, sms.messageSid);
+}
+
+/**
+ * The spool's outage test: an error the database refused the input with is the event's
+ * own; otherwise the database is asked directly, and only when it does not answer is it
+ * an outage (so an unforeseen error cannot block the spool while the database is up).
+ */
+function spoolDrainOptions(ctx: AppContext): DrainOptions {
+  return {
+    isPermanent: isRefusedInput,
+    isOutage: async (error) => !isRefusedInput(error) && (await ctx.db.ping().then(() => false, () => true)),
+    describe: describeError,
+    onSetAside: (event, reason) =>
+      ctx.alert({
+        type: 'SPOOL_DEAD_LETTER',
+        severity: 'HIGH',
+        title: 'A spooled webhook event was set aside',
+        message: `A ${event.provider === 'slack' ? 'Slack event' : 'inbound SMS'} received ${event.receivedAt} could not be stored after ${event.attempts ?? 1} attempt(s) and was set aside in ${ctx.spool.deadLetterLocation}: ${reason.slice(0, 200)}`,
+      }),
+  };
 }
 
 /**
@@ -65,7 +91,9 @@ async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void>
  * delivery id, inbox processing on its row lock and status):
  *
  * 1. drains the inbox spool (events the database could not take) into the database:
- *    an SMS becomes an inbox row and a processing job, a Slack event a stored signal;
+ *    an SMS becomes an inbox row and a processing job, a Slack event a stored signal; an
+ *    event that keeps failing while the database answers is set aside (dead letter,
+ *    SPOOL_DEAD_LETTER alert) so it never blocks the ones behind it;
  * 2. queues inbox rows left `received` or `failed` with no delivery at all (the webhook's
  *    own retry could not be queued);
  * 3. queues again deliveries left `pending`, `failed` or `processing` for longer than
@@ -87,7 +115,7 @@ export async function sweepOnce(ctx: AppContext, options: SweepOptions = {}): Pr
     }
   };
 
-  const spoolDrained = await step('spool drain', () => ctx.spool.drain((event) => storeSpooled(ctx, event)), 0);
+  const spoolDrained = await step('spool drain', () => ctx.spool.drain((event) => storeSpooled(ctx, event), spoolDrainOptions(ctx)), 0);
   const cutoff = new Date(now() - staleAfterMs);
 
   const inboxQueued = await step(

@@ -2,16 +2,10 @@ import express, { Router } from 'express';
 import { scrubText } from '@hardening/core';
 import { verifySlackSignature } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
+import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { sendProblem } from '../http/problem.js';
 import { deliveryLog } from '../jobs/delivery-log.js';
-
-/** The part of a Slack Events API envelope the app reads. */
-interface SlackEnvelope {
-  type?: string;
-  event_id?: string;
-  challenge?: string;
-  event?: { type?: string; channel?: string; user?: string; text?: string; ts?: string; bot_id?: string; subtype?: string };
-}
+import { readSlackBody, type SlackEventEnvelope } from './slack-envelope.js';
 
 /** Answers Slack within this long whatever the database does (Slack retries after 3 s). */
 const ackBudgetMs = 2000;
@@ -20,9 +14,9 @@ const ackBudgetMs = 2000;
  * Stores a message event as a signal and queues its evaluation (exported for the spool
  * drain and the tests).
  */
-export async function storeSlackSignal(ctx: AppContext, envelope: SlackEnvelope): Promise<void> {
+export async function storeSlackSignal(ctx: AppContext, envelope: SlackEventEnvelope): Promise<void> {
   const event = envelope.event;
-  if (envelope.event_id === undefined || event?.type !== 'message' || event.bot_id !== undefined || event.subtype !== undefined) return;
+  if (event.type !== 'message' || event.bot_id !== undefined || event.subtype !== undefined) return;
   const signal = await ctx.db.prisma.slackSignal.upsert({
     where: { eventId: envelope.event_id },
     create: { eventId: envelope.event_id, channel: event.channel ?? '', userId: event.user ?? null, text: event.text ?? '', messageTs: event.ts ?? null },
@@ -53,18 +47,40 @@ export function slackEventRoutes(ctx: AppContext): Router {
       sendProblem(res, { title: 'Forbidden', status: 403, detail: 'Missing, stale or invalid X-Slack-Signature.' });
       return;
     }
-    let envelope: SlackEnvelope;
+    let parsed: unknown;
     try {
-      envelope = JSON.parse(raw.toString('utf8')) as SlackEnvelope;
+      parsed = JSON.parse(raw.toString('utf8'));
     } catch {
-      res.set('X-Slack-No-Retry', '1');
-      sendProblem(res, { title: 'Bad request', status: 400, detail: 'The body is not JSON.' });
-      return;
+      parsed = undefined;
     }
-    if (envelope.type === 'url_verification') {
-      res.json({ challenge: envelope.challenge });
-      return;
+    const body = readSlackBody(parsed);
+    switch (body.kind) {
+      case 'malformed':
+        // Signed by Slack but not an envelope: a retry would not fix it.
+        metrics.webhooks.inc({ provider: 'slack', outcome: 'malformed' });
+        logger.warn({ reason: parsed === undefined ? 'the body is not JSON' : body.reason }, 'Slack body refused: not an Events API envelope');
+        res.set('X-Slack-No-Retry', '1');
+        sendProblem(res, { title: 'Bad request', status: 400, detail: parsed === undefined ? 'The body is not JSON.' : `Not an Events API envelope: ${body.reason}.` });
+        return;
+      case 'url_verification':
+        res.json({ challenge: body.challenge });
+        return;
+      case 'rate_limited':
+        // Slack drops our events while it sends these: messages are being lost upstream.
+        metrics.webhooks.inc({ provider: 'slack', outcome: 'rate_limited' });
+        logger.warn({ minuteRateLimited: body.minuteRateLimited }, 'Slack reports app_rate_limited: it is dropping events for this app');
+        ctx.alert({ type: 'SLACK_RATE_LIMITED', severity: 'MEDIUM', title: 'Slack is dropping events for the app', message: 'Slack sent app_rate_limited: events above 30,000 per workspace per hour are not delivered.' });
+        res.status(200).end();
+        return;
+      case 'ignored':
+        metrics.webhooks.inc({ provider: 'slack', outcome: 'ignored' });
+        logger.warn({ reason: body.reason, problems: body.problems }, 'Slack event ignored: nothing usable in it');
+        res.status(200).end();
+        return;
+      case 'event':
+        break;
     }
+    const { envelope } = body;
     const work = ctx.dedup
       .slack({ headers: req.headers, body: envelope }, async (body) => {
         await storeSlackSignal(ctx, body);
@@ -88,17 +104,22 @@ export function slackEventRoutes(ctx: AppContext): Router {
     // Slow or failed: acknowledge now, keep the event.
     res.status(200).end();
     const settled = first === 'late' ? await work.then(() => undefined, (error: unknown) => error) : first.error;
-    if (settled !== undefined) {
-      await ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as Record<string, unknown> }).catch((spoolError: unknown) => {
+    if (settled !== undefined && isRefusedInput(settled)) {
+      // The database is up and refused this event itself: spooling it would fail forever.
+      metrics.webhooks.inc({ provider: 'slack', outcome: 'refused' });
+      logger.error({ eventId: envelope.event_id, err: describeError(settled) }, 'Slack event refused by the database; not spooled');
+      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: envelope.event_id, title: 'A Slack event could not be stored', message: `The database refused Slack event ${envelope.event_id}: ${describeError(settled).slice(0, 200)}` });
+    } else if (settled !== undefined) {
+      await ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> }).catch((spoolError: unknown) => {
         logger.error({ err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled');
       });
       metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
-      logger.error({ eventId: envelope.event_id, err: scrubText(String(settled)) }, 'Slack event spooled: could not be stored');
+      logger.error({ eventId: envelope.event_id, err: describeError(settled) }, 'Slack event spooled: could not be stored');
       ctx.alert({
         type: 'DATABASE_UNAVAILABLE',
         severity: 'HIGH',
         title: 'Slack event spooled: database unavailable',
-        message: `Slack event ${envelope.event_id ?? '(no id)'} could not be stored and was spooled: ${scrubText(String(settled)).slice(0, 200)}`,
+        message: `Slack event ${envelope.event_id} could not be stored and was spooled: ${describeError(settled).slice(0, 200)}`,
       });
     }
   });

@@ -1,9 +1,33 @@
 import express, { Router } from 'express';
 import Stripe from 'stripe';
+import { z } from 'zod';
 import { scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { activatePayment } from '../domain/onboarding.js';
 import { sendProblem } from '../http/problem.js';
+import { issuePaths, storableText } from './input-text.js';
+
+/** An id-like string the database can store and an index can hold. */
+const storableId = z
+  .string()
+  .transform(storableText)
+  .refine((id) => id.length > 0 && Buffer.byteLength(id) <= 255, 'must be 1 to 255 bytes');
+/** A client reference is usable only as a string; anything else (an object, a number) is no reference. */
+const reference = z.unknown().transform((value) => (typeof value === 'string' && value.length > 0 && value.length <= 255 ? storableText(value) : undefined));
+
+/** The fields of a Stripe event the app relies on: its id (the dedup key), type and object. */
+const stripeEvent = z.object({
+  id: storableId,
+  type: z.string().min(1).max(255),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+/** A completed Checkout Session: which client paid. */
+const checkoutSession = z.object({
+  id: storableId,
+  client_reference_id: reference,
+  metadata: z.object({ clientId: reference }).partial().nullish().catch(undefined),
+});
 
 /**
  * POST /webhooks/stripe: the signature is verified with the Stripe SDK's
@@ -30,14 +54,30 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       sendProblem(res, { title: 'Forbidden', status: 403, detail: 'Missing or invalid Stripe-Signature.' });
       return;
     }
-    const out = await ctx.dedup.stripe(event, async (verified) => {
-      if (verified.type === 'checkout.session.completed') {
-        const session = verified.data.object;
-        const clientId = session.client_reference_id ?? session.metadata?.clientId ?? undefined;
+    // Signed by Stripe, yet not the shape the app relies on: a retry would not fix it, and
+    // Stripe retries anything but 2xx for days. Acknowledge, log and count it.
+    const shape = stripeEvent.safeParse(event);
+    if (!shape.success) {
+      metrics.webhooks.inc({ provider: 'stripe', outcome: 'malformed' });
+      logger.warn({ problems: issuePaths(shape.error) }, 'Stripe event ignored: malformed');
+      res.status(200).json({ received: true, ignored: 'malformed event' });
+      return;
+    }
+    const session = shape.data.type === 'checkout.session.completed' ? checkoutSession.safeParse(shape.data.data.object) : undefined;
+    if (session !== undefined && !session.success) {
+      metrics.webhooks.inc({ provider: 'stripe', outcome: 'malformed' });
+      logger.warn({ eventId: shape.data.id, problems: issuePaths(session.error) }, 'Stripe checkout session ignored: malformed');
+      ctx.alert({ type: 'PAYMENT_UNMATCHED', severity: 'MEDIUM', resourceId: shape.data.id, title: 'Payment for no known client', message: `Checkout event ${shape.data.id} could not be read.` });
+      res.status(200).json({ received: true, ignored: 'malformed checkout session' });
+      return;
+    }
+    const out = await ctx.dedup.stripe({ id: shape.data.id, type: shape.data.type }, async (verified) => {
+      if (session?.success === true) {
+        const clientId = session.data.client_reference_id ?? session.data.metadata?.clientId ?? undefined;
         const client = clientId === undefined ? undefined : await ctx.db.prisma.$transaction((tx) => activatePayment(tx, clientId, ctx.config.systemNumber));
         if (client === undefined) {
           metrics.webhooks.inc({ provider: 'stripe', outcome: 'unmatched' });
-          ctx.alert({ type: 'PAYMENT_UNMATCHED', severity: 'MEDIUM', resourceId: verified.id, title: 'Payment for no known client', message: `Checkout ${session.id} completed without a client we know.` });
+          ctx.alert({ type: 'PAYMENT_UNMATCHED', severity: 'MEDIUM', resourceId: verified.id, title: 'Payment for no known client', message: `Checkout ${session.data.id} completed without a client we know.` });
         } else {
           metrics.webhooks.inc({ provider: 'stripe', outcome: 'payment_activated' });
           logger.info({ clientId: client.id, eventId: verified.id }, 'payment activated');

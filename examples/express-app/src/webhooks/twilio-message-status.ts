@@ -1,7 +1,11 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
+import { outboxRowId, providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
+
+/** Every MessageStatus Twilio documents. */
+const messageStatuses = new Set(['accepted', 'scheduled', 'canceled', 'queued', 'sending', 'sent', 'failed', 'delivered', 'undelivered', 'receiving', 'received', 'read', 'partially_delivered']);
 
 /**
  * POST /api/twilio/message-status?outboxId=...: delivery updates for SMS the outbox sent.
@@ -14,10 +18,16 @@ export function twilioMessageStatusRoutes(ctx: AppContext): Router {
     '/api/twilio/message-status',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger: ctx.logger, metrics: ctx.metrics }),
     async (req, res) => {
-      const params = (req.body ?? {}) as Record<string, string>;
-      const outboxId = typeof req.query.outboxId === 'string' ? req.query.outboxId : undefined;
+      const { fields: params } = storableFields(req.body);
+      const outboxId = outboxRowId.safeParse(req.query.outboxId).data;
       const status = params.MessageStatus ?? params.SmsStatus;
-      if (outboxId !== undefined && status !== undefined) {
+      const known = status !== undefined && messageStatuses.has(status) && providerSid.safeParse(params.MessageSid ?? params.SmsSid).success;
+      if (outboxId === undefined || !known) {
+        // Signed, but not a callback for a row of ours (outboxId=%00, an unknown status): no
+        // retry would fix it, so acknowledge it and say so.
+        ctx.metrics.webhooks.inc({ provider: 'twilio_status', outcome: 'ignored' });
+        ctx.logger.warn({ outboxId: outboxId ?? '(invalid)', known }, 'message status callback ignored: not for an outbox row, or an unknown status');
+      } else {
         const out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
           if (status === 'failed' || status === 'undelivered') {
             await ctx.db.prisma.outboundMessage.updateMany({

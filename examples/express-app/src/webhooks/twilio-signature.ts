@@ -16,7 +16,7 @@ export function verifyTwilioSignature(options: { authToken: string | undefined; 
   const { authToken, publicBaseUrl, logger, metrics } = options;
   if (authToken === undefined && !warned.has(logger)) {
     warned.add(logger);
-    logger.warn({}, 'TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403');
+    logger.warn({}, 'no Twilio auth token (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are both needed): every Twilio webhook will be refused with 403');
   }
   return (req, res, next) => {
     const signature = req.get('x-twilio-signature');

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
+import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { processInbound, recordInbound, type InboundOutcome } from '../domain/inbound.js';
 import { texts } from '../domain/messages.js';
 import { toE164 } from '../domain/phone.js';
@@ -10,17 +11,22 @@ import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { deliveryLog } from '../jobs/delivery-log.js';
 import { sendProblem } from '../http/problem.js';
+import { providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
 
 /** Reads the SMS out of Twilio's form parameters; undefined when they are malformed. */
 export function readInboundSms(params: Record<string, unknown>): InboundSms | undefined {
-  const messageSid = typeof params.MessageSid === 'string' ? params.MessageSid : undefined;
+  const sid = providerSid.safeParse(params.MessageSid);
+  const messageSid = sid.success ? sid.data : undefined;
   const from = toE164(params.From);
   const to = toE164(params.To);
   if (messageSid === undefined || from === undefined || to === undefined) return undefined;
   return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
 }
+
+/** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
+export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
 
 /** How long the reply may wait for its idempotency record once processing has answered. */
 const recordBudgetMs = 1500;
@@ -52,8 +58,12 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
     '/sms',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     async (req: Request, res) => {
-      const params = (req.body ?? {}) as Record<string, string>;
-      const sms = readInboundSms(params);
+      // Storable from here on: no NUL or lone surrogate reaches PostgreSQL (it refuses
+      // them); the originals of changed fields are kept JSON-escaped with the inbox row.
+      const { fields: params, escaped } = storableFields(req.body);
+      const payload = Object.keys(escaped).length === 0 ? params : { ...params, _escaped: JSON.stringify(escaped) };
+      // An id is refused, not repaired: no provider sends one that needed cleaning.
+      const sms = 'MessageSid' in escaped ? undefined : readInboundSms(params);
       if (sms === undefined) {
         metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'malformed' });
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
@@ -70,7 +80,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
           { headers: req.headers, params },
           async () => {
             started = true;
-            answer = await handle(ctx, sms, params);
+            answer = await handle(ctx, sms, payload);
             answered();
             return answer;
           },
@@ -105,7 +115,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // prevents double processing, so carry on without it.
         const { error } = settled;
         logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, params), duplicate: false };
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
       }
       if (reply.duplicate) {
         metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -123,10 +133,18 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   try {
     inbox = await recordInbound(ctx.db.prisma, sms, params);
   } catch (error) {
+    if (isRefusedInput(error)) {
+      // The database refused this message itself (it is up): spooling it would retry it
+      // forever. Tell the sender, and the operator, instead.
+      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
+      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
+      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
+      return messageTwiml(texts.politeError);
+    }
     await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params });
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
-    logger.error({ messageSid: sms.messageSid, err: scrubText(String(error)) }, 'database unavailable: inbound SMS spooled for later processing');
-    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: scrubText(String(error)) });
+    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
+    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
     return messageTwiml(texts.holding);
   }
   if (inbox.status === 'processed') return messageTwiml(texts.holding); // a duplicate outside the dedup window
@@ -148,7 +166,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   if (outcome.kind === 'already_processed') return messageTwiml(texts.holding);
   for (const event of outcome.result.events) {
     if (event.type === 'POOL_EMPTY') {
-      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: 'A client finished onboarding questions and no number was available.' });
+      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
     }
   }
   return messageTwiml(outcome.result.reply);

@@ -6,11 +6,14 @@ import { texts } from '../domain/messages.js';
 import { completeTestCall } from '../domain/onboarding.js';
 import { toE164 } from '../domain/phone.js';
 import { sendProblem } from '../http/problem.js';
+import { providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
 
 /** Call statuses that mean nobody picked up. */
 const missedStatuses = new Set(['no-answer', 'busy', 'failed']);
+/** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
+const knownStatuses = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled']);
 /** Statuses after which a call is over (a test call counts whatever its end). */
 const finalStatuses = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
 
@@ -39,13 +42,23 @@ export function twilioVoiceRoutes(ctx: AppContext): Router {
     '/api/twilio/status',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     async (req, res) => {
-      const params = (req.body ?? {}) as Record<string, string>;
-      const callSid = params.CallSid;
+      const { fields: params, escaped } = storableFields(req.body);
+      // An id is refused, not repaired: no provider sends one that needed cleaning.
+      const sid = providerSid.safeParse('CallSid' in escaped ? undefined : params.CallSid);
+      const callSid = sid.success ? sid.data : undefined;
       const status = params.CallStatus;
       const from = toE164(params.From);
       const to = toE164(params.To);
       if (!callSid || !status || from === undefined || to === undefined) {
         sendProblem(res, { title: 'Bad request', status: 400, detail: 'CallSid, CallStatus, From and To must be present and valid.' });
+        return;
+      }
+      if (!knownStatuses.has(status)) {
+        // Signed, but no status Twilio documents (and no dedup key fits a 5,000-character
+        // one): acknowledge so Twilio does not retry, and say so.
+        metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'ignored' });
+        logger.warn({ callSid, statusLength: status.length }, 'voice status callback ignored: unknown CallStatus');
+        res.type('text/xml').send(emptyTwiml);
         return;
       }
       let handled = false;

@@ -18,7 +18,8 @@ import {
   type TestDatabase,
 } from '@hardening/test-support';
 import { openDatabase } from '../../src/db/database.js';
-import { runDoctor } from '../../src/doctor/doctor.js';
+import { requiredInProduction } from '../../src/config/env-schema.js';
+import { developmentView, exitCodeFor, runDoctor } from '../../src/doctor/doctor.js';
 
 const up = (await requirePostgres()) && (await requireRedis());
 const appDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -184,5 +185,34 @@ describe.skipIf(!up)('pnpm doctor', () => {
     expect(items.find((i) => i.name === 'Migrations')).toBeUndefined();
     // The rest of the report still ran.
     expect(items.find((i) => i.name === 'Slack')?.status).toBe('PASS');
+  });
+});
+
+describe('pnpm run doctor in development (the default)', () => {
+  it('says what works locally and what production will need, each missing variable once, and exits 0', async () => {
+    const { code, output } = await runScript({});
+    expect(output).toContain('Development check (NODE_ENV=development)');
+    const [local = '', production = ''] = output.split('Production will need');
+    expect(local).toMatch(/^PASS {2}Database\s+embedded PGlite/m);
+    expect(local).toMatch(/^PASS {2}Twilio credentials\s+simulated by pnpm start/m);
+    for (const name of requiredInProduction) {
+      expect(production.split('\n').filter((line) => line.includes(name)), `${name}\n${output}`).toHaveLength(1);
+    }
+    expect(output).not.toMatch(/^FAIL/m);
+    expect(output).toMatch(/Fine for development \(\d+ to do before production\)/);
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('names the real missing variable when TWILIO_AUTH_TOKEN is set alone', async () => {
+    const view = developmentView(await runDoctor({ TWILIO_AUTH_TOKEN: 'f'.repeat(32) }, { timeoutMs: 2000 }));
+    expect(view.forProduction.find((item) => item.name === 'TWILIO_ACCOUNT_SID')?.detail).toBe('not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent');
+    expect(view.forProduction.some((item) => item.name.includes('TWILIO_AUTH_TOKEN'))).toBe(false);
+  });
+
+  it('keeps a configured service that does not answer a FAIL (it breaks the app locally too)', async () => {
+    const closedPort = await freePort();
+    const view = developmentView(await runDoctor({ REDIS_URL: `redis://127.0.0.1:${closedPort}` }, { timeoutMs: 2000 }));
+    expect(view.local.find((item) => item.name === 'Redis')?.status).toBe('FAIL');
+    expect(exitCodeFor(view.local)).toBe(1);
   });
 });

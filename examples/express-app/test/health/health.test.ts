@@ -57,8 +57,12 @@ describe('health with alerts going to Slack', () => {
     expect(check(admin.body, 'env:configuration')).toMatchObject({ status: 'fail', output: expect.stringContaining('STRIPE_WEBHOOK_SECRET') });
     expect(JSON.stringify(admin.body)).not.toContain('xoxb-health-test');
     expect(admin.body.status).toBe('warn');
-    const wrong = await app.request('/health', { headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } });
-    expect(wrong.status).toBe(401);
+    // A stray or wrong token on a public probe is ignored: the public view, never a 401.
+    for (const path of ['/health', '/health/live', '/health/ready', '/health/startup']) {
+      const wrong = await app.request(path, { headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } });
+      expect(wrong.status, path).not.toBe(401);
+      expect(await wrong.text()).not.toContain('missed-call-assistant');
+    }
   });
 
   it('fails readiness when a critical breaker (twilio_sms, database) opens; warns for the others', async () => {

@@ -92,7 +92,7 @@ describe.each(backends)('sweep on %s', (backend) => {
     expect(await statusOf(recent.id)).toBe('failed');
   });
 
-  it('drains the spool: a spooled SMS becomes an inbox row and is processed, a Slack event a stored signal; a malformed one is dropped', async () => {
+  it('drains the spool: a spooled SMS becomes an inbox row and is processed, a Slack event a stored signal; a malformed one is set aside (dead letter)', async () => {
     const from = owner();
     const sid = messageSid();
     const { spool } = built.ctx;
@@ -105,14 +105,15 @@ describe.each(backends)('sweep on %s', (backend) => {
     await spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: 'SMbroken' } });
     expect(await spool.size()).toBe(3);
 
-    expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 3 });
+    expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 2 });
     expect(await spool.size()).toBe(0);
     const inbox = await db().inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } });
     await eventually(async () => (await statusOf(inbox.id)) === 'processed');
     expect(await db().outboundMessage.count({ where: { toPhone: from, purpose: 'onboarding' } })).toBe(1);
     await eventually(async () => (await db().slackSignal.findUnique({ where: { eventId: 'EvSWEEP1' } }))?.status === 'evaluated');
     expect(await db().inboundEvent.count({ where: { messageSid: 'SMbroken' } })).toBe(0);
-    expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'spooled SMS is malformed; dropped')).toBe(true);
+    expect(await spool.deadLetters()).toMatchObject([{ payload: { MessageSid: 'SMbroken' }, attempts: 1, reason: expect.stringContaining('malformed') }]);
+    expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'inbox spool: an event that keeps failing was set aside')).toBe(true);
 
     // The same SMS spooled twice (a Twilio retry during the outage) is processed once.
     await spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: from, To: systemNumber, Body: 'hi there' } });

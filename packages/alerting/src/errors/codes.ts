@@ -7,4 +7,4 @@
  * const code: AlertingErrorCode | undefined = isSinkRejectedError(error) ? error.code : undefined;
  * ```
  */
-export type AlertingErrorCode = 'ALERT_SINK_REJECTED' | 'ALERT_DELIVERY_UNCONFIRMED';
+export type AlertingErrorCode = 'ALERT_SINK_REJECTED' | 'ALERT_DELIVERY_UNCONFIRMED' | 'ALERT_STORE_UNAVAILABLE';

@@ -3,7 +3,7 @@ import { HardeningError, hasErrorCode } from '@hardening/core';
 /**
  * An alert SMS was accepted by the provider but never reached the phone: Twilio reported
  * `failed` or `undelivered`, or no `delivered` receipt came within the confirmation time.
- * The alert then falls back to the next sink; this error is what the "ALERT LOST" line
+ * The alert then falls back to the next sink; this error is what the "ALERT NOT DELIVERED" line
  * and the history record describe.
  *
  * @example

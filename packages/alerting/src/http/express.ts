@@ -33,12 +33,63 @@ export interface ExpressLikeResponse {
 }
 
 /**
- * Express middleware for Twilio's status callbacks to alert SMS: a thin adapter over
- * {@link createTwilioStatusCallbackHandler}. Works with or without `express.urlencoded()`.
+ * Options for {@link expressTwilioStatusCallback}: the handler's, plus the body limit.
  *
- * @param options - See {@link TwilioStatusCallbackOptions}.
+ * @example
+ * ```ts
+ * app.post('/webhooks/twilio/alert-status', expressTwilioStatusCallback({ alerts, authToken, publicUrl, maxBodyBytes: 16 * 1024 }));
+ * ```
+ */
+export interface ExpressTwilioStatusCallbackOptions extends TwilioStatusCallbackOptions {
+  /**
+   * Largest body read from the stream when no body parser ran (a Twilio status callback is
+   * well under 2 KB). A larger declared `Content-Length` is refused before a byte is read;
+   * a chunked body is read until it passes the limit. Either way: 413 problem+json and
+   * `Connection: close`, the rest of the body is never buffered.
+   * @default 65_536 (64 KiB)
+   */
+  readonly maxBodyBytes?: number;
+}
+
+const defaults = { maxBodyBytes: 64 * 1024 };
+
+const tooLarge = (maxBodyBytes: number) => ({
+  status: 413,
+  headers: { 'content-type': 'application/problem+json', connection: 'close' },
+  body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413, detail: `A status callback body is at most ${maxBodyBytes} bytes.` }),
+});
+
+/**
+ * Reads at most `limit` bytes of the body; undefined when it is longer. Pulls chunks by
+ * hand rather than `for await ... break`: breaking destroys the request, and with it the
+ * socket the 413 must be written to.
+ */
+async function readLimited(req: ExpressLikeRequest, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  const iterator = req[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done === true) break;
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(String(next.value));
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Express middleware for Twilio's status callbacks to alert SMS: a thin adapter over
+ * {@link createTwilioStatusCallbackHandler}. Works with or without `express.urlencoded()`;
+ * without it the body is read from the stream up to `maxBodyBytes` (413 above), so an
+ * unauthenticated client cannot make it buffer more before the signature is checked.
+ *
+ * @param options - See {@link ExpressTwilioStatusCallbackOptions}.
  * @returns An Express handler.
- * @throws TypeError when `alerts` or `authToken` is missing.
+ * @throws TypeError when `alerts` or `authToken` is missing, or `maxBodyBytes` is not a positive integer.
  * @example
  * ```ts
  * import express from 'express';
@@ -51,8 +102,10 @@ export interface ExpressLikeResponse {
  * }));
  * ```
  */
-export function expressTwilioStatusCallback(options: TwilioStatusCallbackOptions): (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void {
+export function expressTwilioStatusCallback(options: ExpressTwilioStatusCallbackOptions): (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void {
   const handle = createTwilioStatusCallbackHandler(options);
+  const { maxBodyBytes = defaults.maxBodyBytes } = options;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got ${String(maxBodyBytes)}.`);
   return (req, res, next) => {
     void (async () => {
       let body: StatusCallbackRequest['body'];
@@ -61,9 +114,12 @@ export function expressTwilioStatusCallback(options: TwilioStatusCallbackOptions
       } else if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) {
         body = req.body.toString();
       } else {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-        body = Buffer.concat(chunks).toString('utf8');
+        body = await readLimited(req, maxBodyBytes);
+        if (body === undefined) {
+          const response = tooLarge(maxBodyBytes);
+          res.status(response.status).set(response.headers).send(response.body);
+          return;
+        }
       }
       const response = await handle({ method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body });
       res.status(response.status).set(response.headers).send(response.body);

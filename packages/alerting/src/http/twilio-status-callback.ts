@@ -111,6 +111,11 @@ function formParams(body: StatusCallbackRequest['body']): Record<string, string>
   return out;
 }
 
+/** Twilio message SIDs (`SM` + 32 hex), loosely: letters and digits. */
+const sidPattern = /^[A-Za-z0-9]{2,64}$/;
+/** Twilio message statuses (`delivered`, `partially_delivered`...). */
+const statusPattern = /^[a-z_-]{1,32}$/;
+
 let sdkValidator: Promise<TwilioSignatureValidator> | undefined;
 
 /** Loads `twilio.validateRequest` once; `twilio` is an optional peer dependency. */
@@ -176,10 +181,14 @@ export function createTwilioStatusCallbackHandler(options: TwilioStatusCallbackO
     const deliveryId = params.MessageSid ?? params.SmsSid;
     const status = params.MessageStatus ?? params.SmsStatus;
     if (deliveryId === undefined || status === undefined) return problem(400, 'Bad Request', 'MessageSid and MessageStatus are required.');
+    // Signed, yet not what Twilio sends (a NUL, a 5,000-character status): refused here
+    // rather than failing in the store with a 500 that Twilio would retry.
+    if (!sidPattern.test(deliveryId) || !statusPattern.test(status)) return problem(400, 'Bad Request', 'MessageSid or MessageStatus is not one Twilio sends.');
+    const errorCode = params.ErrorCode !== undefined && /^\d{1,10}$/.test(params.ErrorCode) ? params.ErrorCode : undefined;
     try {
-      const outcome = await options.alerts.handleDeliveryStatus({ deliveryId, status, errorCode: params.ErrorCode, to: params.To });
+      const outcome = await options.alerts.handleDeliveryStatus({ deliveryId, status, errorCode, to: params.To });
       if (outcome === 'fell_back') {
-        logger.warn({ deliveryId, status, errorCode: params.ErrorCode, to: params.To === undefined ? undefined : maskPhoneNumber(params.To) }, 'alert SMS not delivered; fell back');
+        logger.warn({ deliveryId, status, errorCode, to: params.To === undefined ? undefined : maskPhoneNumber(params.To) }, 'alert SMS not delivered; fell back');
       }
       return { status: 204, headers: {}, body: '' };
     } catch (error) {

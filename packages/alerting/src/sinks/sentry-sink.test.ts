@@ -77,7 +77,7 @@ describe('Sentry sink and Sentry set-up (real @sentry/node against a fake envelo
     const result = await alerts.sendCriticalAlert({ type: 'DB_DOWN', severity: 'HIGH', resourceId: 'db2', title: 'Database unreachable', message: 'ECONNREFUSED' });
     expect(result).toMatchObject({ status: 'failed', failedSinks: ['sentry'], deliveredTo: ['log'] });
     expect(sentry.requests.map((r) => r.status)).toEqual([503, 503, 503]);
-    expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('ALERT LOST via sentry'))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('ALERT NOT DELIVERED via sentry'))).toBe(true);
     await alerts.close();
   });
 

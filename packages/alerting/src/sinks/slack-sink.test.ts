@@ -78,7 +78,7 @@ describe('Slack sink (real @slack/web-api against a fake Web API)', () => {
     const result = await alerts.sendCriticalAlert(alert);
     expect(result).toMatchObject({ status: 'failed', deliveredTo: ['log'], failedSinks: ['slack'], fellBack: true });
     expect(slack.requests).toHaveLength(1);
-    const lost = logger.lines.find((l) => l.msg?.startsWith('ALERT LOST via slack'));
+    const lost = logger.lines.find((l) => l.msg?.startsWith('ALERT NOT DELIVERED via slack'));
     expect(lost?.msg).toContain('Slack answered channel_not_found');
     await alerts.close();
   });

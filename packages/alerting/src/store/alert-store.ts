@@ -174,7 +174,8 @@ export interface AlertStore {
   /**
    * Claims (type, key) for a window, atomically: exactly one of any number of concurrent
    * claims in the window wins. A key whose window ended, or that was resolved or released,
-   * can be claimed again. Every call, won or not, counts an occurrence and moves `lastSeenAt`.
+   * can be claimed again; so can a key held at a lower severity than the request's (a
+   * condition that got worse is sent again, at its new severity). Every call, won or not, counts an occurrence and moves `lastSeenAt`.
    */
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Records that the holder `alertId` was delivered to `sinks`. */
@@ -198,12 +199,25 @@ export interface AlertStore {
   claimEscalation(request: { type: string; key: string; alertId: string; at: number }): Promise<boolean>;
   /** Appends one history row. */
   append(entry: AlertHistoryEntry): Promise<void>;
+  /**
+   * Appends many history rows in one round trip (optional: without it, rows are appended
+   * one by one). A burst of duplicates is written in a few calls, not a thousand.
+   */
+  appendMany?(entries: readonly AlertHistoryEntry[]): Promise<void>;
   /** History rows at or after `since` (newest first), optionally of one type or key. */
   history(query: { since: number; type?: string; key?: string; limit?: number }): Promise<AlertHistoryEntry[]>;
   /** Counts history rows at or after `since` by type, severity and outcome. */
   countOutcomes(query: { since: number }): Promise<OutcomeCount[]>;
-  /** Starts awaiting a delivery receipt. */
+  /**
+   * Starts awaiting a delivery receipt (or queues a pending page). A second call with the
+   * same `deliveryId` replaces the first (a pending page re-queued for its next attempt).
+   */
   trackDelivery(delivery: TrackedDelivery): Promise<void>;
+  /**
+   * Pending deliveries, oldest first, optionally of one sink (optional: status and the
+   * admin view list pending pages with it).
+   */
+  listPendingDeliveries?(request: { sink?: string; limit: number }): Promise<TrackedDelivery[]>;
   /**
    * Settles a pending delivery as `delivered` or `failed`, atomically: returns the record
    * (with its new status) to the one caller that settled it, `undefined` otherwise.

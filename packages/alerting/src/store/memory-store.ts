@@ -9,6 +9,8 @@ import type {
   TrackedDelivery,
 } from './alert-store.js';
 
+const severityRank: Readonly<Record<Severity, number>> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
+
 interface Row {
   alertId: string;
   type: string;
@@ -93,7 +95,7 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
     async claim(request: ClaimRequest): Promise<ClaimResult> {
       const { now } = request;
       const row = rows.get(id(request.type, request.key));
-      if (row === undefined || row.resolvedAt !== undefined || row.expiresAt <= now) {
+      if (row === undefined || row.resolvedAt !== undefined || row.expiresAt <= now || severityRank[request.severity] > severityRank[row.severity]) {
         const reopened = row === undefined || row.resolvedAt !== undefined;
         const next: Row = {
           alertId: request.alertId,
@@ -180,6 +182,11 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
       if (history.length > maxHistory) history.splice(0, history.length - maxHistory);
     },
 
+    async appendMany(entries) {
+      for (const entry of entries) history.push(Object.freeze({ ...entry, sinks: [...entry.sinks] }));
+      if (history.length > maxHistory) history.splice(0, history.length - maxHistory);
+    },
+
     async history({ since, type, key, limit = 1000 }) {
       return history
         .filter((entry) => entry.at >= since && (type === undefined || entry.type === type) && (key === undefined || entry.key === key))
@@ -202,6 +209,14 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
 
     async trackDelivery(delivery) {
       deliveries.set(delivery.deliveryId, { ...delivery });
+    },
+
+    async listPendingDeliveries({ sink, limit }) {
+      return [...deliveries.values()]
+        .filter((d) => d.status === 'pending' && (sink === undefined || d.sink === sink))
+        .sort((a, b) => a.sentAt - b.sentAt)
+        .slice(0, limit)
+        .map(({ settledAt: _settledAt, ...rest }) => rest);
     },
 
     async settleDelivery({ deliveryId, status, at }) {

@@ -55,7 +55,9 @@ function sqlFor(schema: string | undefined) {
   const logs = q('alert_logs');
   const history = q('alert_history');
   const deliveries = q('alert_deliveries');
-  const fresh = `(l."expires_at" <= EXCLUDED."claimed_at" OR l."resolved_at" IS NOT NULL)`;
+  const rank = (column: string) => `(CASE ${column} WHEN 'HIGH' THEN 2 WHEN 'MEDIUM' THEN 1 ELSE 0 END)`;
+  // Free (window over, resolved, released), or held at a lower severity than the request's.
+  const fresh = `(l."expires_at" <= EXCLUDED."claimed_at" OR l."resolved_at" IS NOT NULL OR ${rank('EXCLUDED."severity"')} > ${rank('l."severity"')})`;
   const reopened = `(l."resolved_at" IS NOT NULL)`;
   const record = `"alert_id", "alert_type", "alert_key", "resource_id", "severity", "title", "payload"::text AS payload,
   ${ms('"first_seen_at"')} AS first_seen_at, ${ms('"last_seen_at"')} AS last_seen_at, ${ms('"expires_at"')} AS expires_at,
@@ -110,7 +112,12 @@ ORDER BY "created_at" DESC, "id" DESC LIMIT $2`,
 WHERE "created_at" >= ${ts('$1')} GROUP BY "alert_type", "severity", "outcome"`,
     track: `INSERT INTO ${deliveries} ("delivery_id", "alert_id", "alert_type", "alert_key", "sink", "status", "payload", "sent_at", "deadline_at")
 VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, ${ts('$7')}, ${ts('$8')})
-ON CONFLICT ("delivery_id") DO NOTHING`,
+ON CONFLICT ("delivery_id") DO UPDATE SET "alert_id" = EXCLUDED."alert_id", "alert_type" = EXCLUDED."alert_type", "alert_key" = EXCLUDED."alert_key",
+  "sink" = EXCLUDED."sink", "status" = 'pending', "payload" = EXCLUDED."payload", "sent_at" = EXCLUDED."sent_at", "deadline_at" = EXCLUDED."deadline_at", "settled_at" = NULL`,
+    listPending: `SELECT ${delivery} FROM ${deliveries} WHERE "status" = 'pending' AND ($1::text IS NULL OR "sink" = $1::text) ORDER BY "sent_at" LIMIT $2`,
+    appendMany: `INSERT INTO ${history} ("alert_id", "alert_type", "alert_key", "resource_id", "severity", "outcome", "sinks", "detail", "created_at")
+SELECT r."alertId", r."type", r."key", r."resourceId", r."severity", r."outcome", ARRAY(SELECT jsonb_array_elements_text(r."sinks")), r."detail", to_timestamp(r."at"::float8 / 1000)
+FROM jsonb_to_recordset($1::jsonb) AS r("alertId" text, "type" text, "key" text, "resourceId" text, "severity" text, "outcome" text, "sinks" jsonb, "detail" text, "at" float8)`,
     settle: `UPDATE ${deliveries} SET "status" = $2, "settled_at" = ${ts('$3')}
 WHERE "delivery_id" = $1 AND "status" = 'pending'
 RETURNING ${delivery}`,
@@ -281,6 +288,11 @@ export function createPrismaAlertStore(options: PrismaAlertStoreOptions): AlertS
       await execute(sql.append, entry.alertId, entry.type, entry.key, entry.resourceId ?? null, entry.severity, entry.outcome, JSON.stringify(entry.sinks), entry.detail ?? null, entry.at);
     },
 
+    async appendMany(entries) {
+      if (entries.length === 0) return;
+      await execute(sql.appendMany, JSON.stringify(entries.map((e) => ({ ...e, resourceId: e.resourceId ?? null, detail: e.detail ?? null }))));
+    },
+
     async history({ since, type, key, limit = 1000 }) {
       const values: unknown[] = [since, limit];
       if (type !== undefined) values.push(type);
@@ -311,6 +323,10 @@ export function createPrismaAlertStore(options: PrismaAlertStoreOptions): AlertS
 
     async trackDelivery(d) {
       await execute(sql.track, d.deliveryId, d.alertId, d.type, d.key, d.sink, d.payload, d.sentAt, d.deadlineAt);
+    },
+
+    async listPendingDeliveries({ sink, limit }) {
+      return (await query<DeliveryRow[]>(sql.listPending, sink ?? null, limit)).map(toDelivery);
     },
 
     async settleDelivery({ deliveryId, status, at }) {

@@ -68,17 +68,20 @@ const defaults = { prefix: 'alerts', recordTtlMs: 7 * 24 * 3_600_000, maxHistory
  * KEYS: claim, alert hash, medium zset, inhibit zset.
  * ARGV: alertId, type, key, resourceId, severity, title, payload, now, windowMs, recordTtlMs.
  * The claim is `SET claim alertId NX PX window`; a claim key whose window ended on the
- * app's clock (the stores agree on the app's clock, so tests can move it) is taken over.
+ * app's clock (the stores agree on the app's clock, so tests can move it), or held at a
+ * lower severity than the request's, is taken over.
  */
 const claimScript = `
 local claimKey, hashKey, mediumKey, inhibitKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local alertId, typ, key, resourceId, severity, title, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local now, window, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local won = redis.call('SET', claimKey, alertId, 'NX', 'PX', window)
+local rank = { LOW = 0, MEDIUM = 1, HIGH = 2 }
 if not won then
   local expires = tonumber(redis.call('HGET', hashKey, 'expiresAt') or '0')
   local resolved = redis.call('HGET', hashKey, 'resolvedAt')
-  if expires <= now or (resolved and resolved ~= '') then
+  local held = redis.call('HGET', hashKey, 'severity') or severity
+  if expires <= now or (resolved and resolved ~= '') or (rank[severity] or 0) > (rank[held] or 0) then
     redis.call('SET', claimKey, alertId, 'PX', window)
     won = true
   end
@@ -187,6 +190,28 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
 return 1
+`;
+
+/** KEYS: history zset. ARGV: max entries, then (at, entry JSON) pairs. */
+const appendManyScript = `
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+return 1
+`;
+
+/** KEYS: pending zset. ARGV: delivery key prefix, sink ('' for any), limit. Pending deliveries. */
+const listPendingScript = `
+local out = {}
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  local hash = ARGV[1] .. id
+  if redis.call('HGET', hash, 'status') == 'pending' and (ARGV[2] == '' or redis.call('HGET', hash, 'sink') == ARGV[2]) then
+    table.insert(out, redis.call('HGETALL', hash))
+    if #out >= tonumber(ARGV[3]) then break end
+  end
+end
+return out
 `;
 
 /** KEYS: history zset. ARGV: since, limit. Newest first. */
@@ -389,6 +414,13 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
       await run(appendScript, [k.history], entry.at, JSON.stringify({ ...entry, id: randomUUID() }), maxHistory);
     },
 
+    async appendMany(entries) {
+      if (entries.length === 0) return;
+      const args: Array<string | number> = [maxHistory];
+      for (const entry of entries) args.push(entry.at, JSON.stringify({ ...entry, id: randomUUID() }));
+      await run(appendManyScript, [k.history], ...args);
+    },
+
     async history({ since, type, key, limit = 1000 }) {
       const filtered = type !== undefined || key !== undefined;
       const raw = (await run(historyScript, [k.history], since, filtered ? maxHistory : limit)) as string[];
@@ -417,6 +449,11 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
     async trackDelivery(delivery) {
       const fields = { ...delivery, sentAt: String(delivery.sentAt), deadlineAt: String(delivery.deadlineAt) };
       await run(trackScript, [`${k.deliveryPrefix}${delivery.deliveryId}`, k.pending], delivery.deliveryId, JSON.stringify(fields), delivery.deadlineAt, recordTtlMs);
+    },
+
+    async listPendingDeliveries({ sink, limit }) {
+      const rows = (await run(listPendingScript, [k.pending], k.deliveryPrefix, sink ?? '', limit)) as unknown[];
+      return rows.map((flat) => trackedDelivery(hashOf(flat))).sort((a, b) => a.sentAt - b.sentAt);
     },
 
     async settleDelivery({ deliveryId, status, at }) {

@@ -7,6 +7,7 @@ import { WebClient, retryPolicies } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, freePort, redisUrl, requirePostgres, requireRedis } from '@hardening/test-support';
 import { TimeoutError } from '../errors/timeout-error.js';
+import { classifyError } from './classify.js';
 import { isTransientPostgresError, isTransientPrismaError, isTransientRedisError } from './database.js';
 import { httpStatusOf, isTransientHttpError, parseRetryAfter, retryAfterMs } from './http.js';
 import { isNetworkError } from './network.js';
@@ -84,6 +85,8 @@ describe('HTTP errors from the real Twilio and Slack SDKs', () => {
     const invalid = await caught(() => twilioClient().messages.create({ to: '+1', from: '+15005550001', body: 'hi' }));
     expect(httpStatusOf(invalid)).toBe(400);
     expect(isTransientError(invalid)).toBe(false);
+    expect(classifyError(invalid)).toBe('caller'); // the real SDK's RestException, code 21211
+    expect(classifyError(unavailable)).toBe('transient');
   });
 
   it("Slack's rate-limit error is transient and carries Retry-After", async () => {

@@ -54,6 +54,25 @@ export function isTransientHttpError(error: unknown): boolean {
   return retryAfterMs(error) !== undefined;
 }
 
+/**
+ * For the `isFailureResult` option of `safeCall`: true for a `fetch` `Response` (or any
+ * result with a numeric `status`) whose status is 5xx, 408, 425 or 429. Such a result is
+ * then retried (honouring its `Retry-After`) and counted by the breaker like an error; other
+ * statuses, 4xx included, are returned to the caller as they are.
+ *
+ * @param result - What the work returned.
+ * @returns Whether the result is a failed HTTP answer.
+ * @example
+ * ```ts
+ * import { safeCall, isFailedResponse } from '@hardening/core';
+ * const res = await safeCall('calendar', (signal) => fetch('http://127.0.0.1:9/', { signal }), { isFailureResult: isFailedResponse });
+ * ```
+ */
+export function isFailedResponse(result: unknown): boolean {
+  const status = field(result, 'status');
+  return typeof status === 'number' && (status >= 500 || status === 408 || status === 425 || status === 429);
+}
+
 function headerValue(headers: unknown, name: string): string | undefined {
   if (headers === null || typeof headers !== 'object') return undefined;
   const get = field(headers, 'get');

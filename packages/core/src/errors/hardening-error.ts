@@ -5,7 +5,7 @@ export const errorBrand = Symbol.for('@hardening/error');
  * Every code a `@hardening/core` error can have. Other `@hardening` packages add their
  * own codes on their own subclasses.
  */
-export type CoreErrorCode = 'TIMEOUT' | 'CIRCUIT_OPEN' | 'RETRIES_EXHAUSTED' | 'BULKHEAD_FULL' | 'ABORTED';
+export type CoreErrorCode = 'TIMEOUT' | 'CIRCUIT_OPEN' | 'RETRIES_EXHAUSTED' | 'BULKHEAD_FULL' | 'ABORTED' | 'FAILED_RESULT';
 
 /**
  * Base class of the errors the `@hardening` packages throw. Branch on `code`, or use the

@@ -2,10 +2,11 @@ import { HardeningError, hasErrorCode } from './hardening-error.js';
 
 /**
  * Why retrying stopped: every attempt was used (`attempts`), the operation's retry budget
- * was spent (`budget`: too many retries across callers in the budget's window), or the
- * server asked to wait longer than `backoff.maxDelayMs` (`retry-after`).
+ * was spent (`budget`: too many retries across callers in the budget's window), the
+ * server asked to wait longer than `backoff.maxDelayMs` (`retry-after`), or the call's
+ * overall `deadlineMs` passed or the next wait would cross it (`deadline`).
  */
-export type GiveUpReason = 'attempts' | 'budget' | 'retry-after';
+export type GiveUpReason = 'attempts' | 'budget' | 'retry-after' | 'deadline';
 
 /**
  * Every attempt of a retryable operation failed (or the retry budget refused another).
@@ -36,7 +37,7 @@ export class RetriesExhaustedError extends HardeningError<'RETRIES_EXHAUSTED'> {
    * @param cause - The last attempt's error.
    */
   constructor(operation: string, attempts: number, reason: GiveUpReason, cause: unknown) {
-    const why = { attempts: 'no attempts left', budget: 'retry budget spent', 'retry-after': 'server asked to wait too long' }[reason];
+    const why = { attempts: 'no attempts left', budget: 'retry budget spent', 'retry-after': 'server asked to wait too long', deadline: 'overall deadline reached' }[reason];
     super('RETRIES_EXHAUSTED', `"${operation}" failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why}): ${describe(cause)}`, {
       cause,
     });

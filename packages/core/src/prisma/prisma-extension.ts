@@ -37,8 +37,9 @@ export interface PrismaHardeningOptions {
    */
   readonly initialDelayMs?: number;
   /**
-   * The database breaker. Only transient errors count as failures (a unique-constraint
-   * violation says nothing about the database's health).
+   * The database breaker. Caller errors never count (a unique-constraint violation or a
+   * missing record says nothing about the database's health): safeCall's default
+   * classifier, `classifyError`, calls them `caller`.
    * @default { failureThreshold: 5, cooldownMs: 30_000 }
    */
   readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock' | 'isFailure'>;
@@ -116,12 +117,7 @@ export function prismaHardening(options: PrismaHardeningOptions = {}) {
     timeoutMs: Infinity,
     backoff: { initialDelayMs: options.initialDelayMs ?? 100, factor: 2, maxDelayMs: 5000 },
     slowCallThresholdMs: Infinity, // logged below, with the model and operation
-    breaker: {
-      failureThreshold: 5,
-      cooldownMs: 30_000,
-      ...options.breaker,
-      isFailure: (error) => isTransientPrismaError(error),
-    },
+    breaker: { failureThreshold: 5, cooldownMs: 30_000, ...options.breaker },
   });
 
   const timed = async (label: string, run: () => Promise<unknown>): Promise<unknown> => {

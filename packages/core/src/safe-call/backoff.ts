@@ -5,7 +5,7 @@ export interface ResolvedBackoff {
   readonly initialDelayMs: number;
   readonly factor: number;
   readonly maxDelayMs: number;
-  readonly jitter: 'none' | 'full' | 'equal';
+  readonly jitter: 'none' | 'full' | 'equal' | 'decorrelated';
 }
 
 export const backoffDefaults: ResolvedBackoff = Object.freeze({
@@ -21,8 +21,15 @@ export const backoffDefaults: ResolvedBackoff = Object.freeze({
  * @param backoff - Resolved backoff.
  * @param retry - Retry number, from 1.
  * @param random - Uniform [0, 1).
+ * @param previousMs - The previous computed wait of this call (for decorrelated jitter).
  */
-export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: () => number): number {
+export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: () => number, previousMs = backoff.initialDelayMs): number {
+  if (backoff.jitter === 'decorrelated') {
+    // AWS Architecture Blog, "Exponential Backoff And Jitter": sleep = min(cap, random_between(base, sleep * 3)).
+    const low = backoff.initialDelayMs;
+    const high = Math.max(low, previousMs * 3);
+    return Math.min(backoff.maxDelayMs, Math.round(low + random() * (high - low)));
+  }
   const exponential = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** (retry - 1));
   switch (backoff.jitter) {
     case 'full':
@@ -46,8 +53,8 @@ export function resolveBackoff(options: BackoffOptions | undefined, base: Resolv
   if (!Number.isFinite(merged.factor) || merged.factor < 1) {
     throw new TypeError(`Expected \`backoff.factor\` to be a number >= 1, got ${String(merged.factor)}.`);
   }
-  if (!['none', 'full', 'equal'].includes(merged.jitter)) {
-    throw new TypeError(`Expected \`backoff.jitter\` to be 'none', 'full' or 'equal', got ${JSON.stringify(merged.jitter)}.`);
+  if (!['none', 'full', 'equal', 'decorrelated'].includes(merged.jitter)) {
+    throw new TypeError(`Expected \`backoff.jitter\` to be 'none', 'full', 'equal' or 'decorrelated', got ${JSON.stringify(merged.jitter)}.`);
   }
   return merged;
 }

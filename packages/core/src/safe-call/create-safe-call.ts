@@ -2,6 +2,8 @@ import type { BreakerRegistry } from '@hardening/circuit-breaker';
 import { getDefaultRegistry } from '@hardening/circuit-breaker';
 import type { Logger } from '../logger.js';
 import { consoleLogger } from '../logger.js';
+import type { MonotonicClock } from './deadlines.js';
+import { performanceClock } from './deadlines.js';
 import { Engine } from './engine.js';
 import type { SafeCallHooks, SafeCallOptions } from './options.js';
 import { resolvePolicy, rootPolicy } from './policy.js';
@@ -41,6 +43,13 @@ export interface CreateSafeCallOptions {
    * @default Math.random
    */
   readonly random?: () => number;
+  /**
+   * Monotonic milliseconds, for attempt deadlines, the overall deadline, durations and the
+   * retry budget. Timers are the global `setTimeout`, so tests drive both with fake timers
+   * (`vi.useFakeTimers()` and `clock: { now: () => Date.now() }`).
+   * @default performance
+   */
+  readonly clock?: { now(): number };
 }
 
 /**
@@ -53,9 +62,13 @@ export interface SafeCall {
    * circuit breaker registered under `name`, and (when configured) a bulkhead and a retry
    * budget.
    *
-   * The `signal` aborts when the attempt times out or the caller's `signal` aborts.
-   * Declare the parameter to receive it: a function that declares none gets no signal,
-   * which saves creating one (the timeout still rejects the call on time).
+   * Every attempt gets a signal of its own, whatever `fn`'s arity (rest and default
+   * parameters included). It aborts only when that attempt times out (reason: a
+   * `TimeoutError`), the overall `deadlineMs` passes, or the caller's `signal` aborts
+   * (reason: the caller's reason). It never aborts because the call ended, so after a
+   * successful return it stays un-aborted for good (a `fetch` body can still be read),
+   * and nothing another call does can abort it. An arrow function declaring no parameter
+   * cannot see a signal, so none is created for it.
    *
    * @param name - Operation name, e.g. `twilio_sms`: one breaker, bulkhead and budget per name.
    * @param fn - The work.
@@ -101,6 +114,7 @@ export function createSafeCall(options: CreateSafeCallOptions = {}): SafeCall {
     options.logger ?? consoleLogger({ component: 'safeCall' }),
     options.hooks ?? {},
     options.random ?? Math.random,
+    (options.clock as MonotonicClock | undefined) ?? performanceClock,
   );
   const safeCall = function safeCall<T>(name: string, fn: Work<T>, call?: SafeCallOptions<T>): Promise<T> {
     if (typeof name !== 'string' || name.length === 0) {

@@ -1,64 +1,45 @@
-// Shared deadline timers with shared abort signals, written by hand because no timer
-// library does this. Figures from bench/core.bench.ts on this machine kind (Node 20): a
-// `setTimeout` + `clearTimeout` pair costs about 400 ns, an `AbortController` with its
-// signal about 2.5-3 us, a clock read about 45 ns, against about 50 ns for a bare
-// `await fn()`.
+// Attempt deadlines on one shared timer per timeout value, written by hand because no
+// timer library does this. A `setTimeout` + `clearTimeout` pair costs about 400 ns on
+// Node 20 (bench/core.bench.ts), against about 50 ns for a bare `await fn()`.
 //
-// - One timer per (operation, timeout) instead of one per call. Calls sharing a timeout
-//   expire in the order they started, so a doubly linked list, appended at the tail and
-//   checked at the head, holds them in deadline order with O(1) insert and removal. The
-//   timer fires at the head's deadline and re-arms for the next head. It is unref'd: the
-//   call's own I/O keeps the process alive, an idle timer does not.
-// - The same list and timer find slow calls: a cursor walks the list in start order and
-//   marks each call still running `slowMs` after it started. A call that finishes
-//   unmarked is known to be fast without reading the clock again.
-// - One AbortController per 1 ms "cohort" of calls instead of one per call. Calls that
-//   start in the same millisecond share a deadline (the end of that millisecond plus the
-//   timeout: never early, at most 1 ms late) and therefore a signal: when the deadline
-//   passes, every one of them still running has timed out, and the shared signal aborts.
-//   A cohort whose calls all finished in time is dropped without ever aborting. The
-//   controller is created lazily, only when a call that can receive the signal joins.
+// Attempts that share a timeout expire in the order they started, so a doubly linked list,
+// appended at the tail and checked at the head, holds them in deadline order with O(1)
+// insert and removal. The timer fires at the head's deadline and re-arms for the next head;
+// removing a finished attempt never touches the timer (it fires, finds nothing due, and
+// re-arms). It is unref'd: the call's own I/O keeps the process alive, an idle timer does not.
+//
+// The same list and timer find slow attempts, so a fast success needs no second clock read
+// (a clock read costs about as much as a bare `await` here): a cursor walks the list in start
+// order and marks each attempt still running `slowMs` after it started. An attempt that
+// finishes unmarked took less than `slowMs`, give or take the timer's lateness; whoever needs
+// exact durations (hooks, a breaker with a slow-call rule) reads the clock instead.
+//
+// Only the timer is shared. Each attempt keeps its own deadline and its own abort signal
+// (see timed-attempt.ts): nothing one attempt does can expire or abort another.
 
-import { setMaxListeners } from 'node:events';
+/** A monotonic clock in milliseconds. */
+export interface MonotonicClock {
+  now(): number;
+}
 
 /** `performance`, looked up once: the global is a lazy getter on Node 20. */
-export const perf: typeof performance = performance;
+export const performanceClock: MonotonicClock = performance;
 
-/** Calls that started in the same millisecond and share a deadline and a signal. */
-export class Cohort {
-  controller: AbortController | undefined = undefined;
-  constructor(
-    readonly list: DeadlineList,
-    readonly windowEnd: number,
-    readonly deadline: number,
-  ) {}
-
-  /** The cohort's signal, created on first request. */
-  signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      // Many calls of one cohort may listen at once (fetch adds an abort listener).
-      setMaxListeners(0, this.controller.signal);
-    }
-    return this.controller.signal;
-  }
-
-  /** Aborts the cohort's signal (once) with `reason`. */
-  abort(reason: unknown): void {
-    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
-  }
-}
-
-/** A call with a deadline: it can be marked slow and can expire. */
+/** An attempt with a deadline. */
 export interface DeadlineEntry {
-  cohort: Cohort | undefined;
+  /** Monotonic ms at which the entry expires. */
+  deadline: number;
   prev: DeadlineEntry | undefined;
   next: DeadlineEntry | undefined;
+  /** The list holding the entry, while it does. */
+  list: DeadlineList | undefined;
+  /** Set by the list once the entry has run `slowMs`. */
   slow: boolean;
-  expire(now: number): void;
+  /** Called once the deadline has passed, after the entry left the list. */
+  expire(): void;
 }
 
-/** In-flight calls of one operation sharing one timeout, in start (= deadline) order. */
+/** In-flight attempts sharing one timeout, in deadline order. */
 export class DeadlineList {
   private head: DeadlineEntry | undefined;
   private tail: DeadlineEntry | undefined;
@@ -66,25 +47,25 @@ export class DeadlineList {
   private cursor: DeadlineEntry | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  private cohort: Cohort | undefined;
-  /** Mark calls slow after this long; Infinity when they time out first. */
+  /** How an attempt on this list is timed (one object, shared by those attempts). */
+  readonly timing: { readonly list: DeadlineList; readonly cutMs: undefined } = { list: this, cutMs: undefined };
+
+  /** Mark entries slow after this long; Infinity when they time out first. */
   readonly slowMs: number;
 
   constructor(
     readonly timeoutMs: number,
     slowMs: number,
+    private readonly clock: MonotonicClock,
   ) {
     this.slowMs = slowMs < timeoutMs ? slowMs : Infinity;
   }
 
-  /** Starts the clock on `entry` at `now` (monotonic ms) and returns its cohort. */
-  add(entry: DeadlineEntry, now: number): Cohort {
-    let cohort = this.cohort;
-    if (cohort === undefined || now >= cohort.windowEnd) {
-      const windowEnd = Math.floor(now) + 1;
-      cohort = this.cohort = new Cohort(this, windowEnd, windowEnd + this.timeoutMs);
-    }
-    entry.cohort = cohort;
+  /** Starts the clock on `entry`, which started at `now`: it expires at `now + timeoutMs`. */
+  add(entry: DeadlineEntry, now: number): void {
+    entry.deadline = now + this.timeoutMs;
+    entry.list = this;
+    entry.slow = false;
     entry.next = undefined;
     entry.prev = this.tail;
     if (this.tail === undefined) this.head = entry;
@@ -92,11 +73,10 @@ export class DeadlineList {
     this.tail = entry;
     if (this.cursor === undefined && this.slowMs !== Infinity) {
       this.cursor = entry;
-      if (cohort.windowEnd + this.slowMs < this.timerAt) this.arm(now);
+      if (now + this.slowMs < this.timerAt) this.arm(now);
     } else if (this.timer === undefined) {
       this.arm(now);
     }
-    return cohort;
   }
 
   /** Stops the clock on `entry` (it finished). */
@@ -109,11 +89,12 @@ export class DeadlineList {
     else next.prev = prev;
     entry.prev = undefined;
     entry.next = undefined;
+    entry.list = undefined;
   }
 
   private nextDue(): number {
-    const slowDue = this.cursor === undefined ? Infinity : this.cursor.cohort!.windowEnd + this.slowMs;
-    const deadline = this.head === undefined ? Infinity : this.head.cohort!.deadline;
+    const slowDue = this.cursor === undefined ? Infinity : this.cursor.deadline - this.timeoutMs + this.slowMs;
+    const deadline = this.head === undefined ? Infinity : this.head.deadline;
     return slowDue < deadline ? slowDue : deadline;
   }
 
@@ -127,45 +108,41 @@ export class DeadlineList {
     }
     this.timerAt = at;
     this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(at - now)));
-    this.timer.unref();
+    this.timer.unref?.();
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
-    // Timers may fire a little early by the monotonic clock; allow 1 ms.
-    const now = perf.now() + 1;
-    while (this.cursor !== undefined && this.cursor.cohort!.windowEnd + this.slowMs <= now) {
+    const now = this.clock.now();
+    while (this.cursor !== undefined && this.cursor.deadline - this.timeoutMs + this.slowMs <= now) {
       this.cursor.slow = true;
       this.cursor = this.cursor.next;
     }
-    while (this.head !== undefined && this.head.cohort!.deadline <= now) {
+    // Timers may fire a little early by the monotonic clock: an entry not yet due waits
+    // for the next round, so no attempt ever expires before its deadline.
+    while (this.head !== undefined && this.head.deadline <= now) {
       const entry = this.head;
       this.remove(entry);
-      entry.expire(now - 1);
+      entry.expire();
     }
-    if (this.head === undefined && this.cohort !== undefined && this.cohort.windowEnd <= now) this.cohort = undefined;
-    this.arm(now - 1);
+    this.arm(now);
   };
-
-  /** When the timer next fires (monotonic ms), for tests. */
-  get nextFireAt(): number | undefined {
-    return this.timer === undefined ? undefined : this.timerAt;
-  }
 }
 
-/** Deadline lists by timeout, for one operation. */
+/** Deadline lists by timeout and slow-call threshold, created on first use. */
 export class DeadlineScheduler {
-  private readonly lists = new Map<number, DeadlineList>();
+  private readonly lists = new Map<string, DeadlineList>();
 
-  constructor(private readonly slowMs: number) {}
+  constructor(private readonly clock: MonotonicClock) {}
 
-  /** The list for `timeoutMs`, created on first use. */
-  list(timeoutMs: number): DeadlineList {
-    let list = this.lists.get(timeoutMs);
+  /** The list for `timeoutMs` and `slowMs`. */
+  list(timeoutMs: number, slowMs: number): DeadlineList {
+    const key = `${timeoutMs}:${slowMs}`;
+    let list = this.lists.get(key);
     if (list === undefined) {
-      list = new DeadlineList(timeoutMs, this.slowMs);
-      this.lists.set(timeoutMs, list);
+      list = new DeadlineList(timeoutMs, slowMs, this.clock);
+      this.lists.set(key, list);
     }
     return list;
   }

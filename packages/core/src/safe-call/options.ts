@@ -1,4 +1,5 @@
 import type { CircuitBreakerOptions, StateChange } from '@hardening/circuit-breaker';
+import type { FailureKind } from '../classifiers/classify.js';
 
 /**
  * How long to wait between attempts: `initialDelayMs * factor^(retry - 1)`, capped at
@@ -30,10 +31,12 @@ export interface BackoffOptions {
   readonly maxDelayMs?: number;
   /**
    * `none`: the exact exponential delay. `full`: uniform in [0, delay] (AWS "full jitter").
-   * `equal`: delay/2 plus uniform in [0, delay/2].
+   * `equal`: delay/2 plus uniform in [0, delay/2]. `decorrelated`: AWS "decorrelated
+   * jitter", uniform in [initialDelayMs, 3 x the previous wait], capped at `maxDelayMs`
+   * (`factor` is not used); it spreads retries of many callers best.
    * @default 'none'
    */
-  readonly jitter?: 'none' | 'full' | 'equal';
+  readonly jitter?: 'none' | 'full' | 'equal' | 'decorrelated';
 }
 
 /**
@@ -117,7 +120,7 @@ export interface GiveUpEvent {
   /** Attempts made. */
   readonly attempts: number;
   /** Why it stopped. */
-  readonly reason: 'attempts' | 'budget' | 'retry-after' | 'non-retryable' | 'circuit-open' | 'bulkhead-full' | 'aborted';
+  readonly reason: 'attempts' | 'budget' | 'retry-after' | 'deadline' | 'non-retryable' | 'circuit-open' | 'bulkhead-full' | 'aborted';
   /** The error the call ends with (before any fallback). */
   readonly error: unknown;
   readonly correlationId: string | undefined;
@@ -202,18 +205,46 @@ export interface SafeCallOptions<T = unknown> {
    */
   readonly timeoutMs?: number;
   /**
+   * Overall deadline of the call, attempts and waits included, from the call's start. An
+   * attempt's timeout is cut to what is left; a wait that would cross the deadline ends the
+   * call at once (`RetriesExhaustedError` with reason `deadline`). `Infinity` turns it off.
+   * @default Infinity (bounded by attempts x timeoutMs plus the waits)
+   */
+  readonly deadlineMs?: number;
+  /**
    * Wait between attempts.
    * @default { initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'none' } (waits 1 s, then 2 s)
    */
   readonly backoff?: BackoffOptions;
   /**
-   * Decides whether a failed attempt is worth retrying. Errors it rejects fail at once.
-   * @default isTransientError (network errors, timeouts, HTTP 408/425/429/5xx, transient database errors)
+   * Classifies a failure; the kind decides both the retry and the breaker: `transient` is
+   * retried and counted, `caller` (bad input: a 400, Twilio 21211) is neither retried nor
+   * counted, `caller-transient` (Twilio 30003, a handset out of reach) is retried within
+   * `attempts` but not counted, `failure` (Twilio 30007, a sender the carrier filters) is
+   * counted but not retried.
+   * @default classifyError
+   */
+  readonly classify?: (error: unknown) => FailureKind;
+  /**
+   * Overrides the retry decision only (the breaker still follows `classify`). Errors it
+   * rejects fail at once.
+   * @default (error) => classify(error) === 'transient' || classify(error) === 'caller-transient'
    */
   readonly retryable?: (error: unknown, context: AttemptContext) => boolean;
   /**
-   * The operation's circuit breaker, or `false` for none.
-   * @default { failureThreshold: 3, cooldownMs: 30_000 }
+   * Calls a returned value a failure: it is then classified, retried and counted like an
+   * error (a `FailedResultError` carrying it, with its `status` and `headers`, so
+   * `Retry-After` is honoured). When retries run out the `RetriesExhaustedError`'s `cause`
+   * is that `FailedResultError`, whose `result` is the last value; a `fallback` sees it too.
+   * `isFailedResponse` fits `fetch`: 5xx, 408, 425 and 429 responses are failures.
+   * @default none (every returned value is a success)
+   */
+  readonly isFailureResult?: (result: T) => boolean;
+  /**
+   * The operation's circuit breaker, or `false` for none. Fields set here (per call, per
+   * name or per instance) win over the registry's defaults and `registry.configure(name)`;
+   * fields set nowhere take the breaker's defaults.
+   * @default the registry's settings, else { failureThreshold: 3, cooldownMs: 30_000 }
    */
   readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false;
   /**
@@ -231,7 +262,10 @@ export interface SafeCallOptions<T = unknown> {
    * @default 5000
    */
   readonly slowCallThresholdMs?: number;
-  /** The caller's signal: aborting it aborts the attempt and the waits between attempts. */
+  /**
+   * The caller's signal: aborting it aborts the running attempt's signal and the waits
+   * between attempts, and ends the call with an `AbortedError`.
+   */
   readonly signal?: AbortSignal;
   /**
    * Returns a value instead of throwing when the breaker refuses, the bulkhead is full, or

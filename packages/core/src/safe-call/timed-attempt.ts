@@ -1,27 +1,22 @@
 import { AbortedError } from '../errors/aborted-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
-import type { Cohort, DeadlineEntry, DeadlineList } from './deadlines.js';
-import { perf } from './deadlines.js';
+import type { DeadlineEntry, DeadlineList, MonotonicClock } from './deadlines.js';
+import { LazySignalState, lazySignal } from './lazy-signal.js';
+import { canSeeSignal } from './work-signal.js';
 
-/** The work `safeCall` protects. It receives a signal that aborts on timeout or caller abort. */
+/**
+ * The work `safeCall` protects. It receives its attempt's own `AbortSignal`, which aborts
+ * only when that attempt times out, the call's overall deadline passes, or the caller's
+ * `signal` aborts; never because the attempt ended, and never because of another call.
+ */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
-/** A signal that never aborts, for work without a timeout or caller signal. */
-const neverAborted = new AbortController().signal;
-
-/** The link to a caller's own signal: only calls that pass one pay for it. */
-class CallerLink {
-  readonly controller = new AbortController();
-  constructor(
-    readonly signal: AbortSignal,
-    readonly onAbort: () => void,
-  ) {
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-
-  detach(): void {
-    this.signal.removeEventListener('abort', this.onAbort);
-  }
+/** How an attempt is timed. */
+export interface AttemptTiming {
+  /** The shared list for the attempt's timeout, or undefined when it has none (or `cutMs` applies). */
+  readonly list: DeadlineList | undefined;
+  /** A timeout shorter than the list's (the call's overall deadline is closer), or undefined. */
+  readonly cutMs: number | undefined;
 }
 
 /**
@@ -29,28 +24,36 @@ class CallerLink {
  * subclass's handlers: `onValue`, `onError` (the work failed or timed out) or `onAbort`
  * (the caller's signal aborted).
  *
- * Without a caller signal the work gets its cohort's shared signal (see deadlines.ts);
- * with one, a controller of its own linked to the caller's signal. Durations are measured
- * only when someone needs them (`exact`) or the deadline list marked the call slow;
- * otherwise `onValue` gets 0, meaning "under the slow-call threshold".
+ * Signal policy: the attempt gets an `AbortController` of its own. Its signal aborts when
+ * the attempt's deadline passes (reason: a `TimeoutError`) or the caller's signal aborts
+ * (reason: the caller's reason), and for nothing else: a returned attempt's signal stays
+ * un-aborted for good, so a `fetch` response body can still be read after `safeCall`
+ * returned. Creating a signal costs microseconds on Node 20, so none is made for work that
+ * cannot see it (an arrow function declaring no parameter, see work-signal.ts), and the
+ * others get a lazy one (lazy-signal.ts). The caller's signal is linked by hand (this
+ * object is the listener): `AbortSignal.any` is slow on Node 20 and kept its inputs alive.
  */
 export abstract class TimedAttempt<T> implements DeadlineEntry {
-  cohort: Cohort | undefined = undefined;
+  deadline = Infinity;
   prev: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
+  list: DeadlineList | undefined = undefined;
   slow = false;
   /** Settles the attempt's promise; undefined once settled. */
   protected resolve: ((value: T | PromiseLike<T>) => void) | undefined = undefined;
   protected start = 0;
-  private link: CallerLink | undefined = undefined;
+  private signalState: LazySignalState | undefined = undefined;
+  private callerSignal: AbortSignal | undefined = undefined;
+  private cutTimer: NodeJS.Timeout | undefined = undefined;
+  private timeoutUsedMs = 0;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    protected readonly clock: MonotonicClock,
+  ) {}
 
-  /** The attempt's timeout (for the TimeoutError). */
-  protected abstract get timeoutMs(): number;
-  /** Whether a success must be timed exactly. */
+  /** Whether a success must be timed exactly (otherwise an unmarked attempt reports 0: "under slowMs"). */
   protected abstract get exact(): boolean;
-
   protected abstract onValue(value: T, durationMs: number): void;
   protected abstract onError(error: unknown, durationMs: number, timedOut: boolean): void;
   protected abstract onAbort(error: AbortedError): void;
@@ -59,27 +62,35 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
    * Starts the work.
    *
    * @param work - The work.
-   * @param list - The deadline list for the timeout, or undefined for none.
+   * @param timing - How the attempt is timed.
    * @param callerSignal - The caller's signal, if any.
    * @param now - Monotonic now, ms.
    */
-  protected begin(work: Work<T>, list: DeadlineList | undefined, callerSignal: AbortSignal | undefined, now: number): void {
+  protected begin(work: Work<T>, timing: AttemptTiming, callerSignal: AbortSignal | undefined, now: number): void {
     this.start = now;
-    let signal: AbortSignal | undefined;
     if (callerSignal !== undefined) {
       if (callerSignal.aborted) {
         this.onAbort(new AbortedError(this.name, callerSignal.reason));
         return;
       }
-      this.link = new CallerLink(callerSignal, () => this.abortByCaller());
-      signal = this.link.controller.signal;
+      this.callerSignal = callerSignal;
+      callerSignal.addEventListener('abort', this);
     }
-    if (list !== undefined) {
-      const cohort = list.add(this, now);
-      // Only work that declares the parameter can see the signal: skip creating it otherwise.
-      if (signal === undefined && work.length > 0) signal = cohort.signal();
-    } else if (signal === undefined && work.length > 0) {
-      signal = neverAborted;
+    if (timing.cutMs !== undefined) {
+      this.timeoutUsedMs = timing.cutMs;
+      this.deadline = now + timing.cutMs;
+      this.cutTimer = setTimeout(() => {
+        this.cutTimer = undefined;
+        this.expire();
+      }, timing.cutMs);
+    } else if (timing.list !== undefined) {
+      this.timeoutUsedMs = timing.list.timeoutMs;
+      timing.list.add(this, now);
+    }
+    let signal: AbortSignal | undefined;
+    if (canSeeSignal(work)) {
+      this.signalState = new LazySignalState();
+      signal = lazySignal(this.signalState);
     }
     let outcome: T | PromiseLike<T>;
     try {
@@ -98,47 +109,49 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     }
   }
 
-  /** Called by the deadline list when the deadline passes. */
-  expire(now: number): void {
+  /** Called by the deadline list (or the cut timer) once the deadline has passed. */
+  expire(): void {
     if (this.resolve === undefined) return;
-    const cohort = this.cohort!;
-    this.cohort = undefined; // the list unlinked it already
-    const error = new TimeoutError(this.name, this.timeoutMs);
-    if (this.link !== undefined) {
-      this.link.detach();
-      this.link.controller.abort(error);
-    } else {
-      cohort.abort(error);
-    }
-    this.onError(error, now - this.start, true);
+    this.finish();
+    const error = new TimeoutError(this.name, this.timeoutUsedMs);
+    this.signalState?.abort(error);
+    this.onError(error, this.clock.now() - this.start, true);
   }
 
-  private abortByCaller(): void {
+  /** The caller's signal aborted (this object is its listener). */
+  handleEvent(): void {
     if (this.resolve === undefined) return;
-    const reason = this.link!.signal.reason;
+    const reason = this.callerSignal!.reason;
     this.finish();
-    this.link!.controller.abort(reason);
+    this.signalState?.abort(reason);
     this.onAbort(new AbortedError(this.name, reason));
   }
 
   private succeed(value: T): void {
     if (this.resolve === undefined) return;
+    // Only an attempt on a deadline list can be known fast without reading the clock.
+    const timed = this.list === undefined || this.slow || this.exact;
     this.finish();
-    this.onValue(value, this.exact || this.slow ? perf.now() - this.start : 0);
+    this.onValue(value, timed ? this.clock.now() - this.start : 0);
   }
 
   private fail(error: unknown): void {
     if (this.resolve === undefined) return;
     this.finish();
-    this.onError(error, perf.now() - this.start, false);
+    this.onError(error, this.clock.now() - this.start, false);
   }
 
+  /** Stops the deadline and unlinks the caller's signal; the attempt's signal is left alone. */
   private finish(): void {
-    if (this.cohort !== undefined) {
-      this.cohort.list.remove(this);
-      this.cohort = undefined;
+    if (this.list !== undefined) this.list.remove(this);
+    if (this.cutTimer !== undefined) {
+      clearTimeout(this.cutTimer);
+      this.cutTimer = undefined;
     }
-    this.link?.detach();
+    if (this.callerSignal !== undefined) {
+      this.callerSignal.removeEventListener('abort', this);
+      this.callerSignal = undefined;
+    }
   }
 
   /** Settles the attempt's promise (once). */

@@ -16,6 +16,11 @@ export interface AlertSystemStatus {
   readonly enabled: boolean;
   /** Why not, when disabled. */
   readonly reason?: string;
+  /**
+   * What is wrong while enabled (a store down, a sink failing, pages pending): the check
+   * then warns with them.
+   */
+  readonly problems?: readonly string[];
 }
 
 /**
@@ -70,6 +75,8 @@ export function alertSystemCheck(options: AlertSystemCheckOptions): HealthCheck 
     async check() {
       const status = await source.getAlertSystemStatus();
       if (typeof status?.enabled !== 'boolean') return { status: 'fail', output: 'getAlertSystemStatus() returned no `enabled` flag' };
+      const problems = Array.isArray(status.problems) ? status.problems.filter((p): p is string => typeof p === 'string') : [];
+      if (status.enabled && problems.length > 0) return { status: 'warn', observedValue: 'enabled', output: `degraded: ${problems.join('; ')}` };
       if (status.enabled) return { status: 'pass', observedValue: 'enabled' };
       const reason = typeof status.reason === 'string' && status.reason !== '' ? status.reason : 'alerts disabled';
       return { status: 'warn', observedValue: 'disabled', output: `degraded: ${reason}` };

@@ -106,6 +106,16 @@ describe('alertSystemCheck', () => {
     expect((await monitor.ready()).status).toBe('pass');
   });
 
+  it('enabled with problems (a store down, pages pending) warns "degraded" with each of them', async () => {
+    const check = alertSystemCheck({ source: { getAlertSystemStatus: () => ({ enabled: true, problems: ['alert store redis down: ECONNREFUSED', '2 page(s) pending since 2026-03-01T03:00:00.000Z'] }) } });
+    const monitor = new HealthMonitor({ checks: [check], logger: captureLogger() });
+    expect((await monitor.report()).checks[0]!.observations[0]).toEqual({
+      status: 'warn',
+      observedValue: 'enabled',
+      output: 'degraded: alert store redis down: ECONNREFUSED; 2 page(s) pending since 2026-03-01T03:00:00.000Z',
+    });
+  });
+
   it('accepts an async status, fails on a malformed one, validates the source', async () => {
     const asyncCheck = alertSystemCheck({ source: { getAlertSystemStatus: async () => ({ enabled: false }) } });
     expect((await monitorWith(asyncCheck).report()).checks[0]!.observations[0]!.output).toBe('degraded: alerts disabled');

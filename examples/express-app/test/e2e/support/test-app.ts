@@ -90,6 +90,8 @@ export interface WebhookClient {
 /** A running app and the means to drive it. */
 export interface TestApp extends WebhookClient {
   readonly ctx: AppContext;
+  /** The app's HTTP server (to observe sockets: bytes read before an answer). */
+  readonly server: Server;
   readonly built: BuiltContext;
   readonly config: Config;
   readonly logs: CapturedLogs;
@@ -178,6 +180,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   return {
     ctx,
+    server,
     built,
     config,
     logs,
