@@ -190,7 +190,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     outboxWorker,
     drainOutbox: async (overrides) => {
       const worker = outboxWorker(overrides);
-      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
+      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0 };
       for (let i = 0; i < 20; i++) {
         const round = await worker.runOnce();
         const handled = Object.values(round).reduce((a, b) => a + b, 0);
