@@ -69,20 +69,21 @@ describe('health with alerts going to Slack', () => {
     }
   });
 
-  it('an open breaker warns and readiness stays up by default, database and twilio_sms included: they are shared by every instance (issue 11)', async () => {
+  it('an open breaker warns and readiness stays up by default, twilio_sms included: it is shared by every instance (issue 11)', async () => {
+    // This app runs on the embedded PGlite, which is this instance's own: its database check
+    // is critical and runs through the `database` breaker, so that breaker is left alone here.
+    // The shared-PostgreSQL case is the "keeps readiness while the shared PostgreSQL is
+    // unreachable" test below.
     const other = app.ctx.breakers.get('slack_api');
     const twilio = app.ctx.breakers.get('twilio_sms');
-    const database = app.ctx.breakers.get('database');
     other.open();
     twilio.open();
-    database.open();
     try {
       await eventually(async () => check((await health(app)).body, 'circuitBreakers:state', 'twilio_sms')?.status === 'warn');
       const full = await health(app);
       expect(full.body.checks?.['circuitBreakers:state']?.map((c) => [c.componentId, c.status])).toEqual(
         expect.arrayContaining([
           ['twilio_sms', 'warn'],
-          ['database', 'warn'],
           ['slack_api', 'warn'],
         ]),
       );
@@ -91,7 +92,6 @@ describe('health with alerts going to Slack', () => {
       expect((await health(app, '/health/live')).status).toBe(200); // never a dependency in liveness
     } finally {
       twilio.reset();
-      database.reset();
       other.reset();
     }
   });
