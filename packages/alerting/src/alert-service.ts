@@ -4,6 +4,7 @@ import { BreakerRegistry, createSafeCall, maskPhoneNumber } from '@hardening/cor
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
+import { Aggregator } from './aggregator.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
@@ -41,11 +42,6 @@ import { defaults, resolveAlertServiceOptions, retryableSinkError } from './reso
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
-
-interface PendingGroup {
-  readonly members: Array<{ message: AlertMessage; claim: GateClaim; resolve: (result: AlertResult) => void }>;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
 
 interface DeliveryPayload {
   readonly message: AlertMessage;
@@ -107,7 +103,7 @@ export class AlertService {
   private readonly safeCall: SafeCall;
   private readonly deliverer: Deliverer;
   private readonly shared: SharedSilences;
-  private readonly groups = new Map<string, PendingGroup>();
+  private readonly groups: Aggregator;
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -199,6 +195,11 @@ export class AlertService {
           `alerting: ${entries.length} history rows lost (store unavailable)`,
         ),
     );
+    this.groups = new Aggregator({
+      deliver: (members) => this.deliverAlerts(members),
+      resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
+      logger: this.logger,
+    });
     this.shared = new SharedSilences(this.durable, (fn) => this.durableCall(fn), this.logger, () => this.clock.now());
     this.pending = new PendingPages({
       store: this.durable,
@@ -288,7 +289,7 @@ export class AlertService {
     const key = alertKeyOf(input?.resourceId);
     try {
       const now = this.clock.now();
-      this.dropFromGroups(type, key);
+      this.groups.drop(type, key);
       const record = await this.storeCall('primary', () => this.store.resolve({ type, key, at: now }));
       if (record === undefined) {
         return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
@@ -522,7 +523,7 @@ export class AlertService {
    * ```
    */
   async flushGroups(): Promise<void> {
-    await Promise.all([...this.groups.keys()].map((type) => this.flushGroup(type)));
+    await this.groups.flushAll();
   }
 
   /**
@@ -589,51 +590,10 @@ export class AlertService {
     }
     const effective = claim.severity === message.severity ? message : Object.freeze({ ...message, severity: claim.severity });
     if (typeOptions?.groupWaitMs !== undefined && !this.closed) {
-      return this.addToGroup(effective, claim, typeOptions.groupWaitMs);
+      return this.groups.add({ message: effective, claim }, typeOptions.groupWaitMs);
     }
     const [result] = await this.deliverAlerts([{ message: effective, claim }]);
     return result!;
-  }
-
-  private addToGroup(message: AlertMessage, claim: GateClaim, waitMs: number): Promise<AlertResult> {
-    return new Promise((resolve) => {
-      let group = this.groups.get(message.type);
-      if (group === undefined) {
-        group = { members: [], timer: undefined };
-        this.groups.set(message.type, group);
-        group.timer = setTimeout(() => void this.flushGroup(message.type), waitMs);
-        group.timer.unref?.();
-      }
-      group.members.push({ message, claim, resolve });
-    });
-  }
-
-  private async flushGroup(type: string): Promise<void> {
-    const group = this.groups.get(type);
-    if (group === undefined) return;
-    this.groups.delete(type);
-    if (group.timer !== undefined) clearTimeout(group.timer);
-    if (group.members.length === 0) return;
-    try {
-      const results = await this.deliverAlerts(group.members);
-      group.members.forEach((member, index) => member.resolve(results[index]!));
-    } catch (error) {
-      this.logger.error({ type, size: group.members.length, err: describeError(error) }, `ALERT LOST: aggregated ${type} alerts could not be delivered`);
-      for (const member of group.members) member.resolve(this.resultOf(member.message, 'failed', { reason: describeError(error) }));
-    }
-  }
-
-  /** A resolved key must not go out later as part of a pending group. */
-  private dropFromGroups(type: string, key: string): void {
-    const group = this.groups.get(type);
-    if (group === undefined) return;
-    for (let i = group.members.length - 1; i >= 0; i--) {
-      const member = group.members[i]!;
-      if (member.message.key === key) {
-        group.members.splice(i, 1);
-        member.resolve(this.resultOf(member.message, 'resolved', { reason: 'resolved before its group was sent' }));
-      }
-    }
   }
 
   /** Delivers one alert, or several as one aggregated message, and records the outcome of each. */
