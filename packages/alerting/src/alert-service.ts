@@ -12,6 +12,7 @@ import { Deliverer, describeError, sinkOperation } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import { HistoryWriter } from './history-writer.js';
+import { MaintenanceLoop } from './maintenance-loop.js';
 import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
 import { ClaimGate } from './claims/claim-gate.js';
 import type { StoreState } from './claims/store-health.js';
@@ -106,8 +107,7 @@ export class AlertService {
   private readonly groups: Aggregator;
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
-  private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
-  private maintenanceRunning: Promise<MaintenanceReport> | undefined;
+  private readonly maintenance: MaintenanceLoop;
   private lastPruneAt = 0;
   private lastDeliveryAt: number | undefined;
   private lastFailure: { at: number; sink: string; reason: string } | undefined;
@@ -195,6 +195,7 @@ export class AlertService {
           `alerting: ${entries.length} history rows lost (store unavailable)`,
         ),
     );
+    this.maintenance = new MaintenanceLoop(() => this.maintain(), this.logger);
     this.groups = new Aggregator({
       deliver: (members) => this.deliverAlerts(members),
       resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
@@ -227,7 +228,7 @@ export class AlertService {
     if (resolved.remote.length === 0 && !this.disabled) {
       this.logger.warn({ sinks: [...this.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
     }
-    if (resolved.maintenanceIntervalMs !== false) this.scheduleMaintenance(resolved.maintenanceIntervalMs);
+    if (resolved.maintenanceIntervalMs !== false) this.maintenance.start(resolved.maintenanceIntervalMs);
   }
 
   /**
@@ -508,10 +509,7 @@ export class AlertService {
    */
   runMaintenance(): Promise<MaintenanceReport> {
     // Never two at once in one instance: a slow round is joined, not doubled.
-    this.maintenanceRunning ??= this.maintain().finally(() => {
-      this.maintenanceRunning = undefined;
-    });
-    return this.maintenanceRunning;
+    return this.maintenance.run();
   }
 
   /**
@@ -538,10 +536,9 @@ export class AlertService {
    */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.maintenanceTimer !== undefined) clearTimeout(this.maintenanceTimer);
-    this.maintenanceTimer = undefined;
+    this.maintenance.stop();
     await this.flushGroups();
-    await this.maintenanceRunning?.catch(() => undefined);
+    await this.maintenance.idle();
     await this.history.idle();
   }
 
@@ -887,16 +884,6 @@ export class AlertService {
       });
     }
     return count;
-  }
-
-  private scheduleMaintenance(intervalMs: number): void {
-    if (this.closed) return;
-    this.maintenanceTimer = setTimeout(() => {
-      void this.runMaintenance()
-        .catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance failed'))
-        .finally(() => this.scheduleMaintenance(intervalMs));
-    }, intervalMs);
-    this.maintenanceTimer.unref?.();
   }
 
   private noteReport(report: DeliveryReport, now: number): void {
