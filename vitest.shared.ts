@@ -1,5 +1,77 @@
 import { defineProject } from 'vitest/config';
 
+/** The two timeouts a project sets, in milliseconds. */
+export interface Timeouts {
+  readonly testTimeout: number;
+  readonly hookTimeout: number;
+}
+
+/** The CLI spellings vitest accepts for each timeout (cac takes camelCase and kebab-case). */
+const flags: Record<keyof Timeouts, { readonly names: readonly string[]; readonly env: string }> = {
+  testTimeout: { names: ['--testTimeout', '--test-timeout'], env: 'VITEST_TEST_TIMEOUT' },
+  hookTimeout: { names: ['--hookTimeout', '--hook-timeout'], env: 'VITEST_HOOK_TIMEOUT' },
+};
+
+function flagValue(names: readonly string[], argv: readonly string[]): string | undefined {
+  let found: string | undefined;
+  argv.forEach((arg, i) => {
+    for (const name of names) {
+      if (arg === name) found = argv[i + 1];
+      else if (arg.startsWith(`${name}=`)) found = arg.slice(name.length + 1);
+    }
+  });
+  return found;
+}
+
+function parseTimeout(source: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`Expected ${source} to be a positive whole number of milliseconds, got "${raw}".`);
+  }
+  return value;
+}
+
+/**
+ * A project's timeouts: its own defaults, overridden by the command line (`--hookTimeout`,
+ * `--testTimeout`), then by `VITEST_HOOK_TIMEOUT` / `VITEST_TEST_TIMEOUT`.
+ *
+ * Why: vitest passes `--testTimeout` on to the projects of a workspace but not
+ * `--hookTimeout` (vitest 4.1 `resolveProjects` lists the CLI options it forwards), so a
+ * project config's `hookTimeout` used to win over the command line. Reading both here lets
+ * whoever runs the suite on a loaded machine raise (or lower, to find a real hang) every
+ * project's budget at once. A value that is not a positive integer throws, naming its source.
+ *
+ * @param defaults - the project's own timeouts when nothing overrides them.
+ * @param argv - the command line to read (the current process by default).
+ * @param env - the environment to read (the current process by default).
+ * @returns the timeouts to put in the project's `test` options.
+ * @throws TypeError when a flag or variable is set but is not a positive integer.
+ * @example
+ * // VITEST_HOOK_TIMEOUT=300000 npx vitest run examples/express-app
+ * const { hookTimeout } = timeouts({ testTimeout: 20_000, hookTimeout: 120_000 }, [], { VITEST_HOOK_TIMEOUT: '300000' });
+ * // hookTimeout === 300_000
+ */
+export function timeouts(defaults: Timeouts, argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Timeouts {
+  const resolve = (key: keyof Timeouts): number => {
+    const { names, env: envName } = flags[key];
+    const fromFlag = flagValue(names, argv);
+    if (fromFlag !== undefined) return parseTimeout(names[0]!, fromFlag);
+    const fromEnv = env[envName];
+    if (fromEnv !== undefined && fromEnv !== '') return parseTimeout(envName, fromEnv);
+    return defaults[key];
+  };
+  return { testTimeout: resolve('testTimeout'), hookTimeout: resolve('hookTimeout') };
+}
+
+/**
+ * Timeouts of projects whose hooks start an app, a worker process or an embedded PGlite
+ * (WebAssembly PostgreSQL plus migrations). On a quiet machine that takes a few seconds; with
+ * the 2 shared cores at a load average near 20 it took over 30 s, and the suites failed in
+ * `beforeAll` rather than on an assertion. Start-up speed is not what these tests check (it
+ * is measured in `bench/`), so the budget is generous; a real hang still fails, at 120 s.
+ */
+export const heavyStartTimeouts: Timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
+
 /**
  * Settings every package's tests share. The `@hardening/source` export condition makes
  * `import '@hardening/core'` resolve to the TypeScript source, so tests never run against
@@ -11,7 +83,6 @@ export default defineProject({
   test: {
     environment: 'node',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    ...timeouts({ testTimeout: 20_000, hookTimeout: 30_000 }),
   },
 });

@@ -8,7 +8,11 @@
 // package) so this load generator (plain node:http with a keep-alive agent) does not
 // share its event loop. On 2 cores the generator itself sets the latency floor: compare
 // the two endpoints, do not quote absolutes.
-import { fork, type ChildProcess } from 'node:child_process';
+//
+// And (issue 12), first, the bytes the handler allocates per call, per endpoint, from cache
+// (packages/health/bench/allocations.ts, in a process of its own with a young generation
+// large enough that a batch needs no GC).
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +21,20 @@ const CONCURRENCY = 50;
 const ROUNDS = 5;
 const CACHE_MS = 1_000;
 const TIMEOUT_MS = 500;
+
+// First, without any server (issue 12): the handler's own allocations per call.
+const allocations = spawnSync(
+  process.execPath,
+  ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(new URL('../packages/health/bench/allocations.ts', import.meta.url))],
+  { encoding: 'utf8' },
+);
+if (allocations.status !== 0) {
+  console.error(`allocation probe failed: ${allocations.stderr}`);
+  process.exitCode = 1;
+} else {
+  console.log('bytes allocated per handler call (checks served from cache; median of 2,000-call batches without a GC):');
+  console.table(allocations.stdout.trim().split('\n').map((line) => JSON.parse(line) as { endpoint: string; bytesPerCall: number }));
+}
 
 const server = fileURLToPath(new URL('../packages/health/bench/probe-server.ts', import.meta.url));
 const child: ChildProcess = fork(server, [], {
@@ -201,3 +219,4 @@ console.log(
 console.log(
   `database probes while hanging: ${g.count} in ${((hangingTo - hangingFrom) / 1000).toFixed(1)} s = ${g.average.toFixed(2)} per cache period on average, at most ${g.max} in any ${CACHE_MS} ms window`,
 );
+

@@ -1,9 +1,10 @@
 import { defineProject, mergeConfig } from 'vitest/config';
-import shared from '../../vitest.shared.ts';
+import shared, { heavyStartTimeouts, timeouts } from '../../vitest.shared.ts';
 
 export default mergeConfig(
   shared,
   defineProject({
-    test: { name: 'express-app', globalSetup: ['test/global-setup.ts'], testTimeout: 30_000 },
+    // Hooks start the app on PGlite or PostgreSQL and worker processes: see heavyStartTimeouts.
+    test: { name: 'express-app', globalSetup: ['test/global-setup.ts'], ...timeouts(heavyStartTimeouts) },
   }),
 );

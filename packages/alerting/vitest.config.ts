@@ -1,5 +1,5 @@
 import { defineProject, mergeConfig } from 'vitest/config';
-import shared from '../../vitest.shared.ts';
+import shared, { heavyStartTimeouts, timeouts } from '../../vitest.shared.ts';
 
 export default mergeConfig(
   shared,
@@ -8,6 +8,8 @@ export default mergeConfig(
       name: 'alerting',
       // Generates the Prisma client of test/generated/ from the shipped model snippet.
       globalSetup: ['./test/global-setup.ts'],
+      // The Prisma store tests open PGlite and migrate it in their hooks: see heavyStartTimeouts.
+      ...timeouts(heavyStartTimeouts),
     },
   }),
 );

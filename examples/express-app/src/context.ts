@@ -150,6 +150,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     processing: {
       extractor,
       systemNumber: config.systemNumber,
+      ...(env.ADMIN_PHONE === undefined ? {} : { adminPhone: env.ADMIN_PHONE }),
       paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
     },
     sms: config.twilio?.simulated === true ? consoleSmsSender(logger) : twilio === undefined ? undefined : twilioSender(twilio),

@@ -14,6 +14,8 @@ import {
   type HealthRouter,
   type RecoveryAction,
   type RecoveryLimits,
+  startAutoRecovery,
+  type AutoRecoveryOptions,
 } from '@hardening/health';
 import type { AlertService } from '@hardening/alerting';
 import type { BreakerRegistry } from '@hardening/circuit-breaker';
@@ -48,6 +50,13 @@ export interface AppHealthOptions {
    * @default 5 min cooldown, 6 per hour (the package's defaults)
    */
   readonly recoveryLimits?: RecoveryLimits;
+  /**
+   * Automatic recovery (seed 004): a check that keeps failing runs its recovery action
+   * (`database`: reconnect), under the same limits as `POST /health/recover`. `false` turns
+   * it off.
+   * @default every 30 s, after 2 failing looks
+   */
+  readonly autoRecovery?: Pick<AutoRecoveryOptions, 'intervalMs' | 'failuresBeforeRecovery'> | false;
 }
 
 /** The app's health: the monitor (checks + lifecycle) and the recovery actions. */
@@ -76,24 +85,28 @@ const defaults = { spoolWarnAt: 1, queueWarnAt: 100, queueFailAt: 1000, outboxWa
  * The app's health checks, for `GET /health` (all), `/health/ready` (critical ones) and
  * `/health/live` (the process only):
  *
- * - `database:responseTime` (critical): `SELECT 1` through Prisma (under the `database` breaker).
+ * - `database:responseTime`: `SELECT 1` through Prisma (under the `database` breaker);
+ *   critical with the embedded PGlite only (PostgreSQL is shared by every instance).
  * - `redis:responseTime` when REDIS_URL is set: PING. Not critical: every instance shares
  *   it, so failing readiness on it would take the whole fleet out of rotation, while the
  *   webhooks still answer (the inbox spool falls back to a local file).
  * - `queue:backlog` and `outbox:backlog` (jobs and SMS waiting), warn/fail thresholds, not critical.
- * - `circuitBreakers:state`: an open breaker warns; `twilio_sms` and `database` (HEALTH_CRITICAL_BREAKERS) fail.
+ * - `circuitBreakers:state`: an open breaker warns; those in HEALTH_CRITICAL_BREAKERS (none by default) fail.
  * - `alerts:status`: ALERTS_DISABLED or no remote sink, or the alerting's own problems (a store down, a sink failing, pages pending), warns "degraded: ...".
  * - `eventLoop:delay`, `inboxSpool:size` (events the database could not take; warns when non-empty).
  * - `env:configuration`: the variables production requires (names only); critical in production.
  *
  * Recovery actions: `database` (reconnect Prisma, reset the `database` breaker) and
- * `circuitBreakers` (reset every breaker), plus what {@link AppHealth.registerRecovery} adds.
+ * `circuitBreakers` (reset every breaker), plus what {@link AppHealth.registerRecovery} adds;
+ * run on `POST /health/recover`, and automatically when a check keeps failing (`database`).
  */
 export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions = {}): AppHealth {
   const { config, logger, db, redis, queue, breakers, alerts, spool } = deps;
   const env = Object.fromEntries(Object.entries(config.env).map(([name, value]) => [name, value === undefined ? undefined : String(value)]));
   const checks: HealthCheck[] = [
-    postgresCheck({ name: 'database', prisma: db.prisma }),
+    // PostgreSQL is shared by every instance (not critical: see HEALTH_CRITICAL_BREAKERS);
+    // an embedded PGlite is this instance's own, so it is.
+    postgresCheck({ name: 'database', prisma: db.prisma, critical: db.kind === 'pglite' }),
     ...(redis === undefined ? [] : [redisCheck({ client: redis, critical: false })]),
     queueBacklogCheck({ name: 'queue', count: () => queue.depth(), warnAt: defaults.queueWarnAt, failAt: defaults.queueFailAt }),
     queueBacklogCheck({
@@ -142,6 +155,7 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
     },
     limits,
   );
+  const auto = options.autoRecovery === false ? undefined : startAutoRecovery(recovery, monitor, { ...options.autoRecovery, logger });
   return {
     monitor,
     recovery,
@@ -150,6 +164,7 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
     },
     router: () => createHealthRouter({ monitor, recovery, adminToken: config.adminToken, logger }),
     close: () => {
+      auto?.stop();
       monitor.close();
     },
   };

@@ -1,14 +1,33 @@
 import { appendFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '@hardening/core';
+import type { SpooledCall } from './ingest/missed-call.js';
 
 /** A webhook payload that could not be written to the database. */
 export interface SpooledEvent {
-  readonly provider: 'twilio_sms' | 'slack';
+  readonly provider: 'twilio_sms' | 'twilio_voice' | 'slack';
   readonly receivedAt: string;
   readonly payload: Record<string, unknown>;
+  /** A voice status callback's fail-safe SMS, sent (or not) while the database was down. */
+  readonly call?: SpooledCall;
   /** Drains that failed on this event while the database was answering. */
   readonly attempts?: number;
+}
+
+/**
+ * How long a write to Redis may take before the event goes to the file instead. ioredis
+ * holds a command while it reconnects (about 20 s for its 2 retries here), longer than
+ * Twilio waits for our answer. An event written to both is drained twice, harmlessly:
+ * every drain is deduplicated (MessageSid, event_id, the call's send key).
+ */
+const redisWriteTimeoutMs = 1000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** How {@link InboxSpool.drain} tells an outage from an event that fails on its own. */
@@ -67,7 +86,7 @@ export class InboxSpool {
     const line = JSON.stringify(event);
     if (this.redis !== undefined) {
       try {
-        await this.redis.rpush(this.key, line);
+        await withTimeout(this.redis.rpush(this.key, line), redisWriteTimeoutMs);
         return;
       } catch (error) {
         this.logger.error({ err: String(error) }, 'inbox spool: Redis refused the event; writing it to the local spool file');

@@ -7,6 +7,7 @@ import { devSessionFileFor, writeDevSession } from './dev/dev-session.js';
 import { startupSummary } from './dev/startup-summary.js';
 import { startJobRunner } from './jobs/job-runner.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { installAppProcessHandlers } from './process-handlers.js';
 import { createApp } from './server.js';
 import { loadDotEnv } from './config/dotenv.js';
 
@@ -25,6 +26,8 @@ try {
 // Migrations run in here: readiness stays 503 (startup probe pending) until markStarted below.
 const built = await buildContext(config);
 const { ctx } = built;
+// Crashes are logged, alerted (PROCESS_CRASH), the connections closed, and the process exits 1.
+installAppProcessHandlers(ctx, { close: () => built.close() });
 const standIns = config.twilio?.simulated === true || config.generatedSecrets.length > 0;
 // A fresh local database gets a few client numbers, so the first sign-up is not POOL_EMPTY.
 const seededNumbers = standIns && ctx.db.kind === 'pglite' ? await seedDevelopmentNumbers(ctx.db.prisma) : [];

@@ -8,6 +8,8 @@ export interface Metrics {
   readonly duplicates: Counter<'provider'>;
   readonly alerts: Counter<'outcome'>;
   readonly failsafeIntakes: Counter<string>;
+  /** Texts that reach no business: to a number we do not use, or from a caller of the system number. */
+  readonly unroutedTexts: Counter<'route'>;
   readonly outbox: Counter<'outcome'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 }
@@ -27,6 +29,7 @@ export function createMetrics(options: { breakers: BreakerRegistry; queueDepth: 
     duplicates: new Counter({ name: 'webhook_duplicates_total', help: 'Duplicate webhook deliveries answered without processing.', labelNames: ['provider'], registers: [registry] }),
     alerts: new Counter({ name: 'alerts_total', help: 'Alerts by outcome (delivered, suppressed, silenced, lost...).', labelNames: ['outcome'], registers: [registry] }),
     failsafeIntakes: new Counter({ name: 'voice_system_failsafe_intake_total', help: 'Calls to a number of no client, answered with the fail-safe SMS.', registers: [registry] }),
+    unroutedTexts: new Counter({ name: 'sms_unrouted_total', help: 'Inbound texts that reach no business (unknown_number, system_caller).', labelNames: ['route'], registers: [registry] }),
     outbox: new Counter({ name: 'outbox_messages_total', help: 'Outbox sends by outcome.', labelNames: ['outcome'], registers: [registry] }),
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',

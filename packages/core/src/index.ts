@@ -16,6 +16,8 @@ export type {
 export type { Work } from './safe-call/timed-attempt.js';
 export { classifyError, isCallerError } from './classifiers/classify.js';
 export type { FailureKind } from './classifiers/classify.js';
+export { classifyTwilioError, twilioErrorCodeOf } from './classifiers/twilio.js';
+export type { TwilioErrorClass, TwilioErrorKind, TwilioErrorScope } from './classifiers/twilio.js';
 export { isTransientError } from './classifiers/transient.js';
 export { isNetworkError } from './classifiers/network.js';
 export { isTransientHttpError, isFailedResponse, httpStatusOf, retryAfterMs, parseRetryAfter } from './classifiers/http.js';

@@ -64,8 +64,15 @@ export interface HealthRouter {
  */
 export function createHealthRouter(options: HealthHandlerOptions = {}): HealthRouter {
   const handler = createHealthHandler(options);
+  const basePath = options.basePath ?? '/health';
   const router = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void => {
     const url = req.url ?? '/';
+    // Mounted app-wide, the router sees every request: pass the others on at once, before
+    // building a request object and a promise for a path that cannot be ours.
+    if (next !== undefined && basePath !== '' && !url.startsWith(basePath)) {
+      next();
+      return;
+    }
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const parsed = (req as { body?: unknown }).body;
@@ -91,7 +98,7 @@ export function createHealthRouter(options: HealthHandlerOptions = {}): HealthRo
             return;
           }
           res.statusCode = answer.status;
-          for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+          for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
           res.end(answer.body === '' ? undefined : answer.body);
         },
         (error: unknown) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, listen } from '../test/support.js';
+import { captureLogger, fakeClock, listen } from '../test/support.js';
 import { createHealthRouter } from './express-router.js';
 import { defineCheck } from './health-check.js';
 import { createHealthHandler } from './health-handler.js';
@@ -28,6 +28,31 @@ const dbCheck = (state: { up: boolean }) =>
     if (!state.up) throw new Error('connect ECONNREFUSED db.internal.example:5432');
     return { status: 'pass', observedValue: 1.2, observedUnit: 'ms' };
   }, { measurement: 'responseTime', componentType: 'datastore' });
+
+describe('public probe bodies rendered once per result set', () => {
+  it('the same cached results give the same body; a lifecycle change or a new result changes it at once', async () => {
+    const state = { up: true };
+    const handler = createHealthHandler({ checks: [dbCheck(state)], cacheMs: 60_000, maxStaleMs: 60_000, logger: captureLogger() });
+    const ready = () => handler.handle({ method: 'GET', path: '/health/ready' });
+    const first = (await ready())!;
+    expect(first).toMatchObject({ status: 200, body: JSON.stringify({ status: 'pass', checks: { 'postgres:responseTime': [{ status: 'pass' }] } }) });
+    expect((await ready())!.body).toBe(first.body);
+    expect(Object.isFrozen(first.headers)).toBe(true);
+
+    handler.monitor.markShuttingDown();
+    const draining = (await ready())!;
+    expect(draining.status).toBe(503);
+    expect(JSON.parse(draining.body)).toEqual({ status: 'fail', output: 'shutting down', checks: { 'postgres:responseTime': [{ status: 'pass' }] } });
+
+    state.up = false;
+    const clock = fakeClock();
+    const fresh = createHealthHandler({ checks: [dbCheck(state)], cacheMs: 1000, maxStaleMs: 1000, clock, logger: captureLogger() });
+    expect((await fresh.handle({ method: 'GET', path: '/health/ready' }))!.status).toBe(503);
+    state.up = true;
+    clock.advance(10_000);
+    expect((await fresh.handle({ method: 'GET', path: '/health/ready' }))!.status).toBe(200);
+  });
+});
 
 describe('health endpoints over HTTP (plain node:http server)', () => {
   it('GET /health answers application/health+json per the IETF draft, 200 for pass, 503 for fail', async () => {

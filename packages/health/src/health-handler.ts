@@ -142,6 +142,9 @@ export interface HealthHandler {
 
 const defaults = { basePath: '/health', exposeDetails: false };
 
+/** Shared by every probe answer: frozen, so no adapter can change another's headers. */
+const probeHeaders: Readonly<Record<string, string>> = Object.freeze({ 'content-type': healthMediaType, 'cache-control': 'no-store' });
+
 const monitorOptionKeys = [
   'checks',
   'serviceId',
@@ -234,10 +237,21 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
     routes.set(`${basePath}/recovery-stats`, 'recovery-stats');
   }
 
+  // The public body depends only on the status, the lifecycle output and the results,
+  // and the monitor hands out the same frozen results array while its checks serve the
+  // same cached runs: a probe storm renders each body once, not once per probe.
+  const publicBodies = new WeakMap<readonly unknown[], { status: string; output: string | undefined; body: string }>();
+  const publicBody = (report: HealthReport): string => {
+    const known = publicBodies.get(report.checks);
+    if (known !== undefined && known.status === report.status && known.output === report.output) return known.body;
+    const body = JSON.stringify(renderHealthBody(report, false));
+    publicBodies.set(report.checks, { status: report.status, output: report.output, body });
+    return body;
+  };
   const probe = (report: HealthReport, detailed: boolean, method: string): PlainResponse => ({
     status: httpStatusFor(report.status),
-    headers: { 'content-type': healthMediaType, 'cache-control': 'no-store' },
-    body: method === 'HEAD' ? '' : JSON.stringify(renderHealthBody(report, detailed)),
+    headers: probeHeaders,
+    body: method === 'HEAD' ? '' : detailed ? JSON.stringify(renderHealthBody(report, true)) : publicBody(report),
   });
 
   const handle = async (request: HealthRequest): Promise<PlainResponse | undefined> => {

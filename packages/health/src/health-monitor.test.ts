@@ -57,6 +57,29 @@ describe('HealthMonitor', () => {
     expect((await monitor.ready()).status).toBe('fail');
   });
 
+  it('probes served from the same cached runs share one frozen results array; a new run or a new check gives a new one', async () => {
+    const clock = fakeClock();
+    const db = switchable('db', 'pass');
+    const monitor = new HealthMonitor({ checks: [db.check], clock, logger: captureLogger() });
+    const first = await monitor.ready();
+    const second = await monitor.ready();
+    expect(second.checks).toBe(first.checks);
+    expect(Object.isFrozen(first.checks)).toBe(true);
+    expect(() => (first.checks as unknown[]).push({})).toThrow(TypeError);
+    expect(db.runs()).toBe(1);
+
+    db.set('fail');
+    clock.advance(10_000);
+    const third = await monitor.ready();
+    expect(third.checks).not.toBe(first.checks);
+    expect(third.checks.map((c) => c.status)).toEqual(['fail']);
+    expect(first.checks.map((c) => c.status)).toEqual(['pass']); // an earlier caller's report is its own
+
+    monitor.addCheck(switchable('queue', 'pass').check);
+    expect((await monitor.ready()).checks.map((c) => c.key)).toEqual(['db', 'queue']);
+    expect((await monitor.live()).checks).toEqual([]);
+  });
+
   it('readiness runs critical checks only; liveness runs only liveness checks and never dependencies', async () => {
     const clock = fakeClock();
     const db = switchable('db', 'fail');

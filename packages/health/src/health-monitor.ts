@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '@hardening/circuit-breaker';
 import { consoleLogger, scrubText, type Logger } from '@hardening/core';
 import { CachedCheck } from './check-cache.js';
 import type { CheckObservation, HealthCheck } from './health-check.js';
-import { worstStatus, type ComponentType, type HealthStatus } from './health-status.js';
+import type { ComponentType, HealthStatus } from './health-status.js';
 import type { CheckRun } from './run-check.js';
 
 /**
@@ -198,6 +198,48 @@ interface Entry {
   readonly cache: CachedCheck;
 }
 
+/**
+ * The checks one question runs (liveness, readiness, the full report), chosen once when
+ * checks are added, with the results it answered last: while every check serves the same
+ * cached run, a probe gets the same results array back and allocates none.
+ */
+class Selection {
+  readonly entries: Entry[] = [];
+  private results: CheckResult[] = [];
+  private runs: CheckRun[] = [];
+
+  constructor(readonly includes: (entry: Entry) => boolean) {}
+
+  add(entry: Entry): void {
+    if (this.includes(entry)) this.entries.push(entry);
+  }
+
+  collect(): CheckResult[] | Promise<CheckResult[]> {
+    const { entries } = this;
+    // Copied out only from the first check whose run differs from last time.
+    let runs: Array<CheckRun | Promise<CheckRun>> | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const run = entries[i]!.cache.get();
+      if (runs === undefined) {
+        if (run === this.runs[i]) continue;
+        runs = this.runs.slice(0, i);
+      }
+      runs.push(run);
+    }
+    if (runs === undefined) return this.results;
+    // Serve everything from cache without awaiting when possible: the hot path of a probe storm.
+    if (runs.some((r) => r instanceof Promise)) return Promise.all(runs).then((settled) => this.remember(settled));
+    return this.remember(runs as CheckRun[]);
+  }
+
+  private remember(runs: CheckRun[]): CheckResult[] {
+    this.runs = runs;
+    // Frozen: every probe served from these runs gets this same array.
+    this.results = Object.freeze(runs.map((run, i) => toResult(this.entries[i]!, run))) as CheckResult[];
+    return this.results;
+  }
+}
+
 const lifecycleOutput: Record<LifecycleState, string | undefined> = {
   starting: 'starting',
   'startup-failed': 'startup failed',
@@ -237,6 +279,12 @@ function assertPositive(name: string, value: unknown): void {
  */
 export class HealthMonitor {
   private readonly entries: Entry[] = [];
+  private readonly liveChecks = new Selection((e) => e.check.liveness === true);
+  private readonly readyChecks = new Selection((e) => e.critical);
+  private readonly allChecks = new Selection(() => true);
+  // The report's ISO time, made once per clock millisecond (a probe storm asks many times).
+  private timeMs = Number.NaN;
+  private timeIso = '';
   private readonly options: Required<Pick<HealthMonitorOptions, 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock'>> &
     HealthMonitorOptions;
   private readonly logger: Logger;
@@ -290,6 +338,9 @@ export class HealthMonitor {
     });
     const entry: Entry = { check, key, critical, cache };
     this.entries.push(entry);
+    this.liveChecks.add(entry);
+    this.readyChecks.add(entry);
+    this.allChecks.add(entry);
     return this;
   }
 
@@ -342,7 +393,8 @@ export class HealthMonitor {
    * @returns The report.
    */
   async live(): Promise<HealthReport> {
-    return this.build(await this.collect((e) => e.check.liveness === true), undefined);
+    const checks = this.liveChecks.collect();
+    return this.build(checks instanceof Promise ? await checks : checks, undefined);
   }
 
   /**
@@ -357,7 +409,8 @@ export class HealthMonitor {
       // Not serving anyway: answer at once from what is known, never wait on a check.
       return this.build(this.latest().filter((r) => r.critical), this.state);
     }
-    return this.build(await this.collect((e) => e.critical), this.state);
+    const checks = this.readyChecks.collect();
+    return this.build(checks instanceof Promise ? await checks : checks, this.state);
   }
 
   /**
@@ -381,7 +434,8 @@ export class HealthMonitor {
    * @returns The report.
    */
   async report(): Promise<HealthReport> {
-    return this.build(await this.collect(() => true), this.state);
+    const checks = this.allChecks.collect();
+    return this.build(checks instanceof Promise ? await checks : checks, this.state);
   }
 
   /**
@@ -437,16 +491,13 @@ export class HealthMonitor {
     for (const entry of this.entries) entry.check.close?.();
   }
 
-  private async collect(select: (entry: Entry) => boolean): Promise<CheckResult[]> {
-    const chosen = this.entries.filter(select);
-    const runs = chosen.map((e) => e.cache.get());
-    // Serve everything from cache without awaiting when possible: the hot path of a probe storm.
-    const settled = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : (runs as CheckRun[]);
-    return chosen.map((entry, i) => toResult(entry, settled[i]!));
-  }
-
   private build(checks: readonly CheckResult[], lifecycle: LifecycleState | undefined): HealthReport {
-    let status = worstStatus(checks.map(effectiveStatus));
+    // worstStatus over the effective statuses, without an array per probe.
+    let status: HealthStatus = 'pass';
+    for (const check of checks) {
+      const effective = effectiveStatus(check);
+      if (effective === 'fail' || (effective === 'warn' && status === 'pass')) status = effective;
+    }
     const output = lifecycle === undefined ? undefined : lifecycleOutput[lifecycle];
     if (output !== undefined) status = 'fail';
     return {
@@ -459,8 +510,17 @@ export class HealthMonitor {
       releaseId: this.options.releaseId,
       description: this.options.description,
       uptimeSeconds: Math.round(process.uptime() * 1000) / 1000,
-      time: new Date(this.options.clock.now()).toISOString(),
+      time: this.isoNow(),
     };
+  }
+
+  private isoNow(): string {
+    const now = this.options.clock.now();
+    if (now !== this.timeMs) {
+      this.timeMs = now;
+      this.timeIso = new Date(now).toISOString();
+    }
+    return this.timeIso;
   }
 
   private onRun(entry: Entry, run: CheckRun, previous: CheckRun | undefined): void {

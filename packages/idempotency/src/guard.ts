@@ -125,6 +125,17 @@ export interface RunOptions<T> {
    * @default every result is stored
    */
   readonly shouldStore?: (value: T) => boolean;
+  /**
+   * Once the function has returned, the longest the caller is held waiting for its result
+   * to be recorded. Past it, or when recording fails, the result is returned anyway
+   * (`stored: false`, `recordPending: true`) and recording goes on in the background until
+   * the lease ends (failures logged). For answers that are the only copy of the result (a
+   * webhook's reply the provider gives up on after its timeout): an unrecorded result is
+   * still the caller's to give. Unset, the caller waits for the record and an unrecordable
+   * result throws.
+   * @default undefined (wait)
+   */
+  readonly recordTimeoutMs?: number;
 }
 
 /** What the protected function receives. */
@@ -141,8 +152,10 @@ export interface IdempotentOutcome<T> {
   readonly status: 'executed' | 'replayed';
   /** The function's result, fresh or replayed. */
   readonly value: T;
-  /** False when `shouldStore` refused the result (the key was released). */
+  /** False when `shouldStore` refused the result (the key was released), or when it was not recorded within `recordTimeoutMs`. */
   readonly stored: boolean;
+  /** True when the result is returned before it was recorded (`recordTimeoutMs`): still being recorded, or recording failed. */
+  readonly recordPending?: boolean;
 }
 
 const defaults = {
@@ -269,6 +282,7 @@ export class IdempotencyGuard {
     const retentionMs = options.retentionMs === undefined ? this.retentionMs : positive('retentionMs', options.retentionMs);
     const onInProgress = options.onInProgress === undefined ? this.onInProgress : policy(options.onInProgress);
     const waitTimeoutMs = options.waitTimeoutMs === undefined ? this.waitTimeoutMs : nonNegative('waitTimeoutMs', options.waitTimeoutMs);
+    const recordTimeoutMs = options.recordTimeoutMs === undefined ? undefined : nonNegative('recordTimeoutMs', options.recordTimeoutMs);
     const fingerprint = this.fingerprintOf(options);
     const storedKey = this.namespace + key;
     const startedAt = this.clock.now();
@@ -282,7 +296,10 @@ export class IdempotencyGuard {
       } catch (error) {
         throw this.claimFailed(storedKey, token, error);
       }
-      if (outcome.status === 'claimed') return this.runClaimed(key, storedKey, token, fn, leaseMs, retentionMs, options.shouldStore);
+      if (outcome.status === 'claimed') {
+        const run = (onValue?: (value: T) => void) => this.runClaimed(key, storedKey, token, fn, leaseMs, retentionMs, options.shouldStore, onValue);
+        return recordTimeoutMs === undefined ? run() : this.answerWithin(storedKey, run, recordTimeoutMs);
+      }
       if (outcome.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError(outcome.status);
       if (outcome.status === 'completed') {
         this.logger.debug({ key: scrubText(storedKey) }, 'idempotency: duplicate, replaying stored result');
@@ -322,6 +339,43 @@ export class IdempotencyGuard {
     return new IdempotencyStoreError('claim', error);
   }
 
+  /**
+   * A claimed run whose caller waits for the record at most `budgetMs` after the function
+   * produced its value: past that, or when only recording failed, the value is returned
+   * unrecorded while recording goes on (until the lease ends).
+   */
+  private async answerWithin<T>(storedKey: string, run: (onValue: (value: T) => void) => Promise<IdempotentOutcome<T>>, budgetMs: number): Promise<IdempotentOutcome<T>> {
+    let produced: { readonly value: T } | undefined;
+    let ready: () => void = () => {};
+    const valueReady = new Promise<void>((resolve) => (ready = resolve));
+    const settled = run((value) => {
+      produced = { value };
+      ready();
+    }).then(
+      (outcome) => ({ outcome }),
+      (error: unknown) => ({ error }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = valueReady.then(() => new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budgetMs))));
+    try {
+      const first = await Promise.race([settled, late]);
+      if (first !== 'late' && 'outcome' in first) return first.outcome;
+      // The function itself failed (or never ran): nothing to answer with.
+      if (produced === undefined) throw (first as { error: unknown }).error;
+      if (first === 'late') {
+        this.logger.warn({ key: scrubText(storedKey), budgetMs }, 'idempotency: result returned before it was recorded (recordTimeoutMs); recording goes on');
+        void settled.then((r) => {
+          if ('error' in r) this.logger.warn({ key: scrubText(storedKey), err: describe(r.error) }, 'idempotency: a result returned unrecorded could not be recorded');
+        });
+      } else {
+        this.logger.warn({ key: scrubText(storedKey), err: describe(first.error) }, 'idempotency: result returned unrecorded (recording failed)');
+      }
+      return { status: 'executed', value: produced.value, stored: false, recordPending: true };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async runClaimed<T>(
     key: string,
     storedKey: string,
@@ -330,6 +384,7 @@ export class IdempotencyGuard {
     leaseMs: number,
     retentionMs: number,
     shouldStore: ((value: T) => boolean) | undefined,
+    onValue?: (value: T) => void,
   ): Promise<IdempotentOutcome<T>> {
     const claimedAt = this.clock.now();
     const lease = new LeaseSignal(key, leaseMs);
@@ -342,6 +397,7 @@ export class IdempotencyGuard {
       throw error;
     }
     lease.end();
+    onValue?.(value);
     if (shouldStore !== undefined && !shouldStore(value)) {
       await this.release(storedKey, token);
       return { status: 'executed', value, stored: false };

@@ -86,16 +86,58 @@ const scripts = {
   claim: { source: claimScript, sha: sha1(claimScript) },
 };
 
-interface Pending {
-  readonly deadline: number;
-  readonly reject: (error: Error) => void;
-}
-
 class CommandTimeoutError extends Error {
   constructor(ms: number) {
     super(`Redis did not answer within ${ms} ms`);
     this.name = 'CommandTimeoutError';
   }
+}
+
+const claimed: ClaimOutcome = Object.freeze({ status: 'claimed' });
+
+/** The claim's reply (the previous value, or nothing) as a claim outcome. */
+function toClaimOutcome(previous: unknown): ClaimOutcome {
+  return previous === null || previous === undefined ? claimed : parseRecord(String(previous));
+}
+
+/** A compare-and-set script's reply: 1 when it acted. */
+function isOne(reply: unknown): boolean {
+  return reply === 1;
+}
+
+/**
+ * One command in flight: settles the caller's promise with the mapped reply, or with the
+ * timeout, whichever comes first. It holds the command's arguments for the one resend a
+ * command may need (the script source after NOSCRIPT; the claim script after a Redis
+ * before 7.0 refused SET NX GET), so the success path allocates no closures beyond the
+ * two `then` callbacks.
+ */
+/**
+ * The one resend a command may need: a script run by its SHA is sent in full after
+ * NOSCRIPT; the claim's `SET NX GET` becomes the claim script where Redis (before 7.0)
+ * answers it with a syntax error.
+ */
+type Retry = Script | 'set-nx-get' | undefined;
+
+class InFlight<T> {
+  settled = false;
+  // Links of the store's list of commands in flight: adding and removing allocate
+  // nothing (a Set's table grows and shrinks with the concurrency).
+  previous: InFlight<unknown> | undefined = undefined;
+  next: InFlight<unknown> | undefined = undefined;
+
+  constructor(
+    readonly deadline: number,
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: Error) => void,
+    readonly map: (reply: unknown) => T,
+    /** What to resend on a failure that asks for it. */
+    readonly retry: Retry,
+    readonly key: string,
+    readonly a: string | number,
+    readonly b: string | number,
+    readonly c: string | number,
+  ) {}
 }
 
 /**
@@ -122,7 +164,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
   private setGetSupported = true;
-  private readonly pending = new Set<Pending>();
+  /** Commands in flight, oldest first. */
+  private head: InFlight<unknown> | undefined;
+  private tail: InFlight<unknown> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
   /**
@@ -154,82 +198,116 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** {@inheritDoc IdempotencyStore.claim} */
-  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
+  claim(request: ClaimRequest): Promise<ClaimOutcome> {
     const redisKey = this.redisKey(request.key);
     const value = `P\n${request.token}\n${request.fingerprint}`;
     const leaseMs = Math.ceil(request.leaseMs);
-    let previous: unknown;
-    if (this.setGetSupported) {
-      try {
-        previous = await this.timed(this.redis.set(redisKey, value, 'PX', leaseMs, 'NX', 'GET'));
-      } catch (error) {
-        if (!isSyntaxError(error)) throw error;
-        this.setGetSupported = false;
-      }
-    }
-    if (!this.setGetSupported) previous = await this.script(scripts.claim, redisKey, value, leaseMs, '');
-    if (previous === null || previous === undefined) return { status: 'claimed' };
-    return parseRecord(String(previous));
+    if (!this.setGetSupported) return this.script(scripts.claim, redisKey, value, leaseMs, '', toClaimOutcome);
+    return this.timed(this.redis.set(redisKey, value, 'PX', leaseMs, 'NX', 'GET'), toClaimOutcome, 'set-nx-get', redisKey, value, leaseMs, '');
   }
 
   /** {@inheritDoc IdempotencyStore.complete} */
-  async complete(request: CompleteRequest): Promise<boolean> {
+  complete(request: CompleteRequest): Promise<boolean> {
     // The script keeps the fingerprint from the in-progress value: "P\n<token>\n<fp>"
     // becomes "C\n<token>\n<fp>\n<result>".
-    const owner = `P\n${request.token}\n`;
-    const done = await this.script(scripts.complete, this.redisKey(request.key), owner, Math.ceil(request.retentionMs), request.result);
-    return done === 1;
+    return this.script(scripts.complete, this.redisKey(request.key), `P\n${request.token}\n`, Math.ceil(request.retentionMs), request.result, isOne);
   }
 
   /** {@inheritDoc IdempotencyStore.release} */
-  async release(key: string, token: string): Promise<boolean> {
-    const done = await this.script(scripts.release, this.redisKey(key), `P\n${token}\n`, '', '');
-    return done === 1;
+  release(key: string, token: string): Promise<boolean> {
+    return this.script(scripts.release, this.redisKey(key), `P\n${token}\n`, '', '', isOne);
   }
 
   // Three fixed arguments (unused ones empty) rather than rest parameters: this runs on
   // every complete, and the array and closure allocations showed in profiles.
-  private script(script: Script, key: string, a: string | number, b: string | number, c: string | number): Promise<unknown> {
-    return this.timed(this.redis.evalsha(script.sha, 1, key, a, b, c), script, key, a, b, c);
+  private script<T>(script: Script, key: string, a: string | number, b: string | number, c: string | number, map: (reply: unknown) => T): Promise<T> {
+    return this.timed(this.redis.evalsha(script.sha, 1, key, a, b, c), map, script, key, a, b, c);
   }
 
-  // One sweeping timer for every command in flight instead of a timer per command: the
-  // per-command setTimeout + Promise.race cost more CPU than the round trip it guarded.
-  private timed<T>(command: Promise<T>, script?: Script, key?: string, a?: string | number, b?: string | number, c?: string | number): Promise<T> {
+  // One sweeping timer for every command in flight instead of a timer per command, and
+  // the reply mapped inside the one promise the caller gets (no async wrapper per method):
+  // a setTimeout + Promise.race per command, and an async layer per store method, cost
+  // more client CPU than the round trip they guarded (bench/idempotency.bench.ts).
+  private timed<T>(
+    command: Promise<unknown>,
+    map: (reply: unknown) => T,
+    retry: Retry,
+    key: string,
+    a: string | number,
+    b: string | number,
+    c: string | number,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline: performance.now() + this.commandTimeoutMs, reject };
-      this.pending.add(pending);
+      const inFlight = new InFlight(performance.now() + this.commandTimeoutMs, resolve, reject, map, retry, key, a, b, c);
+      this.track(inFlight as InFlight<unknown>);
       if (this.sweeper === undefined) {
         this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(100, this.commandTimeoutMs / 10)));
         this.sweeper.unref();
       }
       command.then(
-        (value) => {
-          this.pending.delete(pending);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.pending.delete(pending);
-          // The script is not cached on this server yet (first call, SCRIPT FLUSH, failover): send it.
-          if (script !== undefined && error instanceof Error && error.message.includes('NOSCRIPT')) {
-            this.timed(this.redis.eval(script.source, 1, key!, a!, b!, c!) as Promise<T>).then(resolve, reject);
-          } else {
-            reject(error);
-          }
-        },
+        (reply) => this.settle(inFlight, reply),
+        (error: unknown) => this.fail(inFlight, error),
       );
     });
   }
 
+  private track(inFlight: InFlight<unknown>): void {
+    inFlight.previous = this.tail;
+    if (this.tail === undefined) this.head = inFlight;
+    else this.tail.next = inFlight;
+    this.tail = inFlight;
+  }
+
+  /** Marks a command settled and unlinks it; false when it was settled already. */
+  private untrack(inFlight: InFlight<unknown>): boolean {
+    if (inFlight.settled) return false;
+    inFlight.settled = true;
+    const { previous, next } = inFlight;
+    if (previous === undefined) this.head = next;
+    else previous.next = next;
+    if (next === undefined) this.tail = previous;
+    else next.previous = previous;
+    inFlight.previous = inFlight.next = undefined;
+    return true;
+  }
+
+  private settle<T>(inFlight: InFlight<T>, reply: unknown): void {
+    if (!this.untrack(inFlight as InFlight<unknown>)) return;
+    let value: T;
+    try {
+      value = inFlight.map(reply);
+    } catch (error) {
+      inFlight.reject(error as Error);
+      return;
+    }
+    inFlight.resolve(value);
+  }
+
+  private fail<T>(inFlight: InFlight<T>, error: unknown): void {
+    if (!this.untrack(inFlight as InFlight<unknown>)) return;
+    const { retry, key, a, b, c } = inFlight;
+    if (retry === 'set-nx-get' && isSyntaxError(error)) {
+      // Redis before 7.0: SET cannot combine NX and GET. The claim script from now on.
+      this.setGetSupported = false;
+      this.script(scripts.claim, key, a, b, c, inFlight.map).then(inFlight.resolve, inFlight.reject);
+    } else if (typeof retry === 'object' && error instanceof Error && error.message.includes('NOSCRIPT')) {
+      // The script is not cached on this server yet (first call, SCRIPT FLUSH, failover): send it.
+      this.timed(this.redis.eval(retry.source, 1, key, a, b, c), inFlight.map, undefined, key, a, b, c).then(inFlight.resolve, inFlight.reject);
+    } else {
+      inFlight.reject(error as Error);
+    }
+  }
+
   private sweep(): void {
     const now = performance.now();
-    for (const pending of this.pending) {
-      if (pending.deadline <= now) {
-        this.pending.delete(pending);
-        pending.reject(new CommandTimeoutError(this.commandTimeoutMs));
-      }
+    // Every command gets the same timeout, so the list is in deadline order: stop at the
+    // first one that still has time.
+    while (this.head !== undefined && this.head.deadline <= now) {
+      const overdue = this.head;
+      this.untrack(overdue);
+      overdue.reject(new CommandTimeoutError(this.commandTimeoutMs));
     }
-    if (this.pending.size === 0) {
+    if (this.head === undefined) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }

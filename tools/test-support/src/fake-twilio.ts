@@ -62,6 +62,23 @@ export interface FakeTwilio extends FakeHttpServer {
    * `X-Twilio-Signature`) to the message's `StatusCallback`, or to `url`.
    */
   sendStatus(sid: string, status: string, options?: { readonly errorCode?: number; readonly url?: string }): Promise<StatusCallbackResult>;
+  /**
+   * Answers the next `times` message creations (POST .../Messages.json) with Twilio error
+   * `code`, as Twilio does: its JSON error body (`code`, `message`, `more_info`, `status`)
+   * and the HTTP status Twilio uses for it (401 for 20003, 429 for 20429, 400 otherwise,
+   * or `status`). Delivery codes (30xxx) normally arrive by status callback; answering a
+   * creation with one lets a test drive a send that fails with it through the real SDK.
+   */
+  failWithCode(code: number, options?: { readonly times?: number; readonly status?: number; readonly headers?: Record<string, string> }): void;
+}
+
+/** The HTTP status Twilio answers a REST error code with. */
+function statusForCode(code: number): number {
+  if (code === 20003) return 401;
+  if (code === 20404) return 404;
+  if (code === 20429) return 429;
+  if (code >= 20500 && code < 20600) return code - 20000;
+  return 400;
 }
 
 const e164 = /^\+[1-9]\d{6,14}$/;
@@ -257,5 +274,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     httpClient,
     client: () => twilioClientFor(server.url, accountSid, authToken),
     sendStatus,
+    failWithCode: (code, extra = {}) => {
+      const status = extra.status ?? statusForCode(code);
+      server.fail({
+        match: (request) => request.method === 'POST' && request.path.endsWith('/Messages.json'),
+        times: extra.times ?? 1,
+        status,
+        body: twilioError(status, code, `Twilio error ${code} (fake)`),
+        headers: extra.headers,
+      });
+    },
   };
 }

@@ -19,9 +19,24 @@ export interface TcpProxy {
 }
 
 /**
- * Starts a proxy on a free port that forwards to `targetHost:targetPort`.
+ * Sees every byte the proxy forwards, for benchmarks that count protocol messages
+ * (PostgreSQL round trips) without touching the client or the server.
  */
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyTap {
+  /** A new connection; returns the per-connection observer of both directions. */
+  connection(): {
+    /** Bytes from the client to the server. */
+    toServer(chunk: Buffer): void;
+    /** Bytes from the server to the client. */
+    toClient(chunk: Buffer): void;
+  };
+}
+
+/**
+ * Starts a proxy on a free port that forwards to `targetHost:targetPort`; `options.tap`
+ * sees what it forwards.
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number, options: { readonly tap?: TcpProxyTap } = {}): Promise<TcpProxy> {
   let mode: 'forward' | 'cut' | 'hang' = 'forward';
   let delay: (() => number) | undefined;
   const pairs = new Set<[Socket, Socket | undefined]>();
@@ -42,6 +57,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     pair[1] = upstream;
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
+    if (options.tap !== undefined) {
+      const observer = options.tap.connection();
+      client.on('data', (chunk: Buffer) => observer.toServer(chunk));
+      upstream.on('data', (chunk: Buffer) => observer.toClient(chunk));
+    }
     // Client to server: delayed while slow(), in order; server to client: piped.
     let readyAt = 0;
     client.on('data', (chunk: Buffer) => {

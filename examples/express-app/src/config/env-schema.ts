@@ -67,10 +67,15 @@ export const envSchema = z.object({
   /** Requests per window per admin client (keyed on the token's hash) on the admin API and /metrics. */
   RATE_LIMIT_ADMIN_MAX: z.coerce.number().int().min(1).default(1000),
   RATE_LIMIT_ADMIN_WINDOW_MS: z.coerce.number().int().min(1000).default(60 * 60_000),
-  /** Breakers whose opening fails readiness (comma-separated; empty for none). */
+  /**
+   * Breakers whose opening fails readiness (comma-separated; empty for none). None by
+   * default: Twilio and PostgreSQL are shared by every instance, so an open breaker on them
+   * would take the whole fleet out of the load balancer while the webhooks still answer (the
+   * outbox and the spool exist for those outages). See docs/operations.md.
+   */
   HEALTH_CRITICAL_BREAKERS: z
     .string()
-    .default('twilio_sms,database')
+    .default('')
     .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
   /**
    * On SIGTERM/SIGINT, how long to keep serving (readiness already 503) before closing the

@@ -40,10 +40,19 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * The `database` breaker. It protects the pool from piling up on a dead server, not a
+ * provider from us, so it probes again after 2 s (the default 30 s kept the app degraded
+ * ~20 s after a 15 s PostgreSQL hang ended): a probe is one query, and every instance's
+ * webhooks are waiting on it. A probe may take the statement timeout plus the connect
+ * timeout (5 s each) before it counts as hung.
+ */
+export const databaseBreaker = { failureThreshold: 5, cooldownMs: 2000, maxHalfOpenWaitMs: 11_000 } as const;
+
 function harden(client: PrismaClient, options: DatabaseOptions) {
   // Retries (never inside transactions), a breaker after 5 consecutive failures, and a
   // slow-query log from 5 s: see @hardening/core/prisma.
-  return client.$extends(prismaHardening({ logger: options.logger, safeCall: options.safeCall, breaker: { failureThreshold: 5 }, slowQueryMs: 5000 }));
+  return client.$extends(prismaHardening({ logger: options.logger, safeCall: options.safeCall, breaker: databaseBreaker, slowQueryMs: 5000 }));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Client, Conversation } from '../db/generated/client.js';
 import type { Tx } from '../db/types.js';
 import type { Extractor } from './extractor.js';
 import { texts } from './messages.js';
-import { enqueueSms } from './outbox.js';
+import { enqueueSms, enqueueSmsOnce } from './outbox.js';
 
 async function customerConversation(tx: Tx, client: Client, customerPhone: string): Promise<Conversation> {
   const customer = await tx.customer.upsert({
@@ -57,16 +57,23 @@ export async function handleCustomerMessage(
 
 /**
  * A customer's call to a client's number was not answered: text them back in the
- * business's name (a deflection while the owner paused texts: a caller is never left in
- * silence). Runs in the caller's transaction; the SMS goes through the outbox.
+ * business's name (a short note that they will get back to the caller while the owner
+ * paused texts: a caller is never left in silence). Runs in the caller's transaction; the
+ * SMS goes through the outbox, once per CallSid (the outbox's send key), so a redelivered
+ * status callback texts nobody twice even when the idempotency store forgot it.
  *
- * @returns The outbox row's id.
+ * @returns The outbox row's id, or undefined when this call was texted already.
  */
-export async function handleMissedCall(tx: Tx, input: { client: Client; clientNumber: string; callerPhone: string }): Promise<string> {
-  const { client, clientNumber, callerPhone } = input;
-  const business = client.businessName ?? 'us';
+export async function handleMissedCall(tx: Tx, input: { client: Client; clientNumber: string; callerPhone: string; callSid: string }): Promise<string | undefined> {
+  const { client, clientNumber, callerPhone, callSid } = input;
   const conversation = await customerConversation(tx, client, callerPhone);
-  const body = client.outboundPaused ? texts.deflection(client.businessName ?? 'We') : texts.missedCall(business);
-  await tx.message.create({ data: { conversationId: conversation.id, direction: 'OUTBOUND', body } });
-  return enqueueSms(tx, { to: callerPhone, from: clientNumber, body, purpose: 'missed_call', conversationId: conversation.id });
+  const body = client.outboundPaused ? texts.missedCallPaused(client.businessName ?? 'We') : texts.missedCall(client.businessName ?? 'us');
+  const id = await enqueueSmsOnce(tx, { to: callerPhone, from: clientNumber, body, purpose: 'missed_call', conversationId: conversation.id, sendKey: missedCallSendKey(callSid) });
+  if (id !== undefined) await tx.message.create({ data: { conversationId: conversation.id, direction: 'OUTBOUND', body } });
+  return id;
+}
+
+/** The outbox send key of the one text a missed call gets (the business's, or the fail-safe). */
+export function missedCallSendKey(callSid: string): string {
+  return `missed_call:${callSid}`;
 }

@@ -15,16 +15,39 @@ export const messageTransactionTimeoutMs = 30_000;
  *
  * @returns The inbox row, and whether it was already there (a provider retry).
  */
-export async function recordInbound(db: Db, sms: InboundSms, payload: Record<string, string>): Promise<{ id: string; status: string; duplicate: boolean }> {
+export async function recordInbound(db: Db, sms: InboundSms, payload: Record<string, string>): Promise<RecordedInbound> {
   const created = await db.inboundEvent.createMany({ data: [{ messageSid: sms.messageSid, payload }], skipDuplicates: true });
-  const row = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true } });
-  return { ...row, duplicate: created.count === 0 };
+  const row = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
+  return { id: row.id, status: row.status, duplicate: created.count === 0, answer: storedAnswer(row) };
+}
+
+/** An inbox row as {@link recordInbound} found it. */
+export interface RecordedInbound {
+  readonly id: string;
+  readonly status: string;
+  /** The row was already there (a provider retry). */
+  readonly duplicate: boolean;
+  /** What the first delivery was answered, when processing already decided it. */
+  readonly answer: StoredAnswer | undefined;
+}
+
+/**
+ * What a processed SMS's first delivery was answered: the reply itself (`twiml`), or a
+ * holding text while the reply travels through the outbox (`outbox`). A redelivery gets
+ * the same answer, so the reply is never only in an answer nobody received.
+ */
+export type StoredAnswer = { readonly via: 'twiml'; readonly reply: string } | { readonly via: 'outbox' };
+
+function storedAnswer(row: { reply: string | null; replyVia: string | null }): StoredAnswer | undefined {
+  if (row.replyVia === 'twiml' && row.reply !== null) return { via: 'twiml', reply: row.reply };
+  if (row.replyVia === 'outbox') return { via: 'outbox' };
+  return undefined;
 }
 
 /** Outcome of {@link processInbound}. */
 export type InboundOutcome =
   | { readonly kind: 'processed'; readonly result: ProcessingResult; readonly viaTwiml: boolean }
-  | { readonly kind: 'already_processed' };
+  | { readonly kind: 'already_processed'; readonly answer: StoredAnswer | undefined };
 
 /**
  * Processes a recorded inbound SMS in one transaction: the message rows, the business
@@ -40,18 +63,20 @@ export async function processInbound(db: Db, inboxId: string, deps: ProcessingDe
     return await db.$transaction(
       async (tx) => {
         await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
-        const locked = await tx.$queryRaw<Array<{ status: string; payload: Record<string, string> }>>`
-          SELECT "status", "payload" FROM "inbound_events" WHERE "id" = ${inboxId} FOR UPDATE`;
+        const locked = await tx.$queryRaw<Array<{ status: string; payload: Record<string, string>; reply: string | null; replyVia: string | null }>>`
+          SELECT "status", "payload", "reply", "reply_via" AS "replyVia" FROM "inbound_events" WHERE "id" = ${inboxId} FOR UPDATE`;
         const row = locked[0];
         if (row === undefined) throw new Error(`inbound event ${inboxId} not found`);
-        if (row.status === 'processed' || row.status === 'dead_letter') return { kind: 'already_processed' } as const;
+        if (row.status === 'processed' || row.status === 'dead_letter') return { kind: 'already_processed', answer: storedAnswer(row) } as const;
         const sms: InboundSms = { messageSid: row.payload.MessageSid!, from: row.payload.From!, to: row.payload.To!, body: row.payload.Body ?? '' };
         const result = await processSms(tx, sms, deps);
         const viaTwiml = channel?.claimForTwiml() ?? false;
         if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose: result.route === 'owner' ? 'onboarding' : 'reply' });
         await tx.inboundEvent.update({
           where: { id: inboxId },
-          data: { status: 'processed', processedAt: new Date(), attempts: { increment: 1 }, lastError: null },
+          // The reply stays with the row: a redelivery the idempotency store no longer knows
+          // (Redis restarted empty, the record expired) is answered with it again.
+          data: { status: 'processed', processedAt: new Date(), attempts: { increment: 1 }, lastError: null, reply: result.reply, replyVia: viaTwiml ? 'twiml' : 'outbox' },
         });
         return { kind: 'processed', result, viaTwiml } as const;
       },

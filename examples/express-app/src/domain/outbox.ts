@@ -5,6 +5,7 @@ export type OutboundPurpose =
   | 'missed_call'
   | 'reply'
   | 'owner_urgent'
+  | 'failsafe'
   | 'onboarding'
   | 'payment'
   | 'number_ready'
@@ -17,6 +18,11 @@ export interface OutboundSms {
   readonly body: string;
   readonly purpose: OutboundPurpose;
   readonly conversationId?: string;
+  /**
+   * Once-per-event key (`missed_call:<CallSid>`): a second row with it is refused by the
+   * database, whatever the idempotency store remembers.
+   */
+  readonly sendKey?: string;
 }
 
 /**
@@ -28,8 +34,30 @@ export interface OutboundSms {
  */
 export async function enqueueSms(db: DbOrTx, sms: OutboundSms): Promise<string> {
   const row = await db.outboundMessage.create({
-    data: { toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null },
+    data: { toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey ?? null },
     select: { id: true },
   });
   return row.id;
+}
+
+/**
+ * Writes an SMS to the outbox once per `sms.sendKey`, in the caller's transaction: a second
+ * call with the same key (a provider redelivery the idempotency store did not catch, on
+ * any instance) writes nothing. A concurrent transaction with the same key waits for the
+ * first to commit, then finds the row.
+ *
+ * @returns The new row's id, or undefined when a row with that key already exists.
+ * @example
+ * ```ts
+ * const id = await enqueueSmsOnce(tx, { to, from, body, purpose: 'missed_call', sendKey: `missed_call:${callSid}` });
+ * if (id === undefined) return; // this call was texted already
+ * ```
+ */
+export async function enqueueSmsOnce(db: DbOrTx, sms: OutboundSms & { readonly sendKey: string }): Promise<string | undefined> {
+  const rows = await db.outboundMessage.createManyAndReturn({
+    data: [{ toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey }],
+    skipDuplicates: true,
+    select: { id: true },
+  });
+  return rows[0]?.id;
 }

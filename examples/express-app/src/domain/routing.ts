@@ -18,6 +18,8 @@ export interface InboundSms {
 /** Where an SMS goes. */
 export type Route =
   | { readonly kind: 'owner' }
+  | { readonly kind: 'operator' }
+  | { readonly kind: 'system_caller' }
   | { readonly kind: 'customer'; readonly client: Client; readonly clientNumber: string }
   | { readonly kind: 'unknown_number' };
 
@@ -33,23 +35,34 @@ export interface ProcessingResult {
 export interface ProcessingDeps {
   readonly extractor: Extractor;
   readonly systemNumber: string;
+  /** The operator's phone (ADMIN_PHONE): their texts to the system number answer alerts. */
+  readonly adminPhone?: string;
   readonly paymentLink: (clientId: string) => string;
 }
 
 /**
  * Decides where an SMS goes: the system number is onboarding (and the owner's commands), a
- * client's number is that client's customers, anything else is a number we do not use.
+ * client's number is that client's customers, anything else is a number we do not use. On
+ * the system number, two senders are not owners: the operator (ADMIN_PHONE, answering an
+ * alert SMS) and someone who called the system number and got the fail-safe text inviting
+ * them to write (a caller, not a business signing up), unless they are a client already.
  *
  * @throws InvariantViolation when the pool contradicts itself (an assigned number without
  *   a client, the system number assigned to a client).
  */
-export async function route(tx: Tx, sms: InboundSms, systemNumber: string): Promise<Route> {
+export async function route(tx: Tx, sms: InboundSms, systemNumber: string, adminPhone?: string): Promise<Route> {
   const number = await tx.poolNumber.findUnique({ where: { phoneNumber: sms.to }, include: { client: true } });
   if (sms.to === systemNumber) {
     if (number !== null && (number.role !== 'SYSTEM' || number.clientId !== null)) {
       throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
     }
-    return { kind: 'owner' };
+    if (adminPhone !== undefined && sms.from === adminPhone) return { kind: 'operator' };
+    // One indexed lookup: a sender with no client row yet who got the system number's
+    // fail-safe text (outbox rows are looked up by phone only for a first text).
+    const [row] = await tx.$queryRaw<Array<{ caller: boolean }>>`
+      SELECT NOT EXISTS (SELECT 1 FROM "clients" WHERE "phone" = ${sms.from})
+         AND EXISTS (SELECT 1 FROM "outbound_messages" WHERE "to_phone" = ${sms.from} AND "from_phone" = ${systemNumber} AND "purpose" = 'failsafe') AS caller`;
+    return row?.caller === true ? { kind: 'system_caller' } : { kind: 'owner' };
   }
   if (number === null || number.status !== 'ASSIGNED') return { kind: 'unknown_number' };
   if (number.role === 'SYSTEM') throw new InvariantViolation('a second SYSTEM number receives texts', { numberId: number.id });
@@ -62,8 +75,12 @@ export async function route(tx: Tx, sms: InboundSms, systemNumber: string): Prom
  * business rules, and returns the reply. Any error rolls every write back.
  */
 export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps): Promise<ProcessingResult> {
-  const target = await route(tx, sms, deps.systemNumber);
+  const target = await route(tx, sms, deps.systemNumber, deps.adminPhone);
   switch (target.kind) {
+    case 'operator':
+      return { route: 'operator', reply: texts.operatorAck, urgent: false, events: [] };
+    case 'system_caller':
+      return { route: 'system_caller', reply: texts.systemCallerAck, urgent: false, events: [] };
     case 'owner': {
       const result = await handleOwnerMessage(tx, sms.from, sms.body, deps);
       return { route: 'owner', reply: result.reply, urgent: false, events: result.events };

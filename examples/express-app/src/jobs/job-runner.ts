@@ -1,6 +1,7 @@
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { processInbound } from '../domain/inbound.js';
+import { afterProcessing } from '../ingest/processed-sms.js';
 import { texts } from '../domain/messages.js';
 import { enqueueSms } from '../domain/outbox.js';
 import { deliveryLog } from './delivery-log.js';
@@ -12,7 +13,12 @@ async function runJob(ctx: AppContext, job: Job): Promise<void> {
     case 'process_inbound': {
       const inboxId = job.payload.inboxId!;
       try {
-        await processInbound(ctx.db.prisma, inboxId, ctx.processing);
+        const outcome = await processInbound(ctx.db.prisma, inboxId, ctx.processing);
+        if (outcome.kind === 'processed') {
+          const row = await ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { id: inboxId }, select: { payload: true } });
+          const payload = row.payload as Record<string, string>;
+          afterProcessing(ctx, { messageSid: payload.MessageSid!, from: payload.From!, to: payload.To!, body: payload.Body ?? '' }, outcome);
+        }
       } catch (error) {
         if (!(isHardeningError(error) && error.code === 'INVARIANT_VIOLATION')) throw error;
         // Not worth retrying: apologise to the sender (they already have the holding reply) and alert.

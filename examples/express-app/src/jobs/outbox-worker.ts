@@ -14,6 +14,8 @@ export interface OutboxRound {
   unknown: number;
   deadLettered: number;
   notSent: number;
+  /** Sends the open `twilio_sms` breaker refused: not counted as rounds, tried again later. */
+  refused: number;
 }
 
 /** Options of {@link OutboxWorker}. */
@@ -30,13 +32,44 @@ export interface OutboxWorkerOptions {
   readonly batchSize?: number;
   /** A row stuck in `sending` this long (a crashed worker) is treated as unknown. @default 120_000 */
   readonly staleSendingMs?: number;
-  /** Rounds before a message is dead-lettered, by purpose. @default owner_urgent 1, others 5 */
+  /**
+   * Rounds (sends that reached, or may have reached, Twilio) before a message is
+   * dead-lettered, by purpose. A send the `twilio_sms` breaker refused is not a round.
+   * @default owner_urgent 10, others 5
+   */
   readonly maxRounds?: (purpose: string) => number;
-  /** Wait before round n+1 (n from 1). @default 30 s doubling, at most 15 min */
-  readonly retryDelayMs?: (round: number) => number;
+  /**
+   * Wait before round n+1 (n from 1), by purpose.
+   * @default owner_urgent 10 s doubling, at most 2 min (about 12 min over its 10 rounds); others 30 s doubling, at most 15 min
+   */
+  readonly retryDelayMs?: (round: number, purpose: string) => number;
+  /**
+   * Longest wait before trying again a message whose send the open breaker refused
+   * (sooner when the breaker's next probe is sooner).
+   * @default 5_000
+   */
+  readonly refusedDelayMs?: number;
+  /**
+   * Time source for "due" and the next attempt (epoch ms).
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 type Claimed = OutboundMessage & { previous: string };
+
+/**
+ * An urgent text to the owner (a customer was told "we alerted them right away") gets the
+ * most patience: enough rounds to outlast a provider outage of several minutes.
+ */
+function defaultMaxRounds(purpose: string): number {
+  return purpose === 'owner_urgent' ? 10 : 5;
+}
+
+/** Urgent texts come back sooner (10 s doubling, at most 2 min) than others (30 s doubling, at most 15 min). */
+function defaultRetryDelayMs(round: number, purpose: string): number {
+  return purpose === 'owner_urgent' ? Math.min(120_000, 10_000 * 2 ** (round - 1)) : Math.min(15 * 60_000, 30_000 * 2 ** (round - 1));
+}
 
 /**
  * Sends the outbox exactly once per message. Rows are claimed with `FOR UPDATE SKIP
@@ -51,13 +84,17 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly staleSendingMs: number;
   private readonly maxRounds: (purpose: string) => number;
-  private readonly retryDelayMs: (round: number) => number;
+  private readonly retryDelayMs: (round: number, purpose: string) => number;
+  private readonly refusedDelayMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.batchSize = options.batchSize ?? 25;
     this.staleSendingMs = options.staleSendingMs ?? 120_000;
-    this.maxRounds = options.maxRounds ?? ((purpose) => (purpose === 'owner_urgent' ? 1 : 5));
-    this.retryDelayMs = options.retryDelayMs ?? ((round) => Math.min(15 * 60_000, 30_000 * 2 ** (round - 1)));
+    this.maxRounds = options.maxRounds ?? defaultMaxRounds;
+    this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+    this.refusedDelayMs = options.refusedDelayMs ?? 5000;
+    this.now = options.now ?? Date.now;
   }
 
   /** Messages waiting to go out (pending, failed, unknown), for health and metrics. */
@@ -67,20 +104,21 @@ export class OutboxWorker {
 
   /** One round: claim due rows and send (or reconcile) each. */
   async runOnce(): Promise<OutboxRound> {
-    const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
+    const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0 };
     const { db } = this.options;
+    const now = new Date(this.now());
     await db.$executeRaw`
       UPDATE "outbound_messages" SET "status" = 'unknown'
-       WHERE "status" = 'sending' AND "sending_at" < CURRENT_TIMESTAMP - make_interval(secs => ${this.staleSendingMs / 1000})`;
+       WHERE "status" = 'sending' AND "sending_at" < ${new Date(now.getTime() - this.staleSendingMs)}`;
     const claimed = await db.$queryRaw<Claimed[]>`
       WITH due AS (
         SELECT "id", "status" AS previous FROM "outbound_messages"
-         WHERE "status" IN ('pending', 'failed', 'unknown') AND "next_attempt_at" <= CURRENT_TIMESTAMP
+         WHERE "status" IN ('pending', 'failed', 'unknown') AND "next_attempt_at" <= ${now}
          ORDER BY "next_attempt_at", "created_at"
          LIMIT ${this.batchSize}
          FOR UPDATE SKIP LOCKED)
       UPDATE "outbound_messages" AS o
-         SET "status" = 'sending', "sending_at" = CURRENT_TIMESTAMP, "attempts" = o."attempts" + 1
+         SET "status" = 'sending', "sending_at" = ${now}, "attempts" = o."attempts" + 1
         FROM due WHERE o."id" = due."id"
       RETURNING o."id", o."to_phone" AS "toPhone", o."from_phone" AS "fromPhone", o."body", o."purpose",
                 o."attempts", o."created_at" AS "createdAt", due.previous`;
@@ -103,29 +141,38 @@ export class OutboxWorker {
         return;
       }
       if (found !== undefined) {
-        await this.update(row.id, { status: 'sent', twilioSid: found, sentAt: new Date(), lastError: null });
+        await this.update(row.id, { status: 'sent', twilioSid: found, sentAt: new Date(this.now()), lastError: null });
         logger.info({ outboxId: row.id, sid: found }, 'SMS found in Twilio after an unknown outcome: not sent again');
         round.reconciled++;
         return;
       }
     }
+    // Sends that left for Twilio: a breaker refusal before any of them is no round.
+    let reached = 0;
     try {
       const result = await this.options.safeCall(
         'twilio_sms',
-        () =>
-          sender.send({
+        () => {
+          reached++;
+          return sender.send({
             to: row.toPhone,
             from: row.fromPhone,
             body: row.body,
             ...(this.options.statusCallbackUrl === undefined ? {} : { statusCallback: this.options.statusCallbackUrl(row.id) }),
-          }),
+          });
+        },
         { retryable: (error) => classifySendFailure(error) === 'not_accepted', correlationId: row.id },
       );
-      await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(), lastError: null });
+      await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(this.now()), lastError: null });
       round.sent++;
     } catch (error) {
+      if (isCircuitOpenError(error) && reached === 0) {
+        await this.refused(row, error.retryAt, round);
+        return;
+      }
       const cause = isRetriesExhaustedError(error) ? error.cause : error;
       const message = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500);
+      // The breaker opened between retries: every earlier attempt was one Twilio did not take.
       const failure = isCircuitOpenError(error) ? 'not_accepted' : classifySendFailure(cause);
       if (failure === 'rejected') {
         await this.deadLetter(row, message, round);
@@ -166,10 +213,26 @@ export class OutboxWorker {
       await this.deadLetter(row, `outcome unknown after ${row.attempts} rounds (check Twilio's message log): ${lastError}`, round);
       return;
     }
-    const nextAttemptAt = new Date(Date.now() + this.retryDelayMs(row.attempts));
+    const nextAttemptAt = new Date(this.now() + this.retryDelayMs(row.attempts, row.purpose));
     await this.update(row.id, { status, lastError, nextAttemptAt });
     if (status === 'unknown') round.unknown++;
     else round.retrying++;
+  }
+
+  /**
+   * The open breaker refused the send: nothing reached Twilio, so the round is given back
+   * (a breaker open when the row comes up must not dead-letter it without a try) and the
+   * row waits for the breaker's next probe.
+   */
+  private async refused(row: Claimed, retryAt: number | undefined, round: OutboxRound): Promise<void> {
+    const now = this.now();
+    // At the breaker's next probe, and no later than `refusedDelayMs` (a breaker shared
+    // through Redis may close sooner, and a refusal costs nothing).
+    const wait = retryAt === undefined ? this.refusedDelayMs : Math.min(this.refusedDelayMs, Math.max(0, retryAt - now));
+    const nextAttemptAt = new Date(now + wait);
+    const status = row.previous === 'unknown' ? 'unknown' : row.previous === 'failed' ? 'failed' : 'pending';
+    await this.update(row.id, { status, attempts: row.attempts - 1, lastError: 'twilio_sms breaker open: not attempted', nextAttemptAt });
+    round.refused++;
   }
 
   private async deadLetter(row: Claimed, lastError: string, round: OutboxRound): Promise<void> {

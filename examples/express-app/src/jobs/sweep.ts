@@ -2,6 +2,7 @@ import { scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput, RefusedInputError } from '../db/refused-input.js';
 import { recordInbound } from '../domain/inbound.js';
+import { readCallStatus, recordSpooledCall } from '../ingest/missed-call.js';
 import type { DrainOptions, SpooledEvent } from '../inbox-spool.js';
 import { storableFields } from '../webhooks/input-text.js';
 import { readSlackBody } from '../webhooks/slack-envelope.js';
@@ -57,6 +58,12 @@ async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void>
     await storeSlackSignal(ctx, body.envelope);
     return;
   }
+  if (event.provider === 'twilio_voice') {
+    const call = readCallStatus(event.payload);
+    if (call === undefined) throw new RefusedInputError('spooled call is malformed: CallSid, CallStatus, From or To missing or invalid');
+    await recordSpooledCall(ctx, call, event.call ?? { fate: 'not_sent' });
+    return;
+  }
   const { fields, escaped } = storableFields(event.payload);
   const sms = readInboundSms(fields);
   if (sms === undefined) throw new RefusedInputError('spooled SMS is malformed: MessageSid, From or To missing or invalid');
@@ -80,7 +87,7 @@ function spoolDrainOptions(ctx: AppContext): DrainOptions {
         type: 'SPOOL_DEAD_LETTER',
         severity: 'HIGH',
         title: 'A spooled webhook event was set aside',
-        message: `A ${event.provider === 'slack' ? 'Slack event' : 'inbound SMS'} received ${event.receivedAt} could not be stored after ${event.attempts ?? 1} attempt(s) and was set aside in ${ctx.spool.deadLetterLocation}: ${reason.slice(0, 200)}`,
+        message: `A ${event.provider === 'slack' ? 'Slack event' : event.provider === 'twilio_voice' ? 'missed call' : 'inbound SMS'} received ${event.receivedAt} could not be stored after ${event.attempts ?? 1} attempt(s) and was set aside in ${ctx.spool.deadLetterLocation}: ${reason.slice(0, 200)}`,
       }),
   };
 }

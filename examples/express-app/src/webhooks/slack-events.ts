@@ -98,7 +98,11 @@ export function slackEventRoutes(ctx: AppContext): Router {
     const first = await Promise.race([work.catch((error: unknown) => ({ error })), late]);
     clearTimeout(timer);
     if (first !== 'late' && !('error' in first)) {
-      res.status(first.status).set(first.headers).send(first.body);
+      // A retry while the first delivery is still stored (a hung database): Slack wants a
+      // 2xx within 3 s, or it retries again and counts failures against the app; the first
+      // delivery stores or spools the event.
+      if (first.inProgress) res.status(200).end();
+      else res.status(first.status).set(first.headers).send(first.body);
       return;
     }
     // Slow or failed: acknowledge now, keep the event.

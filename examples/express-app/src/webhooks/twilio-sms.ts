@@ -4,13 +4,14 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
-import { processInbound, recordInbound, type InboundOutcome } from '../domain/inbound.js';
+import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
 import { texts } from '../domain/messages.js';
 import { toE164 } from '../domain/phone.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { deliveryLog } from '../jobs/delivery-log.js';
 import { sendProblem } from '../http/problem.js';
+import { afterProcessing } from '../ingest/processed-sms.js';
 import { providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
@@ -25,17 +26,14 @@ export function readInboundSms(params: Record<string, unknown>): InboundSms | un
   return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
 }
 
-/** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
-export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
-
-/** How long the reply may wait for its idempotency record once processing has answered. */
-const recordBudgetMs = 1500;
-
 /** Queues another processing attempt of an inbox row (delivery log + job). */
 export async function queueInboundRetry(ctx: AppContext, inboxId: string, messageSid: string): Promise<void> {
   const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'twilio', eventId: messageSid, kind: 'process_inbound' }, { inboxId });
   await ctx.queue.add({ kind: 'process_inbound', deliveryId, payload: { inboxId } });
 }
+
+/** Twilio waits 15 s for the answer; a TwiML reply is decided within this, margin kept. */
+const twilioAnswerBudgetMs = 12_000;
 
 /**
  * POST /sms: Twilio's inbound SMS webhook.
@@ -72,48 +70,40 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
       // Where the dedup got to, so a store failure is told apart from a processing one.
       let started = false;
-      let answer: string | undefined;
-      let answered: () => void = () => {};
-      const processed = new Promise<void>((resolve) => (answered = resolve));
-      const recorded = ctx.dedup
-        .twilio(
+      try {
+        // Once processing has its answer, recording it may not hold the answer back (the
+        // dedup's recordTimeoutMs, 1.5 s for Twilio): the store retries a failed record for
+        // its 60 s lease, and Twilio gives up after 15 s, taking the only copy of the reply.
+        const out = await ctx.dedup.twilio(
           { headers: req.headers, params },
           async () => {
             started = true;
-            answer = await handle(ctx, sms, payload);
-            answered();
-            return answer;
+            return handle(ctx, sms, payload);
           },
           { kind: 'sms' },
-        )
-        .then(
-          (out) => ({ out }),
-          (error: unknown) => ({ error }),
         );
-      // Once processing has its answer, recording it may not hold the answer back: the
-      // store retries a failed record for as long as its lease (60 s), and Twilio gives up
-      // after 15 s, taking the only copy of the reply with it.
-      let timer: NodeJS.Timeout | undefined;
-      const late = processed.then(() => new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), recordBudgetMs))));
-      const settled = await Promise.race([recorded, late]);
-      clearTimeout(timer);
-      if (settled === 'late' || ('error' in settled && answer !== undefined)) {
-        // Processed, but the store could not (yet) record the reply: the reply is still ours
-        // to give (it may be the only copy of it; the inbox row guards against a rerun).
-        const err = settled === 'late' ? 'still recording' : scrubText(String(settled.error));
-        logger.warn({ messageSid: sms.messageSid, err }, 'idempotency store could not record the SMS reply; answering with it anyway');
-        if (settled === 'late') void recorded.then((r) => 'error' in r && logger.warn({ messageSid: sms.messageSid, err: scrubText(String(r.error)) }, 'idempotency store failed to record an SMS reply'));
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answer!, duplicate: false };
-      } else if ('out' in settled) {
-        const { out } = settled;
-        reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
-      } else if (started) {
-        throw settled.error;
-      } else {
+        if (out.recordPending) {
+          // The inbox row guards against a rerun, and keeps the reply for a redelivery.
+          logger.warn({ messageSid: sms.messageSid }, 'idempotency store could not record the SMS reply (yet); answering with it anyway');
+        }
+        if (out.inProgress) {
+          // A redelivery while the first delivery is still stuck (a hung database) past the
+          // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
+          // first answer failed to reach it, so this answer is the one it acts on. The first
+          // delivery's inline budget (counted from its arrival) is spent by now, so its reply
+          // goes through the outbox: the holding text is the right answer here, never a
+          // second reply.
+          metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
+          logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
+          reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
+        } else {
+          reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
+        }
+      } catch (error) {
+        if (started) throw error;
         // The idempotency store itself is down (its error, or the database breaker's when
         // the store is the database): the inbox row (deduplicated on MessageSid) still
-        // prevents double processing, so carry on without it.
-        const { error } = settled;
+        // prevents double processing, and replays the reply, so carry on without it.
         logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
       }
@@ -128,8 +118,12 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {
+  // Time spent waiting for the inbox row (a hung database) must not push a TwiML reply past
+  // Twilio's 15 s timeout: processing gets its inline budget, but never past 12 s from here.
+  // (The idempotency store's claim before this is bounded by the store's own timeout.)
+  const answerBy = Date.now() + twilioAnswerBudgetMs;
   const { logger, metrics } = ctx;
-  let inbox: { id: string; status: string; duplicate: boolean };
+  let inbox: RecordedInbound;
   try {
     inbox = await recordInbound(ctx.db.prisma, sms, params);
   } catch (error) {
@@ -147,12 +141,12 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
     return messageTwiml(texts.holding);
   }
-  if (inbox.status === 'processed') return messageTwiml(texts.holding); // a duplicate outside the dedup window
+  if (inbox.status === 'processed') return replay(ctx, sms, inbox.answer); // a duplicate the idempotency store does not know
   const channel = new ReplyChannel();
   const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
   let outcome: InboundOutcome | undefined;
   try {
-    outcome = await withinBudget(processing, channel, ctx.inlineBudgetMs);
+    outcome = await withinBudget(processing, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - Date.now())));
   } catch (error) {
     return failed(ctx, sms, inbox.id, error);
   }
@@ -163,13 +157,24 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     return messageTwiml(texts.holding);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
-  if (outcome.kind === 'already_processed') return messageTwiml(texts.holding);
-  for (const event of outcome.result.events) {
-    if (event.type === 'POOL_EMPTY') {
-      ctx.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
-    }
-  }
+  if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
+  afterProcessing(ctx, sms, outcome);
   return messageTwiml(outcome.result.reply);
+}
+
+/**
+ * A redelivery of an SMS already processed, which the idempotency store did not answer
+ * (Redis down or restarted empty, the record expired, or a concurrent delivery waiting on
+ * the inbox row's lock): the first delivery's answer again. Twilio acts only on the answer
+ * to its last attempt, so the reply given to an earlier one may never have reached the
+ * customer; replaying it is what makes it arrive once.
+ */
+function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefined): string {
+  ctx.metrics.duplicates.inc({ provider: 'twilio_sms' });
+  ctx.logger.info({ messageSid: sms.messageSid, via: answer?.via ?? 'none' }, 'SMS already processed: answered with its first answer from the inbox row');
+  // The reply is on its way through the outbox (or the row predates stored replies): the
+  // first answer was the holding text.
+  return messageTwiml(answer?.via === 'twiml' ? answer.reply : texts.holding);
 }
 
 /** Resolves with the outcome, or undefined once the budget is spent and the channel closed. */

@@ -164,15 +164,21 @@ describe.each(fullMatrix.map((spec) => ({ spec, name: specName(spec) })))('core 
     // A second final status for the same call (not a retry): still one SMS for the call.
     expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'failed' })).status).toBe(200);
     expect((await app.callStatus({ callSid: callSid(), from: toUnknown, to: '+18885550123', status: 'busy' })).status).toBe(200);
+    await app.drainOutbox();
 
     expect(app.smsTo(toSystem).map((m) => m.body)).toEqual([texts.failsafe]);
     expect(app.smsTo(toSystem)[0]!.from).toBe(app.systemNumber);
     expect(app.smsTo(toUnknown).map((m) => m.body)).toEqual([texts.failsafe]);
     expect(await counterValue(app.ctx.metrics.failsafeIntakes)).toBe(before + 2);
     expect(app.logs.find('ACTION REQUIRED')).toHaveLength(2);
-    // Nothing anywhere names the callers, and onboarding was not touched.
+    // Nothing names the callers but the outbox row of the text itself (durable, once per
+    // CallSid by its send key: issue 11), and onboarding was not touched.
     const needles = [toSystem, toUnknown, nationalDigits(toSystem), nationalDigits(toUnknown)];
-    expect(await rowsMentioning(app.ctx.db, needles)).toEqual([]);
+    expect((await rowsMentioning(app.ctx.db, needles)).filter(({ table }) => table !== 'outbound_messages')).toEqual([]);
+    expect(await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: { in: [toSystem, toUnknown] } }, select: { purpose: true, sendKey: true, status: true } })).toEqual([
+      expect.objectContaining({ purpose: 'failsafe', status: 'sent' }),
+      expect.objectContaining({ purpose: 'failsafe', status: 'sent' }),
+    ]);
     if (app.storage.redisPrefix !== undefined) expect((await redisValuesAsText(app.storage.redisPrefix)).filter(({ value }) => needles.some((n) => value.includes(n)))).toEqual([]);
     expect(await app.ctx.db.prisma.client.count({ where: { phone: { in: [toSystem, toUnknown] } } })).toBe(0);
   });

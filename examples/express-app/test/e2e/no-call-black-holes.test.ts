@@ -18,7 +18,7 @@ describe('no call black holes (PGlite)', () => {
     app = await startTestApp({ label: 'blackholes' });
     await app.addPoolNumbers(3);
     live = await onboardClient(app, { businessName: 'Ace Plumbing' });
-  });
+  }, 120_000);
   afterAll(async () => app?.close());
 
   /** A missed call to `to`; returns the SMS the caller received (after the outbox ran). */
@@ -56,7 +56,8 @@ describe('no call black holes (PGlite)', () => {
     const ack = await app.sms({ from: paused.owner, to: app.systemNumber, body: 'PAUSE' });
     expect(ack.messages).toEqual([texts.ownerPaused]);
     const sms = await missedCall(paused.number);
-    expect(sms.map((m) => [m.from, m.body])).toEqual([[paused.number, texts.deflection('Quiet Electric')]]);
+    // Not "Thanks for your message" after a call (issue 11), and what PAUSE promised.
+    expect(sms.map((m) => [m.from, m.body])).toEqual([[paused.number, texts.missedCallPaused('Quiet Electric')]]);
     // A customer's text is deflected politely too (and the owner is not texted).
     const text = await app.sms({ from: phone(), to: paused.number, body: 'URGENT: no power in the house' });
     expect(text.messages).toEqual([texts.deflection('Quiet Electric')]);

@@ -13,6 +13,8 @@ import { adminPhone, startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
 const redisUp = await requireRedis();
+const inlineBudgetMs = 4000;
+const slowerThanBudgetMs = inlineBudgetMs + 1000;
 
 describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
   let app: TestApp;
@@ -24,7 +26,10 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
       spec: { backend: 'postgres', redis: false },
       storageOptions: { databaseProxy: true },
       label: 'limbo',
-      overrides: { extractor: provider.extractor, inlineBudgetMs: 400, jobRetryPolicy: { attempts: 3, backoffMs: 100 } },
+      // The inline budget must hold normal processing (the onboarding below expects real
+      // replies), which took over 400 ms with the 2 cores busy; `slowerThanBudgetMs` then
+      // exceeds it by construction, whatever the load.
+      overrides: { extractor: provider.extractor, inlineBudgetMs, jobRetryPolicy: { attempts: 3, backoffMs: 100 } },
     });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Rapid Rooter' });
@@ -55,12 +60,12 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
 
   it('processing slower than the webhook budget: holding reply now, the real reply follows through the outbox, once', async () => {
     provider.reset();
-    provider.slow(1200, 'customer_message');
+    provider.slow(slowerThanBudgetMs, 'customer_message');
     const customer = phone();
     const sid = messageSid();
     const reply = await app.sms({ from: customer, to: client.number, body: 'Do you service boilers?', messageSid: sid });
     expect(reply.messages).toEqual([texts.holding]);
-    await eventually(async () => (await inbox(sid)).status === 'processed', 10_000);
+    await eventually(async () => (await inbox(sid)).status === 'processed', 30_000);
     provider.reset();
     expect((await app.drainOutbox()).sent).toBe(1);
     expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerAck('Rapid Rooter')]);
@@ -68,7 +73,7 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
     const retry = await app.sms({ from: customer, to: client.number, body: 'Do you service boilers?', messageSid: sid });
     expect(retry.body).toBe(reply.body);
     expect(await app.drainOutbox()).toMatchObject({ sent: 0 });
-  });
+  }, 60_000);
 
   it('processing that fails on every attempt is dead-lettered with the inbox row kept, and the operator is alerted', async () => {
     provider.reset();
@@ -108,8 +113,12 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
     await app.ctx.spool.drain(async (event) => void spooled.push(event as never));
     expect(spooled).toEqual([expect.objectContaining({ provider: 'twilio_sms', payload: expect.objectContaining({ MessageSid: sid, From: customer, Body: 'Toilet overflowing, please call' }) })]);
     expect(app.logs.find('inbound SMS spooled', levels.error)).toHaveLength(1);
-    await eventually(() => app.smsTo(adminPhone).length > adminSmsBefore, 5000);
-    expect(app.smsTo(adminPhone).at(-1)!.body).toMatch(/database unavailable/i);
+    // The alert store sits on the same database, so its own page (ALERTING_STORE_UNAVAILABLE)
+    // may reach the operator first or last: look for ours among the new ones.
+    const newAdminSms = () => app.smsTo(adminPhone).slice(adminSmsBefore).map((m) => m.body);
+    await eventually(() => newAdminSms().some((body) => /database unavailable/i.test(body)), 10_000).catch((error: unknown) => {
+      throw new Error(`no "database unavailable" page among ${JSON.stringify(newAdminSms())}`, { cause: error });
+    });
   });
 });
 

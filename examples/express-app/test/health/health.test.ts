@@ -1,5 +1,6 @@
 // Health over real HTTP: live / ready / startup / full, details behind the admin token,
-// degraded (warn) when alerts are disabled, critical breakers failing readiness, the inbox
+// degraded (warn) when alerts are disabled, shared dependencies never failing readiness
+// (breakers and PostgreSQL warn), configured critical breakers failing it, the inbox
 // spool and backlogs, and the recovery endpoints (401, 429, what each action does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, databaseUrl, eventually, requirePostgres, startFakeSlack, startTcpProxy, type FakeSlack, type TcpProxy, type TestDatabase } from '@hardening/test-support';
@@ -27,7 +28,7 @@ describe('health with alerts going to Slack', () => {
   beforeAll(async () => {
     slack = await startFakeSlack();
     app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-health-test', SLACK_ALERTS_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
-  });
+  }, 120_000);
   afterAll(async () => {
     await app?.close();
     await slack?.close();
@@ -36,14 +37,17 @@ describe('health with alerts going to Slack', () => {
   it('live and ready pass; /health lists every check as application/health+json', async () => {
     expect((await health(app, '/health/live')).status).toBe(200);
     const ready = await health(app, '/health/ready');
-    expect([ready.status, ready.body.status]).toEqual([200, 'pass']);
+    // `warn` is a slow answer (the database above 500 ms, event-loop delay) on a loaded
+    // machine, not a fault: readiness must be up and nothing may fail.
+    expect(ready.status).toBe(200);
+    expect(ready.body.status, JSON.stringify(ready.body)).not.toBe('fail');
     const full = await health(app);
     expect(full.type).toMatch(/^application\/health\+json/);
     expect(Object.keys(full.body.checks ?? {}).sort()).toEqual(
       ['alerts:status', 'circuitBreakers:state', 'database:responseTime', 'env:configuration', 'eventLoop:delay', 'inboxSpool:size', 'outbox:backlog', 'queue:backlog'].sort(),
     );
     expect(check(full.body, 'alerts:status')?.status).toBe('pass');
-    expect(check(full.body, 'database:responseTime')?.status).toBe('pass');
+    expect(['pass', 'warn']).toContain(check(full.body, 'database:responseTime')?.status); // warn: slow, under load
   });
 
   it('keeps details for the admin token: values, service id, the missing variables by name only', async () => {
@@ -65,27 +69,31 @@ describe('health with alerts going to Slack', () => {
     }
   });
 
-  it('fails readiness when a critical breaker (twilio_sms, database) opens; warns for the others', async () => {
+  it('an open breaker warns and readiness stays up by default, database and twilio_sms included: they are shared by every instance (issue 11)', async () => {
     const other = app.ctx.breakers.get('slack_api');
-    other.open();
-    await eventually(async () => check((await health(app)).body, 'circuitBreakers:state', 'slack_api')?.status === 'warn');
-    expect((await health(app, '/health/ready')).status).toBe(200);
-
     const twilio = app.ctx.breakers.get('twilio_sms');
+    const database = app.ctx.breakers.get('database');
+    other.open();
     twilio.open();
-    await eventually(async () => (await health(app, '/health/ready')).status === 503);
-    const full = await health(app);
-    expect([full.body.status, check(full.body, 'circuitBreakers:state', 'twilio_sms')?.status]).toEqual(['fail', 'fail']);
-    expect(full.body.checks?.['circuitBreakers:state']?.map((c) => [c.componentId, c.status])).toEqual(
-      expect.arrayContaining([
-        ['twilio_sms', 'fail'],
-        ['slack_api', 'warn'],
-      ]),
-    );
-    expect((await health(app, '/health/live')).status).toBe(200); // never a dependency in liveness
-    twilio.reset();
-    other.reset();
-    await eventually(async () => (await health(app, '/health/ready')).status === 200);
+    database.open();
+    try {
+      await eventually(async () => check((await health(app)).body, 'circuitBreakers:state', 'twilio_sms')?.status === 'warn');
+      const full = await health(app);
+      expect(full.body.checks?.['circuitBreakers:state']?.map((c) => [c.componentId, c.status])).toEqual(
+        expect.arrayContaining([
+          ['twilio_sms', 'warn'],
+          ['database', 'warn'],
+          ['slack_api', 'warn'],
+        ]),
+      );
+      expect([full.status, full.body.status]).toEqual([200, 'warn']);
+      expect((await health(app, '/health/ready')).status).toBe(200);
+      expect((await health(app, '/health/live')).status).toBe(200); // never a dependency in liveness
+    } finally {
+      twilio.reset();
+      database.reset();
+      other.reset();
+    }
   });
 
   it('warns while inbound events wait in the spool, and about SMS backlogs', async () => {
@@ -146,10 +154,10 @@ describe('health with alerts going to Slack', () => {
   });
 });
 
-describe('start-up, and health with ALERTS_DISABLED', () => {
+describe('start-up, health with ALERTS_DISABLED, and a critical breaker configured', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ ALERTS_DISABLED: 'true' }, {}, { markStarted: false });
+    app = await startTestApp({ ALERTS_DISABLED: 'true', HEALTH_CRITICAL_BREAKERS: 'twilio_sms' }, {}, { markStarted: false });
   });
   afterAll(async () => {
     await app?.close();
@@ -163,6 +171,22 @@ describe('start-up, and health with ALERTS_DISABLED', () => {
     app.ctx.health.monitor.markStarted();
     expect((await app.request('/health/startup')).status).toBe(200);
     expect((await health(app, '/health/ready')).status).toBe(200);
+  });
+
+  it('fails readiness when a breaker named in HEALTH_CRITICAL_BREAKERS opens; warns for the others', async () => {
+    const other = app.ctx.breakers.get('slack_api');
+    other.open();
+    await eventually(async () => check((await health(app)).body, 'circuitBreakers:state', 'slack_api')?.status === 'warn');
+    expect((await health(app, '/health/ready')).status).toBe(200);
+    const twilio = app.ctx.breakers.get('twilio_sms');
+    twilio.open();
+    await eventually(async () => (await health(app, '/health/ready')).status === 503);
+    const full = await health(app);
+    expect([full.body.status, check(full.body, 'circuitBreakers:state', 'twilio_sms')?.status]).toEqual(['fail', 'fail']);
+    expect((await health(app, '/health/live')).status).toBe(200);
+    twilio.reset();
+    other.reset();
+    await eventually(async () => (await health(app, '/health/ready')).status === 200);
   });
 
   it('is degraded with alerts disabled: /health warns (200) with the reason, readiness stays up', async () => {
@@ -193,17 +217,19 @@ describe.skipIf(!pgUp)('PostgreSQL outage', () => {
     await database?.drop();
   });
 
-  it('fails readiness while the database is unreachable, and the database recovery brings it back', async () => {
+  it('keeps readiness while the shared PostgreSQL is unreachable (the spool takes the traffic), shows it on /health, and the database recovery brings it back', async () => {
     expect((await health(app, '/health/ready')).status).toBe(200);
     proxy.cut();
-    await eventually(async () => (await health(app, '/health/ready')).status === 503, 15_000);
+    await eventually(async () => check((await health(app, '/health', true)).body, 'database:responseTime')?.status === 'fail', 15_000);
     const down = await health(app, '/health', true);
-    expect(check(down.body, 'database:responseTime')?.status).toBe('fail');
+    expect(down.body.status).toBe('warn');
     expect(JSON.stringify(down.body)).not.toContain(database.name); // no connection details leak
+    // Every instance shares this database: failing readiness would empty the load balancer.
+    expect((await health(app, '/health/ready')).status).toBe(200);
 
     proxy.restore();
     const recovered = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'database' }) });
     expect(recovered.status, await recovered.clone().text()).toBe(200);
-    await eventually(async () => (await health(app, '/health/ready')).status === 200, 15_000);
+    await eventually(async () => check((await health(app, '/health', true)).body, 'database:responseTime')?.status === 'pass', 15_000);
   });
 });

@@ -28,7 +28,7 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
   let fake: FakeTwilio;
   beforeAll(async () => {
     [db, fake] = await Promise.all([freshDatabase(backend, 'outbox'), startFakeTwilio()]);
-  });
+  }, 60_000);
   afterAll(async () => {
     await Promise.all([db?.close(), fake?.close()]);
   });
@@ -41,7 +41,8 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     const logger = captureLogger();
     const alerts: AlertInput[] = [];
     // Short waits between attempts; the SDK call's timeout is safeCall's (per operation).
-    const safeCall: SafeCall = createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger, defaults: { backoff: { initialDelayMs: 20 } } });
+    const registry = new BreakerRegistry();
+    const safeCall: SafeCall = createSafeCall({ registry, logger: silentLogger, defaults: { backoff: { initialDelayMs: 20 } } });
     safeCall.configure('twilio_sms', { timeoutMs: extra.twilioTimeoutMs ?? 5000 });
     const { twilioTimeoutMs: _, ...options } = extra;
     const outbox = new OutboxWorker({
@@ -54,7 +55,7 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
       retryDelayMs: () => 0,
       ...options,
     });
-    return { outbox, logger, alerts };
+    return { outbox, logger, alerts, registry };
   }
 
   const row = (id: string) => db.prisma.outboundMessage.findUniqueOrThrow({ where: { id } });
@@ -85,12 +86,16 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
   });
 
   it('a 503 on every attempt leaves the message failed for a later round, then dead-letters it after its rounds', async () => {
-    const { outbox, alerts, logger } = worker({ maxRounds: () => 2 });
+    const { outbox, alerts, logger, registry } = worker({ maxRounds: () => 2, refusedDelayMs: 0 });
     const to = nextCustomer();
     const id = await enqueueSms(db.prisma, { to, from: business, body: 'reply', purpose: 'reply' });
     fake.fail({ status: 503, times: 3 });
     expect(await outbox.runOnce()).toMatchObject({ retrying: 1 });
     expect((await row(id)).status).toBe('failed');
+    // Those 3 failures opened the breaker: the next round is refused, and is no round.
+    expect(await outbox.runOnce()).toMatchObject({ refused: 1, deadLettered: 0 });
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1 });
+    registry.get('twilio_sms').close(); // its cooldown over, and the probe let through
     fake.fail({ status: 503, times: 3 });
     expect(await outbox.runOnce()).toMatchObject({ deadLettered: 1 });
     expect(fake.messages.filter((m) => m.to === to)).toHaveLength(0);
@@ -226,5 +231,55 @@ describe.skipIf(!pgUp)('two workers racing the same outbox (PostgreSQL)', () => 
     expect(fake.messages).toHaveLength(60);
     expect(new Set(fake.messages.map((m) => m.to)).size).toBe(60);
     expect(await first.prisma.outboundMessage.count({ where: { status: 'sent', twilioSid: { not: null } } })).toBe(60);
+  });
+});
+
+describe('owner_urgent patience on an injected clock (issue 11)', () => {
+  let db: Database;
+  let fake: FakeTwilio;
+  beforeAll(async () => {
+    [db, fake] = await Promise.all([freshDatabase(pgUp ? 'postgres' : 'pglite', 'outbox-urgent'), startFakeTwilio()]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([db?.close(), fake?.close()]);
+  });
+  const urgentRow = (id: string) => db.prisma.outboundMessage.findUniqueOrThrow({ where: { id } });
+
+  it('an urgent owner text outlasts a 60 s provider outage that opened the breaker: refusals are not rounds, the backoff spans minutes (issue 11)', async () => {
+    // Ahead of the database's clock, so rows just written are due.
+    let t = Date.now() + 5000;
+    const clock = () => t;
+    const registry = new BreakerRegistry({ defaults: { clock: { now: clock } } });
+    const safeCall: SafeCall = createSafeCall({ registry, logger: silentLogger, defaults: { backoff: { initialDelayMs: 5 } } });
+    safeCall.configure('twilio_sms', { timeoutMs: 5000, breaker: { failureThreshold: 3, cooldownMs: 30_000 } });
+    const alerts: AlertInput[] = [];
+    // The production defaults for rounds and backoff: only the clock is the test's.
+    const outbox = new OutboxWorker({ db: db.prisma, sender: twilioSender(createTwilioClient(fake.accountSid, fake.authToken, fake.url)), safeCall, logger: silentLogger, alert: (a) => alerts.push(a), now: clock });
+    const owner = nextCustomer();
+    const outageEnds = t + 60_000;
+    fake.fail({ status: 503, times: Infinity, match: (r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && t < outageEnds });
+    // Another message trips the breaker first: it is open when the urgent text comes up.
+    await enqueueSms(db.prisma, { to: nextCustomer(), from: business, body: 'reply', purpose: 'reply' });
+    const tripping = await outbox.runOnce();
+    expect(tripping).toMatchObject({ retrying: 1 });
+    expect(registry.get('twilio_sms').state).toBe('open');
+    const id = await enqueueSms(db.prisma, { to: owner, from: business, body: 'URGENT job: burst pipe', purpose: 'owner_urgent' });
+    const refusedFirst = await outbox.runOnce();
+    expect(refusedFirst).toMatchObject({ refused: 1, deadLettered: 0 });
+    expect(await urgentRow(id)).toMatchObject({ status: 'pending', attempts: 0 });
+    // The scheduler's loop: a round every 1.5 s of (simulated) time for 5 minutes.
+    const totals = { refused: 0, retrying: 0, deadLettered: 0, sent: 0 };
+    while (t < outageEnds + 5 * 60_000 && (await urgentRow(id)).status !== 'sent') {
+      t += 1500;
+      const round = await outbox.runOnce();
+      for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += round[key];
+    }
+    expect(totals.deadLettered).toBe(0);
+    expect(totals.refused).toBeGreaterThan(0);
+    expect(await urgentRow(id)).toMatchObject({ status: 'sent' });
+    expect(fake.messages.filter((m) => m.to === owner)).toHaveLength(1);
+    expect(alerts.filter((a) => a.type === 'MESSAGE_LOST')).toEqual([]);
+    // Delivered within a couple of minutes of the outage's end, not at the end of the backoff.
+    expect((await urgentRow(id)).sentAt!.getTime() - outageEnds).toBeLessThan(2 * 60_000);
   });
 });

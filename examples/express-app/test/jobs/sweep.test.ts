@@ -18,6 +18,9 @@ import { captureLogger } from './support/logs.js';
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
 const minute = 60_000;
+// The job runner processes on its own schedule; under load (2 shared cores) that took over the
+// 5 s default. A wait, not a speed check: a job that never completes still fails here.
+const settles = 20_000;
 
 describe.each(backends)('sweep on %s', (backend) => {
   let built: BuiltContext;
@@ -61,7 +64,7 @@ describe.each(backends)('sweep on %s', (backend) => {
 
     const report = await sweepOnce(built.ctx);
     expect(report).toMatchObject({ inboxQueued: 2, deliveriesRequeued: 0 });
-    await eventually(async () => (await statusOf(failed.id)) === 'processed' && (await statusOf(received.id)) === 'processed');
+    await eventually(async () => (await statusOf(failed.id)) === 'processed' && (await statusOf(received.id)) === 'processed', settles);
     expect(await statusOf(fresh.id)).toBe('failed');
     // The welcome reply went to the outbox (the webhook's TwiML answer was long gone).
     expect(await db().outboundMessage.count({ where: { toPhone: failed.sms.from, purpose: 'onboarding' } })).toBe(1);
@@ -86,7 +89,7 @@ describe.each(backends)('sweep on %s', (backend) => {
     await db().$executeRaw`UPDATE "webhook_deliveries" SET "updated_at" = ${new Date(Date.now() - 30_000)} WHERE "id" = ${recentDelivery.id}`;
 
     expect(await sweepOnce(built.ctx)).toMatchObject({ inboxQueued: 0, deliveriesRequeued: 1 });
-    await eventually(async () => (await statusOf(lost.id)) === 'processed');
+    await eventually(async () => (await statusOf(lost.id)) === 'processed', settles);
     expect((await db().webhookDelivery.findUniqueOrThrow({ where: { id: lostDelivery.id } })).status).toBe('completed');
     expect((await db().webhookDelivery.findUniqueOrThrow({ where: { id: recentDelivery.id } })).status).toBe('failed');
     expect(await statusOf(recent.id)).toBe('failed');
@@ -108,9 +111,9 @@ describe.each(backends)('sweep on %s', (backend) => {
     expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 2 });
     expect(await spool.size()).toBe(0);
     const inbox = await db().inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } });
-    await eventually(async () => (await statusOf(inbox.id)) === 'processed');
+    await eventually(async () => (await statusOf(inbox.id)) === 'processed', settles);
     expect(await db().outboundMessage.count({ where: { toPhone: from, purpose: 'onboarding' } })).toBe(1);
-    await eventually(async () => (await db().slackSignal.findUnique({ where: { eventId: 'EvSWEEP1' } }))?.status === 'evaluated');
+    await eventually(async () => (await db().slackSignal.findUnique({ where: { eventId: 'EvSWEEP1' } }))?.status === 'evaluated', settles);
     expect(await db().inboundEvent.count({ where: { messageSid: 'SMbroken' } })).toBe(0);
     expect(await spool.deadLetters()).toMatchObject([{ payload: { MessageSid: 'SMbroken' }, attempts: 1, reason: expect.stringContaining('malformed') }]);
     expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'inbox spool: an event that keeps failing was set aside')).toBe(true);

@@ -298,7 +298,7 @@ export class Engine {
 
   private retryable<T>(call: Call<T>, error: unknown, kind: FailureKind, attempt: number): boolean {
     const { policy, name } = call;
-    if (policy.retryable === undefined) return kind === 'transient';
+    if (policy.retryable === undefined) return kind === 'transient' || kind === 'caller-transient';
     try {
       return policy.retryable(error, { name, attempt, attemptsLeft: policy.attempts - attempt });
     } catch (predicateError) {
@@ -379,8 +379,8 @@ function captureResolve(resolve: (value: never) => void): void {
 
 /**
  * One attempt of a call, on the hot path: no async function and no allocation but itself,
- * its promise and its signal. It records its outcome with the breaker (a `caller` failure
- * is ignored, see `classifyError`) and settles with the value, or with what
+ * its promise and its signal. It records its outcome with the breaker (a `caller` or
+ * `caller-transient` failure is ignored, see `classifyError`) and settles with the value, or with what
  * {@link Engine.afterFailure} makes of the failure.
  */
 class Attempt<T> extends TimedAttempt<T> implements Call<T> {
@@ -437,7 +437,7 @@ class Attempt<T> extends TimedAttempt<T> implements Call<T> {
     const { engine } = this;
     if (timedOut) engine.timedOut(this, this.n, (error as { timeoutMs: number }).timeoutMs);
     const kind = engine.classify(this, error);
-    if (kind === 'caller') this.breaker?.recordIgnored(this.permit);
+    if (kind === 'caller' || kind === 'caller-transient') this.breaker?.recordIgnored(this.permit);
     else this.breaker?.recordFailure(this.permit, durationMs, error);
     this.settle(engine.afterFailure(this, error, kind, this.n));
   }

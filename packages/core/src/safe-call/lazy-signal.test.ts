@@ -1,6 +1,7 @@
 // The lazy signal is an AbortSignal to every consumer we know of, before and after its real
 // signal exists, and aborted or not.
 import { EventEmitter, once } from 'node:events';
+import { inspect } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LazySignalState, lazySignal } from './lazy-signal.js';
@@ -65,5 +66,14 @@ describe('lazySignal', () => {
     expect(any.aborted).toBe(true);
     expect(any.reason).toBe(reason);
     expect(signal.aborted).toBe(true);
+  });
+
+  it('prints like a real AbortSignal (console.log, util.inspect), not as its internal state', () => {
+    const { state, signal } = fresh();
+    expect(inspect(signal)).toBe(inspect(new AbortController().signal));
+    expect(inspect({ signal })).toBe('{ signal: AbortSignal { aborted: false } }');
+    state.abort(new Error('late'));
+    expect(inspect(signal)).toBe('AbortSignal { aborted: true }');
+    expect(inspect(signal)).not.toContain('LazySignalState');
   });
 });

@@ -8,7 +8,16 @@
 // answers `aborted`, `reason`, `throwIfAborted` and its tag from the attempt's own state, and
 // creates a real controller on any other use, forwarding everything to its signal from then
 // on (already aborted if the attempt was). One visible difference: an event listener sees
-// the underlying signal as `event.target`, not the object the work received.
+// the underlying signal as `event.target`, `event.currentTarget` and `this`, not the object
+// the work received.
+//
+// `util.inspect` (so `console.log`) bypasses a Proxy's traps and shows its target, which
+// printed this file's `LazySignalState` with its fields instead of an `AbortSignal`. The
+// state therefore carries Node's custom-inspect hook; Node calls it with the Proxy as
+// `this`, which hands over the real signal to be shown the way Node shows any signal.
+
+/** Read through the Proxy, gives the real signal (created if need be). */
+const realSignal = Symbol('realSignal');
 
 /** The state behind one attempt's signal. */
 export class LazySignalState {
@@ -22,6 +31,11 @@ export class LazySignalState {
     this.aborted = true;
     this.reason = reason;
     this.controller?.abort(reason);
+  }
+
+  /** How `console.log` and `util.inspect` print the signal: like the real one (see above). */
+  [Symbol.for('nodejs.util.inspect.custom')](this: unknown, _depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    return inspect((this as Record<symbol, AbortSignal>)[realSignal], options);
   }
 }
 
@@ -46,6 +60,7 @@ const handler: ProxyHandler<LazySignalState> = {
       if (key === Symbol.toStringTag) return 'AbortSignal';
     }
     const signal = real(state);
+    if (key === realSignal) return signal;
     return Reflect.get(signal, key, signal);
   },
   set: (state, key, value) => Reflect.set(real(state), key, value, real(state)),

@@ -219,14 +219,16 @@ export interface SafeCallOptions<T = unknown> {
   /**
    * Classifies a failure; the kind decides both the retry and the breaker: `transient` is
    * retried and counted, `caller` (bad input: a 400, Twilio 21211) is neither retried nor
-   * counted, `failure` is counted but not retried.
+   * counted, `caller-transient` (Twilio 30003, a handset out of reach) is retried within
+   * `attempts` but not counted, `failure` (Twilio 30007, a sender the carrier filters) is
+   * counted but not retried.
    * @default classifyError
    */
   readonly classify?: (error: unknown) => FailureKind;
   /**
    * Overrides the retry decision only (the breaker still follows `classify`). Errors it
    * rejects fail at once.
-   * @default (error) => classify(error) === 'transient'
+   * @default (error) => classify(error) === 'transient' || classify(error) === 'caller-transient'
    */
   readonly retryable?: (error: unknown, context: AttemptContext) => boolean;
   /**
@@ -239,8 +241,10 @@ export interface SafeCallOptions<T = unknown> {
    */
   readonly isFailureResult?: (result: T) => boolean;
   /**
-   * The operation's circuit breaker, or `false` for none.
-   * @default { failureThreshold: 3, cooldownMs: 30_000 }
+   * The operation's circuit breaker, or `false` for none. Fields set here (per call, per
+   * name or per instance) win over the registry's defaults and `registry.configure(name)`;
+   * fields set nowhere take the breaker's defaults.
+   * @default the registry's settings, else { failureThreshold: 3, cooldownMs: 30_000 }
    */
   readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false;
   /**

@@ -34,7 +34,10 @@ export const rootPolicy: Policy = Object.freeze({
   classify: classifyError,
   retryable: undefined,
   isFailureResult: undefined,
-  breaker: Object.freeze({ failureThreshold: 3, cooldownMs: 30_000 }),
+  // Empty on purpose: the breaker's own defaults are the same (3 consecutive failures, 30 s),
+  // and passing them here would override a registry's defaults and `registry.configure(name)`
+  // whenever safeCall creates the breaker. safeCall passes only the fields its caller set.
+  breaker: Object.freeze({}),
   bulkhead: false,
   retryBudget: Object.freeze({ ratio: 0.2, minRetries: 10, windowMs: 10_000 }),
   slowCallThresholdMs: 5000,

@@ -74,6 +74,17 @@ export interface WebhookHandleOptions {
    * @default 10_000
    */
   readonly waitTimeoutMs?: number;
+  /**
+   * Once the handler has its reply, the longest the reply waits for the dedup record. Past
+   * it, or when the store fails to record it, the reply is sent anyway (`recordPending`),
+   * since it may be the only copy of the answer: a provider that gave up waiting (Twilio,
+   * 15 s) takes it with it. The record is still written in the background until the lease
+   * ends; a duplicate arriving meanwhile waits for it or, after the lease, runs again (keep
+   * your handler idempotent: an inbox row deduplicated on the provider's id). `undefined`
+   * waits for the record (a store failure then throws).
+   * @default 1500 for Twilio (its TwiML reply is the only copy), undefined for the others
+   */
+  readonly recordTimeoutMs?: number;
 }
 
 /** What a provider handler may return: a full reply, or nothing for the provider's usual 2xx. */
@@ -83,6 +94,7 @@ const defaults = {
   namespace: 'webhook:',
   stripeRetentionMs: 4 * 86_400_000,
   waitTimeoutMs: 10_000,
+  twilioRecordTimeoutMs: 1500,
 };
 
 const emptyTwiml = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -146,6 +158,7 @@ export class WebhookDedup {
     const token = headerValue(request.headers, 'i-twilio-idempotency-token');
     return this.handle('twilio', key, handler, {
       onInProgress: 'wait',
+      recordTimeoutMs: defaults.twilioRecordTimeoutMs,
       ...options,
       fallback: { status: 200, headers: { 'content-type': 'text/xml' }, body: emptyTwiml },
       stringType: 'text/xml',
@@ -173,7 +186,7 @@ export class WebhookDedup {
   async slack<B extends SlackEventEnvelope>(request: { readonly headers: WebhookHeaders; readonly body: B }, handler: (envelope: B) => Promise<WebhookHandlerResult> | WebhookHandlerResult, options: WebhookHandleOptions = {}): Promise<WebhookResult> {
     const { body } = request;
     if (body?.type === 'url_verification' && typeof body.challenge === 'string') {
-      return { provider: 'slack', key: '', duplicate: false, inProgress: false, status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ challenge: body.challenge }) };
+      return { provider: 'slack', key: '', duplicate: false, inProgress: false, recordPending: false, status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ challenge: body.challenge }) };
     }
     const key = slackDedupKey(body);
     const retry = slackRetryInfo(request.headers);
@@ -277,22 +290,23 @@ export class WebhookDedup {
         onInProgress: options.onInProgress,
         waitTimeoutMs: options.waitTimeoutMs ?? defaults.waitTimeoutMs,
         shouldStore: (reply) => reply.status < 500,
+        ...(options.recordTimeoutMs === undefined ? {} : { recordTimeoutMs: options.recordTimeoutMs }),
       });
       const reply = outcome.value;
       if (outcome.status === 'replayed') {
         this.logger.info(fields, 'webhook: duplicate delivery, answered with the first reply and not processed again');
-        return { ...reply, provider, key, duplicate: true, inProgress: false };
+        return { ...reply, provider, key, duplicate: true, inProgress: false, recordPending: false };
       }
       if (options.providerRetry === true) {
         this.logger.info(fields, 'webhook: retried delivery processed for the first time');
       }
-      return { ...reply, provider, key, duplicate: false, inProgress: false };
+      return { ...reply, provider, key, duplicate: false, inProgress: false, recordPending: outcome.recordPending === true };
     } catch (error) {
       if (!isIdempotencyInProgressError(error)) throw error;
       this.logger.info({ ...fields, waitedMs: error.waitedMs }, 'webhook: duplicate delivery while the first is still processed; asked the provider to retry later');
       const retryAfter = String(Math.max(1, Math.min(60, Math.ceil((error.retryAfterMs ?? 1000) / 1000))));
       const body = JSON.stringify({ type: 'about:blank', title: 'Delivery already in progress', status: 409, detail: 'This event is being processed by an earlier delivery. Retry later.' });
-      return { provider, key, duplicate: true, inProgress: true, status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': retryAfter }, body };
+      return { provider, key, duplicate: true, inProgress: true, recordPending: false, status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': retryAfter }, body };
     }
   }
 

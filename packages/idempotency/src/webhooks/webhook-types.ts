@@ -21,6 +21,8 @@ export interface WebhookResult extends WebhookReply {
   readonly duplicate: boolean;
   /** True when the first delivery is still being processed; the reply then asks the provider to retry later. */
   readonly inProgress: boolean;
+  /** True when the reply is sent before its dedup record was written (see `recordTimeoutMs`). */
+  readonly recordPending: boolean;
 }
 
 /** Reads one header value (the first, when repeated). */

@@ -13,6 +13,7 @@ import type { FakeTwilioMessage } from '@hardening/test-support';
 import type { AppContext } from '../../../src/app-context.js';
 import { loadConfig, type Config } from '../../../src/config/config.js';
 import { buildContext, type BuiltContext, type ContextOverrides } from '../../../src/context.js';
+import { twilioSmsParams } from './twilio-sms-params.js';
 import { addNumbers } from '../../../src/domain/number-pool.js';
 import { OutboxWorker, type OutboxRound, type OutboxWorkerOptions } from '../../../src/jobs/outbox-worker.js';
 import { startJobRunner } from '../../../src/jobs/job-runner.js';
@@ -190,7 +191,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     outboxWorker,
     drainOutbox: async (overrides) => {
       const worker = outboxWorker(overrides);
-      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0 };
+      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0 };
       for (let i = 0; i < 20; i++) {
         const round = await worker.runOnce();
         const handled = Object.values(round).reduce((a, b) => a + b, 0);
@@ -259,31 +260,7 @@ export function createWebhookClient(options: { url: string; publicBaseUrl: strin
     twilioWebhook,
     sms: ({ from, to, body, messageSid }, opts) => {
       const sid = messageSid ?? `SM${randomBytes(16).toString('hex')}`;
-      return twilioWebhook(
-        '/sms',
-        {
-          ToCountry: 'US',
-          ToState: 'CA',
-          SmsMessageSid: sid,
-          NumMedia: '0',
-          ToCity: '',
-          FromZip: '',
-          SmsSid: sid,
-          FromState: 'CA',
-          SmsStatus: 'received',
-          FromCity: '',
-          Body: body,
-          FromCountry: 'US',
-          To: to,
-          ToZip: '',
-          NumSegments: '1',
-          MessageSid: sid,
-          AccountSid: providers.twilio.accountSid,
-          From: from,
-          ApiVersion: '2010-04-01',
-        },
-        opts,
-      );
+      return twilioWebhook('/sms', twilioSmsParams({ messageSid: sid, from, to, body, accountSid: providers.twilio.accountSid }), opts);
     },
     callStatus: ({ callSid, from, to, status }, opts) =>
       twilioWebhook(

@@ -1,0 +1,321 @@
+// `pnpm test:chaos`: the reference app as a small production deployment under fire.
+//
+// Three instances of the app (child processes running src/main.ts) share one PostgreSQL
+// database of the harness's own, reached through a TCP proxy the harness can hang, and one
+// private redis-server it can kill and restart empty. Twilio and Slack are local
+// stand-ins that record every call (Twilio's Messages list included, so the outbox's
+// reconciliation works) and can answer 500. Signed traffic with duplicates runs while the
+// faults of issue 11 strike one at a time, then all together; after each scenario's drain
+// the invariants are checked and the report is written to reports/chaos/ (full mode).
+//
+// Environment:
+//   CHAOS_QUICK=1          windows and traffic at a quarter of the issue's (development)
+//   CHAOS_TIME_SCALE=0.5   any other scale (1 = the issue's windows, the committed report)
+//   CHAOS_SCENARIOS=a,b    only these scenarios (names in faults.ts)
+//   CHAOS_RATE=4           new events per second
+//   CHAOS_REPORT_DIR=dir   where the report goes (default reports/chaos, or a temp folder when scaled)
+//   CHAOS_KEEP=1           keep the database and the logs folder
+//   CHAOS_MAX_MINUTES=25   hard bound on the whole run (exit 2 beyond it)
+//
+// Exit code 0 when every invariant held, 1 with the list of violations otherwise, 2 when
+// the harness itself could not run.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { BreakerRegistry, createSafeCall } from '@hardening/core';
+import { createTestDatabase, requirePostgres, startPrivateRedis, startTcpProxy, type PrivateRedis, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { createLogger } from '../src/context.js';
+import { openDatabase } from '../src/db/database.js';
+import { checkoutCompleted } from '../test/e2e/support/events.js';
+import { callSid, messageSid, phone } from '../test/e2e/support/phones.js';
+import { startProviders, type Providers } from '../test/e2e/support/providers.js';
+import { appDir, startCluster, type AppInstance, type ExitRecord } from './cluster.js';
+import { callParams, deliverOnce, LoadBalancer, smsParams, stripeRequest, twilioRequest, type Signing } from './deliver.js';
+import { providerOutageSwitch, runFault, scenarios, type FaultTargets, type FaultWindow, type Scenario } from './faults.js';
+import { evaluate, type ScenarioRecord } from './invariants.js';
+import { deliveredAlerts, Observer } from './observer.js';
+import { writeReport, type RunReport } from './report.js';
+import { runTraffic, runId, type LiveBusiness } from './traffic.js';
+
+const quick = process.env.CHAOS_QUICK === '1';
+const timeScale = Number(process.env.CHAOS_TIME_SCALE ?? (quick ? 0.25 : 1));
+const ratePerSec = Number(process.env.CHAOS_RATE ?? 4);
+const only = (process.env.CHAOS_SCENARIOS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const repoRoot = join(appDir, '..', '..');
+const instanceCount = 3;
+const systemNumber = '+15550001000';
+const adminPhone = '+15550009999';
+const adminToken = `chaos-admin-${runId()}-0123456789`;
+const publicBaseUrl = 'https://assistant.example.test';
+/** Longest wait for the backlog to clear after a scenario, and after the last one (outbox retries back off from 30 s). */
+const drainCapMs = Math.max(15_000, 30_000 * timeScale);
+const finalDrainCapMs = Math.max(30_000, 90_000 * timeScale);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+interface Harness {
+  providers: Providers;
+  database: TestDatabase;
+  proxy: TcpProxy;
+  redis: PrivateRedis;
+  instances: AppInstance[];
+  observer: Observer;
+  logDir: string;
+  redisPrefix: string;
+  exits: ExitRecord[];
+}
+
+async function backlog(h: Harness, sql: pg.Client): Promise<Record<string, number>> {
+  const count = async (text: string) => Number((await sql.query<{ n: string }>(text)).rows[0]!.n);
+  let spooledRedis = 0;
+  const redis = new Redis(h.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    spooledRedis = await redis.llen(`${h.redisPrefix}:inbox-spool`);
+  } catch {
+    spooledRedis = -1;
+  } finally {
+    redis.disconnect();
+  }
+  let spooledFiles = 0;
+  for (const instance of h.instances) {
+    const text = await readFile(join(h.logDir, instance.name, 'inbox-spool.jsonl'), 'utf8').catch(() => '');
+    spooledFiles += text.split('\n').filter(Boolean).length;
+  }
+  return {
+    'outbox rows unsent': await count(`SELECT count(*) AS n FROM outbound_messages WHERE status IN ('pending','failed','unknown','sending')`),
+    'inbox rows unprocessed': await count(`SELECT count(*) AS n FROM inbound_events WHERE status IN ('received','failed')`),
+    'queued deliveries open': await count(`SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending','processing','failed')`),
+    'events spooled in Redis': Math.max(0, spooledRedis),
+    'events spooled in files': spooledFiles,
+  };
+}
+
+/** Waits until nothing is left to do (twice in a row) and every instance is ready, or the cap. */
+async function drain(h: Harness, sql: pg.Client, capMs: number): Promise<Record<string, number>> {
+  const until = Date.now() + capMs;
+  let quiet = 0;
+  let last: Record<string, number> = {};
+  while (Date.now() < until) {
+    last = await backlog(h, sql).catch(() => ({ 'database unreadable': 1 }));
+    const idle = Object.values(last).every((n) => n === 0) && h.instances.every((i) => h.observer.isReady(i.name));
+    quiet = idle ? quiet + 1 : 0;
+    if (quiet >= 2) break;
+    await sleep(2000);
+  }
+  return last;
+}
+
+/** Onboards businesses over HTTP to COMPLETE, exactly as an owner does (no faults yet). */
+async function onboard(h: Harness, signing: Signing, count: number): Promise<LiveBusiness[]> {
+  const first = h.instances[0]!;
+  const numbers = new Set<string>();
+  while (numbers.size < count + 5) numbers.add(`+1800555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`);
+  const added = await fetch(`${first.url}/api/admin/numbers`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ numbers: [...numbers] }),
+  });
+  if (added.status !== 201) throw new Error(`could not add pool numbers: ${added.status} ${await added.text()}`);
+  const businesses: LiveBusiness[] = [];
+  for (let i = 0; i < count; i++) {
+    const owner = phone();
+    const name = `Chaos Plumbing ${String.fromCharCode(65 + i)}`;
+    const say = async (body: string) => {
+      const d = await deliverOnce(first, twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid: messageSid(), from: owner, to: systemNumber, body })), 'setup', 'first');
+      if (d.status !== 200 || d.messages.length !== 1) throw new Error(`onboarding "${body}" answered ${d.status}: ${d.messages.join(' | ')}`);
+      return d.messages[0]!;
+    };
+    await say('Hi');
+    await say(name);
+    const number = /assistant number is (\+\d+)/.exec(await say('We serve Springfield'))?.[1];
+    const clientId = /client_reference_id=([^\s&]+)/.exec(await say('YES'))?.[1];
+    if (number === undefined || clientId === undefined) throw new Error('onboarding did not allocate a number or offer a payment link');
+    const paid = await deliverOnce(first, stripeRequest(signing, checkoutCompleted(decodeURIComponent(clientId))), 'setup', 'first');
+    const called = await deliverOnce(first, twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: callSid(), from: owner, to: number, status: 'completed' })), 'setup', 'first');
+    if (paid.status !== 200 || called.status !== 200) throw new Error(`onboarding payment ${paid.status}, test call ${called.status}`);
+    businesses.push({ name, owner, number });
+  }
+  return businesses;
+}
+
+async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signing; businesses: LiveBusiness[]; sql: pg.Client; outage: { on(): void; off(): void }; usedPhones: Set<string> }) {
+  log(`scenario ${scenario.name}: ${scenario.description} (traffic ${Math.round(scenario.trafficMs / 1000)} s)`);
+  const start = Date.now();
+  const windows: FaultWindow[] = [];
+  const targets: FaultTargets = { redis: h.redis, postgresProxy: h.proxy, providers: [h.providers.twilio, h.providers.slack], instances: h.instances };
+  const lb = new LoadBalancer(h.instances, h.observer);
+  const faults = Promise.all(scenario.faults.map((plan) => runFault(plan, targets, ctx.outage, start, windows)));
+  const traffic = await runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: scenario.trafficMs, ratePerSec, usedPhones: ctx.usedPhones });
+  const trafficEnd = Date.now();
+  log(`scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`);
+  // A trickle of traffic goes on while the faults heal and the backlog drains: it measures
+  // when service recovers, and its events are judged like the others.
+  let drained = false;
+  const trickle = runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: 10 * 60_000, ratePerSec: 1, usedPhones: ctx.usedPhones, stop: () => drained });
+  await faults;
+  const left = await drain(h, ctx.sql, drainCapMs);
+  drained = true;
+  const late = await trickle;
+  traffic.events.push(...late.events);
+  traffic.deliveries.push(...late.deliveries);
+  const drainEnd = Date.now();
+  log(`scenario ${scenario.name}: drained in ${Math.round((drainEnd - trafficEnd) / 1000)} s; left ${JSON.stringify(left)}`);
+  return { start, trafficEnd, drainEnd, windows, traffic, backlog: left };
+}
+
+async function main(): Promise<number> {
+  if (!(await requirePostgres())) return 2;
+  const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
+  const selected = scenarios(timeScale).filter((s) => only.length === 0 || only.includes(s.name));
+  if (selected.length === 0) throw new Error(`no scenario matches CHAOS_SCENARIOS=${only.join(',')}`);
+  const reportDir = process.env.CHAOS_REPORT_DIR ?? (timeScale === 1 && only.length === 0 ? join(repoRoot, 'reports', 'chaos') : join(tmpdir(), 'chaos-report'));
+  const logDir = await mkdtemp(join(tmpdir(), 'chaos-'));
+  log(`mode ${quick ? 'quick' : 'full'} (time scale ${timeScale}), ${selected.length} scenario(s), logs in ${logDir}`);
+
+  const providers = await startProviders();
+  const database = await createTestDatabase('chaos');
+  const cleanups: Array<() => Promise<unknown>> = [];
+  cleanups.push(() => providers.close());
+  if (process.env.CHAOS_KEEP !== '1') cleanups.push(() => database.drop(), () => rm(logDir, { recursive: true, force: true }));
+  const sql = new pg.Client({ connectionString: database.url });
+  sql.on('error', (error) => log(`harness database connection: ${error.message}`));
+  cleanups.unshift(() => sql.end());
+  try {
+    // Migrated once with the app's own migrator (the instances find nothing to apply).
+    const logger = createLogger('warn');
+    const migrated = await openDatabase({ databaseUrl: database.url, pgliteDir: 'memory://', logger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger }) });
+    await migrated.close();
+    await sql.connect();
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    cleanups.unshift(() => proxy.close());
+    const redis = await startPrivateRedis();
+    cleanups.unshift(() => redis.stop());
+    const redisPrefix = `chaos-${runId()}`;
+    const exits: ExitRecord[] = [];
+    const env = {
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: publicBaseUrl,
+      DATABASE_URL: proxy.url(database.url),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: redisPrefix,
+      TWILIO_NUMBER: systemNumber,
+      ADMIN_PHONE: adminPhone,
+      ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'info',
+      ...providers.env(),
+    };
+    log('starting 3 app instances');
+    const instances = await startCluster(instanceCount, env, logDir, exits);
+    cleanups.unshift(() => Promise.all(instances.map((i) => i.stop())));
+    const observer = new Observer(instances, adminToken);
+    observer.start();
+    cleanups.unshift(() => observer.stop());
+    const h: Harness = { providers, database, proxy, redis, instances, observer, logDir, redisPrefix, exits };
+    const signing: Signing = {
+      publicBaseUrl,
+      twilioAuthToken: providers.twilio.authToken,
+      twilioAccountSid: providers.twilio.accountSid,
+      slackSigningSecret: providers.slackSigningSecret,
+      stripeWebhookSecret: providers.stripeWebhookSecret,
+    };
+    await sleep(1500);
+    const businesses = await onboard(h, signing, 4);
+    log(`onboarded ${businesses.length} live businesses`);
+    await drain(h, sql, drainCapMs);
+    const outage = providerOutageSwitch([providers.twilio, providers.slack]);
+    const usedPhones = new Set<string>([systemNumber, adminPhone, ...businesses.flatMap((b) => [b.owner, b.number])]);
+
+    const runs: Array<{ scenario: Scenario } & Awaited<ReturnType<typeof runScenario>>> = [];
+    for (const scenario of selected) runs.push({ scenario, ...(await runScenario(h, scenario, { signing, businesses, sql, outage, usedPhones })) });
+    log(`final drain (at most ${Math.round(finalDrainCapMs / 1000)} s)`);
+    const finalBacklog = await drain(h, sql, finalDrainCapMs);
+    await observer.stop();
+
+    // Judged at the end: a text that went out late still counts (phones are unique per scenario).
+    const alerts = deliveredAlerts(providers.slack, providers.twilio, providers.slackAlertsChannel, adminPhone);
+    const records: ScenarioRecord[] = [];
+    for (const run of runs) {
+      const ids = run.traffic.events.filter((e) => e.kind === 'slack').map((e) => e.id);
+      const stored = await sql.query<{ event_id: string }>('SELECT event_id FROM slack_signals WHERE event_id = ANY($1)', [ids]);
+      records.push({
+        name: run.scenario.name,
+        description: run.scenario.description,
+        start: run.start,
+        trafficEnd: run.trafficEnd,
+        drainEnd: run.drainEnd,
+        windows: run.windows,
+        events: run.traffic.events,
+        deliveries: run.traffic.deliveries,
+        sent: providers.twilio.messages.filter((m) => m.createdAt.getTime() >= run.start).map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt.getTime() })),
+        alerts: alerts.filter((a) => a.at >= run.start && a.at <= run.drainEnd),
+        samples: observer.samples.filter((s) => s.at >= run.start && s.at <= run.drainEnd),
+        exits: exits.filter((e) => e.at >= run.start && e.at <= run.drainEnd),
+        database: { slackSignals: new Set(stored.rows.map((r) => r.event_id)), backlog: run.backlog },
+        instances: instances.map((i) => i.name),
+      });
+    }
+    const figures = records.map(evaluate);
+    const strayExits = exits.filter((e) => !e.expected && !records.some((r) => e.at >= r.start && e.at <= r.drainEnd));
+    const leftover = Object.entries(finalBacklog).filter(([, n]) => n > 0);
+    const runViolations = [
+      ...strayExits.map((e) => `${e.instance} crashed outside a scenario (exit code ${e.code}, signal ${e.signal})`),
+      ...(leftover.length === 0 ? [] : [`work left after the final drain (${Math.round(finalDrainCapMs / 1000)} s): ${leftover.map(([k, n]) => `${n} ${k}`).join(', ')}`]),
+    ];
+    const report: RunReport = {
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationSec: Math.round((Date.now() - started) / 1000),
+      mode: timeScale === 1 ? 'full' : 'quick',
+      timeScale,
+      instances: instanceCount,
+      commit: gitCommit(),
+      loadAverage: [Math.round(loadAtStart * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
+      scenarios: figures,
+      finalBacklog,
+      runViolations,
+      passed: figures.every((f) => f.violations.length === 0) && runViolations.length === 0,
+    };
+    await writeReport(reportDir, report, records);
+    for (const f of figures) {
+      log(`${f.name}: ${f.requests} requests, lost ${f.lost}, doubled ${f.doubled}, ${f.violations.length} violation(s)`);
+      for (const v of f.violations) console.log(`  VIOLATION ${f.name}: ${v}`);
+    }
+    for (const v of runViolations) console.log(`  VIOLATION (run): ${v}`);
+    log(`report written to ${reportDir} (chaos.md, chaos.svg, chaos.json) in ${report.durationSec} s: ${report.passed ? 'PASSED' : 'FAILED'}`);
+    return report.passed ? 0 : 1;
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+  }
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+// A hard bound on the whole run, whatever hangs (about 10 minutes on a quiet 2-core machine;
+// instance restarts and drains stretch it on a busy one).
+const maxMinutes = Number(process.env.CHAOS_MAX_MINUTES ?? 25);
+const bound = setTimeout(() => {
+  console.error(`[chaos] the run exceeded its ${maxMinutes}-minute bound (CHAOS_MAX_MINUTES); giving up`);
+  process.exit(2);
+}, maxMinutes * 60_000);
+bound.unref();
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('[chaos] the harness failed:', error);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,213 @@
+import { isCircuitOpenError, isRetriesExhaustedError, maskPhoneNumber, scrubText } from '@hardening/core';
+import type { AppContext } from '../app-context.js';
+import { handleMissedCall, missedCallSendKey } from '../domain/conversation.js';
+import { texts } from '../domain/messages.js';
+import { completeTestCall } from '../domain/onboarding.js';
+import { enqueueSmsOnce } from '../domain/outbox.js';
+import { toE164 } from '../domain/phone.js';
+import { classifySendFailure } from '../providers/send-errors.js';
+import { providerSid } from '../webhooks/input-text.js';
+
+/** Call statuses that mean nobody picked up. */
+export const missedStatuses: ReadonlySet<string> = new Set(['no-answer', 'busy', 'failed']);
+/** Statuses after which a call is over (a test call counts whatever its end). */
+const finalStatuses = new Set(['completed', 'no-answer', 'busy', 'failed', 'canceled']);
+
+/** One voice status callback, as Twilio posts it (already verified). */
+export interface CallStatusEvent {
+  readonly callSid: string;
+  readonly status: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What a voice status callback led to. */
+export type CallOutcome = 'missed_call_texted' | 'test_call_completed' | 'failsafe_sent' | 'already_texted' | 'ignored';
+
+/** What {@link handleCallStatus} uses of the app context. */
+export type CallStatusDeps = Pick<AppContext, 'db' | 'config' | 'logger' | 'metrics'>;
+
+/** Reads the call out of Twilio's form parameters; undefined when they are malformed. */
+export function readCallStatus(params: Record<string, unknown>): CallStatusEvent | undefined {
+  const sid = providerSid.safeParse(params.CallSid);
+  const callSid = sid.success ? sid.data : undefined;
+  const status = typeof params.CallStatus === 'string' && params.CallStatus !== '' ? params.CallStatus : undefined;
+  const from = toE164(params.From);
+  const to = toE164(params.To);
+  if (callSid === undefined || status === undefined || from === undefined || to === undefined) return undefined;
+  return { callSid, status, from, to };
+}
+
+/**
+ * Applies one voice status callback:
+ * - a missed call (no-answer, busy, failed) to a client's number texts the caller back in
+ *   the business's name, through the outbox;
+ * - the owner's call to their own new number completes onboarding (S9_TEST_CALL);
+ * - a missed call to a number of no client (the system number, say) gets the generic
+ *   fail-safe SMS through the outbox, a metric and an action-required warning; nothing
+ *   touches onboarding.
+ *
+ * Either text goes out once per CallSid (the outbox's send key), whatever the idempotency
+ * store remembers.
+ *
+ * @throws What the database throws (the route then sends the fail-safe itself).
+ */
+export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEvent): Promise<CallOutcome> {
+  const { prisma } = deps.db;
+  const number = await prisma.poolNumber.findUnique({ where: { phoneNumber: call.to }, include: { client: true } });
+  const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
+  if (client === null || number === null) {
+    if (!missedStatuses.has(call.status)) return 'ignored';
+    const id = await enqueueSmsOnce(prisma, { to: call.from, from: call.to, body: texts.failsafe, purpose: 'failsafe', sendKey: missedCallSendKey(call.callSid) });
+    if (id === undefined) return 'already_texted';
+    deps.metrics.failsafeIntakes.inc();
+    deps.logger.warn(
+      { callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), action: 'required' },
+      'ACTION REQUIRED: call to a number of no client; fail-safe SMS sent to the caller',
+    );
+    return 'failsafe_sent';
+  }
+  if (call.from === client.phone && finalStatuses.has(call.status)) {
+    const completed = await prisma.$transaction((tx) => completeTestCall(tx, client, deps.config.systemNumber));
+    if (completed) return 'test_call_completed';
+  }
+  if (!missedStatuses.has(call.status) || call.from === client.phone) return 'ignored';
+  const id = await prisma.$transaction((tx) => handleMissedCall(tx, { client, clientNumber: number.phoneNumber, callerPhone: call.from, callSid: call.callSid }));
+  return id === undefined ? 'already_texted' : 'missed_call_texted';
+}
+
+/** How the fail-safe SMS sent while the database was down fared. */
+export type FailsafeFate = 'sent' | 'unknown' | 'not_sent';
+
+/** A missed call spooled while the database was down, with its fail-safe SMS's fate. */
+export interface SpooledCall {
+  readonly fate: FailsafeFate;
+  /** Twilio's SID of the fail-safe SMS when it was sent. */
+  readonly sid?: string;
+}
+
+/**
+ * Records a missed call spooled while the database was down, once the database is back
+ * (the sweep's spool drain):
+ * - its fail-safe SMS went out: the outbox gets it as `sent` under the call's send key, so
+ *   a later redelivery texts nobody again;
+ * - its outcome is unknown (a timeout): the outbox gets it as `unknown`, to be looked up in
+ *   Twilio's message log before any retry;
+ * - it was not sent (Twilio down too): the call is handled as if it arrived now, so the
+ *   caller gets the business's text through the outbox.
+ */
+export async function recordSpooledCall(deps: CallStatusDeps, call: CallStatusEvent, spooled: SpooledCall): Promise<void> {
+  if (spooled.fate === 'not_sent') {
+    await handleCallStatus(deps, call);
+    return;
+  }
+  await deps.db.prisma.outboundMessage.createMany({
+    data: [
+      {
+        toPhone: call.from,
+        fromPhone: call.to,
+        body: texts.failsafe,
+        purpose: 'failsafe',
+        sendKey: missedCallSendKey(call.callSid),
+        attempts: 1,
+        ...(spooled.fate === 'sent' ? { status: 'sent', twilioSid: spooled.sid ?? null, sentAt: new Date() } : { status: 'unknown', lastError: 'sent while the database was down; outcome unknown' }),
+      },
+    ],
+    skipDuplicates: true,
+  });
+}
+
+/** What {@link FailsafeSender} uses of the app context. */
+export type FailsafeDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'sms' | 'safeCall' | 'once' | 'spool'>;
+
+/**
+ * The missed-call fail-safe while the database cannot be reached: the caller is texted the
+ * generic message at once, and the call is spooled with how that send fared, so that it is
+ * recorded (or, when Twilio failed too, handled properly through the outbox) once the
+ * database is back. Nothing is lost to a concurrent Twilio failure.
+ *
+ * Once per CallSid: the idempotency store's guard when it answers, and this process's own
+ * memory of recent calls when it does not (Redis down too). The one case left is a
+ * redelivery landing on another instance while both PostgreSQL and Redis are down; Twilio
+ * redelivers only when our answer failed, and we answer 200.
+ */
+export class FailsafeSender {
+  private readonly recent = new Map<string, number>();
+
+  constructor(
+    private readonly deps: FailsafeDeps,
+    private readonly options: { readonly rememberMs?: number; readonly maxRemembered?: number; readonly now?: () => number } = {},
+  ) {}
+
+  /** Texts the caller of `call` the fail-safe once, and spools the call. */
+  async send(call: CallStatusEvent, params: Record<string, string>): Promise<'sent' | 'duplicate'> {
+    if (!this.remember(call.callSid)) return 'duplicate';
+    let ran = false;
+    const run = async () => {
+      ran = true;
+      await this.sendAndSpool(call, params);
+      return 'sent';
+    };
+    try {
+      await this.deps.once.run(`failsafe:${call.callSid}`, run);
+    } catch (error) {
+      if (ran) {
+        this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store could not record the fail-safe SMS');
+      } else {
+        this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store unavailable; fail-safe SMS guarded by this instance only');
+        await run();
+      }
+    }
+    return ran ? 'sent' : 'duplicate';
+  }
+
+  /** False when this process handled `callSid` recently. */
+  private remember(callSid: string): boolean {
+    const now = (this.options.now ?? Date.now)();
+    const rememberMs = this.options.rememberMs ?? 24 * 3_600_000;
+    if ((this.recent.get(callSid) ?? -Infinity) > now - rememberMs) return false;
+    this.recent.set(callSid, now);
+    // Oldest first (insertion order): bounded memory whatever the call volume.
+    for (const [key] of this.recent) {
+      if (this.recent.size <= (this.options.maxRemembered ?? 10_000)) break;
+      this.recent.delete(key);
+    }
+    return true;
+  }
+
+  private async sendAndSpool(call: CallStatusEvent, params: Record<string, string>): Promise<void> {
+    const { logger, sms } = this.deps;
+    let spooled: SpooledCall = { fate: 'not_sent' };
+    if (sms === undefined) {
+      logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
+    } else {
+      try {
+        const result = await this.deps.safeCall('twilio_sms', () => sms.send({ to: call.from, from: call.to, body: texts.failsafe }), {
+          correlationId: call.callSid,
+          // Only sends Twilio certainly did not take are retried: a second text is worse.
+          retryable: (error) => sendFailure(error) === 'not_accepted',
+        });
+        spooled = { fate: 'sent', sid: result.sid };
+      } catch (error) {
+        spooled = { fate: sendFailure(error) === 'unknown' ? 'unknown' : 'not_sent' };
+        logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from), fate: spooled.fate, err: scrubText(String(error)) }, 'fail-safe SMS not sent now; the spooled call is texted through the outbox when the database is back');
+      }
+    }
+    try {
+      await this.deps.spool.put({ provider: 'twilio_voice', receivedAt: new Date().toISOString(), payload: params, call: spooled });
+    } catch (error) {
+      if (spooled.fate === 'sent') {
+        logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'fail-safe SMS sent, but the call could not be spooled for the record');
+        return;
+      }
+      logger.error({ callSid: call.callSid, to: maskPhoneNumber(call.from), err: scrubText(String(error)) }, 'MESSAGE LOST: fail-safe SMS not sent and the call could not be spooled');
+      this.deps.alert({ type: 'MESSAGE_LOST', severity: 'HIGH', resourceId: call.callSid, title: 'Fail-safe SMS lost', message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}` });
+    }
+  }
+}
+
+/** A send refused by the open breaker reached nobody. */
+function sendFailure(error: unknown): ReturnType<typeof classifySendFailure> {
+  if (isCircuitOpenError(error)) return 'not_accepted';
+  return classifySendFailure(isRetriesExhaustedError(error) ? error.cause : error);
+}

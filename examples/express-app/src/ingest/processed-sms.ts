@@ -1,0 +1,57 @@
+import { maskPhoneNumber, scrubText } from '@hardening/core';
+import type { AppContext } from '../app-context.js';
+import type { InboundOutcome } from '../domain/inbound.js';
+import type { InboundSms } from '../domain/routing.js';
+
+/** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
+export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
+
+/** What {@link afterProcessing} uses of the app context. */
+export type AfterProcessingDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert'>;
+
+/**
+ * What an inbound SMS's processing asks for once it committed, wherever it ran (the webhook
+ * or the queued retry): alerts for its events, and a visible trace of texts that reach no
+ * business (a number we do not use, a caller of the system number) or answer an alert.
+ *
+ * @example
+ * ```ts
+ * const outcome = await processInbound(db, inboxId, ctx.processing);
+ * afterProcessing(ctx, sms, outcome);
+ * ```
+ */
+export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outcome: InboundOutcome): void {
+  if (outcome.kind !== 'processed') return;
+  const { result } = outcome;
+  for (const event of result.events) {
+    if (event.type === 'POOL_EMPTY') {
+      deps.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
+    }
+  }
+  switch (result.route) {
+    case 'unknown_number':
+    case 'system_caller':
+      deps.metrics.unroutedTexts.inc({ route: result.route });
+      deps.logger.warn(
+        { messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), to: maskPhoneNumber(sms.to), route: result.route, action: 'required' },
+        result.route === 'unknown_number' ? 'ACTION REQUIRED: a text to a number we do not use; answered with the fail-safe text' : 'ACTION REQUIRED: a caller of the system number wrote back; not onboarded, a person should answer',
+      );
+      return;
+    case 'operator':
+      acknowledgeFromOperator(deps, sms);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * The operator (ADMIN_PHONE) answered an alert SMS: an acknowledgement, never onboarding.
+ * Logged at warn (the operator's text scrubbed) so the alert trail shows who answered when.
+ */
+// TODO(issue 11 #7): record the acknowledgement through @hardening/alerting's acknowledge
+// API once it is on main (the alerting engineer is adding it); until then the log line is
+// the record.
+export function acknowledgeFromOperator(deps: Pick<AppContext, 'logger'>, sms: InboundSms): void {
+  deps.logger.warn({ messageSid: sms.messageSid, text: scrubText(sms.body).slice(0, 160) }, 'operator acknowledged the open alerts by SMS');
+}

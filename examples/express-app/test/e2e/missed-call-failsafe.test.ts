@@ -1,0 +1,121 @@
+// Issue 11, "missed-call fail-safe is one-shot and unguarded": every missed call is texted
+// back exactly once, with the business's text when its client is live, through a Redis
+// outage, a database outage, and both at once with Twilio failing too.
+import { eventually, requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BreakerRegistry, createSafeCall } from '@hardening/core';
+import { texts } from '../../src/domain/messages.js';
+import { sweepOnce } from '../../src/jobs/sweep.js';
+import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { levels } from './support/log-capture.js';
+import { callSid, phone } from './support/phones.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const postgresUp = await requirePostgres();
+const redisUp = await requireRedis();
+
+describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and database outages (PostgreSQL behind a proxy + a private redis-server)', () => {
+  let redis: PrivateRedis;
+  let app: TestApp;
+  let live: OnboardedClient;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      storageOptions: { databaseProxy: true },
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'failsafe-redis' },
+      label: 'failsafe',
+    });
+    await app.addPoolNumbers(1);
+    live = await onboardClient(app, { businessName: 'Durable Drains' });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+  beforeEach(async () => {
+    // Each case starts with Twilio's breaker closed (a case's 503s open it for 30 s).
+    app.ctx.breakers.get('twilio_sms').reset();
+    app.providers.twilio.clearFaults();
+    app.storage.proxy!.restore();
+    if (redisDown) await startRedis();
+  });
+  let redisDown = false;
+  const stopRedis = async () => {
+    redisDown = true;
+    await redis.stop();
+  };
+  const startRedis = async () => {
+    await redis.start();
+    redisDown = false;
+  };
+
+  const missed = (sid: string, caller: string) => app.callStatus({ callSid: sid, from: caller, to: live.number, status: 'no-answer' });
+  const sendsTo = (to: string) => (r: { method: string; path: string; body: unknown }) =>
+    r.method === 'POST' && r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).To === to;
+  /** What the jobs loop does once the database is back: the sweep drains the spool, the outbox sends. */
+  const recover = async () => {
+    // The sweep loop, until the database breaker let its probe through (seconds).
+    await eventually(async () => {
+      try {
+        await sweepOnce(app.ctx);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 15_000, 250);
+    // A worker of later, once Twilio's breaker let its probe through.
+    await app.drainOutbox({ safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: app.ctx.logger }) });
+  };
+
+  it("Redis down: a live client's caller gets the business's text (not the generic one), once, even when Twilio redelivers", async () => {
+    const caller = phone();
+    const sid = callSid();
+    await stopRedis();
+    expect((await missed(sid, caller)).status).toBe(200);
+    expect((await missed(sid, caller)).status).toBe(200);
+    await app.drainOutbox();
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Durable Drains')]]);
+    expect(app.logs.find('idempotency store unavailable; relying on the outbox send key', levels.warn).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the database down and Twilio failing at the same moment: the fail-safe is not lost; the caller gets the business text once the database is back', async () => {
+    const caller = phone();
+    const sid = callSid();
+    app.providers.twilio.fail({ status: 503, times: 10, match: sendsTo(caller) });
+    app.storage.proxy!.cut();
+    expect((await missed(sid, caller)).status).toBe(200);
+    expect(app.smsTo(caller)).toEqual([]);
+    app.storage.proxy!.restore();
+    app.providers.twilio.clearFaults();
+    await recover();
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Durable Drains')]]);
+    // A late redelivery after the recovery texts nobody again.
+    expect((await missed(sid, caller)).status).toBe(200);
+    await recover();
+    expect(app.smsTo(caller)).toHaveLength(1);
+  });
+
+  it('the database and Redis both down, Twilio redelivering the same CallSid: one fail-safe SMS, recorded in the outbox once the database is back', async () => {
+    const caller = phone();
+    const sid = callSid();
+    await stopRedis();
+    app.storage.proxy!.cut();
+    const first = await missed(sid, caller);
+    const again = await missed(sid, caller);
+    expect([first.status, again.status]).toEqual([200, 200]);
+    // Twilio waits 15 s for an answer.
+    expect(first.elapsedMs).toBeLessThan(15_000);
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.failsafe]]);
+    app.storage.proxy!.restore();
+    await startRedis();
+    await recover();
+    // Redis came back empty; the outbox row under the call's send key keeps it at one text.
+    expect((await missed(sid, caller)).status).toBe(200);
+    await recover();
+    expect(app.smsTo(caller)).toHaveLength(1);
+    const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
+    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'failsafe', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid })]);
+  });
+});

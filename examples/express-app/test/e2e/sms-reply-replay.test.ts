@@ -1,0 +1,91 @@
+// Issue 11, "holding reply with no real reply": when the idempotency store cannot answer for
+// an SMS already processed (Redis restarted empty, Redis down, a concurrent delivery waiting
+// on the inbox row), the redelivery gets the first delivery's real reply again, kept with
+// the inbox row, never a holding text with the reply only in an answer Twilio discarded.
+import { requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { texts } from '../../src/domain/messages.js';
+import { controlledExtractor } from './support/extractors.js';
+import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { messageSid, phone } from './support/phones.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const postgresUp = await requirePostgres();
+const redisUp = await requireRedis();
+
+describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply again (PostgreSQL + a private redis-server)', () => {
+  let redis: PrivateRedis;
+  let app: TestApp;
+  let client: OnboardedClient;
+  const provider = controlledExtractor();
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'replay-redis' },
+      label: 'replay',
+      overrides: { extractor: provider.extractor, inlineBudgetMs: 2000 },
+    });
+    await app.addPoolNumbers(1);
+    client = await onboardClient(app, { businessName: 'Replay Plumbing' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+
+  const inboundCount = async (customer: string) =>
+    app.ctx.db.prisma.message.count({ where: { direction: 'INBOUND', conversation: { customer: { phone: customer } } } });
+
+  it('Redis restarted empty: the redelivery gets the real reply from the inbox row, and nothing is sent twice', async () => {
+    const customer = phone();
+    const sid = messageSid();
+    const first = await app.sms({ from: customer, to: client.number, body: 'Can you fix a dripping tap?', messageSid: sid });
+    expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    await redis.stop();
+    await redis.start();
+    const again = await app.sms({ from: customer, to: client.number, body: 'Can you fix a dripping tap?', messageSid: sid });
+    expect(again.status).toBe(200);
+    expect(again.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    expect(await inboundCount(customer)).toBe(1);
+    expect((await app.drainOutbox()).sent).toBe(0);
+    expect(app.smsTo(customer)).toEqual([]);
+  });
+
+  it('Redis down: the redelivery of a processed SMS still gets its real reply', async () => {
+    const customer = phone();
+    const sid = messageSid();
+    const first = await app.sms({ from: customer, to: client.number, body: 'Boiler service next week?', messageSid: sid });
+    expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    await redis.stop();
+    try {
+      const again = await app.sms({ from: customer, to: client.number, body: 'Boiler service next week?', messageSid: sid });
+      expect(again.status).toBe(200);
+      expect(again.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    } finally {
+      await redis.start();
+    }
+    expect(await inboundCount(customer)).toBe(1);
+    expect((await app.drainOutbox()).sent).toBe(0);
+  });
+
+  it('a reply that went through the outbox (the first answer was the holding text): the redelivery gets the holding text, and the reply is sent once', async () => {
+    const customer = phone();
+    const sid = messageSid();
+    const inbox = await app.ctx.db.prisma.inboundEvent.findMany({ where: { messageSid: sid } });
+    expect(inbox).toEqual([]);
+    // Processing slower than the inline budget: holding text now, reply through the outbox.
+    provider.slow(app.ctx.inlineBudgetMs + 1500, 'customer_message');
+    const first = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });
+    provider.reset();
+    expect(first.messages).toEqual([texts.holding]);
+    await expect.poll(async () => (await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 15_000 }).toBe('processed');
+    await redis.stop();
+    await redis.start();
+    const again = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });
+    expect(again.messages).toEqual([texts.holding]);
+    expect((await app.drainOutbox()).sent).toBe(1);
+    expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerAck('Replay Plumbing')]);
+  });
+});
