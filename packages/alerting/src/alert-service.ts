@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { CircuitState, Logger, SafeCall } from '@hardening/core';
-import { BreakerRegistry, consoleLogger, createSafeCall, isTransientError, maskPhoneNumber } from '@hardening/core';
+import { BreakerRegistry, createSafeCall, maskPhoneNumber } from '@hardening/core';
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
+import { Aggregator } from './aggregator.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
 import { Deliverer, describeError, sinkOperation } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
-import { isSinkRejectedError } from './errors/sink-rejected-error.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import { HistoryWriter } from './history-writer.js';
+import { MaintenanceLoop } from './maintenance-loop.js';
 import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
 import { ClaimGate } from './claims/claim-gate.js';
 import type { StoreState } from './claims/store-health.js';
@@ -20,10 +20,9 @@ import { StoreHealth, isStoreDownError } from './claims/store-health.js';
 import type { PageMember, PendingPage } from './pending-pages.js';
 import { PendingPages, pendingSink } from './pending-pages.js';
 import type { RouteTable } from './routing.js';
-import { checkRoutes, routeFor } from './routing.js';
+import { routeFor } from './routing.js';
 import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
 import { SharedSilences, silenceSink } from './shared-silences.js';
-import { createLogSink } from './sinks/log-sink.js';
 import type { AlertSink } from './sinks/sink.js';
 import type {
   AlertTypeOptions,
@@ -39,16 +38,11 @@ import type {
 import type { AlertStats } from './stats.js';
 import { buildStats } from './stats.js';
 import type { AlertHistoryEntry, AlertOutcome, AlertStore, ClaimResult, TrackedDelivery } from './store/alert-store.js';
-import { createMemoryAlertStore } from './store/memory-store.js';
+import { defaults, resolveAlertServiceOptions, retryableSinkError } from './resolve-alert-service-options.js';
 
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
-
-interface PendingGroup {
-  readonly members: Array<{ message: AlertMessage; claim: GateClaim; resolve: (result: AlertResult) => void }>;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
 
 interface DeliveryPayload {
   readonly message: AlertMessage;
@@ -59,39 +53,9 @@ interface DeliveryPayload {
 /** Types of the alerts the service raises about itself. */
 const selfAlert = { storeDown: 'ALERTING_STORE_UNAVAILABLE', sinkFailing: 'ALERTING_SINK_FAILING', pagesPending: 'ALERTING_PAGES_PENDING' } as const;
 
-const defaults = {
-  windowMs: 6 * hour,
-  escalateAfterMs: 12 * hour,
-  staleAfterMs: 24 * hour,
-  confirmTimeoutMs: 5 * minute,
-  maintenanceIntervalMs: 10_000,
-  historyRetentionMs: 30 * day,
-  storeTimeoutMs: 20_000,
-  storeSlowMs: 2000,
-  pruneEveryMs: hour,
-  pending: { initialDelayMs: 5000, factor: 2, maxDelayMs: 30_000, expireAfterMs: 6 * hour },
-  pendingAlertAfterMs: 5 * minute,
-  retry: { attempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, timeoutMs: 10_000 },
-  breaker: { failureThreshold: 3, cooldownMs: 30_000 },
-};
-
 /** The internal type under which an unconfirmed SMS claims its (one) fallback per alert. */
 const fallbackClaimType = 'alerting.sms-fallback';
 
-const sinkNamePattern = /^[A-Za-z0-9_-]{1,40}$/;
-
-function positive(value: unknown, field: string, allowFalse = false): void {
-  if (allowFalse && value === false) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`Expected \`${field}\` to be a positive number of milliseconds${allowFalse ? ' or false' : ''}, got ${String(value)}.`);
-  }
-}
-
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
-}
-
-const retryableSinkError = (error: unknown): boolean => isTransientError(error) || (isSinkRejectedError(error) && error.transient);
 
 /**
  * Critical alerts that reach a person, once. `sendCriticalAlert` never throws: it resolves
@@ -140,11 +104,10 @@ export class AlertService {
   private readonly safeCall: SafeCall;
   private readonly deliverer: Deliverer;
   private readonly shared: SharedSilences;
-  private readonly groups = new Map<string, PendingGroup>();
+  private readonly groups: Aggregator;
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
-  private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
-  private maintenanceRunning: Promise<MaintenanceReport> | undefined;
+  private readonly maintenance: MaintenanceLoop;
   private lastPruneAt = 0;
   private lastDeliveryAt: number | undefined;
   private lastFailure: { at: number; sink: string; reason: string } | undefined;
@@ -156,95 +119,41 @@ export class AlertService {
    * @throws TypeError for an invalid option (unknown sink in a route, duplicate sink name, bad duration).
    */
   constructor(options: AlertServiceOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('Expected `options` to be an object.');
-    this.logger = options.logger ?? consoleLogger({ component: 'alerting' });
-    this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? createMemoryAlertStore();
-    if (typeof this.store.claim !== 'function' || typeof this.store.append !== 'function') {
-      throw new TypeError('Expected `store` to be an AlertStore (createMemoryAlertStore, createRedisAlertStore, createPrismaAlertStore).');
-    }
-    const sinks = options.sinks ?? [];
-    if (!Array.isArray(sinks)) throw new TypeError('Expected `sinks` to be an array of alert sinks.');
-    this.sinks = new Map();
-    let logSink: AlertSink | undefined;
-    for (const sink of sinks as AlertSink[]) {
-      if (typeof sink?.send !== 'function' || typeof sink.name !== 'string' || !sinkNamePattern.test(sink.name)) {
-        throw new TypeError('Expected every entry of `sinks` to be an AlertSink with a name (letters, digits, _ or -) and send().');
-      }
-      if (this.sinks.has(sink.name) || logSink?.name === sink.name) throw new TypeError(`Two sinks are named ${JSON.stringify(sink.name)}: sink names must be unique.`);
-      if (sink.name === 'log') logSink = sink;
-      else this.sinks.set(sink.name, sink);
-    }
-    this.logSink = logSink ?? createLogSink({ logger: this.logger });
-    this.known = new Set([...this.sinks.keys(), this.logSink.name]);
-    this.routes = checkRoutes(options.routes, this.known, 'routes');
-    const types = options.types ?? {};
-    if (typeof types !== 'object' || types === null) throw new TypeError('Expected `types` to be an object keyed by alert type.');
-    for (const [type, settings] of Object.entries(types)) {
-      checkRoutes(settings.routes, this.known, `types.${type}.routes`);
-      if (settings.windowMs !== undefined) positive(settings.windowMs, `types.${type}.windowMs`);
-      if (settings.escalateAfterMs !== undefined) positive(settings.escalateAfterMs, `types.${type}.escalateAfterMs`, true);
-      if (settings.groupWaitMs !== undefined) {
-        positive(settings.groupWaitMs, `types.${type}.groupWaitMs`);
-        if (settings.groupWaitMs > 10 * minute) throw new TypeError(`Expected \`types.${type}.groupWaitMs\` to be at most 10 minutes: an alert must not wait longer.`);
-      }
-      if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function') throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
-    }
-    this.types = types;
-    const remote = [...this.sinks.values()].filter((s) => s.remote !== false).map((s) => s.name);
-    this.firstRemote = remote[0];
-    const fallbackOrder = options.fallbackOrder ?? [...this.sinks.keys()];
-    if (!Array.isArray(fallbackOrder) || !fallbackOrder.every((name) => typeof name === 'string' && this.known.has(name))) {
-      throw new TypeError(`Expected \`fallbackOrder\` to list configured sinks (${[...this.known].join(', ')}).`);
-    }
-    this.fallbackOrder = fallbackOrder;
-    this.windowMs = options.windowMs ?? defaults.windowMs;
-    positive(this.windowMs, 'windowMs');
-    this.escalateAfterMs = options.escalateAfterMs ?? defaults.escalateAfterMs;
-    positive(this.escalateAfterMs, 'escalateAfterMs', true);
-    this.staleAfterMs = options.staleAfterMs ?? defaults.staleAfterMs;
-    positive(this.staleAfterMs, 'staleAfterMs');
-    this.inhibit = options.inhibit ?? true;
-    this.confirmTimeoutMs = options.confirmTimeoutMs ?? defaults.confirmTimeoutMs;
-    positive(this.confirmTimeoutMs, 'confirmTimeoutMs');
-    this.historyRetentionMs = options.historyRetentionMs ?? defaults.historyRetentionMs;
-    positive(this.historyRetentionMs, 'historyRetentionMs');
-    const storeTimeoutMs = options.storeTimeoutMs ?? defaults.storeTimeoutMs;
-    positive(storeTimeoutMs, 'storeTimeoutMs');
-    const durableStore = options.durableStore;
-    if (durableStore !== undefined && (typeof durableStore?.claim !== 'function' || typeof durableStore.append !== 'function')) {
-      throw new TypeError('Expected `durableStore` to be an AlertStore (createPrismaAlertStore, say).');
-    }
+    const resolved = resolveAlertServiceOptions(options);
+    this.logger = resolved.logger;
+    this.clock = resolved.clock;
+    this.store = resolved.store;
+    this.sinks = resolved.sinks;
+    this.logSink = resolved.logSink;
+    this.known = resolved.known;
+    this.routes = resolved.routes;
+    this.types = resolved.types;
+    this.firstRemote = resolved.remote[0];
+    this.fallbackOrder = resolved.fallbackOrder;
+    this.windowMs = resolved.windowMs;
+    this.escalateAfterMs = resolved.escalateAfterMs;
+    this.staleAfterMs = resolved.staleAfterMs;
+    this.inhibit = resolved.inhibit;
+    this.confirmTimeoutMs = resolved.confirmTimeoutMs;
+    this.historyRetentionMs = resolved.historyRetentionMs;
+    const durableStore = resolved.durableStore;
     this.durable = durableStore ?? this.store;
-    if (options.designatedSender !== undefined && typeof options.designatedSender !== 'boolean') {
-      throw new TypeError('Expected `designatedSender` to be a boolean.');
-    }
-    const pendingOptions = { ...defaults.pending, ...options.pendingRetry };
-    positive(pendingOptions.initialDelayMs, 'pendingRetry.initialDelayMs');
-    positive(pendingOptions.maxDelayMs, 'pendingRetry.maxDelayMs');
-    positive(pendingOptions.expireAfterMs, 'pendingRetry.expireAfterMs');
-    if (typeof pendingOptions.factor !== 'number' || !(pendingOptions.factor >= 1)) throw new TypeError(`Expected \`pendingRetry.factor\` to be a number of at least 1, got ${String(pendingOptions.factor)}.`);
-    this.pendingExpireAfterMs = pendingOptions.expireAfterMs;
-    this.pendingAlertAfterMs = options.pendingAlertAfterMs ?? defaults.pendingAlertAfterMs;
-    positive(this.pendingAlertAfterMs, 'pendingAlertAfterMs', true);
-    const maintenanceIntervalMs = options.maintenanceIntervalMs ?? defaults.maintenanceIntervalMs;
-    positive(maintenanceIntervalMs, 'maintenanceIntervalMs', true);
-    this.onResult = options.onResult;
+    this.pendingExpireAfterMs = resolved.pending.expireAfterMs;
+    this.pendingAlertAfterMs = resolved.pendingAlertAfterMs;
+    this.onResult = resolved.onResult;
+    this.disabled = resolved.disabled;
+    this.disabledReason = resolved.disabledReason;
 
-    const retry = { ...defaults.retry, ...options.retry };
-    if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.attempts > 10) {
-      throw new TypeError(`Expected \`retry.attempts\` to be an integer from 1 to 10, got ${String(retry.attempts)}.`);
-    }
-    const breaker = options.retry?.breaker === false ? false : { ...defaults.breaker, ...options.retry?.breaker, isFailure: retryableSinkError };
+    const { retry } = resolved;
     this.safeCall = createSafeCall({
-      registry: options.registry ?? new BreakerRegistry(),
+      registry: resolved.registry ?? new BreakerRegistry(),
       logger: this.logger,
       defaults: {
         attempts: retry.attempts,
         timeoutMs: retry.timeoutMs,
         backoff: { initialDelayMs: retry.initialDelayMs, factor: retry.factor, maxDelayMs: retry.maxDelayMs, jitter: 'none' },
         retryable: retryableSinkError,
-        breaker,
+        breaker: resolved.breaker,
         // Alerts are rare; the per-sink breaker already stops retries against a dead provider.
         retryBudget: false,
         slowCallThresholdMs: 15_000,
@@ -256,22 +165,21 @@ export class AlertService {
     for (const operation of ['alert_store', 'alert_store_durable']) {
       this.safeCall.configure(operation, {
         attempts: 2,
-        timeoutMs: storeTimeoutMs,
+        timeoutMs: resolved.storeTimeoutMs,
         backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
         retryable: isStoreDownError,
         breaker: { failureThreshold: 5, cooldownMs: 10_000 },
       });
     }
     const started = this.clock.now();
-    const storeSlowMs = options.storeSlowMs ?? defaults.storeSlowMs;
-    positive(storeSlowMs, 'storeSlowMs');
+    const { storeSlowMs } = resolved;
     this.primaryHealth = new StoreHealth(this.store.kind, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
     this.durableHealth = durableStore === undefined ? undefined : new StoreHealth(`${durableStore.kind} (durable)`, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
     this.gate = new ClaimGate({
       primary: this.store,
       durable: durableStore,
       call: (which, fn) => this.storeCall(which, fn),
-      designatedSender: options.designatedSender,
+      designatedSender: resolved.designatedSender,
       logger: this.logger,
     });
     this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
@@ -287,23 +195,26 @@ export class AlertService {
           `alerting: ${entries.length} history rows lost (store unavailable)`,
         ),
     );
+    this.maintenance = new MaintenanceLoop(() => this.maintain(), this.logger);
+    this.groups = new Aggregator({
+      deliver: (members) => this.deliverAlerts(members),
+      resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
+      logger: this.logger,
+    });
     this.shared = new SharedSilences(this.durable, (fn) => this.durableCall(fn), this.logger, () => this.clock.now());
     this.pending = new PendingPages({
       store: this.durable,
       call: (fn) => this.durableCall(fn),
       logger: this.logger,
-      backoff: pendingOptions,
+      backoff: resolved.pending,
       reclaim: (page, now) => this.reclaimPage(page, now),
       deliver: (page) => this.deliverPage(page),
       onDelivered: (page, report, now) => this.pageDelivered(page, report, now),
       onFailed: (page, now, expired, reason) => this.pageFailed(page, now, expired, reason),
     });
 
-    const env = options.env ?? process.env;
-    this.disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
-    this.disabledReason = options.disabled === true ? 'alerts disabled by configuration (disabled: true)' : this.disabled ? `ALERTS_DISABLED=${env.ALERTS_DISABLED}` : undefined;
     if (this.disabled) {
-      const write = options.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
+      const write = resolved.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
       try {
         write(disabledBanner(this.disabledReason!));
       } catch {
@@ -314,10 +225,10 @@ export class AlertService {
     for (const sink of this.sinks.values()) {
       for (const warning of sink.checkConfiguration?.() ?? []) this.logger.warn({ sink: sink.name }, warning);
     }
-    if (remote.length === 0 && !this.disabled) {
+    if (resolved.remote.length === 0 && !this.disabled) {
       this.logger.warn({ sinks: [...this.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
     }
-    if (maintenanceIntervalMs !== false) this.scheduleMaintenance(maintenanceIntervalMs);
+    if (resolved.maintenanceIntervalMs !== false) this.maintenance.start(resolved.maintenanceIntervalMs);
   }
 
   /**
@@ -379,7 +290,7 @@ export class AlertService {
     const key = alertKeyOf(input?.resourceId);
     try {
       const now = this.clock.now();
-      this.dropFromGroups(type, key);
+      this.groups.drop(type, key);
       const record = await this.storeCall('primary', () => this.store.resolve({ type, key, at: now }));
       if (record === undefined) {
         return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
@@ -598,10 +509,7 @@ export class AlertService {
    */
   runMaintenance(): Promise<MaintenanceReport> {
     // Never two at once in one instance: a slow round is joined, not doubled.
-    this.maintenanceRunning ??= this.maintain().finally(() => {
-      this.maintenanceRunning = undefined;
-    });
-    return this.maintenanceRunning;
+    return this.maintenance.run();
   }
 
   /**
@@ -613,7 +521,7 @@ export class AlertService {
    * ```
    */
   async flushGroups(): Promise<void> {
-    await Promise.all([...this.groups.keys()].map((type) => this.flushGroup(type)));
+    await this.groups.flushAll();
   }
 
   /**
@@ -628,10 +536,9 @@ export class AlertService {
    */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.maintenanceTimer !== undefined) clearTimeout(this.maintenanceTimer);
-    this.maintenanceTimer = undefined;
+    this.maintenance.stop();
     await this.flushGroups();
-    await this.maintenanceRunning?.catch(() => undefined);
+    await this.maintenance.idle();
     await this.history.idle();
   }
 
@@ -680,51 +587,10 @@ export class AlertService {
     }
     const effective = claim.severity === message.severity ? message : Object.freeze({ ...message, severity: claim.severity });
     if (typeOptions?.groupWaitMs !== undefined && !this.closed) {
-      return this.addToGroup(effective, claim, typeOptions.groupWaitMs);
+      return this.groups.add({ message: effective, claim }, typeOptions.groupWaitMs);
     }
     const [result] = await this.deliverAlerts([{ message: effective, claim }]);
     return result!;
-  }
-
-  private addToGroup(message: AlertMessage, claim: GateClaim, waitMs: number): Promise<AlertResult> {
-    return new Promise((resolve) => {
-      let group = this.groups.get(message.type);
-      if (group === undefined) {
-        group = { members: [], timer: undefined };
-        this.groups.set(message.type, group);
-        group.timer = setTimeout(() => void this.flushGroup(message.type), waitMs);
-        group.timer.unref?.();
-      }
-      group.members.push({ message, claim, resolve });
-    });
-  }
-
-  private async flushGroup(type: string): Promise<void> {
-    const group = this.groups.get(type);
-    if (group === undefined) return;
-    this.groups.delete(type);
-    if (group.timer !== undefined) clearTimeout(group.timer);
-    if (group.members.length === 0) return;
-    try {
-      const results = await this.deliverAlerts(group.members);
-      group.members.forEach((member, index) => member.resolve(results[index]!));
-    } catch (error) {
-      this.logger.error({ type, size: group.members.length, err: describeError(error) }, `ALERT LOST: aggregated ${type} alerts could not be delivered`);
-      for (const member of group.members) member.resolve(this.resultOf(member.message, 'failed', { reason: describeError(error) }));
-    }
-  }
-
-  /** A resolved key must not go out later as part of a pending group. */
-  private dropFromGroups(type: string, key: string): void {
-    const group = this.groups.get(type);
-    if (group === undefined) return;
-    for (let i = group.members.length - 1; i >= 0; i--) {
-      const member = group.members[i]!;
-      if (member.message.key === key) {
-        group.members.splice(i, 1);
-        member.resolve(this.resultOf(member.message, 'resolved', { reason: 'resolved before its group was sent' }));
-      }
-    }
   }
 
   /** Delivers one alert, or several as one aggregated message, and records the outcome of each. */
@@ -1018,16 +884,6 @@ export class AlertService {
       });
     }
     return count;
-  }
-
-  private scheduleMaintenance(intervalMs: number): void {
-    if (this.closed) return;
-    this.maintenanceTimer = setTimeout(() => {
-      void this.runMaintenance()
-        .catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance failed'))
-        .finally(() => this.scheduleMaintenance(intervalMs));
-    }, intervalMs);
-    this.maintenanceTimer.unref?.();
   }
 
   private noteReport(report: DeliveryReport, now: number): void {

@@ -42,8 +42,10 @@ export interface RedisAlertStoreOptions {
   readonly redis: RedisEvalClient;
   /**
    * Key prefix. Every key is inside one hash tag (`{prefix}`), so the store works on Redis
-   * Cluster too (all its keys live in one slot).
-   * @default 'alerts'
+   * Cluster too (all its keys live in one slot). The default is namespaced so it does not
+   * collide with other users of a shared Redis; it used to be `'alerts'`: pass
+   * `prefix: 'alerts'` to keep reading the keys an older version wrote.
+   * @default 'hardening:alerts'
    */
   readonly prefix?: string;
   /**
@@ -59,7 +61,7 @@ export interface RedisAlertStoreOptions {
   readonly maxHistory?: number;
 }
 
-const defaults = { prefix: 'alerts', recordTtlMs: 7 * 24 * 3_600_000, maxHistory: 100_000 };
+const defaults = { prefix: 'hardening:alerts', recordTtlMs: 7 * 24 * 3_600_000, maxHistory: 100_000 };
 
 // Every script keeps all its work inside one key slot (the prefix's hash tag) and is
 // atomic: two instances can never both win a claim, a resolve, an escalation or a receipt.
