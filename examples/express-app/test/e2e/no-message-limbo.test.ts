@@ -2,13 +2,14 @@
 // when processing fails or is slow the customer gets a holding reply at once, the inbox
 // row is kept, processing is retried from our side, and the real reply goes out through
 // the Messages API. When the database cannot even record it, it is spooled.
-import { eventually, requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { controlledExtractor } from './support/extractors.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { levels } from './support/log-capture.js';
 import { messageSid, phone } from './support/phones.js';
+import { startAppOnPrivateRedis } from './support/private-redis-app.js';
 import { adminPhone, startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -129,14 +130,7 @@ describe.skipIf(!postgresUp || !redisUp)('no message limbo when Redis dies mid-r
   const provider = controlledExtractor();
 
   beforeAll(async () => {
-    redis = await startPrivateRedis();
-    app = await startTestApp({
-      spec: { backend: 'postgres', redis: false },
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'limbo-redis' },
-      label: 'limboredis',
-      overrides: { extractor: provider.extractor },
-    });
-    await app.addPoolNumbers(1);
+    ({ app, redis } = await startAppOnPrivateRedis('limboredis', { extractor: provider.extractor }));
     client = await onboardClient(app, { businessName: 'Fragile Fixers' });
   });
   afterAll(async () => {

@@ -2,13 +2,14 @@
 // an SMS already processed (Redis restarted empty, Redis down, a concurrent delivery waiting
 // on the inbox row), the redelivery gets the first delivery's real reply again, kept with
 // the inbox row, never a holding text with the reply only in an answer Twilio discarded.
-import { requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { requirePostgres, requireRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { controlledExtractor } from './support/extractors.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone } from './support/phones.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startAppOnPrivateRedis } from './support/private-redis-app.js';
+import type { TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
 const redisUp = await requireRedis();
@@ -20,14 +21,7 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
   const provider = controlledExtractor();
 
   beforeAll(async () => {
-    redis = await startPrivateRedis();
-    app = await startTestApp({
-      spec: { backend: 'postgres', redis: false },
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'replay-redis' },
-      label: 'replay',
-      overrides: { extractor: provider.extractor, inlineBudgetMs: 2000 },
-    });
-    await app.addPoolNumbers(1);
+    ({ app, redis } = await startAppOnPrivateRedis('replay', { extractor: provider.extractor, inlineBudgetMs: 2000 }));
     client = await onboardClient(app, { businessName: 'Replay Plumbing' });
   });
   afterAll(async () => {
