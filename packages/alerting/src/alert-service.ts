@@ -181,6 +181,7 @@ export class AlertService {
       call: (which, fn) => this.storeCall(which, fn),
       designatedSender: resolved.designatedSender,
       logger: this.logger,
+      unknownAnswerMs: resolved.storeTimeoutMs,
     });
     this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
     this.history = new HistoryWriter(
@@ -575,10 +576,12 @@ export class AlertService {
     if (claim.via === 'deferred') {
       // Every store is down and another instance is the designated sender: keep the alert
       // here and claim again when a store answers (it may then be a duplicate: fine).
-      const page = { ...this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender'), deferred: true };
+      // Or the store left the claim unanswered: it may have made another alert the winner.
+      const why = claim.reason ?? 'every alert store is unavailable and this instance is not the designated sender';
+      const page = { ...this.newPage(message, [message], [], now, why), deferred: true };
       await this.pending.enqueue(page, now);
-      history('failed', `deferred: every alert store unavailable; retried until ${new Date(page.expiresAt).toISOString()}`);
-      return this.resultOf(message, 'failed', { reason: 'every alert store is unavailable and this instance is not the designated sender: queued here', pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
+      history('failed', `deferred: ${why}; retried until ${new Date(page.expiresAt).toISOString()}`);
+      return this.resultOf(message, 'failed', { reason: `${why}: queued here`, pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
     }
     if (!claim.claimed) {
       const detail = `duplicate of ${claim.alertId} until ${new Date(claim.expiresAt).toISOString()}`;
