@@ -4,27 +4,11 @@ import { verifySlackSignature } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { sendProblem } from '../http/problem.js';
-import { deliveryLog } from '../jobs/delivery-log.js';
-import { readSlackBody, type SlackEventEnvelope } from './slack-envelope.js';
+import { readSlackBody } from '../ingest/slack-envelope.js';
+import { storeSlackSignal } from '../ingest/slack-signal.js';
 
 /** Answers Slack within this long whatever the database does (Slack retries after 3 s). */
 const ackBudgetMs = 2000;
-
-/**
- * Stores a message event as a signal and queues its evaluation (exported for the spool
- * drain and the tests).
- */
-export async function storeSlackSignal(ctx: AppContext, envelope: SlackEventEnvelope): Promise<void> {
-  const event = envelope.event;
-  if (event.type !== 'message' || event.bot_id !== undefined || event.subtype !== undefined) return;
-  const signal = await ctx.db.prisma.slackSignal.upsert({
-    where: { eventId: envelope.event_id },
-    create: { eventId: envelope.event_id, channel: event.channel ?? '', userId: event.user ?? null, text: event.text ?? '', messageTs: event.ts ?? null },
-    update: {},
-  });
-  const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'slack', eventId: envelope.event_id, kind: 'evaluate_slack_signal' }, { signalId: signal.id });
-  await ctx.queue.add({ kind: 'evaluate_slack_signal', deliveryId, payload: { signalId: signal.id } });
-}
 
 /**
  * POST /slack/events: the Slack Events API.

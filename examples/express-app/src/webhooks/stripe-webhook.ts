@@ -5,7 +5,7 @@ import { scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { activatePayment } from '../domain/onboarding.js';
 import { sendProblem } from '../http/problem.js';
-import { issuePaths, storableText } from './input-text.js';
+import { issuePaths, storableText } from '../ingest/input-text.js';
 
 /** An id-like string the database can store and an index can hold. */
 const storableId = z
