@@ -6,7 +6,7 @@ import { completeTestCall } from '../domain/onboarding.js';
 import { enqueueSmsOnce } from '../domain/outbox.js';
 import { toE164 } from '../domain/phone.js';
 import { classifySendFailure } from '../providers/send-errors.js';
-import { providerSid } from '../webhooks/input-text.js';
+import { providerSid } from './input-text.js';
 
 /** Call statuses that mean nobody picked up. */
 export const missedStatuses: ReadonlySet<string> = new Set(['no-answer', 'busy', 'failed']);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
-import { outboxRowId, providerSid, storableFields } from './input-text.js';
+import { outboxRowId, providerSid, storableFields } from '../ingest/input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
 

@@ -4,7 +4,7 @@ import type { AppContext } from '../app-context.js';
 import { FailsafeSender, handleCallStatus, missedStatuses, readCallStatus, type CallStatusDeps, type FailsafeDeps } from '../ingest/missed-call.js';
 import { sendProblem } from '../http/problem.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
-import { storableFields } from './input-text.js';
+import { storableFields } from '../ingest/input-text.js';
 import { emptyTwiml } from './twiml.js';
 
 /** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
