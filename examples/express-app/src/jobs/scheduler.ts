@@ -85,6 +85,7 @@ export class Scheduler {
       safeCall: ctx.safeCall,
       logger,
       alert: ctx.alert,
+      deliverability: ctx.deliverability,
       ...(publicBase === undefined ? {} : { statusCallbackUrl: (outboxId: string) => `${publicBase}/api/twilio/message-status?outboxId=${encodeURIComponent(outboxId)}` }),
       ...options.outbox,
     });
