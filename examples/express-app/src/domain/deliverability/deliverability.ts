@@ -110,15 +110,18 @@ export class Deliverability {
   }
 
   /**
-   * A send Twilio refused with an error code the rules own: 21610 records the opt-out (not
-   * an alert), a recipient's terminal code suppresses the pair, a sender's systemic code
-   * halts the sender (and pages once). Anything else is left to the outbox's retries.
+   * A send Twilio refused with an error code the rules own: 21610 records the opt-out and
+   * closes the message (not an alert), a sender's systemic code halts the sender (and pages
+   * once) and the message waits. A recipient's terminal code suppresses the pair, and the
+   * message is left to the outbox to dead-letter (with its alert). Anything else too.
    */
   async afterSendError(sms: OutgoingSms, error: unknown): Promise<SendFailureOutcome | undefined> {
     const c = classifyTwilioError(twilioErrorCodeOf(error));
     if (c.code === undefined) return undefined;
     const outcome = await this.applyCode(sms, c, 'send');
-    return outcome;
+    // This message failed for good: it stays the outbox's to dead-letter and alert (someone
+    // may hold a wrong number); the suppression spares the next ones the call.
+    return outcome?.kind === 'refuse' && outcome.status === 'suppressed' ? undefined : outcome;
   }
 
   /**
@@ -201,7 +204,8 @@ export class Deliverability {
     }
     if (next !== 'undelivered' && next !== 'failed') return;
     const handled = c.code === undefined ? undefined : await this.applyCode(sms, c, 'receipt');
-    if (handled !== undefined || c.scope === 'sender') return;
+    // An opt-out is not a failure; a sender's code is the halt's page (or below the spike: counted).
+    if ((handled?.kind === 'refuse' && handled.status === 'opted_out') || c.scope === 'sender') return;
     this.deps.alert({
       type: 'SMS_UNDELIVERED',
       severity: 'LOW',
