@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { scrubText } from '@hardening/core';
+import { sendProblem } from '../http/problem.js';
 import type { AppContext } from '../app-context.js';
 import { createConsoleCsrf } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
@@ -30,6 +31,15 @@ export interface ConsoleRoutesOptions {
 function sendHtml(res: Response, status: number, page: SafeHtml): void {
   // Every page carries operational data or a form token: never cached.
   res.status(status).set('Cache-Control', 'no-store').type('html').send(page.value);
+}
+
+/** A refusal: an HTML page for a browser, problem+json for a client that asks for JSON. */
+function refuse(req: Request, res: Response, status: number, title: string, detail: string, back = '/admin'): void {
+  if (req.accepts(['html', 'json']) === 'json') {
+    sendProblem(res, { title, status, detail });
+    return;
+  }
+  sendHtml(res, status, messagePage(title, detail, back));
 }
 
 /** Form fields as strings: a repeated field or a nested one is refused (undefined). */
@@ -106,12 +116,12 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   /** Session, then CSRF: answers 401/403 and returns false when either is missing or wrong. */
   function guardAction(req: Request, res: Response): boolean {
     if (sessionOf(req) === undefined) {
-      sendHtml(res, 401, messagePage('Signed out', 'Your session is missing or expired: sign in again.', '/admin/sign-in'));
+      refuse(req, res, 401, 'Signed out', 'Your session is missing or expired: sign in again.', '/admin/sign-in');
       return false;
     }
     if (!csrf.valid(req)) {
       ctx.logger.warn({ path: req.path, ip: req.ip }, 'console: action refused, CSRF token missing or wrong');
-      sendHtml(res, 403, messagePage('Refused', 'The form was stale or did not come from this console (CSRF token missing or wrong). Reload the page and try again.'));
+      refuse(req, res, 403, 'Refused', 'The form was stale or did not come from this console (CSRF token missing or wrong). Reload the page and try again.');
       return false;
     }
     return true;
@@ -141,7 +151,7 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
 
   router.get('/live', async (req, res) => {
     if (sessionOf(req) === undefined) {
-      res.status(401).type('application/problem+json').json({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Sign in at /admin/sign-in.' });
+      sendProblem(res, { title: 'Unauthorized', status: 401, detail: 'Sign in at /admin/sign-in.' });
       return;
     }
     const view: ViewContext = { csrf: csrf.token(req, res), now: Date.now() };
@@ -152,15 +162,15 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   router.post('/actions/:section/:action', async (req, res) => {
     if (!guardAction(req, res)) return;
     const action = byId.get(req.params.section as string)?.actions?.[req.params.action as string];
-    if (action === undefined) return sendHtml(res, 404, messagePage('Not found', 'No such action.'));
+    if (action === undefined) return refuse(req, res, 404, 'Not found', 'No such action.');
     const form = formOf(req.body);
-    if (form === undefined) return sendHtml(res, 400, messagePage('Bad request', 'Every field must be given once.'));
+    if (form === undefined) return refuse(req, res, 400, 'Bad request', 'Every field must be given once.');
     const outcome = await action(ctx, form);
     switch (outcome.kind) {
       case 'confirm':
         return sendHtml(res, 200, confirmPage({ title: outcome.title, detail: outcome.detail, action: req.originalUrl.split('?')[0]!, fields: form, csrf: csrf.token(req, res) }));
       case 'refused':
-        return sendHtml(res, outcome.status, messagePage('Not done', outcome.message));
+        return refuse(req, res, outcome.status, 'Not done', outcome.message);
       case 'done':
         res.cookie(flashCookie, outcome.message, { ...cookieOptions(req), maxAge: 60_000 });
         return res.redirect(303, '/admin');

@@ -125,6 +125,9 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
 
     const anonymous = await fetch(action, { method: 'POST', body: new URLSearchParams({ ...form, _csrf: token }), redirect: 'manual' });
     expect(anonymous.status).toBe(401);
+    // A client asking for JSON gets the refusal as problem+json.
+    const asJson = await fetch(action, { method: 'POST', headers: { accept: 'application/json' }, body: new URLSearchParams(form), redirect: 'manual' });
+    expect([asJson.status, asJson.headers.get('content-type')]).toEqual([401, expect.stringMatching(/^application\/problem\+json/)]);
 
     // The page's own cookies, a forged token: refused.
     const jar = await cookiesOf(page);
