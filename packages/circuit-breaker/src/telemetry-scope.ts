@@ -26,6 +26,44 @@ const namingKey = Symbol.for('@hardening/telemetry.naming');
 // it). Reading it first is the cheapest way to learn that nothing is registered at all.
 const otelGlobalKey = Symbol.for('opentelemetry.js.api.1');
 
+interface OtelGlobal {
+  trace?: unknown;
+  metrics?: unknown;
+}
+
+/**
+ * Where every copy of our packages finds OTel's global object once it exists.
+ *
+ * Why not read `globalThis[otelGlobalKey]` on every call: a symbol-keyed read on the global
+ * object costs about 23 ns on Node 20, twice per safeCall (core and breaker), which alone
+ * was +5 % on the success path. Instead, while OTel's global does not exist yet, the key
+ * holds an accessor that reads as absent (as before) and, when `@opentelemetry/api` writes
+ * it, turns back into the plain data property OTel wrote and records the object here. The
+ * object is never replaced afterwards (OTel's `registerGlobal` reuses it; `disable()`
+ * deletes fields of it), so reading its `trace` and `metrics` fields stays exact.
+ */
+const watchKey = Symbol.for('@hardening/telemetry.otel-global');
+const watch: { api: OtelGlobal | undefined } = ((globalThis as Record<symbol, unknown>)[watchKey] as { api: OtelGlobal | undefined } | undefined) ?? {
+  api: undefined,
+};
+if ((globalThis as Record<symbol, unknown>)[watchKey] === undefined) {
+  Object.defineProperty(globalThis, watchKey, { value: watch, configurable: true });
+  const existing = Object.getOwnPropertyDescriptor(globalThis, otelGlobalKey);
+  if (existing !== undefined) {
+    watch.api = existing.value as OtelGlobal;
+  } else {
+    Object.defineProperty(globalThis, otelGlobalKey, {
+      configurable: true,
+      enumerable: false,
+      get: () => watch.api,
+      set: (value: OtelGlobal) => {
+        watch.api = value;
+        Object.defineProperty(globalThis, otelGlobalKey, { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+}
+
 /**
  * Chooses the metric names every @hardening package uses from now on (instruments are
  * rebuilt on their next use). Process-wide, shared by ESM and CJS copies.
@@ -113,7 +151,7 @@ export class TelemetryScope<I> {
    * @returns The live telemetry or undefined.
    */
   current(): LiveTelemetry<I> | undefined {
-    const registered = (globalThis as Record<symbol, { trace?: unknown; metrics?: unknown } | undefined>)[otelGlobalKey];
+    const registered = watch.api;
     if (registered === undefined || (registered.trace === undefined && registered.metrics === undefined)) return undefined;
     return this.#refresh();
   }
