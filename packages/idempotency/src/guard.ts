@@ -3,6 +3,7 @@ import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger }
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { jsonCodec, type ResultCodec } from './codec.js';
+import { observeGuard } from './telemetry.js';
 import { IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
 import { IdempotencyStoreError } from './errors/idempotency-store-error.js';
 import { IdempotencyLeaseLostError } from './errors/lease-lost-error.js';
@@ -275,7 +276,11 @@ export class IdempotencyGuard {
    * if (outcome.status === 'replayed') logger.info({ eventId }, 'duplicate event ignored');
    * ```
    */
-  async execute<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options: RunOptions<T> = {}): Promise<IdempotentOutcome<T>> {
+  execute<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options: RunOptions<T> = {}): Promise<IdempotentOutcome<T>> {
+    return observeGuard(this.namespace, () => this.guarded(key, fn, options));
+  }
+
+  private async guarded<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options: RunOptions<T>): Promise<IdempotentOutcome<T>> {
     assertIdempotencyKey(key);
     if (typeof fn !== 'function') throw new TypeError('Expected `fn` to be a function.');
     const leaseMs = options.leaseMs === undefined ? this.leaseMs : positive('leaseMs', options.leaseMs);
