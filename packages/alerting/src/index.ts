@@ -85,3 +85,4 @@ export {
   getAlertSystemStatus,
   getAlertStats,
 } from './default-service.js';
+export { alertingChannels } from './telemetry.js';
