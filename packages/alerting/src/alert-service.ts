@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { alertTelemetry } from './telemetry.js';
 import type { CircuitState, Logger, SafeCall } from '@hardening/core';
 import { BreakerRegistry, createSafeCall, maskPhoneNumber } from '@hardening/core';
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
@@ -265,8 +266,9 @@ export class AlertService {
         return this.resultOf(undefined, 'invalid', { alertId: randomUUID(), type: String(input?.type), key: '*', severity, reason: problem });
       }
       const now = this.clock.now();
-      message = buildAlertMessage(input, now);
-      return await this.process(message, now);
+      const built = buildAlertMessage(input, now);
+      message = built;
+      return await alertTelemetry.raise(built, () => this.process(built, now));
     } catch (error) {
       // A bug of ours must not become the caller's problem, nor lose the alert.
       this.logger.error(
@@ -934,6 +936,7 @@ export class AlertService {
    * winner of a burst does not wait behind its duplicates' rows. A store failure is logged.
    */
   private record(entry: AlertHistoryEntry): void {
+    alertTelemetry.lifecycle(entry);
     this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
   }
 

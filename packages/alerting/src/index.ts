@@ -86,3 +86,4 @@ export {
   getAlertSystemStatus,
   getAlertStats,
 } from './default-service.js';
+export { alertingChannels } from './telemetry.js';
