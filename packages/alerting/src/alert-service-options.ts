@@ -3,6 +3,8 @@ import type { AlertMessage, AlertResult, Severity } from './alert.js';
 import type { Clock } from './clock.js';
 import type { RouteTable } from './routing.js';
 import type { SilenceInfo } from './silences.js';
+import type { AckRecord } from './acknowledgements/acknowledgements.js';
+import type { EscalationPolicy } from './escalation/escalation-policy.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { AlertStore } from './store/alert-store.js';
 import type { ClaimPath } from './claims/claim-gate.js';
@@ -70,6 +72,11 @@ export interface AlertTypeOptions {
   readonly windowMs?: number;
   /** Escalation delay for this type's MEDIUM alerts, or `false` to never escalate them. @default the service's */
   readonly escalateAfterMs?: number | false;
+  /**
+   * This type's escalation policy (replacing the service's), or `false` to never escalate it.
+   * @default the service's `escalation`
+   */
+  readonly escalation?: EscalationPolicy | false;
   /**
    * Aggregation: alerts of this type raised within this wait of the first go out as one
    * message ("3 clients stuck: ..."), like Alertmanager's `group_wait`. Each still has its
@@ -142,6 +149,24 @@ export interface AlertServiceOptions {
    * @default 43_200_000 (12 hours)
    */
   readonly escalateAfterMs?: number | false;
+  /**
+   * The escalation policy: steps (after how long, to which sinks, at what severity),
+   * each fired once fleet-wide, stopped by an acknowledgement or a resolve. Replaces the
+   * default policy (`escalateAfterMs`) for every type without a policy of its own;
+   * `false` turns escalation off.
+   * @default undefined (the default policy: MEDIUM to HIGH after `escalateAfterMs`)
+   * @example
+   * ```ts
+   * createAlertService({ sinks, store, escalation: { steps: [{ afterMs: 10 * 60_000, sinks: ['slack'] }, { afterMs: 30 * 60_000, sinks: ['sms'] }] } });
+   * ```
+   */
+  readonly escalation?: EscalationPolicy | false;
+  /**
+   * An acknowledgement lapses after this long if the alert was not resolved (escalation
+   * then resumes with the next step due).
+   * @default 86_400_000 (24 hours)
+   */
+  readonly ackTtlMs?: number;
   /**
    * An alert not raised again for this long is considered gone: it is not escalated.
    * @default 86_400_000 (24 hours)
@@ -300,6 +325,8 @@ export interface AlertSystemStatus {
   readonly lastFailure?: { readonly sink: string; readonly reason: string };
   /** Active silences. */
   readonly silences: readonly SilenceInfo[];
+  /** Acknowledged alerts (fleet-wide, as read in the last maintenance round), newest first. */
+  readonly acknowledged: readonly AckRecord[];
   /** Breaker state per sink. */
   readonly breakers: Readonly<Record<string, CircuitState>>;
 }

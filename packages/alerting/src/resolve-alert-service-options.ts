@@ -4,6 +4,8 @@ import type { AlertServiceOptions, AlertResultEvent, AlertTypeOptions } from './
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
+import type { ResolvedEscalationPolicy } from './escalation/escalation-policy.js';
+import { resolveEscalationPolicy } from './escalation/escalation-policy.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes } from './routing.js';
 import { createLogSink } from './sinks/log-sink.js';
@@ -20,6 +22,7 @@ export const defaults = {
   windowMs: 6 * hour,
   escalateAfterMs: 12 * hour,
   staleAfterMs: 24 * hour,
+  ackTtlMs: 24 * hour,
   confirmTimeoutMs: 5 * minute,
   maintenanceIntervalMs: 10_000,
   historyRetentionMs: 30 * day,
@@ -66,6 +69,11 @@ export interface ResolvedAlertServiceOptions {
   readonly fallbackOrder: readonly string[];
   readonly windowMs: number;
   readonly escalateAfterMs: number | false;
+  /** The service's escalation policy: `undefined` means the default policy (`escalateAfterMs`). */
+  readonly escalation: ResolvedEscalationPolicy | false | undefined;
+  /** Types with a policy of their own (`false`: never escalated). */
+  readonly typeEscalation: Readonly<Record<string, ResolvedEscalationPolicy | false>>;
+  readonly ackTtlMs: number;
   readonly staleAfterMs: number;
   readonly inhibit: boolean;
   readonly confirmTimeoutMs: number;
@@ -132,6 +140,15 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     }
     if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function') throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
   }
+  const typeEscalation: Record<string, ResolvedEscalationPolicy | false> = {};
+  for (const [type, settings] of Object.entries(types)) {
+    if (settings.escalation !== undefined) {
+      typeEscalation[type] = settings.escalation === false ? false : resolveEscalationPolicy(settings.escalation, known, `types.${type}.escalation`);
+    }
+  }
+  const escalation = options.escalation === undefined || options.escalation === false ? options.escalation : resolveEscalationPolicy(options.escalation, known, 'escalation');
+  const ackTtlMs = options.ackTtlMs ?? defaults.ackTtlMs;
+  positive(ackTtlMs, 'ackTtlMs');
   const remote = [...sinks.values()].filter((s) => s.remote !== false).map((s) => s.name);
   const fallbackOrder = options.fallbackOrder ?? [...sinks.keys()];
   if (!Array.isArray(fallbackOrder) || !fallbackOrder.every((name) => typeof name === 'string' && known.has(name))) {
@@ -192,6 +209,9 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     fallbackOrder,
     windowMs,
     escalateAfterMs,
+    escalation,
+    typeEscalation,
+    ackTtlMs,
     staleAfterMs,
     inhibit,
     confirmTimeoutMs,
