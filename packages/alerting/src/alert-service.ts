@@ -186,7 +186,10 @@ export class AlertService {
       expireAfterMs: resolved.pending.expireAfterMs,
       windowMs: this.windowMs,
       onPageDelivered: async (page, _report, now) => {
-        for (const member of page.message.members === undefined ? [page.message] : []) await escalator.start(member, Date.parse(member.occurredAt), now);
+        for (const member of page.message.members === undefined ? [page.message] : []) {
+          await this.acks.remember(member, now);
+          await escalator.start(member, Date.parse(member.occurredAt), now);
+        }
       },
     });
     this.pending = this.retries.queue;
@@ -708,6 +711,7 @@ export class AlertService {
       const base = { alertId: message.id, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, at: now };
       if (report.ok) {
         await this.runtime.markDelivered(message, now, report.delivered);
+        await this.acks.remember(message, now);
         await this.escalator.start(message, claim.firstSeenAt, now);
         const detail = [report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined, members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined]
           .filter(Boolean)

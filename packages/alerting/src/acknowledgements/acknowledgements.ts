@@ -2,7 +2,6 @@ import type { Severity } from '../alert.js';
 import { alertKeyOf } from '../alert-message.js';
 import { describeError } from '../delivery.js';
 import type { AlertRuntime } from '../runtime.js';
-import type { AlertHistoryEntry } from '../store/alert-store.js';
 import { ackCode } from './ack-code.js';
 
 /**
@@ -11,6 +10,28 @@ import { ackCode } from './ack-code.js';
  * alert is resolved. Every instance reads them from there.
  */
 export const ackSink = 'alerting.ack';
+
+/**
+ * The pseudo-sink of the index of acknowledgeable alerts: one row per delivered alert
+ * (type, key), written when it is delivered (before the caller's promise resolves, so any
+ * instance finds it at once, unlike the write-behind history), settled when resolved.
+ */
+export const ackableSink = 'alerting.ackable';
+
+/** An alert that can be acknowledged, as indexed. */
+interface Ackable {
+  readonly alertId: string;
+  readonly type: string;
+  readonly key: string;
+  readonly severity: Severity;
+  readonly resourceId: string | undefined;
+  /** Epoch ms of its delivery. */
+  readonly at: number;
+}
+
+function ackableId(type: string, key: string): string {
+  return `ackable:${encodeURIComponent(type)}:${encodeURIComponent(key)}`;
+}
 
 /**
  * Who acknowledged, and through what.
@@ -189,10 +210,36 @@ export class Acknowledgements {
     }
   }
 
-  /** The alert was resolved: its acknowledgement ends with it. */
+  /**
+   * An alert was delivered: index it so an acknowledgement on any instance finds it.
+   * A failure is logged (the history is searched then).
+   */
+  async remember(alert: { id: string; type: string; key: string; severity: Severity; resourceId: string | undefined }, now: number): Promise<void> {
+    if (alert.type.startsWith('ALERTING_') || this.runtime.durable.listPendingDeliveries === undefined) return;
+    const row: Ackable = { alertId: alert.id, type: alert.type, key: alert.key, severity: alert.severity, resourceId: alert.resourceId, at: now };
+    await this.runtime
+      .durableCall(() =>
+        this.runtime.durable.trackDelivery({
+          deliveryId: ackableId(alert.type, alert.key),
+          alertId: alert.id,
+          type: alert.type,
+          key: alert.key,
+          sink: ackableSink,
+          status: 'pending',
+          payload: JSON.stringify(row),
+          sentAt: now,
+          deadlineAt: now + this.options.lookbackMs,
+        }),
+      )
+      .catch((error) => this.runtime.logger.warn({ type: alert.type, err: describeError(error) }, 'alerting: could not index the alert for acknowledgement (store unavailable)'));
+  }
+
+  /** The alert was resolved: its acknowledgement and its index row end with it. */
   async clear(type: string, key: string, now: number): Promise<void> {
     this.known.delete(`${type}\u0000${key}`);
-    await this.runtime.durableCall(() => this.runtime.durable.settleDelivery({ deliveryId: ackId(type, key), status: 'delivered', at: now })).catch(() => undefined);
+    for (const deliveryId of [ackId(type, key), ackableId(type, key)]) {
+      await this.runtime.durableCall(() => this.runtime.durable.settleDelivery({ deliveryId, status: 'delivered', at: now })).catch(() => undefined);
+    }
   }
 
   /** Acknowledgements known here, newest first (for the status). */
@@ -201,11 +248,11 @@ export class Acknowledgements {
   }
 
   /**
-   * The open alert a target names, from the history (newest first): an alert resolved
-   * after it was delivered is not open.
+   * The open alert a target names: from the index of delivered alerts (newest first),
+   * else from the history (an alert resolved after it was delivered is not open).
    */
-  private async find(target: AckTarget | undefined, now: number): Promise<AlertHistoryEntry | undefined> {
-    let matches: (row: AlertHistoryEntry) => boolean;
+  private async find(target: AckTarget | undefined, now: number): Promise<Ackable | undefined> {
+    let matches: (row: { alertId: string; type: string; key: string }) => boolean;
     // A bare "ACK" means the newest open alert nobody acknowledged yet.
     if (target === undefined) matches = (row) => !this.has(row.type, row.key);
     else if (typeof target === 'object') {
@@ -217,13 +264,27 @@ export class Acknowledgements {
     } else {
       matches = (row) => row.alertId === target;
     }
+    const { durable } = this.runtime;
+    const list = durable.listPendingDeliveries;
+    if (list !== undefined) {
+      const rows = await this.runtime.durableCall(() => list.call(durable, { sink: ackableSink, limit: 1000 }));
+      const open = rows
+        .filter((row) => row.deadlineAt > now)
+        .map((row) => JSON.parse(row.payload) as Ackable)
+        .sort((a, b) => b.at - a.at);
+      const found = open.find(matches);
+      if (found !== undefined) return found;
+    }
+    // Alerts delivered before this index existed, or by a store without listing: the history.
     await this.options.flushHistory();
-    const rows = await this.runtime.durableCall(() => this.runtime.durable.history({ since: now - this.options.lookbackMs, limit: 5000 }));
+    const rows = await this.runtime.durableCall(() => durable.history({ since: now - this.options.lookbackMs, limit: 5000 }));
     const resolved = new Set<string>();
     for (const row of rows) {
       const id = `${row.type}\u0000${row.key}`;
       if (row.outcome === 'resolved') resolved.add(id);
-      else if (openOutcomes.has(row.outcome) && !resolved.has(id) && !row.type.startsWith('alerting.') && matches(row)) return row;
+      else if (openOutcomes.has(row.outcome) && !resolved.has(id) && !row.type.startsWith('ALERTING_') && matches(row)) {
+        return { alertId: row.alertId, type: row.type, key: row.key, severity: row.severity, resourceId: row.resourceId, at: row.at };
+      }
     }
     return undefined;
   }

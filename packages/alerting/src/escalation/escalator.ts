@@ -135,7 +135,8 @@ export class Escalator {
         this.runtime.store.claim({
           alertId: randomUUID(),
           type: stepClaimType,
-          key: `${message.type}\u0000${message.key}\u0000${firstSeenAt}\u0000${index}`,
+          // PostgreSQL text cannot hold NUL: the parts are URI-encoded and joined with '/'.
+          key: [message.type, message.key, String(firstSeenAt), String(index)].map(encodeURIComponent).join('/'),
           resourceId: undefined,
           severity: 'LOW',
           title: 'escalation step',

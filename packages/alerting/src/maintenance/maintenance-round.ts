@@ -1,5 +1,5 @@
 import type { Acknowledgements } from '../acknowledgements/acknowledgements.js';
-import { ackSink } from '../acknowledgements/acknowledgements.js';
+import { ackSink, ackableSink } from '../acknowledgements/acknowledgements.js';
 import type { MaintenanceReport } from '../alert-service-options.js';
 import type { ClaimGate } from '../claims/claim-gate.js';
 import { describeError } from '../delivery.js';
@@ -92,7 +92,8 @@ export class MaintenanceRound {
     switch (delivery.sink) {
       case silenceSink:
       case ackSink:
-        // A silence reached its end; an acknowledgement lapsed.
+      case ackableSink:
+        // A silence reached its end; an acknowledgement, or an alert's index row, lapsed.
         return { retried: 0, unconfirmed: 0, escalated: 0 };
       case pendingSink:
         await parts.pending.queue.retry(delivery, now);
