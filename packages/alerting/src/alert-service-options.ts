@@ -5,6 +5,7 @@ import type { RouteTable } from './routing.js';
 import type { SilenceInfo } from './silences.js';
 import type { AckRecord } from './acknowledgements/acknowledgements.js';
 import type { EscalationPolicy } from './escalation/escalation-policy.js';
+import type { InhibitRule } from './inhibition/inhibit-rules.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { AlertStore } from './store/alert-store.js';
 import type { ClaimPath } from './claims/claim-gate.js';
@@ -178,6 +179,18 @@ export interface AlertServiceOptions {
    * @default true
    */
   readonly inhibit?: boolean;
+  /**
+   * Inhibition rules (Alertmanager-like: source matcher, target matcher, equal labels),
+   * replacing the default rule (a HIGH alert mutes MEDIUM and LOW ones on the same
+   * resource; include {@link defaultInhibitRule} to keep it). Sources are the delivered,
+   * unresolved alerts of the fleet, inside their suppression window.
+   * @default [defaultInhibitRule] (answered by the store's own query)
+   * @example
+   * ```ts
+   * createAlertService({ sinks, store, inhibitRules: [defaultInhibitRule, { source: { type: 'DB_DOWN' }, target: { type: ['QUEUE_BACKLOG'] } }] });
+   * ```
+   */
+  readonly inhibitRules?: readonly InhibitRule[];
   /** Retries, timeout and breaker of remote sink calls. */
   readonly retry?: SinkRetryOptions;
   /**

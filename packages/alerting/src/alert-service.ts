@@ -18,6 +18,7 @@ import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js
 import { Escalator } from './escalation/escalator.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import { HistoryWriter } from './history-writer.js';
+import { Inhibitor } from './inhibition/inhibitor.js';
 import { MaintenanceLoop } from './maintenance-loop.js';
 import { MaintenanceRound } from './maintenance/maintenance-round.js';
 import { PendingRetries } from './maintenance/pending-retries.js';
@@ -78,7 +79,7 @@ export class AlertService {
   private readonly escalator: Escalator;
   private readonly acks: Acknowledgements;
   private readonly windowMs: number;
-  private readonly inhibit: boolean;
+  private readonly inhibitor: Inhibitor;
   private readonly confirmTimeoutMs: number;
   private readonly disabled: boolean;
   private readonly disabledReason: string | undefined;
@@ -101,7 +102,6 @@ export class AlertService {
     this.store = resolved.store;
     this.durable = resolved.durableStore ?? this.store;
     this.windowMs = resolved.windowMs;
-    this.inhibit = resolved.inhibit;
     this.confirmTimeoutMs = resolved.confirmTimeoutMs;
     this.onResult = resolved.onResult;
     this.disabled = resolved.disabled;
@@ -179,6 +179,7 @@ export class AlertService {
       acks: this.acks,
     });
     this.escalator = escalator;
+    this.inhibitor = new Inhibitor(runtime, { rules: resolved.inhibit, acks: this.acks, windowOf: (type) => resolved.types[type]?.windowMs ?? this.windowMs });
     late.escalator = escalator;
     this.retries = new PendingRetries(runtime, {
       gate: this.gate,
@@ -622,15 +623,10 @@ export class AlertService {
       history('silenced', detail);
       return this.resultOf(message, 'silenced', { reason: detail });
     }
-    if (this.inhibit && message.severity !== 'HIGH' && message.resourceId !== undefined) {
-      const inhibited = await this.runtime.storeCall('primary', () =>
-        this.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }),
-      ).catch(() => false);
-      if (inhibited) {
-        const detail = 'a HIGH alert is open on the same resource';
-        history('inhibited', detail);
-        return this.resultOf(message, 'inhibited', { reason: detail });
-      }
+    const inhibited = await this.inhibitor.check(message, now);
+    if (inhibited !== undefined) {
+      history('inhibited', inhibited);
+      return this.resultOf(message, 'inhibited', { reason: inhibited });
     }
     const typeOptions = this.runtime.types[message.type];
     const windowMs = typeOptions?.windowMs ?? this.windowMs;

@@ -92,3 +92,5 @@ export {
 } from './default-service.js';
 export { createSlackAckHandler } from './http/slack-ack.js';
 export type { SlackAckHandlerOptions, SlackActionRequest, SlackActionResponse } from './http/slack-ack.js';
+export { defaultInhibitRule } from './inhibition/inhibit-rules.js';
+export type { InhibitRule, AlertMatcher, InhibitLabel } from './inhibition/inhibit-rules.js';

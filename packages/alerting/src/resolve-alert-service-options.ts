@@ -6,6 +6,8 @@ import { systemClock } from './clock.js';
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
 import type { ResolvedEscalationPolicy } from './escalation/escalation-policy.js';
 import { resolveEscalationPolicy } from './escalation/escalation-policy.js';
+import type { InhibitRule } from './inhibition/inhibit-rules.js';
+import { checkInhibitRules } from './inhibition/inhibit-rules.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes } from './routing.js';
 import { createLogSink } from './sinks/log-sink.js';
@@ -75,7 +77,8 @@ export interface ResolvedAlertServiceOptions {
   readonly typeEscalation: Readonly<Record<string, ResolvedEscalationPolicy | false>>;
   readonly ackTtlMs: number;
   readonly staleAfterMs: number;
-  readonly inhibit: boolean;
+  /** `default`: the store's HIGH-mutes-lower rule; `false`: none; else the configured rules. */
+  readonly inhibit: 'default' | false | readonly InhibitRule[];
   readonly confirmTimeoutMs: number;
   readonly historyRetentionMs: number;
   readonly storeTimeoutMs: number;
@@ -160,7 +163,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
   positive(escalateAfterMs, 'escalateAfterMs', true);
   const staleAfterMs = options.staleAfterMs ?? defaults.staleAfterMs;
   positive(staleAfterMs, 'staleAfterMs');
-  const inhibit = options.inhibit ?? true;
+  if (options.inhibit !== undefined && typeof options.inhibit !== 'boolean') throw new TypeError('Expected `inhibit` to be a boolean.');
+  const inhibit = options.inhibit === false ? false : options.inhibitRules === undefined ? ('default' as const) : checkInhibitRules(options.inhibitRules);
   const confirmTimeoutMs = options.confirmTimeoutMs ?? defaults.confirmTimeoutMs;
   positive(confirmTimeoutMs, 'confirmTimeoutMs');
   const historyRetentionMs = options.historyRetentionMs ?? defaults.historyRetentionMs;

@@ -18,8 +18,8 @@ export const ackSink = 'alerting.ack';
  */
 export const ackableSink = 'alerting.ackable';
 
-/** An alert that can be acknowledged, as indexed. */
-interface Ackable {
+/** A delivered, unresolved alert, as indexed (what can be acknowledged, and what can inhibit). */
+export interface Ackable {
   readonly alertId: string;
   readonly type: string;
   readonly key: string;
@@ -234,6 +234,24 @@ export class Acknowledgements {
       .catch((error) => this.runtime.logger.warn({ type: alert.type, err: describeError(error) }, 'alerting: could not index the alert for acknowledgement (store unavailable)'));
   }
 
+  /**
+   * Delivered, unresolved alerts of the fleet, newest first (rejects when the store cannot
+   * be read; empty when it cannot list).
+   *
+   * @param now - Current time.
+   * @returns The index rows.
+   */
+  async openAlerts(now: number): Promise<Ackable[]> {
+    const { durable } = this.runtime;
+    const list = durable.listPendingDeliveries;
+    if (list === undefined) return [];
+    const rows = await this.runtime.durableCall(() => list.call(durable, { sink: ackableSink, limit: 1000 }));
+    return rows
+      .filter((row) => row.deadlineAt > now)
+      .map((row) => JSON.parse(row.payload) as Ackable)
+      .sort((a, b) => b.at - a.at);
+  }
+
   /** The alert was resolved: its acknowledgement and its index row end with it. */
   async clear(type: string, key: string, now: number): Promise<void> {
     this.known.delete(`${type}\u0000${key}`);
@@ -264,19 +282,11 @@ export class Acknowledgements {
     } else {
       matches = (row) => row.alertId === target;
     }
-    const { durable } = this.runtime;
-    const list = durable.listPendingDeliveries;
-    if (list !== undefined) {
-      const rows = await this.runtime.durableCall(() => list.call(durable, { sink: ackableSink, limit: 1000 }));
-      const open = rows
-        .filter((row) => row.deadlineAt > now)
-        .map((row) => JSON.parse(row.payload) as Ackable)
-        .sort((a, b) => b.at - a.at);
-      const found = open.find(matches);
-      if (found !== undefined) return found;
-    }
+    const found = (await this.openAlerts(now)).find(matches);
+    if (found !== undefined) return found;
     // Alerts delivered before this index existed, or by a store without listing: the history.
     await this.options.flushHistory();
+    const { durable } = this.runtime;
     const rows = await this.runtime.durableCall(() => durable.history({ since: now - this.options.lookbackMs, limit: 5000 }));
     const resolved = new Set<string>();
     for (const row of rows) {
