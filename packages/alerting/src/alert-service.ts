@@ -9,7 +9,7 @@ import { Acknowledgements } from './acknowledgements/acknowledgements.js';
 import { parseAckReply } from './acknowledgements/ack-code.js';
 import type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
 import { smsAckReply } from './acknowledgements/sms-ack.js';
-import { Aggregator } from './aggregator.js';
+import { FleetGroups } from './grouping/fleet-groups.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
@@ -84,7 +84,7 @@ export class AlertService {
   private readonly disabled: boolean;
   private readonly disabledReason: string | undefined;
   private readonly shared: SharedSilences;
-  private readonly groups: Aggregator;
+  private readonly groups: FleetGroups;
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private readonly maintenance: MaintenanceLoop;
@@ -159,10 +159,10 @@ export class AlertService {
         ),
     );
     runtime.recordSink = (entry) => this.record(entry);
-    this.groups = new Aggregator({
+    this.groups = new FleetGroups(runtime, {
       deliver: (members) => this.deliverAlerts(members),
       resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
-      logger: this.logger,
+      graceMs: 2000,
     });
     this.shared = new SharedSilences(this.durable, (fn) => runtime.durableCall(fn), this.logger, () => this.clock.now());
     this.acks = new Acknowledgements(runtime, {
@@ -210,6 +210,7 @@ export class AlertService {
       selfWatch,
       escalator,
       acks: this.acks,
+      groups: this.groups,
       historyRetentionMs: resolved.historyRetentionMs,
       pruneEveryMs: defaults.pruneEveryMs,
     });

@@ -6,6 +6,8 @@ import { describeError } from '../delivery.js';
 import { DeliveryUnconfirmedError } from '../errors/delivery-unconfirmed-error.js';
 import type { Escalator } from '../escalation/escalator.js';
 import { escalationSink } from '../escalation/escalator.js';
+import type { FleetGroups } from '../grouping/fleet-groups.js';
+import { groupMemberSink } from '../grouping/fleet-groups.js';
 import { pendingSink } from '../pending-pages.js';
 import type { AlertRuntime } from '../runtime.js';
 import type { SharedSilences } from '../shared-silences.js';
@@ -24,6 +26,7 @@ export interface MaintenanceRoundParts {
   readonly selfWatch: SelfWatch;
   readonly escalator: Escalator;
   readonly acks: Acknowledgements;
+  readonly groups: FleetGroups;
   /** History kept. */
   readonly historyRetentionMs: number;
   /** How often the history is pruned. */
@@ -94,6 +97,10 @@ export class MaintenanceRound {
       case ackSink:
       case ackableSink:
         // A silence reached its end; an acknowledgement, or an alert's index row, lapsed.
+        return { retried: 0, unconfirmed: 0, escalated: 0 };
+      case groupMemberSink:
+        // A grouped alert neither its instance nor the group's leader sent in time.
+        await parts.groups.deliverOrphan(delivery);
         return { retried: 0, unconfirmed: 0, escalated: 0 };
       case pendingSink:
         await parts.pending.queue.retry(delivery, now);
