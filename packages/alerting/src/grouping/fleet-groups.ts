@@ -51,6 +51,8 @@ export interface FleetGroupsOptions {
 export class FleetGroups {
   private readonly local: Aggregator;
   private readonly open = new Map<string, OpenGroup>();
+  /** Leadership claims in flight, per type: alerts of one type raised at once in this process make one claim. */
+  private readonly joining = new Map<string, Promise<OpenGroup | undefined>>();
 
   constructor(
     private readonly runtime: AlertRuntime,
@@ -75,24 +77,40 @@ export class FleetGroups {
     const { message } = member;
     // A memory store serves one process: its groups are this process's (no store round trip).
     if (runtime.durable.listPendingDeliveries === undefined || runtime.store.kind === 'memory') return this.local.add(member, waitMs);
+    const group = await this.groupFor(message.type, waitMs);
     const now = runtime.clock.now();
-    let group = this.open.get(message.type);
-    if (group === undefined || group.endsAt <= now) {
-      const groupId = randomUUID();
-      let claim;
-      try {
-        claim = await runtime.storeCall('primary', () =>
-          runtime.store.claim({ alertId: groupId, type: leaderClaimType, key: message.type, resourceId: undefined, severity: 'LOW', title: 'group leader', payload: '{}', now, windowMs: waitMs }),
-        );
-      } catch (error) {
-        runtime.logger.warn({ type: message.type, err: describeError(error) }, 'alerting: group leadership could not be claimed (store unavailable); grouping in this instance only');
-        return this.local.add(member, waitMs);
-      }
-      group = claim.claimed ? { role: 'leader', groupId, endsAt: now + waitMs } : { role: 'follower', groupId: claim.alertId, endsAt: claim.expiresAt };
-      this.open.set(message.type, group);
-    }
+    if (group === undefined) return this.local.add(member, waitMs);
     if (group.role === 'leader') return this.local.add(member, Math.max(0, group.endsAt - now));
     return this.follow(member, group, now);
+  }
+
+  /** The open group of `type` in this process, or a new one (leader or follower); `undefined` when the store cannot say. */
+  private async groupFor(type: string, waitMs: number): Promise<OpenGroup | undefined> {
+    const open = this.open.get(type);
+    if (open !== undefined && open.endsAt > this.runtime.clock.now()) return open;
+    const pending = this.joining.get(type);
+    if (pending !== undefined) return pending;
+    const joining = this.claimGroup(type, waitMs).finally(() => this.joining.delete(type));
+    this.joining.set(type, joining);
+    return joining;
+  }
+
+  private async claimGroup(type: string, waitMs: number): Promise<OpenGroup | undefined> {
+    const { runtime } = this;
+    const now = runtime.clock.now();
+    const groupId = randomUUID();
+    let claim;
+    try {
+      claim = await runtime.storeCall('primary', () =>
+        runtime.store.claim({ alertId: groupId, type: leaderClaimType, key: type, resourceId: undefined, severity: 'LOW', title: 'group leader', payload: '{}', now, windowMs: waitMs }),
+      );
+    } catch (error) {
+      runtime.logger.warn({ type, err: describeError(error) }, 'alerting: group leadership could not be claimed (store unavailable); grouping in this instance only');
+      return undefined;
+    }
+    const group: OpenGroup = claim.claimed ? { role: 'leader', groupId, endsAt: now + waitMs } : { role: 'follower', groupId: claim.alertId, endsAt: claim.expiresAt };
+    this.open.set(type, group);
+    return group;
   }
 
   /** Sends every group this process leads now. */
