@@ -51,7 +51,8 @@ export interface FaultTargets {
 export function scenarios(scale: number): Scenario[] {
   const s = (ms: number) => Math.round(ms * scale);
   const sec = (ms: number) => `${Math.round(s(ms) / 100) / 10} s`;
-  const lead = s(5000);
+  // Traffic before the first fault: enough for a baseline of answers on every instance.
+  const lead = s(3000);
   const tail = s(10_000);
   return [
     { name: 'redis-killed', description: `Redis killed for ${sec(20_000)}, restarted empty`, faults: [{ kind: 'redis_killed', atMs: lead, windowMs: s(20_000) }], trafficMs: lead + s(20_000) + tail },

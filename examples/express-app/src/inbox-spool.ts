@@ -81,12 +81,16 @@ export class InboxSpool {
     private readonly key = 'hardening-app:inbox-spool',
   ) {}
 
-  /** Keeps `event` durably; throws only when neither Redis nor the disk takes it. */
-  async put(event: SpooledEvent): Promise<void> {
+  /**
+   * Keeps `event` durably; throws only when neither Redis nor the disk takes it.
+   * `redisTimeoutMs` shortens the wait for Redis before the local file is used (a caller with
+   * a deadline of its own: Slack's 3 s).
+   */
+  async put(event: SpooledEvent, options: { readonly redisTimeoutMs?: number } = {}): Promise<void> {
     const line = JSON.stringify(event);
     if (this.redis !== undefined) {
       try {
-        await withTimeout(this.redis.rpush(this.key, line), redisWriteTimeoutMs);
+        await withTimeout(this.redis.rpush(this.key, line), options.redisTimeoutMs ?? redisWriteTimeoutMs);
         return;
       } catch (error) {
         this.logger.error({ err: String(error) }, 'inbox spool: Redis refused the event; writing it to the local spool file');

@@ -11,6 +11,12 @@ import { emptyTwiml } from './twiml.js';
 /** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
 const knownStatuses = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
+/** A unique-constraint violation (Prisma's P2002, PostgreSQL's 23505): a concurrent twin won. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === 'P2002' || code === '23505' || /Unique constraint failed/.test(String(error));
+}
+
 /** Twilio waits 15 s for the answer; past this the call is spooled and answered (see below). */
 const answerBudgetMs = 8000;
 
@@ -91,6 +97,17 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
         if (!started) {
           // The idempotency store itself is down: carry on without it, as the SMS route does.
           logger.warn({ callSid: call.callSid, err: scrubText(String(failure)) }, 'idempotency store unavailable; relying on the outbox send key');
+          try {
+            await handle();
+            return ok;
+          } catch (error) {
+            failure = error;
+          }
+        }
+        if (started && isUniqueViolation(failure)) {
+          // Not an outage: a concurrent delivery of this call (another instance, the dedup
+          // store down) wrote the same customer or text first. Handled again, this one finds
+          // the call's send key taken; texting the fail-safe now would be a second text.
           try {
             await handle();
             return ok;
