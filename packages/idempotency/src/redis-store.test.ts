@@ -80,7 +80,8 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
       const error = await guard.run('evt_hung', async () => 'x').catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect((error as Error).message).toContain('did not answer within 300 ms');
-      expect(Date.now() - started).toBeLessThan(2000);
+      // A deadline is behaviour: the hang is answered long before any default (generous margin for a busy machine).
+      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       proxy.restore();
     }
