@@ -2,6 +2,7 @@
 // runner on): sign-in, what needs a person and its actions, hostile names, CSRF and session
 // refusals, phone width, keyboard focus, live updates, and no request beyond loopback.
 // One app and one browser for the file.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { eventually, requireChromium, startFakeSlack, type FakeSlack } from '@hardening/test-support';
@@ -83,6 +84,21 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await expect(other.getByRole('alert').textContent()).resolves.toContain('not the admin token');
     expect((await other.context().cookies()).map((c) => c.name)).not.toContain('console_session');
     await other.context().close();
+  });
+
+  it('refuses to sign in over plain HTTP on a host other than loopback (a Secure cookie would be dropped)', async () => {
+    const { port } = new URL(app.url);
+    const answer = await new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/admin/sign-in', method: 'POST', headers: { host: 'ops.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [], body }));
+      });
+      req.on('error', reject);
+      req.end(new URLSearchParams({ token: testAdminToken }).toString());
+    });
+    expect([answer.status, answer.cookies]).toEqual([400, []]);
+    expect(answer.body).toContain('needs HTTPS');
   });
 
   it('shows the seeded stuck clients; a hostile business name renders as text and runs nothing', async () => {
