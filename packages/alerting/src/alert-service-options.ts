@@ -7,6 +7,7 @@ import type { AlertSink } from './sinks/sink.js';
 import type { AlertStore } from './store/alert-store.js';
 import type { ClaimPath } from './claims/claim-gate.js';
 import type { StoreState } from './claims/store-health.js';
+import type { HistoryQueueState } from './history-writer.js';
 
 /**
  * Retries and breaker of every remote sink call (each goes through `safeCall`, with one
@@ -288,6 +289,12 @@ export interface AlertSystemStatus {
   readonly stores: readonly StoreState[];
   /** The store that owns the history and the pending pages. */
   readonly historyStore: string;
+  /**
+   * History rows written behind the callers: `queued` (waiting, including rows kept
+   * through a store outage), `dropped` (oldest first, beyond the queue's bound),
+   * `failingSince` and `lastError` while the store refuses them.
+   */
+  readonly history: HistoryQueueState;
   /** How the last dedup claim was decided (`store`, `durable`, `designated`, `local`, `deferred`). */
   readonly claimedVia: ClaimPath;
   /** Pages no sink took yet, as last counted by maintenance. */

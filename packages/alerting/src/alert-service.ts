@@ -181,20 +181,25 @@ export class AlertService {
       call: (which, fn) => this.storeCall(which, fn),
       designatedSender: resolved.designatedSender,
       logger: this.logger,
+      unknownAnswerMs: resolved.storeTimeoutMs,
     });
     this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
-    this.history = new HistoryWriter(
-      async (entries) => {
+    this.history = new HistoryWriter({
+      write: async (entries) => {
         const store = this.durable;
         await this.durableCall(() => (store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined)));
       },
-      (dropped) => this.logger.warn({ dropped }, `alerting: history queue full; ${dropped} rows dropped so far (alerts themselves are unaffected)`),
-      (entries, error) =>
+      onDrop: (dropped) =>
+        this.logger.warn({ dropped, store: this.durable.kind }, `alerting: history queue full; the oldest rows are dropped (${dropped} so far; alerts themselves are unaffected)`),
+      onError: (queued, error, retryInMs) =>
         this.logger.warn(
-          { rows: entries.length, outcomes: [...new Set(entries.map((e) => e.outcome))], store: this.durable.kind, err: describeError(error) },
-          `alerting: ${entries.length} history rows lost (store unavailable)`,
+          { queued, store: this.durable.kind, retryInMs, err: describeError(error) },
+          `alerting: history store unavailable; ${queued} rows kept in memory and written when it answers`,
         ),
-    );
+      onRecovered: (written) => this.logger.info({ written, store: this.durable.kind }, 'alerting: history store answers again; queued rows written'),
+      describe: (error) => scrubText(describeError(error)),
+      now: () => this.clock.now(),
+    });
     this.maintenance = new MaintenanceLoop(() => this.maintain(), this.logger);
     this.groups = new Aggregator({
       deliver: (members) => this.deliverAlerts(members),
@@ -415,6 +420,8 @@ export class AlertService {
     for (const [name, state] of Object.entries(breakers)) if (state !== 'closed') problems.push(`sink ${name}: breaker ${state}`);
     const pending = this.pending.summary;
     if (pending.count > 0) problems.push(`${pending.count} page(s) pending since ${new Date(pending.oldestAt ?? now).toISOString()}`);
+    const history = this.history.state;
+    if (history.failingSince !== undefined) problems.push(`${history.queued} history row(s) kept in memory since ${history.failingSince}: ${history.lastError ?? 'store unavailable'}`);
     if (this.lastClaimVia !== 'store' && this.lastClaimVia !== 'durable') problems.push(`last dedup claim decided by the ${this.lastClaimVia} rule (every store unavailable)`);
     return {
       enabled: reason === undefined,
@@ -427,6 +434,7 @@ export class AlertService {
       storeHealthy: this.primaryHealth.state.state !== 'down',
       stores,
       historyStore: this.durable.kind,
+      history,
       claimedVia: this.lastClaimVia,
       pending: { count: pending.count, ...(pending.oldestAt !== undefined ? { oldestAt: new Date(pending.oldestAt).toISOString() } : {}) },
       ...(this.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.lastDeliveryAt).toISOString() } : {}),
@@ -539,7 +547,11 @@ export class AlertService {
     this.maintenance.stop();
     await this.flushGroups();
     await this.maintenance.idle();
-    await this.history.idle();
+    await this.history.retryNow();
+    this.history.stop();
+    if (this.history.queued > 0) {
+      this.logger.error({ rows: this.history.queued, store: this.durable.kind }, `alerting: closed with ${this.history.queued} history rows unwritten (store unavailable); they are lost with this process`);
+    }
   }
 
   private async process(message: AlertMessage, now: number): Promise<AlertResult> {
@@ -575,10 +587,12 @@ export class AlertService {
     if (claim.via === 'deferred') {
       // Every store is down and another instance is the designated sender: keep the alert
       // here and claim again when a store answers (it may then be a duplicate: fine).
-      const page = { ...this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender'), deferred: true };
+      // Or the store left the claim unanswered: it may have made another alert the winner.
+      const why = claim.reason ?? 'every alert store is unavailable and this instance is not the designated sender';
+      const page = { ...this.newPage(message, [message], [], now, why), deferred: true };
       await this.pending.enqueue(page, now);
-      history('failed', `deferred: every alert store unavailable; retried until ${new Date(page.expiresAt).toISOString()}`);
-      return this.resultOf(message, 'failed', { reason: 'every alert store is unavailable and this instance is not the designated sender: queued here', pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
+      history('failed', `deferred: ${why}; retried until ${new Date(page.expiresAt).toISOString()}`);
+      return this.resultOf(message, 'failed', { reason: `${why}: queued here`, pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
     }
     if (!claim.claimed) {
       const detail = `duplicate of ${claim.alertId} until ${new Date(claim.expiresAt).toISOString()}`;
@@ -801,6 +815,7 @@ export class AlertService {
     let pruned = false;
     let retried = 0;
     const replayed = await this.gate.replay();
+    await this.history.retryNow();
     try {
       const overdue = await this.durableCall(() => this.durable.takeOverdueDeliveries({ at: now, limit: 100 }));
       for (const delivery of [...overdue, ...(await this.pending.takeLocal(now))]) {

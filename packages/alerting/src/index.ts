@@ -52,6 +52,7 @@ export { DeliveryUnconfirmedError, isDeliveryUnconfirmedError } from './errors/d
 export { AlertStoreUnavailableError, isAlertStoreUnavailableError } from './errors/store-unavailable-error.js';
 export type { ClaimPath } from './claims/claim-gate.js';
 export type { StoreState } from './claims/store-health.js';
+export type { HistoryQueueState } from './history-writer.js';
 export type { AlertingErrorCode } from './errors/codes.js';
 export { createTwilioStatusCallbackHandler } from './http/twilio-status-callback.js';
 export type { TwilioStatusCallbackOptions, StatusCallbackRequest, StatusCallbackResponse, TwilioSignatureValidator } from './http/twilio-status-callback.js';
