@@ -132,6 +132,27 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await eventually(async () => (await app.ctx.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'completed');
   });
 
+  it('resumes a halted sender after a confirmation, and clears a recipient suppression', async () => {
+    const sender = '+15553299001';
+    await app.ctx.db.prisma.smsSenderHalt.create({ data: { fromPhone: sender, errorCode: 30034, reason: 'unregistered A2P campaign', nextProbeAt: new Date(Date.now() + hour) } });
+    const suppression = await app.ctx.db.prisma.smsSuppression.create({ data: { fromPhone: sender, toPhone: '+15553299002', errorCode: 21610, reason: 'recipient unsubscribed' } });
+    await page.goto(`${app.url}/admin`);
+    await expect(page.locator('#halted-count').textContent()).resolves.toContain('1 sender(s) halted');
+    await expect(page.locator('#suppressions').textContent()).resolves.not.toContain('+15553299002'); // masked
+
+    await page.locator(`[data-sender="${sender}"]`).getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator('#flash').textContent()).resolves.toContain(`${sender} resumed`);
+    await expect(page.locator(`[data-sender="${sender}"]`).count()).resolves.toBe(0);
+    expect((await app.ctx.db.prisma.smsSenderHalt.findUniqueOrThrow({ where: { fromPhone: sender } })).active).toBe(false);
+
+    await page.locator(`[data-suppression-id="${suppression.id}"]`).getByRole('button', { name: 'Clear' }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator(`[data-suppression-id="${suppression.id}"]`).count()).resolves.toBe(0);
+    expect(await app.ctx.db.prisma.smsSuppression.count({ where: { id: suppression.id } })).toBe(0);
+  });
+
   it.todo('acknowledges a pending alert page: needs the alert acknowledgement API (not on main yet; see HOOK(alert-ack) in src/console/sections/needs-person.ts)');
 
   it('refuses an action without the session cookie (401) or with a wrong CSRF token (403), changing nothing', async () => {

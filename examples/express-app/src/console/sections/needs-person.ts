@@ -89,8 +89,8 @@ async function redrive(ctx: AppContext, form: FormFields): Promise<ActionOutcome
  * What needs a person, first: alert pages not delivered yet, stuck clients (resolve, with
  * confirmation), dead letters (re-drive) and outbound SMS whose final status is unknown.
  * HOOK(alert-ack): pages not yet acknowledged, each with an "Acknowledge" action, once the
- * acknowledgement work exposes a list of pages and an ack call; HOOK(deliverability):
- * suppressions with "Clear suppression" and halted senders with "Resume".
+ * acknowledgement work exposes a list of pages and an ack call. Halted senders and
+ * suppressions have their own section (deliverability.ts).
  */
 export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
   id: 'needs-person',
