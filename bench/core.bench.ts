@@ -5,7 +5,21 @@
 // is measured in several interleaved rounds and the median ns/call is reported, so a noisy
 // neighbour hurts every contender alike; the ratios use the slower safeCall path. Then heap
 // growth after 1 million calls of each path and after 10,000 named breakers.
+//
+// OpenTelemetry (issue 15): safeCall with no provider registered (the default contenders
+// above), with the real OTel SDK registered (tracer provider with a batch processor whose
+// exporter drops the spans, meter provider with a reader: every call makes a span, its
+// events and a histogram point), and with a diagnostics_channel subscriber. The provider is
+// registered only around its own contender's rounds. To compare with code without the
+// telemetry hooks in the same run, build another checkout (say main) and pass its root:
+// `BENCH_BASELINE=/path/to/checkout pnpm bench core` adds "safeCall, baseline checkout".
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { metrics, trace } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import CircuitBreakerOpossum from 'opossum';
 import {
   ConsecutiveBreaker,
@@ -18,7 +32,8 @@ import {
   wrap,
 } from 'cockatiel';
 import { BreakerRegistry } from '@hardening/circuit-breaker';
-import { createSafeCall, silentLogger } from '@hardening/core';
+import { createSafeCall, safeCallChannels, silentLogger } from '@hardening/core';
+import type * as Core from '@hardening/core';
 
 const CALLS = 200_000;
 const ROUNDS = 7;
@@ -34,11 +49,38 @@ const cockatiel = wrap(
 );
 const opossum = new CircuitBreakerOpossum(work, { timeout: 30_000, errorThresholdPercentage: 50, resetTimeout: 30_000 });
 
+class IdleReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+const tracerProvider = new BasicTracerProvider({
+  spanProcessors: [new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }, { maxQueueSize: 4096 })],
+});
+const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
+const withProvider = async <T>(run: () => Promise<T>): Promise<T> => {
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  try {
+    return await run();
+  } finally {
+    trace.disable();
+    metrics.disable();
+  }
+};
+let channelMessages = 0;
+
+const baselineRoot = process.env.BENCH_BASELINE;
+const baseline = baselineRoot === undefined ? undefined : ((await import(pathToFileURL(join(baselineRoot, 'packages/core/dist/index.js')).href)) as typeof Core);
+const baselineCall = baseline?.createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger });
+
 const BARE = 'bare await fn()';
 const SAFE = 'safeCall, fn ignores the signal';
 const SAFE_SIGNAL = 'safeCall, fn takes the signal';
 const COCKATIEL = 'cockatiel wrap(retry, breaker, timeout)';
 const OPOSSUM = 'opossum fire() with timeout';
+const OTEL = 'safeCall, OTel SDK registered';
+const DC = 'safeCall, diagnostics_channel subscriber';
+const BASELINE = 'safeCall, baseline checkout';
 // cockatiel is ~50x slower per call: fewer calls per round keep the run short.
 const contenders: Array<[string, () => Promise<unknown>, number]> = [
   [BARE, () => work(), CALLS],
@@ -46,7 +88,24 @@ const contenders: Array<[string, () => Promise<unknown>, number]> = [
   [SAFE_SIGNAL, () => safeCall('bench_signal', workWithSignal), CALLS],
   [COCKATIEL, () => cockatiel.execute(({ signal }) => workWithSignal(signal)), CALLS / 20],
   [OPOSSUM, () => opossum.fire(), CALLS],
+  [OTEL, () => safeCall('bench_otel', work), CALLS / 4],
+  [DC, () => safeCall('bench_dc', work), CALLS],
+  ...(baselineCall === undefined ? [] : [[BASELINE, () => baselineCall('bench', work), CALLS] as [string, () => Promise<unknown>, number]]),
 ];
+// The provider (or subscriber) is in place only while its contender runs.
+const around: Record<string, <T>(run: () => Promise<T>) => Promise<T>> = {
+  [OTEL]: withProvider,
+  [DC]: async (run) => {
+    const listener = () => channelMessages++;
+    subscribe(safeCallChannels.end, listener);
+    try {
+      return await run();
+    } finally {
+      unsubscribe(safeCallChannels.end, listener);
+    }
+  },
+};
+const timed = (name: string, run: () => Promise<unknown>, calls: number) => (around[name] ?? ((r) => r()))(() => timeOne(run, calls));
 
 async function timeOne(run: () => Promise<unknown>, calls: number): Promise<number> {
   const started = process.hrtime.bigint();
@@ -58,10 +117,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const load = () => loadavg()[0]!.toFixed(1);
 
 console.log(`load average (1 min) before: ${load()} on this machine`);
-for (const [, run, calls] of contenders) await timeOne(run, calls / 4); // warm-up
+for (const [name, run, calls] of contenders) await timed(name, run, calls / 4); // warm-up
 const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run, calls] of contenders) samples.get(name)!.push(await timeOne(run, calls));
+  for (const [name, run, calls] of contenders) samples.get(name)!.push(await timed(name, run, calls));
 }
 const ns = new Map([...samples].map(([name, values]) => [name, median(values)]));
 const slower = Math.max(ns.get(SAFE)!, ns.get(SAFE_SIGNAL)!);
@@ -80,6 +139,14 @@ for (const path of [SAFE, SAFE_SIGNAL]) {
   console.log(`${path}: ${ratio(OPOSSUM, path)}x opossum (target >= 3x), ${ratio(COCKATIEL, path)}x cockatiel (target >= 10x), ${(ns.get(path)! / ns.get(BARE)!).toFixed(1)}x a bare await`);
 }
 console.log(`slower path (${slowerName}): ${ratio(OPOSSUM, slowerName)}x opossum, ${ratio(COCKATIEL, slowerName)}x cockatiel`);
+console.log(`OpenTelemetry: with the SDK registered ${ratio(OTEL, SAFE)}x the no-provider path (+${Math.round(ns.get(OTEL)! - ns.get(SAFE)!)} ns/call: a span, its event, a histogram point)`);
+console.log(`diagnostics_channel subscriber: ${ratio(DC, SAFE)}x the no-provider path (${channelMessages.toLocaleString('en')} messages seen)`);
+if (baselineCall !== undefined) {
+  const overhead = (ns.get(SAFE)! / ns.get(BASELINE)! - 1) * 100;
+  console.log(`no provider vs baseline checkout (${baselineRoot}): ${ratio(SAFE, BASELINE)}x (${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %, target within 5 %)`);
+} else {
+  console.log('(set BENCH_BASELINE=<checkout root with built packages> to compare the no-provider path with another build in this run)');
+}
 console.log(`load average (1 min) after: ${load()}`);
 
 const gc = (globalThis as { gc?: () => void }).gc;

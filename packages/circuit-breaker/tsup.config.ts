@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (createRequire for the optional @opentelemetry/api peer) in the CJS build.
+  shims: true,
 });

@@ -5,6 +5,8 @@ const shared: Options = {
   dts: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url (createRequire for the optional @opentelemetry/api peer) in the CJS build.
+  shims: true,
 };
 
 export default defineConfig([

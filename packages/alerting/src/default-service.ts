@@ -125,6 +125,7 @@ export function getAlertSystemStatus(): AlertSystemStatus {
       claimedVia: 'store',
       pending: { count: 0 },
       silences: [],
+      acknowledged: [],
       breakers: {},
     };
   }

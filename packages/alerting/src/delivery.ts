@@ -3,6 +3,7 @@ import { isCircuitOpenError, isRetriesExhaustedError } from '@hardening/core';
 import type { AlertMessage } from './alert.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import type { AlertSink, SinkReceipt } from './sinks/sink.js';
+import { alertTelemetry } from './telemetry.js';
 
 /** One sink's failure, as reported. */
 export interface SinkFailure {
@@ -142,11 +143,13 @@ export class Deliverer {
         let attempt = 0;
         receipt = await this.safeCall(sinkOperation(name), (signal) => sink.send(message, { signal, attempt: ++attempt, memo }), { correlationId: message.id });
       }
+      alertTelemetry.sink(message, name);
       report.delivered.push(name);
       report.receipts.set(name, receipt ?? {});
       for (const warning of receipt?.warnings ?? []) this.logger.warn({ sink: name, alertId: message.id, type: message.type }, scrubText(warning));
       return true;
     } catch (error) {
+      alertTelemetry.sink(message, name, error);
       const reason = describeError(error);
       report.failed.push({ sink: name, error, reason });
       this.logger.error(

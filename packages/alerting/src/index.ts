@@ -13,6 +13,11 @@ export type {
 } from './alert-service-options.js';
 export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertStatus, AlertResult } from './alert.js';
 export type { Clock } from './clock.js';
+export type { AcknowledgeOptions, AcknowledgeResult, AckRecord, AckTarget } from './acknowledgements/acknowledgements.js';
+export type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
+export { ackCode, parseAckReply } from './acknowledgements/ack-code.js';
+export type { AckReply } from './acknowledgements/ack-code.js';
+export type { EscalationPolicy, EscalationStep } from './escalation/escalation-policy.js';
 export type { RouteTable } from './routing.js';
 export { defaultRoutes } from './routing.js';
 export type { SilenceMatcher, SilenceOptions, SilenceInfo, SilenceRecord } from './silences.js';
@@ -86,3 +91,8 @@ export {
   getAlertSystemStatus,
   getAlertStats,
 } from './default-service.js';
+export { alertingChannels } from './telemetry.js';
+export { createSlackAckHandler } from './http/slack-ack.js';
+export type { SlackAckHandlerOptions, SlackActionRequest, SlackActionResponse } from './http/slack-ack.js';
+export { defaultInhibitRule } from './inhibition/inhibit-rules.js';
+export type { InhibitRule, AlertMatcher, InhibitLabel } from './inhibition/inhibit-rules.js';

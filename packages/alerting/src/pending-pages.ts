@@ -1,4 +1,5 @@
 import type { Logger } from '@hardening/core';
+import { alertTelemetry } from './telemetry.js';
 import type { AlertMessage, Severity } from './alert.js';
 import type { DeliveryReport } from './delivery.js';
 import { describeError } from './delivery.js';
@@ -81,7 +82,9 @@ export class PendingPages {
   private readonly local = new Map<string, TrackedDelivery>();
   private counted = { count: 0, oldestAt: undefined as number | undefined };
 
-  constructor(private readonly context: PendingPagesContext) {}
+  constructor(private readonly context: PendingPagesContext) {
+    alertTelemetry.trackPending(this);
+  }
 
   /** Pending pages and the oldest first failure, as last counted by maintenance. */
   get summary(): { readonly count: number; readonly oldestAt: number | undefined } {

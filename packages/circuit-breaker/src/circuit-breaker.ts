@@ -6,6 +6,7 @@ import type { WindowTotals } from './sliding-window.js';
 import type { BreakerState, HalfOpenState } from './breaker-state.js';
 import { closedState } from './breaker-state.js';
 import { OpeningRules } from './opening-rules.js';
+import { breakerTelemetry } from './telemetry.js';
 
 /**
  * A point-in-time view of a breaker, for health endpoints, metrics and admin pages.
@@ -162,6 +163,7 @@ export class CircuitBreaker {
     this.name = this.#options.name;
     this.#rules = OpeningRules.compose(this.#options);
     this.#stateChangedAt = this.#options.clock.now();
+    breakerTelemetry.track(this);
   }
 
   /** Options with defaults applied, as last set by the constructor or {@link CircuitBreaker.configure}. */
@@ -224,6 +226,7 @@ export class CircuitBreaker {
         const now = this.#options.clock.now();
         if (now < state.nextAttemptAt || (this.#probeGate !== undefined && !this.#probeGate(this))) {
           this.#rejections++;
+          breakerTelemetry.call(this.name, 'not_permitted', 0, state.kind);
           return REFUSED;
         }
         this.#transition('half-open', 'cooldown-elapsed', now);
@@ -233,6 +236,7 @@ export class CircuitBreaker {
         return this.#admitProbe(state);
       default:
         this.#rejections++;
+        breakerTelemetry.call(this.name, 'not_permitted', 0, state.kind);
         return REFUSED;
     }
   }
@@ -246,6 +250,7 @@ export class CircuitBreaker {
   recordSuccess(permit: number, durationMs: number): void {
     if (permit !== this.#generation) return;
     this.#successes++;
+    breakerTelemetry.call(this.name, 'successful', durationMs, this.#state.kind);
     const slow = durationMs >= this.#options.slowCallDurationMs;
     const state = this.#state;
     if (state.kind === 'closed') {
@@ -273,6 +278,7 @@ export class CircuitBreaker {
       return;
     }
     this.#failures++;
+    breakerTelemetry.call(this.name, 'failed', durationMs, this.#state.kind);
     const slow = durationMs >= this.#options.slowCallDurationMs;
     const state = this.#state;
     if (state.kind === 'closed') {
@@ -298,6 +304,7 @@ export class CircuitBreaker {
   recordIgnored(permit: number): void {
     if (permit !== this.#generation) return;
     this.#ignored++;
+    breakerTelemetry.call(this.name, 'ignored', 0, this.#state.kind);
     if (this.#state.kind === 'half-open') this.#state.probes.admitted--;
   }
 
@@ -492,6 +499,7 @@ export class CircuitBreaker {
     const now = this.#options.clock.now();
     if (now - this.#stateChangedAt >= this.#options.maxHalfOpenWaitMs) this.#transition('open', 'probe-timed-out', now);
     this.#rejections++;
+    breakerTelemetry.call(this.name, 'not_permitted', 0, this.#state.kind);
     return REFUSED;
   }
 
@@ -542,6 +550,7 @@ export class CircuitBreaker {
       at: now,
       ...(this.#state.kind === 'open' ? { nextAttemptAt: this.#state.nextAttemptAt } : {}),
     };
+    breakerTelemetry.transition(change);
     for (const listener of this.#listeners) {
       try {
         listener(change);

@@ -18,3 +18,7 @@ export type {
 export type { FleetRuleOptions } from './fleet-rule.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
+export { TelemetryScope, WeakCollection, metricNaming, setMetricNaming } from './telemetry-scope.js';
+export type { LiveTelemetry, MetricNaming } from './telemetry-scope.js';
+export { breakerChannels } from './telemetry.js';
+export type { BreakerCallKind } from './telemetry.js';

@@ -46,3 +46,4 @@ export { queueBacklogCheck } from './checks/queue-backlog-check.js';
 export type { QueueBacklogCheckOptions } from './checks/queue-backlog-check.js';
 export { eventLoopDelayCheck } from './checks/event-loop-delay-check.js';
 export type { EventLoopDelayCheckOptions } from './checks/event-loop-delay-check.js';
+export { healthChannels } from './telemetry.js';

@@ -1,6 +1,7 @@
 import { TimeoutError, isTimeoutError, scrubText } from '@hardening/core';
 import type { CheckObservation, CheckOutcome, HealthCheck } from './health-check.js';
 import { isHealthStatus, worstStatus, type HealthStatus } from './health-status.js';
+import { observeCheck } from './telemetry.js';
 
 /** One finished run of a check (internal: the monitor turns it into a `CheckResult`). */
 export interface CheckRun {
@@ -19,7 +20,11 @@ const TIMED_OUT = Symbol('timed out');
  * (plus a tick): a check that hangs forever is abandoned and reported as failed, and its
  * signal is aborted so the I/O under it can stop.
  */
-export async function runCheck(check: HealthCheck, timeoutMs: number, now: () => number): Promise<CheckRun> {
+export function runCheck(check: HealthCheck, timeoutMs: number, now: () => number): Promise<CheckRun> {
+  return observeCheck(check.name, () => runUnobserved(check, timeoutMs, now));
+}
+
+async function runUnobserved(check: HealthCheck, timeoutMs: number, now: () => number): Promise<CheckRun> {
   const controller = new AbortController();
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -3,6 +3,7 @@ import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger }
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { jsonCodec, type ResultCodec } from './codec.js';
+import { isGuardObserved, observeGuard } from './telemetry.js';
 import { IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
 import { IdempotencyStoreError } from './errors/idempotency-store-error.js';
 import { IdempotencyLeaseLostError } from './errors/lease-lost-error.js';
@@ -261,7 +262,9 @@ export class IdempotencyGuard {
    * ```
    */
   run<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<T> {
-    if (options?.recordTimeoutMs !== undefined) return this.execute(key, fn, options).then(valueOf);
+    // Observed runs need the outcome (executed or replayed) for their span: they take the
+    // execute path; unobserved ones skip the outcome object (issue 12).
+    if (options?.recordTimeoutMs !== undefined || isGuardObserved()) return this.execute(key, fn, options).then(valueOf);
     return this.perform(key, fn, options ?? (noOptions as RunOptions<T>), false, undefined) as Promise<T>;
   }
 
@@ -280,7 +283,11 @@ export class IdempotencyGuard {
    * ```
    */
   execute<T>(key: string, fn: (context: RunContext) => Promise<T> | T, options?: RunOptions<T>): Promise<IdempotentOutcome<T>> {
-    const opts = options ?? (noOptions as RunOptions<T>);
+    // With no OTel provider and no channel subscriber, observeGuard only calls its argument.
+    return observeGuard(this.namespace, () => this.outcomeOf(key, fn, options ?? (noOptions as RunOptions<T>)));
+  }
+
+  private outcomeOf<T>(key: string, fn: (context: RunContext) => Promise<T> | T, opts: RunOptions<T>): Promise<IdempotentOutcome<T>> {
     if (opts.recordTimeoutMs !== undefined) {
       let budgetMs: number;
       try {

@@ -40,3 +40,5 @@ export type { SlackEventEnvelope, SlackRetryInfo, SlackSignatureOptions } from '
 export { stripeDedupKey } from './webhooks/stripe.js';
 export type { StripeEventLike } from './webhooks/stripe.js';
 export { standardWebhookDedupKey } from './webhooks/standard-webhooks.js';
+export { idempotencyChannels } from './telemetry.js';
+export type { GuardOutcome } from './telemetry.js';

@@ -31,3 +31,5 @@ export type { CapturingLogger, LogLine } from './capture-logger.js';
 export { postLargeBody } from './large-body.js';
 export type { LargeBodyReply } from './large-body.js';
 export { readmeFirstExample } from './readme.js';
+export { installOtel } from './otel.js';
+export type { TestOtel } from './otel.js';

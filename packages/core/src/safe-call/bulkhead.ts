@@ -22,7 +22,7 @@ export class Bulkhead {
   private readonly queueTimeoutMs: number;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     options: BulkheadOptions,
   ) {
     this.maxConcurrent = options.maxConcurrent;

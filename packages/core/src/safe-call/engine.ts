@@ -18,6 +18,7 @@ import { hasPolicyOverrides, resolvePolicy } from './policy.js';
 import { RetryBudget } from './retry-budget.js';
 import type { AttemptTiming, Work } from './timed-attempt.js';
 import { TimedAttempt } from './timed-attempt.js';
+import { safeCallTelemetry } from '../telemetry.js';
 
 type GiveUpReason = GiveUpEvent['reason'];
 type Decision = { retry: true; delayMs: number } | { retry: false; reason: GiveUpReason };
@@ -96,6 +97,11 @@ export class Engine {
 
   /** Entry point of a call (arguments already checked). */
   call<T>(name: string, fn: Work<T>, options: SafeCallOptions<T> | undefined): Promise<T> {
+    if (!safeCallTelemetry.listening()) return this.run(name, fn, options);
+    return safeCallTelemetry.observe(name, options, (traced) => this.run(name, fn, traced));
+  }
+
+  private run<T>(name: string, fn: Work<T>, options: SafeCallOptions<T> | undefined): Promise<T> {
     let state: NameState;
     let policy: Policy;
     let breaker: CircuitBreaker | undefined;
@@ -157,7 +163,7 @@ export class Engine {
       const creation = first !== undefined && hasPolicyOverrides(first) ? resolvePolicy(policy, first) : policy;
       state = {
         policy,
-        bulkhead: creation.bulkhead === false ? undefined : new Bulkhead(name, creation.bulkhead),
+        bulkhead: creation.bulkhead === false ? undefined : safeCallTelemetry.trackBulkhead(new Bulkhead(name, creation.bulkhead)),
         budget: creation.retryBudget === false ? undefined : new RetryBudget(creation.retryBudget),
         defaultList: policy.timeoutMs === Infinity ? undefined : this.deadlines.list(policy.timeoutMs, policy.slowCallThresholdMs),
       };
