@@ -153,7 +153,17 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     expect(await app.ctx.db.prisma.smsSuppression.count({ where: { id: suppression.id } })).toBe(0);
   });
 
-  it.todo('acknowledges a pending alert page: needs the alert acknowledgement API (not on main yet; see HOOK(alert-ack) in src/console/sections/needs-person.ts)');
+  it('acknowledges an alert by its id (the form takes the SMS ACK code too): listed as acknowledged', async () => {
+    const result = await app.ctx.alerts.sendCriticalAlert({ type: 'ACK_PROBE', severity: 'HIGH', resourceId: 'console', title: 'Probe', message: 'for the console' });
+    expect(result.status).toBe('delivered');
+    await page.goto(`${app.url}/admin`);
+    await page.getByLabel('ACK code or alert id').fill(result.alertId!);
+    await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator('#flash').textContent()).resolves.toContain('ACK_PROBE acknowledged');
+    await expect(page.locator('#acknowledged').textContent()).resolves.toContain('ACK_PROBE');
+    expect(app.ctx.alerts.getAlertSystemStatus().acknowledged.map((a) => [a.alertId, a.via])).toContainEqual([result.alertId, 'console']);
+  });
 
   it('refuses an action without the session cookie (401) or with a wrong CSRF token (403), changing nothing', async () => {
     const action = `${app.url}/admin/actions/needs-person/resolve`;

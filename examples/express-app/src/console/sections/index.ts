@@ -7,6 +7,5 @@ import { statusSection } from './status.js';
 
 /**
  * The console's sections, in page order: a new section is one module and one line here.
- * HOOK(alert-ack): the ack action joins needsPersonSection (see its TSDoc).
  */
 export const consoleSections: ReadonlyArray<ConsoleSection<unknown>> = [statusSection, needsPersonSection, deliverabilitySection, alertsSection, numberPoolSection];
