@@ -10,7 +10,7 @@ import { html, type SafeHtml } from './html.js';
 import { confirmPage, messagePage, pageShell, signInPage } from './layout.js';
 import type { ConsoleSection, FormFields, ViewContext } from './section.js';
 import { consoleSections } from './sections/index.js';
-import { ConsoleSessions, cookieOptions, sessionCookie } from './session.js';
+import { ConsoleSessions, cookieOptions, needsSecureCookie, sessionCookie } from './session.js';
 
 const flashCookie = 'console_flash';
 const assets = { 'console.js': 'application/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' } as const;
@@ -103,6 +103,10 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   });
 
   router.post('/sign-in', (req, res) => {
+    if (needsSecureCookie(req) && !req.secure) {
+      // The browser would drop the Secure cookie over plain HTTP and loop back to sign-in.
+      return sendHtml(res, 400, signInPage('The console needs HTTPS on any host but localhost (behind a TLS proxy, set TRUST_PROXY). The token was not checked.'));
+    }
     const token = (req.body as Record<string, unknown> | undefined)?.token;
     if (typeof token !== 'string' || token.length > 1000 || !timingSafeEqual(digest(token), expectedToken)) {
       ctx.logger.warn({ ip: req.ip }, 'console: sign-in with a wrong admin token');

@@ -2,6 +2,7 @@
 // runner on): sign-in, what needs a person and its actions, hostile names, CSRF and session
 // refusals, phone width, keyboard focus, live updates, and no request beyond loopback.
 // One app and one browser for the file.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { eventually, requireChromium, startFakeSlack, type FakeSlack } from '@hardening/test-support';
@@ -85,6 +86,21 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await other.context().close();
   });
 
+  it('refuses to sign in over plain HTTP on a host other than loopback (a Secure cookie would be dropped)', async () => {
+    const { port } = new URL(app.url);
+    const answer = await new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/admin/sign-in', method: 'POST', headers: { host: 'ops.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [], body }));
+      });
+      req.on('error', reject);
+      req.end(new URLSearchParams({ token: testAdminToken }).toString());
+    });
+    expect([answer.status, answer.cookies]).toEqual([400, []]);
+    expect(answer.body).toContain('needs HTTPS');
+  });
+
   it('shows the seeded stuck clients; a hostile business name renders as text and runs nothing', async () => {
     const cards = page.locator('#stuck-clients li');
     await expect(cards.count()).resolves.toBe(2);
@@ -116,7 +132,38 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await eventually(async () => (await app.ctx.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'completed');
   });
 
-  it.todo('acknowledges a pending alert page: needs the alert acknowledgement API (not on main yet; see HOOK(alert-ack) in src/console/sections/needs-person.ts)');
+  it('resumes a halted sender after a confirmation, and clears a recipient suppression', async () => {
+    const sender = '+15553299001';
+    await app.ctx.db.prisma.smsSenderHalt.create({ data: { fromPhone: sender, errorCode: 30034, reason: 'unregistered A2P campaign', nextProbeAt: new Date(Date.now() + hour) } });
+    const suppression = await app.ctx.db.prisma.smsSuppression.create({ data: { fromPhone: sender, toPhone: '+15553299002', errorCode: 21610, reason: 'recipient unsubscribed' } });
+    await page.goto(`${app.url}/admin`);
+    await expect(page.locator('#halted-count').textContent()).resolves.toContain('1 sender(s) halted');
+    await expect(page.locator('#suppressions').textContent()).resolves.not.toContain('+15553299002'); // masked
+
+    await page.locator(`[data-sender="${sender}"]`).getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator('#flash').textContent()).resolves.toContain(`${sender} resumed`);
+    await expect(page.locator(`[data-sender="${sender}"]`).count()).resolves.toBe(0);
+    expect((await app.ctx.db.prisma.smsSenderHalt.findUniqueOrThrow({ where: { fromPhone: sender } })).active).toBe(false);
+
+    await page.locator(`[data-suppression-id="${suppression.id}"]`).getByRole('button', { name: 'Clear' }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator(`[data-suppression-id="${suppression.id}"]`).count()).resolves.toBe(0);
+    expect(await app.ctx.db.prisma.smsSuppression.count({ where: { id: suppression.id } })).toBe(0);
+  });
+
+  it('acknowledges an alert by its id (the form takes the SMS ACK code too): listed as acknowledged', async () => {
+    const result = await app.ctx.alerts.sendCriticalAlert({ type: 'ACK_PROBE', severity: 'HIGH', resourceId: 'console', title: 'Probe', message: 'for the console' });
+    expect(result.status).toBe('delivered');
+    await page.goto(`${app.url}/admin`);
+    await page.getByLabel('ACK code or alert id').fill(result.alertId!);
+    await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator('#flash').textContent()).resolves.toContain('ACK_PROBE acknowledged');
+    await expect(page.locator('#acknowledged').textContent()).resolves.toContain('ACK_PROBE');
+    expect(app.ctx.alerts.getAlertSystemStatus().acknowledged.map((a) => [a.alertId, a.via])).toContainEqual([result.alertId, 'console']);
+  });
 
   it('refuses an action without the session cookie (401) or with a wrong CSRF token (403), changing nothing', async () => {
     const action = `${app.url}/admin/actions/needs-person/resolve`;

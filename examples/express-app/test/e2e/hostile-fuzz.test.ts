@@ -112,6 +112,8 @@ const consolePaths = [
   '/admin/actions/alerts/create-silence',
   '/admin/actions/alerts/end-silence',
   '/admin/actions/number-pool/add',
+  '/admin/actions/deliverability/resume',
+  '/admin/actions/deliverability/clear-suppression',
   '/admin/actions/x/y',
 ];
 

@@ -23,7 +23,11 @@ export interface NeedsPersonData {
   readonly unknownOutbox: { readonly count: number; readonly rows: ReadonlyArray<ReturnType<typeof outboxView>> };
   /** Inbound events the spool set aside (its file or Redis list). */
   readonly spoolDeadLetters: number;
+  /** Alerts acknowledged and not yet lapsed: who took them, and how. */
+  readonly acknowledged: ReadonlyArray<{ readonly type: string; readonly code: string; readonly by: string; readonly via: string; readonly at: string }>;
 }
+
+const ackTarget = /^([0-9a-fA-F-]{36}|[A-Za-z0-9]{5})$/;
 
 /** The resolutions that apply to a client in `state` (its own, then `acknowledge`). */
 function resolutionsFor(state: string): ResolveAction[] {
@@ -85,12 +89,27 @@ async function redrive(ctx: AppContext, form: FormFields): Promise<ActionOutcome
   }
 }
 
+async function ack(ctx: AppContext, form: FormFields): Promise<ActionOutcome> {
+  const target = (form.target ?? '').trim();
+  if (!ackTarget.test(target)) return { kind: 'refused', status: 400, message: 'Give the 5-character ACK code from the alert SMS, or the alert id.' };
+  let outcome;
+  try {
+    outcome = await ctx.alerts.acknowledge(target, { by: 'operator (console)', via: 'console' });
+  } catch (error) {
+    ctx.logger.error({ err: scrubText(String(error)) }, 'console: alert acknowledgement failed: alert store unavailable');
+    return { kind: 'refused', status: 503, message: 'The acknowledgement could not be stored (alert store unavailable); try again shortly.' };
+  }
+  if (outcome.status === 'not_found') return { kind: 'refused', status: 404, message: `No open alert matches ${target}.` };
+  if (outcome.status === 'already_acknowledged') return { kind: 'done', message: `${outcome.ack.type} was already acknowledged by ${outcome.ack.by} (${outcome.ack.via}).` };
+  return { kind: 'done', message: `${outcome.ack.type} acknowledged: its escalation stops.` };
+}
+
 /**
  * What needs a person, first: alert pages not delivered yet, stuck clients (resolve, with
  * confirmation), dead letters (re-drive) and outbound SMS whose final status is unknown.
- * HOOK(alert-ack): pages not yet acknowledged, each with an "Acknowledge" action, once the
- * acknowledgement work exposes a list of pages and an ack call; HOOK(deliverability):
- * suppressions with "Clear suppression" and halted senders with "Resume".
+ * Alerts are acknowledged by ACK code or id (the alerting exposes no list of open,
+ * unacknowledged alerts yet; the acknowledged ones are listed). Halted senders and
+ * suppressions have their own section (deliverability.ts).
  */
 export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
   id: 'needs-person',
@@ -107,8 +126,10 @@ export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
       db.outboundMessage.findMany({ where: { status: 'unknown' }, orderBy: { createdAt: 'desc' }, take: shown }),
       ctx.spool.deadLetters().then((d) => d.length),
     ]);
+    const alertStatus = ctx.alerts.getAlertSystemStatus();
     return {
-      pendingPages: ctx.alerts.getAlertSystemStatus().pending,
+      pendingPages: alertStatus.pending,
+      acknowledged: alertStatus.acknowledged.map((a) => ({ type: a.type, code: a.code, by: a.by, via: a.via, at: a.at })),
       stuck,
       deadDeliveries: { count: deadCount, rows: deadRows },
       deadOutbox: { count: outboxDeadCount, rows: outboxDead.map(outboxView) },
@@ -120,6 +141,9 @@ export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
     const pages = data.pendingPages;
     return html`<h3>Alert pages not delivered</h3>
 ${pages.count === 0 ? html`<p class="empty">None pending.</p>` : html`<p class="attention" id="pending-pages"><strong>${pages.count}</strong> page(s) no sink took yet${pages.oldestAt === undefined ? '' : html`, oldest ${ago(pages.oldestAt, view.now)} ago`}; the alerting retries and escalates them.</p>`}
+<h3>Acknowledge an alert</h3>
+${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { inputs: html`<label>ACK code or alert id <input name="target" pattern="[0-9a-fA-F-]{36}|[A-Za-z0-9]{5}" required autocomplete="off"></label>` })}
+${data.acknowledged.length === 0 ? '' : html`<ul class="rows" id="acknowledged">${data.acknowledged.map((a) => html`<li><code>${a.type}</code> (${a.code}) acknowledged by ${a.by} via ${a.via}, ${ago(a.at, view.now)} ago</li>`)}</ul>`}
 <h3>Stuck clients (${data.stuck.length})</h3>
 ${stuckList(data.stuck, view)}
 <h3>Dead letters (${data.deadDeliveries.count + data.deadOutbox.count + data.spoolDeadLetters})</h3>
@@ -129,5 +153,5 @@ ${data.spoolDeadLetters === 0 ? '' : html`<p class="attention">${data.spoolDeadL
 <h3>Unknown final status (${data.unknownOutbox.count})</h3>
 ${data.unknownOutbox.count === 0 ? html`<p class="empty">Every sent SMS has a known outcome.</p>` : outboxRows(data.unknownOutbox.rows, view.now)}`;
   },
-  actions: { resolve, redrive },
+  actions: { resolve, redrive, ack },
 };

@@ -10,6 +10,8 @@ export interface StatusData {
     readonly failing: ReadonlyArray<{ readonly key: string; readonly status: string; readonly output: string }>;
   };
   readonly alerts: Pick<AlertSystemStatus, 'enabled' | 'reason' | 'problems' | 'stores' | 'pending'>;
+  /** Senders the campaign breaker halted (see the deliverability section). */
+  readonly haltedSenders: number;
   /** Breakers not closed. */
   readonly openBreakers: ReadonlyArray<{ readonly name: string; readonly state: string }>;
   /** Stores down or slow: the alert stores as the alerting sees them, and the database/Redis checks. */
@@ -20,9 +22,7 @@ const storeChecks = new Set(['database', 'redis']);
 
 /**
  * The status header: overall health with the checks that do not pass, an alerts-disabled
- * banner that cannot be missed, open circuit breakers and store outages.
- * HOOK(deliverability): halted senders belong here too (a count linking to their section)
- * once the deliverability work exposes them on the context.
+ * banner that cannot be missed, open circuit breakers and halted senders, store outages.
  */
 export const statusSection: ConsoleSection<StatusData> = {
   id: 'status',
@@ -33,6 +33,7 @@ export const statusSection: ConsoleSection<StatusData> = {
       .filter((c) => c.status !== 'pass')
       .map((c) => ({ key: c.key, status: c.status, output: c.observations.map((o) => o.output).filter((o) => o !== undefined).join('; ') }));
     const alerts = ctx.alerts.getAlertSystemStatus();
+    const haltedSenders = await ctx.db.prisma.smsSenderHalt.count({ where: { active: true } });
     const openBreakers = ctx.breakers
       .snapshot()
       .filter((b) => b.state !== 'closed')
@@ -44,6 +45,7 @@ export const statusSection: ConsoleSection<StatusData> = {
     return {
       health: { status: report.status, output: report.output, lifecycle: report.lifecycle, failing },
       alerts: { enabled: alerts.enabled, reason: alerts.reason, problems: alerts.problems, stores: alerts.stores, pending: alerts.pending },
+      haltedSenders,
       openBreakers,
       storeOutages,
     };
@@ -60,7 +62,7 @@ export const statusSection: ConsoleSection<StatusData> = {
     return html`${banner}<div class="status-grid">
 <div class="tile"><h2>Health</h2><p><span class="pill big ${health.status}" id="health-status">${health.status}</span>${health.lifecycle === 'running' ? '' : html` (${health.lifecycle})`}</p>${health.output === undefined ? '' : html`<p>${health.output}</p>`}${failing}</div>
 <div class="tile"><h2>Alerts</h2><p><span class="pill ${alerts.enabled ? 'pass' : 'fail'}">${alerts.enabled ? 'enabled' : 'disabled'}</span></p>${alerts.problems.length === 0 ? '' : html`<ul>${alerts.problems.map((p) => html`<li>${p}</li>`)}</ul>`}</div>
-<div class="tile"><h2>Circuit breakers</h2>${data.openBreakers.length === 0 ? html`<p>all closed</p>` : html`<ul id="open-breakers">${data.openBreakers.map((b) => html`<li><span class="pill warn">${b.state}</span> ${b.name}</li>`)}</ul>`}</div>
+<div class="tile"><h2>Circuit breakers</h2>${data.haltedSenders === 0 ? '' : html`<p id="halted-count"><span class="pill fail">${data.haltedSenders} sender(s) halted</span> <a href="#section-deliverability">see below</a></p>`}${data.openBreakers.length === 0 ? html`<p>all closed</p>` : html`<ul id="open-breakers">${data.openBreakers.map((b) => html`<li><span class="pill warn">${b.state}</span> ${b.name}</li>`)}</ul>`}</div>
 <div class="tile"><h2>Stores</h2>${data.storeOutages.length === 0 ? html`<p>all up</p>` : html`<ul>${data.storeOutages.map((s) => html`<li><span class="pill fail">outage</span> ${s}</li>`)}</ul>`}</div>
 </div>`;
   },
