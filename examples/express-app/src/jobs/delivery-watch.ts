@@ -58,6 +58,7 @@ export async function checkMissingReceipts(deps: DeliveryWatchDeps, options: Mis
     take: limit,
     select: { id: true, twilioSid: true, sentAt: true, deliveryStatus: true },
   });
+  if (rows.length === 0) return { lookedUp: 0, resolved: 0, lookupFailed: 0, stuck: [] };
   let resolved = 0;
   let lookupFailed = 0;
   const still: typeof rows = [];

@@ -407,7 +407,7 @@ describe('GET /api/admin/outbox', () => {
     expect(body.items[0]!.to).toMatch(/\*/);
     const all = await json<{ items: unknown[] }>(await app.admin('/api/admin/outbox'), 200);
     expect(all.items.length).toBeGreaterThan(1);
-    expect((await problemOf(await app.admin('/api/admin/outbox?status=delivered')))['invalid-params']?.[0]?.name).toBe('status');
+    expect((await problemOf(await app.admin('/api/admin/outbox?status=arrived')))['invalid-params']?.[0]?.name).toBe('status');
   });
 });
 

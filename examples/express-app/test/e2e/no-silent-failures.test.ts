@@ -83,7 +83,7 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
     const caller = phone();
     await app.callStatus({ callSid: callSid(), from: caller, to: client.number, status: 'busy' });
     await app.drainOutbox();
-    const reply = await app.providers.twilio.sendStatus(app.smsTo(caller)[0]!.sid, 'undelivered', { errorCode: 30003 });
+    const reply = await app.providers.twilio.sendStatus(app.smsTo(caller)[0]!.sid, 'undelivered', { errorCode: 30005 });
     expect(reply.status).toBe(200);
     expect((await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: caller } })).status).toBe('undelivered');
     // LOW alerts go to the log (info), and into the alert history the stats read.

@@ -54,13 +54,18 @@ describe('campaign breaker: a sender halted by systemic carrier codes (PGlite)',
     expect(await app.drainOutbox()).toMatchObject({ sent: 1 });
     expect(app.smsTo(other)).toHaveLength(1);
 
+    // One recipient replies STOP while their text waits: it must never go out.
+    const optedOut = callers.pop()!;
+    expect((await app.sms({ from: optedOut, to: sender, body: 'STOP' })).status).toBe(200);
+
     app.providers.twilio.unblockSender(sender);
     expect((await app.admin('POST', `/api/admin/senders/${encodeURIComponent(sender)}/resume`)).status).toBe(200);
     expect((await app.admin('POST', `/api/admin/senders/${encodeURIComponent(sender)}/resume`)).status).toBe(404);
     expect((await app.admin('POST', '/api/admin/senders/12345/resume')).status).toBe(400);
-    expect(await app.drainOutbox()).toMatchObject({ sent: 5, held: 0 });
+    expect(await app.drainOutbox()).toMatchObject({ sent: 4, withheld: 1, held: 0 });
     for (const caller of callers) expect(app.smsTo(caller).filter((m) => m.status !== 'failed')).toHaveLength(1);
-    expect((await rowsFrom(sender)).every((r) => r.status === 'sent')).toBe(true);
+    expect(app.smsTo(optedOut).filter((m) => m.body.includes('missed your call'))).toHaveLength(0);
+    expect((await rowsFrom(sender)).map((r) => r.status).sort()).toEqual(['opted_out', 'sent', 'sent', 'sent', 'sent']);
     expect(pages()).toHaveLength(1);
   });
 

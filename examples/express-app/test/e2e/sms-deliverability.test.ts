@@ -77,6 +77,24 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
     expect(app.smsTo(caller)).toHaveLength(2);
   });
 
+  it('30003 (handset off) is sent again once, later; a second 30003 is final, counted and alerted LOW', async () => {
+    const caller = phone();
+    await missedCall(caller);
+    await app.drainOutbox();
+    await app.providers.twilio.sendStatus(app.smsTo(caller)[0]!.sid, 'undelivered', { errorCode: 30003 });
+    const waiting = await lastRow(caller);
+    expect(waiting).toMatchObject({ status: 'pending', twilioSid: null });
+    expect(waiting.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000); // not at once: the handset is off
+    expect(await app.drainOutbox()).toMatchObject({ sent: 0 });
+    await app.ctx.db.prisma.outboundMessage.update({ where: { id: waiting.id }, data: { nextAttemptAt: new Date() } }); // ten minutes later
+    expect(await app.drainOutbox()).toMatchObject({ sent: 1 });
+    await app.providers.twilio.sendStatus(app.smsTo(caller)[1]!.sid, 'undelivered', { errorCode: 30003 });
+    expect(await lastRow(caller)).toMatchObject({ status: 'undelivered', deliveryStatus: 'undelivered', errorCode: 30003, attempts: 2 });
+    expect(postsTo(caller)).toHaveLength(2);
+    expect(await app.drainOutbox()).toMatchObject({ sent: 0 });
+    expect(app.logs.find(/SMS was not delivered|SMS_UNDELIVERED/).filter((l) => JSON.stringify(l).includes(waiting.id)).length).toBeGreaterThanOrEqual(1);
+  });
+
   it('STOP opts the pair out (audited), the confirmation is the last text; START resubscribes; HELP is answered', async () => {
     const caller = phone();
     const stop = await app.sms({ from: caller, to: client.number, body: 'Stop' });

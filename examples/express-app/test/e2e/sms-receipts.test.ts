@@ -60,7 +60,7 @@ describe('missing receipts and reconciliation (PGlite)', () => {
   it('the daily reconciliation applies receipts only Twilio has and reports what disagrees', async () => {
     const missed = await textedAfterMissedCall();
     const contradicted = await textedAfterMissedCall();
-    app.providers.twilio.setStatus(missed.sid, 'undelivered', 30003);
+    app.providers.twilio.setStatus(missed.sid, 'undelivered', 30005);
     await app.providers.twilio.sendStatus(contradicted.sid, 'delivered');
     app.providers.twilio.setStatus(contradicted.sid, 'failed', 30008);
     // A message from our sender the outbox never sent (someone used the console).
@@ -68,7 +68,7 @@ describe('missing receipts and reconciliation (PGlite)', () => {
 
     const report = await reconcileDeliveries(deps, { since: new Date(Date.now() - 3_600_000) });
     expect(report.applied).toBeGreaterThanOrEqual(1);
-    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: missed.id } })).toMatchObject({ status: 'undelivered', deliveryStatus: 'undelivered', errorCode: 30003 });
+    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: missed.id } })).toMatchObject({ status: 'undelivered', deliveryStatus: 'undelivered', errorCode: 30005 });
     const kinds = report.disagreements.map((d) => [d.kind, d.sid]);
     expect(kinds).toContainEqual(['status_differs', contradicted.sid]);
     expect(kinds).toContainEqual(['not_in_outbox', stray.sid]);

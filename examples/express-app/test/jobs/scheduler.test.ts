@@ -99,7 +99,7 @@ describe('scheduler on the embedded database', () => {
     const runsBefore = logger.lines.filter((l) => l.msg === 'retention: old rows deleted').length;
     const time = new VirtualTime(Date.parse('2026-03-01T03:58:00Z'));
     // Slow loops: this test is about the daily run.
-    const scheduler = new Scheduler(built.ctx, { clock: time, timers: time, random: () => 0.5, outboxIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, monitor: { intervalMs: 3_600_000 } });
+    const scheduler = new Scheduler(built.ctx, { clock: time, timers: time, random: () => 0.5, outboxIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, receiptCheckIntervalMs: 3_600_000, monitor: { intervalMs: 3_600_000 } });
     const run = (ms: number) => time.advance(ms, () => scheduler.settled());
     let seq = 0;
     const oldDelivery = () =>

@@ -36,7 +36,19 @@ const rank: Readonly<Record<MessageStatus, number>> = {
   read: 11,
 };
 
-/** Whether `status` is one Twilio documents for an outbound message. */
+/**
+ * Whether `status` is one Twilio documents for an outbound message (a callback's
+ * `MessageStatus` is untrusted input: check it before {@link advanceMessageStatus}).
+ *
+ * @param status - Anything.
+ * @returns `true` for a {@link MessageStatus}.
+ * @example
+ * ```ts
+ * import { isMessageStatus } from '@hardening/core';
+ * isMessageStatus('delivered'); // true
+ * isMessageStatus('toString'); // false
+ * ```
+ */
 export function isMessageStatus(status: unknown): status is MessageStatus {
   return typeof status === 'string' && Object.hasOwn(rank, status);
 }

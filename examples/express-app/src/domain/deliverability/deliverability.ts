@@ -164,7 +164,7 @@ export class Deliverability {
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await db.outboundMessage.findFirst({
         where: { id: update.outboxId, OR: [{ twilioSid: update.messageSid }, { twilioSid: null }] },
-        select: { id: true, fromPhone: true, toPhone: true, purpose: true, deliveryStatus: true, status: true },
+        select: { id: true, fromPhone: true, toPhone: true, purpose: true, deliveryStatus: true, status: true, attempts: true },
       });
       if (row === null) return { duplicate: false, unknownMessage: true, status: undefined, changed: false };
       const current = isMessageStatus(row.deliveryStatus) ? row.deliveryStatus : undefined;
@@ -181,10 +181,28 @@ export class Deliverability {
       });
       if (count === 0) continue;
       const sms: OutgoingSms = { id: row.id, fromPhone: row.fromPhone, toPhone: row.toPhone, purpose: row.purpose };
+      if (await this.resendTransient(row.id, row.attempts, step.status, c)) return { duplicate: false, unknownMessage: false, status: step.status, changed: true };
       await this.afterStatusChange(sms, current, step.status, update, c);
       return { duplicate: false, unknownMessage: false, status: step.status, changed: true };
     }
     throw new Error(`delivery status of outbox ${update.outboxId} kept changing under us`);
+  }
+
+  /**
+   * A recipient's transient code (the handset was off) within the code's bounded attempts:
+   * the message goes back to the outbox for one more round later, as a new Twilio message.
+   * Each attempt is billed, so the bound is the table's `maxAttempts` (2).
+   *
+   * @returns Whether it was queued again (then it is not final, and not alerted).
+   */
+  private async resendTransient(id: string, attempts: number, next: MessageStatus, c: TwilioErrorClass): Promise<boolean> {
+    if ((next !== 'undelivered' && next !== 'failed') || c.scope !== 'recipient' || c.kind !== 'transient' || attempts >= (c.maxAttempts ?? 1)) return false;
+    await this.deps.db.outboundMessage.update({
+      where: { id },
+      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: new Date(this.now() + this.options.transientResendMs), lastError: `Twilio ${c.code}: ${c.reason}; sent again later` },
+    });
+    this.deps.logger.info({ outboxId: id, code: c.code, attempts }, 'SMS undelivered for a transient reason: queued again once');
+    return true;
   }
 
   /** The outbox `status` column follows a final delivery status (the admin API and retention read it). */

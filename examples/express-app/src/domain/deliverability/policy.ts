@@ -26,6 +26,12 @@ export interface DeliverabilityOptions {
    * @default 60_000
    */
   readonly unreadableRetryMs?: number;
+  /**
+   * A message undelivered with a recipient's transient code (30003 handset off, 30008) is
+   * sent again this long after, up to the code's `maxAttempts` rounds in all.
+   * @default 600_000 (10 minutes)
+   */
+  readonly transientResendMs?: number;
 }
 
 /** The options with their defaults applied. */
@@ -37,6 +43,7 @@ const defaults: ResolvedDeliverabilityOptions = {
   probeAfterMs: 300_000,
   probeIntervalMs: 300_000,
   unreadableRetryMs: 60_000,
+  transientResendMs: 600_000,
 };
 
 /** Applies the defaults; rejects nonsense. */
