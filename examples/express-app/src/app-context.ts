@@ -8,6 +8,7 @@ import type { SilenceBook } from './admin/silence-book.js';
 import type { AlertInput } from './alerts/alert-input.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
+import type { Deliverability } from './domain/deliverability/deliverability.js';
 import type { Extractor } from './domain/extractor.js';
 import type { AppHealth } from './health.js';
 import type { ProcessingDeps } from './domain/routing.js';
@@ -42,6 +43,8 @@ export interface AppContext {
   readonly processing: ProcessingDeps;
   /** Undefined when Twilio is not configured (SMS are logged as not sent). */
   readonly sms: SmsSender | undefined;
+  /** Opt-out, suppression, sender halts and the delivery-status machine (domain/deliverability). */
+  readonly deliverability: Deliverability;
   /** Undefined when Slack is not configured. */
   readonly slack: WebClient | undefined;
   /** How long the SMS webhook waits for processing before answering with a holding reply. */

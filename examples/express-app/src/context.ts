@@ -18,6 +18,8 @@ import { InProcessQueue } from './jobs/in-process-queue.js';
 import { evaluationTimeoutMs } from './jobs/slack-signal.js';
 import { defaultRetryPolicy, type JobQueue, type RetryPolicy } from './jobs/job-queue.js';
 import { createMetrics } from './metrics.js';
+import { Deliverability } from './domain/deliverability/deliverability.js';
+import type { DeliverabilityOptions } from './domain/deliverability/policy.js';
 import { createAppAlertService } from './alerts/alert-service.js';
 import { consoleSmsSender } from './providers/console-sms-sender.js';
 import { twilioSender } from './providers/sms-sender.js';
@@ -46,6 +48,8 @@ export interface ContextOverrides {
   readonly spoolFile?: string;
   /** Health options (recovery limits). */
   readonly health?: AppHealthOptions;
+  /** Campaign-breaker thresholds and probe timing (see domain/deliverability/policy.ts). */
+  readonly deliverability?: DeliverabilityOptions;
 }
 
 /** The Slack SDK's logger interface on top of ours, so its warnings are structured too. */
@@ -153,6 +157,16 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
       ...(env.ADMIN_PHONE === undefined ? {} : { adminPhone: env.ADMIN_PHONE }),
       paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
     },
+    deliverability: new Deliverability(
+      {
+        db: db.prisma,
+        logger,
+        alert,
+        countFinal: (status, errorClass) => metrics.smsDeliveries.inc({ status, error_class: errorClass }),
+        countRefused: (reason) => metrics.smsRefused.inc({ reason }),
+      },
+      overrides.deliverability,
+    ),
     sms: config.twilio?.simulated === true ? consoleSmsSender(logger) : twilio === undefined ? undefined : twilioSender(twilio),
     slack,
     inlineBudgetMs: overrides.inlineBudgetMs ?? 8000,

@@ -11,6 +11,10 @@ export interface Metrics {
   /** Texts that reach no business: to a number we do not use, or from a caller of the system number. */
   readonly unroutedTexts: Counter<'route'>;
   readonly outbox: Counter<'outcome'>;
+  /** Outbound SMS by final delivery status and Twilio error-code class (`none`, `recipient_terminal`, `sender_systemic`...). */
+  readonly smsDeliveries: Counter<'status' | 'error_class'>;
+  /** Sends refused before any call to Twilio, by reason (opted_out, suppressed, halted, unreadable). */
+  readonly smsRefused: Counter<'reason'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -31,6 +35,8 @@ export function createMetrics(options: { breakers: BreakerRegistry; queueDepth: 
     failsafeIntakes: new Counter({ name: 'voice_system_failsafe_intake_total', help: 'Calls to a number of no client, answered with the fail-safe SMS.', registers: [registry] }),
     unroutedTexts: new Counter({ name: 'sms_unrouted_total', help: 'Inbound texts that reach no business (unknown_number, system_caller).', labelNames: ['route'], registers: [registry] }),
     outbox: new Counter({ name: 'outbox_messages_total', help: 'Outbox sends by outcome.', labelNames: ['outcome'], registers: [registry] }),
+    smsDeliveries: new Counter({ name: 'sms_deliveries_total', help: 'Outbound SMS reaching a final delivery status, by status and error-code class.', labelNames: ['status', 'error_class'], registers: [registry] }),
+    smsRefused: new Counter({ name: 'sms_sends_refused_total', help: 'SMS sends refused before calling Twilio, by reason.', labelNames: ['reason'], registers: [registry] }),
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration.',

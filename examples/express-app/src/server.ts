@@ -12,6 +12,7 @@ import { httpDurationMiddleware } from './http/http-metrics.js';
 import { metricsRoutes } from './http/metrics-route.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
 import { createSecurity } from './http/security.js';
+import { consoleRoutes } from './console/console-routes.js';
 import { slackEventRoutes } from './webhooks/slack-events.js';
 import { stripeWebhookRoutes } from './webhooks/stripe-webhook.js';
 import { twilioMessageStatusRoutes } from './webhooks/twilio-message-status.js';
@@ -80,6 +81,8 @@ export function createApp(ctx: AppContext): Express {
   app.use(metricsRoutes(ctx.metrics));
   app.use('/api/admin', security.json, adminRoutes(ctx));
   app.use('/automations', security.json, replayRoutes(ctx));
+  // The operator console: its own session cookie and CSRF tokens, the admin rate limit.
+  app.use('/admin', consoleRoutes(ctx, { rateLimit: security.adminLimit }));
   app.use(security.publicLimit, security.json);
 
   app.use((req, res) => sendProblem(res, { title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}.` }));

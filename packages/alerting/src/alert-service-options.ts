@@ -3,10 +3,14 @@ import type { AlertMessage, AlertResult, Severity } from './alert.js';
 import type { Clock } from './clock.js';
 import type { RouteTable } from './routing.js';
 import type { SilenceInfo } from './silences.js';
+import type { AckRecord } from './acknowledgements/acknowledgements.js';
+import type { EscalationPolicy } from './escalation/escalation-policy.js';
+import type { InhibitRule } from './inhibition/inhibit-rules.js';
 import type { AlertSink } from './sinks/sink.js';
 import type { AlertStore } from './store/alert-store.js';
 import type { ClaimPath } from './claims/claim-gate.js';
 import type { StoreState } from './claims/store-health.js';
+import type { HistoryQueueState } from './history-writer.js';
 
 /**
  * Retries and breaker of every remote sink call (each goes through `safeCall`, with one
@@ -70,6 +74,11 @@ export interface AlertTypeOptions {
   readonly windowMs?: number;
   /** Escalation delay for this type's MEDIUM alerts, or `false` to never escalate them. @default the service's */
   readonly escalateAfterMs?: number | false;
+  /**
+   * This type's escalation policy (replacing the service's), or `false` to never escalate it.
+   * @default the service's `escalation`
+   */
+  readonly escalation?: EscalationPolicy | false;
   /**
    * Aggregation: alerts of this type raised within this wait of the first go out as one
    * message ("3 clients stuck: ..."), like Alertmanager's `group_wait`. Each still has its
@@ -143,6 +152,24 @@ export interface AlertServiceOptions {
    */
   readonly escalateAfterMs?: number | false;
   /**
+   * The escalation policy: steps (after how long, to which sinks, at what severity),
+   * each fired once fleet-wide, stopped by an acknowledgement or a resolve. Replaces the
+   * default policy (`escalateAfterMs`) for every type without a policy of its own;
+   * `false` turns escalation off.
+   * @default undefined (the default policy: MEDIUM to HIGH after `escalateAfterMs`)
+   * @example
+   * ```ts
+   * createAlertService({ sinks, store, escalation: { steps: [{ afterMs: 10 * 60_000, sinks: ['slack'] }, { afterMs: 30 * 60_000, sinks: ['sms'] }] } });
+   * ```
+   */
+  readonly escalation?: EscalationPolicy | false;
+  /**
+   * An acknowledgement lapses after this long if the alert was not resolved (escalation
+   * then resumes with the next step due).
+   * @default 86_400_000 (24 hours)
+   */
+  readonly ackTtlMs?: number;
+  /**
    * An alert not raised again for this long is considered gone: it is not escalated.
    * @default 86_400_000 (24 hours)
    */
@@ -153,6 +180,18 @@ export interface AlertServiceOptions {
    * @default true
    */
   readonly inhibit?: boolean;
+  /**
+   * Inhibition rules (Alertmanager-like: source matcher, target matcher, equal labels),
+   * replacing the default rule (a HIGH alert mutes MEDIUM and LOW ones on the same
+   * resource; include {@link defaultInhibitRule} to keep it). Sources are the delivered,
+   * unresolved alerts of the fleet, inside their suppression window.
+   * @default [defaultInhibitRule] (answered by the store's own query)
+   * @example
+   * ```ts
+   * createAlertService({ sinks, store, inhibitRules: [defaultInhibitRule, { source: { type: 'DB_DOWN' }, target: { type: ['QUEUE_BACKLOG'] } }] });
+   * ```
+   */
+  readonly inhibitRules?: readonly InhibitRule[];
   /** Retries, timeout and breaker of remote sink calls. */
   readonly retry?: SinkRetryOptions;
   /**
@@ -288,6 +327,12 @@ export interface AlertSystemStatus {
   readonly stores: readonly StoreState[];
   /** The store that owns the history and the pending pages. */
   readonly historyStore: string;
+  /**
+   * History rows written behind the callers: `queued` (waiting, including rows kept
+   * through a store outage), `dropped` (oldest first, beyond the queue's bound),
+   * `failingSince` and `lastError` while the store refuses them.
+   */
+  readonly history: HistoryQueueState;
   /** How the last dedup claim was decided (`store`, `durable`, `designated`, `local`, `deferred`). */
   readonly claimedVia: ClaimPath;
   /** Pages no sink took yet, as last counted by maintenance. */
@@ -300,6 +345,8 @@ export interface AlertSystemStatus {
   readonly lastFailure?: { readonly sink: string; readonly reason: string };
   /** Active silences. */
   readonly silences: readonly SilenceInfo[];
+  /** Acknowledged alerts (fleet-wide, as read in the last maintenance round), newest first. */
+  readonly acknowledged: readonly AckRecord[];
   /** Breaker state per sink. */
   readonly breakers: Readonly<Record<string, CircuitState>>;
 }

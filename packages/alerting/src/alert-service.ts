@@ -1,32 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import { alertTelemetry } from './telemetry.js';
-import type { CircuitState, Logger, SafeCall } from '@hardening/core';
+import type { CircuitState, Logger } from '@hardening/core';
 import { BreakerRegistry, createSafeCall, maskPhoneNumber } from '@hardening/core';
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
-import { Aggregator } from './aggregator.js';
+import type { AcknowledgeOptions, AcknowledgeResult, AckTarget } from './acknowledgements/acknowledgements.js';
+import { Acknowledgements } from './acknowledgements/acknowledgements.js';
+import { parseAckReply } from './acknowledgements/ack-code.js';
+import type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
+import { smsAckReply } from './acknowledgements/sms-ack.js';
+import { FleetGroups } from './grouping/fleet-groups.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
-import { Deliverer, describeError, sinkOperation } from './delivery.js';
+import { describeError, sinkOperation } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
+import { Escalator } from './escalation/escalator.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
 import { HistoryWriter } from './history-writer.js';
+import { Inhibitor } from './inhibition/inhibitor.js';
 import { MaintenanceLoop } from './maintenance-loop.js';
+import { MaintenanceRound } from './maintenance/maintenance-round.js';
+import { PendingRetries } from './maintenance/pending-retries.js';
+import { SelfWatch } from './maintenance/self-watch.js';
+import type { DeliveryPayload } from './maintenance/sms-failover.js';
+import { SmsFailover } from './maintenance/sms-failover.js';
 import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
 import { ClaimGate } from './claims/claim-gate.js';
-import type { StoreState } from './claims/store-health.js';
-import { StoreHealth, isStoreDownError } from './claims/store-health.js';
-import type { PageMember, PendingPage } from './pending-pages.js';
-import { PendingPages, pendingSink } from './pending-pages.js';
-import type { RouteTable } from './routing.js';
+import { isStoreDownError } from './claims/store-health.js';
+import type { PendingPage, PendingPages } from './pending-pages.js';
 import { routeFor } from './routing.js';
+import { AlertRuntime } from './runtime.js';
 import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
-import { SharedSilences, silenceSink } from './shared-silences.js';
-import type { AlertSink } from './sinks/sink.js';
+import { SharedSilences } from './shared-silences.js';
 import type {
-  AlertTypeOptions,
   AlertResultEvent,
   AlertServiceOptions,
   AlertSystemStatus,
@@ -38,25 +46,10 @@ import type {
 } from './alert-service-options.js';
 import type { AlertStats } from './stats.js';
 import { buildStats } from './stats.js';
-import type { AlertHistoryEntry, AlertOutcome, AlertStore, ClaimResult, TrackedDelivery } from './store/alert-store.js';
+import type { AlertHistoryEntry, AlertOutcome, AlertStore, TrackedDelivery } from './store/alert-store.js';
 import { defaults, resolveAlertServiceOptions, retryableSinkError } from './resolve-alert-service-options.js';
 
-const minute = 60_000;
-const hour = 60 * minute;
-const day = 24 * hour;
-
-interface DeliveryPayload {
-  readonly message: AlertMessage;
-  readonly deliveredTo: readonly string[];
-  readonly members: readonly PageMember[];
-}
-
-/** Types of the alerts the service raises about itself. */
-const selfAlert = { storeDown: 'ALERTING_STORE_UNAVAILABLE', sinkFailing: 'ALERTING_SINK_FAILING', pagesPending: 'ALERTING_PAGES_PENDING' } as const;
-
-/** The internal type under which an unconfirmed SMS claims its (one) fallback per alert. */
-const fallbackClaimType = 'alerting.sms-fallback';
-
+const hour = 3_600_000;
 
 /**
  * Critical alerts that reach a person, once. `sendCriticalAlert` never throws: it resolves
@@ -74,44 +67,28 @@ const fallbackClaimType = 'alerting.sms-fallback';
  * ```
  */
 export class AlertService {
+  private readonly runtime: AlertRuntime;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly store: AlertStore;
-  /** The durable store (history, pending pages, receipts, fallback claims): `durableStore`, else `store`. */
+  /** The durable store (history, pending pages, receipts, acks, timers): `durableStore`, else `store`. */
   private readonly durable: AlertStore;
-  private readonly primaryHealth: StoreHealth;
-  private readonly durableHealth: StoreHealth | undefined;
   private readonly gate: ClaimGate;
+  private readonly retries: PendingRetries;
   private readonly pending: PendingPages;
-  private readonly pendingExpireAfterMs: number;
-  private readonly pendingAlertAfterMs: number | false;
-  /** Sinks whose open breaker was already raised (until it closes again). */
-  private readonly raisedSinks = new Set<string>();
-  private readonly sinks: Map<string, AlertSink>;
-  private readonly logSink: AlertSink;
-  private readonly known: Set<string>;
-  private readonly routes: RouteTable;
-  private readonly types: Readonly<Record<string, AlertTypeOptions>>;
-  private readonly fallbackOrder: readonly string[];
-  private readonly firstRemote: string | undefined;
+  private readonly failover: SmsFailover;
+  private readonly escalator: Escalator;
+  private readonly acks: Acknowledgements;
   private readonly windowMs: number;
-  private readonly escalateAfterMs: number | false;
-  private readonly staleAfterMs: number;
-  private readonly inhibit: boolean;
+  private readonly inhibitor: Inhibitor;
   private readonly confirmTimeoutMs: number;
-  private readonly historyRetentionMs: number;
   private readonly disabled: boolean;
   private readonly disabledReason: string | undefined;
-  private readonly safeCall: SafeCall;
-  private readonly deliverer: Deliverer;
   private readonly shared: SharedSilences;
-  private readonly groups: Aggregator;
+  private readonly groups: FleetGroups;
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private readonly maintenance: MaintenanceLoop;
-  private lastPruneAt = 0;
-  private lastDeliveryAt: number | undefined;
-  private lastFailure: { at: number; sink: string; reason: string } | undefined;
   private lastClaimVia: ClaimPath = 'store';
   private closed = false;
 
@@ -124,29 +101,15 @@ export class AlertService {
     this.logger = resolved.logger;
     this.clock = resolved.clock;
     this.store = resolved.store;
-    this.sinks = resolved.sinks;
-    this.logSink = resolved.logSink;
-    this.known = resolved.known;
-    this.routes = resolved.routes;
-    this.types = resolved.types;
-    this.firstRemote = resolved.remote[0];
-    this.fallbackOrder = resolved.fallbackOrder;
+    this.durable = resolved.durableStore ?? this.store;
     this.windowMs = resolved.windowMs;
-    this.escalateAfterMs = resolved.escalateAfterMs;
-    this.staleAfterMs = resolved.staleAfterMs;
-    this.inhibit = resolved.inhibit;
     this.confirmTimeoutMs = resolved.confirmTimeoutMs;
-    this.historyRetentionMs = resolved.historyRetentionMs;
-    const durableStore = resolved.durableStore;
-    this.durable = durableStore ?? this.store;
-    this.pendingExpireAfterMs = resolved.pending.expireAfterMs;
-    this.pendingAlertAfterMs = resolved.pendingAlertAfterMs;
     this.onResult = resolved.onResult;
     this.disabled = resolved.disabled;
     this.disabledReason = resolved.disabledReason;
 
     const { retry } = resolved;
-    this.safeCall = createSafeCall({
+    const safeCall = createSafeCall({
       registry: resolved.registry ?? new BreakerRegistry(),
       logger: this.logger,
       defaults: {
@@ -164,7 +127,7 @@ export class AlertService {
     // reset, closed) is retried once, and five failures open the breaker: then claims fall
     // back at once instead of waiting.
     for (const operation of ['alert_store', 'alert_store_durable']) {
-      this.safeCall.configure(operation, {
+      safeCall.configure(operation, {
         attempts: 2,
         timeoutMs: resolved.storeTimeoutMs,
         backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
@@ -172,47 +135,93 @@ export class AlertService {
         breaker: { failureThreshold: 5, cooldownMs: 10_000 },
       });
     }
-    const started = this.clock.now();
-    const { storeSlowMs } = resolved;
-    this.primaryHealth = new StoreHealth(this.store.kind, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
-    this.durableHealth = durableStore === undefined ? undefined : new StoreHealth(`${durableStore.kind} (durable)`, storeSlowMs, (next, previous) => this.storeChanged(next, previous), started);
+    // The store's health reports to the self-watch, built below (a store call can only
+    // fail once the service is constructed).
+    const late: { selfWatch?: SelfWatch; escalator?: Escalator } = {};
+    const runtime = new AlertRuntime({ ...resolved, safeCall, onStoreChanged: (next, previous) => late.selfWatch?.storeChanged(next, previous) });
+    this.runtime = runtime;
     this.gate = new ClaimGate({
       primary: this.store,
-      durable: durableStore,
-      call: (which, fn) => this.storeCall(which, fn),
+      durable: resolved.durableStore,
+      call: (which, fn) => runtime.storeCall(which, fn),
       designatedSender: resolved.designatedSender,
       logger: this.logger,
+      unknownAnswerMs: resolved.storeTimeoutMs,
     });
-    this.deliverer = new Deliverer(this.sinks, this.logSink, this.safeCall, this.logger);
-    this.history = new HistoryWriter(
-      async (entries) => {
+    this.history = new HistoryWriter({
+      write: async (entries) => {
         const store = this.durable;
-        await this.durableCall(() => (store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined)));
+        await runtime.durableCall(() => (store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined)));
       },
-      (dropped) => this.logger.warn({ dropped }, `alerting: history queue full; ${dropped} rows dropped so far (alerts themselves are unaffected)`),
-      (entries, error) =>
+      onDrop: (dropped) =>
+        this.logger.warn({ dropped, store: this.durable.kind }, `alerting: history queue full; the oldest rows are dropped (${dropped} so far; alerts themselves are unaffected)`),
+      onError: (queued, error, retryInMs) =>
         this.logger.warn(
-          { rows: entries.length, outcomes: [...new Set(entries.map((e) => e.outcome))], store: this.durable.kind, err: describeError(error) },
-          `alerting: ${entries.length} history rows lost (store unavailable)`,
+          { queued, store: this.durable.kind, retryInMs, err: describeError(error) },
+          `alerting: history store unavailable; ${queued} rows kept in memory and written when it answers`,
         ),
-    );
-    this.maintenance = new MaintenanceLoop(() => this.maintain(), this.logger);
-    this.groups = new Aggregator({
+      onRecovered: (written) => this.logger.info({ written, store: this.durable.kind }, 'alerting: history store answers again; queued rows written'),
+      describe: (error) => scrubText(describeError(error)),
+      now: () => this.clock.now(),
+    });
+    runtime.recordSink = (entry) => this.record(entry);
+    this.groups = new FleetGroups(runtime, {
       deliver: (members) => this.deliverAlerts(members),
       resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
-      logger: this.logger,
+      graceMs: 2000,
     });
-    this.shared = new SharedSilences(this.durable, (fn) => this.durableCall(fn), this.logger, () => this.clock.now());
-    this.pending = new PendingPages({
-      store: this.durable,
-      call: (fn) => this.durableCall(fn),
-      logger: this.logger,
+    this.shared = new SharedSilences(this.durable, (fn) => runtime.durableCall(fn), this.logger, () => this.clock.now());
+    this.acks = new Acknowledgements(runtime, {
+      ttlMs: resolved.ackTtlMs,
+      lookbackMs: resolved.staleAfterMs,
+      flushHistory: () => this.history.idle(),
+      stopEscalation: (type, key, now) => late.escalator!.stop(type, key, now),
+    });
+    const escalator = new Escalator(runtime, {
+      escalateAfterMs: resolved.escalateAfterMs,
+      staleAfterMs: resolved.staleAfterMs,
+      policy: resolved.escalation,
+      typePolicies: resolved.typeEscalation,
+      acks: this.acks,
+    });
+    this.escalator = escalator;
+    this.inhibitor = new Inhibitor(runtime, { rules: resolved.inhibit, acks: this.acks, windowOf: (type) => resolved.types[type]?.windowMs ?? this.windowMs });
+    late.escalator = escalator;
+    this.retries = new PendingRetries(runtime, {
+      gate: this.gate,
       backoff: resolved.pending,
-      reclaim: (page, now) => this.reclaimPage(page, now),
-      deliver: (page) => this.deliverPage(page),
-      onDelivered: (page, report, now) => this.pageDelivered(page, report, now),
-      onFailed: (page, now, expired, reason) => this.pageFailed(page, now, expired, reason),
+      expireAfterMs: resolved.pending.expireAfterMs,
+      windowMs: this.windowMs,
+      onPageDelivered: async (page, _report, now) => {
+        for (const member of page.message.members === undefined ? [page.message] : []) {
+          await this.acks.remember(member, now);
+          await escalator.start(member, Date.parse(member.occurredAt), now);
+        }
+      },
     });
+    this.pending = this.retries.queue;
+    this.failover = new SmsFailover(runtime, this.retries);
+    const selfWatch = new SelfWatch(runtime, {
+      raise: (input) => this.sendCriticalAlert(input),
+      pendingSummary: () => this.pending.summary,
+      pendingAlertAfterMs: resolved.pendingAlertAfterMs,
+      closed: () => this.closed,
+    });
+    late.selfWatch = selfWatch;
+    const round = new MaintenanceRound(runtime, {
+      gate: this.gate,
+      pending: this.retries,
+      failover: this.failover,
+      shared: this.shared,
+      selfWatch,
+      escalator,
+      acks: this.acks,
+      groups: this.groups,
+      retryHistory: () => this.history.retryNow(),
+      historyRetentionMs: resolved.historyRetentionMs,
+      pruneEveryMs: defaults.pruneEveryMs,
+    });
+    this.maintenance = new MaintenanceLoop(() => round.run(), this.logger);
 
     if (this.disabled) {
       const write = resolved.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
@@ -223,11 +232,11 @@ export class AlertService {
       }
       this.logger.error({ alertsDisabled: true, reason: this.disabledReason }, 'ALERTS DISABLED: no alert will reach a person until this is switched back on');
     }
-    for (const sink of this.sinks.values()) {
+    for (const sink of resolved.sinks.values()) {
       for (const warning of sink.checkConfiguration?.() ?? []) this.logger.warn({ sink: sink.name }, warning);
     }
     if (resolved.remote.length === 0 && !this.disabled) {
-      this.logger.warn({ sinks: [...this.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
+      this.logger.warn({ sinks: [...resolved.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
     }
     if (resolved.maintenanceIntervalMs !== false) this.maintenance.start(resolved.maintenanceIntervalMs);
   }
@@ -293,7 +302,7 @@ export class AlertService {
     try {
       const now = this.clock.now();
       this.groups.drop(type, key);
-      const record = await this.storeCall('primary', () => this.store.resolve({ type, key, at: now }));
+      const record = await this.runtime.storeCall('primary', () => this.store.resolve({ type, key, at: now }));
       if (record === undefined) {
         return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
       }
@@ -301,11 +310,13 @@ export class AlertService {
       const notice = deriveMessage(original, { kind: 'resolve', message: input.message ?? 'The condition cleared.', occurredAt: new Date(now).toISOString(), severity: record.severity, members: undefined });
       let report: DeliveryReport | undefined;
       if (record.deliveredAt !== undefined) {
-        const route = record.sinks.filter((name) => this.known.has(name));
-        report = await this.deliverer.deliver(notice, route.length > 0 ? route : [this.logSink.name], []);
+        const route = record.sinks.filter((name) => this.runtime.known.has(name));
+        report = await this.runtime.deliverer.deliver(notice, route.length > 0 ? route : [this.runtime.logSink.name], []);
       }
       const sinks = report?.delivered ?? [];
-      if (this.durable !== this.store) await this.durableCall(() => this.durable.resolve({ type, key, at: now })).catch(() => undefined);
+      await this.escalator.stop(type, key, now);
+      await this.acks.clear(type, key, now);
+      if (this.durable !== this.store) await this.runtime.durableCall(() => this.durable.resolve({ type, key, at: now })).catch(() => undefined);
       this.record({ alertId: record.alertId, type, key, resourceId: record.resourceId, severity: record.severity, outcome: 'resolved', sinks, detail: undefined, at: now });
       return this.resultOf(notice, 'resolved', { alertId: record.alertId, deliveredTo: sinks, failedSinks: report?.failed.map((f) => f.sink) ?? [] });
     } catch (error) {
@@ -392,6 +403,66 @@ export class AlertService {
   }
 
   /**
+   * Acknowledges an alert: its escalation stops on every instance (the acknowledgement is
+   * stored in the durable store), `acknowledged` is recorded in the history, and it shows
+   * in {@link AlertService.getAlertSystemStatus} until the alert is resolved or the
+   * acknowledgement lapses (`ackTtlMs`). It does not resolve the alert.
+   *
+   * @param target - The alert's id, its short code (as in the SMS: `ACK 7KQ2M`), or its
+   * type and resource.
+   * @param options - `by` (who) and `via` (`api`, `sms`, `slack`; default `api`).
+   * @returns `acknowledged`, `already_acknowledged` (with the first acknowledgement), or `not_found`.
+   * @throws TypeError when `by` is missing; rejects when the store cannot be reached.
+   * @example
+   * ```ts
+   * const outcome = await alerts.acknowledge(result.alertId, { by: 'alice', via: 'api' });
+   * if (outcome.status !== 'not_found') console.log(`acknowledged by ${outcome.ack.by}`);
+   * ```
+   */
+  async acknowledge(target: AckTarget, options: AcknowledgeOptions): Promise<AcknowledgeResult> {
+    const valid =
+      (typeof target === 'string' && target.trim() !== '' && target.length <= 200) ||
+      (typeof target === 'object' && target !== null && typeof target.type === 'string' && target.type !== '');
+    if (!valid) throw new TypeError('Expected `target` to be an alert id, a short code, or { type, resourceId }.');
+    if (typeof options?.by !== 'string' || options.by.trim() === '' || options.by.length > 200) {
+      throw new TypeError('Expected `options.by` to be a non-empty string (who acknowledged).');
+    }
+    if (options.via !== undefined && (typeof options.via !== 'string' || options.via.length > 40)) {
+      throw new TypeError('Expected `options.via` to be a short string such as api, sms or slack.');
+    }
+    return this.acks.acknowledge(typeof target === 'string' ? target.trim() : target, { by: scrubText(options.by.trim()), via: options.via });
+  }
+
+  /**
+   * Handles an SMS reply from an operator: `ACK` acknowledges the newest open alert not yet
+   * acknowledged, `ACK <code>` the alert whose SMS carried that code (SMS sinks created
+   * with `ackHint: true` add "Reply ACK <code>"). Anything else is not for the alerting
+   * (`handled: false`): the app routes it on. Call it from your inbound SMS webhook after
+   * verifying Twilio's signature and that the sender is an on-call number; the number is
+   * recorded masked.
+   *
+   * @param reply - `from` (the sender) and `body` (the SMS text).
+   * @returns Whether it was an ACK, what was done, and a short text to reply with.
+   * @example
+   * ```ts
+   * const ack = await alerts.handleSmsReply({ from: req.body.From, body: req.body.Body });
+   * if (ack.handled) return res.type('text/xml').send(`<Response><Message>${ack.reply}</Message></Response>`);
+   * ```
+   */
+  async handleSmsReply(reply: { readonly from: string; readonly body: string }): Promise<SmsAckOutcome> {
+    const parsed = parseAckReply(reply?.body);
+    if (parsed === undefined) return { handled: false };
+    const by = maskPhoneNumber(String(reply.from ?? 'unknown'));
+    try {
+      const outcome = await this.acks.acknowledge(parsed.code, { by, via: 'sms' });
+      return { handled: true, outcome, reply: smsAckReply(outcome, parsed.code) };
+    } catch (error) {
+      this.logger.error({ err: describeError(error) }, 'alerting: an SMS acknowledgement could not be stored');
+      return { handled: true, reply: 'Not acknowledged: the alert store is unavailable. Try again, or acknowledge in the admin page.', error: describeError(error) };
+    }
+  }
+
+  /**
    * The state of the alert system, for health endpoints and admin pages.
    *
    * @returns See {@link AlertSystemStatus}.
@@ -402,40 +473,44 @@ export class AlertService {
    */
   getAlertSystemStatus(): AlertSystemStatus {
     const now = this.clock.now();
-    const remote = [...this.sinks.values()].filter((s) => s.remote !== false);
+    const remote = [...this.runtime.sinks.values()].filter((s) => s.remote !== false);
     let reason: string | undefined;
     if (this.disabled) reason = this.disabledReason;
     else if (this.closed) reason = 'alert service closed';
     else if (remote.length === 0) reason = 'no remote sink configured: alerts only reach the logs';
     const breakers: Record<string, CircuitState> = {};
-    for (const sink of remote) breakers[sink.name] = this.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
+    for (const sink of remote) breakers[sink.name] = this.runtime.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
     const routes = {} as Record<Severity, readonly string[]>;
-    for (const severity of severities) routes[severity] = routeFor(severity, undefined, this.routes, this.known, this.firstRemote, this.logSink.name);
-    const stores = [this.primaryHealth.state, ...(this.durableHealth !== undefined ? [this.durableHealth.state] : [])];
+    for (const severity of severities) routes[severity] = routeFor(severity, undefined, this.runtime.routes, this.runtime.known, this.runtime.firstRemote, this.runtime.logSink.name);
+    const stores = [this.runtime.primaryHealth.state, ...(this.runtime.durableHealth !== undefined ? [this.runtime.durableHealth.state] : [])];
     const problems: string[] = [];
     for (const store of stores) if (store.state !== 'up') problems.push(`alert store ${store.store} ${store.state}${store.reason !== undefined ? `: ${store.reason}` : ''}`);
     for (const [name, state] of Object.entries(breakers)) if (state !== 'closed') problems.push(`sink ${name}: breaker ${state}`);
     const pending = this.pending.summary;
     if (pending.count > 0) problems.push(`${pending.count} page(s) pending since ${new Date(pending.oldestAt ?? now).toISOString()}`);
+    const history = this.history.state;
+    if (history.failingSince !== undefined) problems.push(`${history.queued} history row(s) kept in memory since ${history.failingSince}: ${history.lastError ?? 'store unavailable'}`);
     if (this.lastClaimVia !== 'store' && this.lastClaimVia !== 'durable') problems.push(`last dedup claim decided by the ${this.lastClaimVia} rule (every store unavailable)`);
     return {
       enabled: reason === undefined,
       ...(reason !== undefined ? { reason } : {}),
       healthy: reason === undefined && problems.length === 0,
       problems,
-      sinks: [...this.known],
+      sinks: [...this.runtime.known],
       routes,
       store: this.store.kind,
-      storeHealthy: this.primaryHealth.state.state !== 'down',
+      storeHealthy: this.runtime.primaryHealth.state.state !== 'down',
       stores,
       historyStore: this.durable.kind,
+      history,
       claimedVia: this.lastClaimVia,
       pending: { count: pending.count, ...(pending.oldestAt !== undefined ? { oldestAt: new Date(pending.oldestAt).toISOString() } : {}) },
-      ...(this.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.lastDeliveryAt).toISOString() } : {}),
-      ...(this.lastFailure !== undefined
-        ? { lastFailureAt: new Date(this.lastFailure.at).toISOString(), lastFailure: { sink: this.lastFailure.sink, reason: this.lastFailure.reason } }
+      ...(this.runtime.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.runtime.lastDeliveryAt).toISOString() } : {}),
+      ...(this.runtime.lastFailure !== undefined
+        ? { lastFailureAt: new Date(this.runtime.lastFailure.at).toISOString(), lastFailure: { sink: this.runtime.lastFailure.sink, reason: this.runtime.lastFailure.reason } }
         : {}),
       silences: this.shared.local.list(now),
+      acknowledged: this.acks.list(),
       breakers,
     };
   }
@@ -480,7 +555,7 @@ export class AlertService {
     const status = String(update?.status ?? '').toLowerCase();
     const now = this.clock.now();
     if (status === 'delivered' || status === 'read') {
-      const delivery = await this.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'delivered', at: now }));
+      const delivery = await this.runtime.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'delivered', at: now }));
       if (delivery === undefined) return 'unknown';
       const payload = JSON.parse(delivery.payload) as DeliveryPayload;
       for (const member of payload.members) {
@@ -489,10 +564,10 @@ export class AlertService {
       return 'confirmed';
     }
     if (status === 'failed' || status === 'undelivered' || status === 'canceled') {
-      const delivery = await this.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'failed', at: now }));
+      const delivery = await this.runtime.durableCall(() => this.durable.settleDelivery({ deliveryId: update.deliveryId, status: 'failed', at: now }));
       if (delivery === undefined) return 'unknown';
       const error = new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, status, update.errorCode);
-      await this.failOver(delivery, error, update.to);
+      await this.failover.failOver(delivery, error, update.to);
       return 'fell_back';
     }
     return 'ignored';
@@ -541,7 +616,11 @@ export class AlertService {
     this.maintenance.stop();
     await this.flushGroups();
     await this.maintenance.idle();
-    await this.history.idle();
+    await this.history.retryNow();
+    this.history.stop();
+    if (this.history.queued > 0) {
+      this.logger.error({ rows: this.history.queued, store: this.durable.kind }, `alerting: closed with ${this.history.queued} history rows unwritten (store unavailable); they are lost with this process`);
+    }
   }
 
   private async process(message: AlertMessage, now: number): Promise<AlertResult> {
@@ -560,27 +639,24 @@ export class AlertService {
       history('silenced', detail);
       return this.resultOf(message, 'silenced', { reason: detail });
     }
-    if (this.inhibit && message.severity !== 'HIGH' && message.resourceId !== undefined) {
-      const inhibited = await this.storeCall('primary', () =>
-        this.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }),
-      ).catch(() => false);
-      if (inhibited) {
-        const detail = 'a HIGH alert is open on the same resource';
-        history('inhibited', detail);
-        return this.resultOf(message, 'inhibited', { reason: detail });
-      }
+    const inhibited = await this.inhibitor.check(message, now);
+    if (inhibited !== undefined) {
+      history('inhibited', inhibited);
+      return this.resultOf(message, 'inhibited', { reason: inhibited });
     }
-    const typeOptions = this.types[message.type];
+    const typeOptions = this.runtime.types[message.type];
     const windowMs = typeOptions?.windowMs ?? this.windowMs;
     const claim = await this.gate.claim(message, now, windowMs);
     this.lastClaimVia = claim.via;
     if (claim.via === 'deferred') {
       // Every store is down and another instance is the designated sender: keep the alert
       // here and claim again when a store answers (it may then be a duplicate: fine).
-      const page = { ...this.newPage(message, [message], [], now, 'every alert store unavailable; not the designated sender'), deferred: true };
+      // Or the store left the claim unanswered: it may have made another alert the winner.
+      const why = claim.reason ?? 'every alert store is unavailable and this instance is not the designated sender';
+      const page = { ...this.retries.newPage(message, [message], [], now, why), deferred: true };
       await this.pending.enqueue(page, now);
-      history('failed', `deferred: every alert store unavailable; retried until ${new Date(page.expiresAt).toISOString()}`);
-      return this.resultOf(message, 'failed', { reason: 'every alert store is unavailable and this instance is not the designated sender: queued here', pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
+      history('failed', `deferred: ${why}; retried until ${new Date(page.expiresAt).toISOString()}`);
+      return this.resultOf(message, 'failed', { reason: `${why}: queued here`, pendingUntil: new Date(page.expiresAt).toISOString(), claimedVia: 'deferred' });
     }
     if (!claim.claimed) {
       const detail = `duplicate of ${claim.alertId} until ${new Date(claim.expiresAt).toISOString()}`;
@@ -599,15 +675,15 @@ export class AlertService {
   private async deliverAlerts(members: ReadonlyArray<{ message: AlertMessage; claim: GateClaim }>): Promise<AlertResult[]> {
     const now = this.clock.now();
     const first = members[0]!.message;
-    const typeOptions = this.types[first.type];
+    const typeOptions = this.runtime.types[first.type];
     const outgoing =
       members.length === 1 ? first : buildGroupMessage(members.map((m) => m.message), (typeOptions?.groupTitle ?? defaultGroupTitle)(members.map((m) => m.message)), now);
-    const route = routeFor(outgoing.severity, typeOptions?.routes, this.routes, this.known, this.firstRemote, this.logSink.name);
+    const route = this.runtime.routeOf(outgoing.severity, outgoing.type);
     const inStore = members.every((m) => m.claim.via === 'store' || m.claim.via === 'durable');
     // A newer occurrence supersedes an older page of the same alert still pending.
     if (members.length === 1 && inStore) await this.pending.cancel(first, now);
-    const report = await this.deliverer.deliver(outgoing, route, this.fallbackOrder);
-    this.noteReport(report, now);
+    const report = await this.runtime.deliverer.deliver(outgoing, route, this.runtime.fallbackOrder);
+    this.runtime.noteReport(report, now);
 
     const awaiting: string[] = [];
     if (report.ok) {
@@ -630,7 +706,7 @@ export class AlertService {
             sentAt: now,
             deadlineAt: now + this.confirmTimeoutMs,
           };
-          await this.durableCall(() => this.durable.trackDelivery(tracked)).catch((error) =>
+          await this.runtime.durableCall(() => this.durable.trackDelivery(tracked)).catch((error) =>
             this.logger.warn({ deliveryId, err: describeError(error) }, 'alerting: could not track the SMS receipt (no fallback if it is not delivered)'),
           );
         }
@@ -640,7 +716,7 @@ export class AlertService {
     let page: PendingPage | undefined;
     if (!report.ok) {
       const reason = report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ') || 'no sink took it';
-      page = this.newPage(outgoing, members.map((m) => m.message), report.delivered.filter((name) => name !== this.logSink.name), now, reason);
+      page = this.retries.newPage(outgoing, members.map((m) => m.message), report.delivered.filter((name) => name !== this.runtime.logSink.name), now, reason);
       page = { ...page, route };
       await this.pending.enqueue(page, now);
     }
@@ -648,7 +724,9 @@ export class AlertService {
     for (const { message, claim } of members) {
       const base = { alertId: message.id, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, at: now };
       if (report.ok) {
-        await this.markDelivered(message, now, report.delivered);
+        await this.runtime.markDelivered(message, now, report.delivered);
+        await this.acks.remember(message, now);
+        await this.escalator.start(message, claim.firstSeenAt, now);
         const detail = [report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined, members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined]
           .filter(Boolean)
           .join('; ');
@@ -657,7 +735,7 @@ export class AlertService {
         // Free the key of a single alert: its next occurrence is a fresh attempt, not a
         // duplicate (and it supersedes the pending page). A group keeps its members' keys
         // while its page is pending.
-        if (page!.released) await this.releaseKey(message, now);
+        if (page!.released) await this.runtime.releaseKey(message, now);
         this.record({ ...base, outcome: 'failed', sinks: failedSinks, detail: `${report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ')}; pending until ${new Date(page!.expiresAt).toISOString()}` });
       }
       results.push(
@@ -677,245 +755,6 @@ export class AlertService {
     return results;
   }
 
-  /** A new pending page for `outgoing` (standing for `members`). */
-  private newPage(outgoing: AlertMessage, members: readonly AlertMessage[], reached: readonly string[], now: number, reason: string): PendingPage {
-    const typeOptions = this.types[outgoing.type];
-    return {
-      message: outgoing,
-      members: members.map((m) => ({ alertId: m.id, type: m.type, key: m.key, severity: m.severity, resourceId: m.resourceId })),
-      route: routeFor(outgoing.severity, typeOptions?.routes, this.routes, this.known, this.firstRemote, this.logSink.name),
-      reached,
-      attempt: 1,
-      firstFailedAt: now,
-      expiresAt: now + this.pendingExpireAfterMs,
-      lastReason: reason,
-      released: members.length === 1,
-    };
-  }
-
-  /** Records the delivery on the key (primary, and the durable store when separate). */
-  private async markDelivered(member: { type: string; key: string; id?: string; alertId?: string }, now: number, sinks: readonly string[]): Promise<void> {
-    const request = { type: member.type, key: member.key, alertId: member.alertId ?? member.id!, at: now, sinks };
-    await this.storeCall('primary', () => this.store.markDelivered(request)).catch(() => undefined);
-    if (this.durable !== this.store) await this.durableCall(() => this.durable.markDelivered(request)).catch(() => undefined);
-  }
-
-  /** Frees the key held by the alert (primary, and the durable store when separate). */
-  private async releaseKey(member: { type: string; key: string; id?: string; alertId?: string }, now: number): Promise<void> {
-    const request = { type: member.type, key: member.key, alertId: member.alertId ?? member.id!, at: now };
-    await this.storeCall('primary', () => this.store.release(request)).catch(() => undefined);
-    if (this.durable !== this.store) await this.durableCall(() => this.durable.release(request)).catch(() => undefined);
-  }
-
-  /** Before a retry: hold the page's key again. False when another alert holds it (it supersedes the page). */
-  private async reclaimPage(page: PendingPage, now: number): Promise<boolean> {
-    if (!page.released) return true;
-    const windowMs = this.types[page.message.type]?.windowMs ?? this.windowMs;
-    const claim = await this.gate.claim(page.message, now, windowMs, page.deferred === true);
-    if (claim.via === 'deferred') {
-      await this.pending.enqueue({ ...page, lastReason: 'every alert store unavailable' }, now);
-      return false;
-    }
-    if (!claim.claimed) {
-      this.record({ ...page.members[0]!, outcome: 'suppressed', sinks: [], detail: `pending page superseded by ${claim.alertId}`, at: now });
-    }
-    return claim.claimed;
-  }
-
-  private async deliverPage(page: PendingPage): Promise<DeliveryReport> {
-    const route = page.route.filter((name) => !page.reached.includes(name));
-    return this.deliverer.deliver(page.message, route.length > 0 ? route : page.route, this.fallbackOrder, page.reached);
-  }
-
-  private async pageDelivered(page: PendingPage, report: DeliveryReport, now: number): Promise<void> {
-    this.noteReport(report, now);
-    const late = Math.round((now - page.firstFailedAt) / 1000);
-    this.logger.warn({ alert: scrubbedAlert(page.message), sinks: report.delivered, attempts: page.attempt + 1 }, `alerting: pending page delivered ${late} s late: ${headline(page.message)}`);
-    for (const member of page.members) {
-      await this.markDelivered(member, now, [...page.reached, ...report.delivered]);
-      this.record({ ...member, outcome: 'delivered', sinks: report.delivered, detail: `pending page, attempt ${page.attempt + 1}, ${late} s after the first failure`, at: now });
-    }
-  }
-
-  private async pageFailed(page: PendingPage, now: number, expired: boolean, reason: string): Promise<void> {
-    this.lastFailure = { at: now, sink: pendingSink, reason };
-    for (const member of page.members) {
-      // The page gave up, or failed again: the key is free for the next occurrence.
-      if (expired || page.released) await this.releaseKey(member, now);
-      this.record({ ...member, outcome: 'failed', sinks: [], detail: expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`, at: now });
-    }
-  }
-
-  /** An SMS failed or timed out: record it and fall back once per alert. */
-  private async failOver(delivery: TrackedDelivery, error: DeliveryUnconfirmedError, to?: string): Promise<void> {
-    const now = this.clock.now();
-    const payload = JSON.parse(delivery.payload) as DeliveryPayload;
-    const message = payload.message;
-    const where = to !== undefined ? ` to ${maskPhoneNumber(to)}` : '';
-    this.lastFailure = { at: now, sink: delivery.sink, reason: error.message };
-    this.logger.error({ alert: scrubbedAlert(message), sink: delivery.sink, deliveryId: delivery.deliveryId, reason: error.message }, `ALERT NOT DELIVERED via ${delivery.sink}${where}: ${headline(message)} (${error.message}); falling back`);
-    for (const member of payload.members) {
-      this.record({ ...member, outcome: 'failed', sinks: [delivery.sink], detail: scrubText(`${error.message}${where}`), at: now });
-    }
-    // Several messages of one alert (one per on-call number) may fail: one fallback per alert.
-    const claim = await this.storeCall('primary', () =>
-      this.store.claim({
-        alertId: randomUUID(),
-        type: fallbackClaimType,
-        key: delivery.alertId,
-        resourceId: undefined,
-        severity: 'LOW',
-        title: 'sms fallback',
-        payload: '{}',
-        now,
-        windowMs: day,
-      }),
-    ).catch(() => ({ claimed: true }) as ClaimResult);
-    if (!claim.claimed) return;
-    const used = new Set([...payload.deliveredTo, delivery.sink]);
-    const report = await this.deliverer.deliverFallback(message, this.fallbackOrder, used);
-    this.noteReport(report, now);
-    let page: PendingPage | undefined;
-    if (!report.ok) {
-      // Nobody was reached: the page waits in the queue (the SMS sink included: the number
-      // may answer later), and the key is free for the next occurrence.
-      const reached = payload.deliveredTo.filter((name) => name !== delivery.sink && name !== this.logSink.name);
-      page = this.newPage(message, payload.members.length > 1 ? [] : [message], reached, now, `${delivery.sink} not delivered (${error.message}); no fallback took it`);
-      page = { ...page, members: payload.members, released: payload.members.length === 1 };
-      await this.pending.enqueue(page, now);
-      if (page.released) for (const member of payload.members) await this.releaseKey(member, now);
-    }
-    for (const member of payload.members) {
-      this.record({
-        ...member,
-        outcome: report.ok ? 'delivered' : 'failed',
-        sinks: report.delivered,
-        detail: `fallback after ${delivery.sink} was not delivered${report.ok ? '' : `; no fallback sink took it; pending until ${new Date(page!.expiresAt).toISOString()}`}`,
-        at: now,
-      });
-    }
-  }
-
-  private async maintain(): Promise<MaintenanceReport> {
-    const now = this.clock.now();
-    let escalated = 0;
-    let unconfirmed = 0;
-    let pruned = false;
-    let retried = 0;
-    const replayed = await this.gate.replay();
-    try {
-      const overdue = await this.durableCall(() => this.durable.takeOverdueDeliveries({ at: now, limit: 100 }));
-      for (const delivery of [...overdue, ...(await this.pending.takeLocal(now))]) {
-        if (delivery.sink === silenceSink) continue; // a silence reached its end
-        if (delivery.sink === pendingSink) {
-          retried++;
-          await this.pending.retry(delivery, now);
-          continue;
-        }
-        unconfirmed++;
-        await this.failOver(delivery, new DeliveryUnconfirmedError(delivery.sink, delivery.deliveryId, 'timeout'));
-      }
-    } catch (error) {
-      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: checking SMS receipts and pending pages failed');
-      for (const delivery of await this.pending.takeLocal(now)) {
-        retried++;
-        await this.pending.retry(delivery, now);
-      }
-    }
-    await this.pending.recount();
-    await this.shared.sync().catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: reading shared silences failed'));
-    await this.watchSelf(now).catch((error) => this.logger.warn({ err: describeError(error) }, 'alerting maintenance: self-check failed'));
-    try {
-      escalated = await this.escalate(now);
-    } catch (error) {
-      this.logger.warn({ err: describeError(error) }, 'alerting maintenance: escalation failed');
-    }
-    if (now - this.lastPruneAt >= defaults.pruneEveryMs) {
-      try {
-        const cutoff = { historyBefore: now - this.historyRetentionMs, idleBefore: now - this.historyRetentionMs };
-        await this.storeCall('primary', () => this.store.prune(cutoff));
-        if (this.durable !== this.store) await this.durableCall(() => this.durable.prune(cutoff));
-        this.lastPruneAt = now;
-        pruned = true;
-      } catch (error) {
-        this.logger.warn({ err: describeError(error) }, 'alerting maintenance: pruning failed');
-      }
-    }
-    return { escalated, unconfirmed, pruned, retried, pending: this.pending.summary.count, replayed };
-  }
-
-  private async escalate(now: number): Promise<number> {
-    const delays = Object.values(this.types)
-      .map((t) => t.escalateAfterMs)
-      .filter((d): d is number => typeof d === 'number');
-    if (this.escalateAfterMs !== false) delays.push(this.escalateAfterMs);
-    if (delays.length === 0) return 0;
-    const candidates = await this.storeCall('primary', () =>
-      this.store.escalationCandidates({ firstSeenBefore: now - Math.min(...delays), lastSeenAfter: now - this.staleAfterMs, limit: 100 }),
-    );
-    let count = 0;
-    for (const candidate of candidates) {
-      const after = this.types[candidate.type]?.escalateAfterMs ?? this.escalateAfterMs;
-      if (after === false || now - candidate.firstSeenAt < after) continue;
-      if (!(await this.storeCall('primary', () => this.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now })))) continue;
-      count++;
-      const original = JSON.parse(candidate.payload) as AlertMessage;
-      const hours = Math.round(((now - candidate.firstSeenAt) / hour) * 10) / 10;
-      const message = deriveMessage(original, {
-        kind: 'escalation',
-        severity: 'HIGH',
-        message: `Unresolved for ${hours} h (raised ${candidate.occurrences} times). ${original.message}`,
-        occurredAt: new Date(now).toISOString(),
-      });
-      const route = routeFor('HIGH', this.types[candidate.type]?.routes, this.routes, this.known, this.firstRemote, this.logSink.name);
-      const report = await this.deliverer.deliver(message, route, this.fallbackOrder);
-      this.noteReport(report, now);
-      if (report.ok) {
-        await this.storeCall('primary', () => this.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered })).catch(() => undefined);
-      }
-      this.record({
-        alertId: candidate.alertId,
-        type: candidate.type,
-        key: candidate.key,
-        resourceId: candidate.resourceId,
-        severity: 'HIGH',
-        outcome: 'escalated',
-        sinks: report.delivered,
-        detail: `MEDIUM unresolved for ${hours} h${report.ok ? '' : '; every remote sink failed'}`,
-        at: now,
-      });
-    }
-    return count;
-  }
-
-  private noteReport(report: DeliveryReport, now: number): void {
-    if (report.delivered.some((name) => name !== this.logSink.name)) this.lastDeliveryAt = now;
-    const last = report.failed.at(-1);
-    if (last !== undefined) this.lastFailure = { at: now, sink: last.sink, reason: last.reason };
-  }
-
-  /**
-   * A store call under `safeCall` (timeout `storeTimeoutMs`, one retry when known down,
-   * breaker); tracks the store's health (up, slow, down).
-   */
-  private async storeCall<T>(which: 'primary' | 'durable', fn: () => Promise<T>): Promise<T> {
-    const health = which === 'durable' && this.durableHealth !== undefined ? this.durableHealth : this.primaryHealth;
-    const started = performance.now();
-    try {
-      const value = await this.safeCall(which === 'durable' && this.durableHealth !== undefined ? 'alert_store_durable' : 'alert_store', () => fn());
-      health.answered(performance.now() - started, this.clock.now());
-      return value;
-    } catch (error) {
-      health.failed(error, describeError(error), this.clock.now());
-      throw error;
-    }
-  }
-
-  /** A call on the durable store (the primary when no `durableStore` is configured). */
-  private durableCall<T>(fn: () => Promise<T>): Promise<T> {
-    return this.storeCall(this.durable === this.store ? 'primary' : 'durable', fn);
-  }
-
   /**
    * Queues a history row (write-behind, batched): never awaited by the caller, so the
    * winner of a burst does not wait behind its duplicates' rows. A store failure is logged.
@@ -923,57 +762,6 @@ export class AlertService {
   private record(entry: AlertHistoryEntry): void {
     alertTelemetry.lifecycle(entry);
     this.history.add({ ...entry, detail: entry.detail === undefined ? undefined : scrubText(entry.detail) });
-  }
-
-  /** A store changed state: log it, and raise it when it went down (through what still works). */
-  private storeChanged(next: StoreState, previous: StoreState): void {
-    if (next.state === 'down') {
-      this.logger.error({ store: next.store, reason: next.reason }, `ALERT STORE DOWN: ${next.store} (${next.reason ?? 'unknown'}); claims fall back`);
-      // Later, not inside the failing store call; the claim of this alert falls back too.
-      setImmediate(() => {
-        if (this.closed) return;
-        void this.sendCriticalAlert({
-          type: selfAlert.storeDown,
-          severity: 'HIGH',
-          resourceId: next.store,
-          title: `Alert store ${next.store} unavailable`,
-          message: `${next.reason ?? 'no answer'}. Dedup now uses ${this.durableHealth !== undefined ? 'the durable store, then ' : ''}the fallback rule; history may be incomplete.`,
-        });
-      });
-    } else if (previous.state === 'down') {
-      this.logger.warn({ store: next.store, downFor: this.clock.now() - previous.since }, `alert store ${next.store} answers again`);
-    } else if (next.state === 'slow') {
-      this.logger.warn({ store: next.store, reason: next.reason }, `alert store ${next.store} is slow (${next.reason}); claims wait for it`);
-    }
-  }
-
-  /** Raises the alert system's own problems: sinks whose breaker is open, pages pending too long. */
-  private async watchSelf(now: number): Promise<void> {
-    for (const sink of this.sinks.values()) {
-      if (sink.remote === false) continue;
-      const state = this.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
-      if (state === 'open' && !this.raisedSinks.has(sink.name)) {
-        this.raisedSinks.add(sink.name);
-        await this.sendCriticalAlert({
-          type: selfAlert.sinkFailing,
-          severity: 'HIGH',
-          resourceId: sink.name,
-          title: `Alert sink ${sink.name} failing`,
-          message: `Its breaker is open: ${this.lastFailure?.sink === sink.name ? this.lastFailure.reason : 'repeated failures'}. Alerts fall back to other sinks.`,
-        });
-      } else if (state === 'closed') {
-        this.raisedSinks.delete(sink.name);
-      }
-    }
-    const { count, oldestAt } = this.pending.summary;
-    if (this.pendingAlertAfterMs !== false && count > 0 && oldestAt !== undefined && now - oldestAt >= this.pendingAlertAfterMs) {
-      await this.sendCriticalAlert({
-        type: selfAlert.pagesPending,
-        severity: 'HIGH',
-        title: `${count} alert page${count === 1 ? '' : 's'} undelivered`,
-        message: `The oldest has waited ${Math.round((now - oldestAt) / minute)} min; no sink took it. Check the sinks' providers.`,
-      });
-    }
   }
 
   private resultOf(

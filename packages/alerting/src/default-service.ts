@@ -121,9 +121,11 @@ export function getAlertSystemStatus(): AlertSystemStatus {
       storeHealthy: true,
       stores: [],
       historyStore: 'none',
+      history: { queued: 0, dropped: 0 },
       claimedVia: 'store',
       pending: { count: 0 },
       silences: [],
+      acknowledged: [],
       breakers: {},
     };
   }

@@ -101,7 +101,7 @@ function withAliases(env: Env, logger: Logger): Env {
  *
  * | sink | variables |
  * | --- | --- |
- * | `sms` | `ALERT_SMS_TO` (E.164, comma-separated), `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_FROM_NUMBER` or `TWILIO_MESSAGING_SERVICE_SID`, optional `ALERT_SMS_STATUS_CALLBACK_URL` |
+ * | `sms` | `ALERT_SMS_TO` (E.164, comma-separated), `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_FROM_NUMBER` or `TWILIO_MESSAGING_SERVICE_SID`, optional `ALERT_SMS_STATUS_CALLBACK_URL`, optional `ALERT_SMS_ACK_HINT` (`true`: end alert SMS with "Reply ACK <code>") |
  * | `slack` | `SLACK_BOT_TOKEN`, `SLACK_ALERT_CHANNEL`, optional `SLACK_API_URL` |
  * | `sentry` | `SENTRY_DSN` (Sentry is initialised, scrubbed, unless it already is) |
  * | `pagerduty` | `PAGERDUTY_ROUTING_KEY`, optional `PAGERDUTY_EVENTS_URL` |
@@ -145,6 +145,7 @@ export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = 
         to: env.ALERT_SMS_TO!,
         ...(set(env.TWILIO_MESSAGING_SERVICE_SID) ? { messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID } : { from: env.TWILIO_FROM_NUMBER }),
         ...(set(env.ALERT_SMS_STATUS_CALLBACK_URL) ? { statusCallbackUrl: env.ALERT_SMS_STATUS_CALLBACK_URL } : {}),
+        ackHint: /^(1|true|yes|on)$/i.test(env.ALERT_SMS_ACK_HINT?.trim() ?? ''),
       }),
     );
   }

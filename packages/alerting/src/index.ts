@@ -13,6 +13,11 @@ export type {
 } from './alert-service-options.js';
 export type { Severity, AlertInput, AlertLink, AlertKind, AlertMessage, AlertStatus, AlertResult } from './alert.js';
 export type { Clock } from './clock.js';
+export type { AcknowledgeOptions, AcknowledgeResult, AckRecord, AckTarget } from './acknowledgements/acknowledgements.js';
+export type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
+export { ackCode, parseAckReply } from './acknowledgements/ack-code.js';
+export type { AckReply } from './acknowledgements/ack-code.js';
+export type { EscalationPolicy, EscalationStep } from './escalation/escalation-policy.js';
 export type { RouteTable } from './routing.js';
 export { defaultRoutes } from './routing.js';
 export type { SilenceMatcher, SilenceOptions, SilenceInfo, SilenceRecord } from './silences.js';
@@ -52,6 +57,7 @@ export { DeliveryUnconfirmedError, isDeliveryUnconfirmedError } from './errors/d
 export { AlertStoreUnavailableError, isAlertStoreUnavailableError } from './errors/store-unavailable-error.js';
 export type { ClaimPath } from './claims/claim-gate.js';
 export type { StoreState } from './claims/store-health.js';
+export type { HistoryQueueState } from './history-writer.js';
 export type { AlertingErrorCode } from './errors/codes.js';
 export { createTwilioStatusCallbackHandler } from './http/twilio-status-callback.js';
 export type { TwilioStatusCallbackOptions, StatusCallbackRequest, StatusCallbackResponse, TwilioSignatureValidator } from './http/twilio-status-callback.js';
@@ -86,3 +92,7 @@ export {
   getAlertStats,
 } from './default-service.js';
 export { alertingChannels } from './telemetry.js';
+export { createSlackAckHandler } from './http/slack-ack.js';
+export type { SlackAckHandlerOptions, SlackActionRequest, SlackActionResponse } from './http/slack-ack.js';
+export { defaultInhibitRule } from './inhibition/inhibit-rules.js';
+export type { InhibitRule, AlertMatcher, InhibitLabel } from './inhibition/inhibit-rules.js';

@@ -4,6 +4,10 @@ import type { AlertServiceOptions, AlertResultEvent, AlertTypeOptions } from './
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { isSinkRejectedError } from './errors/sink-rejected-error.js';
+import type { ResolvedEscalationPolicy } from './escalation/escalation-policy.js';
+import { resolveEscalationPolicy } from './escalation/escalation-policy.js';
+import type { InhibitRule } from './inhibition/inhibit-rules.js';
+import { checkInhibitRules } from './inhibition/inhibit-rules.js';
 import type { RouteTable } from './routing.js';
 import { checkRoutes } from './routing.js';
 import { createLogSink } from './sinks/log-sink.js';
@@ -20,6 +24,7 @@ export const defaults = {
   windowMs: 6 * hour,
   escalateAfterMs: 12 * hour,
   staleAfterMs: 24 * hour,
+  ackTtlMs: 24 * hour,
   confirmTimeoutMs: 5 * minute,
   maintenanceIntervalMs: 10_000,
   historyRetentionMs: 30 * day,
@@ -66,8 +71,14 @@ export interface ResolvedAlertServiceOptions {
   readonly fallbackOrder: readonly string[];
   readonly windowMs: number;
   readonly escalateAfterMs: number | false;
+  /** The service's escalation policy: `undefined` means the default policy (`escalateAfterMs`). */
+  readonly escalation: ResolvedEscalationPolicy | false | undefined;
+  /** Types with a policy of their own (`false`: never escalated). */
+  readonly typeEscalation: Readonly<Record<string, ResolvedEscalationPolicy | false>>;
+  readonly ackTtlMs: number;
   readonly staleAfterMs: number;
-  readonly inhibit: boolean;
+  /** `default`: the store's HIGH-mutes-lower rule; `false`: none; else the configured rules. */
+  readonly inhibit: 'default' | false | readonly InhibitRule[];
   readonly confirmTimeoutMs: number;
   readonly historyRetentionMs: number;
   readonly storeTimeoutMs: number;
@@ -132,6 +143,15 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     }
     if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function') throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
   }
+  const typeEscalation: Record<string, ResolvedEscalationPolicy | false> = {};
+  for (const [type, settings] of Object.entries(types)) {
+    if (settings.escalation !== undefined) {
+      typeEscalation[type] = settings.escalation === false ? false : resolveEscalationPolicy(settings.escalation, known, `types.${type}.escalation`);
+    }
+  }
+  const escalation = options.escalation === undefined || options.escalation === false ? options.escalation : resolveEscalationPolicy(options.escalation, known, 'escalation');
+  const ackTtlMs = options.ackTtlMs ?? defaults.ackTtlMs;
+  positive(ackTtlMs, 'ackTtlMs');
   const remote = [...sinks.values()].filter((s) => s.remote !== false).map((s) => s.name);
   const fallbackOrder = options.fallbackOrder ?? [...sinks.keys()];
   if (!Array.isArray(fallbackOrder) || !fallbackOrder.every((name) => typeof name === 'string' && known.has(name))) {
@@ -143,7 +163,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
   positive(escalateAfterMs, 'escalateAfterMs', true);
   const staleAfterMs = options.staleAfterMs ?? defaults.staleAfterMs;
   positive(staleAfterMs, 'staleAfterMs');
-  const inhibit = options.inhibit ?? true;
+  if (options.inhibit !== undefined && typeof options.inhibit !== 'boolean') throw new TypeError('Expected `inhibit` to be a boolean.');
+  const inhibit = options.inhibit === false ? false : options.inhibitRules === undefined ? ('default' as const) : checkInhibitRules(options.inhibitRules);
   const confirmTimeoutMs = options.confirmTimeoutMs ?? defaults.confirmTimeoutMs;
   positive(confirmTimeoutMs, 'confirmTimeoutMs');
   const historyRetentionMs = options.historyRetentionMs ?? defaults.historyRetentionMs;
@@ -192,6 +213,9 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     fallbackOrder,
     windowMs,
     escalateAfterMs,
+    escalation,
+    typeEscalation,
+    ackTtlMs,
     staleAfterMs,
     inhibit,
     confirmTimeoutMs,

@@ -42,13 +42,15 @@ export interface AlertStats {
   readonly escalated: number;
   /** SMS delivery receipts. */
   readonly confirmed: number;
+  /** Alerts acknowledged (escalation stopped). */
+  readonly acknowledged: number;
   /** Counts per alert type. */
   readonly byType: Readonly<Record<string, OutcomeCounts>>;
   /** Counts per severity. */
   readonly bySeverity: Readonly<Record<Severity, OutcomeCounts>>;
 }
 
-const outcomes: readonly AlertOutcome[] = ['delivered', 'suppressed', 'silenced', 'inhibited', 'disabled', 'failed', 'resolved', 'escalated', 'confirmed'];
+const outcomes: readonly AlertOutcome[] = ['delivered', 'suppressed', 'silenced', 'inhibited', 'disabled', 'failed', 'resolved', 'escalated', 'confirmed', 'acknowledged'];
 
 function emptyCounts(): Record<AlertOutcome, number> & { total: number } {
   const counts = { total: 0 } as Record<AlertOutcome, number> & { total: number };

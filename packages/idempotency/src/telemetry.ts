@@ -42,6 +42,16 @@ function outcomeOfError(error: unknown): GuardOutcome {
 }
 
 /**
+ * Whether guard runs are observed now (an OTel provider is registered, or the outcome
+ * channel has a subscriber): the guard then takes the path that knows each run's outcome.
+ *
+ * @returns `true` when {@link observeGuard} would record anything.
+ */
+export function isGuardObserved(): boolean {
+  return scope.current() !== undefined || outcomeChannel.hasSubscribers;
+}
+
+/**
  * Runs one guard run under a span `idempotency <namespace>` (the work runs inside it) with
  * its outcome as an attribute, counts the outcome, and publishes it. With no provider and
  * no subscriber it only runs `run`.

@@ -17,6 +17,8 @@ export interface FakeTwilioMessage {
   readonly statusCallback: string | undefined;
   /** Current status: `queued` (or `accepted` with a messaging service), then what {@link FakeTwilio.sendStatus} set. */
   status: string;
+  /** The error code of a failed or undelivered message (the resource's `error_code`). */
+  errorCode: number | undefined;
   readonly createdAt: Date;
   /** The request that created it. */
   readonly request: RecordedRequest;
@@ -61,7 +63,19 @@ export interface FakeTwilio extends FakeHttpServer {
    * Moves a message to `status` and posts Twilio's status callback (form body, valid
    * `X-Twilio-Signature`) to the message's `StatusCallback`, or to `url`.
    */
-  sendStatus(sid: string, status: string, options?: { readonly errorCode?: number; readonly url?: string }): Promise<StatusCallbackResult>;
+  sendStatus(sid: string, status: string, options?: { readonly errorCode?: number; readonly url?: string; readonly replay?: boolean }): Promise<StatusCallbackResult>;
+  /**
+   * Moves a message to `status` (and `errorCode`) without posting a callback: a receipt
+   * that never arrives, which only a lookup (GET Messages/{sid}) or the list reveals.
+   */
+  setStatus(sid: string, status: string, errorCode?: number): void;
+  /**
+   * Campaign block: every message from `from` created from now on is accepted (201, as
+   * Twilio does: the carrier refuses it later), then moves to `status` with `code` and its
+   * callback is posted (unless `callback: false`). Until {@link FakeTwilio.unblockSender}.
+   */
+  blockSender(from: string, options?: { readonly code?: number; readonly status?: 'undelivered' | 'failed'; readonly callback?: boolean }): void;
+  unblockSender(from: string): void;
   /**
    * Answers the next `times` message creations (POST .../Messages.json) with Twilio error
    * `code`, as Twilio does: its JSON error body (`code`, `message`, `more_info`, `status`)
@@ -109,7 +123,7 @@ function resource(message: FakeTwilioMessage) {
     date_sent: null,
     date_updated: message.createdAt.toUTCString(),
     direction: 'outbound-api',
-    error_code: null,
+    error_code: message.errorCode ?? null,
     error_message: null,
     from: message.from ?? null,
     messaging_service_sid: message.messagingServiceSid ?? null,
@@ -162,6 +176,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const accountSid = options.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
   const authToken = options.authToken ?? randomBytes(16).toString('hex');
   const messages: FakeTwilioMessage[] = [];
+  const blocked = new Map<string, { code: number; status: 'undelivered' | 'failed'; callback: boolean }>();
   const base = '/2010-04-01/Accounts/';
 
   const sendStatus: FakeTwilio['sendStatus'] = async (sid, status, extra = {}) => {
@@ -169,7 +184,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     if (message === undefined) throw new Error(`fake Twilio: no message ${sid}`);
     const url = extra.url ?? message.statusCallback;
     if (url === undefined) throw new Error(`fake Twilio: message ${sid} has no StatusCallback`);
-    message.status = status;
+    // A replay (a duplicate or a late, stale callback) leaves the resource as it is.
+    if (extra.replay !== true) {
+      message.status = status;
+      if (extra.errorCode !== undefined) message.errorCode = extra.errorCode;
+    }
     const params: Record<string, string> = {
       AccountSid: accountSid,
       ApiVersion: '2010-04-01',
@@ -223,10 +242,21 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           body: form.Body,
           statusCallback: form.StatusCallback,
           status: form.MessagingServiceSid ? 'accepted' : 'queued',
+          errorCode: undefined,
           createdAt: new Date(),
           request,
         };
         messages.push(message);
+        const block = form.From === undefined ? undefined : blocked.get(form.From);
+        if (block !== undefined) {
+          if (block.callback && message.statusCallback !== undefined) {
+            setTimeout(() => void sendStatus(message.sid, block.status, { errorCode: block.code }).catch(() => undefined), 10);
+          } else {
+            message.status = block.status;
+            message.errorCode = block.code;
+          }
+          return { status: 201, body: resource(message) };
+        }
         if (options.autoStatus !== undefined && message.statusCallback !== undefined) {
           const { statuses, delayMs = 20 } = options.autoStatus;
           void (async () => {
@@ -274,6 +304,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     httpClient,
     client: () => twilioClientFor(server.url, accountSid, authToken),
     sendStatus,
+    setStatus: (sid, status, errorCode) => {
+      const message = messages.find((m) => m.sid === sid);
+      if (message === undefined) throw new Error(`fake Twilio: no message ${sid}`);
+      message.status = status;
+      if (errorCode !== undefined) message.errorCode = errorCode;
+    },
+    blockSender: (from, extra = {}) => void blocked.set(from, { code: extra.code ?? 30007, status: extra.status ?? 'undelivered', callback: extra.callback ?? true }),
+    unblockSender: (from) => void blocked.delete(from),
     failWithCode: (code, extra = {}) => {
       const status = extra.status ?? statusForCode(code);
       server.fail({

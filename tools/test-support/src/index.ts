@@ -1,4 +1,5 @@
 export { requireRedis, requirePostgres, redisUrl, databaseUrl, uniquePrefix } from './services.js';
+export { requireChromium, chromiumPath, chromiumArgs } from './chromium.js';
 export { freePort } from './free-port.js';
 export { startPrivateRedis } from './private-redis.js';
 export type { PrivateRedis } from './private-redis.js';

@@ -62,17 +62,30 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       client.on('data', (chunk: Buffer) => observer.toServer(chunk));
       upstream.on('data', (chunk: Buffer) => observer.toClient(chunk));
     }
-    // Client to server: delayed while slow(), in order; server to client: piped.
-    let readyAt = 0;
+    // Client to server: delayed while slow(), in order; server to client: piped. One FIFO
+    // and one timer per connection: a timer per chunk can fire out of order (Node runs
+    // timers per duration list, so two chunks due at the same moment may swap), which
+    // corrupted the byte stream (Redis answered "Protocol error" and dropped the connection,
+    // a fault that is not "slow").
+    const queue: Array<{ at: number; chunk: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const pump = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.at <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (!upstream.destroyed && mode === 'forward') upstream.write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(pump, queue[0]!.at - Date.now());
+    };
+    client.on('close', () => clearTimeout(timer));
     client.on('data', (chunk: Buffer) => {
-      if (delay === undefined && readyAt <= Date.now()) {
+      if (delay === undefined && queue.length === 0) {
         upstream.write(chunk);
         return;
       }
-      readyAt = Math.max(readyAt, Date.now() + (delay?.() ?? 0));
-      setTimeout(() => {
-        if (!upstream.destroyed && mode === 'forward') upstream.write(chunk);
-      }, readyAt - Date.now());
+      const after = queue.at(-1)?.at ?? 0;
+      queue.push({ at: Math.max(after, Date.now() + (delay?.() ?? 0)), chunk });
+      timer ??= setTimeout(pump, queue[0]!.at - Date.now());
     });
     client.on('end', () => upstream.end());
     upstream.pipe(client);

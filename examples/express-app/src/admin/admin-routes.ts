@@ -4,6 +4,7 @@ import { alertRoutes } from './alerts.js';
 import { circuitBreakerRoutes } from './circuit-breakers.js';
 import { clientRoutes } from './clients.js';
 import { deliveryRoutes } from './deliveries.js';
+import { deliverabilityRoutes } from './deliverability.js';
 import { numberRoutes } from './numbers.js';
 import { outboxRoutes } from './outbox.js';
 import { stuckClientRoutes } from './stuck-clients.js';
@@ -21,6 +22,7 @@ export function adminRoutes(ctx: AppContext): Router {
   router.use(circuitBreakerRoutes(ctx));
   router.use(clientRoutes(ctx));
   router.use(numberRoutes(ctx));
+  router.use(deliverabilityRoutes(ctx));
   router.use(deliveryRoutes(ctx));
   router.use(outboxRoutes(ctx));
   return router;

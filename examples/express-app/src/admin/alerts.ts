@@ -32,6 +32,9 @@ const silenceBody = z
 
 const silenceId = z.object({ id: z.uuid({ message: 'must be a silence id (UUID)' }) });
 
+const ackParams = z.object({ id: z.string().regex(/^([0-9a-fA-F-]{36}|[A-Za-z0-9]{5})$/, 'must be an alert id (UUID) or its 5-character ACK code') });
+const ackBody = z.object({ by: z.string().trim().min(1).max(100).default('admin') }).strict();
+
 /**
  * Alert statistics and silences:
  *
@@ -39,6 +42,10 @@ const silenceId = z.object({ id: z.uuid({ message: 'must be a silence id (UUID)'
  * - POST /api/admin/alert-silences `{ matcher: { type?, resourceId?, severity? }, until, reason? }`: 201 with the silence.
  * - GET /api/admin/alert-silences: the active ones.
  * - DELETE /api/admin/alert-silences/:id: ends one (204; 404 when unknown or over).
+ * - POST /api/admin/alerts/:id/ack `{ by? }`: acknowledges an open alert (id or ACK code):
+ *   its escalation stops on every instance. 200 with the acknowledgement (`status`
+ *   `acknowledged` or `already_acknowledged`), 404 when no open alert matches, 503 when the
+ *   alert store is unavailable.
  */
 export function alertRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -87,6 +94,29 @@ export function alertRoutes(ctx: AppContext): Router {
     }
     ctx.logger.warn({ silenceId: params.id }, 'alert silence ended by an operator');
     res.status(204).end();
+  });
+  router.post('/alerts/:id/ack', async (req, res) => {
+    const params = parseOr400(res, ackParams, req.params, 'path');
+    if (params === undefined) return;
+    const body = parseOr400(res, ackBody, req.body ?? {}, 'body');
+    if (body === undefined) return;
+    let outcome;
+    try {
+      outcome = await ctx.alerts.acknowledge(params.id, { by: body.by, via: 'admin-api' });
+    } catch (error) {
+      if (error instanceof TypeError) {
+        sendProblem(res, { title: 'Bad request', status: 400, detail: error.message });
+        return;
+      }
+      ctx.logger.error({ err: String(error) }, 'alert acknowledgement failed: alert store unavailable');
+      sendProblem(res, { title: 'Alert store unavailable', status: 503, detail: 'The acknowledgement could not be stored; try again shortly.' });
+      return;
+    }
+    if (outcome.status === 'not_found') {
+      sendNotFound(res, 'open alert', params.id);
+      return;
+    }
+    res.status(200).json({ status: outcome.status, ...outcome.ack });
   });
   return router;
 }

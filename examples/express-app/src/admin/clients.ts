@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { activatePayment } from '../domain/onboarding.js';
-import { resolveActions, resolveStuckClient, stuckAlertTypes } from '../domain/stuck-resolution.js';
+import { resolveActions, resolveStuckClient, stuckAlertTypes, type ResolveAction, type ResolveOutcome } from '../domain/stuck-resolution.js';
 import { sendProblem } from '../http/problem.js';
 import { parseOr400, sendNotFound } from '../http/validate.js';
 import { clientView } from './views.js';
@@ -19,6 +19,29 @@ const resolveBody = z
 async function resolveAlerts(ctx: AppContext, clientId: string, message: string) {
   const results = await Promise.all(stuckAlertTypes.map((type) => ctx.alerts.resolveAlert({ type, resourceId: clientId, message })));
   return results.filter((r) => r.status === 'resolved').map((r) => r.type);
+}
+
+/** What {@link resolveClientByOperator} did: the domain's outcome, plus the alerts it resolved. */
+export type OperatorResolveOutcome =
+  | Exclude<ResolveOutcome, { kind: 'resolved' }>
+  | (Extract<ResolveOutcome, { kind: 'resolved' }> & { readonly alertsResolved: string[] });
+
+/**
+ * An operator resolves a stuck client (admin API and console alike): the domain change,
+ * then its open PAYMENT_BLOCK / STUCK_CLIENT alerts resolved, and a log line.
+ *
+ * @example
+ * ```ts
+ * const outcome = await resolveClientByOperator(ctx, clientId, 'acknowledge', 'called the owner');
+ * if (outcome.kind === 'resolved') console.log(outcome.alertsResolved);
+ * ```
+ */
+export async function resolveClientByOperator(ctx: AppContext, clientId: string, action: ResolveAction, note?: string): Promise<OperatorResolveOutcome> {
+  const outcome = await resolveStuckClient(ctx.db.prisma, clientId, action, ctx.config.systemNumber);
+  if (outcome.kind !== 'resolved') return outcome;
+  const alertsResolved = await resolveAlerts(ctx, clientId, `Resolved by an operator (${action})${note === undefined ? '' : `: ${note}`}.`);
+  ctx.logger.info({ clientId, action, from: outcome.from, to: outcome.client.onboardingState }, 'stuck client resolved by an operator');
+  return { ...outcome, alertsResolved };
 }
 
 function conflict(res: Response, detail: string): void {
@@ -43,12 +66,10 @@ export function clientRoutes(ctx: AppContext): Router {
     if (params === undefined) return;
     const body = parseOr400(res, resolveBody, req.body ?? {}, 'body');
     if (body === undefined) return;
-    const outcome = await resolveStuckClient(ctx.db.prisma, params.id, body.action, ctx.config.systemNumber);
+    const outcome = await resolveClientByOperator(ctx, params.id, body.action, body.note);
     if (outcome.kind === 'not_found') return sendNotFound(res, 'client', params.id);
     if (outcome.kind === 'conflict') return conflict(res, outcome.reason);
-    const alertsResolved = await resolveAlerts(ctx, params.id, `Resolved by an operator (${body.action})${body.note === undefined ? '' : `: ${body.note}`}.`);
-    ctx.logger.info({ clientId: params.id, action: body.action, from: outcome.from, to: outcome.client.onboardingState }, 'stuck client resolved by an operator');
-    res.json({ action: body.action, from: outcome.from, client: clientView(outcome.client), alertsResolved });
+    res.json({ action: body.action, from: outcome.from, client: clientView(outcome.client), alertsResolved: outcome.alertsResolved });
   });
 
   router.post('/clients/:id/activate-payment', async (req, res) => {

@@ -22,6 +22,22 @@ const body = z
   .strict();
 
 /**
+ * An operator adds E.164 numbers to the pool (admin API and console alike), then numbers go
+ * to the clients waiting for one (texting each).
+ *
+ * @example
+ * ```ts
+ * const { added, alreadyPresent, allocated } = await addNumbersByOperator(ctx, ['+15551230001']);
+ * ```
+ */
+export async function addNumbersByOperator(ctx: AppContext, numbers: readonly string[], role: 'CLIENT' | 'SYSTEM' = 'CLIENT') {
+  const result = await addNumbers(ctx.db.prisma, numbers, role);
+  const allocated = result.added.length > 0 && role === 'CLIENT' ? await allocateWaitingClients(ctx.db.prisma, ctx.config.systemNumber) : 0;
+  ctx.logger.info({ added: result.added.length, alreadyPresent: result.alreadyPresent.length, allocated, role }, 'numbers added to the pool by an operator');
+  return { added: result.added, alreadyPresent: result.alreadyPresent, allocated };
+}
+
+/**
  * POST /api/admin/numbers `{ numbers: ["+1555..."], role?: "CLIENT" | "SYSTEM" }`: adds
  * numbers to the pool (all or none: one malformed number is a 400 naming it), then gives
  * numbers to clients waiting for one (texting each). 201 when any was added, 200 otherwise.
@@ -31,10 +47,8 @@ export function numberRoutes(ctx: AppContext): Router {
   router.post('/numbers', async (req, res) => {
     const input = parseOr400(res, body, req.body ?? {}, 'body');
     if (input === undefined) return;
-    const result = await addNumbers(ctx.db.prisma, input.numbers, input.role);
-    const allocated = result.added.length > 0 && input.role === 'CLIENT' ? await allocateWaitingClients(ctx.db.prisma, ctx.config.systemNumber) : 0;
-    ctx.logger.info({ added: result.added.length, alreadyPresent: result.alreadyPresent.length, allocated, role: input.role }, 'numbers added to the pool by an operator');
-    res.status(result.added.length > 0 ? 201 : 200).json({ added: result.added, alreadyPresent: result.alreadyPresent, allocated });
+    const result = await addNumbersByOperator(ctx, input.numbers, input.role);
+    res.status(result.added.length > 0 ? 201 : 200).json(result);
   });
   return router;
 }

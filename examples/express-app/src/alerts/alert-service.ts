@@ -44,6 +44,9 @@ export async function createAppAlertService(input: {
       TWILIO_AUTH_TOKEN: config.twilio.authToken,
       TWILIO_FROM_NUMBER: config.systemNumber,
       ALERT_SMS_STATUS_CALLBACK_URL: env.PUBLIC_BASE_URL === undefined ? undefined : `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}${alertStatusPath}`,
+      // The operator's reply "ACK <code>" reaches the system number's SMS webhook, which
+      // acknowledges the alert (src/ingest/processed-sms.ts).
+      ALERT_SMS_ACK_HINT: 'true',
     });
   }
   if (config.slack.channel !== undefined && slack !== undefined) {

@@ -5,7 +5,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger, SafeCall } from '@hardening/core';
 import { prismaHardening } from '@hardening/core/prisma';
 import { PrismaClient } from './generated/client.js';
-import { migrate } from './migrator.js';
+import { migrate, MigrationChangedError } from './migrator.js';
 import type { SqlSession } from './sql-session.js';
 import { pgliteSession, postgresSession } from './sql-session.js';
 
@@ -24,6 +24,13 @@ export interface DatabaseOptions {
   readonly safeCall: SafeCall;
   /** Apply pending migrations before returning (default true). */
   readonly migrate?: boolean;
+  /**
+   * How long start-up waits for PostgreSQL to answer (connect and migrate, retried with
+   * backoff) before it gives up. A database that hangs or restarts while an instance starts
+   * is an outage to ride out, not a crash: readiness stays 503 meanwhile.
+   * @default 120_000
+   */
+  readonly startupWaitMs?: number;
 }
 
 /** The app's Prisma client: the generated client with the hardening extension. */
@@ -98,14 +105,47 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     };
   }
   if (options.migrate !== false) {
-    const session = await database.session();
-    try {
-      await migrate(session, options.logger);
-    } finally {
-      await session.end();
-    }
+    await untilAnswered(options.logger, options.startupWaitMs ?? 120_000, async () => {
+      const session = await database.session();
+      try {
+        await migrate(session, options.logger);
+      } finally {
+        await session.end().catch(() => {});
+      }
+    });
   }
   return database;
+}
+
+/**
+ * Runs `work` (connect and migrate) until it succeeds, retrying failures to reach the
+ * database with backoff (1 s, doubling, at most 5 s) for `waitMs`. An error PostgreSQL
+ * answered with (a SQLSTATE outside connection, resource and shutdown classes: a migration
+ * that fails, a changed migration) is thrown at once: waiting would not fix it.
+ */
+async function untilAnswered(logger: Logger, waitMs: number, work: () => Promise<void>): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(5000, delay * 2)) {
+    try {
+      await work();
+      if (attempt > 1) logger.info({ attempt }, 'database answered; start-up goes on');
+      return;
+    } catch (error) {
+      if (!unreachable(error) || Date.now() + delay > until) throw error;
+      logger.warn({ attempt, retryInMs: delay, err: error instanceof Error ? error.message : String(error) }, 'database not answering at start-up; waiting for it (readiness stays 503)');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** Whether `error` means the database could not be reached (rather than that it refused the work). */
+function unreachable(error: unknown): boolean {
+  if (error instanceof MigrationChangedError) return false;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  // SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown, cancel): the server is
+  // going away or coming back. Anything else PostgreSQL said is about the work itself.
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57)/.test(code);
+  return true; // no SQLSTATE: a timeout, a refused or reset connection
 }
 
 async function ping(prisma: { $queryRawUnsafe(sql: string): Promise<unknown> }): Promise<number> {

@@ -16,7 +16,9 @@ export interface SqlSession {
 
 /** A session on a dedicated node-postgres connection. */
 export async function postgresSession(connectionString: string): Promise<SqlSession> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
+  // query_timeout: a connection that hangs after connecting (a stalled network) fails instead of
+  // holding start-up forever; migrations are small, and the advisory lock wait is bounded by it too.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000, query_timeout: 60_000 });
   await client.connect();
   return {
     exec: async (sql) => {

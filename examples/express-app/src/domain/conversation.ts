@@ -67,10 +67,23 @@ export async function handleCustomerMessage(
 export async function handleMissedCall(tx: Tx, input: { client: Client; clientNumber: string; callerPhone: string; callSid: string }): Promise<string | undefined> {
   const { client, clientNumber, callerPhone, callSid } = input;
   const conversation = await customerConversation(tx, client, callerPhone);
-  const body = client.outboundPaused ? texts.missedCallPaused(client.businessName ?? 'We') : texts.missedCall(client.businessName ?? 'us');
+  const body = missedCallText(client);
   const id = await enqueueSmsOnce(tx, { to: callerPhone, from: clientNumber, body, purpose: 'missed_call', conversationId: conversation.id, sendKey: missedCallSendKey(callSid) });
   if (id !== undefined) await tx.message.create({ data: { conversationId: conversation.id, direction: 'OUTBOUND', body } });
   return id;
+}
+
+/**
+ * The text a missed call to a client's number gets: in the business's name, or a polite
+ * deflection while the owner paused outbound texts.
+ *
+ * @example
+ * ```ts
+ * missedCallText({ businessName: 'Ace Plumbing', outboundPaused: false }); // "Sorry we missed your call at Ace Plumbing! ..."
+ * ```
+ */
+export function missedCallText(client: Pick<Client, 'businessName' | 'outboundPaused'>): string {
+  return client.outboundPaused ? texts.missedCallPaused(client.businessName ?? 'We') : texts.missedCall(client.businessName ?? 'us');
 }
 
 /** The outbox send key of the one text a missed call gets (the business's, or the fail-safe). */

@@ -1,6 +1,7 @@
 import { isHardeningError, scrubText } from '@hardening/core';
 import { setLocalStatementTimeout } from '@hardening/core/prisma';
 import type { Db } from '../db/database.js';
+import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
 import { enqueueSms } from './outbox.js';
 import type { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
@@ -69,9 +70,11 @@ export async function processInbound(db: Db, inboxId: string, deps: ProcessingDe
         if (row === undefined) throw new Error(`inbound event ${inboxId} not found`);
         if (row.status === 'processed' || row.status === 'dead_letter') return { kind: 'already_processed', answer: storedAnswer(row) } as const;
         const sms: InboundSms = { messageSid: row.payload.MessageSid!, from: row.payload.From!, to: row.payload.To!, body: row.payload.Body ?? '' };
-        const result = await processSms(tx, sms, deps);
+        const compliance = await applyInboundDeliverability(tx, sms);
+        const result: ProcessingResult = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
         const viaTwiml = channel?.claimForTwiml() ?? false;
-        if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose: result.route === 'owner' ? 'onboarding' : 'reply' });
+        const purpose = result.route === 'owner' ? 'onboarding' : result.route === 'compliance' ? 'compliance' : 'reply';
+        if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose });
         await tx.inboundEvent.update({
           where: { id: inboxId },
           // The reply stays with the row: a redelivery the idempotency store no longer knows

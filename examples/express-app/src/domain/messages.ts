@@ -26,5 +26,8 @@ export const texts = {
   systemCallerAck: 'Thanks for your message. Someone from our team will get back to you shortly.',
   operatorAck: 'Thanks: your reply is logged as an acknowledgement of the open alerts.',
   failsafe: 'Sorry we missed your call. Please text this number or call back and we will help you as soon as we can.',
+  optedOut: 'You are unsubscribed and will receive no more messages from this number. Reply START to resubscribe.',
+  optedIn: 'You are resubscribed to messages from this number. Reply STOP to unsubscribe, HELP for help.',
+  help: 'Missed-Call Assistant: we text back callers a business missed. Reply STOP to unsubscribe. Msg and data rates may apply.',
   politeError: 'Sorry, something went wrong on our side. We have been alerted and will get back to you shortly.',
 } as const;

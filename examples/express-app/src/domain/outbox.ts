@@ -9,7 +9,9 @@ export type OutboundPurpose =
   | 'onboarding'
   | 'payment'
   | 'number_ready'
-  | 'live';
+  | 'live'
+  /** The answer to STOP, START or HELP: the one text an opted-out recipient still gets. */
+  | 'compliance';
 
 /** An SMS to send after the transaction that decided it commits. */
 export interface OutboundSms {

@@ -25,7 +25,8 @@ export type Route =
 
 /** What processing decided: the reply, and what to do after commit. */
 export interface ProcessingResult {
-  readonly route: Route['kind'];
+  /** `compliance`: an opt-out keyword (STOP, HELP, START) answered before routing. */
+  readonly route: Route['kind'] | 'compliance';
   readonly reply: string;
   readonly urgent: boolean;
   readonly events: readonly OnboardingEvent[];

@@ -27,6 +27,8 @@ export interface Security {
   readonly publicLimit: RequestHandler;
   /** The admin rate limit (1,000 / hour per token, RATE_LIMIT_ADMIN_*), then the bearer token check. */
   readonly adminGuard: readonly RequestHandler[];
+  /** The admin rate limit alone (the console at /admin counts against it per client IP). */
+  readonly adminLimit: RequestHandler;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -124,6 +126,7 @@ export function createSecurity(ctx: Pick<AppContext, 'config' | 'logger'> & { re
     json: express.json({ limit: jsonBodyLimit }),
     publicLimit,
     adminGuard: [adminLimit, requireAdmin(adminToken)],
+    adminLimit,
   };
 }
 

@@ -1,12 +1,14 @@
 import { isCircuitOpenError, isRetriesExhaustedError, maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
-import { handleMissedCall, missedCallSendKey } from '../domain/conversation.js';
+import { isIdempotencyInProgressError, isIdempotencyStoreError } from '@hardening/idempotency';
+import { handleMissedCall, missedCallSendKey, missedCallText } from '../domain/conversation.js';
 import { texts } from '../domain/messages.js';
 import { completeTestCall } from '../domain/onboarding.js';
-import { enqueueSmsOnce } from '../domain/outbox.js';
+import { enqueueSmsOnce, type OutboundPurpose } from '../domain/outbox.js';
 import { toE164 } from '../domain/phone.js';
 import { classifySendFailure } from '../providers/send-errors.js';
-import { providerSid } from '../webhooks/input-text.js';
+import type { BusinessDirectory } from './business-directory.js';
+import { providerSid } from './input-text.js';
 
 /** Call statuses that mean nobody picked up. */
 export const missedStatuses: ReadonlySet<string> = new Set(['no-answer', 'busy', 'failed']);
@@ -25,7 +27,10 @@ export interface CallStatusEvent {
 export type CallOutcome = 'missed_call_texted' | 'test_call_completed' | 'failsafe_sent' | 'already_texted' | 'ignored';
 
 /** What {@link handleCallStatus} uses of the app context. */
-export type CallStatusDeps = Pick<AppContext, 'db' | 'config' | 'logger' | 'metrics'>;
+export type CallStatusDeps = Pick<AppContext, 'db' | 'config' | 'logger' | 'metrics'> & {
+  /** Told about every number read, so a missed call during an outage can still use the business's text. */
+  readonly directory?: BusinessDirectory;
+};
 
 /** Reads the call out of Twilio's form parameters; undefined when they are malformed. */
 export function readCallStatus(params: Record<string, unknown>): CallStatusEvent | undefined {
@@ -56,6 +61,7 @@ export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEve
   const { prisma } = deps.db;
   const number = await prisma.poolNumber.findUnique({ where: { phoneNumber: call.to }, include: { client: true } });
   const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
+  deps.directory?.remember(call.to, client);
   if (client === null || number === null) {
     if (!missedStatuses.has(call.status)) return 'ignored';
     const id = await enqueueSmsOnce(prisma, { to: call.from, from: call.to, body: texts.failsafe, purpose: 'failsafe', sendKey: missedCallSendKey(call.callSid) });
@@ -76,6 +82,59 @@ export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEve
   return id === undefined ? 'already_texted' : 'missed_call_texted';
 }
 
+/** What {@link handleCallStatusOnce} uses of the app context. */
+export type CallStatusOnceDeps = CallStatusDeps & Pick<AppContext, 'once'>;
+
+/** What a call's text-back key holds: handled through the database, or the fail-safe's fate. */
+type TextBackRecord = { readonly handled: true } | SpooledCall;
+
+/**
+ * {@link handleCallStatus} for a missed call, under the same once-per-CallSid key as the
+ * fail-safe SMS sent while the database was down ({@link FailsafeSender}), shared by every
+ * instance through the idempotency store:
+ * - the fail-safe already texted this caller (on any instance, the database down there):
+ *   the text is recorded in the outbox under the call's send key now, and nobody is texted
+ *   again, even though the spool that holds the call is not drained yet;
+ * - the call is being texted right now elsewhere: nothing more here;
+ * - otherwise the call is handled, and a fail-safe arriving later finds the key taken.
+ * Without the store (Redis down), the outbox send key alone guards the text.
+ *
+ * @throws What the database throws (the route then sends the fail-safe itself).
+ * @example
+ * ```ts
+ * const outcome = await handleCallStatusOnce(ctx, { callSid, status: 'no-answer', from, to });
+ * ```
+ */
+export async function handleCallStatusOnce(deps: CallStatusOnceDeps, call: CallStatusEvent): Promise<CallOutcome> {
+  if (!missedStatuses.has(call.status)) return handleCallStatus(deps, call);
+  let outcome: CallOutcome | undefined;
+  let prior: TextBackRecord;
+  try {
+    const run = await deps.once.execute<TextBackRecord>(failsafeKey(call.callSid), async () => {
+      outcome = await handleCallStatus(deps, call);
+      return { handled: true };
+    });
+    if (run.status === 'executed') return outcome!;
+    // A record written before the fate was kept (the string 'sent'): the generic text went out.
+    prior = typeof run.value === 'object' && run.value !== null ? run.value : { fate: 'sent' };
+  } catch (error) {
+    if (outcome !== undefined) return outcome; // handled; only its record failed
+    if (isIdempotencyInProgressError(error)) return 'already_texted';
+    // The database's own failure: the route's fail-safe takes over.
+    if (!isIdempotencyStoreError(error)) throw error;
+    deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the outbox send key');
+    return handleCallStatus(deps, call);
+  }
+  if ('handled' in prior || prior.fate === 'not_sent') return 'handled' in prior ? 'already_texted' : handleCallStatus(deps, call);
+  await recordSpooledCall(deps, call, prior);
+  return 'already_texted';
+}
+
+/** The once-per-call key of a missed call's text (the business's, or the fail-safe). */
+function failsafeKey(callSid: string): string {
+  return `failsafe:${callSid}`;
+}
+
 /** How the fail-safe SMS sent while the database was down fared. */
 export type FailsafeFate = 'sent' | 'unknown' | 'not_sent';
 
@@ -84,6 +143,13 @@ export interface SpooledCall {
   readonly fate: FailsafeFate;
   /** Twilio's SID of the fail-safe SMS when it was sent. */
   readonly sid?: string;
+  /**
+   * The text sent: the business's (from the {@link BusinessDirectory}) or the generic
+   * fail-safe. Absent in calls spooled before it was recorded: the generic text.
+   */
+  readonly body?: string;
+  /** `missed_call` for the business's text, `failsafe` for the generic one. @default 'failsafe' */
+  readonly purpose?: Extract<OutboundPurpose, 'missed_call' | 'failsafe'>;
 }
 
 /**
@@ -96,9 +162,11 @@ export interface SpooledCall {
  * - it was not sent (Twilio down too): the call is handled as if it arrived now, so the
  *   caller gets the business's text through the outbox.
  */
-export async function recordSpooledCall(deps: CallStatusDeps, call: CallStatusEvent, spooled: SpooledCall): Promise<void> {
+export async function recordSpooledCall(deps: CallStatusOnceDeps, call: CallStatusEvent, spooled: SpooledCall): Promise<void> {
   if (spooled.fate === 'not_sent') {
-    await handleCallStatus(deps, call);
+    // Through the call's once-key: a fail-safe sent for it meanwhile (on any instance) is
+    // recorded rather than followed by the business's text.
+    await handleCallStatusOnce(deps, call);
     return;
   }
   await deps.db.prisma.outboundMessage.createMany({
@@ -106,8 +174,8 @@ export async function recordSpooledCall(deps: CallStatusDeps, call: CallStatusEv
       {
         toPhone: call.from,
         fromPhone: call.to,
-        body: texts.failsafe,
-        purpose: 'failsafe',
+        body: spooled.body ?? texts.failsafe,
+        purpose: spooled.purpose ?? 'failsafe',
         sendKey: missedCallSendKey(call.callSid),
         attempts: 1,
         ...(spooled.fate === 'sent' ? { status: 'sent', twilioSid: spooled.sid ?? null, sentAt: new Date() } : { status: 'unknown', lastError: 'sent while the database was down; outcome unknown' }),
@@ -118,15 +186,24 @@ export async function recordSpooledCall(deps: CallStatusDeps, call: CallStatusEv
 }
 
 /** What {@link FailsafeSender} uses of the app context. */
-export type FailsafeDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'sms' | 'safeCall' | 'once' | 'spool'>;
+export type FailsafeDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'sms' | 'safeCall' | 'once' | 'spool'> & {
+  /** The businesses behind our numbers as last read: their text instead of the generic one. */
+  readonly directory?: BusinessDirectory;
+};
+
+/** How {@link FailsafeSender.send} went: which text reached the caller, or none now. */
+export type FailsafeResult = 'business_text' | 'generic_text' | 'not_sent' | 'duplicate';
 
 /**
- * The missed-call fail-safe while the database cannot be reached: the caller is texted the
- * generic message at once, and the call is spooled with how that send fared, so that it is
+ * The missed-call fail-safe while the database cannot be reached: the caller is texted at
+ * once, in the business's name when the {@link BusinessDirectory} knows the number called
+ * (else the generic text), and the call is spooled with how that send fared, so that it is
  * recorded (or, when Twilio failed too, handled properly through the outbox) once the
  * database is back. Nothing is lost to a concurrent Twilio failure.
  *
- * Once per CallSid: the idempotency store's guard when it answers, and this process's own
+ * Once per CallSid: the idempotency store's guard when it answers (the key the database
+ * path takes too, see {@link handleCallStatusOnce}: a redelivery handled after the database
+ * is back records this text instead of sending the business's), and this process's own
  * memory of recent calls when it does not (Redis down too). The one case left is a
  * redelivery landing on another instance while both PostgreSQL and Redis are down; Twilio
  * redelivers only when our answer failed, and we answer 200.
@@ -139,17 +216,21 @@ export class FailsafeSender {
     private readonly options: { readonly rememberMs?: number; readonly maxRemembered?: number; readonly now?: () => number } = {},
   ) {}
 
-  /** Texts the caller of `call` the fail-safe once, and spools the call. */
-  async send(call: CallStatusEvent, params: Record<string, string>): Promise<'sent' | 'duplicate'> {
+  /** Texts the caller of `call` once (the business's text, or the generic one), and spools the call. */
+  async send(call: CallStatusEvent, params: Record<string, string>): Promise<FailsafeResult> {
     if (!this.remember(call.callSid)) return 'duplicate';
-    let ran = false;
-    const run = async () => {
-      ran = true;
-      await this.sendAndSpool(call, params);
-      return 'sent';
+    let result: FailsafeResult = 'duplicate';
+    const run = async (): Promise<SpooledCall> => {
+      const spooled = await this.sendAndSpool(call, params);
+      result = spooled.fate !== 'sent' ? 'not_sent' : spooled.purpose === 'missed_call' ? 'business_text' : 'generic_text';
+      return spooled;
     };
+    let ran = false;
     try {
-      await this.deps.once.run(`failsafe:${call.callSid}`, run);
+      await this.deps.once.run<SpooledCall>(failsafeKey(call.callSid), () => {
+        ran = true;
+        return run();
+      });
     } catch (error) {
       if (ran) {
         this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store could not record the fail-safe SMS');
@@ -158,7 +239,7 @@ export class FailsafeSender {
         await run();
       }
     }
-    return ran ? 'sent' : 'duplicate';
+    return result;
   }
 
   /** False when this process handled `callSid` recently. */
@@ -175,21 +256,33 @@ export class FailsafeSender {
     return true;
   }
 
-  private async sendAndSpool(call: CallStatusEvent, params: Record<string, string>): Promise<void> {
+  /** The text for a caller of `call.to`: the business's when the directory knows it, undefined for its owner. */
+  private textFor(call: CallStatusEvent): { body: string; purpose: 'missed_call' | 'failsafe' } | undefined {
+    const business = this.deps.directory?.lookup(call.to);
+    if (business === undefined || business === null) return { body: texts.failsafe, purpose: 'failsafe' };
+    // The owner's own (test) call is no customer's: the spooled call is handled when the database is back.
+    if (business.ownerPhone === call.from) return undefined;
+    return { body: missedCallText(business), purpose: 'missed_call' };
+  }
+
+  private async sendAndSpool(call: CallStatusEvent, params: Record<string, string>): Promise<SpooledCall> {
     const { logger, sms } = this.deps;
+    const text = this.textFor(call);
     let spooled: SpooledCall = { fate: 'not_sent' };
-    if (sms === undefined) {
+    if (text === undefined) {
+      logger.info({ callSid: call.callSid }, "the owner's own call to their number; spooled for when the database is back");
+    } else if (sms === undefined) {
       logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
     } else {
       try {
-        const result = await this.deps.safeCall('twilio_sms', () => sms.send({ to: call.from, from: call.to, body: texts.failsafe }), {
+        const result = await this.deps.safeCall('twilio_sms', () => sms.send({ to: call.from, from: call.to, body: text.body }), {
           correlationId: call.callSid,
           // Only sends Twilio certainly did not take are retried: a second text is worse.
           retryable: (error) => sendFailure(error) === 'not_accepted',
         });
-        spooled = { fate: 'sent', sid: result.sid };
+        spooled = { fate: 'sent', sid: result.sid, ...text };
       } catch (error) {
-        spooled = { fate: sendFailure(error) === 'unknown' ? 'unknown' : 'not_sent' };
+        spooled = sendFailure(error) === 'unknown' ? { fate: 'unknown', ...text } : { fate: 'not_sent' };
         logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from), fate: spooled.fate, err: scrubText(String(error)) }, 'fail-safe SMS not sent now; the spooled call is texted through the outbox when the database is back');
       }
     }
@@ -198,11 +291,12 @@ export class FailsafeSender {
     } catch (error) {
       if (spooled.fate === 'sent') {
         logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'fail-safe SMS sent, but the call could not be spooled for the record');
-        return;
+        return spooled;
       }
       logger.error({ callSid: call.callSid, to: maskPhoneNumber(call.from), err: scrubText(String(error)) }, 'MESSAGE LOST: fail-safe SMS not sent and the call could not be spooled');
       this.deps.alert({ type: 'MESSAGE_LOST', severity: 'HIGH', resourceId: call.callSid, title: 'Fail-safe SMS lost', message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}` });
     }
+    return spooled;
   }
 }
 

@@ -7,7 +7,7 @@ import type { InboundSms } from '../domain/routing.js';
 export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
 
 /** What {@link afterProcessing} uses of the app context. */
-export type AfterProcessingDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert'>;
+export type AfterProcessingDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'alerts'>;
 
 /**
  * What an inbound SMS's processing asks for once it committed, wherever it ran (the webhook
@@ -38,7 +38,7 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
       );
       return;
     case 'operator':
-      acknowledgeFromOperator(deps, sms);
+      void acknowledgeFromOperator(deps, sms);
       return;
     default:
       return;
@@ -47,11 +47,29 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
 
 /**
  * The operator (ADMIN_PHONE) answered an alert SMS: an acknowledgement, never onboarding.
- * Logged at warn (the operator's text scrubbed) so the alert trail shows who answered when.
+ * "ACK" (or "ACK <code>", the code the alert SMS ends with) acknowledges the alert through
+ * @hardening/alerting: its escalation stops on every instance, and the history and the
+ * alert status show who acknowledged (the number masked). Any other text is logged at warn
+ * (scrubbed) so the alert trail shows who answered when. Runs after the reply was sent;
+ * never throws (a store failure is logged: the operator can acknowledge in the admin API).
+ *
+ * @example
+ * ```ts
+ * await acknowledgeFromOperator(ctx, { messageSid: 'SM1', from: adminPhone, to: systemNumber, body: 'ACK 7KQ2M' });
+ * ```
  */
-// TODO(issue 11 #7): record the acknowledgement through @hardening/alerting's acknowledge
-// API once it is on main (the alerting engineer is adding it); until then the log line is
-// the record.
-export function acknowledgeFromOperator(deps: Pick<AppContext, 'logger'>, sms: InboundSms): void {
-  deps.logger.warn({ messageSid: sms.messageSid, text: scrubText(sms.body).slice(0, 160) }, 'operator acknowledged the open alerts by SMS');
+export async function acknowledgeFromOperator(deps: Pick<AppContext, 'logger' | 'alerts'>, sms: InboundSms): Promise<void> {
+  const text = scrubText(sms.body).slice(0, 160);
+  try {
+    const ack = await deps.alerts.handleSmsReply({ from: sms.from, body: sms.body });
+    if (!ack.handled) {
+      deps.logger.warn({ messageSid: sms.messageSid, text }, 'operator answered an alert SMS (not an ACK: nothing acknowledged)');
+    } else if (ack.outcome === undefined) {
+      deps.logger.error({ messageSid: sms.messageSid, text, err: ack.error }, 'operator ACK by SMS could not be stored; acknowledge in the admin API');
+    } else {
+      deps.logger.warn({ messageSid: sms.messageSid, text, outcome: ack.outcome.status }, `operator ACK by SMS: ${ack.reply}`);
+    }
+  } catch (error) {
+    deps.logger.error({ messageSid: sms.messageSid, text, err: String(error) }, 'operator ACK by SMS failed');
+  }
 }

@@ -3,6 +3,7 @@ import type { Logger, SafeCall } from '@hardening/core';
 import type { Db } from '../db/database.js';
 import type { OutboundMessage } from '../db/generated/client.js';
 import type { AlertInput } from '../alerts/alert-input.js';
+import type { Deliverability } from '../domain/deliverability/deliverability.js';
 import { classifySendFailure } from '../providers/send-errors.js';
 import type { SmsSender } from '../providers/sms-sender.js';
 
@@ -16,6 +17,10 @@ export interface OutboxRound {
   notSent: number;
   /** Sends the open `twilio_sms` breaker refused: not counted as rounds, tried again later. */
   refused: number;
+  /** Never sent: the recipient opted out of, or is suppressed for, this sender (see domain/deliverability). */
+  withheld: number;
+  /** Held back, not a round: the sender is halted (or the opt-out state unreadable); due again later. */
+  held: number;
 }
 
 /** Options of {@link OutboxWorker}. */
@@ -26,6 +31,11 @@ export interface OutboxWorkerOptions {
   readonly safeCall: SafeCall;
   readonly logger: Logger;
   readonly alert: (alert: AlertInput) => void;
+  /**
+   * The deliverability rules (opt-out, suppression, sender halts), checked before every
+   * send and told of every refusal. Without it every row is sent.
+   */
+  readonly deliverability?: Deliverability;
   /** Where Twilio posts delivery updates for a message (by outbox id). */
   readonly statusCallbackUrl?: (outboxId: string) => string;
   /** Rows per round. @default 25 */
@@ -104,7 +114,7 @@ export class OutboxWorker {
 
   /** One round: claim due rows and send (or reconcile) each. */
   async runOnce(): Promise<OutboxRound> {
-    const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0 };
+    const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0, withheld: 0, held: 0 };
     const { db } = this.options;
     const now = new Date(this.now());
     await db.$executeRaw`
@@ -147,6 +157,16 @@ export class OutboxWorker {
         return;
       }
     }
+    const { deliverability } = this.options;
+    const decision = deliverability === undefined ? { kind: 'send' as const, probe: false } : await deliverability.beforeSend(row);
+    if (decision.kind === 'refuse') {
+      await this.withhold(row, decision.status, decision.reason, round);
+      return;
+    }
+    if (decision.kind === 'wait') {
+      await this.hold(row, decision.until, decision.reason, round);
+      return;
+    }
     // Sends that left for Twilio: a breaker refusal before any of them is no round.
     let reached = 0;
     try {
@@ -165,12 +185,22 @@ export class OutboxWorker {
       );
       await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(this.now()), lastError: null });
       round.sent++;
+      await deliverability?.afterSendSuccess(row, decision.probe);
     } catch (error) {
       if (isCircuitOpenError(error) && reached === 0) {
         await this.refused(row, error.retryAt, round);
         return;
       }
       const cause = isRetriesExhaustedError(error) ? error.cause : error;
+      const ruled = deliverability === undefined || reached === 0 ? undefined : await deliverability.afterSendError(row, cause);
+      if (ruled?.kind === 'refuse') {
+        await this.withhold(row, ruled.status, ruled.reason, round);
+        return;
+      }
+      if (ruled?.kind === 'wait') {
+        await this.hold(row, ruled.until, ruled.reason, round);
+        return;
+      }
       const message = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500);
       // The breaker opened between retries: every earlier attempt was one Twilio did not take.
       const failure = isCircuitOpenError(error) ? 'not_accepted' : classifySendFailure(cause);
@@ -233,6 +263,27 @@ export class OutboxWorker {
     const status = row.previous === 'unknown' ? 'unknown' : row.previous === 'failed' ? 'failed' : 'pending';
     await this.update(row.id, { status, attempts: row.attempts - 1, lastError: 'twilio_sms breaker open: not attempted', nextAttemptAt });
     round.refused++;
+  }
+
+  /**
+   * Never to be sent (the recipient opted out, or a terminal code suppressed the pair): the
+   * row is closed with `status`, without an alert (a person cannot make it deliverable; the
+   * admin API lists suppressions and opt-outs), and no round is counted.
+   */
+  private async withhold(row: Claimed, status: 'suppressed' | 'opted_out', reason: string, round: OutboxRound): Promise<void> {
+    await this.update(row.id, { status, lastError: reason, attempts: Math.max(0, row.attempts - 1) });
+    this.options.logger.info({ outboxId: row.id, to: maskPhoneNumber(row.toPhone), purpose: row.purpose }, `SMS withheld: ${reason}`);
+    round.withheld++;
+  }
+
+  /**
+   * Not now (the sender is halted): the row waits with its round given back, so a long halt
+   * cannot dead-letter a message that never reached a carrier.
+   */
+  private async hold(row: Claimed, until: Date, reason: string, round: OutboxRound): Promise<void> {
+    const status = row.previous === 'unknown' ? 'unknown' : row.previous === 'failed' ? 'failed' : 'pending';
+    await this.update(row.id, { status, attempts: Math.max(0, row.attempts - 1), lastError: reason, nextAttemptAt: until });
+    round.held++;
   }
 
   private async deadLetter(row: Claimed, lastError: string, round: OutboxRound): Promise<void> {

@@ -48,7 +48,7 @@ export interface RetentionReport {
 const defaults = { deliveriesMs: 7 * day, processedInboundMs: 7 * day, deadInboundMs: 30 * day, outboxMs: 30 * day, slackSignalsMs: 30 * day, batchSize: 1000 };
 
 /** The outbox statuses after which nothing more happens to a row. */
-const outboxDone = ['sent', 'delivered', 'undelivered', 'not_sent', 'dead_letter'];
+const outboxDone = ['sent', 'delivered', 'undelivered', 'not_sent', 'dead_letter', 'suppressed', 'opted_out'];
 
 /** Deletes in batches until a batch comes back short. */
 async function deleteInBatches(run: () => Promise<number>, batchSize: number): Promise<number> {

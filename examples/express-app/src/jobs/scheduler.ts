@@ -1,6 +1,7 @@
 import type { Clock, InvariantViolation, MonitorLock, MonitorTimers, RedisEvalClient } from '@hardening/alerting';
 import type { AppContext } from '../app-context.js';
 import { createAppMonitor, type AppMonitor, type AppMonitorOptions } from './app-monitor.js';
+import { checkMissingReceipts, reconcileDeliveries, type DeliveryWatchDeps, type MissingReceiptOptions } from './delivery-watch.js';
 import { OutboxWorker, type OutboxRound, type OutboxWorkerOptions } from './outbox-worker.js';
 import { PeriodicTask } from './periodic-task.js';
 import { nextDailyRunAt, runRetention, type RetentionOptions, type RetentionReport } from './retention.js';
@@ -27,6 +28,11 @@ export interface SchedulerOptions {
   /** Hour of the day (UTC) retention runs at. @default 4 */
   readonly retentionHourUtc?: number;
   readonly retention?: RetentionOptions;
+  /** Time between checks for missing delivery receipts. @default 300_000 */
+  readonly receiptCheckIntervalMs?: number;
+  readonly receipts?: MissingReceiptOptions;
+  /** Hour of the day (UTC) the SMS reconciliation against Twilio runs at (the previous 24 h). @default 5 */
+  readonly reconciliationHourUtc?: number;
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default the global setTimeout/clearTimeout (vitest's fake timers work with them) */
@@ -36,7 +42,7 @@ export interface SchedulerOptions {
 }
 
 const day = 24 * 3_600_000;
-const defaults = { outboxIntervalMs: 1500, sweepIntervalMs: 30_000, retentionHourUtc: 4 };
+const defaults = { outboxIntervalMs: 1500, sweepIntervalMs: 30_000, retentionHourUtc: 4, receiptCheckIntervalMs: 300_000, reconciliationHourUtc: 5 };
 
 /**
  * Every background loop of the app, started from main.ts and stopped on shutdown:
@@ -46,7 +52,9 @@ const defaults = { outboxIntervalMs: 1500, sweepIntervalMs: 30_000, retentionHou
  *   inbox rows and deliveries again (see sweep.ts);
  * - the runtime monitor, every 5 min on one instance per round (see app-monitor.ts), with
  *   the data invariants also checked at start;
- * - retention, daily at 04:00 UTC on one instance (see retention.ts).
+ * - retention, daily at 04:00 UTC on one instance (see retention.ts);
+ * - missing delivery receipts looked up every 5 min, and the SMS reconciliation against
+ *   Twilio's list daily at 05:00 UTC, each on one instance per round (see delivery-watch.ts).
  *
  * The lock is Redis when configured, else PostgreSQL advisory locks, else none (PGlite is
  * a single process). No loop ever throws: failures are logged and the loop carries on.
@@ -56,6 +64,8 @@ export class Scheduler {
   readonly monitor: AppMonitor;
   private readonly outboxTask: PeriodicTask;
   private readonly sweepTask: PeriodicTask;
+  private readonly receiptTask: PeriodicTask;
+  private readonly reconciliationTask: PeriodicTask;
   private readonly retentionTask: PeriodicTask;
   private readonly schedulerLock: SchedulerLock;
   private readonly clock: Clock;
@@ -85,6 +95,7 @@ export class Scheduler {
       safeCall: ctx.safeCall,
       logger,
       alert: ctx.alert,
+      deliverability: ctx.deliverability,
       ...(publicBase === undefined ? {} : { statusCallbackUrl: (outboxId: string) => `${publicBase}/api/twilio/message-status?outboxId=${encodeURIComponent(outboxId)}` }),
       ...options.outbox,
     });
@@ -121,6 +132,25 @@ export class Scheduler {
       ...(options.random === undefined ? {} : { random: options.random }),
     });
 
+    const receiptEvery = options.receiptCheckIntervalMs ?? defaults.receiptCheckIntervalMs;
+    this.receiptTask = new PeriodicTask({
+      name: 'missing receipts',
+      run: async () => {
+        await this.onOneInstance('sms-receipts', Math.floor(clock.now() / receiptEvery), receiptEvery, () => checkMissingReceipts(this.watchDeps(), options.receipts));
+      },
+      nextDelayMs: () => receiptEvery,
+      ...timing,
+    });
+    const reconciliationHour = options.reconciliationHourUtc ?? defaults.reconciliationHourUtc;
+    this.reconciliationTask = new PeriodicTask({
+      name: 'sms reconciliation',
+      run: async () => {
+        await this.onOneInstance('sms-reconciliation', Math.floor(clock.now() / day), day, () => reconcileDeliveries(this.watchDeps()));
+      },
+      nextDelayMs: (now) => nextDailyRunAt(now, reconciliationHour) - now,
+      ...timing,
+    });
+
     const hourUtc = options.retentionHourUtc ?? defaults.retentionHourUtc;
     this.retentionTask = new PeriodicTask({
       name: 'retention',
@@ -130,6 +160,19 @@ export class Scheduler {
       nextDelayMs: (now) => nextDailyRunAt(now, hourUtc) - now,
       ...timing,
     });
+  }
+
+  /** What the delivery watch needs, from the context. */
+  private watchDeps(): DeliveryWatchDeps {
+    const { ctx } = this;
+    return { db: ctx.db.prisma, sender: ctx.sms, safeCall: ctx.safeCall, deliverability: ctx.deliverability, logger: ctx.logger, alert: ctx.alert, alerts: ctx.alerts, now: () => this.clock.now() };
+  }
+
+  /** Runs `work` when this instance gets round `round` of `name` (or there is no lock). */
+  private async onOneInstance(name: string, round: number, ttlMs: number, work: () => Promise<unknown>): Promise<void> {
+    const lock = this.schedulerLock.lock;
+    if (lock !== undefined && !(await lock.tryAcquire({ name, round, ttlMs }))) return;
+    await work();
   }
 
   /** Which lock decides the monitor's and retention's rounds. */
@@ -149,6 +192,8 @@ export class Scheduler {
     this.outboxTask.start();
     this.sweepTask.start();
     this.retentionTask.start();
+    this.receiptTask.start();
+    this.reconciliationTask.start();
     this.ctx.logger.info(
       { lock: this.schedulerLock.kind, invariantViolations: violations.length, monitorIntervalMs: this.monitor.status().intervalMs },
       'scheduler started: outbox worker, sweep, runtime monitor, retention',
@@ -159,14 +204,14 @@ export class Scheduler {
   /** Stops every loop, waits for running rounds, and closes the lock's session. */
   async stop(): Promise<void> {
     this.started = false;
-    await Promise.all([this.outboxTask.stop(), this.sweepTask.stop(), this.retentionTask.stop(), this.monitor.stop()]);
+    await Promise.all([this.outboxTask.stop(), this.sweepTask.stop(), this.retentionTask.stop(), this.receiptTask.stop(), this.reconciliationTask.stop(), this.monitor.stop()]);
     await this.monitor.settled();
     await this.schedulerLock.close();
   }
 
   /** Resolves when no loop is running a round (for tests under fake timers and shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([this.outboxTask.settled(), this.sweepTask.settled(), this.retentionTask.settled(), this.monitor.settled()]);
+    await Promise.all([this.outboxTask.settled(), this.sweepTask.settled(), this.retentionTask.settled(), this.receiptTask.settled(), this.reconciliationTask.settled(), this.monitor.settled()]);
   }
 
   /** Runs an outbox round now (joins one in progress). */

@@ -4,10 +4,10 @@ import { describeError, isRefusedInput, RefusedInputError } from '../db/refused-
 import { recordInbound } from '../domain/inbound.js';
 import { readCallStatus, recordSpooledCall } from '../ingest/missed-call.js';
 import type { DrainOptions, SpooledEvent } from '../inbox-spool.js';
-import { storableFields } from '../webhooks/input-text.js';
-import { readSlackBody } from '../webhooks/slack-envelope.js';
-import { storeSlackSignal } from '../webhooks/slack-events.js';
-import { queueInboundRetry, readInboundSms } from '../webhooks/twilio-sms.js';
+import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
+import { storableFields } from '../ingest/input-text.js';
+import { readSlackBody } from '../ingest/slack-envelope.js';
+import { storeSlackSignal } from '../ingest/slack-signal.js';
 import type { JobKind } from './job-queue.js';
 
 /** Options of {@link sweepOnce}. */

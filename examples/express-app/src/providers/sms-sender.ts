@@ -21,10 +21,28 @@ export interface SmsSender {
    * other than the SIDs in `exclude` (messages already matched to other sends).
    */
   findSent(query: { to: string; from: string; body: string; since: Date; exclude?: ReadonlySet<string> }): Promise<string | undefined>;
+  /** One message by SID (GET Messages/{sid}): its status now, when its receipt never came. */
+  fetchStatus(sid: string): Promise<SentSms>;
+  /** Messages created since `since`, at most `limit` (the daily reconciliation). */
+  listSince(since: Date, limit: number): Promise<SentSms[]>;
+}
+
+/** A message as Twilio's Messages API has it (for stuck receipts and reconciliation). */
+export interface SentSms {
+  readonly sid: string;
+  readonly status: string;
+  readonly errorCode: number | undefined;
+  readonly to: string;
+  readonly from: string;
+  readonly dateCreated: Date | undefined;
 }
 
 /** How far Twilio's clock may be behind ours when matching a send by its creation time. */
 const clockSkewMs = 2000;
+
+function sentSms(m: { sid: string; status: string; errorCode: number | null; to: string; from: string; dateCreated: Date | null }): SentSms {
+  return { sid: m.sid, status: m.status, errorCode: m.errorCode ?? undefined, to: m.to, from: m.from, dateCreated: m.dateCreated ?? undefined };
+}
 
 /** An {@link SmsSender} over the Twilio REST client. */
 export function twilioSender(client: TwilioClient): SmsSender {
@@ -37,6 +55,14 @@ export function twilioSender(client: TwilioClient): SmsSender {
         ...(sms.statusCallback === undefined ? {} : { statusCallback: sms.statusCallback }),
       });
       return { sid: message.sid, status: message.status };
+    },
+    async fetchStatus(sid) {
+      return sentSms(await client.messages(sid).fetch());
+    },
+    async listSince(since, limit) {
+      // DateSent filters on the day; a message still queued has none, so filter on creation here too.
+      const messages = await client.messages.list({ dateSentAfter: new Date(since.getTime() - 86_400_000), limit });
+      return messages.filter((m) => m.dateCreated === null || m.dateCreated.getTime() >= since.getTime() - clockSkewMs).map(sentSms);
     },
     async findSent({ to, from, body, since, exclude }) {
       // Newest first. Not filtered on DateSent: a message still queued has none yet, and

@@ -4,27 +4,15 @@ import { verifySlackSignature } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { sendProblem } from '../http/problem.js';
-import { deliveryLog } from '../jobs/delivery-log.js';
-import { readSlackBody, type SlackEventEnvelope } from './slack-envelope.js';
-
-/** Answers Slack within this long whatever the database does (Slack retries after 3 s). */
-const ackBudgetMs = 2000;
+import { readSlackBody } from '../ingest/slack-envelope.js';
+import { storeSlackSignal } from '../ingest/slack-signal.js';
 
 /**
- * Stores a message event as a signal and queues its evaluation (exported for the spool
- * drain and the tests).
+ * How long the event may take to be stored before it is spooled instead. Slack retries
+ * after 3 s; the spool write after this takes up to 1 s more (its Redis timeout, then the
+ * local file), so the acknowledgement still leaves Slack's deadline a margin.
  */
-export async function storeSlackSignal(ctx: AppContext, envelope: SlackEventEnvelope): Promise<void> {
-  const event = envelope.event;
-  if (event.type !== 'message' || event.bot_id !== undefined || event.subtype !== undefined) return;
-  const signal = await ctx.db.prisma.slackSignal.upsert({
-    where: { eventId: envelope.event_id },
-    create: { eventId: envelope.event_id, channel: event.channel ?? '', userId: event.user ?? null, text: event.text ?? '', messageTs: event.ts ?? null },
-    update: {},
-  });
-  const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'slack', eventId: envelope.event_id, kind: 'evaluate_slack_signal' }, { signalId: signal.id });
-  await ctx.queue.add({ kind: 'evaluate_slack_signal', deliveryId, payload: { signalId: signal.id } });
-}
+const ackBudgetMs = 1500;
 
 /**
  * POST /slack/events: the Slack Events API.
@@ -32,8 +20,10 @@ export async function storeSlackSignal(ctx: AppContext, envelope: SlackEventEnve
  * The v0 signature is checked over the raw bytes before anything is parsed (5-minute
  * replay window; 403 otherwise). `url_verification` is answered with its challenge. An
  * event is deduplicated on `event_id` (Slack's retries carry X-Slack-Retry-Num), stored as
- * a signal and its evaluation queued; Slack gets its 200 within 3 s whatever happens: when
- * the database is slow the 200 goes first and the signal is stored (or spooled) after.
+ * a signal and its evaluation queued; Slack gets its 200 within 3 s, and only once the event
+ * is durable: stored, or (when the database is slow or down, or an earlier delivery still
+ * holds it) spooled first, then acknowledged. A spooled event is drained into the database
+ * by the jobs loop.
  */
 export function slackEventRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -97,34 +87,55 @@ export function slackEventRoutes(ctx: AppContext): Router {
     });
     const first = await Promise.race([work.catch((error: unknown) => ({ error })), late]);
     clearTimeout(timer);
-    if (first !== 'late' && !('error' in first)) {
-      // A retry while the first delivery is still stored (a hung database): Slack wants a
-      // 2xx within 3 s, or it retries again and counts failures against the app; the first
-      // delivery stores or spools the event.
-      if (first.inProgress) res.status(200).end();
-      else res.status(first.status).set(first.headers).send(first.body);
+    if (first !== 'late' && !('error' in first) && !first.inProgress) {
+      // Stored (or a duplicate of a stored event): the acknowledgement is safe.
+      res.status(first.status).set(first.headers).send(first.body);
       return;
     }
-    // Slow or failed: acknowledge now, keep the event.
-    res.status(200).end();
-    const settled = first === 'late' ? await work.then(() => undefined, (error: unknown) => error) : first.error;
-    if (settled !== undefined && isRefusedInput(settled)) {
+    if (first !== 'late' && 'error' in first && isRefusedInput(first.error)) {
       // The database is up and refused this event itself: spooling it would fail forever.
+      refused(first.error);
+      res.status(200).end();
+      return;
+    }
+    // Not stored yet: slow, failed, or a retry while an earlier delivery holds the event (on
+    // an instance that may have died with it: a SIGKILL mid-store). Slack stops retrying
+    // once it has its 2xx, so the event is spooled (Redis or the local file) before the
+    // acknowledgement, never after: an instance killed in between then loses nothing, and
+    // Slack retries a request that got no answer. The copy that is also stored by the
+    // first delivery is drained harmlessly (signals are kept once per event_id).
+    try {
+      await ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> });
+    } catch (spoolError) {
+      // Neither Redis nor the disk took it: no acknowledgement, so Slack retries it.
+      logger.error({ eventId: envelope.event_id, err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled; answering 503 so Slack retries');
+      sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
+      return;
+    }
+    metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
+    res.status(200).end();
+    if (first !== 'late' && !('error' in first)) {
+      logger.info({ eventId: envelope.event_id }, 'Slack event redelivered while an earlier delivery holds it; spooled before the acknowledgement');
+      return;
+    }
+    const settled = first === 'late' ? await work.then(() => undefined, (error: unknown) => error) : first.error;
+    if (settled === undefined) return; // stored after all; the spooled copy drains as a duplicate
+    if (isRefusedInput(settled)) {
+      refused(settled);
+      return;
+    }
+    logger.error({ eventId: envelope.event_id, err: describeError(settled) }, 'Slack event spooled: could not be stored');
+    ctx.alert({
+      type: 'DATABASE_UNAVAILABLE',
+      severity: 'HIGH',
+      title: 'Slack event spooled: database unavailable',
+      message: `Slack event ${envelope.event_id} could not be stored and was spooled: ${describeError(settled).slice(0, 200)}`,
+    });
+
+    function refused(error: unknown): void {
       metrics.webhooks.inc({ provider: 'slack', outcome: 'refused' });
-      logger.error({ eventId: envelope.event_id, err: describeError(settled) }, 'Slack event refused by the database; not spooled');
-      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: envelope.event_id, title: 'A Slack event could not be stored', message: `The database refused Slack event ${envelope.event_id}: ${describeError(settled).slice(0, 200)}` });
-    } else if (settled !== undefined) {
-      await ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> }).catch((spoolError: unknown) => {
-        logger.error({ err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled');
-      });
-      metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
-      logger.error({ eventId: envelope.event_id, err: describeError(settled) }, 'Slack event spooled: could not be stored');
-      ctx.alert({
-        type: 'DATABASE_UNAVAILABLE',
-        severity: 'HIGH',
-        title: 'Slack event spooled: database unavailable',
-        message: `Slack event ${envelope.event_id} could not be stored and was spooled: ${describeError(settled).slice(0, 200)}`,
-      });
+      logger.error({ eventId: envelope.event_id, err: describeError(error) }, 'Slack event refused by the database; not spooled');
+      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: envelope.event_id, title: 'A Slack event could not be stored', message: `The database refused Slack event ${envelope.event_id}: ${describeError(error).slice(0, 200)}` });
     }
   });
   return router;

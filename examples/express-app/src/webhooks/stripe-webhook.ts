@@ -2,10 +2,18 @@ import express, { Router } from 'express';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { scrubText } from '@hardening/core';
+import { createPrismaStore, createWebhookDedup, type WebhookHandleOptions, type WebhookResult } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { activatePayment } from '../domain/onboarding.js';
 import { sendProblem } from '../http/problem.js';
-import { issuePaths, storableText } from './input-text.js';
+import { issuePaths, storableText } from '../ingest/input-text.js';
+
+/**
+ * A redelivery while the first delivery of the event is still processed waits for its
+ * answer (and gets it), rather than a 409 Stripe counts as a failed delivery. Under
+ * Stripe's own timeout, margin kept.
+ */
+const stripeDedupOptions: WebhookHandleOptions = { onInProgress: 'wait', waitTimeoutMs: 8000 };
 
 /** An id-like string the database can store and an index can hold. */
 const storableId = z
@@ -33,7 +41,9 @@ const checkoutSession = z.object({
  * POST /webhooks/stripe: the signature is verified with the Stripe SDK's
  * `webhooks.constructEvent` over the raw body (403 otherwise), the event deduplicated on its
  * id (Stripe retries for days, and may deliver out of order: handlers are idempotent and
- * order-tolerant), and `checkout.session.completed` activates the client's payment.
+ * order-tolerant), and `checkout.session.completed` activates the client's payment. The
+ * dedup claims in Redis, or in PostgreSQL while Redis fails (never a 5xx for a store
+ * known to be down); a redelivery while the first is still processed waits for its answer.
  */
 export function stripeWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -42,6 +52,14 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   // Only the webhook verifier is used: it needs no API key.
   const stripe = new Stripe('sk_test_webhook_verification_only');
   if (secret === undefined) logger.warn({}, 'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused with 403');
+  // When Redis is the idempotency store and fails (down, or restarted), events are claimed in
+  // PostgreSQL instead (the `idempotency_records` table), rather than answered 500. What it
+  // costs: the two stores do not know each other's records, so a redelivery of an event
+  // handled through one store and arriving through the other runs the handler again. That
+  // is safe because the handler is idempotent on the database's state (activatePayment
+  // changes a client at most once, in one transaction), the same guarantee a Redis
+  // restarted empty already relies on. With both stores down, Stripe gets a 503 and retries.
+  const fallback = ctx.redis === undefined ? undefined : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
   router.post('/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const signature = req.get('stripe-signature');
     let event: Stripe.Event;
@@ -71,7 +89,9 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       res.status(200).json({ received: true, ignored: 'malformed checkout session' });
       return;
     }
-    const out = await ctx.dedup.stripe({ id: shape.data.id, type: shape.data.type }, async (verified) => {
+    let started = false;
+    const handler = async (verified: { id: string }) => {
+      started = true;
       if (session?.success === true) {
         const clientId = session.data.client_reference_id ?? session.data.metadata?.clientId ?? undefined;
         const client = clientId === undefined ? undefined : await ctx.db.prisma.$transaction((tx) => activatePayment(tx, clientId, ctx.config.systemNumber));
@@ -86,7 +106,28 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
         metrics.webhooks.inc({ provider: 'stripe', outcome: 'ignored' });
       }
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
-    });
+    };
+    const verifiedEvent = { id: shape.data.id, type: shape.data.type };
+    let out: WebhookResult;
+    try {
+      out = await ctx.dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
+    } catch (error) {
+      if (started || fallback === undefined) throw error;
+      // The idempotency store (Redis) failed before the event was processed: claim it in
+      // PostgreSQL instead, where the event's effects are written anyway. See `fallback`.
+      logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'idempotency store unavailable; Stripe event deduplicated in PostgreSQL instead');
+      metrics.webhooks.inc({ provider: 'stripe', outcome: 'dedup_fallback' });
+      try {
+        out = await fallback.stripe(verifiedEvent, handler, stripeDedupOptions);
+      } catch (fallbackError) {
+        if (started) throw fallbackError;
+        // Neither store answers: Stripe retries a 503 (for days), nothing was done.
+        logger.error({ eventId: verifiedEvent.id, err: scrubText(String(fallbackError)) }, 'Stripe event not processed: neither Redis nor PostgreSQL could record it; Stripe will retry');
+        res.set('Retry-After', '30');
+        sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });
+        return;
+      }
+    }
     if (out.duplicate) metrics.duplicates.inc({ provider: 'stripe' });
     res.status(out.status).set(out.headers).send(out.body);
   });

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
-import { outboxRowId, providerSid, storableFields } from './input-text.js';
+import { outboxRowId, providerSid, storableFields } from '../ingest/input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
 
@@ -8,9 +8,12 @@ import { emptyTwiml } from './twiml.js';
 const messageStatuses = new Set(['accepted', 'scheduled', 'canceled', 'queued', 'sending', 'sent', 'failed', 'delivered', 'undelivered', 'receiving', 'received', 'read', 'partially_delivered']);
 
 /**
- * POST /api/twilio/message-status?outboxId=...: delivery updates for SMS the outbox sent.
- * A failed or undelivered customer message is recorded on its outbox row and raised as a
- * LOW alert (carrier filtering, a landline): it is visible, and not retried blindly.
+ * POST /api/twilio/message-status?outboxId=...: delivery updates for SMS the outbox sent,
+ * applied by the deliverability rules (domain/deliverability): deduplicated on (MessageSid,
+ * MessageStatus), forward-only, a final status never overwritten; an undelivered message's
+ * error code decides (21610 records an opt-out, a recipient's terminal code suppresses the
+ * pair, a sender's systemic code halts the sender and pages once, anything else is a LOW
+ * alert).
  */
 export function twilioMessageStatusRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -28,16 +31,13 @@ export function twilioMessageStatusRoutes(ctx: AppContext): Router {
         ctx.metrics.webhooks.inc({ provider: 'twilio_status', outcome: 'ignored' });
         ctx.logger.warn({ outboxId: outboxId ?? '(invalid)', known }, 'message status callback ignored: not for an outbox row, or an unknown status');
       } else {
+        const messageSid = (params.MessageSid ?? params.SmsSid)!;
         const out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
-          if (status === 'failed' || status === 'undelivered') {
-            await ctx.db.prisma.outboundMessage.updateMany({
-              where: { id: outboxId },
-              data: { status: 'undelivered', lastError: `Twilio ${status}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}` },
-            });
-            ctx.alert({ type: 'SMS_UNDELIVERED', severity: 'LOW', resourceId: outboxId, title: 'An SMS was not delivered', message: `Twilio reported ${status} for outbox message ${outboxId}.` });
-          } else if (status === 'delivered') {
-            await ctx.db.prisma.outboundMessage.updateMany({ where: { id: outboxId, status: 'sent' }, data: { status: 'delivered' } });
-          }
+          // Forward-only, once per (MessageSid, MessageStatus), error code applied (opt-out,
+          // suppression, sender halt): see domain/deliverability.
+          const applied = await ctx.deliverability.onStatus({ outboxId, messageSid, status, errorCode: params.ErrorCode, source: 'callback' });
+          if (applied.duplicate) ctx.metrics.duplicates.inc({ provider: 'twilio_status' });
+          if (applied.unknownMessage) ctx.logger.warn({ outboxId, messageSid }, 'message status callback for no outbox row of ours (or a replaced send); recorded, not applied');
           return emptyTwiml;
         }, { kind: 'message-status' });
         res.status(out.status).set(out.headers).send(out.body);

@@ -6,31 +6,14 @@ import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
 import { texts } from '../domain/messages.js';
-import { toE164 } from '../domain/phone.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
-import { deliveryLog } from '../jobs/delivery-log.js';
 import { sendProblem } from '../http/problem.js';
+import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
+import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
-import { providerSid, storableFields } from './input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
-
-/** Reads the SMS out of Twilio's form parameters; undefined when they are malformed. */
-export function readInboundSms(params: Record<string, unknown>): InboundSms | undefined {
-  const sid = providerSid.safeParse(params.MessageSid);
-  const messageSid = sid.success ? sid.data : undefined;
-  const from = toE164(params.From);
-  const to = toE164(params.To);
-  if (messageSid === undefined || from === undefined || to === undefined) return undefined;
-  return { messageSid, from, to, body: typeof params.Body === 'string' ? params.Body : '' };
-}
-
-/** Queues another processing attempt of an inbox row (delivery log + job). */
-export async function queueInboundRetry(ctx: AppContext, inboxId: string, messageSid: string): Promise<void> {
-  const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'twilio', eventId: messageSid, kind: 'process_inbound' }, { inboxId });
-  await ctx.queue.add({ kind: 'process_inbound', deliveryId, payload: { inboxId } });
-}
 
 /** Twilio waits 15 s for the answer; a TwiML reply is decided within this, margin kept. */
 const twilioAnswerBudgetMs = 12_000;

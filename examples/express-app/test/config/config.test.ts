@@ -74,6 +74,7 @@ describe('configuration', () => {
     expect(text).toContain(config.adminToken);
     expect(text).toContain('Twilio     simulated');
     expect(text).toContain('pnpm sim sms +15550001111 "Hi"');
+    expect(text).toContain('open http://127.0.0.1:3001/admin');
     expect(text).toContain('Ctrl-C stops at once');
     expect(text).not.toContain('configured-signing-secret-0001');
     expect(text.split('\n').length).toBeLessThan(30);

@@ -81,6 +81,19 @@ describe.each(backends)('schema on %s', (backend) => {
     });
     expect(await Promise.all([prisma.idempotencyRecord.count(), prisma.alertLog.count(), prisma.alertHistory.count(), prisma.alertDelivery.count()])).toEqual([1, 1, 1, 1]);
 
+    // SMS deliverability (issue 14).
+    await prisma.outboundMessage.update({ where: { id: outbound.id }, data: { deliveryStatus: 'undelivered', errorCode: 30006, deliveryUpdatedAt: now } });
+    await prisma.smsStatusEvent.create({ data: { messageSid: 'SM1', status: 'sent' } });
+    await expect(prisma.smsStatusEvent.create({ data: { messageSid: 'SM1', status: 'sent' } })).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.smsSuppression.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', errorCode: 30006, reason: 'landline' } });
+    await expect(prisma.smsSuppression.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', errorCode: 21211, reason: 'x' } })).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.smsOptOut.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', optedOut: true } });
+    await expect(prisma.smsOptOut.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', optedOut: false } })).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.smsOptOutEvent.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', action: 'opt_out', source: 'keyword' } });
+    await prisma.smsSenderHalt.create({ data: { fromPhone: '+15559990001', errorCode: 30034, reason: 'unregistered', nextProbeAt: now } });
+    expect(await prisma.smsSenderHalt.findUniqueOrThrow({ where: { fromPhone: '+15559990001' } })).toMatchObject({ active: true, probeOutboxId: null });
+    expect(await Promise.all([prisma.smsStatusEvent.count(), prisma.smsSuppression.count(), prisma.smsOptOut.count(), prisma.smsOptOutEvent.count(), prisma.smsSenderHalt.count()])).toEqual([1, 1, 1, 1, 1]);
+
     const counts = await Promise.all([
       prisma.client.count(),
       prisma.poolNumber.count(),

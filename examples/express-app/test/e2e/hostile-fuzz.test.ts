@@ -100,6 +100,21 @@ const webhookRequest = (route: WebhookRoute, signing: fc.Arbitrary<Signing>) =>
 
 const adminPaths = ['/api/admin/stuck-clients', '/api/admin/alert-stats?hours=24', '/api/admin/circuit-breakers', '/api/admin/alert-silences', '/api/admin/alert-silences/x', '/api/admin/clients/x/resolve', '/api/admin/clients/x/activate-payment', '/api/admin/numbers', '/api/admin/deliveries?status=dead_letter', '/api/admin/deliveries/x/redrive', '/api/admin/outbox', '/automations/replay/x', '/metrics'];
 
+const consolePaths = [
+  '/admin',
+  '/admin/',
+  '/admin/sign-in',
+  '/admin/sign-out',
+  '/admin/live',
+  '/admin/console.js',
+  '/admin/actions/needs-person/resolve',
+  '/admin/actions/needs-person/redrive',
+  '/admin/actions/alerts/create-silence',
+  '/admin/actions/alerts/end-silence',
+  '/admin/actions/number-pool/add',
+  '/admin/actions/x/y',
+];
+
 describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over every public route (postgres+redis)', () => {
   let app: TestApp;
   let routes: WebhookRoute[];
@@ -156,6 +171,15 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
       auth: fc.oneof(fc.constant(undefined), garbageHeader, fc.constant('Bearer wrong-token-0123456789abcdef')),
       body: hostileJson,
     });
+    // The operator console (/admin): no session or a forged one, hostile forms and cookies.
+    const consoleRequest = fc.record({
+      kind: fc.constant('console' as const),
+      path: fc.oneof(fc.constantFrom(...consolePaths), hostileString.map((s) => `/admin/${queryValue(s)}`)),
+      method: fc.constantFrom('GET', 'POST'),
+      cookie: fc.oneof(fc.constant(undefined), garbageHeader, garbageHeader.map((g) => `console_session=${encodeURIComponent(g)}; console_csrf=${encodeURIComponent(g)}`)),
+      fields: fc.dictionary(fc.oneof(hostileString, fc.constantFrom('token', '_csrf', 'id', 'confirm', 'number')), hostileString, { maxKeys: 6 }),
+      type: contentType,
+    });
     const stray = fc.record({
       kind: fc.constant('stray' as const),
       path: hostileString.map((s) => `/${queryValue(s)}`),
@@ -165,10 +189,20 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
     });
 
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: webhook }, { weight: 1, arbitrary: admin }, { weight: 1, arbitrary: health }, { weight: 1, arbitrary: stray }), async (request) => {
+      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: webhook }, { weight: 1, arbitrary: admin }, { weight: 1, arbitrary: health }, { weight: 1, arbitrary: consoleRequest }, { weight: 1, arbitrary: stray }), async (request) => {
         if (request.kind === 'webhook') {
           const reply = await sendWebhook(request.route, request.input);
           expect([400, 403, 413, 415], `${request.route.name}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
+          return;
+        }
+        if (request.kind === 'console') {
+          const headers: Record<string, string> = { ...(request.cookie === undefined ? {} : { Cookie: request.cookie }), ...(request.type === undefined ? {} : { 'Content-Type': request.type }) };
+          const reply = await send(request.path, { method: request.method, headers, ...(request.method === 'POST' ? { body: Buffer.from(new URLSearchParams(request.fields).toString()) } : {}) });
+          count(`console ${request.method} (no session)`, reply.status);
+          // GET: the sign-in page and assets (200), a redirect to sign in (303), /live (401).
+          // POST: a wrong token or no session (401), malformed or unknown (400, 404, 413, 415).
+          const allowed = request.method === 'GET' ? [200, 303, 401, 404, 429] : [400, 401, 404, 413, 415, 429];
+          expect(allowed, `${request.method} ${request.path.slice(0, 60)}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
           return;
         }
         if (request.kind === 'stray') {

@@ -8,6 +8,7 @@ import { texts } from '../../src/domain/messages.js';
 import { sweepOnce } from '../../src/jobs/sweep.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { levels } from './support/log-capture.js';
+import { counterValue } from './support/metrics.js';
 import { callSid, phone } from './support/phones.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -97,7 +98,52 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     expect(app.smsTo(caller)).toHaveLength(1);
   });
 
-  it('the database and Redis both down, Twilio redelivering the same CallSid: one fail-safe SMS, recorded in the outbox once the database is back', async () => {
+  it("the database down: the caller gets the business's text (as last read) at once, and a redelivery handled once the database is back, before the spool is drained, texts nobody again", async () => {
+    const caller = phone();
+    const sid = callSid();
+    app.storage.proxy!.cut();
+    let first;
+    try {
+      first = await missed(sid, caller);
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(first.status).toBe(200);
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Durable Drains')]]);
+    // Twilio's redelivery is handled through the database (once the breaker lets it), while
+    // the call still waits in the spool.
+    const handled = () => counterValue(app.ctx.metrics.webhooks, { provider: 'twilio_voice', outcome: 'already_texted' });
+    const before = await handled();
+    await eventually(async () => {
+      expect((await missed(sid, caller)).status).toBe(200);
+      return (await handled()) > before;
+    }, 30_000, 500);
+    await app.drainOutbox();
+    expect(app.smsTo(caller)).toHaveLength(1);
+    await recover();
+    expect(app.smsTo(caller)).toHaveLength(1);
+    const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
+    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'missed_call', body: texts.missedCall('Durable Drains'), sendKey: `missed_call:${sid}` })]);
+  }, 90_000);
+
+  it("the database hung past Twilio's timeout: answered within 15 s (the call spooled first), and the caller gets the business's text once", async () => {
+    const caller = phone();
+    const sid = callSid();
+    app.storage.proxy!.hang();
+    // PostgreSQL answers again 16 s later (the chaos run hangs it 15 s).
+    const restored = new Promise<void>((resolve) => setTimeout(() => resolve(app.storage.proxy!.restore()), 16_000));
+    const first = await missed(sid, caller);
+    expect(first.status).toBe(200);
+    expect(first.elapsedMs).toBeLessThan(15_000);
+    await restored;
+    await eventually(async () => (await missed(sid, caller)).status === 200, 30_000, 500);
+    await recover();
+    await app.drainOutbox();
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Durable Drains')]]);
+    expect(await app.ctx.db.prisma.outboundMessage.count({ where: { toPhone: caller } })).toBe(1);
+  }, 90_000);
+
+  it("the database and Redis both down, Twilio redelivering the same CallSid: one SMS (the business's text, as last read), recorded in the outbox once the database is back", async () => {
     const caller = phone();
     const sid = callSid();
     await stopRedis();
@@ -107,7 +153,7 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     expect([first.status, again.status]).toEqual([200, 200]);
     // Twilio waits 15 s for an answer.
     expect(first.elapsedMs).toBeLessThan(15_000);
-    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.failsafe]]);
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Durable Drains')]]);
     app.storage.proxy!.restore();
     await startRedis();
     await recover();
@@ -116,6 +162,6 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     await recover();
     expect(app.smsTo(caller)).toHaveLength(1);
     const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
-    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'failsafe', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid })]);
+    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'missed_call', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid })]);
   });
 });

@@ -91,7 +91,7 @@ describe.skipIf(!postgresUp)('no call black holes while the database is down (Po
   });
   afterAll(async () => app?.close());
 
-  it("a missed call to a client's number during a database outage: the fail-safe SMS from that number, an error log and a HIGH alert", async () => {
+  it("a missed call to a client's number during a database outage: the business's text (as last read) from that number, an error log and a HIGH alert", async () => {
     const caller = phone();
     const adminBefore = app.smsTo(adminPhone).length;
     app.storage.proxy!.cut();
@@ -101,9 +101,22 @@ describe.skipIf(!postgresUp)('no call black holes while the database is down (Po
     } finally {
       app.storage.proxy!.restore();
     }
-    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.failsafe]]);
-    expect(app.logs.find('missed call could not be processed; fail-safe SMS sent instead', levels.error)).toHaveLength(1);
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Offline Plumbing')]]);
+    expect(app.logs.find("missed call could not be processed; business's text sent from the directory", levels.error)).toHaveLength(1);
     await eventually(() => app.smsTo(adminPhone).length > adminBefore, 5000);
     expect(app.smsTo(adminPhone).at(-1)!.body).toMatch(/missed call could not be processed/i);
+  });
+
+  it('a missed call to a number the app never read during a database outage: the generic fail-safe SMS', async () => {
+    const caller = phone();
+    const unknown = phone();
+    app.storage.proxy!.cut();
+    try {
+      expect((await app.callStatus({ callSid: callSid(), from: caller, to: unknown, status: 'busy' })).status).toBe(200);
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[unknown, texts.failsafe]]);
+    expect(app.logs.find('missed call could not be processed; fail-safe SMS sent instead', levels.error)).toHaveLength(1);
   });
 });

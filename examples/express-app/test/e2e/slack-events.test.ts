@@ -96,11 +96,32 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     expect(reply.status).toBe(200);
     expect(reply.elapsedMs).toBeLessThan(slackDeadlineMs);
     await eventually(async () => (await app.ctx.db.prisma.slackSignal.findUnique({ where: { eventId } }))?.status === 'evaluated', 10_000);
-    expect(await app.ctx.spool.size()).toBe(0);
+    // Acknowledged before it was stored, so it was spooled first; the copy drains as a
+    // duplicate of the stored signal.
+    const spooled: unknown[] = [];
+    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
+    expect(await app.ctx.db.prisma.slackSignal.count({ where: { eventId } })).toBe(1);
+    expect(app.logs.find('Slack event spooled: could not be stored', levels.error)).toHaveLength(0);
+  });
+
+  it('a retry while an earlier delivery still holds the event (its instance killed mid-store) is spooled before the 200', async () => {
+    // The dead instance's claim: in progress, for the dedup's 60 s lease.
+    const eventId = slackEventId();
+    const claimed = await app.ctx.idempotencyStore.claim({ key: `webhook:slack:${eventId}`, token: 'killed-instance', fingerprint: '', leaseMs: 60_000 });
+    expect(claimed.status).toBe('claimed');
+    const reply = await app.slackEvent(slackMessage('Leak under the sink, can someone come today?', { eventId }), { retryNum: 1, retryReason: 'http_timeout' });
+    expect(reply.status).toBe(200);
+    expect(reply.elapsedMs).toBeLessThan(slackDeadlineMs);
+    // The 200 stopped Slack's retries: the event must be durable now, though the claim holds.
+    const spooled: Array<{ provider: string; payload: Record<string, unknown> }> = [];
+    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
   });
 
   it('acknowledged within 3 s while the database hangs; the event is kept (spooled) and the failure logged', async () => {
     const eventId = slackEventId();
+    const spooledBefore = await counterValue(app.ctx.metrics.webhooks, { provider: 'slack', outcome: 'spooled' });
     app.storage.proxy!.hang();
     let reply;
     try {
@@ -119,7 +140,7 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
     expect(await app.ctx.db.prisma.slackSignal.count({ where: { eventId } })).toBe(0);
     expect(app.logs.find('Slack event spooled', levels.error)).toHaveLength(1);
-    expect(await counterValue(app.ctx.metrics.webhooks, { provider: 'slack', outcome: 'spooled' })).toBe(1);
+    expect(await counterValue(app.ctx.metrics.webhooks, { provider: 'slack', outcome: 'spooled' })).toBe(spooledBefore + 1);
   });
 });
 

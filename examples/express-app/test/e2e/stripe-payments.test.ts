@@ -1,12 +1,13 @@
 // Stripe payment activation over real HTTP, with events signed by the Stripe SDK: in
 // order, out of order (paid before confirming), by metadata, and events the app ignores.
-import { requirePostgres } from '@hardening/test-support';
+import { requirePostgres, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { checkoutCompleted, invoicePaid } from './support/events.js';
 import { onboardClient } from './support/flows.js';
 import { counterValue } from './support/metrics.js';
 import { phone } from './support/phones.js';
+import { startAppOnPrivateRedis } from './support/private-redis-app.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -77,5 +78,37 @@ describe.skipIf(!postgresUp)('Stripe payment activation (PostgreSQL)', () => {
     const reply = await app.stripeEvent(invoicePaid());
     expect(reply.status).toBe(200);
     expect(await counterValue(app.ctx.metrics.webhooks, { provider: 'stripe', outcome: 'ignored' })).toBe(before + 1);
+  });
+});
+
+describe.skipIf(!postgresUp)('Stripe events while Redis, the idempotency store, is down', () => {
+  let app: TestApp;
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    ({ app, redis } = await startAppOnPrivateRedis(`stripe-redis-${Date.now().toString(36)}`, {}));
+    await app.addPoolNumbers(2);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+
+  it('no 5xx: the event is claimed in PostgreSQL instead, processed once, and a redelivery is a duplicate', async () => {
+    const owner = phone();
+    for (const body of ['Hi', 'Fallback Flooring', 'We serve Ogdenville', 'YES']) await app.sms({ from: owner, to: app.systemNumber, body });
+    const { id } = await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { phone: owner } });
+    const event = checkoutCompleted(id);
+    await redis.stop();
+    const first = await app.stripeEvent(event);
+    expect(first.status).toBe(200);
+    expect(await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { phone: owner } })).toMatchObject({ paymentActive: true, onboardingState: 'S9_TEST_CALL' });
+    // Stripe's redelivery while Redis is still down: the PostgreSQL record answers it.
+    const again = await app.stripeEvent(event);
+    expect(again.status).toBe(200);
+    expect(await counterValue(app.ctx.metrics.duplicates, { provider: 'stripe' })).toBe(1);
+    expect(await app.ctx.db.prisma.idempotencyRecord.count({ where: { key: { contains: event.id as string } } })).toBe(1);
+    expect(app.logs.find('Stripe event deduplicated in PostgreSQL instead').length).toBeGreaterThanOrEqual(2);
+    await app.drainOutbox();
+    expect(app.smsTo(owner).filter((m) => m.body.startsWith(texts.testCall('').slice(0, 20)))).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import type { Logger } from '@hardening/core';
 import type { AlertMessage } from '../alert.js';
 import { describeError } from '../delivery.js';
 import type { AlertStore, ClaimRequest, ClaimResult } from '../store/alert-store.js';
+import { isStoreCallUnsent } from './store-health.js';
 
 /**
  * Which rule decided a claim (in a result's `claimedVia` and the status): `store` (the primary store, fleet-wide), `durable` (the
@@ -23,6 +24,8 @@ export type ClaimPath = 'store' | 'durable' | 'designated' | 'local' | 'deferred
 /** A claim and the rule that decided it. */
 export interface GateClaim extends ClaimResult {
   readonly via: ClaimPath;
+  /** Why a claim was deferred (for the caller's result and the pending page). */
+  readonly reason?: string;
 }
 
 /** A store call made by the service: safeCall (timeout, breaker) and health tracking. */
@@ -36,15 +39,37 @@ export interface ClaimGateOptions {
   /** `true`: deliver from memory dedup when every store is down; `false`: defer; undefined: local dedup. */
   readonly designatedSender: boolean | undefined;
   readonly logger: Logger;
+  /**
+   * How long a claim whose answer is unknown (timeout, connection lost mid-request) is
+   * asked again before the alert is deferred: the service's `storeTimeoutMs`.
+   * @default 20_000
+   */
+  readonly unknownAnswerMs?: number;
+  /** Milliseconds elapsed on a monotonic clock (injected for tests). @default performance.now */
+  readonly elapsed?: () => number;
+  /** Waits between asks (injected for tests). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+const defaults = {
+  unknownAnswerMs: 20_000,
+  elapsed: () => performance.now(),
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 /**
  * Decides who delivers an alert: one claim per (type, key) and window, fleet-wide.
  *
  * A slow store is waited for (each call is bounded by the service's `storeTimeoutMs`,
- * default 20 s); only a failed call (known down, or no answer within the bound) falls
- * back, first to the durable store, then to the designated-sender rule. A claim is
- * idempotent per alert id, so a retried call that had in fact won still wins.
+ * default 20 s). A failed primary claim goes to the durable store when there is one (it
+ * arbitrates: every primary winner confirms there). Without one, the failure decides:
+ * - the call never reached the store (breaker open, connection refused): the store is
+ *   known down, and the designated-sender rule applies;
+ * - the answer is unknown (timeout, connection lost mid-request, protocol error): the
+ *   claim may have landed and made this alert the fleet's winner, or another's. It is
+ *   asked again (a claim is idempotent per alert id: a retried call that had in fact won
+ *   still wins) until the store answers, is known down, or `unknownAnswerMs` passes; then
+ *   the alert is deferred (it waits and claims again), never delivered on a guess.
  */
 export class ClaimGate {
   /** Claims in flight in this process, per key: a burst of one alert makes one store call. */
@@ -57,7 +82,16 @@ export class ClaimGate {
   /** The rule that decided the last claim. */
   lastPath: ClaimPath = 'store';
 
-  constructor(private readonly options: ClaimGateOptions) {}
+  private readonly unknownAnswerMs: number;
+  private readonly elapsed: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: ClaimGateOptions) {
+    const resolved = { ...defaults, ...stripUndefined(options) };
+    this.unknownAnswerMs = resolved.unknownAnswerMs;
+    this.elapsed = resolved.elapsed;
+    this.sleep = resolved.sleep;
+  }
 
   /**
    * Claims the key of `message` for `windowMs`. Identical alerts in flight in this process
@@ -111,16 +145,48 @@ export class ClaimGate {
       } catch {
         // both down: fall through to the last resort
       }
+    } else if (!isStoreCallUnsent(primaryError)) {
+      // No arbiter besides the primary, and its answer is unknown: ask it again.
+      const settled = await this.askAgain(request);
+      if ('answer' in settled) return this.path({ ...settled.answer, via: 'store' });
+      primaryError = settled.error;
+      if (!isStoreCallUnsent(primaryError)) {
+        const reason = `alert store ${primary.kind} left the claim unanswered for ${this.unknownAnswerMs} ms (${describeError(primaryError)})`;
+        this.warn(now, `${reason}: the alert waits and claims again; it is not delivered on a guess`, primaryError);
+        return this.path({ ...deferredClaim(message, now), reason });
+      }
     }
-    if (strict) return this.path({ claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' });
+    if (strict) return this.path(deferredClaim(message, now));
     return this.lastResort(message, now, windowMs, primaryError);
+  }
+
+  /**
+   * Asks the primary again for a claim whose answer was lost, with backoff, until it
+   * answers, the call is known not to reach it (breaker open, refused), or
+   * `unknownAnswerMs` has passed since the first ask.
+   */
+  private async askAgain(request: ClaimRequest): Promise<{ answer: ClaimResult } | { error: unknown }> {
+    const { primary, call } = this.options;
+    const deadline = this.elapsed() + this.unknownAnswerMs;
+    let delay = 100;
+    let error: unknown;
+    do {
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, 2000);
+      try {
+        return { answer: own(request, await call('primary', () => primary.claim(request))) };
+      } catch (next) {
+        error = next;
+      }
+    } while (!isStoreCallUnsent(error) && this.elapsed() < deadline);
+    return { error };
   }
 
   private lastResort(message: AlertMessage, now: number, windowMs: number, error: unknown): GateClaim {
     const { designatedSender } = this.options;
     if (designatedSender === false) {
       this.warn(now, 'every alert store is unavailable and this instance is not the designated sender: alerts wait here until a store answers', error);
-      return this.path({ claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' });
+      return this.path(deferredClaim(message, now));
     }
     const via: ClaimPath = designatedSender === true ? 'designated' : 'local';
     this.warn(
@@ -184,6 +250,14 @@ function requestOf(message: AlertMessage, now: number, windowMs: number): ClaimR
     now,
     windowMs,
   };
+}
+
+function deferredClaim(message: AlertMessage, now: number): GateClaim {
+  return { claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A retried claim that had already won answers "held by you": that is a win. */

@@ -29,6 +29,25 @@ export function isStoreDownError(error: unknown): boolean {
   return !isStoreTimeout(error) && isTransientError(error);
 }
 
+/** Connection errors raised before a request was written: the store never saw it. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a failed store call certainly never reached the store: its breaker is open, the
+ * store said it is unavailable ({@link AlertStoreUnavailableError}), or the connection was
+ * refused or not found. Any other failure (a timeout, a connection reset or closed while
+ * the request was in flight, a protocol error, a client that gave up after retries) leaves
+ * the answer unknown: the write may have landed, and a claim may have been won.
+ */
+export function isStoreCallUnsent(error: unknown): boolean {
+  for (const link of causes(error)) {
+    if (isCircuitOpenError(link) || isAlertStoreUnavailableError(link)) return true;
+    const code = typeof link === 'object' && link !== null ? (link as { code?: unknown }).code : undefined;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /**
  * The state of one store as this instance last saw it (in the alert system status).
  *

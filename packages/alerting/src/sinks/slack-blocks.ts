@@ -6,6 +6,9 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** The `action_id` of the "Acknowledge" button (what the interactivity handler looks for). */
+export const slackAckActionId = 'hardening_alert_ack';
+
 function emoji(message: AlertMessage): string {
   if (message.kind === 'resolve') return ':white_check_mark:';
   if (message.kind === 'escalation') return ':arrow_double_up:';
@@ -26,9 +29,10 @@ function showValue(value: unknown): string {
  *
  * @param message - The alert.
  * @param mention - Text put before the message (`<!channel>`, `<!subteam^S0123>`), if any.
+ * @param ackButton - Whether to add an "Acknowledge" button (not on resolve notices).
  * @returns The `blocks` and the notification `text`.
  */
-export function slackBlocks(message: AlertMessage, mention?: string): { text: string; blocks: unknown[] } {
+export function slackBlocks(message: AlertMessage, mention?: string, ackButton = false): { text: string; blocks: unknown[] } {
   const title = scrubText(message.title);
   const resource = displayResource(message.resourceId);
   const seconds = Math.floor(Date.parse(message.occurredAt) / 1000);
@@ -64,6 +68,22 @@ export function slackBlocks(message: AlertMessage, mention?: string): { text: st
         text: { type: 'plain_text', text: truncate(link.text, 75) },
         url: link.url,
       })),
+    });
+  }
+  if (ackButton && message.kind !== 'resolve') {
+    const value = JSON.stringify({ type: message.type, key: message.key, id: message.id });
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: slackAckActionId,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Acknowledge' },
+          // Slack caps a button's value at 2000 characters; the id alone still finds the alert.
+          value: value.length <= 2000 ? value : JSON.stringify({ id: message.id }),
+        },
+      ],
     });
   }
   blocks.push({

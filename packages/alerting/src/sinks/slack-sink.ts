@@ -61,6 +61,13 @@ export interface SlackSinkOptions {
    */
   readonly mention?: Partial<Record<Severity, string>>;
   /**
+   * Add an "Acknowledge" button to alert and escalation messages. Clicking it sends a
+   * signed interactive request to your app's Slack interactivity URL: pass it to
+   * `createSlackAckHandler` to acknowledge the alert and stop its escalation.
+   * @default false
+   */
+  readonly ackButton?: boolean;
+  /**
    * Least time between two posts to the channel. Slack allows about one message per second
    * per channel for `chat.postMessage`; posts are spaced so a burst of alerts does not get
    * rate limited. A `429` answer pauses the sink for its `Retry-After`.
@@ -166,7 +173,7 @@ export function createSlackSink(options: SlackSinkOptions): AlertSink {
     },
     async send(message: AlertMessage, context: SinkContext): Promise<SinkReceipt> {
       await spacing.wait(context.signal);
-      const { text, blocks } = slackBlocks(message, mention[message.severity]);
+      const { text, blocks } = slackBlocks(message, mention[message.severity], options.ackButton === true);
       let result: Awaited<ReturnType<SlackChatClient['chat']['postMessage']>>;
       try {
         result = await chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false });

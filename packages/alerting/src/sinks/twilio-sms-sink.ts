@@ -2,6 +2,7 @@ import { isTransientError, maskPhoneNumber } from '@hardening/core';
 import type { AlertMessage } from '../alert.js';
 import { plainText } from '../format.js';
 import { checkSender, parseOnCallNumbers } from './phone-numbers.js';
+import { ackCode } from '../acknowledgements/ack-code.js';
 import type { AlertSink, SinkContext, SinkReceipt } from './sink.js';
 
 /**
@@ -73,6 +74,13 @@ export interface TwilioSmsSinkOptions {
    * @default 320
    */
   readonly maxLength?: number;
+  /**
+   * End every alert SMS with "Reply ACK <code>" (the alert's short code, see `ackCode`):
+   * the operator's reply, passed to `alerts.handleSmsReply` by your inbound SMS webhook,
+   * acknowledges the alert and stops its escalation.
+   * @default false
+   */
+  readonly ackHint?: boolean;
 }
 
 const defaults = { name: 'sms', maxLength: 320 };
@@ -124,7 +132,8 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
     name,
     remote: true,
     async send(message: AlertMessage, context: SinkContext): Promise<SinkReceipt> {
-      const body = plainText(message, maxLength);
+      const hint = options.ackHint === true && message.kind !== 'resolve' ? `\nReply ACK ${ackCode(message.type, message.key)}` : '';
+      const body = plainText(message, maxLength - hint.length) + hint;
       const sent = (context.memo.get(sentKey) as Map<string, string> | undefined) ?? new Map<string, string>();
       context.memo.set(sentKey, sent);
       const pending = to.filter((number) => !sent.has(number));

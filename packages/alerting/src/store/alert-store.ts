@@ -3,14 +3,15 @@ import type { Severity } from '../alert.js';
 /**
  * Every outcome recorded in the alert history: `delivered`, `suppressed` (duplicate),
  * `silenced`, `inhibited`, `disabled`, `failed` (every remote sink failed, or an SMS was
- * not delivered), `resolved`, `escalated`, `confirmed` (an SMS delivery receipt).
+ * not delivered), `resolved`, `escalated`, `confirmed` (an SMS delivery receipt),
+ * `acknowledged` (escalation stopped by a person).
  *
  * @example
  * ```ts
  * const failed = (await store.history({ since: Date.now() - 3_600_000 })).filter((entry) => entry.outcome === 'failed');
  * ```
  */
-export type AlertOutcome = 'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'escalated' | 'confirmed';
+export type AlertOutcome = 'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'escalated' | 'confirmed' | 'acknowledged';
 
 /**
  * A claim on (type, key) for one suppression window.

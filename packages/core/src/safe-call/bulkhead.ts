@@ -1,5 +1,6 @@
 import { AbortedError } from '../errors/aborted-error.js';
 import { BulkheadFullError } from '../errors/bulkhead-full-error.js';
+import { subscribeToAbort, unsubscribeFromAbort } from './caller-signal.js';
 import type { BulkheadOptions } from './options.js';
 
 interface Waiter {
@@ -62,7 +63,7 @@ export class Bulkhead {
         reject,
         cleanup: () => {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          if (signal !== undefined) unsubscribeFromAbort(signal, onAbort);
         },
       };
       if (Number.isFinite(this.queueTimeoutMs)) {
@@ -71,7 +72,7 @@ export class Bulkhead {
           reject(new BulkheadFullError(this.name, this.maxConcurrent, this.maxQueue, `waited ${this.queueTimeoutMs} ms for a slot`));
         }, this.queueTimeoutMs);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) subscribeToAbort(signal, onAbort);
       this.queue.push(waiter);
     });
   }

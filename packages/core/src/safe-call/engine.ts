@@ -8,6 +8,7 @@ import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { Bulkhead } from './bulkhead.js';
+import { subscribeToAbort, unsubscribeFromAbort } from './caller-signal.js';
 import type { DeadlineList, MonotonicClock } from './deadlines.js';
 import { DeadlineScheduler } from './deadlines.js';
 import { fallbackAllowed } from './give-up.js';
@@ -354,10 +355,10 @@ export class Engine {
         reject(new AbortedError(call.name, signal!.reason));
       };
       const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        if (signal !== undefined) unsubscribeFromAbort(signal, onAbort);
         resolve();
       }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) subscribeToAbort(signal, onAbort);
     });
   }
 

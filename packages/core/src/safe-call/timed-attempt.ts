@@ -1,6 +1,7 @@
 import { AbortedError } from '../errors/aborted-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { DeadlineEntry, DeadlineList, MonotonicClock } from './deadlines.js';
+import { subscribeToAbort, unsubscribeFromAbort } from './caller-signal.js';
 import { LazySignalState, lazySignal } from './lazy-signal.js';
 import { canSeeSignal } from './work-signal.js';
 
@@ -31,7 +32,9 @@ export interface AttemptTiming {
  * returned. Creating a signal costs microseconds on Node 20, so none is made for work that
  * cannot see it (an arrow function declaring no parameter, see work-signal.ts), and the
  * others get a lazy one (lazy-signal.ts). The caller's signal is linked by hand (this
- * object is the listener): `AbortSignal.any` is slow on Node 20 and kept its inputs alive.
+ * object is the subscriber, through caller-signal.ts so that any number of calls sharing one
+ * caller signal add one listener to it): `AbortSignal.any` is slow on Node 20 and kept its
+ * inputs alive.
  */
 export abstract class TimedAttempt<T> implements DeadlineEntry {
   deadline = Infinity;
@@ -74,7 +77,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
         return;
       }
       this.callerSignal = callerSignal;
-      callerSignal.addEventListener('abort', this);
+      subscribeToAbort(callerSignal, this);
     }
     if (timing.cutMs !== undefined) {
       this.timeoutUsedMs = timing.cutMs;
@@ -118,7 +121,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
     this.onError(error, this.clock.now() - this.start, true);
   }
 
-  /** The caller's signal aborted (this object is its listener). */
+  /** The caller's signal aborted (this object is its subscriber). */
   handleEvent(): void {
     if (this.resolve === undefined) return;
     const reason = this.callerSignal!.reason;
@@ -149,7 +152,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
       this.cutTimer = undefined;
     }
     if (this.callerSignal !== undefined) {
-      this.callerSignal.removeEventListener('abort', this);
+      unsubscribeFromAbort(this.callerSignal, this);
       this.callerSignal = undefined;
     }
   }

@@ -60,6 +60,7 @@ async function runChild(): Promise<void> {
     safeCall: ctx.safeCall,
     logger: ctx.logger,
     alert: ctx.alert,
+    deliverability: ctx.deliverability,
     statusCallbackUrl: (id) => `${publicBase}/api/twilio/message-status?outboxId=${encodeURIComponent(id)}`,
   });
   serveRequests(async (message) => {

@@ -174,6 +174,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       safeCall: ctx.safeCall,
       logger: ctx.logger,
       alert: ctx.alert,
+      deliverability: ctx.deliverability,
       statusCallbackUrl: (id) => `${publicBaseUrl.replace(/\/+$/, '')}/api/twilio/message-status?outboxId=${encodeURIComponent(id)}`,
       ...overrides,
     });
@@ -191,7 +192,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     outboxWorker,
     drainOutbox: async (overrides) => {
       const worker = outboxWorker(overrides);
-      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0 };
+      const total: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0, withheld: 0, held: 0 };
       for (let i = 0; i < 20; i++) {
         const round = await worker.runOnce();
         const handled = Object.values(round).reduce((a, b) => a + b, 0);
