@@ -10,8 +10,12 @@ import { Scheduler } from './jobs/scheduler.js';
 import { installAppProcessHandlers } from './process-handlers.js';
 import { createApp } from './server.js';
 import { loadDotEnv } from './config/dotenv.js';
+import { startTelemetry } from './telemetry.js';
 
 loadDotEnv();
+// OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/telemetry.md); the SDK's
+// packages report through the global providers it registers.
+const telemetry = startTelemetry(process.env);
 let config;
 try {
   // In development, stand-ins for what is not configured (see loadConfig): `pnpm sim` works at once.
@@ -75,4 +79,5 @@ server.on('error', (error) => {
 new GracefulShutdown({ servers: [server], health: ctx.health.monitor, drainDelayMs: config.env.SHUTDOWN_DRAIN_DELAY_MS, logger: ctx.logger })
   .addCleanup('scheduler', () => scheduler.stop(), { timeoutMs: 10_000 })
   .addCleanup('queue, alerts, Redis, database', () => built.close(), { timeoutMs: 10_000 })
+  .addCleanup('telemetry export', () => telemetry.shutdown(), { timeoutMs: 5_000 })
   .install();

@@ -69,6 +69,18 @@ describe('alerting telemetry (real OTel SDK)', () => {
     await alerts.close();
   });
 
+  it('an acknowledgement is a lifecycle span carrying the alert id', async () => {
+    const { alerts } = setup();
+    const raised = await alerts.sendCriticalAlert(high);
+    const outcome = await alerts.acknowledge(raised.alertId, { by: 'alice', via: 'api' });
+    expect(outcome.status).toBe('acknowledged');
+    const [acked] = otel.spans().filter((s) => s.name === 'alert acknowledged');
+    expect(acked!.attributes).toMatchObject({ 'hardening.alert.id': raised.alertId, 'hardening.alert.outcome': 'acknowledged' });
+    const counts = await otel.points('hardening.alerting.alerts', { 'hardening.alert.outcome': 'acknowledged' });
+    expect(counts.map((p) => p.value)).toEqual([1]);
+    await alerts.close();
+  });
+
   it('publishes raised, sink and lifecycle messages on diagnostics_channel, without alert text or resource', async () => {
     await otel.uninstall();
     const seen: Array<[string, unknown]> = [];

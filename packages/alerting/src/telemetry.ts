@@ -18,7 +18,7 @@ import type { AlertHistoryEntry } from './store/alert-store.js';
 export const alertingChannels = Object.freeze({
   /** `{ alertId, type, severity }` when an alert is raised (before dedup). */
   raised: 'hardening:alerting:raised',
-  /** `{ alertId, type, severity, outcome, sinks }` for every recorded outcome: delivered, suppressed, silenced, inhibited, disabled, failed, resolved, escalated, confirmed (a delivery receipt). */
+  /** `{ alertId, type, severity, outcome, sinks }` for every recorded outcome: delivered, suppressed, silenced, inhibited, disabled, failed, resolved, escalated, acknowledged, confirmed (a delivery receipt). */
   lifecycle: 'hardening:alerting:lifecycle',
   /** `{ alertId, type, sink, outcome: 'delivered' | 'failed', errorType? }` per sink tried. */
   sink: 'hardening:alerting:sink',
