@@ -40,6 +40,7 @@ import {
   type FakeTwilio,
 } from '../tools/test-support/src/index.ts';
 import { createSchema, dropSchema, postgresClient, uniqueSchema } from '../packages/alerting/test/support/databases.ts';
+import { raceWorkerEnv } from '../packages/alerting/test/support/race-worker-env.ts';
 import { deleteRedisKeys } from '../packages/alerting/test/support/shared-store.ts';
 
 // ioredis and the Slack SDK are dev dependencies of the alerting package, not of the workspace root.
@@ -75,17 +76,7 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
   if (store === 'postgres') await createSchema(schema);
   const target = new URL(store === 'redis' ? redisUrl : databaseUrl);
   const proxy = await startTcpProxy(target.hostname, Number(target.port));
-  const env = {
-    STORE: store,
-    REDIS_URL: proxy.url(redisUrl),
-    DATABASE_URL: proxy.url(databaseUrl),
-    PREFIX: prefix,
-    SCHEMA: schema,
-    TWILIO_URL: twilio.url,
-    TWILIO_SID: twilio.accountSid,
-    TWILIO_TOKEN: twilio.authToken,
-    SLACK_URL: slack.apiUrl,
-  };
+  const env = raceWorkerEnv({ store, proxy, twilio, slack, prefix, schema });
   const workers: ChildProcess[] = Array.from({ length: 3 }, () =>
     fork(fileURLToPath(worker), [], { execArgv: ['--import', 'tsx', '--conditions=@hardening/source'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );

@@ -21,6 +21,7 @@ import {
   type TcpProxy,
 } from '@hardening/test-support';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
+import { raceWorkerEnv } from './support/race-worker-env.js';
 import { deleteRedisKeys } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
@@ -52,17 +53,7 @@ for (const store of ['redis', 'postgres'] as const) {
       if (store === 'postgres') await createSchema(schema);
       const target = new URL(store === 'redis' ? redisUrl : databaseUrl);
       proxy = await startTcpProxy(target.hostname, Number(target.port));
-      const env = {
-        STORE: store,
-        REDIS_URL: proxy.url(redisUrl),
-        DATABASE_URL: proxy.url(databaseUrl),
-        PREFIX: prefix,
-        SCHEMA: schema,
-        TWILIO_URL: twilio.url,
-        TWILIO_SID: twilio.accountSid,
-        TWILIO_TOKEN: twilio.authToken,
-        SLACK_URL: slack.apiUrl,
-      };
+      const env = raceWorkerEnv({ store, proxy, twilio, slack, prefix, schema });
       workers = Array.from({ length: PROCESSES }, () => forkTs(worker, env));
       await Promise.all(workers.map((w) => waitReady(w, 30_000)));
     }, 60_000);
