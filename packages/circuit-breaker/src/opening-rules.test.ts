@@ -51,9 +51,16 @@ describe('the public surface', () => {
       'CircuitBreaker',
       'CircuitOpenError',
       'SharedBreakerState',
+      // Telemetry (issue 15): the scope and weak set the other packages instrument with, the
+      // channel names and the metric naming profile.
+      'TelemetryScope',
+      'WeakCollection',
+      'breakerChannels',
       'breakerDefaults',
       'getDefaultRegistry',
       'isCircuitOpenError',
+      'metricNaming',
+      'setMetricNaming',
       'shareBreakerState',
       'systemClock',
     ]);

@@ -398,6 +398,9 @@ describe('GET /api/admin/outbox', () => {
     await app.ctx.db.prisma.outboundMessage.create({
       data: { toPhone: '+15553300001', fromPhone: '+15553300002', body: 'URGENT job from +15553300003: "burst pipe"', purpose: 'owner_urgent', status: 'dead_letter' },
     });
+    // A second row of another status, so the unfiltered list is checked without leaning on
+    // what earlier tests happened to send (their outbox work may still be running on a busy machine).
+    await app.ctx.db.prisma.outboundMessage.create({ data: { toPhone: '+15553300004', fromPhone: '+15553300002', body: 'Thanks, we got it.', purpose: 'reply', status: 'sent' } });
     const response = await app.admin('/api/admin/outbox?status=dead_letter&limit=10');
     const text = await response.text();
     expect(response.status).toBe(200);
