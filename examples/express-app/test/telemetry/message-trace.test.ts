@@ -4,6 +4,7 @@
 // exporter), the app on PGlite, the real Twilio SDK against the fake.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installOtel, type TestOtel } from '@hardening/test-support';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { texts } from '../../src/domain/messages.js';
 import { controlledExtractor } from '../e2e/support/extractors.js';
@@ -19,7 +20,7 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
 
   beforeAll(async () => {
     otel = installOtel({ metrics: false });
-    app = await startTestApp({ label: 'msgtrace', overrides: { extractor: provider.extractor, inlineBudgetMs: 2000 } });
+    app = await startTestApp({ label: 'msgtrace', overrides: { extractor: provider.extractor, inlineBudgetMs: 2000, jobRetryPolicy: { attempts: 3, backoffMs: 100 } } });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Traced Plumbing' });
   });
@@ -101,6 +102,31 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     }
     expect(chain.slice(0, 3)).toEqual(['twilio.message_status', 'sms.outbox.send', 'sms.process']);
     expect(chain.at(-1)).toBe('twilio.sms');
+  });
+
+  it('a failed processing retried by the job runner: both attempts link to the inbox row, the failed one marked ERROR, the reply sent from the retry', async () => {
+    provider.reset();
+    provider.failNext(1, 'customer_message');
+    const customer = phone();
+    const sid = messageSid();
+    const answer = await app.sms({ from: customer, to: client.number, body: 'Radiator is cold upstairs', messageSid: sid });
+    expect(answer.messages).toEqual([texts.holding]);
+    const inbox = app.ctx.db.prisma.inboundEvent;
+    await expect.poll(async () => (await inbox.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 20_000 }).toBe('processed');
+    const row = await inbox.findUniqueOrThrow({ where: { messageSid: sid } });
+    const storedSpanId = /^00-[0-9a-f]{32}-([0-9a-f]{16})-01$/.exec(row.traceparent ?? '')?.[1];
+    expect(storedSpanId).toBeDefined();
+    await expect.poll(() => otel.spans().filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id).length, { timeout: 10_000 }).toBe(2);
+    const [failed, retried] = otel.spans().filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id).sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+    expect(failed!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(failed!.events.map((e) => e.name)).toContain('exception');
+    expect(retried!.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(retried!.attributes['app.sms.outcome']).toBe('processed_via_outbox');
+    for (const attempt of [failed!, retried!]) expect(linkedSpanIds(attempt)).toContain(storedSpanId);
+    const outboxRow = await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: customer } });
+    expect(outboxRow.traceparent).toContain(retried!.spanContext().spanId);
+    expect((await app.drainOutbox()).sent).toBe(1);
+    expect(linkedSpanIds(one('sms.outbox.send', 'app.outbox.id', outboxRow.id))).toEqual([retried!.spanContext().spanId]);
   });
 
   it('a status callback for a row of no stored context still gets its span, without a link', async () => {
