@@ -118,7 +118,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
           rejectRateLimitedCalls: true,
           logger: slackLogger(logger),
         });
-  const metrics = createMetrics({ breakers: registry, queueDepth: () => queue.depth() });
+  const metrics = createMetrics({ breakers: registry, queueDepth: () => queue.depth(), prefix: env.METRICS_PREFIX });
   const alerts = await createAppAlertService({ config, logger, registry, metrics, db: db.prisma, redis, twilio, slack });
   const extractor =
     overrides.extractor ??

@@ -84,6 +84,15 @@ export const envSchema = z.object({
    */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Prefix of the app's own metric names at /metrics (not the Node process defaults). `none`
+   * for the bare names (an empty value means unset here, as for every variable).
+   */
+  METRICS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be `none` or the start of a Prometheus metric name (letters, digits, _ and :, not starting with a digit)')
+    .default('hardening_app_')
+    .transform((value) => (value === 'none' ? '' : value)),
 });
 
 /** The validated environment. */

@@ -1,6 +1,8 @@
 import { isHardeningError, scrubText } from '@hardening/core';
 import { setLocalStatementTimeout } from '@hardening/core/prisma';
+import type { Span } from '@opentelemetry/api';
 import type { Db } from '../db/database.js';
+import { activeTraceparent, inMessageSpan, linkTo } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
 import { enqueueSms } from './outbox.js';
 import type { ReplyChannel } from './reply-channel.js';
@@ -17,7 +19,7 @@ export const messageTransactionTimeoutMs = 30_000;
  * @returns The inbox row, and whether it was already there (a provider retry).
  */
 export async function recordInbound(db: Db, sms: InboundSms, payload: Record<string, string>): Promise<RecordedInbound> {
-  const created = await db.inboundEvent.createMany({ data: [{ messageSid: sms.messageSid, payload }], skipDuplicates: true });
+  const created = await db.inboundEvent.createMany({ data: [{ messageSid: sms.messageSid, payload, traceparent: activeTraceparent() }], skipDuplicates: true });
   const row = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
   return { id: row.id, status: row.status, duplicate: created.count === 0, answer: storedAnswer(row) };
 }
@@ -59,15 +61,27 @@ export type InboundOutcome =
  * On failure every business write is rolled back, the inbox row is marked `failed` with
  * the (scrubbed) error, and the error is rethrown for the caller to retry.
  */
-export async function processInbound(db: Db, inboxId: string, deps: ProcessingDeps, channel?: ReplyChannel): Promise<InboundOutcome> {
+export function processInbound(db: Db, inboxId: string, deps: ProcessingDeps, channel?: ReplyChannel): Promise<InboundOutcome> {
+  // A span of its own, linked to the webhook that stored the row (the queued retry runs in
+  // another job): the outbox row written inside carries this span's context on to the send.
+  return inMessageSpan('sms.process', { attributes: { 'app.inbox.id': inboxId } }, async (span) => {
+    const outcome = await processInTransaction(db, inboxId, deps, channel, span);
+    span.setAttribute('app.sms.outcome', outcome.kind === 'processed' ? `processed_via_${outcome.viaTwiml ? 'twiml' : 'outbox'}` : outcome.kind);
+    return outcome;
+  });
+}
+
+async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDeps, channel: ReplyChannel | undefined, span: Span): Promise<InboundOutcome> {
   try {
     return await db.$transaction(
       async (tx) => {
         await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
-        const locked = await tx.$queryRaw<Array<{ status: string; payload: Record<string, string>; reply: string | null; replyVia: string | null }>>`
-          SELECT "status", "payload", "reply", "reply_via" AS "replyVia" FROM "inbound_events" WHERE "id" = ${inboxId} FOR UPDATE`;
+        const locked = await tx.$queryRaw<Array<{ status: string; payload: Record<string, string>; reply: string | null; replyVia: string | null; traceparent: string | null }>>`
+          SELECT "status", "payload", "reply", "reply_via" AS "replyVia", "traceparent" FROM "inbound_events" WHERE "id" = ${inboxId} FOR UPDATE`;
         const row = locked[0];
         if (row === undefined) throw new Error(`inbound event ${inboxId} not found`);
+        const stored = linkTo(row.traceparent, { 'app.link': 'inbox' });
+        if (stored !== undefined) span.addLink(stored);
         if (row.status === 'processed' || row.status === 'dead_letter') return { kind: 'already_processed', answer: storedAnswer(row) } as const;
         const sms: InboundSms = { messageSid: row.payload.MessageSid!, from: row.payload.From!, to: row.payload.To!, body: row.payload.Body ?? '' };
         const compliance = await applyInboundDeliverability(tx, sms);

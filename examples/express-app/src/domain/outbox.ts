@@ -1,4 +1,5 @@
 import type { DbOrTx } from '../db/types.js';
+import { activeTraceparent } from '../message-trace.js';
 
 /** Why an SMS is sent: for logs, metrics and the admin API. */
 export type OutboundPurpose =
@@ -36,7 +37,7 @@ export interface OutboundSms {
  */
 export async function enqueueSms(db: DbOrTx, sms: OutboundSms): Promise<string> {
   const row = await db.outboundMessage.create({
-    data: { toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey ?? null },
+    data: { toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey ?? null, traceparent: activeTraceparent() },
     select: { id: true },
   });
   return row.id;
@@ -57,7 +58,7 @@ export async function enqueueSms(db: DbOrTx, sms: OutboundSms): Promise<string> 
  */
 export async function enqueueSmsOnce(db: DbOrTx, sms: OutboundSms & { readonly sendKey: string }): Promise<string | undefined> {
   const rows = await db.outboundMessage.createManyAndReturn({
-    data: [{ toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey }],
+    data: [{ toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey, traceparent: activeTraceparent() }],
     skipDuplicates: true,
     select: { id: true },
   });

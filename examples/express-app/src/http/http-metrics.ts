@@ -17,7 +17,7 @@ export function routeLabel(req: Request): string {
   return 'unmatched';
 }
 
-/** Times every request into `http_request_duration_seconds{method,route,status}`. */
+/** Times every request into `hardening_app_http_request_duration_seconds{method,route,status}` (prefix: METRICS_PREFIX). */
 export function httpDurationMiddleware(metrics: Pick<Metrics, 'httpDuration'>): RequestHandler {
   return (req, res, next) => {
     const end = metrics.httpDuration.startTimer();

@@ -1,9 +1,11 @@
 import { isCircuitOpenError, isRetriesExhaustedError, maskPhoneNumber, scrubText } from '@hardening/core';
 import type { Logger, SafeCall } from '@hardening/core';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Db } from '../db/database.js';
 import type { OutboundMessage } from '../db/generated/client.js';
 import type { AlertInput } from '../alerts/alert-input.js';
 import type { Deliverability } from '../domain/deliverability/deliverability.js';
+import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { classifySendFailure } from '../providers/send-errors.js';
 import type { SmsSender } from '../providers/sms-sender.js';
 
@@ -131,9 +133,28 @@ export class OutboxWorker {
          SET "status" = 'sending', "sending_at" = ${now}, "attempts" = o."attempts" + 1
         FROM due WHERE o."id" = due."id"
       RETURNING o."id", o."to_phone" AS "toPhone", o."from_phone" AS "fromPhone", o."body", o."purpose",
-                o."attempts", o."created_at" AS "createdAt", due.previous`;
-    for (const row of claimed) await this.handle(row, round);
+                o."attempts", o."created_at" AS "createdAt", o."traceparent", due.previous`;
+    for (const row of claimed) await this.traced(row, round);
     return round;
+  }
+
+  /**
+   * One row in a span linked to the processing that wrote it (another request or job,
+   * perhaps minutes ago): the breaker's and retries' spans nest inside it, and a sent row
+   * keeps this span's context for the status callbacks that follow.
+   */
+  private traced(row: Claimed, round: OutboxRound): Promise<void> {
+    const before = { ...round };
+    return inMessageSpan(
+      'sms.outbox.send',
+      { kind: SpanKind.PRODUCER, linkTo: row.traceparent, attributes: { 'app.outbox.id': row.id, 'app.sms.purpose': row.purpose, 'app.outbox.round': row.attempts } },
+      async (span) => {
+        await this.handle(row, round);
+        const outcome = (Object.keys(round) as Array<keyof OutboxRound>).find((key) => round[key] !== before[key]) ?? 'none';
+        span.setAttribute('app.outbox.outcome', outcome);
+        if (outcome === 'deadLettered') span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+      },
+    );
   }
 
   private async handle(row: Claimed, round: OutboxRound): Promise<void> {
@@ -183,7 +204,9 @@ export class OutboxWorker {
         },
         { retryable: (error) => classifySendFailure(error) === 'not_accepted', correlationId: row.id },
       );
-      await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(this.now()), lastError: null });
+      // The status callbacks link to this send (which links back to the processing).
+      await this.update(row.id, { status: 'sent', twilioSid: result.sid, sentAt: new Date(this.now()), lastError: null, traceparent: activeTraceparent() });
+      trace.getActiveSpan()?.setAttribute('messaging.message.id', result.sid);
       round.sent++;
       await deliverability?.afterSendSuccess(row, decision.probe);
     } catch (error) {

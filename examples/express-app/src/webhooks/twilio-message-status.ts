@@ -1,5 +1,7 @@
 import { Router } from 'express';
+import { SpanKind } from '@opentelemetry/api';
 import type { AppContext } from '../app-context.js';
+import { inMessageSpan } from '../message-trace.js';
 import { outboxRowId, providerSid, storableFields } from '../ingest/input-text.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
@@ -32,14 +34,18 @@ export function twilioMessageStatusRoutes(ctx: AppContext): Router {
         ctx.logger.warn({ outboxId: outboxId ?? '(invalid)', known }, 'message status callback ignored: not for an outbox row, or an unknown status');
       } else {
         const messageSid = (params.MessageSid ?? params.SmsSid)!;
-        const out = await ctx.dedup.twilio({ headers: req.headers, params }, async () => {
+        // Linked to the send that delivered the row (stored with it), so the message's
+        // trace reaches its delivery receipt.
+        const sent = await ctx.db.prisma.outboundMessage.findUnique({ where: { id: outboxId }, select: { traceparent: true } }).catch(() => null);
+        const spanOptions = { kind: SpanKind.SERVER, linkTo: sent?.traceparent ?? null, attributes: { 'app.outbox.id': outboxId, 'messaging.message.id': messageSid, 'app.sms.status': status } };
+        const out = await inMessageSpan('twilio.message_status', spanOptions, () => ctx.dedup.twilio({ headers: req.headers, params }, async () => {
           // Forward-only, once per (MessageSid, MessageStatus), error code applied (opt-out,
           // suppression, sender halt): see domain/deliverability.
           const applied = await ctx.deliverability.onStatus({ outboxId, messageSid, status, errorCode: params.ErrorCode, source: 'callback' });
           if (applied.duplicate) ctx.metrics.duplicates.inc({ provider: 'twilio_status' });
           if (applied.unknownMessage) ctx.logger.warn({ outboxId, messageSid }, 'message status callback for no outbox row of ours (or a replaced send); recorded, not applied');
           return emptyTwiml;
-        }, { kind: 'message-status' });
+        }, { kind: 'message-status' }));
         res.status(out.status).set(out.headers).send(out.body);
         return;
       }

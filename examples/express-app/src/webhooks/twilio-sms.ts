@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
@@ -9,6 +10,7 @@ import { texts } from '../domain/messages.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { sendProblem } from '../http/problem.js';
+import { inMessageSpan } from '../message-trace.js';
 import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
 import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
@@ -38,66 +40,71 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
   router.post(
     '/sms',
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
-    async (req: Request, res) => {
-      // Storable from here on: no NUL or lone surrogate reaches PostgreSQL (it refuses
-      // them); the originals of changed fields are kept JSON-escaped with the inbox row.
-      const { fields: params, escaped } = storableFields(req.body);
-      const payload = Object.keys(escaped).length === 0 ? params : { ...params, _escaped: JSON.stringify(escaped) };
-      // An id is refused, not repaired: no provider sends one that needed cleaning.
-      const sms = 'MessageSid' in escaped ? undefined : readInboundSms(params);
-      if (sms === undefined) {
-        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'malformed' });
-        sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
-        return;
-      }
-      let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
-      // Where the dedup got to, so a store failure is told apart from a processing one.
-      let started = false;
-      try {
-        // Once processing has its answer, recording it may not hold the answer back (the
-        // dedup's recordTimeoutMs, 1.5 s for Twilio): the store retries a failed record for
-        // its 60 s lease, and Twilio gives up after 15 s, taking the only copy of the reply.
-        const out = await ctx.dedup.twilio(
-          { headers: req.headers, params },
-          async () => {
-            started = true;
-            return handle(ctx, sms, payload);
-          },
-          { kind: 'sms' },
-        );
-        if (out.recordPending) {
-          // The inbox row guards against a rerun, and keeps the reply for a redelivery.
-          logger.warn({ messageSid: sms.messageSid }, 'idempotency store could not record the SMS reply (yet); answering with it anyway');
-        }
-        if (out.inProgress) {
-          // A redelivery while the first delivery is still stuck (a hung database) past the
-          // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
-          // first answer failed to reach it, so this answer is the one it acts on. The first
-          // delivery's inline budget (counted from its arrival) is spent by now, so its reply
-          // goes through the outbox: the holding text is the right answer here, never a
-          // second reply.
-          metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
-          logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
-          reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
-        } else {
-          reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
-        }
-      } catch (error) {
-        if (started) throw error;
-        // The idempotency store itself is down (its error, or the database breaker's when
-        // the store is the database): the inbox row (deduplicated on MessageSid) still
-        // prevents double processing, and replays the reply, so carry on without it.
-        logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
-      }
-      if (reply.duplicate) {
-        metrics.duplicates.inc({ provider: 'twilio_sms' });
-        logger.info({ messageSid: sms.messageSid }, 'duplicate SMS webhook answered with the stored TwiML');
-      }
-      res.status(reply.status).set(reply.headers).send(reply.body);
-    },
+    // The root of the message's trace: the inbox row keeps this span's context, and the
+    // processing, the send and the status callbacks link back to it (message-trace.ts).
+    (req: Request, res) => inMessageSpan('twilio.sms', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/sms' } }, (span) => receive(req, res, span)),
   );
   return router;
+
+  async function receive(req: Request, res: Response, span: Span): Promise<void> {
+    // Storable from here on: no NUL or lone surrogate reaches PostgreSQL (it refuses
+    // them); the originals of changed fields are kept JSON-escaped with the inbox row.
+    const { fields: params, escaped } = storableFields(req.body);
+    const payload = Object.keys(escaped).length === 0 ? params : { ...params, _escaped: JSON.stringify(escaped) };
+    // An id is refused, not repaired: no provider sends one that needed cleaning.
+    const sms = 'MessageSid' in escaped ? undefined : readInboundSms(params);
+    if (sms === undefined) {
+      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'malformed' });
+      sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
+      return;
+    }
+    let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
+    // Where the dedup got to, so a store failure is told apart from a processing one.
+    let started = false;
+    try {
+      // Once processing has its answer, recording it may not hold the answer back (the
+      // dedup's recordTimeoutMs, 1.5 s for Twilio): the store retries a failed record for
+      // its 60 s lease, and Twilio gives up after 15 s, taking the only copy of the reply.
+      const out = await ctx.dedup.twilio(
+        { headers: req.headers, params },
+        async () => {
+          started = true;
+          return handle(ctx, sms, payload);
+        },
+        { kind: 'sms' },
+      );
+      if (out.recordPending) {
+        // The inbox row guards against a rerun, and keeps the reply for a redelivery.
+        logger.warn({ messageSid: sms.messageSid }, 'idempotency store could not record the SMS reply (yet); answering with it anyway');
+      }
+      if (out.inProgress) {
+        // A redelivery while the first delivery is still stuck (a hung database) past the
+        // dedup's wait. Twilio treats a 409 as a failed webhook; it retries only when our
+        // first answer failed to reach it, so this answer is the one it acts on. The first
+        // delivery's inline budget (counted from its arrival) is spent by now, so its reply
+        // goes through the outbox: the holding text is the right answer here, never a
+        // second reply.
+        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
+        logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
+      } else {
+        reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
+      }
+    } catch (error) {
+      if (started) throw error;
+      // The idempotency store itself is down (its error, or the database breaker's when
+      // the store is the database): the inbox row (deduplicated on MessageSid) still
+      // prevents double processing, and replays the reply, so carry on without it.
+      logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
+      reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
+    }
+    if (reply.duplicate) {
+      metrics.duplicates.inc({ provider: 'twilio_sms' });
+      logger.info({ messageSid: sms.messageSid }, 'duplicate SMS webhook answered with the stored TwiML');
+    }
+    span.setAttributes({ 'messaging.message.id': sms.messageSid, 'http.response.status_code': reply.status, 'app.sms.duplicate': reply.duplicate });
+    res.status(reply.status).set(reply.headers).send(reply.body);
+  }
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {

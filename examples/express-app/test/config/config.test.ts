@@ -38,6 +38,23 @@ describe('configuration', () => {
     expect(config.env.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it('METRICS_PREFIX: hardening_app_ unless set, none for bare names, a name Prometheus refuses is refused at start', () => {
+    expect(loadConfig({}).env.METRICS_PREFIX).toBe('hardening_app_');
+    expect(loadConfig({ METRICS_PREFIX: '' }).env.METRICS_PREFIX).toBe('hardening_app_');
+    expect(loadConfig({ METRICS_PREFIX: 'none' }).env.METRICS_PREFIX).toBe('');
+    expect(loadConfig({ METRICS_PREFIX: 'acme:sms_' }).env.METRICS_PREFIX).toBe('acme:sms_');
+    for (const bad of ['9lives_', 'acme-app_', 'acme app']) {
+      let error: unknown;
+      try {
+        loadConfig({ METRICS_PREFIX: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(isEnvValidationError(error), bad).toBe(true);
+      expect((error as Error).message).toContain('METRICS_PREFIX');
+    }
+  });
+
   it('a Ctrl-C in development does not wait the production drain; production keeps 5 s; an explicit value wins', () => {
     expect(loadConfig({}).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(developmentDrainDelayMs);
     expect(loadConfig({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(1500);

@@ -50,9 +50,11 @@ describe.each(backends)('schema on %s', (backend) => {
       prisma.message.create({ data: { conversationId: conversation.id, direction: 'INBOUND', body: 'again', twilioSid: 'SM1' } }),
     ).rejects.toMatchObject({ code: 'P2002' });
 
-    await prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: { Body: 'hello' } } });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(await prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: { Body: 'hello' }, traceparent } })).toMatchObject({ traceparent });
     await expect(prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: {} } })).rejects.toMatchObject({ code: 'P2002' });
-    const outbound = await prisma.outboundMessage.create({ data: { toPhone: '+15551112222', fromPhone: '+15559990001', body: 'hi', purpose: 'reply' } });
+    const outbound = await prisma.outboundMessage.create({ data: { toPhone: '+15551112222', fromPhone: '+15559990001', body: 'hi', purpose: 'reply', traceparent } });
+    expect(outbound.traceparent).toBe(traceparent);
     expect(outbound.status).toBe('pending');
     await prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: { id: 'evt_1' } } });
     await expect(

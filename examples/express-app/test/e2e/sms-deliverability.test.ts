@@ -172,6 +172,6 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
     expect((await delivered()) - before).toBe(1);
 
     const metrics = await app.admin('GET', '/metrics');
-    expect(metrics.body).toMatch(/sms_deliveries_total\{status="delivered",error_class="none"\} \d+/);
+    expect(metrics.body).toMatch(/^hardening_app_sms_deliveries_total\{status="delivered",error_class="none"\} \d+/m);
   });
 });

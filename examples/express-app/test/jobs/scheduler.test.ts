@@ -50,7 +50,7 @@ describe('scheduler on the embedded database', () => {
       await eventually(() => fake.messages.length === 1, 10_000);
       expect(fake.messages[0]).toMatchObject({ to: '+15553330001', body: 'Sorry we missed your call!', statusCallback: `https://assistant.example.test/api/twilio/message-status?outboxId=${id}` });
       await eventually(async () => (await built.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id } })).status === 'sent');
-      expect(await built.ctx.metrics.registry.getSingleMetricAsString('outbox_messages_total')).toMatch(/outbox_messages_total\{outcome="sent"\} 1/);
+      expect(await built.ctx.metrics.registry.getSingleMetricAsString('hardening_app_outbox_messages_total')).toMatch(/^hardening_app_outbox_messages_total\{outcome="sent"\} 1$/m);
 
       await scheduler.stop();
       const after = await enqueueSms(built.ctx.db.prisma, { to: '+15553330002', from: '+15559990101', body: 'after stop', purpose: 'reply' });
