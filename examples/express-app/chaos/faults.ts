@@ -1,10 +1,10 @@
 // The faults of issue 11 and the scenarios that combine them. Each fault has a start (from
 // the scenario's start) and a window; the harness records when it really began and ended.
-import type { FakeHttpServer, PrivateRedis, TcpProxy } from '@hardening/test-support';
+import type { FakeHttpServer, FakeTwilio, FakeTwilioMessage, PrivateRedis, TcpProxy } from '@hardening/test-support';
 import type { AppInstance } from './cluster.js';
 
 /** The kinds of fault. */
-export type FaultKind = 'redis_killed' | 'postgres_hung' | 'providers_500' | 'instance_sigkill' | 'instance_sigterm';
+export type FaultKind = 'redis_killed' | 'postgres_hung' | 'providers_500' | 'instance_sigkill' | 'instance_sigterm' | 'sender_blocked';
 
 /** A fault in a scenario's plan. */
 export interface FaultPlan {
@@ -15,6 +15,8 @@ export interface FaultPlan {
   readonly windowMs: number;
   /** For instance faults: which instance (index). */
   readonly instance?: number;
+  /** For `sender_blocked`: the carrier's error code (30007 carrier filtering by default). */
+  readonly code?: number;
 }
 
 /** A fault as it happened. */
@@ -40,6 +42,14 @@ export interface FaultTargets {
   /** The provider stand-ins that answer 500 during `providers_500`. */
   readonly providers: readonly FakeHttpServer[];
   readonly instances: readonly AppInstance[];
+  /** The Twilio stand-in, whose carrier blocks a sender during `sender_blocked`. */
+  readonly twilio: FakeTwilio;
+  /** The number `sender_blocked` blocks (a live business's number: the system number carries the pages). */
+  readonly blockedSender: string;
+  /** How long after the block clears the carrier may wait for the halted sender's probe (then gives up: the judge says so). */
+  readonly probeWaitMs: number;
+  /** Posts a message's status callback to the app, signed as Twilio does; true when the app took it (2xx). */
+  readonly postReceipt: (message: FakeTwilioMessage, status: string, errorCode?: number) => Promise<boolean>;
 }
 
 /**
@@ -71,6 +81,12 @@ export function scenarios(scale: number): Scenario[] {
         { kind: 'instance_sigterm', atMs: lead + s(45_000), windowMs: s(5000), instance: 2 },
       ],
       trafficMs: lead + s(60_000) + tail,
+    },
+    {
+      name: 'carrier-blocks-sender',
+      description: `the carrier blocks a business's sender for ${sec(120_000)} (every SMS from it accepted, then undelivered with 30007); a recipient texts STOP during the block`,
+      faults: [{ kind: 'sender_blocked', atMs: lead, windowMs: s(120_000), code: 30007 }],
+      trafficMs: lead + s(120_000) + tail,
     },
   ];
 }
@@ -118,6 +134,27 @@ export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: {
       window.end = Date.now();
       await instance!.start();
       return;
+    case 'sender_blocked': {
+      // The stand-in records the carrier's verdict; the harness posts the receipts (their
+      // callback URL is the public one, reached through the load balancer).
+      const posted = new Set<string>();
+      let blocking = true;
+      const receipts = (async () => {
+        while (blocking) {
+          await postRefusals(targets, window.start, posted);
+          await sleep(500);
+        }
+      })();
+      targets.twilio.blockSender(targets.blockedSender, { code: plan.code ?? 30007, status: 'undelivered', callback: false });
+      await sleep(plan.windowMs);
+      targets.twilio.unblockSender(targets.blockedSender);
+      window.end = Date.now();
+      blocking = false;
+      await receipts;
+      await postRefusals(targets, window.start, posted);
+      await deliverProbe(targets, window.end);
+      return;
+    }
     case 'instance_sigterm':
       await instance!.terminate();
       await sleep(plan.windowMs);
@@ -126,4 +163,30 @@ export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: {
       return;
   }
   window.end = Date.now();
+}
+
+/** Posts the receipt of every message from the blocked sender the carrier refused since `since` (once each). */
+async function postRefusals(targets: FaultTargets, since: number, posted: Set<string>): Promise<void> {
+  const refused = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'undelivered' && !posted.has(m.sid));
+  for (const message of refused) {
+    posted.add(message.sid);
+    await targets.postReceipt(message, 'undelivered', message.errorCode);
+  }
+}
+
+/**
+ * The carrier after a block: the halted sender's next message (its probe) is delivered and
+ * its receipt posted, as Twilio would. Resolves once a message from the sender created
+ * after `since` is delivered, or after `probeWaitMs` (the judge then finds it still halted).
+ */
+async function deliverProbe(targets: FaultTargets, since: number): Promise<void> {
+  const until = Date.now() + targets.probeWaitMs;
+  while (Date.now() < until) {
+    const probe = targets.twilio.messages.find((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'queued');
+    if (probe !== undefined) {
+      targets.twilio.setStatus(probe.sid, 'delivered');
+      if (await targets.postReceipt(probe, 'delivered')) return;
+    }
+    await sleep(500);
+  }
 }
