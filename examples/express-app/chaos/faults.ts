@@ -50,6 +50,8 @@ export interface FaultTargets {
   readonly probeWaitMs: number;
   /** Posts a message's status callback to the app, signed as Twilio does; true when the app took it (2xx). */
   readonly postReceipt: (message: FakeTwilioMessage, status: string, errorCode?: number) => Promise<boolean>;
+  /** Whether the app holds the blocked sender halted (its database, as the admin API shows it). */
+  readonly senderHalted: () => Promise<boolean>;
 }
 
 /**
@@ -175,18 +177,21 @@ async function postRefusals(targets: FaultTargets, since: number, posted: Set<st
 }
 
 /**
- * The carrier after a block: the halted sender's next message (its probe) is delivered and
- * its receipt posted, as Twilio would. Resolves once a message from the sender created
- * after `since` is delivered, or after `probeWaitMs` (the judge then finds it still halted).
+ * The carrier after a block: every message from the sender is delivered and its receipt
+ * posted, as Twilio would (the stand-in posts no receipts of its own), until the app no
+ * longer holds the sender halted (its probe got through), or `probeWaitMs` (the judge then
+ * finds it still halted).
  */
 async function deliverProbe(targets: FaultTargets, since: number): Promise<void> {
   const until = Date.now() + targets.probeWaitMs;
+  const posted = new Set<string>();
   while (Date.now() < until) {
-    const probe = targets.twilio.messages.find((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'queued');
-    if (probe !== undefined) {
-      targets.twilio.setStatus(probe.sid, 'delivered');
-      if (await targets.postReceipt(probe, 'delivered')) return;
+    const waiting = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status !== 'undelivered' && !posted.has(m.sid));
+    for (const message of waiting) {
+      targets.twilio.setStatus(message.sid, 'delivered');
+      if (await targets.postReceipt(message, 'delivered')) posted.add(message.sid);
     }
+    if (posted.size > 0 && !(await targets.senderHalted())) return;
     await sleep(500);
   }
 }

@@ -186,6 +186,7 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
     blockedSender,
     probeWaitMs: 2 * probeIntervalMs + 30_000,
     postReceipt,
+    senderHalted: () => ctx.sql.query('SELECT 1 FROM sms_sender_halts WHERE from_phone = $1 AND active', [blockedSender]).then((r) => r.rowCount !== 0, () => true),
   };
   const faults = Promise.all(scenario.faults.map((plan) => runFault(plan, targets, ctx.outage, start, windows)));
   // During a carrier block, a recipient of the blocked sender texts STOP (at 40 % of the block).
