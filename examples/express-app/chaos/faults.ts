@@ -1,10 +1,10 @@
 // The faults of issue 11 and the scenarios that combine them. Each fault has a start (from
 // the scenario's start) and a window; the harness records when it really began and ended.
-import type { FakeHttpServer, PrivateRedis, TcpProxy } from '@hardening/test-support';
+import type { FakeHttpServer, FakeTwilio, FakeTwilioMessage, PrivateRedis, TcpProxy } from '@hardening/test-support';
 import type { AppInstance } from './cluster.js';
 
 /** The kinds of fault. */
-export type FaultKind = 'redis_killed' | 'postgres_hung' | 'providers_500' | 'instance_sigkill' | 'instance_sigterm';
+export type FaultKind = 'redis_killed' | 'postgres_hung' | 'providers_500' | 'instance_sigkill' | 'instance_sigterm' | 'sender_blocked';
 
 /** A fault in a scenario's plan. */
 export interface FaultPlan {
@@ -15,6 +15,8 @@ export interface FaultPlan {
   readonly windowMs: number;
   /** For instance faults: which instance (index). */
   readonly instance?: number;
+  /** For `sender_blocked`: the carrier's error code (30007 carrier filtering by default). */
+  readonly code?: number;
 }
 
 /** A fault as it happened. */
@@ -40,6 +42,16 @@ export interface FaultTargets {
   /** The provider stand-ins that answer 500 during `providers_500`. */
   readonly providers: readonly FakeHttpServer[];
   readonly instances: readonly AppInstance[];
+  /** The Twilio stand-in, whose carrier blocks a sender during `sender_blocked`. */
+  readonly twilio: FakeTwilio;
+  /** The number `sender_blocked` blocks (a live business's number: the system number carries the pages). */
+  readonly blockedSender: string;
+  /** How long after the block clears the carrier may wait for the halted sender's probe (then gives up: the judge says so). */
+  readonly probeWaitMs: number;
+  /** Posts a message's status callback to the app, signed as Twilio does; true when the app took it (2xx). */
+  readonly postReceipt: (message: FakeTwilioMessage, status: string, errorCode?: number) => Promise<boolean>;
+  /** Whether the app holds the blocked sender halted (its database, as the admin API shows it). */
+  readonly senderHalted: () => Promise<boolean>;
 }
 
 /**
@@ -71,6 +83,12 @@ export function scenarios(scale: number): Scenario[] {
         { kind: 'instance_sigterm', atMs: lead + s(45_000), windowMs: s(5000), instance: 2 },
       ],
       trafficMs: lead + s(60_000) + tail,
+    },
+    {
+      name: 'carrier-blocks-sender',
+      description: `the carrier blocks a business's sender for ${sec(120_000)} (every SMS from it accepted, then undelivered with 30007); a recipient texts STOP during the block`,
+      faults: [{ kind: 'sender_blocked', atMs: lead, windowMs: s(120_000), code: 30007 }],
+      trafficMs: lead + s(120_000) + tail,
     },
   ];
 }
@@ -118,6 +136,27 @@ export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: {
       window.end = Date.now();
       await instance!.start();
       return;
+    case 'sender_blocked': {
+      // The stand-in records the carrier's verdict; the harness posts the receipts (their
+      // callback URL is the public one, reached through the load balancer).
+      const posted = new Set<string>();
+      let blocking = true;
+      const receipts = (async () => {
+        while (blocking) {
+          await postRefusals(targets, window.start, posted);
+          await sleep(500);
+        }
+      })();
+      targets.twilio.blockSender(targets.blockedSender, { code: plan.code ?? 30007, status: 'undelivered', callback: false });
+      await sleep(plan.windowMs);
+      targets.twilio.unblockSender(targets.blockedSender);
+      window.end = Date.now();
+      blocking = false;
+      await receipts;
+      await postRefusals(targets, window.start, posted);
+      await deliverProbe(targets, window.end);
+      return;
+    }
     case 'instance_sigterm':
       await instance!.terminate();
       await sleep(plan.windowMs);
@@ -126,4 +165,33 @@ export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: {
       return;
   }
   window.end = Date.now();
+}
+
+/** Posts the receipt of every message from the blocked sender the carrier refused since `since` (once each). */
+async function postRefusals(targets: FaultTargets, since: number, posted: Set<string>): Promise<void> {
+  const refused = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'undelivered' && !posted.has(m.sid));
+  for (const message of refused) {
+    posted.add(message.sid);
+    await targets.postReceipt(message, 'undelivered', message.errorCode);
+  }
+}
+
+/**
+ * The carrier after a block: every message from the sender is delivered and its receipt
+ * posted, as Twilio would (the stand-in posts no receipts of its own), until the app no
+ * longer holds the sender halted (its probe got through), or `probeWaitMs` (the judge then
+ * finds it still halted).
+ */
+async function deliverProbe(targets: FaultTargets, since: number): Promise<void> {
+  const until = Date.now() + targets.probeWaitMs;
+  const posted = new Set<string>();
+  while (Date.now() < until) {
+    const waiting = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status !== 'undelivered' && !posted.has(m.sid));
+    for (const message of waiting) {
+      targets.twilio.setStatus(message.sid, 'delivered');
+      if (await targets.postReceipt(message, 'delivered')) posted.add(message.sid);
+    }
+    if (posted.size > 0 && !(await targets.senderHalted())) return;
+    await sleep(500);
+  }
 }

@@ -6,6 +6,7 @@
 // it delivered twice is Twilio's business, so the reply must come exactly once in both
 // views: Twilio acting on the first answer, and on the retry's answer.
 import { texts } from '../src/domain/messages.js';
+import { judgeCarrierBlock, refused, type CarrierBlockFigures, type CarrierBlockRecord } from './carrier-block.js';
 import type { Delivery, DeliveryStatus } from './deliver.js';
 import type { ExitRecord } from './cluster.js';
 import type { FaultWindow } from './faults.js';
@@ -18,6 +19,8 @@ export interface SentSms {
   readonly from: string | undefined;
   readonly body: string;
   readonly at: number;
+  /** Its last status at Twilio: `undelivered`/`failed` mean the carrier refused it (it did not arrive). */
+  readonly status?: string;
 }
 
 /** What the database says after the drain. */
@@ -45,6 +48,8 @@ export interface ScenarioRecord {
   readonly exits: readonly ExitRecord[];
   readonly database: DatabaseState;
   readonly instances: readonly string[];
+  /** Carrier blocks of the sender during the scenario (`sender_blocked`). */
+  readonly carrierBlocks?: readonly CarrierBlockRecord[];
 }
 
 /** The figures of one scenario. */
@@ -74,6 +79,8 @@ export interface ScenarioFigures {
   /** Health probes that did not pass during the scenario, by what they said (readiness status, or `check:status`). */
   readonly health: Record<string, number>;
   readonly backlogAfterDrain: Readonly<Record<string, number>>;
+  /** The figures of each carrier block (halt, pages, requests during the block, queued texts delivered after). */
+  readonly carrierBlocks?: readonly CarrierBlockFigures[];
   readonly violations: readonly string[];
 }
 
@@ -120,7 +127,8 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const { events, deliveries, sent } = record;
   const byEvent = new Map<string, Delivery[]>();
   for (const d of deliveries) byEvent.set(d.eventId, [...(byEvent.get(d.eventId) ?? []), d]);
-  const sentCount = countBy(sent, (m) => `${m.to}|${m.from ?? ''}|${m.body}`);
+  // A text the carrier refused did not arrive: it counts neither as received nor as doubled.
+  const sentCount = countBy(sent.filter((m) => !refused(m)), (m) => `${m.to}|${m.from ?? ''}|${m.body}`);
 
   // Inbound SMS: the real reply exactly once, in both views of which answer Twilio used.
   const smsEvents = events.filter((e): e is Extract<ChaosEvent, { kind: 'sms' }> => e.kind === 'sms');
@@ -222,6 +230,13 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   if (dark > 0) violations.push(`readiness: no instance was ready for ${dark} s (a load balancer would have had no backend)`);
 
 
+  // The carrier blocks the sender: one page, only probes, queued texts delivered after, opt-outs kept.
+  const carrierBlocks = (record.carrierBlocks ?? []).map((block) => {
+    const judged = judgeCarrierBlock(block, events, sent, record.alerts);
+    violations.push(...judged.violations);
+    return judged.figures;
+  });
+
   // Figures.
   const latencies = deliveries.filter((d) => typeof d.status === 'number').map((d) => d.endedAt - d.startedAt).sort((a, b) => a - b);
   const smsDeliveries = deliveries.filter((d) => d.provider === 'twilio_sms' && d.status === 200);
@@ -267,6 +282,7 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
       ),
     ),
     backlogAfterDrain: record.database.backlog,
+    ...(carrierBlocks.length === 0 ? {} : { carrierBlocks }),
     violations,
   };
 }

@@ -151,6 +151,11 @@ export function renderMarkdown(report: RunReport): string {
     lines.push(`- alerts delivered: ${s.alerts.length === 0 ? 'none' : s.alerts.map((a) => `${a.via} "${a.text.slice(0, 70).replace(/\|/g, '/')}"`).slice(0, 6).join('; ')}${s.alerts.length > 6 ? ` (+${s.alerts.length - 6})` : ''}`);
     const health = Object.entries(s.health).sort((a, b) => b[1] - a[1]);
     lines.push(`- health probes not passing (samples, all instances): ${health.length === 0 ? 'none' : health.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    for (const b of s.carrierBlocks ?? []) {
+      lines.push(
+        `- carrier block: halted ${fmt(b.haltAfterSec)} after the block began, resumed ${b.resumeAfterSec === null ? 'never' : `${b.resumeAfterSec} s after it cleared (by ${b.resumedBy ?? '?'})`}; pages: ${b.pages.sms} SMS, ${b.pages.slack} Slack; requests from the blocked sender during the block: ${b.requestsDuringBlock} (${b.beforeHalt} before the halt, ${b.afterHalt} after it, probes allowed ${b.probesAllowed}); texts queued during the block: ${b.queuedDuringBlock}, delivered after it cleared: ${b.deliveredAfterBlock}; recipients who texted STOP during the block: ${b.optOuts}`,
+      );
+    }
     const backlog = Object.entries(s.backlogAfterDrain).filter(([, n]) => n > 0);
     lines.push(`- left when the scenario's drain ended (the next scenario starts anyway; late texts still count): ${backlog.length === 0 ? 'nothing' : backlog.map(([k, n]) => `${n} ${k}`).join(', ')}`);
     lines.push('');

@@ -12,6 +12,7 @@
 //   CHAOS_QUICK=1          windows and traffic at a quarter of the issue's (development)
 //   CHAOS_TIME_SCALE=0.5   any other scale (1 = the issue's windows, the committed report)
 //   CHAOS_SCENARIOS=a,b    only these scenarios (names in faults.ts)
+//   (scenario carrier-blocks-sender: the probes of a halted sender come every 30 s, scaled)
 //   CHAOS_RATE=4           new events per second
 //   CHAOS_REPORT_DIR=dir   where the report goes (default reports/chaos, or a temp folder when scaled)
 //   CHAOS_KEEP=1           keep the database and the logs folder
@@ -33,12 +34,14 @@ import { checkoutCompleted } from '../test/e2e/support/events.js';
 import { callSid, messageSid, phone } from '../test/e2e/support/phones.js';
 import { startProviders, type Providers } from '../test/e2e/support/providers.js';
 import { appDir, startCluster, type AppInstance, type ExitRecord } from './cluster.js';
-import { callParams, deliverOnce, LoadBalancer, smsParams, stripeRequest, twilioRequest, type Signing } from './deliver.js';
+import type { FakeTwilioMessage } from '@hardening/test-support';
+import type { CarrierBlockRecord } from './carrier-block.js';
+import { callParams, deliverOnce, deliverWithRetry, LoadBalancer, smsParams, stripeRequest, twilioRequest, type Signing } from './deliver.js';
 import { providerOutageSwitch, runFault, scenarios, type FaultTargets, type FaultWindow, type Scenario } from './faults.js';
 import { evaluate, type ScenarioRecord } from './invariants.js';
 import { deliveredAlerts, Observer } from './observer.js';
 import { writeReport, type RunReport } from './report.js';
-import { runTraffic, runId, type LiveBusiness } from './traffic.js';
+import { optOutDuringBlock, runTraffic, runId, type LiveBusiness } from './traffic.js';
 
 const quick = process.env.CHAOS_QUICK === '1';
 const timeScale = Number(process.env.CHAOS_TIME_SCALE ?? (quick ? 0.25 : 1));
@@ -58,6 +61,8 @@ const publicBaseUrl = 'https://assistant.example.test';
  */
 const drainCapMs = Math.max(15_000, 20_000 * timeScale);
 const finalDrainCapMs = Math.max(30_000, 90_000 * timeScale);
+/** A halted sender's probes (DELIVERABILITY_PROBE_AFTER_MS and _INTERVAL_MS): 30 s at scale 1, not the production 5 min, so a 2-minute block sees probes fail and one succeed. */
+const probeIntervalMs = Math.max(5000, Math.round(30_000 * timeScale));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -152,9 +157,47 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
   log(`scenario ${scenario.name}: ${scenario.description} (traffic ${Math.round(scenario.trafficMs / 1000)} s)`);
   const start = Date.now();
   const windows: FaultWindow[] = [];
-  const targets: FaultTargets = { redis: h.redis, postgresProxy: h.proxy, providers: [h.providers.twilio, h.providers.slack], instances: h.instances };
   const lb = new LoadBalancer(h.instances, h.observer);
+  // Twilio's status callbacks go to the public URL: the harness posts them through the load balancer, signed.
+  const postReceipt = async (message: FakeTwilioMessage, status: string, errorCode?: number): Promise<boolean> => {
+    if (message.statusCallback === undefined) return false;
+    const url = new URL(message.statusCallback);
+    const params: Record<string, string> = {
+      AccountSid: ctx.signing.twilioAccountSid,
+      ApiVersion: '2010-04-01',
+      From: message.from ?? '',
+      MessageSid: message.sid,
+      MessageStatus: status,
+      SmsSid: message.sid,
+      SmsStatus: status,
+      To: message.to,
+      ...(errorCode === undefined ? {} : { ErrorCode: String(errorCode) }),
+    };
+    const answers = await deliverWithRetry(lb, twilioRequest(ctx.signing, 'twilio_sms', `${url.pathname}${url.search}`, params), message.sid, 'first');
+    return answers.some((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300);
+  };
+  const blockedSender = ctx.businesses[0]!.number;
+  const targets: FaultTargets = {
+    redis: h.redis,
+    postgresProxy: h.proxy,
+    providers: [h.providers.twilio, h.providers.slack],
+    instances: h.instances,
+    twilio: h.providers.twilio,
+    blockedSender,
+    probeWaitMs: 2 * probeIntervalMs + 30_000,
+    postReceipt,
+    senderHalted: () => ctx.sql.query('SELECT 1 FROM sms_sender_halts WHERE from_phone = $1 AND active', [blockedSender]).then((r) => r.rowCount !== 0, () => true),
+  };
   const faults = Promise.all(scenario.faults.map((plan) => runFault(plan, targets, ctx.outage, start, windows)));
+  // During a carrier block, a recipient of the blocked sender texts STOP (at 40 % of the block).
+  const optOuts = Promise.all(
+    scenario.faults
+      .filter((plan) => plan.kind === 'sender_blocked')
+      .map(async (plan) => {
+        await sleep(Math.max(0, start + plan.atMs + plan.windowMs * 0.4 - Date.now()));
+        return optOutDuringBlock({ lb, signing: ctx.signing, sender: blockedSender, usedPhones: ctx.usedPhones });
+      }),
+  );
   const traffic = await runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: scenario.trafficMs, ratePerSec, usedPhones: ctx.usedPhones });
   const trafficEnd = Date.now();
   log(`scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`);
@@ -168,9 +211,11 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
   const late = await trickle;
   traffic.events.push(...late.events);
   traffic.deliveries.push(...late.deliveries);
+  const stops = await optOuts;
+  for (const stop of stops) traffic.deliveries.push(...stop.deliveries);
   const drainEnd = Date.now();
   log(`scenario ${scenario.name}: drained in ${Math.round((drainEnd - trafficEnd) / 1000)} s; left ${JSON.stringify(left)}`);
-  return { start, trafficEnd, drainEnd, windows, traffic, backlog: left };
+  return { start, trafficEnd, drainEnd, windows, traffic, backlog: left, blockedSender, optOuts: stops.map(({ phone, stopAt }) => ({ phone, stopAt })) };
 }
 
 async function main(): Promise<number> {
@@ -215,6 +260,8 @@ async function main(): Promise<number> {
       ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'info',
       ...providers.env(),
+      DELIVERABILITY_PROBE_AFTER_MS: String(probeIntervalMs),
+      DELIVERABILITY_PROBE_INTERVAL_MS: String(probeIntervalMs),
     };
     log('starting 3 app instances');
     const instances = await startCluster(instanceCount, env, logDir, exits);
@@ -257,12 +304,13 @@ async function main(): Promise<number> {
         windows: run.windows,
         events: run.traffic.events,
         deliveries: run.traffic.deliveries,
-        sent: providers.twilio.messages.filter((m) => m.createdAt.getTime() >= run.start).map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt.getTime() })),
+        sent: providers.twilio.messages.filter((m) => m.createdAt.getTime() >= run.start).map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt.getTime(), status: m.status })),
         alerts: alerts.filter((a) => a.at >= run.start && a.at <= run.drainEnd),
         samples: observer.samples.filter((s) => s.at >= run.start && s.at <= run.drainEnd),
         exits: exits.filter((e) => e.at >= run.start && e.at <= run.drainEnd),
         database: { slackSignals: new Set(stored.rows.map((r) => r.event_id)), backlog: run.backlog },
         instances: instances.map((i) => i.name),
+        carrierBlocks: await carrierBlocks(sql, run),
       });
     }
     const figures = records.map(evaluate);
@@ -297,6 +345,27 @@ async function main(): Promise<number> {
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
   }
+}
+
+/** Each carrier block of a scenario, with the blocked sender's halt row as the app left it. */
+async function carrierBlocks(sql: pg.Client, run: { windows: readonly FaultWindow[]; blockedSender: string; optOuts: CarrierBlockRecord['optOuts'] }): Promise<CarrierBlockRecord[]> {
+  const blocks: CarrierBlockRecord[] = [];
+  for (const w of run.windows.filter((w) => w.kind === 'sender_blocked')) {
+    const { rows } = await sql.query<{ halted_at: Date; resumed_at: Date | null; resumed_by: string | null }>(
+      'SELECT halted_at, resumed_at, resumed_by FROM sms_sender_halts WHERE from_phone = $1',
+      [run.blockedSender],
+    );
+    const row = rows[0];
+    blocks.push({
+      sender: run.blockedSender,
+      start: w.start,
+      end: w.end,
+      probeIntervalMs,
+      halt: row === undefined ? undefined : { haltedAt: row.halted_at.getTime(), resumedAt: row.resumed_at?.getTime() ?? null, resumedBy: row.resumed_by },
+      optOuts: run.optOuts,
+    });
+  }
+  return blocks;
 }
 
 function gitCommit(): string {

@@ -183,3 +183,28 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficLog> {
 
 /** A random suffix for run-wide names. */
 export const runId = (): string => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/**
+ * A recipient of `sender` who texts STOP while it is blocked: a fresh phone's missed call
+ * to the business (its text-back is queued behind the halt), then, `gapMs` later, "STOP".
+ * Its phone is not among the traffic's events: the judge checks it got nothing after.
+ */
+export async function optOutDuringBlock(options: {
+  readonly lb: LoadBalancer;
+  readonly signing: Signing;
+  readonly sender: string;
+  readonly usedPhones: Set<string>;
+  readonly gapMs?: number;
+}): Promise<{ phone: string; stopAt: number | undefined; deliveries: Delivery[] }> {
+  const { lb, signing, sender } = options;
+  let from = phone();
+  while (options.usedPhones.has(from)) from = phone();
+  options.usedPhones.add(from);
+  const call = callSid();
+  const called = await deliverWithRetry(lb, twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: call, from, to: sender, status: 'no-answer' })), call, 'first');
+  await sleep(options.gapMs ?? 3000);
+  const sid = messageSid();
+  const stopped = await deliverWithRetry(lb, twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid, from, to: sender, body: 'STOP' })), sid, 'first');
+  const acknowledged = stopped.find((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300);
+  return { phone: from, stopAt: acknowledged?.endedAt, deliveries: [...called, ...stopped] };
+}

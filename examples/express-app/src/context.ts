@@ -165,7 +165,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
         countFinal: (status, errorClass) => metrics.smsDeliveries.inc({ status, error_class: errorClass }),
         countRefused: (reason) => metrics.smsRefused.inc({ reason }),
       },
-      overrides.deliverability,
+      { ...config.deliverability, ...overrides.deliverability },
     ),
     sms: config.twilio?.simulated === true ? consoleSmsSender(logger) : twilio === undefined ? undefined : twilioSender(twilio),
     slack,

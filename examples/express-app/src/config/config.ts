@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { validateEnv } from '@hardening/health';
+import type { DeliverabilityOptions } from '../domain/deliverability/policy.js';
 import { envSchema, requiredInProduction, type Env } from './env-schema.js';
 
 /** The app's configuration: the validated environment plus what is derived from it. */
@@ -17,6 +18,8 @@ export interface Config {
    * are printed instead of sent.
    */
   readonly twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined; simulated?: boolean } | undefined;
+  /** Campaign-breaker thresholds and probe timing set in the environment (DELIVERABILITY_*); the rest keep the policy's defaults. */
+  readonly deliverability: DeliverabilityOptions;
   readonly slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; apiUrl: string | undefined };
   /** Secrets generated for this run because they were unset (development stand-ins), by variable name. */
   readonly generatedSecrets: readonly string[];
@@ -111,8 +114,31 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     adminTokenGenerated: generated,
     systemNumber: env.TWILIO_NUMBER ?? developmentSystemNumber,
     twilio,
+    deliverability: deliverabilityFromEnv(env),
     slack,
     generatedSecrets,
     notices,
   };
+}
+
+/**
+ * The deliverability options the environment sets (`DELIVERABILITY_*`), only those set:
+ * `buildContext` lays them over the policy's defaults (and a test's overrides over them).
+ *
+ * @example
+ * ```ts
+ * deliverabilityFromEnv(loadConfig({ DELIVERABILITY_PROBE_AFTER_MS: '30000' }).env);
+ * // { probeAfterMs: 30000 }
+ * ```
+ */
+export function deliverabilityFromEnv(env: Env): DeliverabilityOptions {
+  const pairs: Array<[keyof DeliverabilityOptions, number | undefined]> = [
+    ['spikeThreshold', env.DELIVERABILITY_SPIKE_THRESHOLD],
+    ['spikeWindowMs', env.DELIVERABILITY_SPIKE_WINDOW_MS],
+    ['probeAfterMs', env.DELIVERABILITY_PROBE_AFTER_MS],
+    ['probeIntervalMs', env.DELIVERABILITY_PROBE_INTERVAL_MS],
+    ['unreadableRetryMs', env.DELIVERABILITY_UNREADABLE_RETRY_MS],
+    ['transientResendMs', env.DELIVERABILITY_TRANSIENT_RESEND_MS],
+  ];
+  return Object.fromEntries(pairs.filter(([, value]) => value !== undefined)) as DeliverabilityOptions;
 }

@@ -83,6 +83,16 @@ export const envSchema = z.object({
    * has no load balancer to wait for).
    */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(5000),
+  /**
+   * The campaign breaker and the deliverability rules (domain/deliverability/policy.ts):
+   * unset keeps the policy's default. Short probes suit a rehearsal (the chaos harness).
+   */
+  DELIVERABILITY_SPIKE_THRESHOLD: z.coerce.number().int().min(1).optional(),
+  DELIVERABILITY_SPIKE_WINDOW_MS: z.coerce.number().int().min(1000).optional(),
+  DELIVERABILITY_PROBE_AFTER_MS: z.coerce.number().int().min(1000).optional(),
+  DELIVERABILITY_PROBE_INTERVAL_MS: z.coerce.number().int().min(1000).optional(),
+  DELIVERABILITY_UNREADABLE_RETRY_MS: z.coerce.number().int().min(1000).optional(),
+  DELIVERABILITY_TRANSIENT_RESEND_MS: z.coerce.number().int().min(1000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Prefix of the app's own metric names at /metrics (not the Node process defaults). `none`

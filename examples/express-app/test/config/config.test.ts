@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isEnvValidationError } from '@hardening/health';
-import { developmentDrainDelayMs, loadConfig, simulatedTwilioAccountSid } from '../../src/config/config.js';
+import { deliverabilityFromEnv, developmentDrainDelayMs, loadConfig, simulatedTwilioAccountSid } from '../../src/config/config.js';
 import { envSchema } from '../../src/config/env-schema.js';
 import { startupSummary } from '../../src/dev/startup-summary.js';
 
@@ -52,6 +52,23 @@ describe('configuration', () => {
       }
       expect(isEnvValidationError(error), bad).toBe(true);
       expect((error as Error).message).toContain('METRICS_PREFIX');
+    }
+  });
+
+  it('deliverability thresholds and probe timings come from DELIVERABILITY_*; unset keeps the defaults; nonsense is refused by name', () => {
+    expect(loadConfig({}).deliverability).toEqual({});
+    const config = loadConfig({ DELIVERABILITY_PROBE_AFTER_MS: '30000', DELIVERABILITY_PROBE_INTERVAL_MS: '15000', DELIVERABILITY_SPIKE_THRESHOLD: '5' });
+    expect(config.deliverability).toEqual({ probeAfterMs: 30_000, probeIntervalMs: 15_000, spikeThreshold: 5 });
+    expect(deliverabilityFromEnv(config.env)).toEqual(config.deliverability);
+    for (const [name, value] of [['DELIVERABILITY_PROBE_INTERVAL_MS', '0'], ['DELIVERABILITY_SPIKE_THRESHOLD', '0'], ['DELIVERABILITY_PROBE_AFTER_MS', 'soon']]) {
+      let error: unknown;
+      try {
+        loadConfig({ [name!]: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(isEnvValidationError(error)).toBe(true);
+      expect((error as Error).message).toContain(name);
     }
   });
 
