@@ -10,6 +10,7 @@ import { Acknowledgements } from './acknowledgements/acknowledgements.js';
 import { parseAckReply } from './acknowledgements/ack-code.js';
 import type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
 import { smsAckReply } from './acknowledgements/sms-ack.js';
+import { AlertReports, type OpenAlert, type RecentAlert, type RecentAlertsOptions } from './open-alerts.js';
 import { FleetGroups } from './grouping/fleet-groups.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
@@ -89,6 +90,7 @@ export class AlertService {
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private readonly maintenance: MaintenanceLoop;
+  private readonly reports: AlertReports;
   private lastClaimVia: ClaimPath = 'store';
   private closed = false;
 
@@ -222,6 +224,7 @@ export class AlertService {
       pruneEveryMs: defaults.pruneEveryMs,
     });
     this.maintenance = new MaintenanceLoop(() => round.run(), this.logger);
+    this.reports = new AlertReports({ durable: this.durable, durableCall: (fn) => runtime.durableCall(fn), flushHistory: () => this.history.idle(), now: () => this.clock.now(), acks: this.acks, pending: this.pending });
 
     if (this.disabled) {
       const write = resolved.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
@@ -536,6 +539,36 @@ export class AlertService {
     const since = until - hours * hour;
     const rows = await this.durable.countOutcomes({ since });
     return buildStats(rows, since, until, hours);
+  }
+
+  /**
+   * Alerts waiting for a person: pages no sink took yet, then delivered alerts nobody
+   * acknowledged or resolved (fleet-wide, from the durable store). See {@link AlertReports}.
+   *
+   * @returns Newest first; rejects when the durable store cannot be read.
+   * @example
+   * ```ts
+   * for (const open of await alerts.listOpenAlerts()) await alerts.acknowledge(open.code, { by: 'alice' });
+   * ```
+   */
+  listOpenAlerts(): Promise<OpenAlert[]> {
+    return this.reports.listOpenAlerts();
+  }
+
+  /**
+   * Recent alerts from the history with the outcome at each sink (delivered, failed,
+   * confirmed by a receipt). See {@link RecentAlertsOptions}.
+   *
+   * @param options - `limit` (default 20), `hours` (default 24), `includeSuppressed` (default false).
+   * @returns Newest first; rejects when the durable store cannot be read.
+   * @throws TypeError for a bad `limit` or `hours`.
+   * @example
+   * ```ts
+   * app.get('/admin/alerts/recent', async (req, res) => res.json(await alerts.recentAlerts({ hours: 24, limit: 50 })));
+   * ```
+   */
+  recentAlerts(options?: RecentAlertsOptions): Promise<RecentAlert[]> {
+    return this.reports.recentAlerts(options);
   }
 
   /**

@@ -22,6 +22,7 @@ export type { RouteTable } from './routing.js';
 export { defaultRoutes } from './routing.js';
 export type { SilenceMatcher, SilenceOptions, SilenceInfo, SilenceRecord } from './silences.js';
 export type { AlertStats, OutcomeCounts } from './stats.js';
+export type { OpenAlert, RecentAlert, RecentAlertsOptions, SinkOutcome } from './open-alerts.js';
 export type { AlertSink, SinkContext, SinkReceipt } from './sinks/sink.js';
 export { createTwilioSmsSink } from './sinks/twilio-sms-sink.js';
 export type { TwilioSmsSinkOptions, TwilioMessagesClient } from './sinks/twilio-sms-sink.js';

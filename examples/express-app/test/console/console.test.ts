@@ -3,7 +3,7 @@
 // refusals, phone width, keyboard focus, live updates, and no request beyond loopback.
 // One app and one browser for the file.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Page } from 'playwright-core';
 import { eventually, requireChromium, startFakeSlack, type FakeSlack } from '@hardening/test-support';
 import type { OnboardingState } from '../../src/db/generated/client.js';
@@ -157,12 +157,43 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     const result = await app.ctx.alerts.sendCriticalAlert({ type: 'ACK_PROBE', severity: 'HIGH', resourceId: 'console', title: 'Probe', message: 'for the console' });
     expect(result.status).toBe('delivered');
     await page.goto(`${app.url}/admin`);
+    await page.getByText('Acknowledge by ACK code').click();
     await page.getByLabel('ACK code or alert id').fill(result.alertId!);
     await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await page.waitForURL(`${app.url}/admin`);
     await expect(page.locator('#flash').textContent()).resolves.toContain('ACK_PROBE acknowledged');
     await expect(page.locator('#acknowledged').textContent()).resolves.toContain('ACK_PROBE');
     expect(app.ctx.alerts.getAlertSystemStatus().acknowledged.map((a) => [a.alertId, a.via])).toContainEqual([result.alertId, 'console']);
+  });
+
+  it('lists a page no sink took and an alert nobody acknowledged; acknowledges the page from its row; recent alerts show each sink', async () => {
+    const unacked = await app.ctx.alerts.sendCriticalAlert({ type: 'UNACKED_PROBE', severity: 'MEDIUM', resourceId: 'console-unacked', title: 'Nobody looked', message: 'still open' });
+    expect(unacked.status).toBe('delivered');
+    // Slack (the only remote sink) refuses every post until cleared: the page stays pending.
+    slack.fail({ status: 200, body: { ok: false, error: 'channel_not_found' }, times: 1000 });
+    onTestFinished(() => slack.clearFaults());
+    const undelivered = await app.ctx.alerts.sendCriticalAlert({ type: 'PAGE_PROBE', severity: 'HIGH', resourceId: 'console-page', title: 'Page <i>probe</i>', message: 'no sink takes it' });
+    expect(undelivered.status).toBe('failed');
+
+    await page.goto(`${app.url}/admin`);
+    const pending = page.locator(`#open-alerts [data-alert-id="${undelivered.alertId}"]`);
+    await expect(pending.textContent()).resolves.toMatch(/PAGE_PROBE: Page <i>probe<\/i>[\s\S]*not delivered[\s\S]*channel_not_found/);
+    await expect(page.locator('#open-alerts i').count()).resolves.toBe(0);
+    const open = page.locator(`#open-alerts [data-alert-id="${unacked.alertId}"]`);
+    await expect(open.textContent()).resolves.toMatch(/UNACKED_PROBE[\s\S]*not acknowledged[\s\S]*delivered .* ago to slack/);
+
+    await pending.getByRole('button', { name: /Acknowledge PAGE_PROBE/ }).click();
+    await page.waitForURL(`${app.url}/admin`);
+    await expect(page.locator('#flash').textContent()).resolves.toContain('PAGE_PROBE acknowledged');
+    await expect(page.locator(`#open-alerts [data-alert-id="${undelivered.alertId}"]`).count()).resolves.toBe(0);
+    await expect(page.locator(`#open-alerts [data-alert-id="${unacked.alertId}"]`).count()).resolves.toBe(1);
+    expect(app.ctx.alerts.getAlertSystemStatus().acknowledged.map((a) => [a.alertId, a.via])).toContainEqual([undelivered.alertId, 'console']);
+
+    // Recent alerts, one by one, with the outcome at each sink.
+    const recentLost = page.locator(`#recent-alerts > li[data-alert-id="${undelivered.alertId}"]`);
+    await expect(recentLost.locator('[data-sink="slack"]').textContent()).resolves.toMatch(/slack: failed[\s\S]*channel_not_found/);
+    await expect(recentLost.textContent()).resolves.toContain('PAGE_PROBE');
+    await expect(page.locator(`#recent-alerts > li[data-alert-id="${unacked.alertId}"] [data-sink="slack"]`).textContent()).resolves.toContain('slack: delivered');
   });
 
   it('refuses an action without the session cookie (401) or with a wrong CSRF token (403), changing nothing', async () => {

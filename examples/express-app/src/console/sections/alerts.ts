@@ -1,4 +1,5 @@
-import type { AlertStats, OutcomeCounts } from '@hardening/alerting';
+import { scrubText } from '@hardening/core';
+import type { AlertStats, OutcomeCounts, RecentAlert } from '@hardening/alerting';
 import type { AppContext } from '../../app-context.js';
 import type { SilenceRecord, SilenceSeverity } from '../../admin/silence-book.js';
 import { html } from '../html.js';
@@ -10,7 +11,14 @@ export interface AlertsData {
   readonly stats: AlertStats | undefined;
   readonly statsError?: string;
   readonly silences: readonly SilenceRecord[];
+  /** Recent alerts one by one, newest first (undefined when the history could not be read). */
+  readonly recent: readonly RecentAlert[] | undefined;
 }
+
+/** How many recent alerts the page lists. */
+const recentShown = 15;
+/** How each sink outcome reads, and its tone. */
+const sinkTone: Record<RecentAlert['sinks'][number]['outcome'], string> = { delivered: 'pass', confirmed: 'pass', failed: 'fail' };
 
 /** Outcomes shown as columns before `lost` (the rest are in the total). */
 const columns = ['delivered', 'suppressed', 'silenced'] as const;
@@ -24,6 +32,15 @@ function table(caption: string, rows: ReadonlyArray<readonly [string, OutcomeCou
   return html`<div class="scroll"><table><caption>${caption}</caption><thead><tr><th scope="col">${caption.replace(/^By /, '')}</th>${columns.map((c) => html`<th scope="col">${c}</th>`)}<th scope="col">lost</th><th scope="col">resolved</th><th scope="col">total</th></tr></thead><tbody>${rows.map(
     ([name, counts]) => html`<tr><th scope="row">${name}</th>${columns.map((c) => html`<td>${counts[c]}</td>`)}<td>${counts.failed > 0 ? html`<strong class="err">${counts.failed}</strong>` : '0'}</td><td>${counts.resolved}</td><td>${counts.total}</td></tr>`,
   )}</tbody></table></div>`;
+}
+
+function recentList(recent: readonly RecentAlert[] | undefined, view: ViewContext) {
+  if (recent === undefined) return html`<p class="attention">The recent alerts could not be read; retried at the next update.</p>`;
+  if (recent.length === 0) return html`<p class="empty">No alert in the last 24 h.</p>`;
+  return html`<ul class="rows" id="recent-alerts">${recent.map(
+    (a) => html`<li data-alert-id="${a.alertId}"><div><code>${a.type}</code>${a.resourceId === undefined ? '' : html` on <code>${a.resourceId}</code>`} <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span> <strong class="${a.outcome === 'failed' ? 'err' : ''}">${a.outcome}</strong>, ${ago(a.lastAt, view.now)} ago</div>
+${a.sinks.length === 0 ? '' : html`<ul class="sinks">${a.sinks.map((s) => html`<li data-sink="${s.sink}"><span class="pill ${sinkTone[s.outcome]}">${s.sink}: ${s.outcome}</span>${s.detail === undefined ? '' : html` <span class="meta">${scrubText(s.detail).slice(0, 200)}</span>`}</li>`)}</ul>`}</li>`,
+  )}</ul>`;
 }
 
 function silenceList(silences: readonly SilenceRecord[], view: ViewContext) {
@@ -71,20 +88,23 @@ async function endSilence(ctx: AppContext, form: FormFields): Promise<ActionOutc
 
 /**
  * Alerts over the last 24 h by type and severity with their outcomes (`lost` = failed: no
- * sink took it, or the SMS was not delivered), and silences: list, create, end.
- * Recent alerts one by one, with per-sink receipts, need a history listing the alerting
- * does not expose yet (only counts): not shown.
+ * sink took it, or the SMS was not delivered), recent alerts one by one with the outcome at
+ * each sink (failure reason, SMS receipt), and silences: list, create, end.
  */
 export const alertsSection: ConsoleSection<AlertsData> = {
   id: 'alerts',
   title: 'Alerts, last 24 h',
   async load(ctx) {
     const silences = await ctx.silences.list();
+    const recent = await ctx.alerts.recentAlerts({ hours: 24, limit: recentShown }).catch((error: unknown) => {
+      ctx.logger.warn({ err: scrubText(String(error)) }, 'console: recent alerts unavailable');
+      return undefined;
+    });
     try {
-      return { stats: await ctx.alerts.getAlertStats({ hours: 24 }), silences };
+      return { stats: await ctx.alerts.getAlertStats({ hours: 24 }), silences, recent };
     } catch (error) {
       ctx.logger.warn({ err: String(error) }, 'console: alert stats unavailable');
-      return { stats: undefined, statsError: 'The alert history could not be read; it is retried at the next update.', silences };
+      return { stats: undefined, statsError: 'The alert history could not be read; it is retried at the next update.', silences, recent };
     }
   },
   render(data, view) {
@@ -95,7 +115,7 @@ export const alertsSection: ConsoleSection<AlertsData> = {
         : html`<p class="summary">${s.total} alert event(s): ${s.delivered} delivered, ${s.suppressed} suppressed, ${s.silenced} silenced, <span class="${s.failed > 0 ? 'err' : ''}">${s.failed} lost</span>, ${s.resolved} resolved.</p>
 ${table('By type', Object.entries(s.byType))}
 ${table('By severity', Object.entries(s.bySeverity).filter(([, c]) => c.total > 0))}`;
-    return html`${summary}<h3>Silences</h3>${silenceList(data.silences, view)}<details><summary>New silence</summary>${createForm(view)}</details>`;
+    return html`${summary}<h3>Recent alerts</h3>${recentList(data.recent, view)}<h3>Silences</h3>${silenceList(data.silences, view)}<details><summary>New silence</summary>${createForm(view)}</details>`;
   },
   actions: { 'create-silence': createSilence, 'end-silence': endSilence },
 };

@@ -1,5 +1,5 @@
 import { scrubText } from '@hardening/core';
-import type { StuckEntity } from '@hardening/alerting';
+import type { OpenAlert, StuckEntity } from '@hardening/alerting';
 import type { AppContext } from '../../app-context.js';
 import { outboxView } from '../../admin/views.js';
 import { resolveClientByOperator } from '../../admin/clients.js';
@@ -17,6 +17,8 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface NeedsPersonData {
   /** Alert pages no sink took yet (count and oldest, as the alerting's maintenance last counted). */
   readonly pendingPages: { readonly count: number; readonly oldestAt?: string };
+  /** Pages not yet delivered or not yet acknowledged (undefined when the alert store could not be read). */
+  readonly openAlerts: readonly OpenAlert[] | undefined;
   readonly stuck: readonly StuckEntity[];
   readonly deadDeliveries: { readonly count: number; readonly rows: ReadonlyArray<{ id: string; provider: string; kind: string; attempts: number; lastError: string | null; updatedAt: Date }> };
   readonly deadOutbox: { readonly count: number; readonly rows: ReadonlyArray<ReturnType<typeof outboxView>> };
@@ -48,6 +50,24 @@ function stuckList(stuck: readonly StuckEntity[], view: ViewContext) {
 <div class="meta"><code>${c.state}</code> for ${ago(c.enteredAt, view.now)}</div>
 <div class="actions">${resolutionsFor(c.state).map((a) => actionForm(view, 'needs-person', 'resolve', labels[a], { fields: { id: c.id, resolution: a }, ariaLabel: `${labels[a]}: ${c.label}` }))}</div></li>`,
   )}</ul>`;
+}
+
+function openAlertList(open: readonly OpenAlert[], view: ViewContext) {
+  if (open.length === 0) return html`<p class="empty">Every page was delivered and acknowledged.</p>`;
+  return html`<ul class="cards" id="open-alerts">${open.map((a) => {
+    const what = a.title === undefined ? a.type : `${a.type}: ${a.title}`;
+    const state =
+      a.state === 'pending'
+        ? html`<span class="pill fail">not delivered</span>`
+        : html`<span class="pill warn">not acknowledged</span>`;
+    const when =
+      a.state === 'pending'
+        ? html`no sink took it for ${ago(a.pendingSince ?? view.now, view.now)}${a.sinks.length === 0 ? '' : html` (reached ${a.sinks.join(', ')})`}${a.lastFailure === undefined ? '' : html`: <span class="err">${a.lastFailure.slice(0, 200)}</span>`}`
+        : html`delivered ${ago(a.deliveredAt ?? view.now, view.now)} ago to ${a.sinks.length === 0 ? 'its sinks' : a.sinks.join(', ')}`;
+    return html`<li class="card" data-alert-id="${a.alertId}"><div><strong class="label">${what}</strong> <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span> ${state}</div>
+<div class="meta">${a.resourceId === undefined ? '' : html`<code>${a.resourceId}</code>, `}ACK code <code>${a.code}</code>; ${when}</div>
+${a.acknowledgeable ? html`<div class="actions">${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { fields: { target: a.alertId }, ariaLabel: `Acknowledge ${a.type} (${a.code})` })}</div>` : ''}</li>`;
+  })}</ul>`;
 }
 
 function outboxRows(rows: NeedsPersonData['unknownOutbox']['rows'], now: number) {
@@ -105,11 +125,10 @@ async function ack(ctx: AppContext, form: FormFields): Promise<ActionOutcome> {
 }
 
 /**
- * What needs a person, first: alert pages not delivered yet, stuck clients (resolve, with
+ * What needs a person, first: alert pages not delivered or not acknowledged (each with its
+ * Acknowledge button; a code from an SMS can be typed too), stuck clients (resolve, with
  * confirmation), dead letters (re-drive) and outbound SMS whose final status is unknown.
- * Alerts are acknowledged by ACK code or id (the alerting exposes no list of open,
- * unacknowledged alerts yet; the acknowledged ones are listed). Halted senders and
- * suppressions have their own section (deliverability.ts).
+ * Halted senders and suppressions have their own section (deliverability.ts).
  */
 export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
   id: 'needs-person',
@@ -127,8 +146,13 @@ export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
       ctx.spool.deadLetters().then((d) => d.length),
     ]);
     const alertStatus = ctx.alerts.getAlertSystemStatus();
+    const openAlerts = await ctx.alerts.listOpenAlerts().catch((error: unknown) => {
+      ctx.logger.warn({ err: scrubText(String(error)) }, 'console: open alerts unavailable (alert store)');
+      return undefined;
+    });
     return {
       pendingPages: alertStatus.pending,
+      openAlerts,
       acknowledged: alertStatus.acknowledged.map((a) => ({ type: a.type, code: a.code, by: a.by, via: a.via, at: a.at })),
       stuck,
       deadDeliveries: { count: deadCount, rows: deadRows },
@@ -139,10 +163,12 @@ export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
   },
   render(data, view) {
     const pages = data.pendingPages;
-    return html`<h3>Alert pages not delivered</h3>
-${pages.count === 0 ? html`<p class="empty">None pending.</p>` : html`<p class="attention" id="pending-pages"><strong>${pages.count}</strong> page(s) no sink took yet${pages.oldestAt === undefined ? '' : html`, oldest ${ago(pages.oldestAt, view.now)} ago`}; the alerting retries and escalates them.</p>`}
-<h3>Acknowledge an alert</h3>
-${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { inputs: html`<label>ACK code or alert id <input name="target" pattern="[0-9a-fA-F-]{36}|[A-Za-z0-9]{5}" required autocomplete="off"></label>` })}
+    const open = data.openAlerts;
+    return html`<h3>Pages not delivered or not acknowledged${open === undefined ? '' : ` (${open.length})`}</h3>
+${pages.count === 0 ? '' : html`<p class="attention" id="pending-pages"><strong>${pages.count}</strong> page(s) no sink took yet${pages.oldestAt === undefined ? '' : html`, oldest ${ago(pages.oldestAt, view.now)} ago`}; the alerting retries and escalates them.</p>`}
+${open === undefined ? html`<p class="attention">The open alerts could not be read (alert store unavailable); an ACK code still works below.</p>` : openAlertList(open, view)}
+<details><summary>Acknowledge by ACK code</summary>
+${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { inputs: html`<label>ACK code or alert id <input name="target" pattern="[0-9a-fA-F-]{36}|[A-Za-z0-9]{5}" required autocomplete="off"></label>` })}</details>
 ${data.acknowledged.length === 0 ? '' : html`<ul class="rows" id="acknowledged">${data.acknowledged.map((a) => html`<li><code>${a.type}</code> (${a.code}) acknowledged by ${a.by} via ${a.via}, ${ago(a.at, view.now)} ago</li>`)}</ul>`}
 <h3>Stuck clients (${data.stuck.length})</h3>
 ${stuckList(data.stuck, view)}
