@@ -89,6 +89,7 @@ export class AlertService {
   private readonly history: HistoryWriter;
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private readonly maintenance: MaintenanceLoop;
+  private readonly selfWatch: SelfWatch;
   private lastClaimVia: ClaimPath = 'store';
   private closed = false;
 
@@ -208,6 +209,7 @@ export class AlertService {
       closed: () => this.closed,
     });
     late.selfWatch = selfWatch;
+    this.selfWatch = selfWatch;
     const round = new MaintenanceRound(runtime, {
       gate: this.gate,
       pending: this.retries,
@@ -613,6 +615,7 @@ export class AlertService {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.selfWatch.close();
     this.maintenance.stop();
     await this.flushGroups();
     await this.maintenance.idle();
