@@ -251,7 +251,7 @@ async function main(): Promise<void> {
       ADMIN_TOKEN: adminToken,
       TWILIO_ACCOUNT_SID: fakeTwilio.accountSid,
       TWILIO_AUTH_TOKEN: fakeTwilio.authToken,
-      TWILIO_NUMBER: systemNumber,
+      TWILIO_FROM_NUMBER: systemNumber,
       TWILIO_API_BASE_URL: fakeTwilio.url,
       SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
       STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64url')}`,

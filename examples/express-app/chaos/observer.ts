@@ -1,7 +1,7 @@
 // What an operator (and a load balancer) sees while the faults run: each instance's
 // readiness every second (the load balancer's rotation), its full health report with the
 // admin token every two seconds (which checks warn or fail), and the alerts that reached a
-// person (Slack alert channel, SMS to ADMIN_PHONE) from the provider stand-ins' recordings.
+// person (Slack alert channel, SMS to ALERT_SMS_TO) from the provider stand-ins' recordings.
 import type { FakeSlack, FakeTwilio } from '@hardening/test-support';
 import type { AppInstance } from './cluster.js';
 
@@ -100,7 +100,7 @@ const line = (text: string) =>
     .replace(/\+\d{7,15}/g, (p) => `${p.slice(0, 3)}…${p.slice(-2)}`)
     .slice(0, 160);
 
-/** Alerts delivered to the operator so far: Slack alert-channel posts and SMS to ADMIN_PHONE. */
+/** Alerts delivered to the operator so far: Slack alert-channel posts and SMS to ALERT_SMS_TO. */
 export function deliveredAlerts(slack: FakeSlack, twilio: FakeTwilio, alertsChannel: string, adminPhone: string): DeliveredAlert[] {
   return [
     ...slack.messages.filter((m) => m.channel === alertsChannel).map((m) => ({ at: m.request.receivedAt, via: 'slack' as const, text: line(m.text ?? '') })),

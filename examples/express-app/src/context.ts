@@ -24,6 +24,7 @@ import { createAppAlertService } from './alerts/alert-service.js';
 import { consoleSmsSender } from './providers/console-sms-sender.js';
 import { twilioSender } from './providers/sms-sender.js';
 import { createTwilioClient } from './providers/twilio-client.js';
+import { warnDeprecatedEnv } from './config/deprecated-env.js';
 
 /** What {@link buildContext} returns: the context, and how to release what it opened. */
 export interface BuiltContext {
@@ -89,6 +90,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 export async function buildContext(config: Config, overrides: ContextOverrides = {}): Promise<BuiltContext> {
   const { env } = config;
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  // One warning per deprecated variable at start (ADMIN_PHONE...), naming its replacement.
+  warnDeprecatedEnv(config.deprecations, logger);
   const registry = new BreakerRegistry();
   const safeCall = createSafeCall({ registry, logger });
   const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
@@ -154,7 +157,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     processing: {
       extractor,
       systemNumber: config.systemNumber,
-      ...(env.ADMIN_PHONE === undefined ? {} : { adminPhone: env.ADMIN_PHONE }),
+      operatorPhones: config.operatorPhones,
       paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
     },
     deliverability: new Deliverability(

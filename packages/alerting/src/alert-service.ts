@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { alertTelemetry } from './telemetry.js';
-import type { CircuitState, Logger } from '@hardening/core';
-import { BreakerRegistry, createSafeCall, maskPhoneNumber } from '@hardening/core';
-import type { AlertInput, AlertMessage, AlertResult, AlertStatus, Severity } from './alert.js';
+import type { Logger } from '@hardening/core';
+import { BreakerRegistry, createSafeCall } from '@hardening/core';
+import type { AlertInput, AlertMessage, AlertResult, AlertStatus } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
 import type { AcknowledgeOptions, AcknowledgeResult, AckTarget } from './acknowledgements/acknowledgements.js';
 import { Acknowledgements } from './acknowledgements/acknowledgements.js';
-import { parseAckReply } from './acknowledgements/ack-code.js';
 import type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
-import { smsAckReply } from './acknowledgements/sms-ack.js';
 import { AlertReports, type OpenAlert, type RecentAlert, type RecentAlertsOptions } from './open-alerts.js';
 import { FleetGroups } from './grouping/fleet-groups.js';
 import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
-import { describeError, sinkOperation } from './delivery.js';
+import { describeError } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 import { Escalator } from './escalation/escalator.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
@@ -31,10 +29,11 @@ import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
 import { ClaimGate } from './claims/claim-gate.js';
 import { isStoreDownError } from './claims/store-health.js';
 import type { PendingPage, PendingPages } from './pending-pages.js';
-import { routeFor } from './routing.js';
 import { AlertRuntime } from './runtime.js';
 import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
 import { SharedSilences } from './shared-silences.js';
+import { acknowledgeAlert, handleSmsAckReply } from './operator-acks.js';
+import { buildAlertSystemStatus } from './status/system-status.js';
 import type {
   AlertResultEvent,
   AlertServiceOptions,
@@ -91,6 +90,7 @@ export class AlertService {
   private readonly onResult: ((event: AlertResultEvent) => void) | undefined;
   private readonly maintenance: MaintenanceLoop;
   private readonly reports: AlertReports;
+  private readonly selfWatch: SelfWatch;
   private lastClaimVia: ClaimPath = 'store';
   private closed = false;
 
@@ -210,6 +210,7 @@ export class AlertService {
       closed: () => this.closed,
     });
     late.selfWatch = selfWatch;
+    this.selfWatch = selfWatch;
     const round = new MaintenanceRound(runtime, {
       gate: this.gate,
       pending: this.retries,
@@ -423,18 +424,9 @@ export class AlertService {
    * ```
    */
   async acknowledge(target: AckTarget, options: AcknowledgeOptions): Promise<AcknowledgeResult> {
-    const valid =
-      (typeof target === 'string' && target.trim() !== '' && target.length <= 200) ||
-      (typeof target === 'object' && target !== null && typeof target.type === 'string' && target.type !== '');
-    if (!valid) throw new TypeError('Expected `target` to be an alert id, a short code, or { type, resourceId }.');
-    if (typeof options?.by !== 'string' || options.by.trim() === '' || options.by.length > 200) {
-      throw new TypeError('Expected `options.by` to be a non-empty string (who acknowledged).');
-    }
-    if (options.via !== undefined && (typeof options.via !== 'string' || options.via.length > 40)) {
-      throw new TypeError('Expected `options.via` to be a short string such as api, sms or slack.');
-    }
-    return this.acks.acknowledge(typeof target === 'string' ? target.trim() : target, { by: scrubText(options.by.trim()), via: options.via });
+    return acknowledgeAlert(this.acks, target, options);
   }
+
 
   /**
    * Handles an SMS reply from an operator: `ACK` acknowledges the newest open alert not yet
@@ -453,17 +445,9 @@ export class AlertService {
    * ```
    */
   async handleSmsReply(reply: { readonly from: string; readonly body: string }): Promise<SmsAckOutcome> {
-    const parsed = parseAckReply(reply?.body);
-    if (parsed === undefined) return { handled: false };
-    const by = maskPhoneNumber(String(reply.from ?? 'unknown'));
-    try {
-      const outcome = await this.acks.acknowledge(parsed.code, { by, via: 'sms' });
-      return { handled: true, outcome, reply: smsAckReply(outcome, parsed.code) };
-    } catch (error) {
-      this.logger.error({ err: describeError(error) }, 'alerting: an SMS acknowledgement could not be stored');
-      return { handled: true, reply: 'Not acknowledged: the alert store is unavailable. Try again, or acknowledge in the admin page.', error: describeError(error) };
-    }
+    return handleSmsAckReply(this.acks, this.logger, reply);
   }
+
 
   /**
    * The state of the alert system, for health endpoints and admin pages.
@@ -476,47 +460,22 @@ export class AlertService {
    */
   getAlertSystemStatus(): AlertSystemStatus {
     const now = this.clock.now();
-    const remote = [...this.runtime.sinks.values()].filter((s) => s.remote !== false);
-    let reason: string | undefined;
-    if (this.disabled) reason = this.disabledReason;
-    else if (this.closed) reason = 'alert service closed';
-    else if (remote.length === 0) reason = 'no remote sink configured: alerts only reach the logs';
-    const breakers: Record<string, CircuitState> = {};
-    for (const sink of remote) breakers[sink.name] = this.runtime.safeCall.registry.find(sinkOperation(sink.name))?.state ?? 'closed';
-    const routes = {} as Record<Severity, readonly string[]>;
-    for (const severity of severities) routes[severity] = routeFor(severity, undefined, this.runtime.routes, this.runtime.known, this.runtime.firstRemote, this.runtime.logSink.name);
-    const stores = [this.runtime.primaryHealth.state, ...(this.runtime.durableHealth !== undefined ? [this.runtime.durableHealth.state] : [])];
-    const problems: string[] = [];
-    for (const store of stores) if (store.state !== 'up') problems.push(`alert store ${store.store} ${store.state}${store.reason !== undefined ? `: ${store.reason}` : ''}`);
-    for (const [name, state] of Object.entries(breakers)) if (state !== 'closed') problems.push(`sink ${name}: breaker ${state}`);
-    const pending = this.pending.summary;
-    if (pending.count > 0) problems.push(`${pending.count} page(s) pending since ${new Date(pending.oldestAt ?? now).toISOString()}`);
-    const history = this.history.state;
-    if (history.failingSince !== undefined) problems.push(`${history.queued} history row(s) kept in memory since ${history.failingSince}: ${history.lastError ?? 'store unavailable'}`);
-    if (this.lastClaimVia !== 'store' && this.lastClaimVia !== 'durable') problems.push(`last dedup claim decided by the ${this.lastClaimVia} rule (every store unavailable)`);
-    return {
-      enabled: reason === undefined,
-      ...(reason !== undefined ? { reason } : {}),
-      healthy: reason === undefined && problems.length === 0,
-      problems,
-      sinks: [...this.runtime.known],
-      routes,
-      store: this.store.kind,
-      storeHealthy: this.runtime.primaryHealth.state.state !== 'down',
-      stores,
-      historyStore: this.durable.kind,
-      history,
-      claimedVia: this.lastClaimVia,
-      pending: { count: pending.count, ...(pending.oldestAt !== undefined ? { oldestAt: new Date(pending.oldestAt).toISOString() } : {}) },
-      ...(this.runtime.lastDeliveryAt !== undefined ? { lastDeliveryAt: new Date(this.runtime.lastDeliveryAt).toISOString() } : {}),
-      ...(this.runtime.lastFailure !== undefined
-        ? { lastFailureAt: new Date(this.runtime.lastFailure.at).toISOString(), lastFailure: { sink: this.runtime.lastFailure.sink, reason: this.runtime.lastFailure.reason } }
-        : {}),
+    return buildAlertSystemStatus({
+      runtime: this.runtime,
+      now,
+      disabled: this.disabled,
+      disabledReason: this.disabledReason,
+      closed: this.closed,
+      pending: this.pending.summary,
+      history: this.history.state,
+      lastClaimVia: this.lastClaimVia,
+      storeKind: this.store.kind,
+      historyStoreKind: this.durable.kind,
       silences: this.shared.local.list(now),
       acknowledged: this.acks.list(),
-      breakers,
-    };
+    });
   }
+
 
   /**
    * Counts of the history over the last `hours`: by outcome, type and severity.
@@ -646,6 +605,7 @@ export class AlertService {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.selfWatch.close();
     this.maintenance.stop();
     await this.flushGroups();
     await this.maintenance.idle();

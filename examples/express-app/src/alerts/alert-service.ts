@@ -12,8 +12,8 @@ import type { TwilioClient } from '../providers/twilio-client.js';
 export const alertStatusPath = '/api/twilio/alert-status';
 
 /**
- * The app's alert service: HIGH alerts to ADMIN_PHONE by SMS (from TWILIO_NUMBER, with
- * delivery receipts) and to SLACK_ALERTS_CHANNEL, MEDIUM to Slack (by SMS when Slack is not
+ * The app's alert service: HIGH alerts to every number of ALERT_SMS_TO by SMS (from
+ * TWILIO_FROM_NUMBER, with delivery receipts) and to SLACK_ALERT_CHANNEL, MEDIUM to Slack (by SMS when Slack is not
  * configured: the alerting default routing falls back to the first remote sink), LOW to the log; Sentry
  * when SENTRY_DSN is set. Dedup claims live in Redis when configured, else in the
  * database (which then also owns history, pending pages and silences), so several instances
@@ -32,14 +32,16 @@ export async function createAppAlertService(input: {
 }): Promise<AlertService> {
   const { config, logger, registry, metrics, db, redis, twilio, slack } = input;
   const { env } = config;
-  // The app's variable names mapped onto the ones @hardening/alerting reads.
+  // The same variable names as @hardening/alerting (validated and normalised by the app's
+  // schema, deprecated aliases already resolved by loadConfig); credentials come from the
+  // app's configuration so the package sees only what the app accepted.
   const alertEnv: Record<string, string | undefined> = {
     ALERTS_DISABLED: env.ALERTS_DISABLED ? 'true' : undefined,
     SENTRY_DSN: env.SENTRY_DSN,
   };
-  if (env.ADMIN_PHONE !== undefined && twilio !== undefined && config.twilio !== undefined) {
+  if (config.operatorPhones.length > 0 && twilio !== undefined && config.twilio !== undefined) {
     Object.assign(alertEnv, {
-      ALERT_SMS_TO: env.ADMIN_PHONE,
+      ALERT_SMS_TO: config.operatorPhones.join(','),
       TWILIO_ACCOUNT_SID: config.twilio.accountSid,
       TWILIO_AUTH_TOKEN: config.twilio.authToken,
       TWILIO_FROM_NUMBER: config.systemNumber,

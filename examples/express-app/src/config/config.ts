@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { validateEnv } from '@hardening/health';
 import type { DeliverabilityOptions } from '../domain/deliverability/policy.js';
+import { blameDeprecatedNames, resolveDeprecatedEnv, type EnvDeprecation } from './deprecated-env.js';
 import { envSchema, requiredInProduction, type Env } from './env-schema.js';
 
 /** The app's configuration: the validated environment plus what is derived from it. */
@@ -23,8 +24,19 @@ export interface Config {
   readonly slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; apiUrl: string | undefined };
   /** Secrets generated for this run because they were unset (development stand-ins), by variable name. */
   readonly generatedSecrets: readonly string[];
+  /**
+   * The operators: every number of ALERT_SMS_TO (empty when unset). They receive HIGH
+   * alerts by SMS, and their texts to the system number are replies to alerts, never an
+   * onboarding.
+   */
+  readonly operatorPhones: readonly string[];
   /** What is not configured and what that means, each naming the variable(s) to set. */
   readonly notices: readonly string[];
+  /**
+   * Deprecated variable names found (ADMIN_PHONE, SLACK_ALERTS_CHANNEL, TWILIO_NUMBER), each
+   * with the name to use; `buildContext` logs one warning for each at start.
+   */
+  readonly deprecations: readonly EnvDeprecation[];
 }
 
 /** Options of {@link loadConfig}. */
@@ -39,7 +51,7 @@ export interface LoadConfigOptions {
   readonly developmentStandIns?: boolean;
 }
 
-/** The system number used when TWILIO_NUMBER is unset (development and demo only). */
+/** The system number used when TWILIO_FROM_NUMBER is unset (development and demo only). */
 export const developmentSystemNumber = '+15550000000';
 
 /** The account SID of the simulated Twilio (development stand-ins only; not a real account). */
@@ -62,13 +74,19 @@ const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
  * ```
  * @throws EnvValidationError
  */
-export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env, options: LoadConfigOptions = {}): Config {
+export function loadConfig(raw: Readonly<Record<string, string | undefined>> = process.env, options: LoadConfigOptions = {}): Config {
+  const { env: source, deprecations } = resolveDeprecatedEnv(raw);
   const production = source.NODE_ENV === 'production';
   const schema = production
     ? envSchema.required(Object.fromEntries(requiredInProduction.map((name) => [name, true])) as { [K in (typeof requiredInProduction)[number]]: true })
     : envSchema;
   const input = production || (source.SHUTDOWN_DRAIN_DELAY_MS ?? '') !== '' ? source : { ...source, SHUTDOWN_DRAIN_DELAY_MS: String(developmentDrainDelayMs) };
-  const validated = validateEnv(schema, { env: input }) as Env;
+  let validated: Env;
+  try {
+    validated = validateEnv(schema, { env: input }) as Env;
+  } catch (error) {
+    throw blameDeprecatedNames(error, deprecations);
+  }
   const standIns = options.developmentStandIns === true && validated.NODE_ENV === 'development';
   const generatedSecrets: string[] = [];
   const notices: string[] = [];
@@ -99,25 +117,27 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const slack = {
     botToken: env.SLACK_BOT_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET ?? (standIns ? generate('SLACK_SIGNING_SECRET', () => randomBytes(16).toString('hex')) : undefined),
-    channel: env.SLACK_ALERTS_CHANNEL,
+    channel: env.SLACK_ALERT_CHANNEL,
     apiUrl: env.SLACK_API_URL,
   };
   if (slack.signingSecret === undefined) notices.push('SLACK_SIGNING_SECRET is not set: every Slack event is refused with 403');
   if (env.STRIPE_WEBHOOK_SECRET === undefined) notices.push('STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook is refused with 403');
   if (env.SLACK_BOT_TOKEN === undefined) notices.push('SLACK_BOT_TOKEN is not set: no Slack alerts or permalinks');
-  else if (env.SLACK_ALERTS_CHANNEL === undefined) notices.push('SLACK_ALERTS_CHANNEL is not set: alerts are not posted to Slack');
-  if (env.ADMIN_PHONE === undefined) notices.push('ADMIN_PHONE is not set: HIGH alerts are not texted to anyone');
+  else if (env.SLACK_ALERT_CHANNEL === undefined) notices.push('SLACK_ALERT_CHANNEL is not set: alerts are not posted to Slack');
+  if (env.ALERT_SMS_TO === undefined) notices.push('ALERT_SMS_TO is not set: HIGH alerts are not texted to anyone');
   return {
     env,
     production,
     adminToken: env.ADMIN_TOKEN ?? secret(24),
     adminTokenGenerated: generated,
-    systemNumber: env.TWILIO_NUMBER ?? developmentSystemNumber,
+    systemNumber: env.TWILIO_FROM_NUMBER ?? developmentSystemNumber,
     twilio,
     deliverability: deliverabilityFromEnv(env),
     slack,
     generatedSecrets,
+    operatorPhones: env.ALERT_SMS_TO ?? [],
     notices,
+    deprecations,
   };
 }
 

@@ -15,11 +15,24 @@ const e164 = z.string().transform((value, ctx) => {
   return phone;
 });
 
+/** One or more E.164 numbers, comma-separated (the on-call list), normalised and deduplicated. */
+const e164List = z.string().transform((value, ctx) => {
+  const phones = value.split(',').map((part) => part.trim()).filter(Boolean).map((part) => toE164(part));
+  if (phones.length === 0 || phones.some((phone) => phone === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'must be one or more phone numbers in E.164 form, comma-separated, e.g. +15551234567,+15557654321' });
+    return z.NEVER;
+  }
+  return [...new Set(phones as string[])];
+});
+
 const url = z.url({ message: 'must be a URL' });
 
 /**
  * Every environment variable the app reads. Names are part of the app's contract with
- * operators and scripts: keep them.
+ * operators and scripts: keep them. The alerting ones are `@hardening/alerting`'s own
+ * (`ALERT_SMS_TO`, `SLACK_ALERT_CHANNEL`, `TWILIO_FROM_NUMBER`); their former names
+ * (`ADMIN_PHONE`, `SLACK_ALERTS_CHANNEL`, `TWILIO_NUMBER`) are read as deprecated aliases
+ * by `loadConfig` (see deprecated-env.ts).
  */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -38,12 +51,13 @@ export const envSchema = z.object({
     .default('hardening-app'),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'is too short to be a Twilio auth token').optional(),
-  /** The system onboarding number. */
-  TWILIO_NUMBER: e164.optional(),
+  /** The system onboarding number, which also sends the alert SMS (formerly TWILIO_NUMBER). */
+  TWILIO_FROM_NUMBER: e164.optional(),
   TWILIO_API_BASE_URL: url.optional(),
   SLACK_SIGNING_SECRET: z.string().min(16, 'is too short to be a Slack signing secret').optional(),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-...)').optional(),
-  SLACK_ALERTS_CHANNEL: z.string().min(1).optional(),
+  /** Where alerts are posted (formerly SLACK_ALERTS_CHANNEL). */
+  SLACK_ALERT_CHANNEL: z.string().min(1).optional(),
   SLACK_API_URL: url.optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
   /** Where owners pay; the client id is appended as client_reference_id. */
@@ -53,7 +67,12 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: url.optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  ADMIN_PHONE: e164.optional(),
+  /**
+   * Who gets HIGH alerts by SMS: one or more E.164 numbers, comma-separated (formerly
+   * ADMIN_PHONE, one number). Every number listed is an operator: its texts to the system
+   * number answer alerts ("ACK <code>") and never start an onboarding.
+   */
+  ALERT_SMS_TO: e164List.optional(),
   ALERTS_DISABLED: flag,
   /** The runtime monitor raises POOL_LOW (MEDIUM) below this many AVAILABLE client numbers, HIGH at 0. */
   POOL_LOW_THRESHOLD: z.coerce.number().int().min(1).default(3),
@@ -115,7 +134,7 @@ export const requiredInProduction = [
   'ADMIN_TOKEN',
   'TWILIO_ACCOUNT_SID',
   'TWILIO_AUTH_TOKEN',
-  'TWILIO_NUMBER',
+  'TWILIO_FROM_NUMBER',
   'SLACK_SIGNING_SECRET',
   'STRIPE_WEBHOOK_SECRET',
 ] as const;

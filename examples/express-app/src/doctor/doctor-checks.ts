@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { maskPhoneNumber, scrubText } from '@hardening/core';
+import type { EnvDeprecation } from '../config/deprecated-env.js';
 import { requiredInProduction, type Env } from '../config/env-schema.js';
 import { pendingMigrations, readMigrations } from '../db/migrator.js';
 import { postgresSession, type SqlSession } from '../db/sql-session.js';
@@ -63,6 +64,21 @@ export function environmentItems(env: PartialEnv, source: Readonly<Record<string
   return items;
 }
 
+/**
+ * Deprecated variable names (ADMIN_PHONE, SLACK_ALERTS_CHANNEL, TWILIO_NUMBER): one WARN
+ * naming each and the variable to set instead (never a value).
+ *
+ * @example
+ * ```ts
+ * deprecationItems([{ variable: 'ADMIN_PHONE', use: 'ALERT_SMS_TO', outcome: 'read' }]);
+ * ```
+ */
+export function deprecationItems(deprecations: readonly EnvDeprecation[]): DoctorItem[] {
+  if (deprecations.length === 0) return [];
+  const detail = deprecations.map(({ variable, use, outcome }) => (outcome === 'read' ? `${variable}: rename to ${use}` : `${variable}: ignored (${use} is set), remove it`)).join('; ');
+  return [warn('Deprecated variables', detail)];
+}
+
 /** Webhook secrets: a missing one means every webhook of that provider is refused. */
 export function webhookSecretItems(env: PartialEnv): DoctorItem[] {
   const secrets: Array<[string, unknown, string]> = [
@@ -113,13 +129,13 @@ export function alertItems(env: PartialEnv): DoctorItem[] {
   const name = 'Alerts';
   if (env.ALERTS_DISABLED === true) return [about(fail(name, 'ALERTS_DISABLED is set: nobody would hear about the next outage'), { productionOnly: true })];
   const sinks = [
-    ...(env.ADMIN_PHONE !== undefined && env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined ? ['SMS to ADMIN_PHONE'] : []),
-    ...(env.SLACK_BOT_TOKEN !== undefined && env.SLACK_ALERTS_CHANNEL !== undefined ? ['Slack'] : []),
+    ...(env.ALERT_SMS_TO !== undefined && env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined ? [`SMS to ALERT_SMS_TO (${env.ALERT_SMS_TO.length} number(s))`] : []),
+    ...(env.SLACK_BOT_TOKEN !== undefined && env.SLACK_ALERT_CHANNEL !== undefined ? ['Slack'] : []),
     ...(env.SENTRY_DSN !== undefined && sentryItem(env).status !== 'FAIL' ? ['Sentry'] : []),
   ];
-  if (sinks.length === 0) return [about(fail(name, 'no remote sink (ADMIN_PHONE with Twilio, SLACK_ALERTS_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs'), { productionOnly: true })];
+  if (sinks.length === 0) return [about(fail(name, 'no remote sink (ALERT_SMS_TO with Twilio, SLACK_ALERT_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs'), { productionOnly: true })];
   const items = [pass(name, `enabled, to ${sinks.join(', ')}`)];
-  if (env.ADMIN_PHONE === undefined) items.push(about(warn('Alert SMS', 'ADMIN_PHONE not set: HIGH alerts are not texted to anyone'), { productionOnly: true }));
+  if (env.ALERT_SMS_TO === undefined) items.push(about(warn('Alert SMS', 'ALERT_SMS_TO not set: HIGH alerts are not texted to anyone'), { productionOnly: true }));
   return items;
 }
 
@@ -172,7 +188,7 @@ export async function redisItem(env: PartialEnv, timeoutMs: number): Promise<Doc
   }
 }
 
-/** Twilio: the credentials fetch the account; TWILIO_NUMBER (and the pool) are numbers of it. */
+/** Twilio: the credentials fetch the account; TWILIO_FROM_NUMBER (and the pool) are numbers of it. */
 export async function twilioItems(env: PartialEnv, session: SqlSession | undefined, timeoutMs: number): Promise<DoctorItem[]> {
   if (env.TWILIO_ACCOUNT_SID === undefined || env.TWILIO_AUTH_TOKEN === undefined) {
     // Name the half that is missing: one without the other used to be ignored in silence.
@@ -198,14 +214,14 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
     return [...items, fail('Twilio numbers', `could not list the account's numbers: ${errorText(error)}`)];
   }
   const numbers = new Map(owned.map((n) => [n.phoneNumber, n]));
-  const system = env.TWILIO_NUMBER === undefined ? undefined : numbers.get(env.TWILIO_NUMBER);
-  if (env.TWILIO_NUMBER === undefined) items.push(about(fail('Twilio numbers', 'TWILIO_NUMBER not set: owners have no number to onboard with'), { missing: ['TWILIO_NUMBER'], locally: '+15550000000 (a development placeholder)' }));
-  else if (system === undefined) items.push(fail('Twilio numbers', `TWILIO_NUMBER (${maskPhoneNumber(env.TWILIO_NUMBER)}) is not a number of this account (${owned.length} found)`));
+  const system = env.TWILIO_FROM_NUMBER === undefined ? undefined : numbers.get(env.TWILIO_FROM_NUMBER);
+  if (env.TWILIO_FROM_NUMBER === undefined) items.push(about(fail('Twilio numbers', 'TWILIO_FROM_NUMBER not set: owners have no number to onboard with'), { missing: ['TWILIO_FROM_NUMBER'], locally: '+15550000000 (a development placeholder)' }));
+  else if (system === undefined) items.push(fail('Twilio numbers', `TWILIO_FROM_NUMBER (${maskPhoneNumber(env.TWILIO_FROM_NUMBER)}) is not a number of this account (${owned.length} found)`));
   else {
-    items.push(pass('Twilio numbers', `TWILIO_NUMBER is on the account (${owned.length} number(s) in all)`));
+    items.push(pass('Twilio numbers', `TWILIO_FROM_NUMBER is on the account (${owned.length} number(s) in all)`));
     const expected = env.PUBLIC_BASE_URL === undefined ? undefined : `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/sms`;
     if (expected !== undefined && system.smsUrl !== expected) {
-      items.push(warn('Twilio SMS webhook', `TWILIO_NUMBER sends inbound SMS to ${system.smsUrl ?? 'nowhere'}, not ${expected}`));
+      items.push(warn('Twilio SMS webhook', `TWILIO_FROM_NUMBER sends inbound SMS to ${system.smsUrl ?? 'nowhere'}, not ${expected}`));
     }
   }
   if (session !== undefined) {
@@ -238,6 +254,6 @@ export async function slackItems(env: PartialEnv, timeoutMs: number): Promise<Do
     const code = (error as { data?: { error?: string } }).data?.error;
     items.push(fail('Slack', code === undefined ? `auth.test failed: ${errorText(error)}` : `auth.test refused: ${code}`));
   }
-  if (env.SLACK_ALERTS_CHANNEL === undefined) items.push(about(warn('Slack alerts channel', 'SLACK_ALERTS_CHANNEL not set: alerts are not posted to Slack'), { productionOnly: true }));
+  if (env.SLACK_ALERT_CHANNEL === undefined) items.push(about(warn('Slack alerts channel', 'SLACK_ALERT_CHANNEL not set: alerts are not posted to Slack'), { productionOnly: true }));
   return items;
 }

@@ -1,8 +1,10 @@
+import { resolveDeprecatedEnv } from '../config/deprecated-env.js';
 import { envSchema, type Env } from '../config/env-schema.js';
 import {
   adminTokenItem,
   alertItems,
   databaseItems,
+  deprecationItems,
   environmentItems,
   redisItem,
   sentryItem,
@@ -46,10 +48,12 @@ function readEnv(source: Readonly<Record<string, string | undefined>>): { env: P
  * @param source - The environment (process.env).
  * @returns The items, in report order.
  */
-export async function runDoctor(source: Readonly<Record<string, string | undefined>>, options: DoctorOptions = {}): Promise<DoctorItem[]> {
+export async function runDoctor(raw: Readonly<Record<string, string | undefined>>, options: DoctorOptions = {}): Promise<DoctorItem[]> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  // The app reads the deprecated alerting names too (ADMIN_PHONE...): check what it would read.
+  const { env: source, deprecations } = resolveDeprecatedEnv(raw);
   const { env, malformed } = readEnv(source);
-  const items: DoctorItem[] = [...environmentItems(env, source, malformed)];
+  const items: DoctorItem[] = [...environmentItems(env, source, malformed), ...deprecationItems(deprecations)];
   const database = await databaseItems(env, timeoutMs);
   items.push(...database.items);
   try {

@@ -22,7 +22,7 @@ function violation(what: string, ids: readonly string[], count: number): true | 
  * INVARIANT_VIOLATION alert per broken rule):
  *
  * - every ASSIGNED number has a client, and an AVAILABLE one has none;
- * - the system number is never assigned, is the only SYSTEM number, and is TWILIO_NUMBER;
+ * - the system number is never assigned, is the only SYSTEM number, and is TWILIO_FROM_NUMBER;
  * - a client from S4_NUMBER_ALLOCATED on has a number;
  * - no owner's phone is one of the app's own numbers (its texts would loop back as onboarding).
  */
@@ -53,13 +53,13 @@ export function dataInvariants(systemNumber: string): DataInvariant[] {
       },
     },
     {
-      name: 'the only SYSTEM number is TWILIO_NUMBER',
+      name: 'the only SYSTEM number is TWILIO_FROM_NUMBER',
       async check(db) {
         const where = { OR: [{ role: 'SYSTEM' as const, phoneNumber: { not: systemNumber } }, { role: 'CLIENT' as const, phoneNumber: systemNumber }] };
         const rows = await db.poolNumber.findMany({ where, select: { id: true, phoneNumber: true, role: true }, take: sample });
         const count = rows.length < sample ? rows.length : await db.poolNumber.count({ where });
         return violation(
-          `pool row(s) contradicting TWILIO_NUMBER ${maskPhoneNumber(systemNumber)}`,
+          `pool row(s) contradicting TWILIO_FROM_NUMBER ${maskPhoneNumber(systemNumber)}`,
           rows.map((r) => `${r.id} (${r.role} ${maskPhoneNumber(r.phoneNumber)})`),
           count,
         );

@@ -36,28 +36,28 @@ export interface ProcessingResult {
 export interface ProcessingDeps {
   readonly extractor: Extractor;
   readonly systemNumber: string;
-  /** The operator's phone (ADMIN_PHONE): their texts to the system number answer alerts. */
-  readonly adminPhone?: string;
+  /** The operators' phones (every number of ALERT_SMS_TO): their texts to the system number answer alerts. */
+  readonly operatorPhones?: readonly string[];
   readonly paymentLink: (clientId: string) => string;
 }
 
 /**
  * Decides where an SMS goes: the system number is onboarding (and the owner's commands), a
  * client's number is that client's customers, anything else is a number we do not use. On
- * the system number, two senders are not owners: the operator (ADMIN_PHONE, answering an
+ * the system number, two senders are not owners: an operator (a number of ALERT_SMS_TO, answering an
  * alert SMS) and someone who called the system number and got the fail-safe text inviting
  * them to write (a caller, not a business signing up), unless they are a client already.
  *
  * @throws InvariantViolation when the pool contradicts itself (an assigned number without
  *   a client, the system number assigned to a client).
  */
-export async function route(tx: Tx, sms: InboundSms, systemNumber: string, adminPhone?: string): Promise<Route> {
+export async function route(tx: Tx, sms: InboundSms, systemNumber: string, operatorPhones: readonly string[] = []): Promise<Route> {
   const number = await tx.poolNumber.findUnique({ where: { phoneNumber: sms.to }, include: { client: true } });
   if (sms.to === systemNumber) {
     if (number !== null && (number.role !== 'SYSTEM' || number.clientId !== null)) {
       throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
     }
-    if (adminPhone !== undefined && sms.from === adminPhone) return { kind: 'operator' };
+    if (operatorPhones.includes(sms.from)) return { kind: 'operator' };
     // One indexed lookup: a sender with no client row yet who got the system number's
     // fail-safe text (outbox rows are looked up by phone only for a first text).
     const [row] = await tx.$queryRaw<Array<{ caller: boolean }>>`
@@ -76,7 +76,7 @@ export async function route(tx: Tx, sms: InboundSms, systemNumber: string, admin
  * business rules, and returns the reply. Any error rolls every write back.
  */
 export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps): Promise<ProcessingResult> {
-  const target = await route(tx, sms, deps.systemNumber, deps.adminPhone);
+  const target = await route(tx, sms, deps.systemNumber, deps.operatorPhones);
   switch (target.kind) {
     case 'operator':
       return { route: 'operator', reply: texts.operatorAck, urgent: false, events: [] };

@@ -46,7 +46,7 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
 }
 
 /**
- * The operator (ADMIN_PHONE) answered an alert SMS: an acknowledgement, never onboarding.
+ * An operator (a number of ALERT_SMS_TO) answered an alert SMS: an acknowledgement, never onboarding.
  * "ACK" (or "ACK <code>", the code the alert SMS ends with) acknowledges the alert through
  * @hardening/alerting: its escalation stops on every instance, and the history and the
  * alert status show who acknowledged (the number masked). Any other text is logged at warn
@@ -55,7 +55,7 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
  *
  * @example
  * ```ts
- * await acknowledgeFromOperator(ctx, { messageSid: 'SM1', from: adminPhone, to: systemNumber, body: 'ACK 7KQ2M' });
+ * await acknowledgeFromOperator(ctx, { messageSid: 'SM1', from: operatorPhone, to: systemNumber, body: 'ACK 7KQ2M' });
  * ```
  */
 export async function acknowledgeFromOperator(deps: Pick<AppContext, 'logger' | 'alerts'>, sms: InboundSms): Promise<void> {

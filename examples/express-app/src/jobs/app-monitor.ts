@@ -12,7 +12,7 @@ export interface AppMonitorOptions {
   /** The alert service (INVARIANT_VIOLATION, STUCK_CLIENT, PAYMENT_BLOCK, POOL_LOW...). */
   readonly alerts: AlertSender;
   readonly logger: Logger;
-  /** The system onboarding number (TWILIO_NUMBER), for the invariants. */
+  /** The system onboarding number (TWILIO_FROM_NUMBER), for the invariants. */
   readonly systemNumber: string;
   /** Webhook events waiting in the spool, when there is one. */
   readonly spoolSize?: () => Promise<number>;

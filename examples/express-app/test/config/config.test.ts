@@ -18,13 +18,13 @@ describe('configuration', () => {
   it('production refuses to start, naming every missing variable in one message and no value', () => {
     let error: unknown;
     try {
-      loadConfig({ NODE_ENV: 'production', TWILIO_AUTH_TOKEN: 'tok9x7', ADMIN_PHONE: 'not a phone' });
+      loadConfig({ NODE_ENV: 'production', TWILIO_AUTH_TOKEN: 'tok9x7', ALERT_SMS_TO: 'not a phone' });
     } catch (e) {
       error = e;
     }
     expect(isEnvValidationError(error)).toBe(true);
     const message = (error as Error).message;
-    for (const name of ['DATABASE_URL', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_NUMBER', 'SLACK_SIGNING_SECRET', 'STRIPE_WEBHOOK_SECRET', 'ADMIN_PHONE']) {
+    for (const name of ['DATABASE_URL', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER', 'SLACK_SIGNING_SECRET', 'STRIPE_WEBHOOK_SECRET', 'ALERT_SMS_TO']) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('not a phone');
@@ -32,7 +32,7 @@ describe('configuration', () => {
   });
 
   it('normalises phone numbers and reads flags', () => {
-    const config = loadConfig({ TWILIO_NUMBER: '(555) 000-1234', ALERTS_DISABLED: 'true', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    const config = loadConfig({ TWILIO_FROM_NUMBER: '(555) 000-1234', ALERTS_DISABLED: 'true', CORS_ORIGINS: 'https://a.example, https://b.example' });
     expect(config.systemNumber).toBe('+15550001234');
     expect(config.env.ALERTS_DISABLED).toBe(true);
     expect(config.env.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
@@ -75,7 +75,7 @@ describe('configuration', () => {
   it('a Ctrl-C in development does not wait the production drain; production keeps 5 s; an explicit value wins', () => {
     expect(loadConfig({}).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(developmentDrainDelayMs);
     expect(loadConfig({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(1500);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/app', PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), TWILIO_NUMBER: '+15557770001', SLACK_SIGNING_SECRET: 's'.repeat(32), STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef' };
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/app', PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), TWILIO_FROM_NUMBER: '+15557770001', SLACK_SIGNING_SECRET: 's'.repeat(32), STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef' };
     expect(loadConfig(production).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(5000);
     expect(loadConfig(production, { developmentStandIns: true }).generatedSecrets).toEqual([]);
   });

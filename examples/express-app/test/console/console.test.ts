@@ -52,7 +52,7 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
   beforeAll(async () => {
     // Alerts on (Slack is a remote sink), so the page shows no "alerts are off" banner.
     slack = await startFakeSlack();
-    app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-console-test', SLACK_ALERTS_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
+    app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-console-test', SLACK_ALERT_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
     startJobRunner(app.ctx);
     await addNumbers(app.ctx.db.prisma, [systemNumber], 'SYSTEM');
     payingClient = await client('Smith Plumbing', 'S5_CONFIRM_LIVE', 3 * hour);

@@ -78,16 +78,16 @@ describe.skipIf(!up)('pnpm doctor', () => {
       REDIS_URL: redisUrl,
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_NUMBER: systemNumber,
+      TWILIO_FROM_NUMBER: systemNumber,
       TWILIO_API_BASE_URL: twilio.url,
       SLACK_BOT_TOKEN: secrets.SLACK_BOT_TOKEN,
       SLACK_SIGNING_SECRET: secrets.SLACK_SIGNING_SECRET,
-      SLACK_ALERTS_CHANNEL: '#alerts',
+      SLACK_ALERT_CHANNEL: '#alerts',
       SLACK_API_URL: slack.apiUrl,
       STRIPE_WEBHOOK_SECRET: secrets.STRIPE_WEBHOOK_SECRET,
       SENTRY_DSN: `https://${secrets.SENTRY_KEY}@o1.ingest.sentry.io/4505`,
       ADMIN_TOKEN: secrets.ADMIN_TOKEN,
-      ADMIN_PHONE: '+15557770999',
+      ALERT_SMS_TO: '+15557770999',
     };
   });
   afterAll(async () => {
@@ -161,7 +161,7 @@ describe.skipIf(!up)('pnpm doctor', () => {
       expect(byName('Twilio SMS webhook')).toMatchObject({ status: 'WARN', detail: expect.stringContaining('old-host.example.com') });
       expect(byName('Number pool')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('1 pool number(s) not on this Twilio account') });
       expect(byName('Number pool')?.detail).not.toContain(poolNumber);
-      const missing = await runDoctor({ ...good, TWILIO_NUMBER: '+15557770055' });
+      const missing = await runDoctor({ ...good, TWILIO_FROM_NUMBER: '+15557770055' });
       expect(missing.find((i) => i.name === 'Twilio numbers')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('is not a number of this account') });
     } finally {
       await other.close();

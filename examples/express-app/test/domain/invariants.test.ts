@@ -52,16 +52,16 @@ describe('data invariants', () => {
     expect(await broken()).toEqual([['the system number is never assigned', `1 system number row(s) assigned to a client: ${system.id}`]]);
   });
 
-  it('a second SYSTEM number, or TWILIO_NUMBER in the pool as a client number', async () => {
+  it('a second SYSTEM number, or TWILIO_FROM_NUMBER in the pool as a client number', async () => {
     const other = await db.prisma.poolNumber.create({ data: { phoneNumber: '+15550000001', role: 'SYSTEM' } });
     const failures = await broken();
-    expect(failures.map(([name]) => name)).toEqual(['the only SYSTEM number is TWILIO_NUMBER']);
+    expect(failures.map(([name]) => name)).toEqual(['the only SYSTEM number is TWILIO_FROM_NUMBER']);
     expect(failures[0]![1]).toContain(other.id);
     expect(failures[0]![1]).not.toContain('+15550000001'); // masked
 
     await db.prisma.poolNumber.delete({ where: { id: other.id } });
     await db.prisma.poolNumber.update({ where: { phoneNumber: systemNumber }, data: { role: 'CLIENT' } });
-    expect((await broken()).map(([name]) => name)).toEqual(['the only SYSTEM number is TWILIO_NUMBER']);
+    expect((await broken()).map(([name]) => name)).toEqual(['the only SYSTEM number is TWILIO_FROM_NUMBER']);
   });
 
   it('a client past number allocation without a number', async () => {

@@ -1,5 +1,5 @@
 // The operator acknowledges an alert: by replying "ACK <code>" to the alert SMS from
-// ADMIN_PHONE (through the app's signed inbound SMS webhook), or through the admin API.
+// ALERT_SMS_TO (through the app's signed inbound SMS webhook), or through the admin API.
 // The acknowledgement is in the alert status, the alert history in the database, and a
 // second acknowledgement reports the first. PostgreSQL alone, and PostgreSQL under Redis.
 import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';

@@ -1,6 +1,6 @@
 // Acceptance rule: no silent failures. Every failure path below leaves a log line at warn
 // or above (captured from the app's own pino logger) and, where someone must act, an alert
-// the operator receives (SMS to ADMIN_PHONE and Slack for HIGH, Slack for MEDIUM).
+// the operator receives (SMS to ALERT_SMS_TO and Slack for HIGH, Slack for MEDIUM).
 import { BreakerRegistry, createSafeCall } from '@hardening/core';
 import { eventually, requirePostgres } from '@hardening/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -136,7 +136,7 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
 describe.skipIf(!postgresUp)('no silent failures: Sentry as the only alert channel', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'sentry', sentry: true, env: { SLACK_ALERTS_CHANNEL: undefined, ADMIN_PHONE: undefined } });
+    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'sentry', sentry: true, env: { SLACK_ALERT_CHANNEL: undefined, ALERT_SMS_TO: undefined } });
   });
   afterAll(async () => app?.close());
 

@@ -37,7 +37,7 @@ describe('routing of texts that are not an owner onboarding (PGlite)', () => {
     expect(await clients(owner)).toBe(1);
   });
 
-  it("the operator's reply from ADMIN_PHONE acknowledges the alerts and onboards nobody", async () => {
+  it("the operator's reply from ALERT_SMS_TO acknowledges the alerts and onboards nobody", async () => {
     const reply = await app.sms({ from: adminPhone, to: app.systemNumber, body: 'OK, looking at it', messageSid: messageSid() });
     expect(reply.messages).toEqual([texts.operatorAck]);
     expect(await clients(adminPhone)).toBe(0);

@@ -113,8 +113,8 @@ describe.skipIf(!postgresUp || !redisUp)('two app processes sharing PostgreSQL a
     const env = {
       NODE_ENV: 'test',
       PUBLIC_BASE_URL: publicBaseUrl,
-      TWILIO_NUMBER: systemNumber,
-      ADMIN_PHONE: adminPhone,
+      TWILIO_FROM_NUMBER: systemNumber,
+      ALERT_SMS_TO: adminPhone,
       ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'info',
       ...providers.env(),

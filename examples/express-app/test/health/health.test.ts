@@ -27,7 +27,7 @@ describe('health with alerts going to Slack', () => {
   let app: TestApp;
   beforeAll(async () => {
     slack = await startFakeSlack();
-    app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-health-test', SLACK_ALERTS_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
+    app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-health-test', SLACK_ALERT_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
   }, 120_000);
   afterAll(async () => {
     await app?.close();

@@ -2,6 +2,7 @@ import type { AlertInput, AlertResult } from '../alert.js';
 import type { StoreState } from '../claims/store-health.js';
 import { sinkOperation } from '../delivery.js';
 import type { AlertRuntime } from '../runtime.js';
+import { claimStoreDownPage, releaseStoreDownPages, storeBackUp, storeIdentity } from './self-page-registry.js';
 
 const minute = 60_000;
 
@@ -33,11 +34,26 @@ export class SelfWatch {
     private readonly options: SelfWatchOptions,
   ) {}
 
-  /** A store changed state: log it, and raise it when it went down (through what still works). */
+  /** The identity (self-page-registry.ts) of the store a health state names. */
+  private identityOf(state: StoreState): string {
+    const { runtime } = this;
+    const durable = runtime.durableHealth !== undefined && state.store === `${runtime.durable.kind} (durable)`;
+    return storeIdentity(durable ? runtime.durable : runtime.store);
+  }
+
+  /**
+   * A store changed state: log it, and raise it when it went down (through what still
+   * works), once per process: the first service of the process to see this store go down
+   * pages, the others only log (self-page-registry.ts).
+   */
   storeChanged(next: StoreState, previous: StoreState): void {
     const { logger } = this.runtime;
     if (next.state === 'down') {
       logger.error({ store: next.store, reason: next.reason }, `ALERT STORE DOWN: ${next.store} (${next.reason ?? 'unknown'}); claims fall back`);
+      if (!claimStoreDownPage(this.identityOf(next), this)) {
+        logger.warn({ store: next.store }, `alert store ${next.store} down: already paged by another alert service of this process`);
+        return;
+      }
       // Later, not inside the failing store call; the claim of this alert falls back too.
       setImmediate(() => {
         if (this.options.closed()) return;
@@ -50,10 +66,16 @@ export class SelfWatch {
         });
       });
     } else if (previous.state === 'down') {
+      storeBackUp(this.identityOf(next));
       logger.warn({ store: next.store, downFor: this.runtime.clock.now() - previous.since }, `alert store ${next.store} answers again`);
     } else if (next.state === 'slow') {
       logger.warn({ store: next.store, reason: next.reason }, `alert store ${next.store} is slow (${next.reason}); claims wait for it`);
     }
+  }
+
+  /** The service closed: outages it paged are forgotten, so the next service pages the next one. */
+  close(): void {
+    releaseStoreDownPages(this);
   }
 
   /** Raises sinks whose breaker is open and pages pending too long (one maintenance step). */

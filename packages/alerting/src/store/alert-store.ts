@@ -173,6 +173,13 @@ export interface AlertStore {
   /** `memory`, `redis`, `postgres`, or your own. */
   readonly kind: string;
   /**
+   * What the store holds its data in, when two store objects can be the same store (the
+   * Redis store: host, port, db and prefix). The services of one process page an outage of
+   * one store once (`ALERTING_STORE_UNAVAILABLE`); stores without it are told apart by object.
+   * @default undefined (the store object is its identity)
+   */
+  readonly identity?: string;
+  /**
    * Claims (type, key) for a window, atomically: exactly one of any number of concurrent
    * claims in the window wins. A key whose window ended, or that was resolved or released,
    * can be claimed again; so can a key held at a lower severity than the request's (a

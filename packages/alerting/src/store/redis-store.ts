@@ -353,8 +353,13 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
     return flat === '' ? undefined : (flat as string);
   };
 
+  // ioredis keeps its connection options; a cluster or a stand-in may not.
+  const connection = (redis as { options?: { host?: string; port?: number; db?: number; path?: string } }).options;
+  const identity = connection === undefined ? undefined : `${connection.path ?? `${connection.host ?? 'localhost'}:${connection.port ?? 6379}`}/${connection.db ?? 0}/${prefix}`;
+
   return {
     kind: 'redis',
+    ...(identity === undefined ? {} : { identity }),
 
     async claim(request: ClaimRequest): Promise<ClaimResult> {
       const reply = (await run(

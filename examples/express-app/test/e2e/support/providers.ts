@@ -105,7 +105,7 @@ export async function startProviders(options: { sentry?: boolean } = {}): Promis
       TWILIO_API_BASE_URL: twilioFront.url,
       SLACK_SIGNING_SECRET: slackSigningSecret,
       SLACK_BOT_TOKEN: 'xoxb-e2e-bot-token',
-      SLACK_ALERTS_CHANNEL: slackAlertsChannel,
+      SLACK_ALERT_CHANNEL: slackAlertsChannel,
       SLACK_API_URL: `${slackFront.url}/api/`,
       STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
       ...(sentry === undefined ? {} : { SENTRY_DSN: sentry.dsn }),

@@ -25,7 +25,7 @@ import { slackHeaders, stripeSignature, twilioSignature } from './signing.js';
 
 /** The system onboarding number every test app uses. */
 export const systemNumber = '+15550001000';
-/** The operator's phone (ADMIN_PHONE): HIGH alerts go there by SMS. */
+/** The operator's phone (ALERT_SMS_TO): HIGH alerts go there by SMS. */
 export const adminPhone = '+15550009999';
 /** The admin bearer token. */
 export const adminToken = 'e2e-admin-token-0123456789abcdef';
@@ -142,8 +142,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     NODE_ENV: 'test',
     PORT: String(port),
     PUBLIC_BASE_URL: publicBaseUrl,
-    TWILIO_NUMBER: systemNumber,
-    ADMIN_PHONE: adminPhone,
+    TWILIO_FROM_NUMBER: systemNumber,
+    ALERT_SMS_TO: adminPhone,
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'debug',
     ...providers.env(),
