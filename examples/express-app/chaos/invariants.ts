@@ -203,7 +203,11 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const refused4xx = deliveries.filter((d) => typeof d.status === 'number' && d.status >= 400 && d.status < 500);
   if (refused4xx.length > 0) violations.push(`valid signed webhooks answered 4xx ${refused4xx.length} times (a provider retries or gives up): ${[...countBy(refused4xx, (d) => `${d.provider} ${d.status}`)].map(([k, n]) => `${n}x ${k}`).join(', ')}`);
   const timeouts = deliveries.filter((d) => d.status === 'timeout');
-  if (timeouts.length > 0) violations.push(`webhooks timed out ${timeouts.length} times (Twilio 15 s, Slack 3 s): ${[...countBy(timeouts, (d) => d.provider)].map(([k, n]) => `${n}x ${k}`).join(', ')}`);
+  if (timeouts.length > 0) {
+    // Which instance and when (seconds from the scenario's start), to set against the fault windows and the instance logs.
+    const where = timeouts.slice(0, 12).map((d) => `${d.provider} ${d.role} on ${d.instance} at +${((d.startedAt - record.start) / 1000).toFixed(1)} s`);
+    violations.push(`webhooks timed out ${timeouts.length} times (Twilio 15 s, Slack 3 s): ${[...countBy(timeouts, (d) => d.provider)].map(([k, n]) => `${n}x ${k}`).join(', ')} (${where.join('; ')})`);
+  }
 
   // Every fault visible: an alert to a person, or health saying so.
   for (const w of record.windows) {

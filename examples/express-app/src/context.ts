@@ -13,6 +13,7 @@ import { deterministicExtractor, type Extractor } from './domain/extractor.js';
 import { openAIExtractorFromEnv } from './domain/openai-extractor.js';
 import { createAppHealth, type AppHealthOptions } from './health.js';
 import { InboxSpool } from './inbox-spool.js';
+import { settlesWithin } from './settles-within.js';
 import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
 import { evaluationTimeoutMs } from './jobs/slack-signal.js';
@@ -31,8 +32,13 @@ export interface BuiltContext {
   readonly ctx: AppContext;
   readonly redis: Redis | undefined;
   readonly sharedBreakers: SharedBreakerState | undefined;
-  /** Closes the queue, Redis and the database, in that order. */
-  close(): Promise<void>;
+  /**
+   * Closes the queue, the alerts, Redis and the database, in that order. With `withinMs`
+   * (shutdown) the whole close is bounded: a step still waiting when the time is up (work
+   * stuck on a hung database or Redis) is left behind with a warning naming it, and the
+   * steps after it still run; what was in flight is redone from the outbox and inbox.
+   */
+  close(options?: { readonly withinMs?: number }): Promise<void>;
 }
 
 /** Hooks for tests and the demo: replace a part without touching the wiring. */
@@ -182,14 +188,25 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     ctx,
     redis,
     sharedBreakers,
-    close: async () => {
+    close: async ({ withinMs } = {}) => {
       silences.close();
       health.close();
-      await queue.close();
-      await alerts.close();
-      await sharedBreakers?.close();
+      const deadline = withinMs === undefined ? undefined : Date.now() + withinMs;
+      const abandoned: string[] = [];
+      const step = async (name: string, work: () => Promise<unknown>) => {
+        if (!(await settlesWithin(work(), deadline === undefined ? undefined : deadline - Date.now()))) abandoned.push(name);
+      };
+      await step('queue', () => queue.close());
+      await step('alerts', () => alerts.close());
+      await step('shared breakers', async () => sharedBreakers?.close());
       redis?.disconnect();
-      await db.close();
+      await step('database', () => db.close());
+      if (abandoned.length > 0) {
+        logger.warn(
+          { event: 'app.close_abandoned', withinMs, abandoned },
+          `closing: did not wait for ${abandoned.join(', ')} (no answer within ${withinMs} ms in all, a dependency hung?); their work stays in the outbox and inbox for the next instance`,
+        );
+      }
     },
   };
 }

@@ -167,6 +167,12 @@ export class OutboxWorker {
     }
     if (row.previous === 'unknown') {
       const found = await this.reconcile(row);
+      if (typeof found === 'object') {
+        // The lookup's breaker refused it: Twilio was not asked, so this is no round (three
+        // refusals in the combined chaos run pushed rows 2 min out, past the final drain).
+        await this.refused(row, found.retryAt, round, 'twilio_lookup breaker open: not looked up');
+        return;
+      }
       if (found === 'lookup_failed') {
         await this.retryLater(row, 'unknown', 'lookup failed; outcome still unknown', round);
         return;
@@ -237,7 +243,11 @@ export class OutboxWorker {
     }
   }
 
-  private async reconcile(row: Claimed): Promise<string | undefined | 'lookup_failed'> {
+  /**
+   * Looks the row up in Twilio's message log: its sid when found, undefined when not sent,
+   * `lookup_failed` when the lookup failed, `{ retryAt }` when its breaker refused it.
+   */
+  private async reconcile(row: Claimed): Promise<string | undefined | 'lookup_failed' | { readonly retryAt: number | undefined }> {
     try {
       // The same text to the same person (two missed calls) must not match one message twice.
       const matched = await this.options.db.outboundMessage.findMany({
@@ -250,6 +260,7 @@ export class OutboxWorker {
       );
     } catch (error) {
       this.options.logger.warn({ outboxId: row.id, err: scrubText(String(error)) }, 'could not look up an SMS of unknown outcome');
+      if (isCircuitOpenError(error)) return { retryAt: error.retryAt };
       return 'lookup_failed';
     }
   }
@@ -277,14 +288,14 @@ export class OutboxWorker {
    * (a breaker open when the row comes up must not dead-letter it without a try) and the
    * row waits for the breaker's next probe.
    */
-  private async refused(row: Claimed, retryAt: number | undefined, round: OutboxRound): Promise<void> {
+  private async refused(row: Claimed, retryAt: number | undefined, round: OutboxRound, reason = 'twilio_sms breaker open: not attempted'): Promise<void> {
     const now = this.now();
     // At the breaker's next probe, and no later than `refusedDelayMs` (a breaker shared
     // through Redis may close sooner, and a refusal costs nothing).
     const wait = retryAt === undefined ? this.refusedDelayMs : Math.min(this.refusedDelayMs, Math.max(0, retryAt - now));
     const nextAttemptAt = new Date(now + wait);
     const status = row.previous === 'unknown' ? 'unknown' : row.previous === 'failed' ? 'failed' : 'pending';
-    await this.update(row.id, { status, attempts: row.attempts - 1, lastError: 'twilio_sms breaker open: not attempted', nextAttemptAt });
+    await this.update(row.id, { status, attempts: row.attempts - 1, lastError: reason, nextAttemptAt });
     round.refused++;
   }
 

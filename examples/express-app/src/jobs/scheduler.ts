@@ -7,6 +7,7 @@ import { PeriodicTask } from './periodic-task.js';
 import { nextDailyRunAt, runRetention, type RetentionOptions, type RetentionReport } from './retention.js';
 import { createSchedulerLock, type SchedulerLock } from './scheduler-lock.js';
 import { sweepOnce, type SweepOptions } from './sweep.js';
+import { settlesWithin } from '../settles-within.js';
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -201,12 +202,44 @@ export class Scheduler {
     return violations;
   }
 
-  /** Stops every loop, waits for running rounds, and closes the lock's session. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every loop, waits for running rounds, and closes the lock's session.
+   *
+   * With `waitMs` (shutdown), the wait is bounded: a round still running past it (one stuck
+   * on a hung database, whose queries have no client-side deadline) is no longer waited for,
+   * and a warning names the loops left behind. Nothing is lost by leaving: a round's work
+   * lives in the outbox and the inbox, and a row claimed but not finished is claimed again
+   * by another instance once its claim is stale.
+   *
+   * @param options - `waitMs`: how long to wait for running rounds and the lock's session
+   *   (default: as long as they take).
+   * @returns `true` when every round finished, `false` when some were left running.
+   * @example
+   * ```ts
+   * shutdown.addCleanup('scheduler', () => scheduler.stop({ waitMs: 5000 }), { timeoutMs: 10_000 });
+   * ```
+   */
+  async stop(options: { readonly waitMs?: number } = {}): Promise<boolean> {
     this.started = false;
-    await Promise.all([this.outboxTask.stop(), this.sweepTask.stop(), this.retentionTask.stop(), this.receiptTask.stop(), this.reconciliationTask.stop(), this.monitor.stop()]);
-    await this.monitor.settled();
-    await this.schedulerLock.close();
+    const loops: Array<[string, Promise<unknown>]> = [
+      ['outbox worker', this.outboxTask.stop()],
+      ['sweep', this.sweepTask.stop()],
+      ['retention', this.retentionTask.stop()],
+      ['missing receipts', this.receiptTask.stop()],
+      ['sms reconciliation', this.reconciliationTask.stop()],
+      ['runtime monitor', this.monitor.stop().then(() => this.monitor.settled())],
+    ];
+    const running = new Set(loops.map(([name]) => name));
+    const all = Promise.all(loops.map(([name, done]) => done.finally(() => running.delete(name))));
+    const finished = await settlesWithin(all, options.waitMs);
+    const lockClosed = await settlesWithin(this.schedulerLock.close(), finished ? options.waitMs : 0);
+    if (!finished || !lockClosed) {
+      this.ctx.logger.warn(
+        { event: 'scheduler.stop_abandoned', waitMs: options.waitMs, stillRunning: [...running], lockClosed },
+        `scheduler: stopped without waiting for ${[...running].join(', ') || 'the lock session'} (no answer within ${options.waitMs} ms, the database hung?); their rows stay in the outbox and inbox and are processed by the next instance`,
+      );
+    }
+    return finished && lockClosed;
   }
 
   /** Resolves when no loop is running a round (for tests under fake timers and shutdown). */

@@ -19,6 +19,13 @@ import { messageTwiml } from './twiml.js';
 
 /** Twilio waits 15 s for the answer; a TwiML reply is decided within this, margin kept. */
 const twilioAnswerBudgetMs = 12_000;
+/**
+ * The inbox write stops being waited for this long before the answer is due: what is left
+ * covers spooling the event instead (Redis for at most `spoolRedisTimeoutMs`, then the local
+ * file) on a loaded machine.
+ */
+const spoolReserveMs = 3000;
+const spoolRedisTimeoutMs = 500;
 
 /**
  * POST /sms: Twilio's inbound SMS webhook.
@@ -58,6 +65,9 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       sendProblem(res, { title: 'Bad request', status: 400, detail: 'MessageSid, From and To must be present and valid.' });
       return;
     }
+    // Counted from the request's arrival: the idempotency claim (a slow or restarting
+    // Redis) and the inbox write (a hung database) both spend Twilio's 15 s.
+    const answerBy = Date.now() + twilioAnswerBudgetMs;
     let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
     // Where the dedup got to, so a store failure is told apart from a processing one.
     let started = false;
@@ -69,7 +79,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         { headers: req.headers, params },
         async () => {
           started = true;
-          return handle(ctx, sms, payload);
+          return handle(ctx, sms, payload, answerBy);
         },
         { kind: 'sms' },
       );
@@ -96,7 +106,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       // the store is the database): the inbox row (deduplicated on MessageSid) still
       // prevents double processing, and replays the reply, so carry on without it.
       logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
-      reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload), duplicate: false };
+      reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy), duplicate: false };
     }
     if (reply.duplicate) {
       metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -107,15 +117,19 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
   }
 }
 
-async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>): Promise<string> {
-  // Time spent waiting for the inbox row (a hung database) must not push a TwiML reply past
-  // Twilio's 15 s timeout: processing gets its inline budget, but never past 12 s from here.
-  // (The idempotency store's claim before this is bounded by the store's own timeout.)
-  const answerBy = Date.now() + twilioAnswerBudgetMs;
+async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<string> {
+  // Time spent waiting for the inbox row (a hung database: each query waits up to 5 s for a
+  // connection, and is retried) must not push the answer past Twilio's 15 s timeout: past
+  // its share of the budget the write is no longer waited for and the event is spooled.
+  // Should the write still land, the row and the spooled copy are one event (the inbox is
+  // deduplicated on MessageSid) and the sweep processes the row; the reply goes through the
+  // outbox, after the holding text given here.
   const { logger, metrics } = ctx;
   let inbox: RecordedInbound;
   try {
-    inbox = await recordInbound(ctx.db.prisma, sms, params);
+    const recorded = await settleBy(recordInbound(ctx.db.prisma, sms, params), answerBy - spoolReserveMs - Date.now());
+    if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    inbox = recorded;
   } catch (error) {
     if (isRefusedInput(error)) {
       // The database refused this message itself (it is up): spooling it would retry it
@@ -125,7 +139,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
       ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
       return messageTwiml(texts.politeError);
     }
-    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params });
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
     logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
     ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
@@ -200,4 +214,28 @@ async function failed(ctx: AppContext, sms: InboundSms, inboxId: string, error: 
     logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; the sweep will');
   }
   return messageTwiml(texts.holding);
+}
+
+/** The inbox write did not answer within its share of Twilio's deadline (a hung database). */
+class InboxWriteTimeout extends Error {
+  constructor(deadline: number) {
+    super(`the database did not store the inbound SMS by ${new Date(deadline).toISOString()} (its share of Twilio's 15 s); spooled instead`);
+    this.name = 'InboxWriteTimeout';
+  }
+}
+
+/** `work`'s value, or undefined when it has not settled within `ms` (its rejection is rethrown). */
+async function settleBy<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  // A write abandoned here may still fail later: nobody waits for it, so its error is dropped
+  // (the spooled copy is the event's record).
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

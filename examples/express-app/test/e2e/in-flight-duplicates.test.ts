@@ -57,6 +57,36 @@ describe.skipIf(!postgresUp || !redisUp)('a duplicate while the first delivery i
     expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerUrgentAck('Patient Plumbing')]);
   }, 90_000);
 
+  it('Twilio SMS during a hang longer than Twilio waits: answered inside its 15 s (holding text, spooled), the reply arrives once afterwards', async () => {
+    // The combined chaos run: /sms deliveries waited on the inbox write (a hung database
+    // never answers the pool's open connections) until Twilio's 15 s were gone.
+    const customer = phone();
+    const sid = messageSid();
+    app.storage.proxy!.hang();
+    let answered: Awaited<ReturnType<TestApp['sms']>>;
+    try {
+      answered = await app.sms({ from: customer, to: client.number, body: 'Burst pipe in the kitchen', messageSid: sid });
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(answered.status).toBe(200);
+    expect(answered.messages).toEqual([texts.holding]);
+    // Twilio's own deadline (the app aims at 12 s): a later answer is a timeout to Twilio.
+    expect(answered.elapsedMs).toBeLessThan(15_000);
+    await eventually(
+      async () => {
+        await sweepOnce(app.ctx).catch(() => undefined);
+        await app.drainOutbox().catch(() => undefined);
+        return app.smsTo(customer).length > 0;
+      },
+      60_000,
+      500,
+    );
+    await sweepOnce(app.ctx).catch(() => undefined);
+    await app.drainOutbox().catch(() => undefined);
+    expect(app.smsTo(customer)).toHaveLength(1);
+  }, 120_000);
+
   it('Slack: the retry of an event whose first delivery is still being stored gets a 200', async () => {
     const envelope = slackMessage('Anyone free for a boiler service?', { eventId: slackEventId() });
     app.storage.proxy!.hang();

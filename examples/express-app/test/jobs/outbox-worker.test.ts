@@ -144,7 +144,7 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
   });
 
   it('an outcome that stays unknowable (the lookup keeps failing) ends in a dead letter and an alert, never a second send', async () => {
-    const { outbox, alerts, logger } = worker({ twilioTimeoutMs: 300, maxRounds: () => 1 });
+    const { outbox, alerts, logger, registry } = worker({ twilioTimeoutMs: 300, maxRounds: () => 1 });
     const to = nextCustomer();
     const id = await enqueueSms(db.prisma, { to, from: business, body: 'Your quote is on its way.', purpose: 'reply' });
     fake.fail({ delayMs: 1500 });
@@ -153,12 +153,36 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     const lookupFails = (r: { method: string; path: string }) => r.method === 'GET' && r.path.endsWith('/Messages.json');
     fake.fail({ match: lookupFails, status: 500, times: 100 });
     let deadLettered = 0;
-    for (let round = 0; round < 10 && deadLettered === 0; round++) deadLettered = (await outbox.runOnce()).deadLettered;
+    // Every round a real lookup that fails (a refusal by the lookup's open breaker is no round: see the next test).
+    for (let round = 0; round < 10 && deadLettered === 0; round++) {
+      registry.get('twilio_lookup').close();
+      deadLettered = (await outbox.runOnce()).deadLettered;
+    }
     expect(deadLettered).toBe(1);
     expect(await row(id)).toMatchObject({ status: 'dead_letter', lastError: expect.stringMatching(/^outcome unknown after \d+ rounds/) });
     expect(posts(fake)).toHaveLength(1); // never sent a second time
     expect(alerts).toEqual([expect.objectContaining({ type: 'MESSAGE_LOST', resourceId: id })]);
     expect(logger.lines.some((l) => l.msg?.startsWith('MESSAGE LOST'))).toBe(true);
+  });
+
+  it('a lookup refused by its open breaker is no round: the row keeps its rounds, waits for the probe, and is found once looked up (issue 11)', async () => {
+    // The combined chaos run: three refused lookups pushed unknown rows 2 min out, past the drain.
+    const { outbox, registry } = worker({ twilioTimeoutMs: 300, maxRounds: () => 1, refusedDelayMs: 0 });
+    const to = nextCustomer();
+    const id = await enqueueSms(db.prisma, { to, from: business, body: 'Your plumber is on the way.', purpose: 'reply' });
+    fake.fail({ delayMs: 1500 });
+    expect(await outbox.runOnce()).toMatchObject({ unknown: 1 });
+    await eventually(() => fake.messages.some((m) => m.to === to));
+    const attemptsBefore = (await row(id)).attempts;
+    registry.get('twilio_lookup').open(Date.now() + 60_000);
+    // Far more refusals than the 1 + 5 rounds an unknown outcome gets: none counts, none dead-letters it.
+    for (let i = 0; i < 10; i++) expect(await outbox.runOnce()).toMatchObject({ refused: 1, deadLettered: 0, unknown: 0 });
+    expect(await row(id)).toMatchObject({ status: 'unknown', attempts: attemptsBefore, lastError: 'twilio_lookup breaker open: not looked up' });
+    expect(lists(fake)).toHaveLength(0); // Twilio was not asked
+    registry.get('twilio_lookup').close();
+    expect(await outbox.runOnce()).toMatchObject({ reconciled: 1, sent: 0 });
+    expect(fake.messages.filter((m) => m.to === to)).toHaveLength(1);
+    expect(posts(fake)).toHaveLength(1);
   });
 
   it('a timeout where Twilio never got the message: the lookup finds nothing, so it is sent once', async () => {

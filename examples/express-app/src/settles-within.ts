@@ -1,0 +1,29 @@
+/**
+ * Waits for `work` at most `ms` (always when `ms` is undefined). A rejection counts as
+ * settled: callers that bound a shutdown step log its failure elsewhere, here they only need
+ * to know whether to go on waiting. (Hand-written: a race against an unref'd timer that is
+ * cleared when the work wins; no library adds anything to these ten lines.)
+ *
+ * @returns `true` when `work` settled in time, `false` when it was left running.
+ * @example
+ * ```ts
+ * if (!(await settlesWithin(pool.end(), 3000))) logger.warn({}, 'pool left open: the database hung');
+ * ```
+ */
+export async function settlesWithin(work: Promise<unknown>, ms: number | undefined): Promise<boolean> {
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  if (ms === undefined) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
