@@ -68,8 +68,8 @@ for (const [name, up, open] of [
     beforeAll(async () => {
       backend = await open();
       workers = [0, 1, 2].map(() => forkTs(worker, backend.env));
-      await Promise.all(workers.map((w) => waitReady(w, 30_000)));
-    }, 60_000);
+      await Promise.all(workers.map((w) => waitReady(w, 60_000)));
+    }, 120_000);
 
     afterAll(async () => {
       await Promise.allSettled(workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => ask(w, { cmd: 'stop' })));

@@ -54,10 +54,14 @@ export function serveRequests(handler: (message: Record<string, unknown>) => Pro
   process.send!({ ready: true });
 }
 
-/** Resolves once the worker says it is ready. */
-export function waitReady(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+/**
+ * Resolves once the worker says it is ready. The default budget is generous: a forked
+ * TypeScript worker (tsx, Prisma client) took over 15 s to start on a busy 2-core machine,
+ * and start-up speed is not what any test checks.
+ */
+export function waitReady(child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not start')), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`worker did not start within ${timeoutMs} ms`)), timeoutMs);
     child.on('message', function onReady(message: { ready?: boolean }) {
       if (message?.ready) {
         clearTimeout(timer);

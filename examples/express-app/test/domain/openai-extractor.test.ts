@@ -169,5 +169,5 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
     } finally {
       await built.close();
     }
-  });
+  }, 90_000);
 });

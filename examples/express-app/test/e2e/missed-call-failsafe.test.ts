@@ -163,5 +163,5 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     expect(app.smsTo(caller)).toHaveLength(1);
     const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
     expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'missed_call', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid })]);
-  });
+  }, 90_000);
 });

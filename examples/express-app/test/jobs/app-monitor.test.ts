@@ -91,7 +91,7 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
     expect((await alerts.getAlertStats({ hours: 24 })).byType.STUCK_CLIENT?.suppressed ?? 0).toBe(0); // not even raised again
 
     await alerts.close();
-  });
+  }, 90_000);
 
   it('the re-alert comes once the 6 h window is over, while the client is still stuck', async () => {
     const { alertsOf, monitor, alerts } = await setup();

@@ -61,7 +61,8 @@ describe.skipIf(!pgUp)('one instance per round (PostgreSQL advisory locks)', () 
     expect(locks.map((l) => l.kind)).toEqual(['postgres', 'postgres']);
     const runs = await race(locks);
     const rounds = runs.map((r) => r.round);
-    expect(rounds.length).toBeGreaterThanOrEqual(3);
+    // At least two 1 s rounds in 4.5 s even on a busy machine; what matters is none twice.
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
     expect(new Set(rounds).size).toBe(rounds.length); // no round twice
   });
 
@@ -128,7 +129,7 @@ describe.skipIf(!pgUp)('one instance per round (PostgreSQL advisory locks)', () 
         lockKeysSeen.push((await redis.keys(`${prefix}:scheduler-lock:*`)).length);
       });
       const rounds = runs.map((r) => r.round);
-      expect(rounds.length).toBeGreaterThanOrEqual(3);
+      expect(rounds.length).toBeGreaterThanOrEqual(2);
       expect(new Set(rounds).size).toBe(rounds.length);
       expect(lockKeysSeen.some((n) => n > 0)).toBe(true);
     });
