@@ -40,7 +40,7 @@ import {
   type FakeTwilio,
 } from '../tools/test-support/src/index.ts';
 import { createSchema, dropSchema, postgresClient, uniqueSchema } from '../packages/alerting/test/support/databases.ts';
-import { raceWorkerEnv } from '../packages/alerting/test/support/race-worker-env.ts';
+import { raceWorkerEnv, totalRace, type FireReply } from '../packages/alerting/test/support/race-worker-env.ts';
 import { deleteRedisKeys } from '../packages/alerting/test/support/shared-store.ts';
 
 // ioredis and the Slack SDK are dev dependencies of the alerting package, not of the workspace root.
@@ -57,14 +57,6 @@ const BURST = Number(process.env.BURST ?? 1000);
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 20);
 const OUTAGE_S = Number(process.env.OUTAGE_S ?? 60);
 const worker = new URL('../packages/alerting/test/fixtures/race-worker.ts', import.meta.url);
-
-interface FireReply {
-  byStatus: Record<string, number>;
-  via: Record<string, number>;
-  firedAt: number;
-  lastResolvedAt: number;
-  deliveredResolvedAt?: number;
-}
 
 const typeOf = (message: { body: string }) => /\] ([A-Z_]+)/.exec(message.body)?.[1] ?? message.body.slice(0, 40);
 
@@ -85,15 +77,8 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
     proxy.slow(() => Math.random() * MAX_DELAY_MS);
     const replies = await Promise.all(workers.map((w) => ask<FireReply>(w, { cmd: 'fire', count, services, mode, resourceId: `client_${mode}_${services}` }, 3_600_000)));
     proxy.restore();
-    const outcomes: Record<string, number> = {};
-    const via: Record<string, number> = {};
-    for (const reply of replies) {
-      for (const [k, n] of Object.entries(reply.byStatus)) outcomes[k] = (outcomes[k] ?? 0) + n;
-      for (const [k, n] of Object.entries(reply.via)) via[k] = (via[k] ?? 0) + n;
-    }
-    const firedAt = Math.min(...replies.map((r) => r.firedAt));
+    const { byStatus: outcomes, via, firedAt, lastResolvedAt, winner } = totalRace(replies);
     const smsAt = twilio.requests.find((r) => r.path.endsWith('/Messages.json'))?.receivedAt;
-    const winner = replies.find((r) => r.deliveredResolvedAt !== undefined);
     return {
       store,
       mode,
@@ -107,7 +92,7 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
       'claimed via': JSON.stringify(via),
       'fire -> SMS': s(smsAt === undefined ? undefined : smsAt - firedAt),
       'fire -> winner resolved': s(winner?.deliveredResolvedAt === undefined ? undefined : winner.deliveredResolvedAt - firedAt),
-      'fire -> all resolved': s(Math.max(...replies.map((r) => r.lastResolvedAt)) - firedAt),
+      'fire -> all resolved': s(lastResolvedAt - firedAt),
     };
   } finally {
     proxy.restore();

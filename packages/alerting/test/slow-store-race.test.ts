@@ -21,7 +21,7 @@ import {
   type TcpProxy,
 } from '@hardening/test-support';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
-import { raceWorkerEnv } from './support/race-worker-env.js';
+import { raceWorkerEnv, totalRace, type FireReply } from './support/race-worker-env.js';
 import { deleteRedisKeys } from './support/shared-store.js';
 
 const redisUp = await requireRedis();
@@ -30,14 +30,6 @@ const worker = new URL('./fixtures/race-worker.ts', import.meta.url);
 const PROCESSES = 3;
 const ALERTS_PER_PROCESS = 200;
 const MAX_DELAY_MS = 4000;
-
-interface FireReply {
-  byStatus: Record<string, number>;
-  via: Record<string, number>;
-  firedAt: number;
-  lastResolvedAt: number;
-  deliveredResolvedAt?: number;
-}
 
 for (const store of ['redis', 'postgres'] as const) {
   describe.skipIf(store === 'redis' ? !redisUp : !postgresUp)(`${PROCESSES} processes x ${ALERTS_PER_PROCESS} identical alerts, ${store} slowed by 0-${MAX_DELAY_MS / 1000} s per request`, () => {
@@ -80,21 +72,14 @@ for (const store of ['redis', 'postgres'] as const) {
         const resourceId = `client_slow_${services}`;
         const replies = await Promise.all(workers.map((w) => ask<FireReply>(w, { cmd: 'fire', count: ALERTS_PER_PROCESS, services, resourceId }, 120_000)));
         proxy.restore();
-        const totals: Record<string, number> = {};
-        const via: Record<string, number> = {};
-        for (const reply of replies) {
-          for (const [status, n] of Object.entries(reply.byStatus)) totals[status] = (totals[status] ?? 0) + n;
-          for (const [path, n] of Object.entries(reply.via)) via[path] = (via[path] ?? 0) + n;
-        }
-        const firedAt = Math.min(...replies.map((r) => r.firedAt));
+        const { byStatus: totals, via, firedAt, lastResolvedAt, winner } = totalRace(replies);
         const smsAt = twilio.requests.find((r) => r.path.endsWith('/Messages.json'))?.receivedAt;
-        const winner = replies.find((r) => r.deliveredResolvedAt !== undefined);
         const figures = {
           sms: twilio.messages.length,
           slack: slack.messages.length,
           firstFireToSmsMs: smsAt === undefined ? undefined : smsAt - firedAt,
           smsToWinnerResolvedMs: smsAt === undefined || winner === undefined ? undefined : winner.deliveredResolvedAt! - smsAt,
-          firstFireToAllResolvedMs: Math.max(...replies.map((r) => r.lastResolvedAt)) - firedAt,
+          firstFireToAllResolvedMs: lastResolvedAt - firedAt,
           outcomes: totals,
           claimedVia: via,
         };
