@@ -79,11 +79,22 @@ class AppClient {
     return { status: response.status, body: await response.text() };
   }
 
-  async outboxSince(since: number): Promise<OutboxItem[]> {
-    const response = await fetch(`${this.session.url}/api/admin/outbox?limit=50`, { headers: { Authorization: `Bearer ${this.session.adminToken}` } });
-    if (!response.ok) return [];
+  /** The newest outbox items, oldest first. */
+  async outbox(): Promise<OutboxItem[]> {
+    // An app that does not answer is reported by the command's own request, with advice.
+    const response = await fetch(`${this.session.url}/api/admin/outbox?limit=50`, { headers: { Authorization: `Bearer ${this.session.adminToken}` } }).catch(() => undefined);
+    if (response?.ok !== true) return [];
     const { items } = (await response.json()) as { items: OutboxItem[] };
-    return items.filter((item) => Date.parse(item.createdAt) >= since - 1000).reverse();
+    return items.reverse();
+  }
+
+  /**
+   * The outbox items queued since `before` was taken. By identity, not by time: a text the
+   * previous command queued a moment earlier is not this command's (a time window with
+   * slack for clock skew counted it twice when commands ran back to back).
+   */
+  async outboxSince(before: ReadonlySet<string>): Promise<OutboxItem[]> {
+    return (await this.outbox()).filter((item) => !before.has(item.id));
   }
 
   /** A form POST signed as Twilio signs it: over the public URL and every parameter. */
@@ -98,7 +109,7 @@ class AppClient {
  * Waits up to `waitMs` for SMS the app queues because of the request, and prints each
  * once it left the outbox (sent, or printed by the development stand-in).
  */
-async function printSent(client: AppClient, since: number, waitMs: number, write: Write): Promise<OutboxItem[]> {
+async function printSent(client: AppClient, since: ReadonlySet<string>, waitMs: number, write: Write): Promise<OutboxItem[]> {
   const deadline = Date.now() + waitMs;
   let items: OutboxItem[] = [];
   for (;;) {
@@ -137,7 +148,7 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
   if (session === undefined) throw new SimUsageError(`no running development app found (${sessionFile} is missing): start it with \`pnpm start\` in another terminal`);
   const client = new AppClient(session);
   const wait = (fallback: number) => Number(options.get('wait') ?? fallback);
-  const since = Date.now();
+  const since = new Set((await client.outbox()).map((item) => item.id));
   switch (command) {
     case 'sms': {
       const from = phoneArg(rest[0], 'the sender');
