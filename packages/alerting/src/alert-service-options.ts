@@ -69,25 +69,25 @@ export interface SinkRetryOptions {
  */
 export interface AlertTypeOptions {
   /** Routes for this type, per severity (others use the service's). */
-  readonly routes?: RouteTable;
+  readonly routes?: RouteTable | undefined;
   /** Suppression window for this type. @default the service's `windowMs` */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
   /** Escalation delay for this type's MEDIUM alerts, or `false` to never escalate them. @default the service's */
-  readonly escalateAfterMs?: number | false;
+  readonly escalateAfterMs?: number | false | undefined;
   /**
    * This type's escalation policy (replacing the service's), or `false` to never escalate it.
    * @default the service's `escalation`
    */
-  readonly escalation?: EscalationPolicy | false;
+  readonly escalation?: EscalationPolicy | false | undefined;
   /**
    * Aggregation: alerts of this type raised within this wait of the first go out as one
    * message ("3 clients stuck: ..."), like Alertmanager's `group_wait`. Each still has its
    * own dedup key. The callers' promises resolve when the group is sent.
    * @default undefined (no aggregation)
    */
-  readonly groupWaitMs?: number;
+  readonly groupWaitMs?: number | undefined;
   /** Title of an aggregated message. @default `${n} ${type} alerts: a, b, c` */
-  readonly groupTitle?: (members: readonly AlertMessage[]) => string;
+  readonly groupTitle?: ((members: readonly AlertMessage[]) => string) | undefined;
 }
 
 /**
@@ -120,37 +120,37 @@ export interface AlertResultEvent {
  */
 export interface AlertServiceOptions {
   /** Where alerts go. A log sink named `log` is always added (or yours, if you pass one named `log`). */
-  readonly sinks?: readonly AlertSink[];
+  readonly sinks?: readonly AlertSink[] | undefined;
   /**
    * Dedup claims, open alerts, history and SMS receipts. Use Redis or PostgreSQL when
    * several instances run: dedup then holds across them.
    * @default createMemoryAlertStore()
    */
-  readonly store?: AlertStore;
+  readonly store?: AlertStore | undefined;
   /**
    * Sinks per severity.
    * @default { HIGH: ['sms', 'slack'], MEDIUM: ['slack'], LOW: ['log'] } (sinks not configured are skipped)
    */
-  readonly routes?: RouteTable;
+  readonly routes?: RouteTable | undefined;
   /** Per-type routes, windows, escalation and aggregation. */
-  readonly types?: Readonly<Record<string, AlertTypeOptions>>;
+  readonly types?: Readonly<Record<string, AlertTypeOptions>> | undefined;
   /**
    * Where an alert goes when a sink of its route fails, in order (each failed sink is
    * replaced by the next unused one; the log is always the last resort).
    * @default the sinks in the order given
    */
-  readonly fallbackOrder?: readonly string[];
+  readonly fallbackOrder?: readonly string[] | undefined;
   /**
    * Suppression window: one delivery per (type, resource) per window.
    * @default 21_600_000 (6 hours)
    */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
   /**
    * An unresolved MEDIUM alert is escalated to HIGH (sent on the HIGH route) after this
    * long, or never with `false`.
    * @default 43_200_000 (12 hours)
    */
-  readonly escalateAfterMs?: number | false;
+  readonly escalateAfterMs?: number | false | undefined;
   /**
    * The escalation policy: steps (after how long, to which sinks, at what severity),
    * each fired once fleet-wide, stopped by an acknowledgement or a resolve. Replaces the
@@ -162,24 +162,24 @@ export interface AlertServiceOptions {
    * createAlertService({ sinks, store, escalation: { steps: [{ afterMs: 10 * 60_000, sinks: ['slack'] }, { afterMs: 30 * 60_000, sinks: ['sms'] }] } });
    * ```
    */
-  readonly escalation?: EscalationPolicy | false;
+  readonly escalation?: EscalationPolicy | false | undefined;
   /**
    * An acknowledgement lapses after this long if the alert was not resolved (escalation
    * then resumes with the next step due).
    * @default 86_400_000 (24 hours)
    */
-  readonly ackTtlMs?: number;
+  readonly ackTtlMs?: number | undefined;
   /**
    * An alert not raised again for this long is considered gone: it is not escalated.
    * @default 86_400_000 (24 hours)
    */
-  readonly staleAfterMs?: number;
+  readonly staleAfterMs?: number | undefined;
   /**
    * Inhibition: while a HIGH alert is open on a resource, MEDIUM and LOW alerts on the
    * same resource are muted (recorded as `inhibited`).
    * @default true
    */
-  readonly inhibit?: boolean;
+  readonly inhibit?: boolean | undefined;
   /**
    * Inhibition rules (Alertmanager-like: source matcher, target matcher, equal labels),
    * replacing the default rule (a HIGH alert mutes MEDIUM and LOW ones on the same
@@ -191,15 +191,15 @@ export interface AlertServiceOptions {
    * createAlertService({ sinks, store, inhibitRules: [defaultInhibitRule, { source: { type: 'DB_DOWN' }, target: { type: ['QUEUE_BACKLOG'] } }] });
    * ```
    */
-  readonly inhibitRules?: readonly InhibitRule[];
+  readonly inhibitRules?: readonly InhibitRule[] | undefined;
   /** Retries, timeout and breaker of remote sink calls. */
-  readonly retry?: SinkRetryOptions;
+  readonly retry?: SinkRetryOptions | undefined;
   /**
    * How long an alert SMS may wait for its `delivered` receipt before it counts as failed
    * and the alert falls back (only for SMS sent with a status callback).
    * @default 300_000 (5 minutes)
    */
-  readonly confirmTimeoutMs?: number;
+  readonly confirmTimeoutMs?: number | undefined;
   /**
    * How often this instance retries due pending pages, checks escalations and overdue SMS
    * receipts, watches itself and prunes the history, or `false` to call
@@ -207,12 +207,12 @@ export interface AlertServiceOptions {
    * on every instance: the store decides each item once.
    * @default 10_000
    */
-  readonly maintenanceIntervalMs?: number | false;
+  readonly maintenanceIntervalMs?: number | false | undefined;
   /**
    * History kept.
    * @default 2_592_000_000 (30 days)
    */
-  readonly historyRetentionMs?: number;
+  readonly historyRetentionMs?: number | undefined;
   /**
    * How long one store call (a dedup claim above all) may take. A slow store is waited
    * for: set this well above the store's p99 under load. Only a store known down
@@ -221,13 +221,13 @@ export interface AlertServiceOptions {
    * designated-sender rule (see `designatedSender`).
    * @default 20_000
    */
-  readonly storeTimeoutMs?: number;
+  readonly storeTimeoutMs?: number | undefined;
   /**
    * A store call taking this long marks the store `slow` in the status (it is still
    * waited for).
    * @default 2000
    */
-  readonly storeSlowMs?: number;
+  readonly storeSlowMs?: number | undefined;
   /**
    * A second, durable store (PostgreSQL through {@link createPrismaAlertStore} under a
    * Redis `store`). It owns the history, the pending-page queue and SMS receipts, so
@@ -235,7 +235,7 @@ export interface AlertServiceOptions {
    * (a claim won in `store` is confirmed here, so claims taken during the outage hold).
    * @default undefined (`store` owns everything)
    */
-  readonly durableStore?: AlertStore;
+  readonly durableStore?: AlertStore | undefined;
   /**
    * What happens when every store is down: `true` on exactly one instance of the fleet
    * (it delivers, dedup in its memory) and `false` on the others (they queue alerts in
@@ -244,53 +244,53 @@ export interface AlertServiceOptions {
    * per instance).
    * @default undefined
    */
-  readonly designatedSender?: boolean;
+  readonly designatedSender?: boolean | undefined;
   /**
    * The pending-page queue: an alert no sink took is retried after `initialDelayMs`,
    * then `factor` times longer each time up to `maxDelayMs`, only to the sinks not yet
    * reached, until delivered or `expireAfterMs` after its first failure ("ALERT LOST").
    * @default { initialDelayMs: 5000, factor: 2, maxDelayMs: 30_000, expireAfterMs: 21_600_000 }
    */
-  readonly pendingRetry?: { readonly initialDelayMs?: number; readonly factor?: number; readonly maxDelayMs?: number; readonly expireAfterMs?: number };
+  readonly pendingRetry?: { readonly initialDelayMs?: number; readonly factor?: number; readonly maxDelayMs?: number; readonly expireAfterMs?: number } | undefined;
   /**
    * A page pending this long raises `ALERTING_PAGES_PENDING` (through whatever works,
    * the log at least), or `false`.
    * @default 300_000 (5 minutes)
    */
-  readonly pendingAlertAfterMs?: number | false;
+  readonly pendingAlertAfterMs?: number | false | undefined;
   /**
    * The kill switch.
    * @default env.ALERTS_DISABLED is `true`, `1` or `yes`
    */
-  readonly disabled?: boolean;
+  readonly disabled?: boolean | undefined;
   /**
    * Environment to read `ALERTS_DISABLED` from.
    * @default process.env
    */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /**
    * Where logs go ("ALERT LOST" lines at error). A pino logger fits.
    * @default JSON lines on the console
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Current time.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /**
    * Breakers of the sinks (`alert_sink:<name>`) and the store (`alert_store`). Pass
    * `getDefaultRegistry()` to show them with your other breakers.
    * @default a registry of its own
    */
-  readonly registry?: BreakerRegistry;
+  readonly registry?: BreakerRegistry | undefined;
   /**
    * Where the `ALERTS_DISABLED` start-up banner is written.
    * @default process.stderr
    */
-  readonly banner?: (text: string) => void;
+  readonly banner?: ((text: string) => void) | undefined;
   /** Called with every result (metrics). A throwing hook is logged and ignored. */
-  readonly onResult?: (event: AlertResultEvent) => void;
+  readonly onResult?: ((event: AlertResultEvent) => void) | undefined;
 }
 
 /**
@@ -378,9 +378,9 @@ export interface RestoreSilence {
  */
 export interface ResolveInput {
   readonly type: string;
-  readonly resourceId?: string;
+  readonly resourceId?: string | undefined;
   /** Shown in the resolve notice. @default 'The condition cleared.' */
-  readonly message?: string;
+  readonly message?: string | undefined;
 }
 
 /**
@@ -397,9 +397,9 @@ export interface DeliveryStatusUpdate {
   /** Provider status (`queued`, `sent`, `delivered`, `undelivered`, `failed`, ...). */
   readonly status: string;
   /** Provider error code (Twilio `ErrorCode`). */
-  readonly errorCode?: string;
+  readonly errorCode?: string | undefined;
   /** The recipient, for the log (masked there). */
-  readonly to?: string;
+  readonly to?: string | undefined;
 }
 
 /**

@@ -760,7 +760,7 @@ export class AlertService {
   private resultOf(
     message: AlertMessage | undefined,
     status: AlertStatus,
-    fields: Partial<Omit<AlertResult, 'status'>> & Partial<Pick<AlertResult, 'alertId' | 'type' | 'key' | 'severity'>>,
+    fields: { readonly [K in Exclude<keyof AlertResult, 'status'>]?: AlertResult[K] | undefined },
   ): AlertResult {
     const result: AlertResult = Object.freeze({
       status,

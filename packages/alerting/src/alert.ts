@@ -58,7 +58,7 @@ export interface AlertInput {
    * (type, resourceId): one delivery per pair per suppression window. Omit for
    * system-wide conditions (one key per type). At most 200 characters.
    */
-  readonly resourceId?: string;
+  readonly resourceId?: string | undefined;
   /** One line a person reads first (SMS, Slack header). */
   readonly title: string;
   /** What happened and what to do. */
@@ -67,9 +67,9 @@ export interface AlertInput {
    * Extra details for Slack, Sentry and the log (scrubbed of phone numbers, emails and
    * secrets before it leaves the process).
    */
-  readonly context?: Readonly<Record<string, unknown>>;
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
   /** Links to dashboards or runbooks (at most 5 are shown). */
-  readonly links?: readonly AlertLink[];
+  readonly links?: readonly AlertLink[] | undefined;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface BreakerRegistryOptions {
    * passed to {@link BreakerRegistry.get} or {@link BreakerRegistry.configure} override them.
    * @default {}
    */
-  readonly defaults?: Omit<CircuitBreakerOptions, 'name'>;
+  readonly defaults?: Omit<CircuitBreakerOptions, 'name'> | undefined;
 }
 
 /** Called when a breaker is added to a registry. */

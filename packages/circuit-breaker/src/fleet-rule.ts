@@ -20,13 +20,13 @@ export interface FleetRuleOptions {
    * the fleet, as without the fleet rule.
    * @default 2
    */
-  readonly minInstances?: number;
+  readonly minInstances?: number | undefined;
   /**
    * How long an instance's trip counts towards `minInstances`, measured on Redis's clock
    * (so instance clocks may disagree).
    * @default 60_000
    */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 /** @internal The fleet rule with its defaults applied. */

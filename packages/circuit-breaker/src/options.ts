@@ -26,67 +26,67 @@ export interface CircuitBreakerOptions {
    * Name used in errors, events and snapshots, e.g. `twilio_sms`.
    * @default 'default'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Consecutive failures that open a closed breaker. `Infinity` turns the rule off.
    * @default 3
    */
-  readonly failureThreshold?: number;
+  readonly failureThreshold?: number | undefined;
   /**
    * Failure rate, in percent (0-100], over the sliding window that opens the breaker once
    * `minimumCalls` calls are in the window. Unset turns the rule off.
    * @default undefined
    */
-  readonly failureRateThreshold?: number;
+  readonly failureRateThreshold?: number | undefined;
   /**
    * Share of slow calls, in percent (0-100], over the sliding window that opens the
    * breaker (resilience4j's slow-call rate). Unset turns the rule off.
    * @default undefined
    */
-  readonly slowCallRateThreshold?: number;
+  readonly slowCallRateThreshold?: number | undefined;
   /**
    * A call that takes at least this long counts as slow.
    * @default 60_000
    */
-  readonly slowCallDurationMs?: number;
+  readonly slowCallDurationMs?: number | undefined;
   /**
    * The window the rates are measured over. Only kept when a rate threshold is set.
    * @default { type: 'count', size: 100 }
    */
-  readonly slidingWindow?: SlidingWindowOptions;
+  readonly slidingWindow?: SlidingWindowOptions | undefined;
   /**
    * Calls the window must hold before either rate can open the breaker.
    * @default 10
    */
-  readonly minimumCalls?: number;
+  readonly minimumCalls?: number | undefined;
   /**
    * How long an open breaker refuses calls before it lets a probe through.
    * @default 30_000
    */
-  readonly cooldownMs?: number;
+  readonly cooldownMs?: number | undefined;
   /**
    * Probe calls let through while half-open; their outcomes decide close or re-open.
    * @default 1
    */
-  readonly halfOpenMaxCalls?: number;
+  readonly halfOpenMaxCalls?: number | undefined;
   /**
    * A half-open breaker whose probes have not all reported after this long re-opens
    * (reason `probe-timed-out`), so a hung probe cannot hold it half-open forever.
    * @default cooldownMs
    */
-  readonly maxHalfOpenWaitMs?: number;
+  readonly maxHalfOpenWaitMs?: number | undefined;
   /**
    * Decides whether an error counts as a failure. Return `false` for expected errors
    * (an HTTP 4xx, a validation error): they neither count as failures nor reset the
    * consecutive-failure count.
    * @default every error is a failure
    */
-  readonly isFailure?: (error: unknown) => boolean;
+  readonly isFailure?: ((error: unknown) => boolean) | undefined;
   /**
    * Time source, epoch milliseconds.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /** Breaker options with every default applied, as `breaker.options` shows them. */

@@ -53,47 +53,47 @@ export interface SharedStateOptions {
    * A client for pub/sub (a connection in subscriber mode can run nothing else).
    * @default redis.duplicate()
    */
-  readonly subscriber?: SharedStateSubscriber;
+  readonly subscriber?: SharedStateSubscriber | undefined;
   /**
    * Key and channel prefix. Each breaker's keys share the hash tag `{prefix:name}`, so
    * they live in one Redis Cluster slot.
    * @default 'hardening:cb'
    */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * Every breaker's shared state is re-read this often, which bounds staleness when a
    * pub/sub message is lost (for example while the subscriber reconnects).
    * @default 2000
    */
-  readonly syncIntervalMs?: number;
+  readonly syncIntervalMs?: number | undefined;
   /**
    * A Redis command that has not answered after this long counts as a failure, so a hung
    * Redis degrades to local state quickly instead of holding a breaker open.
    * @default 1000
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /**
    * How long a shared state record lives after its last change.
    * @default 86_400_000 (24 h)
    */
-  readonly stateTtlMs?: number;
+  readonly stateTtlMs?: number | undefined;
   /**
    * Identifies this process in the shared record.
    * @default a random UUID
    */
-  readonly instanceId?: string;
+  readonly instanceId?: string | undefined;
   /**
    * Where degradation warnings go.
    * @default console
    */
-  readonly logger?: SharedStateLogger;
+  readonly logger?: SharedStateLogger | undefined;
   /**
    * Opt-in fleet rule: open a breaker everywhere only when at least `minInstances`
    * instances saw their own breaker trip within `windowMs` (see {@link FleetRuleOptions}).
    * Without it, any one instance's breaker opening opens it everywhere.
    * @default undefined (off)
    */
-  readonly fleet?: FleetRuleOptions;
+  readonly fleet?: FleetRuleOptions | undefined;
 }
 
 /**

@@ -15,12 +15,12 @@ export interface AuthFailureLimitOptions {
    * Wrong tokens tolerated per client and window; the next request gets 429.
    * @default 10
    */
-  readonly max?: number;
+  readonly max?: number | undefined;
   /**
    * Length of the fixed window, from a client's first wrong token.
    * @default 900_000 (15 min)
    */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 const defaults = { max: 10, windowMs: 15 * 60_000 };

@@ -49,7 +49,7 @@ export interface Cleanup {
    * How long it may take before it is abandoned (and logged as failed).
    * @default the shutdown's `cleanupTimeoutMs`
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 /**
@@ -66,62 +66,62 @@ export interface GracefulShutdownOptions {
    * HTTP(S) servers to close; more with {@link GracefulShutdown.addServer}.
    * @default []
    */
-  readonly servers?: readonly Server[];
+  readonly servers?: readonly Server[] | undefined;
   /**
    * Monitors (or anything with `markShuttingDown`) whose readiness turns 503 the moment
    * shutdown starts.
    * @default []
    */
-  readonly health?: ShutdownAware | readonly ShutdownAware[];
+  readonly health?: ShutdownAware | readonly ShutdownAware[] | undefined;
   /**
    * Cleanups, run in this order after the servers closed; more with {@link GracefulShutdown.addCleanup}.
    * @default []
    */
-  readonly cleanups?: readonly Cleanup[];
+  readonly cleanups?: readonly Cleanup[] | undefined;
   /**
    * How long the servers keep accepting after readiness turned 503, so load balancers
    * and Kubernetes endpoints stop routing here before the listeners close. Match it to
    * the readiness probe: `periodSeconds * failureThreshold` or your ingress' propagation time.
    * @default 5_000
    */
-  readonly drainDelayMs?: number;
+  readonly drainDelayMs?: number | undefined;
   /**
    * After the listeners close, how long in-flight requests have to finish before their
    * connections are destroyed.
    * @default 10_000
    */
-  readonly inFlightTimeoutMs?: number;
+  readonly inFlightTimeoutMs?: number | undefined;
   /**
    * Default timeout of each cleanup.
    * @default 5_000
    */
-  readonly cleanupTimeoutMs?: number;
+  readonly cleanupTimeoutMs?: number | undefined;
   /**
    * Hard limit on the whole shutdown, from the signal: past it the process exits with
    * code 1 and a log line. Keep it under Kubernetes' `terminationGracePeriodSeconds` (30 s).
    * @default 25_000
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * Signals that start a shutdown; a second one forces exit.
    * @default ['SIGTERM', 'SIGINT']
    */
-  readonly signals?: readonly string[];
+  readonly signals?: readonly string[] | undefined;
   /**
    * Where signals come from.
    * @default process
    */
-  readonly signalSource?: SignalSource;
+  readonly signalSource?: SignalSource | undefined;
   /**
    * Ends the process. Injected in tests.
    * @default process.exit
    */
-  readonly exit?: (code: number) => void;
+  readonly exit?: ((code: number) => void) | undefined;
   /**
    * Where the shutdown steps are logged.
    * @default consoleLogger({ component: '@hardening/health' })
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 const defaults = {
@@ -277,7 +277,7 @@ export class GracefulShutdown {
    * @param options - `timeoutMs` for this cleanup.
    * @returns This, for chaining.
    */
-  addCleanup(name: string, run: (signal: AbortSignal) => unknown, options: { readonly timeoutMs?: number } = {}): this {
+  addCleanup(name: string, run: (signal: AbortSignal) => unknown, options: { readonly timeoutMs?: number | undefined } = {}): this {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('Expected the cleanup `name` to be a non-empty string.');
     if (typeof run !== 'function') throw new TypeError(`Expected the cleanup "${name}" to be a function.`);
     if (options.timeoutMs !== undefined) assertDuration(`${name}.timeoutMs`, options.timeoutMs);

@@ -17,13 +17,13 @@ export interface CheckObservation {
   /** `pass`, `warn` or `fail`. */
   readonly status: HealthStatus;
   /** Which instance this is about (`twilio_sms`, `replica-2`); shown publicly, so no hostnames. */
-  readonly componentId?: string;
+  readonly componentId?: string | undefined;
   /** The measured value (latency, count, state). Admin only. */
-  readonly observedValue?: string | number | boolean | null;
+  readonly observedValue?: string | number | boolean | null | undefined;
   /** Unit of `observedValue` (`ms`, `s`, `jobs`). Admin only. */
-  readonly observedUnit?: string;
+  readonly observedUnit?: string | undefined;
   /** Human-readable detail, e.g. the error text. Admin only; scrubbed of secrets. */
-  readonly output?: string;
+  readonly output?: string | undefined;
 }
 
 /**
@@ -82,35 +82,35 @@ export interface HealthCheck {
    * Measurement name; the key in the report is `name:measurement` (`postgres:responseTime`).
    * @default undefined (the key is just `name`)
    */
-  readonly measurement?: string;
+  readonly measurement?: string | undefined;
   /**
    * The draft's `componentType`.
    * @default 'component'
    */
-  readonly componentType?: ComponentType;
+  readonly componentType?: ComponentType | undefined;
   /**
    * Whether the service cannot work without it. A failing critical check fails readiness
    * and makes `/health` answer `fail` (503); a failing non-critical check only makes it `warn`.
    * @default true
    */
-  readonly critical?: boolean;
+  readonly critical?: boolean | undefined;
   /**
    * Whether `/health/live` runs it. Only for checks of the process itself (event-loop
    * delay, memory): a dependency in liveness makes an orchestrator restart every instance
    * during that dependency's outage.
    * @default false
    */
-  readonly liveness?: boolean;
+  readonly liveness?: boolean | undefined;
   /**
    * How long one run may take before it counts as `fail: timed out after X ms`.
    * @default the monitor's `timeoutMs`
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * How long a result is served before a refresh is started.
    * @default the monitor's `cacheMs`
    */
-  readonly cacheMs?: number;
+  readonly cacheMs?: number | undefined;
   /**
    * Runs the check. Throwing (or rejecting) counts as `fail` with the error's message
    * as output.

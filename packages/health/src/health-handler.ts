@@ -29,35 +29,35 @@ export interface HealthHandlerOptions extends HealthMonitorOptions {
    * options (`checks`, `cacheMs`...) must not be.
    * @default a new HealthMonitor built from the monitor options
    */
-  readonly monitor?: HealthMonitor;
+  readonly monitor?: HealthMonitor | undefined;
   /**
    * Path prefix of the endpoints, relative to where the handler is mounted.
    * @default '/health'
    */
-  readonly basePath?: string;
+  readonly basePath?: string | undefined;
   /**
    * Token(s) that unlock details (hostnames, error text, latencies) with
    * `Authorization: Bearer <token>`. At least 16 characters; several to rotate. Without
    * it nobody sees details (unless `exposeDetails`).
    * @default undefined
    */
-  readonly adminToken?: string | readonly string[];
+  readonly adminToken?: string | readonly string[] | undefined;
   /**
    * Show details to every caller. Only for endpoints no outsider can reach.
    * @default false
    */
-  readonly exposeDetails?: boolean;
+  readonly exposeDetails?: boolean | undefined;
   /**
    * Recovery actions to expose as `POST {basePath}/recover` and
    * `GET {basePath}/recovery-stats`. Requires `recoveryToken` (or `adminToken`).
    * @default undefined (not mounted)
    */
-  readonly recovery?: RecoveryManager;
+  readonly recovery?: RecoveryManager | undefined;
   /**
    * Bearer token(s) for the recovery endpoints, at least 16 characters.
    * @default adminToken
    */
-  readonly recoveryToken?: string | readonly string[];
+  readonly recoveryToken?: string | readonly string[] | undefined;
   /**
    * Wrong bearer tokens tolerated per client IP ({@link HealthRequest.clientIp}) and
    * window. Past it, `POST {basePath}/recover` and `GET {basePath}/recovery-stats` answer
@@ -65,7 +65,7 @@ export interface HealthHandlerOptions extends HealthMonitorOptions {
    * client's tokens (no details). `false` switches the limit off.
    * @default { max: 10, windowMs: 900_000 }
    */
-  readonly authFailureLimit?: AuthFailureLimitOptions | false;
+  readonly authFailureLimit?: AuthFailureLimitOptions | false | undefined;
 }
 
 /**
@@ -83,18 +83,18 @@ export interface HealthRequest {
   /** Path relative to the mount point, without the query string. */
   readonly path: string;
   /** Query parameters (`?service=postgres`). */
-  readonly query?: URLSearchParams;
+  readonly query?: URLSearchParams | undefined;
   /** The `Authorization` header. */
-  readonly authorization?: string;
+  readonly authorization?: string | undefined;
   /**
    * The client's address, the key of the wrong-token limit (`req.ip` in Express, which
    * honours `trust proxy`). Requests without one share a single budget.
    */
-  readonly clientIp?: string;
+  readonly clientIp?: string | undefined;
   /** The parsed body, when the framework already parsed it. */
-  readonly body?: unknown;
+  readonly body?: unknown | undefined;
   /** Reads and parses the body; called only after authorization succeeds. */
-  readonly readBody?: () => Promise<unknown>;
+  readonly readBody?: (() => Promise<unknown>) | undefined;
 }
 
 /**

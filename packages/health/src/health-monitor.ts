@@ -26,63 +26,63 @@ export interface HealthMonitorOptions {
    * The checks to run. More can be added with {@link HealthMonitor.addCheck}.
    * @default []
    */
-  readonly checks?: readonly HealthCheck[];
+  readonly checks?: readonly HealthCheck[] | undefined;
   /**
    * The draft's `serviceId`: which service this is.
    * @default undefined
    */
-  readonly serviceId?: string;
+  readonly serviceId?: string | undefined;
   /**
    * The draft's `version`: the service's public (API) version.
    * @default undefined
    */
-  readonly version?: string;
+  readonly version?: string | undefined;
   /**
    * The draft's `releaseId`: the deployed release (package version, git SHA).
    * @default undefined
    */
-  readonly releaseId?: string;
+  readonly releaseId?: string | undefined;
   /**
    * The draft's `description` of the service.
    * @default undefined
    */
-  readonly description?: string;
+  readonly description?: string | undefined;
   /**
    * How long one check run may take before it is abandoned and reported as
    * `fail: timed out after X ms`. Below Kubernetes' default probe timeout (1 s), so a
    * probe that has to wait for a run still gets an answer. A check's own `timeoutMs` wins.
    * @default 800
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * How long a check result is served before a refresh starts. The dependency sees at
    * most one probe per period, whatever the probe rate. A check's own `cacheMs` wins.
    * @default 1000
    */
-  readonly cacheMs?: number;
+  readonly cacheMs?: number | undefined;
   /**
    * How old a result may be and still be served while it is refreshed in the background.
    * Older results (after a quiet spell) are not served: the caller waits for a fresh run
    * (bounded by the timeout). Must be at least `cacheMs`.
    * @default 5000
    */
-  readonly maxStaleMs?: number;
+  readonly maxStaleMs?: number | undefined;
   /**
    * When true, `/health/startup` and readiness fail until {@link HealthMonitor.markStarted}
    * is called (after migrations, warm-up).
    * @default false
    */
-  readonly waitForStartup?: boolean;
+  readonly waitForStartup?: boolean | undefined;
   /**
    * Where check status changes and lifecycle events are logged.
    * @default consoleLogger({ component: '@hardening/health' })
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Time source for cache ages.
    * @default systemClock
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 const defaults = {
@@ -285,7 +285,7 @@ export class HealthMonitor {
   // The report's ISO time, made once per clock millisecond (a probe storm asks many times).
   private timeMs = Number.NaN;
   private timeIso = '';
-  private readonly options: Required<Pick<HealthMonitorOptions, 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock'>> &
+  private readonly options: { readonly [K in 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock']-?: Exclude<HealthMonitorOptions[K], undefined> } &
     HealthMonitorOptions;
   private readonly logger: Logger;
   private state: LifecycleState;
@@ -578,6 +578,7 @@ function toResult(entry: Entry, run: CheckRun): CheckResult {
   return result;
 }
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

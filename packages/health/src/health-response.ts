@@ -82,7 +82,12 @@ export function renderHealthBody(report: HealthReport, detailed: boolean): Healt
   });
 }
 
-function dropUndefined<T extends object>(value: T): T {
+/** `T` with its `undefined`-valued keys made optional and their `undefined` dropped: what {@link dropUndefined} returns. */
+type WithoutUndefined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+
+function dropUndefined<T extends object>(value: T): WithoutUndefined<T> {
   for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
-  return value;
+  return value as WithoutUndefined<T>;
 }

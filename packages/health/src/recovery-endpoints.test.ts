@@ -12,7 +12,7 @@ afterEach(async () => {
 
 async function start(
   recovery: RecoveryManager,
-  options: { bodyParser?: boolean; recoveryToken?: string; adminToken?: string; clock?: { now(): number }; logger?: ReturnType<typeof captureLogger> } = {},
+  options: { bodyParser?: boolean; recoveryToken?: string | undefined; adminToken?: string; clock?: { now(): number }; logger?: ReturnType<typeof captureLogger> } = {},
 ) {
   const { bodyParser = true, adminToken, clock, logger = captureLogger() } = options;
   const recoveryToken = 'recoveryToken' in options ? options.recoveryToken : token;

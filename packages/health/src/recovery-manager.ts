@@ -59,17 +59,17 @@ export interface RecoveryLimits {
    * Minimum time between two attempts for the service, counted from the start of the last one.
    * @default 300_000 (5 minutes)
    */
-  readonly cooldownMs?: number;
+  readonly cooldownMs?: number | undefined;
   /**
    * Attempts allowed per service in any sliding hour.
    * @default 6
    */
-  readonly maxPerHour?: number;
+  readonly maxPerHour?: number | undefined;
   /**
    * How long one attempt may take before it counts as failed.
    * @default 30_000
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 /**
@@ -90,22 +90,22 @@ export interface RecoveryManagerOptions extends RecoveryLimits {
    * Actions by service name; more with {@link RecoveryManager.register}.
    * @default {}
    */
-  readonly actions?: Readonly<Record<string, RecoveryAction>>;
+  readonly actions?: Readonly<Record<string, RecoveryAction>> | undefined;
   /**
    * Attempts kept for {@link RecoveryManager.stats} (`recent`).
    * @default 50
    */
-  readonly historySize?: number;
+  readonly historySize?: number | undefined;
   /**
    * Where attempts are logged.
    * @default consoleLogger({ component: '@hardening/health' })
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Time source for cooldowns and limits.
    * @default systemClock
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 const defaults = {

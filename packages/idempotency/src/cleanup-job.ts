@@ -14,12 +14,12 @@ export interface CleanupJobOptions {
    * Time between runs.
    * @default 600_000 (10 min)
    */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
   /**
    * Where each run's count and any failure are logged.
    * @default consoleLogger()
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** A running cleanup job. */

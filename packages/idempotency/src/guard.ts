@@ -39,56 +39,56 @@ export interface IdempotencyGuardOptions {
    * Prefix added to every key, so several guards can share a store (`'sms:'`, `'http:'`).
    * @default ''
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
   /**
    * How long a claim holds while the function runs. If the process dies mid-run, the key
    * becomes claimable again after this long (not after the retention). Set it above the
    * slowest run you expect: the `signal` given to the function aborts when it ends.
    * @default 60_000
    */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /**
    * How long a completed record (and its result) is kept for replay.
    * @default 86_400_000 (24 h)
    */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /**
    * A concurrent duplicate: `'error'` throws {@link IdempotencyInProgressError} at once;
    * `'wait'` polls until the first run completes (replays its result) or fails (then this
    * caller runs the function), for at most `waitTimeoutMs`.
    * @default 'error'
    */
-  readonly onInProgress?: InProgressPolicy;
+  readonly onInProgress?: InProgressPolicy | undefined;
   /**
    * Longest wait with `onInProgress: 'wait'`.
    * @default 10_000
    */
-  readonly waitTimeoutMs?: number;
+  readonly waitTimeoutMs?: number | undefined;
   /**
    * First poll interval while waiting; it doubles up to 1 s.
    * @default 50
    */
-  readonly pollIntervalMs?: number;
+  readonly pollIntervalMs?: number | undefined;
   /**
    * How results are stored for replay.
    * @default JSON ({@link jsonCodec})
    */
-  readonly codec?: ResultCodec<unknown>;
+  readonly codec?: ResultCodec<unknown> | undefined;
   /**
    * Where duplicates, store failures and lost leases are logged.
    * @default consoleLogger()
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Time source for waits and retries.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /**
    * Makes claim tokens.
    * @default crypto.randomUUID
    */
-  readonly createToken?: () => string;
+  readonly createToken?: (() => string) | undefined;
 }
 
 /**
@@ -106,26 +106,26 @@ export interface RunOptions<T> {
    * {@link IdempotencyPayloadMismatchError}.
    * @default undefined (no payload check)
    */
-  readonly payload?: unknown;
+  readonly payload?: unknown | undefined;
   /**
    * A fingerprint you computed yourself (instead of `payload`).
    * @default fingerprint of `payload`, or `''`
    */
-  readonly fingerprint?: string;
+  readonly fingerprint?: string | undefined;
   /** @default the guard's `leaseMs` */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /** @default the guard's `retentionMs` */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /** @default the guard's `onInProgress` */
-  readonly onInProgress?: InProgressPolicy;
+  readonly onInProgress?: InProgressPolicy | undefined;
   /** @default the guard's `waitTimeoutMs` */
-  readonly waitTimeoutMs?: number;
+  readonly waitTimeoutMs?: number | undefined;
   /**
    * Decides whether a successful result is stored for replay. Return `false` (an HTTP 5xx
    * answer, say) to release the key instead, so a retry runs again.
    * @default every result is stored
    */
-  readonly shouldStore?: (value: T) => boolean;
+  readonly shouldStore?: ((value: T) => boolean) | undefined;
   /**
    * Once the function has returned, the longest the caller is held waiting for its result
    * to be recorded. Past it, or when recording fails, the result is returned anyway
@@ -136,7 +136,7 @@ export interface RunOptions<T> {
    * result throws.
    * @default undefined (wait)
    */
-  readonly recordTimeoutMs?: number;
+  readonly recordTimeoutMs?: number | undefined;
 }
 
 /** What the protected function receives. */
@@ -540,8 +540,9 @@ function describe(error: unknown): string {
   return scrubText(error instanceof Error ? error.message : String(error));
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
+function stripUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /**

@@ -18,12 +18,12 @@ export interface MemoryStoreOptions {
    * forgotten early (counted in `stats().evicted`).
    * @default 100_000
    */
-  readonly maxEntries?: number;
+  readonly maxEntries?: number | undefined;
   /**
    * Time source.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /**

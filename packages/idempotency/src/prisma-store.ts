@@ -35,7 +35,7 @@ export interface PrismaStoreOptions {
    * digits and underscores only.
    * @default 'idempotency_records'
    */
-  readonly table?: string;
+  readonly table?: string | undefined;
   /**
    * Inside a transaction ({@link PrismaIdempotencyStore.withTransaction}) a concurrent
    * duplicate's claim waits on the first transaction's row lock; this bounds the wait
@@ -43,7 +43,7 @@ export interface PrismaStoreOptions {
    * {@link IdempotencyInProgressError}.
    * @default 5000
    */
-  readonly lockTimeoutMs?: number;
+  readonly lockTimeoutMs?: number | undefined;
 }
 
 interface ClaimRow {

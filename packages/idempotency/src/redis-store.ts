@@ -32,14 +32,14 @@ export interface RedisStoreOptions {
    * make the key its own Redis Cluster hash tag, and every script touches that one key only.
    * @default 'hardening:idem:'
    */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * A command that has not answered after this long fails with
    * {@link IdempotencyStoreError}, so a hung or unreachable Redis surfaces quickly instead
    * of holding webhooks until the provider times out.
    * @default 2000
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
 }
 
 const defaults = { prefix: 'hardening:idem:', commandTimeoutMs: 2000 };

@@ -190,7 +190,7 @@ export async function startFakeHttpServer(options: FakeHttpServerOptions): Promi
     if (fault?.status !== undefined) {
       const body = fault.body !== undefined ? fault.body : options.errorBody?.(fault.status, request);
       request.status = fault.status;
-      send(res, { status: fault.status, body, headers: fault.headers });
+      send(res, { status: fault.status, body, ...(fault.headers !== undefined ? { headers: fault.headers } : {}) });
       return;
     }
     let response: FakeResponse | undefined;

@@ -319,7 +319,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
         times: extra.times ?? 1,
         status,
         body: twilioError(status, code, `Twilio error ${code} (fake)`),
-        headers: extra.headers,
+        ...(extra.headers !== undefined ? { headers: extra.headers } : {}),
       });
     },
   };

@@ -48,7 +48,7 @@ export interface AcknowledgeOptions {
    * The channel: `api`, `sms`, `slack`, or your own word.
    * @default 'api'
    */
-  readonly via?: string;
+  readonly via?: string | undefined;
 }
 
 /**

@@ -256,8 +256,9 @@ function deferredClaim(message: AlertMessage, now: number): GateClaim {
   return { claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
+function stripUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** A retried claim that had already won answers "held by you": that is a win. */

@@ -17,22 +17,22 @@ export interface FailureRule {
    * Consecutive failures, within the window, that raise the alert.
    * @default 5
    */
-  readonly threshold?: number;
+  readonly threshold?: number | undefined;
   /**
    * Failures older than this no longer count.
    * @default 900_000 (15 minutes)
    */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
   /**
    * Alert severity.
    * @default 'HIGH'
    */
-  readonly severity?: Severity;
+  readonly severity?: Severity | undefined;
   /**
    * Alert type.
    * @default `${OPERATION}_FAILURE` (e.g. `OPENAI_FAILURE` for `openai`)
    */
-  readonly alertType?: string;
+  readonly alertType?: string | undefined;
 }
 
 /**
@@ -80,6 +80,14 @@ export interface FailureState {
 
 const defaults = { threshold: 5, windowMs: 15 * 60_000, severity: 'HIGH' as Severity };
 
+/** A {@link FailureRule} with every default applied. */
+interface ResolvedRule {
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly severity: Severity;
+  readonly alertType: string;
+}
+
 interface Streak {
   failures: number[];
   alerted: boolean;
@@ -110,7 +118,7 @@ function checkRule(rule: FailureRule, where: string): void {
 export class FailureTracker {
   private readonly streaks = new Map<string, Streak>();
   private readonly alerts: AlertSender;
-  private readonly base: Required<Omit<FailureRule, 'alertType'>> & Pick<FailureRule, 'alertType'>;
+  private readonly base: Omit<ResolvedRule, 'alertType'> & { readonly alertType: string | undefined };
   private readonly operations: Readonly<Record<string, FailureRule>>;
   private readonly resolveOnRecovery: boolean;
   private readonly clock: Clock;
@@ -210,7 +218,7 @@ export class FailureTracker {
     return { consecutiveFailures: live.length, alerted: streak.alerted, since: live[0] };
   }
 
-  private ruleFor(operation: string): Required<FailureRule> {
+  private ruleFor(operation: string): ResolvedRule {
     const own = this.operations[operation] ?? {};
     return {
       threshold: own.threshold ?? this.base.threshold,

@@ -10,7 +10,7 @@ const hour = 60 * minute;
 function setup() {
   let now = Date.parse('2026-03-01T12:00:00Z');
   const clock = { now: () => now };
-  const rows = new Map<string, TrackedEntity & { stuckDetectedAt?: Date | null }>();
+  const rows = new Map<string, TrackedEntity & { stuckDetectedAt?: Date | null | undefined }>();
   const sms = recordingSink('sms');
   const slack = recordingSink('slack');
   const alerts = createAlertService({ sinks: [sms, slack], clock, logger: captureLogger(), maintenanceIntervalMs: false, env: {} });

@@ -33,9 +33,9 @@ export interface TrackedEntity {
   /** When it entered `state`. */
   readonly enteredAt: TimeLike;
   /** When it was last found stuck (what `markDetected` stored), if ever. */
-  readonly stuckDetectedAt?: TimeLike | null;
+  readonly stuckDetectedAt?: TimeLike | null | undefined;
   /** A name for people (`Acme Plumbing`). @default the id */
-  readonly label?: string;
+  readonly label?: string | undefined;
 }
 
 /**

@@ -33,7 +33,13 @@ export class SinkRejectedError extends HardeningError<'ALERT_SINK_REJECTED'> {
   constructor(
     sink: string,
     message: string,
-    details: { status?: number; providerCode?: string; headers?: Record<string, string>; transient?: boolean; cause?: unknown } = {},
+    details: {
+      status?: number | undefined;
+      providerCode?: string | undefined;
+      headers?: Record<string, string> | undefined;
+      transient?: boolean | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     super('ALERT_SINK_REJECTED', `${sink}: ${message}`, { cause: details.cause });
     this.sink = sink;

@@ -32,14 +32,14 @@ export interface SinkContext {
  */
 export interface SinkReceipt {
   /** Provider ids of what went out (Twilio message SIDs, Slack `ts`, Sentry event id). */
-  readonly ids?: readonly string[];
+  readonly ids?: readonly string[] | undefined;
   /**
    * Ids whose delivery is only confirmed later by a provider callback (SMS sent with a
    * status callback). The service tracks them and falls back when they fail or time out.
    */
-  readonly awaitingConfirmation?: readonly string[];
+  readonly awaitingConfirmation?: readonly string[] | undefined;
   /** Something worth a warning although the delivery counts (one of two numbers refused). */
-  readonly warnings?: readonly string[];
+  readonly warnings?: readonly string[] | undefined;
 }
 
 /**

@@ -52,9 +52,9 @@ export interface TwilioSmsSinkOptions {
    */
   readonly to: readonly string[] | string;
   /** Sender number (E.164) or alphanumeric sender id. One of `from` and `messagingServiceSid` is required. */
-  readonly from?: string;
+  readonly from?: string | undefined;
   /** A Twilio Messaging Service SID (`MG...`) to send from instead of `from`. */
-  readonly messagingServiceSid?: string;
+  readonly messagingServiceSid?: string | undefined;
   /**
    * Public URL of the handler that receives Twilio's status callbacks
    * ({@link createTwilioStatusCallbackHandler}). When set, every alert SMS asks for
@@ -62,25 +62,25 @@ export interface TwilioSmsSinkOptions {
    * time falls back to the next sink.
    * @default undefined (no delivery confirmation)
    */
-  readonly statusCallbackUrl?: string;
+  readonly statusCallbackUrl?: string | undefined;
   /**
    * Sink name, used in routes.
    * @default 'sms'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Longest SMS text; longer alerts are cut on a word boundary. 320 characters is two
    * GSM-7 segments.
    * @default 320
    */
-  readonly maxLength?: number;
+  readonly maxLength?: number | undefined;
   /**
    * End every alert SMS with "Reply ACK <code>" (the alert's short code, see `ackCode`):
    * the operator's reply, passed to `alerts.handleSmsReply` by your inbound SMS webhook,
    * acknowledges the alert and stops its escalation.
    * @default false
    */
-  readonly ackHint?: boolean;
+  readonly ackHint?: boolean | undefined;
 }
 
 const defaults = { name: 'sms', maxLength: 320 };
@@ -115,9 +115,8 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
   if (messagingServiceSid !== undefined && !/^MG[0-9a-fA-F]{32}$/.test(messagingServiceSid)) {
     throw new TypeError('Expected `messagingServiceSid` to be a Messaging Service SID (MG followed by 32 hex digits).');
   }
-  if (from === undefined && messagingServiceSid === undefined) {
-    throw new TypeError('Expected `from` (a sender number) or `messagingServiceSid`.');
-  }
+  const sender: { readonly from: string } | { readonly messagingServiceSid: string } =
+    from !== undefined ? { from } : messagingServiceSid !== undefined ? { messagingServiceSid } : noSender();
   if (statusCallbackUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(statusCallbackUrl)) {
     throw new TypeError(`Expected \`statusCallbackUrl\` to be an absolute http(s) URL, got ${JSON.stringify(statusCallbackUrl)}.`);
   }
@@ -142,7 +141,7 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
           const created = await messages.create({
             to: number,
             body,
-            ...(from !== undefined ? { from } : { messagingServiceSid }),
+            ...sender,
             ...(statusCallbackUrl !== undefined ? { statusCallback: statusCallbackUrl } : {}),
           });
           sent.set(number, created.sid);
@@ -169,4 +168,8 @@ function describeTwilioError(error: unknown): string {
   const e = error as { status?: unknown; code?: unknown; message?: unknown };
   const parts = [e.status !== undefined ? `HTTP ${String(e.status)}` : undefined, e.code !== undefined ? `code ${String(e.code)}` : undefined];
   return parts.filter(Boolean).join(', ') || 'error';
+}
+
+function noSender(): never {
+  throw new TypeError('Expected `from` (a sender number) or `messagingServiceSid`.');
 }

@@ -24,24 +24,24 @@ export interface WebhookSinkOptions {
    * Sink name, used in routes.
    * @default 'webhook'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Extra request headers (authorization). Never logged. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /**
    * Turns an alert into the JSON body.
    * @default the scrubbed alert (id, kind, type, severity, resourceId, key, title, message, context, links, occurredAt)
    */
-  readonly body?: (message: AlertMessage) => unknown;
+  readonly body?: ((message: AlertMessage) => unknown) | undefined;
   /**
    * HTTP method.
    * @default 'POST'
    */
-  readonly method?: 'POST' | 'PUT';
+  readonly method?: 'POST' | 'PUT' | undefined;
   /**
    * The `fetch` to use.
    * @default globalThis.fetch
    */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /**
    * Reads a provider id out of a successful JSON answer (for the receipt).
    * @default none

@@ -38,7 +38,7 @@ export interface PrismaAlertStoreOptions {
    * The PostgreSQL schema of the tables, when not on the search path.
    * @default undefined (the connection's search path, usually `public`)
    */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -2,10 +2,10 @@
 // a breaker transition once, while each instance's own hook still sees it.
 import { describe, expect, it } from 'vitest';
 import { BreakerRegistry, type StateChange } from '@hardening/circuit-breaker';
-import { captureLogger } from '../../test/capture-logger.js';
+import { captureLogger, type LogLine } from '../../test/capture-logger.js';
 import { createSafeCall } from './create-safe-call.js';
 
-const opened = (name: string) => (l: { level: string; msg?: string }) => l.level === 'warn' && l.msg === `circuit "${name}" open: calls refused`;
+const opened = (name: string) => (l: LogLine) => l.level === 'warn' && l.msg === `circuit "${name}" open: calls refused`;
 
 describe('breaker transitions on a shared registry', () => {
   it('are logged once per logger, and reach every instance hook', () => {

@@ -24,32 +24,32 @@ export interface CreateSafeCallOptions {
    * Where the breakers live.
    * @default getDefaultRegistry() (process-wide, shared across ESM and CJS copies)
    */
-  readonly registry?: BreakerRegistry;
+  readonly registry?: BreakerRegistry | undefined;
   /**
    * Options every call starts from (per-name and per-call options override them).
    * @default the production defaults listed in {@link SafeCallOptions}
    */
-  readonly defaults?: SafeCallOptions;
+  readonly defaults?: SafeCallOptions | undefined;
   /**
    * Where give-ups, slow calls and breaker changes (warn) and retries (debug) are logged.
    * A pino logger fits.
    * @default JSON lines on the console
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Hooks for every call of this instance. */
-  readonly hooks?: SafeCallHooks;
+  readonly hooks?: SafeCallHooks | undefined;
   /**
    * Uniform random numbers in [0, 1), for jitter.
    * @default Math.random
    */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /**
    * Monotonic milliseconds, for attempt deadlines, the overall deadline, durations and the
    * retry budget. Timers are the global `setTimeout`, so tests drive both with fake timers
    * (`vi.useFakeTimers()` and `clock: { now: () => Date.now() }`).
    * @default performance
    */
-  readonly clock?: { now(): number };
+  readonly clock?: { now(): number } | undefined;
 }
 
 /**

@@ -161,17 +161,17 @@ export interface CallEvent {
  */
 export interface SafeCallHooks {
   /** An attempt failed and another will follow after `delayMs`. */
-  readonly onRetry?: (event: RetryEvent) => void;
+  readonly onRetry?: ((event: RetryEvent) => void) | undefined;
   /** The call ends in an error (before any fallback). */
-  readonly onGiveUp?: (event: GiveUpEvent) => void;
+  readonly onGiveUp?: ((event: GiveUpEvent) => void) | undefined;
   /** An attempt timed out (its signal was aborted). */
-  readonly onTimeout?: (event: TimeoutEvent) => void;
+  readonly onTimeout?: ((event: TimeoutEvent) => void) | undefined;
   /** A successful attempt took at least `slowCallThresholdMs`. */
-  readonly onSlowCall?: (event: CallEvent) => void;
+  readonly onSlowCall?: ((event: CallEvent) => void) | undefined;
   /** The call succeeded. */
-  readonly onSuccess?: (event: CallEvent) => void;
+  readonly onSuccess?: ((event: CallEvent) => void) | undefined;
   /** A breaker changed state. Instance-level only (ignored in per-call options). */
-  readonly onBreakerStateChange?: (change: StateChange) => void;
+  readonly onBreakerStateChange?: ((change: StateChange) => void) | undefined;
 }
 
 /**
@@ -197,25 +197,25 @@ export interface SafeCallOptions<T = unknown> {
    * Attempts in all, the first included.
    * @default 3
    */
-  readonly attempts?: number;
+  readonly attempts?: number | undefined;
   /**
    * Timeout of each attempt; the attempt's `AbortSignal` aborts when it elapses.
    * `Infinity` turns it off.
    * @default 30_000
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /**
    * Overall deadline of the call, attempts and waits included, from the call's start. An
    * attempt's timeout is cut to what is left; a wait that would cross the deadline ends the
    * call at once (`RetriesExhaustedError` with reason `deadline`). `Infinity` turns it off.
    * @default Infinity (bounded by attempts x timeoutMs plus the waits)
    */
-  readonly deadlineMs?: number;
+  readonly deadlineMs?: number | undefined;
   /**
    * Wait between attempts.
    * @default { initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'none' } (waits 1 s, then 2 s)
    */
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: BackoffOptions | undefined;
   /**
    * Classifies a failure; the kind decides both the retry and the breaker: `transient` is
    * retried and counted, `caller` (bad input: a 400, Twilio 21211) is neither retried nor
@@ -224,13 +224,13 @@ export interface SafeCallOptions<T = unknown> {
    * counted but not retried.
    * @default classifyError
    */
-  readonly classify?: (error: unknown) => FailureKind;
+  readonly classify?: ((error: unknown) => FailureKind) | undefined;
   /**
    * Overrides the retry decision only (the breaker still follows `classify`). Errors it
    * rejects fail at once.
    * @default (error) => classify(error) === 'transient' || classify(error) === 'caller-transient'
    */
-  readonly retryable?: (error: unknown, context: AttemptContext) => boolean;
+  readonly retryable?: ((error: unknown, context: AttemptContext) => boolean) | undefined;
   /**
    * Calls a returned value a failure: it is then classified, retried and counted like an
    * error (a `FailedResultError` carrying it, with its `status` and `headers`, so
@@ -239,41 +239,41 @@ export interface SafeCallOptions<T = unknown> {
    * `isFailedResponse` fits `fetch`: 5xx, 408, 425 and 429 responses are failures.
    * @default none (every returned value is a success)
    */
-  readonly isFailureResult?: (result: T) => boolean;
+  readonly isFailureResult?: ((result: T) => boolean) | undefined;
   /**
    * The operation's circuit breaker, or `false` for none. Fields set here (per call, per
    * name or per instance) win over the registry's defaults and `registry.configure(name)`;
    * fields set nowhere take the breaker's defaults.
    * @default the registry's settings, else { failureThreshold: 3, cooldownMs: 30_000 }
    */
-  readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false;
+  readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock'> | false | undefined;
   /**
    * Concurrency limit for the operation, or `false` for none.
    * @default false
    */
-  readonly bulkhead?: BulkheadOptions | false;
+  readonly bulkhead?: BulkheadOptions | false | undefined;
   /**
    * Retry budget for the operation, or `false` for none.
    * @default { ratio: 0.2, minRetries: 10, windowMs: 10_000 }
    */
-  readonly retryBudget?: RetryBudgetOptions | false;
+  readonly retryBudget?: RetryBudgetOptions | false | undefined;
   /**
    * A successful call at least this long fires `onSlowCall` and a warning.
    * @default 5000
    */
-  readonly slowCallThresholdMs?: number;
+  readonly slowCallThresholdMs?: number | undefined;
   /**
    * The caller's signal: aborting it aborts the running attempt's signal and the waits
    * between attempts, and ends the call with an `AbortedError`.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Returns a value instead of throwing when the breaker refuses, the bulkhead is full, or
    * retries are exhausted. Not called for non-retryable errors or caller aborts.
    */
-  readonly fallback?: (error: unknown) => T | Promise<T>;
+  readonly fallback?: ((error: unknown) => T | Promise<T>) | undefined;
   /** Carried into log lines and hook events. */
-  readonly correlationId?: string;
+  readonly correlationId?: string | undefined;
   /** Hooks for this call (in addition to the instance's). */
-  readonly hooks?: Omit<SafeCallHooks, 'onBreakerStateChange'>;
+  readonly hooks?: Omit<SafeCallHooks, 'onBreakerStateChange'> | undefined;
 }

@@ -31,18 +31,18 @@ export interface CircuitBreakerCheckOptions extends CommonCheckOptions {
    * The breakers to report.
    * @default getDefaultRegistry() (the one `safeCall` uses)
    */
-  readonly registry?: BreakerSnapshotSource;
+  readonly registry?: BreakerSnapshotSource | undefined;
   /**
    * Breakers the service cannot work without: open (or isolated) they `fail`; every
    * other open breaker only `warn`s. Names, or a predicate.
    * @default [] (no breaker is critical)
    */
-  readonly criticalBreakers?: readonly string[] | ((name: string) => boolean);
+  readonly criticalBreakers?: (readonly string[] | ((name: string) => boolean)) | undefined;
   /**
    * Time source, to say how long until an open breaker's next probe.
    * @default Date.now
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface EnvCheckOptions extends CommonCheckOptions {
    * Where to look.
    * @default process.env
    */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**

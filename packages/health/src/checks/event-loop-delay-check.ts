@@ -16,22 +16,22 @@ export interface EventLoopDelayCheckOptions extends CommonCheckOptions {
    * Delay (at `percentile`) above which the check warns.
    * @default 100
    */
-  readonly warnAboveMs?: number;
+  readonly warnAboveMs?: number | undefined;
   /**
    * Delay (at `percentile`) above which the check fails.
    * @default 1000
    */
-  readonly failAboveMs?: number;
+  readonly failAboveMs?: number | undefined;
   /**
    * Which percentile of the delays since the previous run is reported.
    * @default 99
    */
-  readonly percentile?: number;
+  readonly percentile?: number | undefined;
   /**
    * Sampling resolution of `monitorEventLoopDelay`.
    * @default 20
    */
-  readonly resolutionMs?: number;
+  readonly resolutionMs?: number | undefined;
 }
 
 /**

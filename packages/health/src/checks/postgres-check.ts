@@ -40,16 +40,16 @@ export interface SqlQueryClient {
  */
 export interface PostgresCheckOptions extends CommonCheckOptions {
   /** A Prisma client: the check runs `` $queryRaw`SELECT 1` ``. */
-  readonly prisma?: PrismaQueryRaw;
+  readonly prisma?: PrismaQueryRaw | undefined;
   /** A `pg` Pool or Client (anything with `query(text)`): the check runs `SELECT 1`. */
-  readonly client?: SqlQueryClient;
+  readonly client?: SqlQueryClient | undefined;
   /** Your own probe; receives a signal aborted at the check's timeout. */
-  readonly query?: (signal: AbortSignal) => PromiseLike<unknown> | unknown;
+  readonly query?: ((signal: AbortSignal) => PromiseLike<unknown> | unknown) | undefined;
   /**
    * Round-trip time above which the check warns.
    * @default 500
    */
-  readonly warnAboveMs?: number;
+  readonly warnAboveMs?: number | undefined;
 }
 
 /**

@@ -17,17 +17,17 @@ export interface QueueBacklogCheckOptions extends CommonCheckOptions {
    * Backlog at or above which the check warns.
    * @default 100
    */
-  readonly warnAt?: number;
+  readonly warnAt?: number | undefined;
   /**
    * Backlog at or above which the check fails.
    * @default 1000
    */
-  readonly failAt?: number;
+  readonly failAt?: number | undefined;
   /**
    * Unit of the count in the report.
    * @default 'jobs'
    */
-  readonly unit?: string;
+  readonly unit?: string | undefined;
 }
 
 /**

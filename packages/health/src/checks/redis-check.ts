@@ -31,7 +31,7 @@ export interface RedisCheckOptions extends CommonCheckOptions {
    * Round-trip time above which the check warns.
    * @default 250
    */
-  readonly warnAboveMs?: number;
+  readonly warnAboveMs?: number | undefined;
 }
 
 /**

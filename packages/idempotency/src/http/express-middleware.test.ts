@@ -65,7 +65,7 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: signal ?? null });
   const setSlowGate = (next: Promise<void>) => void (gate = next);
   return { counts, openGate, setSlowGate, base, post, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -48,75 +48,75 @@ export interface IdempotencyKeyOptions {
    * passes through unguarded.
    * @default true
    */
-  readonly required?: boolean;
+  readonly required?: boolean | undefined;
   /**
    * Methods the header applies to (others pass through, never buffered).
    * @default ['POST', 'PATCH']
    */
-  readonly methods?: readonly string[];
+  readonly methods?: readonly string[] | undefined;
   /**
    * The request header carrying the key.
    * @default 'idempotency-key'
    */
-  readonly headerName?: string;
+  readonly headerName?: string | undefined;
   /**
    * Header added to a replayed response.
    * @default 'idempotent-replayed' (value `true`, as Stripe does)
    */
-  readonly replayHeader?: string;
+  readonly replayHeader?: string | undefined;
   /**
    * Keys are per client: return the caller's identity (account id, API key id) so two
    * clients choosing the same key never see each other's responses.
    * @default () => '' (one key space)
    */
-  readonly scope?: (request: IdempotentHttpRequest) => string;
+  readonly scope?: ((request: IdempotentHttpRequest) => string) | undefined;
   /**
    * What must be identical for a request to count as the same one; its canonical-JSON
    * fingerprint is compared (same key, other payload: 422).
    * @default method, URL and parsed body
    */
-  readonly fingerprint?: (request: IdempotentHttpRequest) => unknown;
+  readonly fingerprint?: ((request: IdempotentHttpRequest) => unknown) | undefined;
   /**
    * Which answers are stored and replayed. The rest release the key, so a retry runs again.
    * @default 2xx, 3xx and 4xx except 408, 409, 423, 425 and 429 (transient ones); never 5xx
    */
-  readonly shouldStore?: (status: number) => boolean;
+  readonly shouldStore?: ((status: number) => boolean) | undefined;
   /**
    * Lease of a request in progress (see the guard's `leaseMs`).
    * @default 60_000
    */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /**
    * How long responses are kept for replay.
    * @default 86_400_000 (24 h)
    */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /**
    * A concurrent duplicate: `'error'` answers 409 at once; `'wait'` waits (bounded) for the
    * first response and replays it.
    * @default 'error'
    */
-  readonly onInProgress?: InProgressPolicy;
+  readonly onInProgress?: InProgressPolicy | undefined;
   /**
    * Longest wait with `onInProgress: 'wait'`.
    * @default 10_000
    */
-  readonly waitTimeoutMs?: number;
+  readonly waitTimeoutMs?: number | undefined;
   /**
    * The `type` member of problem+json answers.
    * @default 'about:blank'
    */
-  readonly problemType?: string;
+  readonly problemType?: string | undefined;
   /**
    * Where store failures and refused requests are logged.
    * @default consoleLogger()
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Time source.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /** What {@link IdempotencyKeyHandler.handle} returns. */

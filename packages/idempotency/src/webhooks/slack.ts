@@ -66,12 +66,12 @@ export interface SlackSignatureOptions {
    * Oldest request timestamp accepted, in seconds from now (replay protection).
    * @default 300
    */
-  readonly toleranceSeconds?: number;
+  readonly toleranceSeconds?: number | undefined;
   /**
    * Current time, epoch ms.
    * @default Date.now()
    */
-  readonly now?: number;
+  readonly now?: number | undefined;
 }
 
 // Hand-written: Slack ships this check only inside @slack/bolt (a whole framework); it is

@@ -26,30 +26,30 @@ export interface WebhookDedupOptions {
    * Prefix of every key; each provider adds its own (`twilio:`, `slack:`, ...).
    * @default 'webhook:'
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
   /**
    * Lease of a delivery being processed. A crashed instance's delivery is processed again
    * by the provider's next retry after this long.
    * @default 60_000
    */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /**
    * How long processed deliveries are remembered. Stripe retries for up to 3 days, so its
    * helper keeps 4 days unless you pass a per-call `retentionMs`.
    * @default 86_400_000 (24 h)
    */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /**
    * Where duplicates (info), retries (info) and failures are logged. Phone numbers and
    * secrets are scrubbed.
    * @default consoleLogger()
    */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Time source.
    * @default Date.now
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /** Per-delivery options of the helpers. */
@@ -59,21 +59,21 @@ export interface WebhookHandleOptions {
    * see the same `CallSid`).
    * @default ''
    */
-  readonly endpoint?: string;
+  readonly endpoint?: string | undefined;
   /** @default the dedup's `retentionMs` (4 days for Stripe) */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /**
    * A delivery that arrives while the first is still processed: `'wait'` (bounded by
    * `waitTimeoutMs`) then replay the first reply, or `'error'` to answer 409 so the
    * provider retries later.
    * @default 'wait' for Twilio (it cannot get the first TwiML otherwise), 'error' for the others
    */
-  readonly onInProgress?: InProgressPolicy;
+  readonly onInProgress?: InProgressPolicy | undefined;
   /**
    * Longest wait with `onInProgress: 'wait'`; keep it under the provider's timeout (Twilio: 15 s).
    * @default 10_000
    */
-  readonly waitTimeoutMs?: number;
+  readonly waitTimeoutMs?: number | undefined;
   /**
    * Once the handler has its reply, the longest the reply waits for the dedup record. Past
    * it, or when the store fails to record it, the reply is sent anyway (`recordPending`),
@@ -84,7 +84,7 @@ export interface WebhookHandleOptions {
    * waits for the record (a store failure then throws).
    * @default 1500 for Twilio (its TwiML reply is the only copy), undefined for the others
    */
-  readonly recordTimeoutMs?: number;
+  readonly recordTimeoutMs?: number | undefined;
 }
 
 /** What a provider handler may return: a full reply, or nothing for the provider's usual 2xx. */
@@ -271,13 +271,13 @@ export class WebhookDedup {
     handler: () => Promise<WebhookHandlerResult> | WebhookHandlerResult,
     options: WebhookHandleOptions & {
       /** The reply when the handler returns nothing. */
-      readonly fallback?: WebhookReply;
+      readonly fallback?: WebhookReply | undefined;
       /** Content type of a reply given as a string. */
-      readonly stringType?: string;
+      readonly stringType?: string | undefined;
       /** Extra fields for the log lines. */
-      readonly logFields?: Record<string, unknown>;
+      readonly logFields?: Record<string, unknown> | undefined;
       /** The provider marked this delivery as a retry. */
-      readonly providerRetry?: boolean;
+      readonly providerRetry?: boolean | undefined;
     } = {},
   ): Promise<WebhookResult> {
     const { endpoint = '', fallback = { status: 200, headers: {}, body: '' }, stringType = 'text/plain; charset=utf-8', logFields = {} } = options;
