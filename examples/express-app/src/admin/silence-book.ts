@@ -6,9 +6,9 @@ export type SilenceSeverity = 'LOW' | 'MEDIUM' | 'HIGH';
 
 /** Which alerts a silence mutes: every field given must match; none mutes everything. */
 export interface SilenceRecordMatcher {
-  readonly type?: readonly string[];
-  readonly resourceId?: readonly string[];
-  readonly severity?: readonly SilenceSeverity[];
+  readonly type?: readonly string[] | undefined;
+  readonly resourceId?: readonly string[] | undefined;
+  readonly severity?: readonly SilenceSeverity[] | undefined;
 }
 
 /** A silence as the admin API shows it. */

@@ -5,8 +5,8 @@
 export interface AlertInput {
   readonly type: string;
   readonly severity: 'LOW' | 'MEDIUM' | 'HIGH';
-  readonly resourceId?: string;
+  readonly resourceId?: string | undefined;
   readonly title: string;
   readonly message: string;
-  readonly context?: Record<string, unknown>;
+  readonly context?: Record<string, unknown> | undefined;
 }

@@ -12,25 +12,25 @@ import { pgliteSession, postgresSession } from './sql-session.js';
 /** How to reach the database. */
 export interface DatabaseOptions {
   /** PostgreSQL URL; without it the app runs on an embedded PGlite database. */
-  readonly databaseUrl?: string;
+  readonly databaseUrl?: string | undefined;
   /** PGlite's data folder (`memory://` for a throwaway database). */
-  readonly pgliteDir?: string;
+  readonly pgliteDir?: string | undefined;
   /** Default statement timeout of every query. */
-  readonly statementTimeoutMs?: number;
+  readonly statementTimeoutMs?: number | undefined;
   /** Connections in the PostgreSQL pool. */
-  readonly poolSize?: number;
+  readonly poolSize?: number | undefined;
   readonly logger: Logger;
   /** The safeCall instance whose registry holds the `database` breaker. */
   readonly safeCall: SafeCall;
   /** Apply pending migrations before returning (default true). */
-  readonly migrate?: boolean;
+  readonly migrate?: boolean | undefined;
   /**
    * How long start-up waits for PostgreSQL to answer (connect and migrate, retried with
    * backoff) before it gives up. A database that hangs or restarts while an instance starts
    * is an outage to ride out, not a crash: readiness stays 503 meanwhile.
    * @default 120_000
    */
-  readonly startupWaitMs?: number;
+  readonly startupWaitMs?: number | undefined;
 }
 
 /** The app's Prisma client: the generated client with the hardening extension. */

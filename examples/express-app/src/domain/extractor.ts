@@ -3,11 +3,11 @@
  */
 export interface Extraction {
   /** A business name, when the reply gives one. */
-  readonly businessName?: string;
+  readonly businessName?: string | undefined;
   /** A service area, when the reply gives one. */
-  readonly serviceArea?: string;
+  readonly serviceArea?: string | undefined;
   /** A yes (true) or no (false), when the reply is one. */
-  readonly confirmation?: boolean;
+  readonly confirmation?: boolean | undefined;
   /** The message reports an emergency (a burst pipe, no heat, sparking wires...). */
   readonly urgent: boolean;
 }

@@ -198,7 +198,7 @@ export interface OpenAIFromEnvOptions extends Omit<OpenAIExtractorOptions, 'clie
   /** OPENAI_API_KEY. */
   readonly apiKey: string;
   /** OPENAI_BASE_URL: any OpenAI-compatible endpoint (Azure, a gateway, a local model server). */
-  readonly baseURL?: string;
+  readonly baseURL?: string | undefined;
   /** OPENAI_MODEL. */
   readonly model: string;
 }

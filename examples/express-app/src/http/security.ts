@@ -46,8 +46,7 @@ function limiterLogger(logger: Logger): RateLimitOptions['logger'] {
   };
 }
 
-function store(redis: RateLimitRedis | undefined, prefix: string): RateLimitOptions['store'] | undefined {
-  if (redis === undefined) return undefined;
+function store(redis: RateLimitRedis, prefix: string): RedisStore {
   return new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply> });
 }
 

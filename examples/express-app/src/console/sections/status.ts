@@ -44,7 +44,7 @@ export const statusSection: ConsoleSection<StatusData> = {
     ];
     return {
       health: { status: report.status, output: report.output, lifecycle: report.lifecycle, failing },
-      alerts: { enabled: alerts.enabled, reason: alerts.reason, problems: alerts.problems, stores: alerts.stores, pending: alerts.pending },
+      alerts: { enabled: alerts.enabled, ...(alerts.reason === undefined ? {} : { reason: alerts.reason }), problems: alerts.problems, stores: alerts.stores, pending: alerts.pending },
       haltedSenders,
       openBreakers,
       storeOutages,

@@ -51,10 +51,10 @@ export interface Storage {
 /** Options of {@link openStorage}. */
 export interface StorageOptions {
   /** PGlite in a folder instead of `memory://` (the embedded default). */
-  readonly pgliteOnDisk?: boolean;
+  readonly pgliteOnDisk?: boolean | undefined;
   /** Put a TCP proxy between the app and PostgreSQL (`cut()`, `hang()`, `restore()`). */
-  readonly databaseProxy?: boolean;
-  readonly label?: string;
+  readonly databaseProxy?: boolean | undefined;
+  readonly label?: string | undefined;
 }
 
 /** Creates the storage for `spec`. */

@@ -226,7 +226,11 @@ export function createWebhookClient(options: { url: string; publicBaseUrl: strin
   const { url, publicBaseUrl, providers } = options;
   const request: WebhookClient['request'] = async (method, path, init = {}) => {
     const started = performance.now();
-    const response = await fetch(`${url}${path}`, { method, headers: init.headers, body: init.body });
+    const response = await fetch(`${url}${path}`, {
+      method,
+      ...(init.headers === undefined ? {} : { headers: init.headers }),
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
     const body = await response.text();
     return { status: response.status, headers: response.headers, body, elapsedMs: performance.now() - started, messages: twimlMessages(body) };
   };
