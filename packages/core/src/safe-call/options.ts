@@ -55,12 +55,12 @@ export interface BulkheadOptions {
    * Calls that may wait for a slot; more are refused with `BulkheadFullError`.
    * @default 0
    */
-  readonly maxQueue?: number;
+  readonly maxQueue?: number | undefined;
   /**
    * Longest wait in the queue before `BulkheadFullError`.
    * @default Infinity (bounded by the caller's signal)
    */
-  readonly queueTimeoutMs?: number;
+  readonly queueTimeoutMs?: number | undefined;
 }
 
 /**
