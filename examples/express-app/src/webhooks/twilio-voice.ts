@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { Router } from 'express';
 import { maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
@@ -7,6 +8,7 @@ import { sendProblem } from '../http/problem.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { storableFields } from '../ingest/input-text.js';
 import { emptyTwiml } from './twiml.js';
+import { inMessageSpan } from '../message-trace.js';
 
 /** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
 const knownStatuses = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled']);
@@ -134,7 +136,13 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
         }
         return ok;
       };
-      const work = deal();
+      // The callback's span: a text-back written to the outbox inside it keeps its context, so
+      // the worker's send (and Twilio's receipt after it) link back to this call (issue 15).
+      const work = inMessageSpan(
+        'twilio.call_status',
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/api/twilio/status', 'app.call.sid': call.callSid, 'app.call.status': call.status } },
+        deal,
+      );
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), answerBudgetMs);
