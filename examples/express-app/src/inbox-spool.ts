@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '@hardening/core';
 import type { SpooledCall } from './ingest/missed-call.js';
+import { activeTraceparent } from './message-trace.js';
 
 /** A webhook payload that could not be written to the database. */
 export interface SpooledEvent {
@@ -12,6 +13,12 @@ export interface SpooledEvent {
   readonly call?: SpooledCall;
   /** Drains that failed on this event while the database was answering. */
   readonly attempts?: number;
+  /**
+   * W3C traceparent of the webhook that spooled the event (set by {@link InboxSpool.put}
+   * from the active span unless given): the drain's span links to it, so a message received
+   * during an outage stays in its trace (issue 15).
+   */
+  readonly traceparent?: string;
 }
 
 /**
@@ -87,7 +94,8 @@ export class InboxSpool {
    * a deadline of its own: Slack's 3 s).
    */
   async put(event: SpooledEvent, options: { readonly redisTimeoutMs?: number } = {}): Promise<void> {
-    const line = JSON.stringify(event);
+    const traceparent = event.traceparent ?? activeTraceparent();
+    const line = JSON.stringify(traceparent === null || event.traceparent !== undefined ? event : { ...event, traceparent });
     if (this.redis !== undefined) {
       try {
         await withTimeout(this.redis.rpush(this.key, line), options.redisTimeoutMs ?? redisWriteTimeoutMs);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
+import { anyProviderRegistered, otelWatch } from './otel-global.js';
 
 /**
  * Metric naming profile: `otel` (the default, `hardening.*` names in OTel's conventions) or
@@ -22,47 +23,6 @@ export interface LiveTelemetry<I> {
 
 // The same slot for every copy of every @hardening package (ESM and CJS), like OTel's own globals.
 const namingKey = Symbol.for('@hardening/telemetry.naming');
-// `@opentelemetry/api` keeps its registered providers on this global (every 1.x copy shares
-// it). Reading it first is the cheapest way to learn that nothing is registered at all.
-const otelGlobalKey = Symbol.for('opentelemetry.js.api.1');
-
-interface OtelGlobal {
-  trace?: unknown;
-  metrics?: unknown;
-}
-
-/**
- * Where every copy of our packages finds OTel's global object once it exists.
- *
- * Why not read `globalThis[otelGlobalKey]` on every call: a symbol-keyed read on the global
- * object costs about 23 ns on Node 20, twice per safeCall (core and breaker), which alone
- * was +5 % on the success path. Instead, while OTel's global does not exist yet, the key
- * holds an accessor that reads as absent (as before) and, when `@opentelemetry/api` writes
- * it, turns back into the plain data property OTel wrote and records the object here. The
- * object is never replaced afterwards (OTel's `registerGlobal` reuses it; `disable()`
- * deletes fields of it), so reading its `trace` and `metrics` fields stays exact.
- */
-const watchKey = Symbol.for('@hardening/telemetry.otel-global');
-const watch: { api: OtelGlobal | undefined } = ((globalThis as Record<symbol, unknown>)[watchKey] as { api: OtelGlobal | undefined } | undefined) ?? {
-  api: undefined,
-};
-if ((globalThis as Record<symbol, unknown>)[watchKey] === undefined) {
-  Object.defineProperty(globalThis, watchKey, { value: watch, configurable: true });
-  const existing = Object.getOwnPropertyDescriptor(globalThis, otelGlobalKey);
-  if (existing !== undefined) {
-    watch.api = existing.value as OtelGlobal;
-  } else {
-    Object.defineProperty(globalThis, otelGlobalKey, {
-      configurable: true,
-      enumerable: false,
-      get: () => watch.api,
-      set: (value: OtelGlobal) => {
-        watch.api = value;
-        Object.defineProperty(globalThis, otelGlobalKey, { value, writable: true, configurable: true, enumerable: true });
-      },
-    });
-  }
-}
 
 /**
  * Chooses the metric names every @hardening package uses from now on (instruments are
@@ -114,7 +74,8 @@ function loadApi(): typeof OtelApi | null {
 /**
  * One package's OpenTelemetry instrumentation scope, the way OTel instrumentation libraries
  * work: it uses the global tracer and meter providers (nothing to configure), and costs one
- * property read per use while no provider is registered. `@opentelemetry/api` is an optional
+ * boolean read per use while no provider is registered (otel-global.ts says how that stays
+ * exact when a provider is registered later). `@opentelemetry/api` is an optional
  * peer: without it the scope stays off.
  *
  * The metrics API has no proxy provider (a meter taken before the SDK registers stays a
@@ -151,12 +112,13 @@ export class TelemetryScope<I> {
    * @returns The live telemetry or undefined.
    */
   current(): LiveTelemetry<I> | undefined {
-    const registered = watch.api;
-    if (registered === undefined || (registered.trace === undefined && registered.metrics === undefined)) return undefined;
+    // One boolean read while nothing is registered (see otel-global.ts).
+    if (!otelWatch.maybe) return undefined;
     return this.#refresh();
   }
 
   #refresh(): LiveTelemetry<I> | undefined {
+    if (!anyProviderRegistered()) return undefined;
     const otel = loadApi();
     if (otel === null) return undefined;
     const tracerProvider = otel.trace.getTracerProvider();

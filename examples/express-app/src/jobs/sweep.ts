@@ -8,6 +8,7 @@ import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
 import { storableFields } from '../ingest/input-text.js';
 import { readSlackBody } from '../ingest/slack-envelope.js';
 import { storeSlackSignal } from '../ingest/slack-signal.js';
+import { inMessageSpan } from '../message-trace.js';
 import type { JobKind } from './job-queue.js';
 
 /** Options of {@link sweepOnce}. */
@@ -51,7 +52,16 @@ function asStrings(payload: Record<string, unknown>): Record<string, string> {
  * never be stored (malformed, or spooled before the webhooks made input storable) throws
  * a {@link RefusedInputError}: the drain sets it aside instead of retrying it forever.
  */
-async function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
+/**
+ * Stores one spooled event in a `spool.drain` span linked to the webhook that spooled it:
+ * the inbox row or outbox text written here keeps the drain's context, so the message's
+ * later steps link back through the drain to the original webhook (issue 15).
+ */
+function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
+  return inMessageSpan('spool.drain', { linkTo: event.traceparent ?? null, attributes: { 'app.spool.provider': event.provider } }, () => storeSpooledEvent(ctx, event));
+}
+
+async function storeSpooledEvent(ctx: AppContext, event: SpooledEvent): Promise<void> {
   if (event.provider === 'slack') {
     const body = readSlackBody(event.payload);
     if (body.kind !== 'event') throw new RefusedInputError(`spooled Slack event is not storable: ${body.kind === 'ignored' || body.kind === 'malformed' ? body.reason : body.kind}`);

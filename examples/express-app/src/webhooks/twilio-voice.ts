@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { Router } from 'express';
 import { maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
@@ -7,6 +8,7 @@ import { sendProblem } from '../http/problem.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { storableFields } from '../ingest/input-text.js';
 import { emptyTwiml } from './twiml.js';
+import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 
 /** Every CallStatus Twilio documents; anything else is acknowledged and ignored. */
 const knownStatuses = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled']);
@@ -134,7 +136,17 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
         }
         return ok;
       };
-      const work = deal();
+      // The callback's span: a text-back written to the outbox inside it keeps its context, so
+      // the worker's send (and Twilio's receipt after it) link back to this call (issue 15).
+      let traceparent: string | null = null;
+      const work = inMessageSpan(
+        'twilio.call_status',
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/api/twilio/status', 'app.call.sid': call.callSid, 'app.call.status': call.status } },
+        () => {
+          traceparent = activeTraceparent(); // for the spooled copy below, written outside the span
+          return deal();
+        },
+      );
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), answerBudgetMs);
@@ -153,7 +165,7 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
       // late, or fails and the fail-safe texts the caller.
       metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'answered_before_processing' });
       try {
-        await ctx.spool.put({ provider: 'twilio_voice', receivedAt: new Date().toISOString(), payload: params, call: { fate: 'not_sent' } });
+        await ctx.spool.put({ provider: 'twilio_voice', receivedAt: new Date().toISOString(), payload: params, call: { fate: 'not_sent' }, ...(traceparent === null ? {} : { traceparent }) });
       } catch (error) {
         logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'slow voice status callback could not be spooled; it is still being processed');
       }

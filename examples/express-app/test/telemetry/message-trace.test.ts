@@ -4,12 +4,13 @@
 // exporter), the app on PGlite, the real Twilio SDK against the fake.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installOtel, type TestOtel } from '@hardening/test-support';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { texts } from '../../src/domain/messages.js';
+import { sweepOnce } from '../../src/jobs/sweep.js';
 import { controlledExtractor } from '../e2e/support/extractors.js';
 import { onboardClient, type OnboardedClient } from '../e2e/support/flows.js';
-import { messageSid, phone } from '../e2e/support/phones.js';
+import { callSid, messageSid, phone } from '../e2e/support/phones.js';
 import { startTestApp, type TestApp } from '../e2e/support/test-app.js';
 
 describe('an inbound SMS traced end to end (PGlite)', () => {
@@ -127,6 +128,50 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     expect(outboxRow.traceparent).toContain(retried!.spanContext().spanId);
     expect((await app.drainOutbox()).sent).toBe(1);
     expect(linkedSpanIds(one('sms.outbox.send', 'app.outbox.id', outboxRow.id))).toEqual([retried!.spanContext().spanId]);
+  });
+
+  it("a missed call's text-back: the send links to the voice callback's trace, the receipt to the send", async () => {
+    const caller = phone();
+    const sid = callSid();
+    expect((await app.callStatus({ callSid: sid, from: caller, to: client.number, status: 'no-answer' })).status).toBe(200);
+    const callback = one('twilio.call_status', 'app.call.sid', sid);
+    expect(callback.attributes['app.call.status']).toBe('no-answer');
+    expect(callback.status.code).not.toBe(SpanStatusCode.ERROR);
+    const { traceId } = callback.spanContext();
+
+    // The outbox row was written inside the callback's trace (under the idempotency span).
+    const outboxRow = await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: caller, purpose: 'missed_call' } });
+    const stored = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(outboxRow.traceparent ?? '');
+    expect(stored?.[1]).toBe(traceId);
+    expect((await app.drainOutbox()).sent).toBeGreaterThanOrEqual(1);
+    const send = one('sms.outbox.send', 'app.outbox.id', outboxRow.id);
+    expect(send.links.map((l) => l.context)).toContainEqual(expect.objectContaining({ traceId, spanId: stored![2] }));
+    const [sent] = app.smsTo(caller);
+    expect(sent?.body).toBe(texts.missedCall('Traced Plumbing'));
+
+    // Twilio's receipt links to the send; from there the links lead back to the call.
+    await app.providers.twilio.sendStatus(sent!.sid, 'delivered');
+    expect(linkedSpanIds(one('twilio.message_status', 'messaging.message.id', sent!.sid))).toEqual([send.spanContext().spanId]);
+  });
+
+  it('an SMS spooled during an outage: the drain links to the span that spooled it, the processing to the drain', async () => {
+    const customer = phone();
+    const sid = messageSid();
+    // The webhook's spooling, as the SMS route does it when the database is down (put takes
+    // the active span's context).
+    const outage = await trace.getTracer('test').startActiveSpan('outage webhook', async (span) => {
+      await app.ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: customer, To: client.number, Body: 'Water heater pilot keeps going out' } });
+      span.end();
+      return span.spanContext();
+    });
+    await sweepOnce(app.ctx);
+    const drain = otel.spans().find((s) => s.name === 'spool.drain' && s.links.some((l) => l.context.spanId === outage.spanId));
+    expect(drain, 'spool.drain linked to the spooling span').toBeDefined();
+    expect(drain!.attributes['app.spool.provider']).toBe('twilio_sms');
+    const inboxRow = await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } });
+    expect(inboxRow.traceparent).toContain(drain!.spanContext().spanId);
+    await expect.poll(() => otel.spans().some((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === inboxRow.id), { timeout: 20_000 }).toBe(true);
+    expect(linkedSpanIds(one('sms.process', 'app.inbox.id', inboxRow.id))).toContain(drain!.spanContext().spanId);
   });
 
   it('a status callback for a row of no stored context still gets its span, without a link', async () => {
