@@ -2,7 +2,7 @@ import { advanceMessageStatus, classifyTwilioError, isFinalMessageStatus, isMess
 import { isOptedOut, setOptOut } from './opt-out.js';
 import { essentialPurposes, resolveDeliverabilityOptions, type DeliverabilityDeps, type DeliverabilityOptions, type ResolvedDeliverabilityOptions } from './policy.js';
 import { HaltedSenders } from './halted-senders.js';
-import { activeHalt, claimProbe, haltSender, recentErrors, resumeSender, type SenderHalt } from './sender-halt.js';
+import { activeHalt, claimProbe, haltSender, lastResumedAt, recentErrors, resumeSender, type SenderHalt } from './sender-halt.js';
 import { refuseIfSuppressed, suppressRecipient, type SmsPair } from './suppression.js';
 
 /** An outbox row about to be sent, or just sent. */
@@ -275,9 +275,21 @@ export class Deliverability {
       return { kind: 'refuse', status: 'suppressed', reason: `Twilio ${c.code}: ${c.reason}` };
     }
     if (c.scope === 'sender' && c.kind === 'systemic' && c.code !== undefined) {
+      const active = await this.haltOf(sms.fromPhone);
+      const resumedAt = active === undefined ? await lastResumedAt(this.deps.db, sms.fromPhone) : undefined;
+      // The late receipt of a message sent before the last halt was lifted (carriers' receipts
+      // come out of order): a victim of the block that has cleared, not news about the
+      // sender. It goes out again now, and counts toward no new spike.
+      if (resumedAt !== undefined && via === 'receipt' && (await this.sentBefore(sms.id, resumedAt))) {
+        await this.sendAgainNow(sms, c.code);
+        return undefined;
+      }
       // While halted, every 30007 (a failed probe) keeps the halt: no spike to wait for.
-      if (c.code === 30007 && (await this.haltOf(sms.fromPhone)) === undefined) {
-        const recent = await recentErrors(this.deps.db, sms.fromPhone, 30007, new Date(this.now() - this.options.spikeWindowMs));
+      if (c.code === 30007 && active === undefined) {
+        // Counted afresh from the last resume: the refusals of a cleared block are no spike.
+        const windowStart = this.now() - this.options.spikeWindowMs;
+        const since = new Date(Math.max(windowStart, resumedAt?.getTime() ?? windowStart));
+        const recent = await recentErrors(this.deps.db, sms.fromPhone, 30007, since);
         // A send refused with 30007 at once has no row with its code yet: count it too.
         if (recent + (via === 'send' ? 1 : 0) < this.options.spikeThreshold) return undefined;
       }
@@ -315,6 +327,21 @@ export class Deliverability {
       data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: until, lastError: `sender halted: carrier refused it with Twilio ${code}; sent again after the halt` },
     });
     if (count > 0) this.deps.logger.warn({ sender: from, code, count }, 'SMS refused because of the sender queued again for after the halt');
+  }
+
+  /** Whether outbox row `id` was sent (to Twilio) before `time`. */
+  private async sentBefore(id: string, time: Date): Promise<boolean> {
+    const row = await this.deps.db.outboundMessage.findUnique({ where: { id }, select: { sentAt: true } });
+    return row?.sentAt != null && row.sentAt.getTime() <= time.getTime();
+  }
+
+  /** A message the carrier refused because of a block that has cleared: back to the outbox, due now (a new Twilio message). */
+  private async sendAgainNow(sms: OutgoingSms, code: number): Promise<void> {
+    await this.deps.db.outboundMessage.updateMany({
+      where: { id: sms.id, deliveryStatus: { in: ['undelivered', 'failed'] } },
+      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: new Date(this.now()), lastError: `sender halted: carrier refused it with Twilio ${code} before the halt was lifted; sent again` },
+    });
+    this.deps.logger.warn({ outboxId: sms.id, sender: sms.fromPhone, code }, 'SMS refused during a cleared sender halt (late receipt): queued again');
   }
 
   /**
