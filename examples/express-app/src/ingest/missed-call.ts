@@ -8,6 +8,7 @@ import { enqueueSmsOnce, type OutboundPurpose } from '../domain/outbox.js';
 import { toE164 } from '../domain/phone.js';
 import { classifySendFailure } from '../providers/send-errors.js';
 import type { BusinessDirectory } from './business-directory.js';
+import type { HaltedSenders } from '../domain/deliverability/halted-senders.js';
 import { providerSid } from './input-text.js';
 
 /** Call statuses that mean nobody picked up. */
@@ -189,6 +190,11 @@ export async function recordSpooledCall(deps: CallStatusOnceDeps, call: CallStat
 export type FailsafeDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'sms' | 'safeCall' | 'once' | 'spool'> & {
   /** The businesses behind our numbers as last read: their text instead of the generic one. */
   readonly directory?: BusinessDirectory;
+  /**
+   * The halted senders as last read (domain/deliverability): a number known halted sends
+   * nothing, the call is spooled and texted through the outbox, after the halt.
+   */
+  readonly halts?: Pick<HaltedSenders, 'isHalted'>;
 };
 
 /** How {@link FailsafeSender.send} went: which text reached the caller, or none now. */
@@ -271,6 +277,13 @@ export class FailsafeSender {
     let spooled: SpooledCall = { fate: 'not_sent' };
     if (text === undefined) {
       logger.info({ callSid: call.callSid }, "the owner's own call to their number; spooled for when the database is back");
+    } else if (this.deps.halts?.isHalted(call.to) === true) {
+      // The carrier refuses this number's texts (its campaign breaker is open): a text now
+      // would be one more refused request in the block (the chaos run's "retry storm") and,
+      // sent without a status callback, a refusal nobody hears of, so a caller never texted.
+      // Spooled as not sent, the call is texted through the outbox, which holds it until
+      // the halt is lifted.
+      logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'fail-safe SMS not sent: the number called is halted (campaign breaker); the spooled call is texted through the outbox after the halt');
     } else if (sms === undefined) {
       logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
     } else {

@@ -119,6 +119,10 @@ export class OutboxWorker {
     const round: OutboxRound = { sent: 0, reconciled: 0, retrying: 0, unknown: 0, deadLettered: 0, notSent: 0, refused: 0, withheld: 0, held: 0 };
     const { db } = this.options;
     const now = new Date(this.now());
+    // Every few seconds: which senders are halted, for the missed-call fail-safe that cannot
+    // read the database when it must send (see HaltedSenders). A failed read keeps what was
+    // known; the database's failure is this round's to report (its claim below fails too).
+    await this.options.deliverability?.refreshHalts().catch((error: unknown) => this.options.logger.debug({ err: scrubText(String(error)) }, 'could not read the halted senders'));
     await db.$executeRaw`
       UPDATE "outbound_messages" SET "status" = 'unknown'
        WHERE "status" = 'sending' AND "sending_at" < ${new Date(now.getTime() - this.staleSendingMs)}`;

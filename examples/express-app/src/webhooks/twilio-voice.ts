@@ -23,7 +23,7 @@ function isUniqueViolation(error: unknown): boolean {
 const answerBudgetMs = 8000;
 
 /** What the voice route uses of the app context. */
-export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> & Omit<FailsafeDeps, 'directory'> & Pick<AppContext, 'dedup'>;
+export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> & Omit<FailsafeDeps, 'directory' | 'halts'> & Pick<AppContext, 'dedup'> & Partial<Pick<AppContext, 'deliverability'>>;
 
 /**
  * POST /api/twilio/status: Twilio's voice status callback (see ingest/missed-call.ts for
@@ -46,7 +46,7 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
   // Loaded now and every few minutes (in the background, on calls); see its cost there.
   const directory = new BusinessDirectory(ctx.db, logger);
   void directory.refreshIfStale();
-  const deps = { ...ctx, directory };
+  const deps = { ...ctx, directory, ...(ctx.deliverability === undefined ? {} : { halts: ctx.deliverability.halts }) };
   const failsafe = new FailsafeSender(deps);
   router.post(
     '/api/twilio/status',

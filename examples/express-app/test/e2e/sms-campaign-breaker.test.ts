@@ -13,13 +13,15 @@ describe('campaign breaker: a sender halted by systemic carrier codes (PGlite)',
   let app: TestApp;
   let first: OnboardedClient;
   let second: OnboardedClient;
+  let third: OnboardedClient;
 
   beforeAll(async () => {
     // A minute before the first probe: the tests move the probe time instead of waiting.
     app = await startTestApp({ label: 'campaign', overrides: { deliverability: { spikeThreshold: 3, probeAfterMs: 60_000, probeIntervalMs: 60_000 } } });
-    await app.addPoolNumbers(2);
+    await app.addPoolNumbers(3);
     first = await onboardClient(app, { businessName: 'Blocked Boilers' });
     second = await onboardClient(app, { businessName: 'Filtered Floors' });
+    third = await onboardClient(app, { businessName: 'Late Ladders' });
   });
   afterAll(async () => app?.close());
 
@@ -112,6 +114,49 @@ describe('campaign breaker: a sender halted by systemic carrier codes (PGlite)',
     expect(await app.drainOutbox()).toMatchObject({ sent: 2 });
     expect(postsFrom(sender)).toHaveLength(posts + 3);
     for (const caller of callers) expect(app.smsTo(caller).filter((m) => m.status !== 'undelivered')).toHaveLength(1);
+    expect(pages()).toHaveLength(pagesBefore + 1);
+  });
+
+  it('after a resume, the late receipt of a text refused during the block sends it again, with no new halt or page; the block\'s refusals count toward no new spike', async () => {
+    // The carrier's receipts come out of order: one refusal from the block arrives after the
+    // sender was resumed. Counted with the block's other refusals (still in the spike window),
+    // it halted the sender again and paged again, and the text itself was never sent again.
+    const sender = third.number;
+    const pagesBefore = pages().length;
+    app.providers.twilio.blockSender(sender, { code: 30007, callback: false });
+    const callers: string[] = [];
+    for (let i = 0; i < 4; i++) callers.push(await missedCall(sender));
+    expect(await app.drainOutbox()).toMatchObject({ sent: 4 });
+    const refusedSms = callers.map((caller) => app.smsTo(caller)[0]!);
+    // Three receipts arrive: the spike halts the sender and pages once; the fourth is late.
+    for (const sms of refusedSms.slice(0, 3)) await app.providers.twilio.sendStatus(sms.sid, 'undelivered', { errorCode: 30007 });
+    await eventually(() => halted(sender), 10_000);
+    await eventually(() => pages().length === pagesBefore + 1, 10_000);
+
+    app.providers.twilio.unblockSender(sender);
+    expect((await app.admin('POST', `/api/admin/senders/${encodeURIComponent(sender)}/resume`)).status).toBe(200);
+    expect(await app.drainOutbox()).toMatchObject({ sent: 3 });
+    for (const caller of callers.slice(0, 3)) {
+      const resent = app.smsTo(caller).at(-1)!;
+      expect(resent.status).not.toBe('undelivered');
+      await app.providers.twilio.sendStatus(resent.sid, 'delivered');
+    }
+
+    // The late refusal: the text goes out again, the sender stays resumed, no second page.
+    const late = await app.providers.twilio.sendStatus(refusedSms[3]!.sid, 'undelivered', { errorCode: 30007 });
+    expect(late.status).toBe(200);
+    expect(await halted(sender)).toBe(false);
+    expect(await app.drainOutbox()).toMatchObject({ sent: 1 });
+    expect(app.smsTo(callers[3]!).filter((m) => m.status !== 'undelivered')).toHaveLength(1);
+
+    // One 30007 now is about one message (the spike is counted from the resume): no halt.
+    app.providers.twilio.blockSender(sender, { code: 30007 });
+    await missedCall(sender);
+    expect(await app.drainOutbox()).toMatchObject({ sent: 1 });
+    await eventually(async () => (await rowsFrom(sender)).some((r) => r.errorCode === 30007 && r.deliveryStatus === 'undelivered'), 10_000);
+    expect(await halted(sender)).toBe(false);
+    app.providers.twilio.unblockSender(sender);
+    // A page comes only with a halt (the one that halts pages): none, so still the one page.
     expect(pages()).toHaveLength(pagesBefore + 1);
   });
 });

@@ -1,7 +1,8 @@
 import { advanceMessageStatus, classifyTwilioError, isFinalMessageStatus, isMessageStatus, maskPhoneNumber, scrubText, twilioErrorCodeOf, type MessageStatus, type TwilioErrorClass } from '@hardening/core';
 import { isOptedOut, setOptOut } from './opt-out.js';
 import { essentialPurposes, resolveDeliverabilityOptions, type DeliverabilityDeps, type DeliverabilityOptions, type ResolvedDeliverabilityOptions } from './policy.js';
-import { activeHalt, claimProbe, haltSender, recentErrors, resumeSender } from './sender-halt.js';
+import { HaltedSenders } from './halted-senders.js';
+import { activeHalt, claimProbe, haltSender, lastResumedAt, recentErrors, resumeSender, type SenderHalt } from './sender-halt.js';
 import { refuseIfSuppressed, suppressRecipient, type SmsPair } from './suppression.js';
 
 /** An outbox row about to be sent, or just sent. */
@@ -57,6 +58,12 @@ const errorClassOf = (c: TwilioErrorClass): string => (c.code === undefined ? 'n
  */
 export class Deliverability {
   readonly options: ResolvedDeliverabilityOptions;
+  /**
+   * The halted senders as this process last read them: for a send that cannot read the
+   * database (the missed-call fail-safe), kept current by every halt read here and by
+   * {@link Deliverability.refreshHalts}.
+   */
+  readonly halts: HaltedSenders;
   private readonly now: () => number;
 
   constructor(
@@ -65,6 +72,25 @@ export class Deliverability {
   ) {
     this.options = resolveDeliverabilityOptions(options);
     this.now = deps.now ?? Date.now;
+    this.halts = new HaltedSenders({ now: this.now });
+  }
+
+  /**
+   * Reads every active halt into {@link Deliverability.halts} when the last read is a few
+   * seconds old (the outbox loop calls it each round), so every instance knows of a halt
+   * another instance wrote even when it sends nothing from that number.
+   *
+   * @throws What the database throws (what was known is kept).
+   */
+  refreshHalts(): Promise<boolean> {
+    return this.halts.refreshIfStale(this.deps.db);
+  }
+
+  /** The active halt of `from`, remembered in {@link Deliverability.halts}. */
+  private async haltOf(from: string): Promise<SenderHalt | undefined> {
+    const halt = await activeHalt(this.deps.db, from);
+    this.halts.remember(from, halt !== undefined);
+    return halt;
   }
 
   /**
@@ -87,7 +113,7 @@ export class Deliverability {
         this.deps.countRefused?.('suppressed');
         return { kind: 'refuse', status: 'suppressed', reason: `recipient suppressed for this sender: Twilio ${suppressed.code} (${suppressed.reason})` };
       }
-      const halt = await activeHalt(this.deps.db, sms.fromPhone);
+      const halt = await this.haltOf(sms.fromPhone);
       if (halt !== undefined) {
         if (await claimProbe(this.deps.db, sms.fromPhone, sms.id, now, this.options.probeIntervalMs)) {
           this.deps.logger.info({ outboxId: sms.id, sender: sms.fromPhone }, 'halted sender: this message goes as the probe');
@@ -131,7 +157,7 @@ export class Deliverability {
    */
   async afterSendSuccess(sms: OutgoingSms, probe: boolean): Promise<void> {
     if (!probe) return;
-    const halt = await activeHalt(this.deps.db, sms.fromPhone);
+    const halt = await this.haltOf(sms.fromPhone);
     if (halt !== undefined && halt.errorCode < 30_000 && halt.probeOutboxId === sms.id) await this.resume(sms.fromPhone, 'probe');
   }
 
@@ -216,7 +242,7 @@ export class Deliverability {
   private async afterStatusChange(sms: OutgoingSms, previous: MessageStatus | undefined, next: MessageStatus, update: StatusUpdate, c: TwilioErrorClass): Promise<void> {
     if (isFinalMessageStatus(next) && (previous === undefined || !isFinalMessageStatus(previous))) this.deps.countFinal?.(next, errorClassOf(c));
     if (next === 'delivered' || next === 'read' || next === 'partially_delivered') {
-      const halt = await activeHalt(this.deps.db, sms.fromPhone);
+      const halt = await this.haltOf(sms.fromPhone);
       if (halt !== undefined && halt.probeOutboxId === sms.id) await this.resume(sms.fromPhone, 'probe');
       return;
     }
@@ -249,13 +275,28 @@ export class Deliverability {
       return { kind: 'refuse', status: 'suppressed', reason: `Twilio ${c.code}: ${c.reason}` };
     }
     if (c.scope === 'sender' && c.kind === 'systemic' && c.code !== undefined) {
-      const now = new Date(this.now());
+      const active = await this.haltOf(sms.fromPhone);
+      const resumedAt = active === undefined ? await lastResumedAt(this.deps.db, sms.fromPhone) : undefined;
+      // The late receipt of a message sent before the last halt was lifted (carriers' receipts
+      // come out of order): a victim of the block that has cleared, not news about the
+      // sender. It goes out again now, and counts toward no new spike.
+      if (resumedAt !== undefined && via === 'receipt' && (await this.sentBefore(sms.id, resumedAt))) {
+        await this.sendAgainNow(sms, c.code);
+        return undefined;
+      }
       // While halted, every 30007 (a failed probe) keeps the halt: no spike to wait for.
-      if (c.code === 30007 && (await activeHalt(this.deps.db, sms.fromPhone)) === undefined) {
-        const recent = await recentErrors(this.deps.db, sms.fromPhone, 30007, new Date(now.getTime() - this.options.spikeWindowMs));
+      if (c.code === 30007 && active === undefined) {
+        // Counted afresh from the last resume: the refusals of a cleared block are no spike.
+        const windowStart = this.now() - this.options.spikeWindowMs;
+        const since = new Date(Math.max(windowStart, resumedAt?.getTime() ?? windowStart));
+        const recent = await recentErrors(this.deps.db, sms.fromPhone, 30007, since);
         // A send refused with 30007 at once has no row with its code yet: count it too.
         if (recent + (via === 'send' ? 1 : 0) < this.options.spikeThreshold) return undefined;
       }
+      // The halt's time is read just before the statement that halts, not before the reads
+      // above: on a loaded database those took seconds, and a halt stamped that much earlier
+      // than it took effect made sends that could not yet see it look like a retry storm.
+      const now = new Date(this.now());
       const halted = await haltSender(this.deps.db, sms.fromPhone, c.code, c.reason, now, this.options.probeAfterMs);
       if (halted) {
         this.deps.logger.error({ sender: sms.fromPhone, code: c.code }, `SENDER HALTED: ${c.reason}`);
@@ -268,7 +309,7 @@ export class Deliverability {
           context: { sender: sms.fromPhone, code: c.code },
         });
       }
-      const halt = await activeHalt(this.deps.db, sms.fromPhone);
+      const halt = await this.haltOf(sms.fromPhone);
       if (halt !== undefined) await this.requeueBlocked(sms.fromPhone, c.code, halt.nextProbeAt, new Date(now.getTime() - this.options.spikeWindowMs));
       return { kind: 'wait', until: halt?.nextProbeAt ?? new Date(now.getTime() + this.options.probeAfterMs), reason: `sender halted: Twilio ${c.code} (${c.reason})` };
     }
@@ -288,6 +329,21 @@ export class Deliverability {
     if (count > 0) this.deps.logger.warn({ sender: from, code, count }, 'SMS refused because of the sender queued again for after the halt');
   }
 
+  /** Whether outbox row `id` was sent (to Twilio) before `time`. */
+  private async sentBefore(id: string, time: Date): Promise<boolean> {
+    const row = await this.deps.db.outboundMessage.findUnique({ where: { id }, select: { sentAt: true } });
+    return row?.sentAt != null && row.sentAt.getTime() <= time.getTime();
+  }
+
+  /** A message the carrier refused because of a block that has cleared: back to the outbox, due now (a new Twilio message). */
+  private async sendAgainNow(sms: OutgoingSms, code: number): Promise<void> {
+    await this.deps.db.outboundMessage.updateMany({
+      where: { id: sms.id, deliveryStatus: { in: ['undelivered', 'failed'] } },
+      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: new Date(this.now()), lastError: `sender halted: carrier refused it with Twilio ${code} before the halt was lifted; sent again` },
+    });
+    this.deps.logger.warn({ outboxId: sms.id, sender: sms.fromPhone, code }, 'SMS refused during a cleared sender halt (late receipt): queued again');
+  }
+
   /**
    * Resumes a halted sender: its waiting messages are due at once.
    *
@@ -297,6 +353,7 @@ export class Deliverability {
     const now = new Date(this.now());
     const resumed = await resumeSender(this.deps.db, from, by, now);
     if (!resumed) return false;
+    this.halts.remember(from, false);
     // Only the messages the halt held back: others keep their own retry schedule.
     await this.deps.db.outboundMessage.updateMany({
       where: { fromPhone: from, status: { in: ['pending', 'failed', 'unknown'] }, nextAttemptAt: { gt: now }, lastError: { startsWith: 'sender halted' } },

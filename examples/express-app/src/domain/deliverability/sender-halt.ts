@@ -61,7 +61,18 @@ export async function claimProbe(db: DbOrTx, from: string, outboxId: string, now
   return count === 1;
 }
 
-/** Messages from `from` that came back with `code` since `since` (the 30007 spike count). */
+/**
+ * Messages from `from` refused with `code` since `since` and still refused (the 30007 spike
+ * count). A message the halt queued again, or that went out and was delivered since, keeps
+ * its old error code but is no refusal any more: counted, the victims of a block that has
+ * cleared made the next single 30007 halt the sender again (and page again).
+ */
 export async function recentErrors(db: DbOrTx, from: string, code: number, since: Date): Promise<number> {
-  return db.outboundMessage.count({ where: { fromPhone: from, errorCode: code, deliveryUpdatedAt: { gte: since } } });
+  return db.outboundMessage.count({ where: { fromPhone: from, errorCode: code, deliveryStatus: { in: ['undelivered', 'failed'] }, deliveryUpdatedAt: { gte: since } } });
+}
+
+/** When `from` was last resumed after a halt (undefined: never halted, or halted now). */
+export async function lastResumedAt(db: DbOrTx, from: string): Promise<Date | undefined> {
+  const row = await db.smsSenderHalt.findFirst({ where: { fromPhone: from, active: false }, select: { resumedAt: true } });
+  return row?.resumedAt ?? undefined;
 }
