@@ -85,7 +85,8 @@ const scope = new TelemetryScope('@hardening/circuit-breaker', build);
 
 /**
  * The breaker package's telemetry: one call per event from circuit-breaker.ts. Each is a
- * property read or two while no provider and no channel subscriber exists.
+ * comparison and a boolean read (otel-global.ts) while no provider and no channel
+ * subscriber exists.
  */
 export const breakerTelemetry = {
   /** A breaker was created (for the state gauge). */
