@@ -6,6 +6,7 @@ import type { Logger, SafeCall } from '@hardening/core';
 import { prismaHardening } from '@hardening/core/prisma';
 import { PrismaClient } from './generated/client.js';
 import { migrate, MigrationChangedError } from './migrator.js';
+import { templateFor } from './pglite-template.js';
 import type { SqlSession } from './sql-session.js';
 import { pgliteSession, postgresSession } from './sql-session.js';
 
@@ -89,7 +90,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   } else {
     const dir = options.pgliteDir ?? '.data/pglite';
     if (!dir.includes('://')) mkdirSync(dir, { recursive: true });
-    const pglite = await PGlite.create(dir);
+    // `memory://` may start from a migrated template (tests set one: see pglite-template.ts).
+    const template = templateFor(dir);
+    const pglite = template === undefined ? await PGlite.create(dir) : await PGlite.create(dir, { loadDataDir: template });
     // PGlite runs one session in-process; a statement timeout there is advisory only.
     await pglite.exec(`SET statement_timeout = ${Math.floor(statementTimeoutMs)}`);
     const prisma = harden(new PrismaClient({ adapter: new PrismaPGlite(pglite) }), options);

@@ -5,7 +5,12 @@ import { requirePostgres } from '@hardening/test-support';
 import { silentLogger } from '@hardening/core';
 import type { Database } from '../../src/db/database.js';
 import { migrate, pendingMigrations, readMigrations } from '../../src/db/migrator.js';
+import { useMemoryTemplate } from '../../src/db/pglite-template.js';
 import { freshDatabase, type Backend } from '../support/databases.js';
+
+// This file checks the migrations themselves: its PGlite database goes through initdb and
+// every migration, not the migrated template the other files start from.
+useMemoryTemplate(undefined);
 
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];

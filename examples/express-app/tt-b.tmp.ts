@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { openDatabase } from './src/db/database.ts';
+import { useMemoryTemplate } from './src/db/pglite-template.ts';
+import { createSafeCall, silentLogger, BreakerRegistry } from '@hardening/core';
+if (process.argv[2] === 'template') useMemoryTemplate(new Blob([readFileSync('/tmp/tt/template.tar')]));
+const t = performance.now();
+const db = await openDatabase({ pgliteDir: 'memory://', logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }) });
+await db.prisma.client.count();
+console.log(process.argv[2], 'first open ms', (performance.now() - t) | 0);
+await db.close();
