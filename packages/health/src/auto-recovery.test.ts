@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogger, fakeClock } from '../test/support.js';
 import { startAutoRecovery } from './auto-recovery.js';
 import { defineCheck } from './health-check.js';
 import { HealthMonitor } from './health-monitor.js';
 import { RecoveryManager } from './recovery-manager.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function setup(failuresBeforeRecovery = 2) {
   const clock = fakeClock();
@@ -118,7 +122,8 @@ describe('startAutoRecovery', () => {
       const first = loop.runOnce();
       const second = loop.runOnce();
       expect(second).toBe(first);
-      await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => expect(runs).toBe(1)); // the round is inside the action
+      expect(loop.runOnce()).toBe(first);
       release();
       expect(await first).toHaveLength(1);
       expect(runs).toBe(1);
@@ -135,13 +140,15 @@ describe('startAutoRecovery', () => {
   });
 
   it('the interval drives rounds by itself', async () => {
+    vi.useFakeTimers();
     const state = { up: false };
     const monitor = new HealthMonitor({ checks: [defineCheck('postgres', () => state.up)], cacheMs: 1, logger: captureLogger() });
     const recovery = new RecoveryManager({ actions: { postgres: () => void (state.up = true) }, logger: captureLogger() });
     const loop = startAutoRecovery(recovery, monitor, { intervalMs: 20, failuresBeforeRecovery: 1, logger: captureLogger() });
     try {
-      const until = Date.now() + 3000;
-      while (!state.up && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(state.up).toBe(false); // no round before the first interval
+      await vi.advanceTimersByTimeAsync(1);
       expect(state.up).toBe(true);
       expect(recovery.stats().recent[0]).toMatchObject({ trigger: 'auto', outcome: 'succeeded' });
     } finally {

@@ -1,5 +1,6 @@
 import type { HealthCheck } from './health-check.js';
 import { runCheck, type CheckRun } from './run-check.js';
+import type { Timers } from './timers.js';
 
 /** How one check is cached (internal; the monitor resolves these from its options). */
 export interface CacheSettings {
@@ -7,6 +8,7 @@ export interface CacheSettings {
   readonly cacheMs: number;
   readonly maxStaleMs: number;
   readonly now: () => number;
+  readonly timers?: Timers | undefined;
   readonly onRun: (run: CheckRun, previous: CheckRun | undefined) => void;
 }
 
@@ -62,7 +64,7 @@ export class CachedCheck {
   private async start(): Promise<CheckRun> {
     this.runs++;
     try {
-      const run = await runCheck(this.check, this.settings.timeoutMs, this.settings.now);
+      const run = await runCheck(this.check, this.settings.timeoutMs, this.settings.now, this.settings.timers);
       const previous = this.last;
       this.last = run;
       this.settings.onRun(run, previous);

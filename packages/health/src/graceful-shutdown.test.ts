@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, deferred, listen, sleep } from '../test/support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLogger, deferred, listen, manualTimers } from '../test/support.js';
 import { createHealthRouter } from './express-router.js';
 import { GracefulShutdown } from './graceful-shutdown.js';
 
@@ -54,7 +54,11 @@ function harness(options: Partial<ConstructorParameters<typeof GracefulShutdown>
   const exits: number[] = [];
   const exited = deferred<number>();
   const logger = captureLogger();
+  // The shutdown's own timers (drain, in-flight and cleanup bounds, deadline) are driven by
+  // the test; the servers and sockets are real.
+  const clock = manualTimers();
   const shutdown = new GracefulShutdown({
+    timers: clock.timers,
     signalSource: signals,
     exit: (code) => {
       exits.push(code);
@@ -68,24 +72,23 @@ function harness(options: Partial<ConstructorParameters<typeof GracefulShutdown>
     ...options,
   }).install();
   cleanups.push(() => shutdown.uninstall());
-  return { signals, exits, exited: exited.promise, logger, shutdown };
+  return { signals, exits, exited: exited.promise, logger, shutdown, clock };
 }
 
 describe('GracefulShutdown', () => {
   it('SIGTERM: readiness 503 at once, drain, in-flight requests finish, cleanups in order, exit 0', async () => {
     const a = await app();
     const order: string[] = [];
-    const { signals, exited, logger, shutdown } = harness({ servers: [a.server], health: a.health.monitor });
+    const { signals, exited, logger, shutdown, clock } = harness({ servers: [a.server], health: a.health.monitor });
     shutdown.addCleanup('queues', () => void order.push('queues'));
     shutdown.addCleanup('redis', async () => {
-      await sleep(10);
+      await new Promise((resolve) => setImmediate(resolve)); // an asynchronous cleanup is awaited before the next
       order.push('redis');
     });
     shutdown.addCleanup('prisma', () => void order.push('prisma'));
 
     const inFlight = get(`${a.url}/slow`);
-    await sleep(30);
-    expect(a.started()).toBe(1);
+    await vi.waitFor(() => expect(a.started()).toBe(1));
     expect((await get(`${a.url}/health/ready`)).status).toBe(200);
 
     signals.emit('SIGTERM', 'SIGTERM');
@@ -97,9 +100,14 @@ describe('GracefulShutdown', () => {
     expect(ready.connection).toBe('close');
     expect((await get(`${a.url}/health/live`)).status).toBe(200);
 
+    // The drain lasts drainDelayMs (150), not a millisecond less.
+    clock.advance(149);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shutdown.phase).toBe('draining');
+    expect((await get(`${a.url}/health/live`)).status).toBe(200);
     // After the drain the listener is closed: new connections are refused.
-    await sleep(250);
-    expect(shutdown.phase).toBe('closing');
+    clock.advance(1);
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
     await expect(get(`${a.url}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
     expect(order).toEqual([]);
 
@@ -118,7 +126,8 @@ describe('GracefulShutdown', () => {
     const a = await app();
     const { signals, exits, exited, logger } = harness({ servers: [a.server], drainDelayMs: 10_000 });
     signals.emit('SIGINT', 'SIGINT');
-    await sleep(20);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exits).toEqual([]); // the first signal only starts the (10 s) drain
     signals.emit('SIGINT', 'SIGINT');
     expect(await exited).toBe(1);
     expect(exits).toEqual([1]);
@@ -127,24 +136,39 @@ describe('GracefulShutdown', () => {
   });
 
   it('the overall timeout forces exit 1 with a log line (a cleanup that hangs)', async () => {
-    const { exited, exits, logger, shutdown } = harness({ drainDelayMs: 0, timeoutMs: 200, cleanupTimeoutMs: 60_000 });
-    shutdown.addCleanup('stuck', () => new Promise(() => {}));
+    const { exited, exits, logger, shutdown, clock } = harness({ drainDelayMs: 0, timeoutMs: 200, cleanupTimeoutMs: 60_000 });
+    let stuckStarted = false;
+    shutdown.addCleanup('stuck', () => ((stuckStarted = true), new Promise(() => {})));
     shutdown.addCleanup('never-reached', () => {
       throw new Error('must not run');
     });
     void shutdown.shutdown('test');
+    clock.advance(0); // the (empty) drain
+    await vi.waitFor(() => expect(stuckStarted).toBe(true));
+    clock.advance(199);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exits).toEqual([]);
+    clock.advance(1);
     expect(await exited).toBe(1);
-    await sleep(50);
+    // The stuck cleanup's own bound ending later neither runs the next cleanup nor exits again.
+    clock.advance(60_000);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(exits).toEqual([1]);
     expect(logger.text()).toContain('graceful shutdown: timed out after 200 ms; forcing exit with code 1');
   });
 
   it('in-flight requests past inFlightTimeoutMs get their connections destroyed; cleanups still run; exit 0', async () => {
     const a = await app();
-    const { signals, exited, logger } = harness({ servers: [a.server], drainDelayMs: 0, inFlightTimeoutMs: 150 });
+    const { signals, exited, logger, shutdown, clock } = harness({ servers: [a.server], drainDelayMs: 0, inFlightTimeoutMs: 150 });
     const stuck = get(`${a.url}/slow`);
-    await sleep(30);
+    stuck.catch(() => {});
+    await vi.waitFor(() => expect(a.started()).toBe(1));
     signals.emit('SIGTERM', 'SIGTERM');
+    clock.advance(0); // the (empty) drain
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
+    clock.advance(149);
+    expect(logger.text()).not.toContain('still running');
+    clock.advance(1);
     await expect(stuck).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(await exited).toBe(0);
     expect(logger.text()).toContain('1 request(s) still running after 150 ms; destroying their connections');
@@ -152,13 +176,18 @@ describe('GracefulShutdown', () => {
 
   it('a failing cleanup is logged, the next ones still run, and the exit code is 1', async () => {
     const order: string[] = [];
-    const { exited, logger, shutdown } = harness({ drainDelayMs: 0 });
+    const { exited, logger, shutdown, clock } = harness({ drainDelayMs: 0 });
     shutdown.addCleanup('redis', () => {
       throw new Error('QUIT failed');
     });
-    shutdown.addCleanup('slow', () => new Promise(() => {}), { timeoutMs: 30 });
+    let slowStarted = false;
+    shutdown.addCleanup('slow', () => ((slowStarted = true), new Promise(() => {})), { timeoutMs: 30 });
     shutdown.addCleanup('prisma', () => void order.push('prisma'));
     void shutdown.shutdown();
+    clock.advance(0); // the (empty) drain
+    await vi.waitFor(() => expect(slowStarted).toBe(true));
+    expect(clock.pendingDelays()).toContain(30); // the slow cleanup is bounded by its own timeoutMs
+    clock.advance(30);
     expect(await exited).toBe(1);
     expect(order).toEqual(['prisma']);
     const failures = logger.lines.filter((l) => l.msg?.endsWith('failed'));
@@ -174,7 +203,7 @@ describe('GracefulShutdown', () => {
     // Node would drop idle keep-alive sockets after its own 5 s; make that 60 s so only shutdown closes them.
     a.server.keepAliveTimeout = 60_000;
     b.server.keepAliveTimeout = 60_000;
-    const { signals, exited, shutdown } = harness({ servers: [a.server], drainDelayMs: 50, inFlightTimeoutMs: 10_000 });
+    const { signals, exited, shutdown, clock } = harness({ servers: [a.server], drainDelayMs: 50, inFlightTimeoutMs: 10_000 });
     shutdown.addServer(b.server).addHealth(b.health.monitor);
     const agent = new Agent({ keepAlive: true });
     cleanups.push(() => agent.destroy());
@@ -183,26 +212,29 @@ describe('GracefulShutdown', () => {
     expect((await get(`${b.url}/health/live`, agent)).status).toBe(200);
     const slowA = get(`${a.url}/slow`);
     const slowB = get(`${b.url}/slow`);
-    await sleep(30);
+    await vi.waitFor(() => expect(a.started() + b.started()).toBe(2));
     signals.emit('SIGTERM', 'SIGTERM');
     expect((await get(`${b.url}/health/ready`)).status).toBe(503);
-    await sleep(100);
+    clock.advance(50);
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
     a.release();
     b.release();
     expect((await slowA).status).toBe(200);
     expect((await slowB).status).toBe(200);
-    const started = performance.now();
+    // The test never moves the clock to the 10 s in-flight bound: shutdown finishes only if
+    // the idle keep-alive sockets are closed, not waited for.
     expect(await exited).toBe(0);
-    // Far below the 10 s in-flight bound: the idle keep-alive sockets were closed, not waited for.
-    expect(performance.now() - started).toBeLessThan(5000);
+    expect(clock.fired).not.toContain(10_000);
+    expect(clock.pendingDelays()).toEqual([]); // every bound and the deadline were cleared
     expect(a.server.listening).toBe(false);
     expect(b.server.listening).toBe(false);
   });
 
   it('shutdown() is idempotent, uninstall() stops listening, options are validated', async () => {
-    const { signals, shutdown, exited } = harness({ drainDelayMs: 0 });
+    const { signals, shutdown, exited, clock } = harness({ drainDelayMs: 0 });
     const first = shutdown.shutdown('a');
     expect(shutdown.shutdown('b')).toBe(first);
+    clock.advance(0); // the (empty) drain
     expect(await exited).toBe(0);
     expect(signals.listenerCount('SIGTERM')).toBe(0);
     // https servers are accepted too (type and runtime).
@@ -211,6 +243,7 @@ describe('GracefulShutdown', () => {
     expect(() => new GracefulShutdown().addServer({} as never)).toThrow('Expected `server` to be an http.Server');
     expect(() => new GracefulShutdown().addCleanup('', () => {})).toThrow('non-empty string');
     expect(() => new GracefulShutdown().addCleanup('x', () => {}, { timeoutMs: Number.NaN })).toThrow('x.timeoutMs');
+    expect(() => new GracefulShutdown({ timers: { setTimeout } as never })).toThrow('Expected `timers` to be an object with setTimeout and clearTimeout functions.');
   });
 
   it('warns when a second instance listens to the real process signals', () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { consoleLogger, type Logger } from '@hardening/core';
 import { describeError } from './run-check.js';
+import { resolveTimers, type Timers } from './timers.js';
 
 /**
  * Something whose readiness must fail as soon as shutdown starts (a `HealthMonitor`).
@@ -122,6 +123,16 @@ export interface GracefulShutdownOptions {
    * @default consoleLogger({ component: '@hardening/health' })
    */
   readonly logger?: Logger | undefined;
+  /**
+   * Timers for the drain delay, the in-flight and cleanup timeouts and the overall deadline; see {@link Timers}. Inject them (or use `vi.useFakeTimers()`, which
+   * the default follows) to drive time in tests.
+   * @default the global setTimeout/clearTimeout ({@link systemTimers})
+   * @example
+   * ```ts
+   * { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+   * ```
+   */
+  readonly timers?: Timers | undefined;
 }
 
 const defaults = {
@@ -199,7 +210,8 @@ export class GracefulShutdown {
   private currentPhase: ShutdownPhase = 'running';
   private installed = false;
   private finished: Promise<number> | undefined;
-  private forceTimer: ReturnType<typeof setTimeout> | undefined;
+  private forceTimer: unknown;
+  private readonly timers: Timers;
   private readonly onSignal = (signal: string): void => {
     if (this.currentPhase === 'running') void this.shutdown(signal);
     else if (this.currentPhase !== 'done' && this.currentPhase !== 'forced') this.force(`second ${signal} during shutdown`);
@@ -218,6 +230,7 @@ export class GracefulShutdown {
     this.logger = options.logger ?? consoleLogger({ component: '@hardening/health' });
     this.exit = options.exit ?? ((code) => process.exit(code));
     this.signalSource = options.signalSource ?? process;
+    this.timers = resolveTimers(options.timers);
     const health = options.health;
     this.health = health === undefined ? [] : Array.isArray(health) ? [...health] : [health as ShutdownAware];
     this.cleanups = [];
@@ -334,7 +347,7 @@ export class GracefulShutdown {
     const started = performance.now();
     this.currentPhase = 'draining';
     const { drainDelayMs, inFlightTimeoutMs, timeoutMs } = this.options;
-    this.forceTimer = setTimeout(() => this.force(`timed out after ${timeoutMs} ms`), timeoutMs);
+    this.forceTimer = this.timers.setTimeout(() => this.force(`timed out after ${timeoutMs} ms`), timeoutMs);
     for (const target of this.health) {
       try {
         target.markShuttingDown();
@@ -349,7 +362,7 @@ export class GracefulShutdown {
     );
     for (const { inFlight: responses } of this.servers) for (const res of responses) closeAfterResponse(res);
 
-    await delay(drainDelayMs);
+    await delay(this.timers, drainDelayMs);
     if (this.wasForced()) return 1;
     this.currentPhase = 'closing';
     this.logger.info(
@@ -365,7 +378,7 @@ export class GracefulShutdown {
       const ms = cleanup.timeoutMs ?? this.options.cleanupTimeoutMs;
       const t0 = performance.now();
       try {
-        await runBounded(cleanup.run, ms, cleanup.name);
+        await runBounded(this.timers, cleanup.run, ms, cleanup.name);
         this.logger.info({ event: 'health.cleanup', cleanup: cleanup.name, durationMs: Math.round(performance.now() - t0) }, `graceful shutdown: ${cleanup.name} closed`);
       } catch (error) {
         failed++;
@@ -374,7 +387,7 @@ export class GracefulShutdown {
       if (this.wasForced()) return 1;
     }
 
-    clearTimeout(this.forceTimer);
+    this.timers.clearTimeout(this.forceTimer);
     this.currentPhase = 'done';
     const code = failed === 0 ? 0 : 1;
     this.logger.info(
@@ -389,7 +402,7 @@ export class GracefulShutdown {
   private closeServer(tracked: TrackedServer, inFlightTimeoutMs: number): Promise<void> {
     const { server } = tracked;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.logger.warn(
           { event: 'health.shutdown_destroying', inFlight: tracked.inFlight.size, inFlightTimeoutMs },
           `graceful shutdown: ${tracked.inFlight.size} request(s) still running after ${inFlightTimeoutMs} ms; destroying their connections`,
@@ -400,7 +413,7 @@ export class GracefulShutdown {
       const onIdle = () => setImmediate(() => server.closeIdleConnections?.());
       for (const res of tracked.inFlight) res.once('finish', onIdle);
       server.close(() => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         server.off('request', tracked.onRequest);
         resolve();
       });
@@ -416,7 +429,7 @@ export class GracefulShutdown {
   private force(why: string): void {
     if (this.currentPhase === 'done' || this.currentPhase === 'forced') return;
     this.currentPhase = 'forced';
-    clearTimeout(this.forceTimer);
+    this.timers.clearTimeout(this.forceTimer);
     this.logger.error({ event: 'health.shutdown_forced', why }, `graceful shutdown: ${why}; forcing exit with code 1`);
     this.uninstall();
     this.exit(1);
@@ -427,15 +440,15 @@ function closeAfterResponse(res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('connection', 'close');
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => void timers.setTimeout(resolve, ms));
 }
 
-async function runBounded(run: (signal: AbortSignal) => unknown, timeoutMs: number, name: string): Promise<void> {
+async function runBounded(timers: Timers, run: (signal: AbortSignal) => unknown, timeoutMs: number, name: string): Promise<void> {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       const error = new Error(`${name} did not finish within ${timeoutMs} ms`);
       controller.abort(error);
       reject(error);
@@ -446,6 +459,6 @@ async function runBounded(run: (signal: AbortSignal) => unknown, timeoutMs: numb
   try {
     await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
   }
 }

@@ -156,6 +156,7 @@ const monitorOptionKeys = [
   'maxStaleMs',
   'waitForStartup',
   'clock',
+  'timers',
 ] as const;
 
 type Route = 'report' | 'live' | 'ready' | 'startup' | 'recover' | 'recovery-stats';

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { captureLogger, fakeClock } from '../test/support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLogger, fakeClock, manualTimers } from '../test/support.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 import { defineCheck } from './health-check.js';
 import { HealthMonitor } from './health-monitor.js';
 import type { HealthStatus } from './health-status.js';
@@ -190,12 +194,17 @@ describe('HealthMonitor', () => {
     expect(logger.text()).toContain('status listener threw');
   });
 
-  it('checks run in parallel: three 150 ms checks answer in about 150 ms, not 450', async () => {
+  it('checks run in parallel: three 150 ms checks answer after 150 ms, not 450', async () => {
+    vi.useFakeTimers();
     const slow = (name: string) => defineCheck(name, () => new Promise<void>((r) => setTimeout(r, 150)));
     const monitor = new HealthMonitor({ checks: [slow('a'), slow('b'), slow('c')], logger: captureLogger() });
-    const started = performance.now();
-    await monitor.report();
-    expect(performance.now() - started).toBeLessThan(400);
+    let report: Awaited<ReturnType<HealthMonitor['report']>> | undefined;
+    void monitor.report().then((r) => (report = r));
+    await vi.advanceTimersByTimeAsync(149);
+    expect(report).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(report?.status).toBe('pass');
+    expect(report?.checks.map((c) => c.durationMs)).toEqual([150, 150, 150]);
   });
 
   it('per-check timeout and cache period override the monitor defaults; runCounts and latest report them', async () => {
@@ -203,8 +212,13 @@ describe('HealthMonitor', () => {
     const fast = switchable('fast', 'pass', { cacheMs: 100 });
     const slow = switchable('slow', 'pass');
     const hung = defineCheck('hung', () => new Promise(() => {}), { timeoutMs: 20, critical: false });
-    const monitor = new HealthMonitor({ checks: [fast.check, slow.check, hung], cacheMs: 1000, timeoutMs: 5000, clock, logger: captureLogger() });
-    const first = await monitor.report();
+    const timers = manualTimers();
+    const monitor = new HealthMonitor({ checks: [fast.check, slow.check, hung], cacheMs: 1000, timeoutMs: 5000, clock, timers: timers.timers, logger: captureLogger() });
+    const reporting = monitor.report();
+    // Only the hung check's timer is left, with its own 20 ms (the others settled and cleared theirs).
+    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([20]));
+    timers.advance(20);
+    const first = await reporting;
     expect(first.checks.find((c) => c.key === 'hung')).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 20 ms' }] });
     clock.advance(150);
     await monitor.report();

@@ -4,6 +4,7 @@ import { CachedCheck } from './check-cache.js';
 import type { CheckObservation, HealthCheck } from './health-check.js';
 import type { ComponentType, HealthStatus } from './health-status.js';
 import type { CheckRun } from './run-check.js';
+import { resolveTimers, type Timers } from './timers.js';
 
 /**
  * Options for a {@link HealthMonitor}.
@@ -83,6 +84,16 @@ export interface HealthMonitorOptions {
    * @default systemClock
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Timers for the per-check timeouts; see {@link Timers}. Inject them (or use `vi.useFakeTimers()`, which
+   * the default follows) to drive time in tests.
+   * @default the global setTimeout/clearTimeout ({@link systemTimers})
+   * @example
+   * ```ts
+   * { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+   * ```
+   */
+  readonly timers?: Timers | undefined;
 }
 
 const defaults = {
@@ -288,6 +299,7 @@ export class HealthMonitor {
   private readonly options: { readonly [K in 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock']-?: Exclude<HealthMonitorOptions[K], undefined> } &
     HealthMonitorOptions;
   private readonly logger: Logger;
+  private readonly timers: Timers;
   private state: LifecycleState;
   private startupError: string | undefined;
   private listeners: Array<(change: CheckStatusChange) => void> = [];
@@ -306,6 +318,7 @@ export class HealthMonitor {
     }
     if (!Array.isArray(resolved.checks)) throw new TypeError('Expected `checks` to be an array of health checks.');
     this.options = resolved;
+    this.timers = resolveTimers(options.timers);
     this.logger = options.logger ?? consoleLogger({ component: '@hardening/health' });
     this.state = resolved.waitForStartup ? 'starting' : 'running';
     for (const check of resolved.checks) this.addCheck(check);
@@ -334,6 +347,7 @@ export class HealthMonitor {
       cacheMs,
       maxStaleMs: Math.max(this.options.maxStaleMs, cacheMs),
       now: () => this.options.clock.now(),
+      timers: this.timers,
       onRun: (run, previous) => this.onRun(entry, run, previous),
     });
     const entry: Entry = { check, key, critical, cache };

@@ -47,3 +47,5 @@ export type { QueueBacklogCheckOptions } from './checks/queue-backlog-check.js';
 export { eventLoopDelayCheck } from './checks/event-loop-delay-check.js';
 export type { EventLoopDelayCheckOptions } from './checks/event-loop-delay-check.js';
 export { healthChannels } from './telemetry.js';
+export { systemTimers } from './timers.js';
+export type { Timers } from './timers.js';

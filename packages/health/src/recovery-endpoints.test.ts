@@ -1,5 +1,5 @@
 import express from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogger, fakeClock } from '../test/support.js';
 import { createHealthRouter } from './express-router.js';
 import { RecoveryManager, type RecoveryStats } from './recovery-manager.js';
@@ -227,7 +227,7 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
     });
     const url = await start(recovery);
     const first = post(url, { service: 'worker' });
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(runs).toBe(1)); // the first request's action is running
     const second = await post(url, { service: 'worker' });
     expect(second.status).toBe(409);
     release();

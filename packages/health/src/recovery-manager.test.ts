@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isHardeningError } from '@hardening/core';
-import { captureLogger, fakeClock } from '../test/support.js';
+import { captureLogger, fakeClock, manualTimers } from '../test/support.js';
 import { isRecoveryRefusedError, RecoveryRefusedError } from './errors/recovery-refused-error.js';
 import { RecoveryManager } from './recovery-manager.js';
 
@@ -43,7 +43,8 @@ describe('RecoveryManager', () => {
 
   it('an action slower than its timeout fails with a timeout and its signal is aborted', async () => {
     let signal: AbortSignal | undefined;
-    const recovery = new RecoveryManager({ logger: captureLogger() });
+    const timers = manualTimers();
+    const recovery = new RecoveryManager({ logger: captureLogger(), timers: timers.timers });
     recovery.register(
       'worker',
       (context) => {
@@ -52,7 +53,12 @@ describe('RecoveryManager', () => {
       },
       { timeoutMs: 30 },
     );
-    const attempt = await recovery.recover('worker');
+    const recovering = recovery.recover('worker');
+    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([30]));
+    timers.advance(29);
+    expect(signal?.aborted).toBe(false);
+    timers.advance(1);
+    const attempt = await recovering;
     expect(attempt).toMatchObject({ outcome: 'failed', error: '"recovery of worker" timed out after 30 ms' });
     expect(signal?.aborted).toBe(true);
     expect(recovery.stats().services.worker!.inProgress).toBe(false);

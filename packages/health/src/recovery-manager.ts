@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '@hardening/circuit-breaker';
 import { TimeoutError, consoleLogger, type Logger } from '@hardening/core';
 import { RecoveryRefusedError } from './errors/recovery-refused-error.js';
 import { describeError } from './run-check.js';
+import { resolveTimers, type Timers } from './timers.js';
 
 /**
  * What started a recovery attempt.
@@ -106,6 +107,16 @@ export interface RecoveryManagerOptions extends RecoveryLimits {
    * @default systemClock
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Timers for the recovery action's timeout; see {@link Timers}. Inject them (or use `vi.useFakeTimers()`, which
+   * the default follows) to drive time in tests.
+   * @default the global setTimeout/clearTimeout ({@link systemTimers})
+   * @example
+   * ```ts
+   * { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+   * ```
+   */
+  readonly timers?: Timers | undefined;
 }
 
 const defaults = {
@@ -232,6 +243,7 @@ export class RecoveryManager {
   private readonly services = new Map<string, ServiceState>();
   private readonly history: RecoveryAttempt[] = [];
   private readonly options: typeof defaults & RecoveryManagerOptions;
+  private readonly timers: Timers;
   private readonly logger: Logger;
 
   /**
@@ -246,6 +258,7 @@ export class RecoveryManager {
     }
     const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...defaults, ...set };
+    this.timers = resolveTimers(options.timers);
     this.logger = options.logger ?? consoleLogger({ component: '@hardening/health' });
     for (const [service, action] of Object.entries(options.actions ?? {})) this.register(service, action);
   }
@@ -325,7 +338,7 @@ export class RecoveryManager {
     const started = performance.now();
     let error: string | undefined;
     try {
-      await runWithTimeout(state.action, { service, trigger }, state.timeoutMs);
+      await runWithTimeout(this.timers, state.action, { service, trigger }, state.timeoutMs);
       state.successes++;
     } catch (caught) {
       error = describeError(caught);
@@ -410,11 +423,11 @@ function rate(successes: number, attempts: number): number | null {
   return attempts === 0 ? null : Math.round((successes / attempts) * 10_000) / 10_000;
 }
 
-async function runWithTimeout(action: RecoveryAction, context: Omit<RecoveryContext, 'signal'>, timeoutMs: number): Promise<void> {
+async function runWithTimeout(timers: Timers, action: RecoveryAction, context: Omit<RecoveryContext, 'signal'>, timeoutMs: number): Promise<void> {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       const error = new TimeoutError(`recovery of ${context.service}`, timeoutMs);
       controller.abort(error);
       reject(error);
@@ -425,6 +438,6 @@ async function runWithTimeout(action: RecoveryAction, context: Omit<RecoveryCont
   try {
     await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
   }
 }

@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { manualTimers } from '../test/support.js';
 import { defineCheck } from './health-check.js';
 import { normalizeOutcome, runCheck } from './run-check.js';
 
 const now = () => 1_000;
+
+// Timeouts are driven by vi.useFakeTimers (the default timers follow it) or by injected
+// timers; no test here waits real time.
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('runCheck', () => {
   it('a check that never settles fails with "timed out after X ms" once its timeout elapses, and its signal is aborted', async () => {
@@ -11,12 +18,18 @@ describe('runCheck', () => {
       seen = signal;
       return new Promise(() => {});
     });
-    const started = performance.now();
-    const run = await runCheck(check, 60, now);
+    vi.useFakeTimers();
+    let settled = false;
+    const running = runCheck(check, 60, now).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(59);
+    expect(settled).toBe(false);
+    expect(seen?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const run = await running;
     expect(run.status).toBe('fail');
     expect(run.timedOut).toBe(true);
     expect(run.observations).toEqual([{ status: 'fail', output: 'timed out after 60 ms' }]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(run.durationMs).toBe(60);
     expect(seen?.aborted).toBe(true);
     expect(String((seen?.reason as Error).message)).toContain('timed out after 60 ms');
   });
@@ -26,8 +39,21 @@ describe('runCheck', () => {
       'db',
       ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
     );
-    const run = await runCheck(check, 30, now);
-    expect(run).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 30 ms' }] });
+    vi.useFakeTimers();
+    const running = runCheck(check, 30, now);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(await running).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 30 ms' }] });
+  });
+
+  it('times out on the injected timers, and clears the timer of a check that settles first', async () => {
+    const clock = manualTimers();
+    const hanging = runCheck(defineCheck('db', () => new Promise(() => {})), 250, now, clock.timers);
+    await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([250]));
+    clock.advance(250);
+    expect(await hanging).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 250 ms' }] });
+    const quick = await runCheck(defineCheck('ok', () => 'pass'), 250, now, clock.timers);
+    expect(quick.status).toBe('pass');
+    expect(clock.pendingDelays()).toEqual([]);
   });
 
   it('thrown errors (sync or async) fail the check with their scrubbed message', async () => {
@@ -58,9 +84,17 @@ describe('runCheck', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const check = defineCheck('late', () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 40)));
-      await runCheck(check, 10, now);
-      await new Promise((r) => setTimeout(r, 80));
+      let rejectLate!: (error: Error) => void;
+      const check = defineCheck('late', () => new Promise((_, reject) => (rejectLate = reject)));
+      const clock = manualTimers();
+      const running = runCheck(check, 10, now, clock.timers);
+      await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([10]));
+      clock.advance(10);
+      expect((await running).timedOut).toBe(true);
+      rejectLate(new Error('late'));
+      // unhandledRejection is emitted after the microtask queue drains; give it two macrotasks.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -68,9 +102,12 @@ describe('runCheck', () => {
   });
 
   it('records duration and the completion time from the clock', async () => {
-    const run = await runCheck(defineCheck('ok', async () => new Promise((r) => setTimeout(r, 20))), 1000, () => 42);
+    vi.useFakeTimers();
+    const running = runCheck(defineCheck('ok', async () => new Promise((r) => setTimeout(r, 20))), 1000, () => 42);
+    await vi.advanceTimersByTimeAsync(20);
+    const run = await running;
     expect(run.completedAt).toBe(42);
-    expect(run.durationMs).toBeGreaterThanOrEqual(15);
+    expect(run.durationMs).toBe(20);
     expect(run.status).toBe('pass');
   });
 });

@@ -2,6 +2,7 @@ import { TimeoutError, isTimeoutError, scrubText } from '@hardening/core';
 import type { CheckObservation, CheckOutcome, HealthCheck } from './health-check.js';
 import { isHealthStatus, worstStatus, type HealthStatus } from './health-status.js';
 import { observeCheck } from './telemetry.js';
+import { systemTimers, type Timers } from './timers.js';
 
 /** One finished run of a check (internal: the monitor turns it into a `CheckResult`). */
 export interface CheckRun {
@@ -20,16 +21,16 @@ const TIMED_OUT = Symbol('timed out');
  * (plus a tick): a check that hangs forever is abandoned and reported as failed, and its
  * signal is aborted so the I/O under it can stop.
  */
-export function runCheck(check: HealthCheck, timeoutMs: number, now: () => number): Promise<CheckRun> {
-  return observeCheck(check.name, () => runUnobserved(check, timeoutMs, now));
+export function runCheck(check: HealthCheck, timeoutMs: number, now: () => number, timers: Timers = systemTimers): Promise<CheckRun> {
+  return observeCheck(check.name, () => runUnobserved(check, timeoutMs, now, timers));
 }
 
-async function runUnobserved(check: HealthCheck, timeoutMs: number, now: () => number): Promise<CheckRun> {
+async function runUnobserved(check: HealthCheck, timeoutMs: number, now: () => number, timers: Timers): Promise<CheckRun> {
   const controller = new AbortController();
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       controller.abort(new TimeoutError(`health check ${check.name}`, timeoutMs));
       resolve(TIMED_OUT);
     }, timeoutMs);
@@ -52,7 +53,7 @@ async function runUnobserved(check: HealthCheck, timeoutMs: number, now: () => n
     timedOut = isTimeoutError(error) && controller.signal.aborted;
     observations = [{ status: 'fail', output: timedOut ? `timed out after ${timeoutMs} ms` : describeError(error) }];
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
   }
   return {
     status: worstStatus(observations.map((o) => o.status)),

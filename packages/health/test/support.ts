@@ -1,6 +1,7 @@
 // Helpers shared by this package's tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@hardening/core';
+import type { Timers } from '../src/timers.js';
 
 /** A clock the test moves by hand. */
 export function fakeClock(start = Date.UTC(2025, 0, 1)) {
@@ -9,6 +10,49 @@ export function fakeClock(start = Date.UTC(2025, 0, 1)) {
     now: () => now,
     advance: (ms: number) => {
       now += ms;
+    },
+  };
+}
+
+/**
+ * Timers the test drives by hand: `advance(ms)` moves a virtual clock and runs, in order,
+ * every timer that falls due (timers they schedule included). Nothing waits real time.
+ */
+export function manualTimers() {
+  interface Pending { readonly id: number; readonly due: number; readonly ms: number; readonly fn: () => void }
+  let now = 0;
+  let nextId = 0;
+  const pending: Pending[] = [];
+  /** Delays of the timers that ran, in order. */
+  const fired: number[] = [];
+  const timers: Timers = {
+    setTimeout: (fn, ms) => {
+      const timer = { id: ++nextId, due: now + ms, ms, fn };
+      pending.push(timer);
+      return timer.id;
+    },
+    clearTimeout: (handle) => {
+      const i = pending.findIndex((t) => t.id === handle);
+      if (i >= 0) pending.splice(i, 1);
+    },
+  };
+  return {
+    timers,
+    fired,
+    /** Delays of the timers not yet run or cleared. */
+    pendingDelays: () => pending.map((t) => t.ms),
+    now: () => now,
+    advance(ms: number): void {
+      const until = now + ms;
+      for (;;) {
+        const due = pending.filter((t) => t.due <= until).sort((a, b) => a.due - b.due || a.id - b.id)[0];
+        if (due === undefined) break;
+        pending.splice(pending.indexOf(due), 1);
+        now = due.due;
+        fired.push(due.ms);
+        due.fn();
+      }
+      now = until;
     },
   };
 }

@@ -1,15 +1,51 @@
 import { CircuitOpenError, isCircuitOpenError } from '@hardening/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recordingLogger } from '../test/support/guard-helpers.js';
 import { createIdempotencyGuard } from './guard.js';
 import { createMemoryStore } from './memory-store.js';
 import type { IdempotencyStore } from './store.js';
+import type { Timers } from './timers.js';
 import { isIdempotencyInProgressError, type IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
 import { isIdempotencyPayloadMismatchError, type IdempotencyPayloadMismatchError } from './errors/payload-mismatch-error.js';
 import { isIdempotencyStoreError, type IdempotencyStoreError } from './errors/idempotency-store-error.js';
 import { isIdempotencyLeaseLostError, type IdempotencyLeaseLostError } from './errors/lease-lost-error.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// Time is driven with vi.useFakeTimers (the guard's default timers follow it) or with
+// injected timers; no test here waits real time.
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A promise and its resolver: a test step the test decides when to finish. */
+function gate<T = void>() {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** Timers the test fires by hand; every delay asked for is recorded. */
+function manualTimers() {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  const delays: number[] = [];
+  let next = 0;
+  const timers: Timers = {
+    setTimeout: (fn, ms) => {
+      delays.push(ms);
+      pending.set(++next, { fn, ms });
+      return next;
+    },
+    clearTimeout: (handle) => void pending.delete(handle as number),
+  };
+  /** Runs the earliest timer (by creation); returns its delay. */
+  const fireNext = () => {
+    const [id, timer] = [...pending.entries()][0] ?? [];
+    if (id === undefined || timer === undefined) throw new Error('no timer pending');
+    pending.delete(id);
+    timer.fn();
+    return timer.ms;
+  };
+  return { timers, delays, pending, fireNext };
+}
 
 function setup(options: Partial<Parameters<typeof createIdempotencyGuard>[0]> = {}) {
   const store = createMemoryStore();
@@ -61,8 +97,9 @@ describe('IdempotencyGuard', () => {
   it('refuses a concurrent duplicate with IdempotencyInProgressError by default', async () => {
     const { guard } = setup({ leaseMs: 30_000 });
     let release!: () => void;
-    const first = guard.run('SM1', () => new Promise<string>((resolve) => (release = () => resolve('first'))));
-    await sleep(5);
+    const entered = gate();
+    const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
+    await entered.promise;
     const error = await guard.run('SM1', async () => 'second').catch((e: unknown) => e);
     expect(isIdempotencyInProgressError(error)).toBe(true);
     expect((error as IdempotencyInProgressError).waitedMs).toBe(0);
@@ -72,37 +109,80 @@ describe('IdempotencyGuard', () => {
   });
 
   it("with onInProgress 'wait', a duplicate gets the first run's result", async () => {
+    vi.useFakeTimers();
     const { guard } = setup({ onInProgress: 'wait', pollIntervalMs: 5 });
     let secondRan = false;
-    const first = guard.run('SM1', async () => (await sleep(60), 'first'));
-    await sleep(5);
+    const entered = gate();
+    const done = gate();
+    const first = guard.run('SM1', async () => (entered.open(), await done.promise, 'first'));
+    await entered.promise;
     const second = guard.run('SM1', async () => ((secondRan = true), 'second'));
+    let secondSettled = false;
+    void second.finally(() => (secondSettled = true));
+    await vi.advanceTimersByTimeAsync(60); // the duplicate polls (5, 10, 20 ms...) while the first runs
+    expect(secondSettled).toBe(false);
+    done.open();
+    await vi.advanceTimersByTimeAsync(1000); // its next poll sees the stored result
     expect(await Promise.all([first, second])).toEqual(['first', 'first']);
     expect(secondRan).toBe(false);
   });
 
   it("with onInProgress 'wait', a duplicate runs fn itself when the first run fails", async () => {
+    vi.useFakeTimers();
     const { guard } = setup({ onInProgress: 'wait', pollIntervalMs: 5 });
+    const entered = gate();
+    const fail = gate();
     const first = guard.run('SM1', async () => {
-      await sleep(40);
+      entered.open();
+      await fail.promise;
       throw new Error('first failed');
     });
-    await sleep(5);
+    const firstFailed = expect(first).rejects.toThrow('first failed');
+    await entered.promise;
     const second = guard.run('SM1', async () => 'second did it');
-    await expect(first).rejects.toThrow('first failed');
+    await vi.advanceTimersByTimeAsync(40);
+    fail.open();
+    await firstFailed;
+    await vi.advanceTimersByTimeAsync(1000);
     expect(await second).toBe('second did it');
   });
 
   it('a bounded wait ends with IdempotencyInProgressError carrying how long it waited', async () => {
+    vi.useFakeTimers();
     const { guard } = setup();
     let release!: () => void;
-    const first = guard.run('SM1', () => new Promise<string>((resolve) => (release = () => resolve('first'))));
-    await sleep(5);
-    const started = Date.now();
-    const error = await guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
+    const entered = gate();
+    const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
+    await entered.promise;
+    const waiting = guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
+    let settled = false;
+    void waiting.finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(119);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await waiting;
     expect(isIdempotencyInProgressError(error)).toBe(true);
-    expect((error as IdempotencyInProgressError).waitedMs).toBeGreaterThanOrEqual(120);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect((error as IdempotencyInProgressError).waitedMs).toBe(120);
+    release();
+    await first;
+  });
+
+  it('waits and polls on the injected timers and clock: first poll interval, doubled, cut at the wait bound', async () => {
+    let now = 0;
+    const manual = manualTimers();
+    const { guard } = setup({ clock: { now: () => now }, timers: manual.timers, pollIntervalMs: 50 });
+    let release!: () => void;
+    const entered = gate();
+    const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
+    await entered.promise;
+    const waiting = guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
+    for (let i = 0; i < 2; i++) {
+      await vi.waitFor(() => expect(manual.pending.size).toBe(1));
+      now += manual.fireNext();
+    }
+    const error = await waiting;
+    expect(manual.delays).toEqual([50, 70]);
+    expect((error as IdempotencyInProgressError).waitedMs).toBe(120);
     release();
     await first;
   });
@@ -110,8 +190,9 @@ describe('IdempotencyGuard', () => {
   it('the same key with another payload is a typed mismatch, never a replay, whether in progress or completed', async () => {
     const { guard } = setup();
     let release!: () => void;
-    const first = guard.run('order-1', () => new Promise<string>((resolve) => (release = () => resolve('charged'))), { payload: { amount: 5, currency: 'usd' } });
-    await sleep(5);
+    const entered = gate();
+    const first = guard.run('order-1', () => new Promise<string>((resolve) => ((release = () => resolve('charged')), entered.open())), { payload: { amount: 5, currency: 'usd' } });
+    await entered.promise;
     const during = await guard.run('order-1', async () => 'x', { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
     expect(isIdempotencyPayloadMismatchError(during)).toBe(true);
     expect((during as IdempotencyPayloadMismatchError).recordStatus).toBe('in-progress');
@@ -133,15 +214,21 @@ describe('IdempotencyGuard', () => {
   });
 
   it('aborts the signal when the lease ends; if another caller took the key, the late result is not recorded', async () => {
+    vi.useFakeTimers();
     const { guard, lines } = setup({ leaseMs: 80 });
     let aborted: unknown;
+    const tookOver = gate();
     const slow = guard.run('job', async ({ signal }) => {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => ((aborted = signal.reason), resolve())));
-      await sleep(30); // the takeover happens meanwhile
+      await tookOver.promise; // the takeover happens meanwhile
       return 'late';
     });
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(79);
+    expect(aborted).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(21);
+    expect(aborted).toBeDefined();
     expect(await guard.run('job', async () => 'takeover', { leaseMs: 10_000 })).toBe('takeover');
+    tookOver.open();
     const error = await slow.catch((e: unknown) => e);
     expect(isIdempotencyLeaseLostError(error)).toBe(true);
     expect((error as IdempotencyLeaseLostError).result).toBe('late');
@@ -198,17 +285,27 @@ describe('IdempotencyGuard', () => {
     it('a failed complete is retried within the lease, so the run is still recorded', async () => {
       const inner = createMemoryStore();
       const { lines, logger } = recordingLogger();
+      vi.useFakeTimers();
       const guard = createIdempotencyGuard({ store: failingStore(inner, { complete: 2 }), logger, leaseMs: 5000 });
       let runs = 0;
-      expect(await guard.run('k', async () => ++runs)).toBe(1);
+      const running = guard.run('k', async () => ++runs);
+      await vi.advanceTimersByTimeAsync(100 + 200); // the two backoffs
+      expect(await running).toBe(1);
       expect(await guard.run('k', async () => ++runs)).toBe(1);
       expect(lines.filter((l) => l.level === 'warn')).toHaveLength(2);
     });
 
     it('a complete that keeps failing until the lease ends says the effect was applied', async () => {
       const { logger } = recordingLogger();
-      const guard = createIdempotencyGuard({ store: failingStore(createMemoryStore(), { complete: 100 }), logger, leaseMs: 350 });
-      const error = await guard.run('k', async () => 'sent').catch((e: unknown) => e);
+      vi.useFakeTimers();
+      const store = failingStore(createMemoryStore(), { complete: 100 });
+      const completes = vi.spyOn(store, 'complete');
+      const guard = createIdempotencyGuard({ store, logger, leaseMs: 350 });
+      const failed = guard.run('k', async () => 'sent').catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(350);
+      const error = await failed;
+      // Tried at 0, 100 and 300 ms; a fourth try (after 400 ms more) would outlive the lease.
+      expect(completes).toHaveBeenCalledTimes(3);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect((error as IdempotencyStoreError).operation).toBe('complete');
       expect((error as IdempotencyStoreError).effectApplied).toBe(true);
@@ -216,8 +313,11 @@ describe('IdempotencyGuard', () => {
 
     it("a failed release does not hide fn's own error, and is logged", async () => {
       const { lines, logger } = recordingLogger();
+      vi.useFakeTimers();
       const guard = createIdempotencyGuard({ store: failingStore(createMemoryStore(), { release: 5 }), logger });
-      await expect(guard.run('k', async () => { throw new Error('handler bug'); })).rejects.toThrow('handler bug');
+      const failed = expect(guard.run('k', async () => { throw new Error('handler bug'); })).rejects.toThrow('handler bug');
+      await vi.advanceTimersByTimeAsync(50); // between the two release attempts
+      await failed;
       expect(lines.some((l) => l.level === 'error' && l.msg?.includes('stays claimed until its lease ends'))).toBe(true);
     });
   });
@@ -232,6 +332,7 @@ describe('IdempotencyGuard', () => {
       [{ store, onInProgress: 'queue' }, "Expected `onInProgress` to be 'error' or 'wait', got queue."],
       [{ store, waitTimeoutMs: Number.NaN }, 'Expected `waitTimeoutMs` to be a non-negative finite number'],
       [{ store, namespace: 5 }, 'Expected `namespace` to be a string'],
+      [{ store, timers: { setTimeout } }, 'Expected `timers` to be an object with setTimeout and clearTimeout functions.'],
     ])('rejects %o', (options, message) => {
       expect(() => createIdempotencyGuard(options as never)).toThrow(new TypeError(message).message);
     });
@@ -278,12 +379,36 @@ describe('MemoryIdempotencyStore bounds', () => {
 
 describe('the lease signal', () => {
   it('is created on first read: read after the lease ended, it is already aborted', async () => {
+    vi.useFakeTimers();
     const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 30 });
-    const seen = await guard.run('late-reader', async (context) => {
-      await sleep(60);
+    const running = guard.run('late-reader', async (context) => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
       return { aborted: context.signal.aborted, key: context.key };
     }).catch((error: unknown) => error);
-    expect(seen).toEqual({ aborted: true, key: 'late-reader' });
+    await vi.advanceTimersByTimeAsync(60);
+    expect(await running).toEqual({ aborted: true, key: 'late-reader' });
+  });
+
+  it('runs on the injected timers: the lease timer aborts the signal, and ending the run clears it', async () => {
+    const manual = manualTimers();
+    const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 5000, timers: manual.timers });
+    const reasons: unknown[] = [];
+    const proceed = gate();
+    const running = guard.run('injected', async ({ signal }) => {
+      signal.addEventListener('abort', () => reasons.push(signal.reason));
+      await proceed.promise;
+      return signal.aborted;
+    }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(manual.pending.size).toBe(1));
+    expect(manual.delays[0]).toBeGreaterThan(4000);
+    expect(manual.delays[0]).toBeLessThanOrEqual(5000);
+    manual.fireNext();
+    expect((reasons[0] as Error).message).toContain('idempotency lease');
+    proceed.open();
+    await running;
+    // A run that ends before its lease leaves no timer behind.
+    await guard.run('quick', async ({ signal }) => signal.aborted);
+    expect(manual.pending.size).toBe(0);
   });
 
   it('read early, it is not aborted while the lease lasts', async () => {

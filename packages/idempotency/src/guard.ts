@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger } from '@hardening/core';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { systemTimers, type Timers } from './timers.js';
 import { jsonCodec, type ResultCodec } from './codec.js';
 import { isGuardObserved, observeGuard } from './telemetry.js';
 import { IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
@@ -84,6 +85,18 @@ export interface IdempotencyGuardOptions {
    * @default Date.now
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Timers for the lease signal, the record budget (`recordTimeoutMs`), the waits of
+   * `onInProgress: 'wait'` and the retries of a failed record or release. Inject them (or
+   * use `vi.useFakeTimers()`, which the default follows) to drive time in tests.
+   * @default the global setTimeout/clearTimeout ({@link systemTimers})
+   * @example
+   * ```ts
+   * const timers = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+   * const guard = createIdempotencyGuard({ store: createMemoryStore(), timers });
+   * ```
+   */
+  readonly timers?: Timers | undefined;
   /**
    * Makes claim tokens.
    * @default crypto.randomUUID
@@ -185,7 +198,7 @@ function policy(value: unknown): InProgressPolicy {
   throw new TypeError(`Expected \`onInProgress\` to be 'error' or 'wait', got ${String(value)}.`);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (timers: Timers, ms: number) => new Promise<void>((resolve) => void timers.setTimeout(resolve, ms));
 
 /** What `run` and `execute` use when given no options (no object per call). */
 const noOptions: RunOptions<unknown> = Object.freeze({});
@@ -210,6 +223,7 @@ export class IdempotencyGuard {
   private readonly codec: ResultCodec<unknown>;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly createToken: () => string;
 
   /**
@@ -234,6 +248,7 @@ export class IdempotencyGuard {
     this.codec = options.codec ?? jsonCodec;
     this.logger = options.logger ?? consoleLogger({ component: 'idempotency' });
     this.clock = options.clock ?? systemClock;
+    this.timers = timersOption(options.timers);
     this.createToken = options.createToken ?? randomUUID;
   }
 
@@ -347,13 +362,13 @@ export class IdempotencyGuard {
       if (onInProgress === 'error' || waited >= waitTimeoutMs) {
         throw new IdempotencyInProgressError(onInProgress === 'error' ? 0 : waited, claim.leaseRemainingMs);
       }
-      await sleep(Math.min(pollMs, waitTimeoutMs - waited));
+      await sleep(this.timers, Math.min(pollMs, waitTimeoutMs - waited));
       pollMs = Math.min(pollMs * 2, defaults.maxPollIntervalMs);
     }
 
     // Claimed: run, then record the result (or release the key).
     const claimedAt = this.clock.now();
-    const lease = new LeaseSignal(key, leaseMs);
+    const lease = new LeaseSignal(key, leaseMs, this.timers);
     let value: T;
     try {
       value = await fn(lease);
@@ -432,8 +447,8 @@ export class IdempotencyGuard {
       (outcome) => ({ outcome }),
       (error: unknown) => ({ error }),
     );
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = valueReady.then(() => new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budgetMs))));
+    let timer: unknown;
+    const late = valueReady.then(() => new Promise<'late'>((resolve) => (timer = this.timers.setTimeout(() => resolve('late'), budgetMs))));
     try {
       const first = await Promise.race([settled, late]);
       if (first !== 'late' && 'outcome' in first) return first.outcome;
@@ -449,7 +464,7 @@ export class IdempotencyGuard {
       }
       return { status: 'executed', value: produced.value, stored: false, recordPending: true };
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) this.timers.clearTimeout(timer);
     }
   }
 
@@ -470,7 +485,7 @@ export class IdempotencyGuard {
         this.logger.error({ key: scrubText(key) }, 'idempotency: completed run NOT recorded; a retry after the lease may run it again');
         throw new IdempotencyStoreError('complete', error, true);
       }
-      await sleep(backoffMs);
+      await sleep(this.timers, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 1000);
       try {
         return await this.store.complete({ key, token, result, retentionMs });
@@ -491,7 +506,7 @@ export class IdempotencyGuard {
         if (attempt === 2) {
           this.logger.error({ key: scrubText(key), err: describe(error) }, 'idempotency: could not release the key; it stays claimed until its lease ends');
         } else {
-          await sleep(50);
+          await sleep(this.timers, 50);
         }
       }
     }
@@ -506,12 +521,13 @@ export class IdempotencyGuard {
 class LeaseSignal implements RunContext {
   private readonly startedAt = performance.now();
   private controller: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private ended = false;
 
   constructor(
     readonly key: string,
     private readonly leaseMs: number,
+    private readonly timers: Timers,
   ) {}
 
   get signal(): AbortSignal {
@@ -521,14 +537,14 @@ class LeaseSignal implements RunContext {
       const reason = () => new TimeoutError('idempotency lease', this.leaseMs);
       const left = this.leaseMs - (performance.now() - this.startedAt);
       if (left <= 0) controller.abort(reason());
-      else if (!this.ended) this.timer = setTimeout(() => controller.abort(reason()), left);
+      else if (!this.ended) this.timer = this.timers.setTimeout(() => controller.abort(reason()), left);
     }
     return this.controller.signal;
   }
 
   end(): void {
     this.ended = true;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
   }
 }
 
@@ -538,6 +554,14 @@ function valueOf<T>(outcome: IdempotentOutcome<T>): T {
 
 function describe(error: unknown): string {
   return scrubText(error instanceof Error ? error.message : String(error));
+}
+
+function timersOption(value: Timers | undefined): Timers {
+  if (value === undefined) return systemTimers;
+  if (value === null || typeof value !== 'object' || typeof value.setTimeout !== 'function' || typeof value.clearTimeout !== 'function') {
+    throw new TypeError('Expected `timers` to be an object with setTimeout and clearTimeout functions.');
+  }
+  return value;
 }
 
 /** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */

@@ -15,6 +15,8 @@ export { jsonCodec } from './codec.js';
 export type { ResultCodec } from './codec.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
+export { systemTimers } from './timers.js';
+export type { Timers } from './timers.js';
 export type { IdempotencyErrorCode } from './errors/codes.js';
 export { InvalidIdempotencyKeyError, isInvalidIdempotencyKeyError } from './errors/invalid-idempotency-key-error.js';
 export { IdempotencyInProgressError, isIdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';

@@ -1,6 +1,6 @@
 import { BreakerRegistry } from '@hardening/circuit-breaker';
 import { describe, expect, it } from 'vitest';
-import { captureLogger } from '../../test/support.js';
+import { captureLogger, fakeClock } from '../../test/support.js';
 import { HealthMonitor } from '../health-monitor.js';
 import { renderHealthBody } from '../health-response.js';
 import { alertSystemCheck } from './alert-system-check.js';
@@ -96,10 +96,11 @@ describe('alertSystemCheck', () => {
     let status: { enabled: boolean; reason?: string; sinks?: string[] } = { enabled: true, sinks: ['slack'] };
     const check = alertSystemCheck({ source: { getAlertSystemStatus: () => status } });
     expect(check.critical).toBe(false);
-    const monitor = new HealthMonitor({ checks: [check], cacheMs: 1, maxStaleMs: 1, logger: captureLogger() });
+    const clock = fakeClock();
+    const monitor = new HealthMonitor({ checks: [check], cacheMs: 1, maxStaleMs: 1, clock, logger: captureLogger() });
     expect((await monitor.report()).checks[0]!.observations[0]).toEqual({ status: 'pass', observedValue: 'enabled' });
     status = { enabled: false, reason: 'SLACK_WEBHOOK_URL is not set' };
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(5); // past the 1 ms cache
     const report = await monitor.report();
     expect(report.status).toBe('warn');
     expect(report.checks[0]!.observations[0]).toEqual({ status: 'warn', observedValue: 'disabled', output: 'degraded: SLACK_WEBHOOK_URL is not set' });

@@ -2,22 +2,16 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '@hardening/core';
 import { createMemoryStore } from '../memory-store.js';
 import type { IdempotencyStore } from '../store.js';
 import { idempotencyKeyMiddleware } from './express-middleware.js';
 import type { IdempotencyKeyOptions } from './idempotency-key-handler.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Waits until the handler named `name` has been entered `n` times (it is then holding its key). */
 async function handlerEntered(counts: Record<string, number>, name: string, n: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  while ((counts[name] ?? 0) < n) {
-    if (Date.now() > until) throw new Error(`handler ${name} was not entered ${n} times`);
-    await sleep(5);
-  }
+  await vi.waitFor(() => expect(counts[name] ?? 0, `handler ${name} entered`).toBeGreaterThanOrEqual(n), { timeout: 10_000, interval: 5 });
 }
 
 async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
@@ -152,16 +146,18 @@ describe('idempotencyKeyMiddleware (Express)', () => {
     await handlerEntered(app.counts, 'slow', entered + 1);
     controller.abort();
     await aborted;
-    await sleep(50);
     // The handler is still running: the retry is told to come back later, not run again.
     expect((await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' })).status).toBe(409);
     finish();
-    let retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
-    for (let i = 0; retry.status === 409 && i < 100; i++) {
-      await sleep(20);
-      retry = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
-    }
-    expect(retry.status).toBe(200);
+    // The record lands right after the handler finishes; until then a retry still gets 409.
+    const retry = await vi.waitFor(
+      async () => {
+        const reply = await app.post('/slow', { n: 2 }, { 'idempotency-key': 'key-abandoned' });
+        expect(reply.status).toBe(200);
+        return reply;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.text()).toBe('slow done');
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { consoleLogger, scrubText, type Logger } from '@hardening/core';
 import type { Clock } from '../clock.js';
+import type { Timers } from '../timers.js';
 import type { ResultCodec } from '../codec.js';
 import { isIdempotencyInProgressError } from '../errors/idempotency-in-progress-error.js';
 import { isIdempotencyStoreError } from '../errors/idempotency-store-error.js';
@@ -117,6 +118,15 @@ export interface IdempotencyKeyOptions {
    * @default Date.now
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Timers of the guard underneath (lease signal, waits, record retries); see {@link Timers}.
+   * @default the global setTimeout/clearTimeout
+   * @example
+   * ```ts
+   * { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+   * ```
+   */
+  readonly timers?: Timers | undefined;
 }
 
 /** What {@link IdempotencyKeyHandler.handle} returns. */
@@ -228,6 +238,7 @@ export class IdempotencyKeyHandler {
       codec: responseCodec,
       logger,
       clock: options.clock,
+      timers: options.timers,
     };
     this.guard = new IdempotencyGuard(this.guardOptions);
   }

@@ -62,8 +62,10 @@ describe('dedup keys', () => {
   it('a non-Twilio duplicate during processing is answered 409 with Retry-After, so the provider retries later', async () => {
     const dedup = createWebhookDedup({ store: createMemoryStore(), logger: silentLogger });
     let open!: () => void;
-    const first = dedup.stripe({ id: 'evt_2' }, () => new Promise<void>((resolve) => (open = resolve)));
-    await new Promise((r) => setTimeout(r, 10));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const first = dedup.stripe({ id: 'evt_2' }, () => new Promise<void>((resolve) => ((open = resolve), entered())));
+    await inside; // the first delivery holds the claim
     const during = await dedup.stripe({ id: 'evt_2' }, async () => {});
     expect(during).toMatchObject({ status: 409, duplicate: true, inProgress: true });
     expect(during.headers['retry-after']).toMatch(/^\d+$/);

@@ -7,7 +7,7 @@ import express from 'express';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordingLogger } from '../../test/support/guard-helpers.js';
 import { createMemoryStore } from '../memory-store.js';
 import { verifySlackSignature } from './slack.js';
@@ -18,7 +18,6 @@ const twilioAuthToken = '12345678901234567890123456789012';
 const slackSigningSecret = 'slack-signing-secret-for-tests';
 const stripeSecret = 'whsec_test_secret_for_idempotency';
 const standardSecret = `whsec_${Buffer.from('standard-webhooks-test-secret-32b').toString('base64')}`;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const { lines, logger } = recordingLogger();
 const runs: Record<string, number> = {};
@@ -27,9 +26,12 @@ const send = (res: express.Response, result: WebhookResult) => res.status(result
 let base = '';
 let server: Server;
 let slowGate: Promise<void> = Promise.resolve();
+const store = createMemoryStore();
+/** Every claim the dedup makes (a retry's polls included), to order a test's steps. */
+const claims = vi.spyOn(store, 'claim');
 
 beforeAll(async () => {
-  const dedup = createWebhookDedup({ store: createMemoryStore(), logger });
+  const dedup = createWebhookDedup({ store, logger });
   const stripe = new Stripe('sk_test_not_used_for_webhooks');
   const app = express();
 
@@ -180,10 +182,12 @@ describe('Twilio webhooks', () => {
     let open!: () => void;
     slowGate = new Promise<void>((resolve) => (open = resolve));
     const params = { ...sms, MessageSid: 'SM0002' };
+    const before = runs['twilio:sms'] ?? 0;
     const first = postTwilio('/twilio/sms', params);
-    await sleep(100);
+    await vi.waitFor(() => expect(runs['twilio:sms']).toBe(before + 1)); // the first is inside the handler
+    const claimed = claims.mock.calls.length;
     const retry = postTwilio('/twilio/sms', params);
-    await sleep(100);
+    await vi.waitFor(() => expect(claims.mock.calls.length).toBeGreaterThanOrEqual(claimed + 2)); // the retry found it in progress and polled again
     open();
     slowGate = Promise.resolve();
     const [a, b] = await Promise.all([first, retry]);

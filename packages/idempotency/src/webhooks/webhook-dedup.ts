@@ -1,5 +1,6 @@
 import { consoleLogger, scrubText, type Logger } from '@hardening/core';
 import type { Clock } from '../clock.js';
+import type { Timers } from '../timers.js';
 import { isIdempotencyInProgressError } from '../errors/idempotency-in-progress-error.js';
 import { IdempotencyGuard, type InProgressPolicy } from '../guard.js';
 import type { IdempotencyStore } from '../store.js';
@@ -50,6 +51,15 @@ export interface WebhookDedupOptions {
    * @default Date.now
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Timers of the guard underneath (lease signal, waits, record retries); see {@link Timers}.
+   * @default the global setTimeout/clearTimeout
+   * @example
+   * ```ts
+   * { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+   * ```
+   */
+  readonly timers?: Timers | undefined;
 }
 
 /** Per-delivery options of the helpers. */
@@ -320,6 +330,7 @@ export class WebhookDedup {
         retentionMs: this.options.retentionMs,
         logger: this.logger,
         clock: this.options.clock,
+        timers: this.options.timers,
       });
       this.guards.set(namespace, guard);
     }
