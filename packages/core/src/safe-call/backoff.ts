@@ -41,10 +41,13 @@ export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: ()
   }
 }
 
-/** Applies defaults and validates. */
+/**
+ * Applies defaults and validates. A field given as `undefined` keeps its default, as an
+ * omitted one does (`{ initialDelayMs: config.retryDelayMs }` with the setting absent).
+ */
 export function resolveBackoff(options: BackoffOptions | undefined, base: ResolvedBackoff = backoffDefaults): ResolvedBackoff {
   if (options === undefined) return base;
-  const merged = { ...base, ...options };
+  const merged = { ...base, ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as BackoffOptions) };
   for (const key of ['initialDelayMs', 'maxDelayMs'] as const) {
     if (!Number.isFinite(merged[key]) || merged[key] < 0) {
       throw new TypeError(`Expected \`backoff.${key}\` to be a non-negative finite number, got ${String(merged[key])}.`);

@@ -17,18 +17,18 @@ export interface BackoffOptions {
    * Wait before the first retry.
    * @default 1000
    */
-  readonly initialDelayMs?: number;
+  readonly initialDelayMs?: number | undefined;
   /**
    * Multiplier per retry.
    * @default 2
    */
-  readonly factor?: number;
+  readonly factor?: number | undefined;
   /**
    * Longest wait between attempts, `Retry-After` included: a provider asking for a longer
    * wait ends the retries (`RetriesExhaustedError` with reason `retry-after`).
    * @default 30_000
    */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /**
    * `none`: the exact exponential delay. `full`: uniform in [0, delay] (AWS "full jitter").
    * `equal`: delay/2 plus uniform in [0, delay/2]. `decorrelated`: AWS "decorrelated
@@ -36,7 +36,7 @@ export interface BackoffOptions {
    * (`factor` is not used); it spreads retries of many callers best.
    * @default 'none'
    */
-  readonly jitter?: 'none' | 'full' | 'equal' | 'decorrelated';
+  readonly jitter?: 'none' | 'full' | 'equal' | 'decorrelated' | undefined;
 }
 
 /**
