@@ -47,7 +47,8 @@ export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: ()
  */
 export function resolveBackoff(options: BackoffOptions | undefined, base: ResolvedBackoff = backoffDefaults): ResolvedBackoff {
   if (options === undefined) return base;
-  const merged = { ...base, ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as BackoffOptions) };
+  const set = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<ResolvedBackoff>;
+  const merged: ResolvedBackoff = { ...base, ...set };
   for (const key of ['initialDelayMs', 'maxDelayMs'] as const) {
     if (!Number.isFinite(merged[key]) || merged[key] < 0) {
       throw new TypeError(`Expected \`backoff.${key}\` to be a non-negative finite number, got ${String(merged[key])}.`);
