@@ -47,7 +47,10 @@ describe('pnpm start, then pnpm sim: a full onboarding conversation', () => {
     app.stdout!.on('data', (chunk: Buffer) => (appOutput += chunk.toString()));
     app.stderr!.on('data', (chunk: Buffer) => (appOutput += chunk.toString()));
     // Generous: the app boots in seconds, but this machine may be busy.
-    await vi.waitFor(() => expect(existsSync(sessionFile), appOutput).toBe(true), { timeout: 90_000, interval: 200 });
+    await vi.waitFor(() => expect(existsSync(sessionFile), appOutput).toBe(true), { timeout: 85_000, interval: 200 });
+    // The session file is written just before the summary is printed; the pipe may deliver
+    // the summary a moment after the file is seen.
+    await vi.waitFor(() => expect(appOutput).toContain('ready at '), { timeout: 10_000, interval: 100 });
   }, 100_000);
 
   afterAll(async () => {
