@@ -122,7 +122,7 @@ describe('startAutoRecovery', () => {
       const first = loop.runOnce();
       const second = loop.runOnce();
       expect(second).toBe(first);
-      await vi.waitFor(() => expect(runs).toBe(1)); // the round is inside the action
+      await vi.waitFor(() => expect(runs).toBe(1), { timeout: 10_000, interval: 5 }); // the round is inside the action
       expect(loop.runOnce()).toBe(first);
       release();
       expect(await first).toHaveLength(1);

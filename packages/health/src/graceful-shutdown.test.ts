@@ -88,7 +88,7 @@ describe('GracefulShutdown', () => {
     shutdown.addCleanup('prisma', () => void order.push('prisma'));
 
     const inFlight = get(`${a.url}/slow`);
-    await vi.waitFor(() => expect(a.started()).toBe(1));
+    await vi.waitFor(() => expect(a.started()).toBe(1), { timeout: 10_000, interval: 5 });
     expect((await get(`${a.url}/health/ready`)).status).toBe(200);
 
     signals.emit('SIGTERM', 'SIGTERM');
@@ -107,7 +107,7 @@ describe('GracefulShutdown', () => {
     expect((await get(`${a.url}/health/live`)).status).toBe(200);
     // After the drain the listener is closed: new connections are refused.
     clock.advance(1);
-    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'), { timeout: 10_000, interval: 5 });
     await expect(get(`${a.url}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
     expect(order).toEqual([]);
 
@@ -144,7 +144,7 @@ describe('GracefulShutdown', () => {
     });
     void shutdown.shutdown('test');
     clock.advance(0); // the (empty) drain
-    await vi.waitFor(() => expect(stuckStarted).toBe(true));
+    await vi.waitFor(() => expect(stuckStarted).toBe(true), { timeout: 10_000, interval: 5 });
     clock.advance(199);
     await new Promise((resolve) => setImmediate(resolve));
     expect(exits).toEqual([]);
@@ -162,10 +162,10 @@ describe('GracefulShutdown', () => {
     const { signals, exited, logger, shutdown, clock } = harness({ servers: [a.server], drainDelayMs: 0, inFlightTimeoutMs: 150 });
     const stuck = get(`${a.url}/slow`);
     stuck.catch(() => {});
-    await vi.waitFor(() => expect(a.started()).toBe(1));
+    await vi.waitFor(() => expect(a.started()).toBe(1), { timeout: 10_000, interval: 5 });
     signals.emit('SIGTERM', 'SIGTERM');
     clock.advance(0); // the (empty) drain
-    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'), { timeout: 10_000, interval: 5 });
     clock.advance(149);
     expect(logger.text()).not.toContain('still running');
     clock.advance(1);
@@ -185,7 +185,7 @@ describe('GracefulShutdown', () => {
     shutdown.addCleanup('prisma', () => void order.push('prisma'));
     void shutdown.shutdown();
     clock.advance(0); // the (empty) drain
-    await vi.waitFor(() => expect(slowStarted).toBe(true));
+    await vi.waitFor(() => expect(slowStarted).toBe(true), { timeout: 10_000, interval: 5 });
     expect(clock.pendingDelays()).toContain(30); // the slow cleanup is bounded by its own timeoutMs
     clock.advance(30);
     expect(await exited).toBe(1);
@@ -212,11 +212,11 @@ describe('GracefulShutdown', () => {
     expect((await get(`${b.url}/health/live`, agent)).status).toBe(200);
     const slowA = get(`${a.url}/slow`);
     const slowB = get(`${b.url}/slow`);
-    await vi.waitFor(() => expect(a.started() + b.started()).toBe(2));
+    await vi.waitFor(() => expect(a.started() + b.started()).toBe(2), { timeout: 10_000, interval: 5 });
     signals.emit('SIGTERM', 'SIGTERM');
     expect((await get(`${b.url}/health/ready`)).status).toBe(503);
     clock.advance(50);
-    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'));
+    await vi.waitFor(() => expect(shutdown.phase).toBe('closing'), { timeout: 10_000, interval: 5 });
     a.release();
     b.release();
     expect((await slowA).status).toBe(200);

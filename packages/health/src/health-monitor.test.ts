@@ -216,7 +216,7 @@ describe('HealthMonitor', () => {
     const monitor = new HealthMonitor({ checks: [fast.check, slow.check, hung], cacheMs: 1000, timeoutMs: 5000, clock, timers: timers.timers, logger: captureLogger() });
     const reporting = monitor.report();
     // Only the hung check's timer is left, with its own 20 ms (the others settled and cleared theirs).
-    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([20]));
+    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([20]), { timeout: 10_000, interval: 5 });
     timers.advance(20);
     const first = await reporting;
     expect(first.checks.find((c) => c.key === 'hung')).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 20 ms' }] });

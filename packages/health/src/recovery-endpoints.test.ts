@@ -227,7 +227,7 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
     });
     const url = await start(recovery);
     const first = post(url, { service: 'worker' });
-    await vi.waitFor(() => expect(runs).toBe(1)); // the first request's action is running
+    await vi.waitFor(() => expect(runs).toBe(1), { timeout: 10_000, interval: 5 }); // the first request's action is running
     const second = await post(url, { service: 'worker' });
     expect(second.status).toBe(409);
     release();

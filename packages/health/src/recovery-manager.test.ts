@@ -54,7 +54,7 @@ describe('RecoveryManager', () => {
       { timeoutMs: 30 },
     );
     const recovering = recovery.recover('worker');
-    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([30]));
+    await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([30]), { timeout: 10_000, interval: 5 });
     timers.advance(29);
     expect(signal?.aborted).toBe(false);
     timers.advance(1);

@@ -48,7 +48,7 @@ describe('runCheck', () => {
   it('times out on the injected timers, and clears the timer of a check that settles first', async () => {
     const clock = manualTimers();
     const hanging = runCheck(defineCheck('db', () => new Promise(() => {})), 250, now, clock.timers);
-    await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([250]));
+    await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([250]), { timeout: 10_000, interval: 5 });
     clock.advance(250);
     expect(await hanging).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 250 ms' }] });
     const quick = await runCheck(defineCheck('ok', () => 'pass'), 250, now, clock.timers);
@@ -88,7 +88,7 @@ describe('runCheck', () => {
       const check = defineCheck('late', () => new Promise((_, reject) => (rejectLate = reject)));
       const clock = manualTimers();
       const running = runCheck(check, 10, now, clock.timers);
-      await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([10]));
+      await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([10]), { timeout: 10_000, interval: 5 });
       clock.advance(10);
       expect((await running).timedOut).toBe(true);
       rejectLate(new Error('late'));

@@ -26,7 +26,7 @@ describe('health check telemetry (real OTel SDK)', () => {
     await runCheck(defineCheck('redis', () => Promise.reject(new Error('ECONNREFUSED'))), 5_000, now);
     const clock = manualTimers();
     const slow = runCheck(defineCheck('slow', () => new Promise(() => {})), 30, now, clock.timers);
-    await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([30]));
+    await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([30]), { timeout: 10_000, interval: 5 });
     clock.advance(30);
     await slow;
     const byName = Object.fromEntries(otel.spans().map((s) => [s.name, s]));

@@ -177,7 +177,7 @@ describe('IdempotencyGuard', () => {
     await entered.promise;
     const waiting = guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
     for (let i = 0; i < 2; i++) {
-      await vi.waitFor(() => expect(manual.pending.size).toBe(1));
+      await vi.waitFor(() => expect(manual.pending.size).toBe(1), { timeout: 10_000, interval: 5 });
       now += manual.fireNext();
     }
     const error = await waiting;
@@ -399,7 +399,7 @@ describe('the lease signal', () => {
       await proceed.promise;
       return signal.aborted;
     }).catch((error: unknown) => error);
-    await vi.waitFor(() => expect(manual.pending.size).toBe(1));
+    await vi.waitFor(() => expect(manual.pending.size).toBe(1), { timeout: 10_000, interval: 5 });
     expect(manual.delays[0]).toBeGreaterThan(4000);
     expect(manual.delays[0]).toBeLessThanOrEqual(5000);
     manual.fireNext();

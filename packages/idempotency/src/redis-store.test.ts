@@ -44,7 +44,7 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
       await gate;
       return 'reply-before';
     });
-    await vi.waitFor(() => expect(runs.before).toBe(1)); // claimed, and running
+    await vi.waitFor(() => expect(runs.before).toBe(1), { timeout: 10_000, interval: 5 }); // claimed, and running
 
     proxy.cut();
     const started = Date.now();

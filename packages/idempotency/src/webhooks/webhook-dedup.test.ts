@@ -184,10 +184,10 @@ describe('Twilio webhooks', () => {
     const params = { ...sms, MessageSid: 'SM0002' };
     const before = runs['twilio:sms'] ?? 0;
     const first = postTwilio('/twilio/sms', params);
-    await vi.waitFor(() => expect(runs['twilio:sms']).toBe(before + 1)); // the first is inside the handler
+    await vi.waitFor(() => expect(runs['twilio:sms']).toBe(before + 1), { timeout: 10_000, interval: 5 }); // the first is inside the handler
     const claimed = claims.mock.calls.length;
     const retry = postTwilio('/twilio/sms', params);
-    await vi.waitFor(() => expect(claims.mock.calls.length).toBeGreaterThanOrEqual(claimed + 2)); // the retry found it in progress and polled again
+    await vi.waitFor(() => expect(claims.mock.calls.length).toBeGreaterThanOrEqual(claimed + 2), { timeout: 10_000, interval: 5 }); // the retry found it in progress and polled again
     open();
     slowGate = Promise.resolve();
     const [a, b] = await Promise.all([first, retry]);
