@@ -5,12 +5,13 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
-import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
+import type { StoredAnswer } from '../domain/inbound.js';
+import { receiveInbound, recordFailedInbound, type ReceivedInbound } from '../domain/receive-inbound.js';
 import { texts } from '../domain/messages.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { sendProblem } from '../http/problem.js';
-import { inMessageSpan } from '../message-trace.js';
+import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
 import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
@@ -32,13 +33,15 @@ const spoolRedisTimeoutMs = 500;
  *
  * 1. The signature is verified (403 otherwise).
  * 2. A Twilio retry of the same MessageSid gets the same TwiML and creates nothing.
- * 3. The raw event is recorded before processing (the inbox row, deduplicated on
- *    MessageSid); if the database cannot take it, it is spooled (Redis or a local file)
- *    and drained later.
- * 4. Processing runs in one transaction. When it finishes within the budget the reply is
- *    the TwiML answer; otherwise the customer gets a polite holding reply at once, the reply
- *    goes out through the outbox when processing commits, and a failed processing is
- *    retried from our side (queue with backoff, dead letter and an alert at the end).
+ * 3. The raw event is stored before the answer: recording and processing are one
+ *    transaction (the inbox row, deduplicated on MessageSid, commits with the business
+ *    changes and the outbox row: domain/receive-inbound.ts). When it commits within the
+ *    budget the reply is the TwiML answer. When it fails, the inbox row is written `failed`
+ *    on its own, the customer gets a polite holding reply, and processing is retried from
+ *    our side (queue with backoff, dead letter and an alert at the end). When it is too
+ *    slow, the event is spooled (Redis or a local file), the customer gets the holding
+ *    reply, and the reply goes out through the outbox when the transaction commits. If the
+ *    database cannot take the event at all, it is spooled and drained later.
  * 5. An invariant violation answers a polite error and raises INVARIANT_VIOLATION.
  */
 export function twilioSmsRoutes(ctx: AppContext): Router {
@@ -118,52 +121,59 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<string> {
-  // Time spent waiting for the inbox row (a hung database: each query waits up to 5 s for a
-  // connection, and is retried) must not push the answer past Twilio's 15 s timeout: past
-  // its share of the budget the write is no longer waited for and the event is spooled.
-  // Should the write still land, the row and the spooled copy are one event (the inbox is
-  // deduplicated on MessageSid) and the sweep processes the row; the reply goes through the
-  // outbox, after the holding text given here.
-  const { logger, metrics } = ctx;
-  let inbox: RecordedInbound;
-  try {
-    const recorded = await settleBy(recordInbound(ctx.db.prisma, sms, params), answerBy - spoolReserveMs - Date.now());
-    if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
-    inbox = recorded;
-  } catch (error) {
-    if (isRefusedInput(error)) {
-      // The database refused this message itself (it is up): spooling it would retry it
-      // forever. Tell the sender, and the operator, instead.
-      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
-      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
-      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
-      return messageTwiml(texts.politeError);
-    }
-    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
-    metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
-    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
-    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
-    return messageTwiml(texts.holding);
-  }
-  if (inbox.status === 'processed') return replay(ctx, sms, inbox.answer); // a duplicate the idempotency store does not know
+  // One transaction records and processes the SMS (receive-inbound.ts): nothing is stored
+  // until it commits, so every way out of here stores the event before answering: the
+  // commit itself, the inbox row marked failed (`failed`), or the spool (too slow, or the
+  // database down). The wait is bounded by the inline budget and by Twilio's 15 s, less
+  // what spooling needs.
+  const { metrics } = ctx;
+  const traceparent = activeTraceparent();
   const channel = new ReplyChannel();
-  const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
-  let outcome: InboundOutcome | undefined;
+  const receiving = receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, traceparent);
+  let outcome: ReceivedInbound | undefined;
   try {
-    outcome = await withinBudget(processing, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - Date.now())));
+    outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())));
   } catch (error) {
-    return failed(ctx, sms, inbox.id, error);
+    return failed(ctx, sms, params, traceparent, error, answerBy);
   }
   if (outcome === undefined) {
-    // Too slow: the customer hears from us now; the reply follows through the outbox.
-    processing.catch((error: unknown) => void failed(ctx, sms, inbox.id, error));
+    // Too slow (a slow extractor, or a hung database): the customer hears from us now, the
+    // reply follows through the outbox when the transaction commits. Until then the event
+    // is only in that transaction, so it is spooled first: should the transaction fail or
+    // the process die, the sweep stores and processes the spooled copy (deduplicated on
+    // MessageSid with the row the transaction may still write).
+    receiving.catch((error: unknown) => void failedLate(ctx, sms, params, traceparent, error));
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'holding_reply' });
+    ctx.logger.warn({ messageSid: sms.messageSid }, 'SMS processing slower than the inline budget: event spooled, holding reply sent, the reply follows through the outbox');
     return messageTwiml(texts.holding);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   afterProcessing(ctx, sms, outcome);
   return messageTwiml(outcome.result.reply);
+}
+
+/**
+ * The event could not be stored in the database (its error, or no answer within its share
+ * of Twilio's deadline): refused input is answered politely and alerted (spooling it would
+ * retry it forever); anything else is spooled for the sweep, with a holding reply.
+ */
+async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<string, string>, error: unknown): Promise<string> {
+  const { logger, metrics } = ctx;
+  if (isRefusedInput(error)) {
+    // The database refused this message itself (it is up): spooling it would retry it
+    // forever. Tell the sender, and the operator, instead.
+    metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
+    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
+    ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
+    return messageTwiml(texts.politeError);
+  }
+  await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
+  metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
+  logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
+  ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
+  return messageTwiml(texts.holding);
 }
 
 /**
@@ -182,7 +192,7 @@ function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefin
 }
 
 /** Resolves with the outcome, or undefined once the budget is spent and the channel closed. */
-async function withinBudget(processing: Promise<InboundOutcome>, channel: ReplyChannel, budgetMs: number): Promise<InboundOutcome | undefined> {
+async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), budgetMs);
@@ -197,8 +207,24 @@ async function withinBudget(processing: Promise<InboundOutcome>, channel: ReplyC
   }
 }
 
-async function failed(ctx: AppContext, sms: InboundSms, inboxId: string, error: unknown): Promise<string> {
+/**
+ * The one transaction failed and rolled back: the inbox row is written now (`failed`, or
+ * `dead_letter` for an invariant violation) within the inbox write's share of Twilio's
+ * deadline, then the sender gets the holding text and a retry is queued (or, for an
+ * invariant violation, a polite error and an alert).
+ */
+async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, string>, traceparent: string | null, error: unknown, answerBy: number): Promise<string> {
   const { logger, metrics } = ctx;
+  let inbox: { id: string; status: string };
+  try {
+    const recorded = await settleBy(recordFailedInbound(ctx.db.prisma, sms, params, traceparent, error), answerBy - spoolReserveMs - Date.now());
+    if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    inbox = recorded;
+  } catch (recordError) {
+    // The processing error was the database's too, most likely (it is down, or refused the input).
+    return unrecorded(ctx, sms, params, recordError);
+  }
+  if (inbox.status === 'processed') return replay(ctx, sms, undefined); // a concurrent delivery processed it meanwhile
   if (isHardeningError(error) && error.code === 'INVARIANT_VIOLATION') {
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'invariant_violation' });
     logger.error({ messageSid: sms.messageSid, err: error.message }, 'invariant violation while processing an SMS');
@@ -207,13 +233,33 @@ async function failed(ctx: AppContext, sms: InboundSms, inboxId: string, error: 
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'retry_queued' });
   logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed; holding reply sent, retry queued');
+  await queueRetry(ctx, sms, inbox.id);
+  return messageTwiml(texts.holding);
+}
+
+/**
+ * The transaction failed after the holding reply went out (the event is spooled): the inbox
+ * row is written `failed` and a retry queued, so the sweep need not wait for the spool. Never
+ * throws: a database still down leaves the spooled copy to the sweep.
+ */
+async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<string, string>, traceparent: string | null, error: unknown): Promise<void> {
+  const { logger } = ctx;
+  logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed after the holding reply; retry queued');
+  try {
+    const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, traceparent, error);
+    if (inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id);
+  } catch (recordError) {
+    logger.error({ messageSid: sms.messageSid, err: describeError(recordError) }, 'could not record the failed SMS; its spooled copy will be processed by the sweep');
+  }
+}
+
+async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string): Promise<void> {
   try {
     await queueInboundRetry(ctx, inboxId, sms.messageSid);
   } catch (queueError) {
     // The inbox row stays `failed`: the jobs loop queues failed rows again.
-    logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; the sweep will');
+    ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; the sweep will');
   }
-  return messageTwiml(texts.holding);
 }
 
 /** The inbox write did not answer within its share of Twilio's deadline (a hung database). */
