@@ -4,13 +4,36 @@ import { setLocalStatementTimeout } from '@hardening/core/prisma';
 import type { Db } from '../db/database.js';
 import { inMessageSpan } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
-import { answerPath, messageTransactionTimeoutMs, processInbound, recordInbound, type InboundOutcome } from './inbound.js';
+import { answerPath, messageTransactionTimeoutMs, processInbound, recordInbound, storedAnswer, type InboundOutcome, type StoredAnswer } from './inbound.js';
 import type { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
 import { lookupRoute, processSms } from './routing.js';
 
 /** What {@link receiveInbound} decided, with the inbox row it wrote or found. */
 export type ReceivedInbound = InboundOutcome & { readonly inboxId: string };
+
+/**
+ * The inbox row an inbound SMS gets, decided before anything is written: every write of this
+ * delivery (the one transaction, the `received` row of a slow one, the `failed` row of a
+ * failed one) uses the same id, so they are one row and its spans name it from the start.
+ */
+export interface InboxRowRef {
+  readonly id: string;
+  /** The webhook span's context, kept with the row (processing links back to it). */
+  readonly traceparent: string | null;
+}
+
+/**
+ * A fresh {@link InboxRowRef} for a delivery.
+ *
+ * @example
+ * ```ts
+ * const ref = newInboxRow(activeTraceparent());
+ * ```
+ */
+export function newInboxRow(traceparent: string | null): InboxRowRef {
+  return { id: randomUUID(), traceparent };
+}
 
 /**
  * Thrown inside the transaction when the inbox already has this MessageSid (a redelivery
@@ -31,33 +54,36 @@ class AlreadyRecorded extends Error {
  * lookup that also sets the statement timeout and clears a suppression, the state change,
  * the inbox row, COMMIT) where recording first and processing second took twelve.
  *
- * The inbox row is written last, with `ON CONFLICT DO NOTHING`: a concurrent delivery of
- * the same MessageSid waits on the unique index until this one commits, then finds the row
- * (exactly-once). When the row was already there, the work is rolled back and the stored
- * row decides: its first answer again when it was processed, otherwise it is processed now
- * under its row lock ({@link processInbound}).
+ * The inbox row is written last, by an upsert that only takes over this delivery's own
+ * `received` row ({@link recordReceivedInbound}, written when the transaction was too slow
+ * for the webhook): a concurrent delivery of the same MessageSid waits on the unique index
+ * until this one commits, then finds the row (exactly-once). When another delivery's row
+ * was already there, the work is rolled back and that row decides: its first answer again
+ * when it was processed, otherwise it is processed now under its row lock
+ * ({@link processInbound}).
  *
- * Until this resolves nothing is stored: the caller answers the webhook only after it
- * resolved, or after it recorded the event some other way (the inbox row marked `failed`
- * when this throws: {@link recordFailedInbound}; the spool when it is too slow).
+ * Until this resolves nothing of it is stored: the caller answers the webhook only after it
+ * resolved, or after it stored the event some other way (the `failed` row when this throws:
+ * {@link recordFailedInbound}; the `received` row when it is too slow).
  *
  * @param db - The app's Prisma client.
  * @param sms - The SMS, read from the webhook's parameters once.
  * @param payload - The storable webhook parameters (kept with the inbox row).
  * @param deps - What processing needs from outside.
  * @param channel - Decides whether the reply goes back in the TwiML or through the outbox.
- * @param traceparent - The webhook span's context, kept with the inbox row.
+ * @param row - The inbox row's id and the webhook span's context ({@link newInboxRow}).
  * @returns The outcome and the inbox row's id.
  * @throws What processing or the database throws; nothing was stored then.
  * @example
  * ```ts
  * const channel = new ReplyChannel();
- * const outcome = await receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, activeTraceparent());
+ * const outcome = await receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, newInboxRow(activeTraceparent()));
  * ```
  */
-export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, string>, deps: ProcessingDeps, channel: ReplyChannel, traceparent: string | null): Promise<ReceivedInbound> {
-  return inMessageSpan('sms.process', { attributes: { 'app.sms.path': 'one_transaction' } }, async (span) => {
-    const id = randomUUID();
+export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, string>, deps: ProcessingDeps, channel: ReplyChannel, row: InboxRowRef): Promise<ReceivedInbound> {
+  const { id, traceparent } = row;
+  // Linked to the span whose context the row keeps, as the queued retries' spans are.
+  return inMessageSpan('sms.process', { linkTo: traceparent, attributes: { 'app.inbox.id': id, 'app.sms.path': 'one_transaction' } }, async (span) => {
     let outcome: ReceivedInbound;
     try {
       outcome = await db.$transaction(
@@ -72,25 +98,17 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
             result = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
           }
           const viaTwiml = await answerPath(tx, sms, result, channel);
-          const created = await tx.inboundEvent.createMany({
-            data: [
-              {
-                id,
-                messageSid: sms.messageSid,
-                payload,
-                traceparent,
-                status: 'processed',
-                attempts: 1,
-                processedAt: new Date(),
-                // The reply stays with the row: a redelivery the idempotency store no longer
-                // knows (Redis restarted empty, the record expired) is answered with it again.
-                reply: result.reply,
-                replyVia: viaTwiml ? 'twiml' : 'outbox',
-              },
-            ],
-            skipDuplicates: true,
-          });
-          if (created.count === 0) throw new AlreadyRecorded();
+          // The reply stays with the row: a redelivery the idempotency store no longer knows
+          // (Redis restarted empty, the record expired) is answered with it again.
+          const written = await tx.$queryRaw<Array<{ id: string }>>`
+            INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "processed_at", "reply", "reply_via", "traceparent")
+            VALUES (${id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, 'processed', 1, ${new Date()}, ${result.reply}, ${viaTwiml ? 'twiml' : 'outbox'}, ${traceparent})
+            ON CONFLICT ("message_sid") DO UPDATE
+              SET "status" = 'processed', "attempts" = "inbound_events"."attempts" + 1, "processed_at" = EXCLUDED."processed_at", "last_error" = NULL,
+                  "reply" = EXCLUDED."reply", "reply_via" = EXCLUDED."reply_via"
+              WHERE "inbound_events"."id" = EXCLUDED."id" AND "inbound_events"."status" = 'received'
+            RETURNING "id"`;
+          if (written.length === 0) throw new AlreadyRecorded();
           return { kind: 'processed', result, viaTwiml, inboxId: id } as const;
         },
         { timeout: messageTransactionTimeoutMs, maxWait: 5000 },
@@ -110,30 +128,56 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
 }
 
 /**
- * Records an SMS whose one-transaction processing ({@link receiveInbound}) failed: the inbox
- * row with the raw event, `failed` (to be retried) or `dead_letter` (an invariant violation),
- * and the scrubbed error; one statement. A row another delivery already processed is left
- * as it is.
+ * Stores the raw event of an SMS whose one transaction ({@link receiveInbound}) is slower
+ * than the webhook may wait: the inbox row, `received`, under the delivery's own id, so the
+ * transaction takes it over when it commits (and a Twilio retry or the sweep finds it
+ * meanwhile). One statement; a row already there (the transaction's, or another delivery's)
+ * is left as it is.
  *
- * @returns The inbox row's id and status.
  * @throws What the database throws (the caller spools the event then).
  * @example
  * ```ts
- * const { id } = await recordFailedInbound(ctx.db.prisma, sms, params, traceparent, error);
- * await queueInboundRetry(ctx, id, sms.messageSid);
+ * await recordReceivedInbound(ctx.db.prisma, sms, params, ref);
  * ```
  */
-export async function recordFailedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, traceparent: string | null, error: unknown): Promise<{ id: string; status: string }> {
+export async function recordReceivedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef): Promise<void> {
+  await db.inboundEvent.createMany({ data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }], skipDuplicates: true });
+}
+
+/** The inbox row {@link recordFailedInbound} wrote or found. */
+export interface FailedInbound {
+  readonly id: string;
+  readonly status: string;
+  /** False when another delivery had processed (or dead-lettered) the row already. */
+  readonly recorded: boolean;
+  /** That delivery's first answer, when `recorded` is false. */
+  readonly answer: StoredAnswer | undefined;
+}
+
+/**
+ * Records an SMS whose one transaction ({@link receiveInbound}) failed: the inbox row with
+ * the raw event, `failed` (to be retried) or `dead_letter` (an invariant violation), and the
+ * scrubbed error; one statement. A row another delivery already processed is left as it is
+ * (its answer is returned: the failure was this duplicate's, say a unique key it hit again).
+ *
+ * @throws What the database throws (the caller spools the event then).
+ * @example
+ * ```ts
+ * const failed = await recordFailedInbound(ctx.db.prisma, sms, params, ref, error);
+ * if (failed.recorded && failed.status === 'failed') await queueInboundRetry(ctx, failed.id, sms.messageSid);
+ * ```
+ */
+export async function recordFailedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef, error: unknown): Promise<FailedInbound> {
   const status = isHardeningError(error) && error.code === 'INVARIANT_VIOLATION' ? 'dead_letter' : 'failed';
   const lastError = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500);
   const rows = await db.$queryRaw<Array<{ id: string; status: string }>>`
     INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "last_error", "traceparent")
-    VALUES (${randomUUID()}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, ${status}, 1, ${lastError}, ${traceparent})
+    VALUES (${row.id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, ${status}, 1, ${lastError}, ${row.traceparent})
     ON CONFLICT ("message_sid") DO UPDATE
       SET "status" = EXCLUDED."status", "attempts" = "inbound_events"."attempts" + 1, "last_error" = EXCLUDED."last_error"
       WHERE "inbound_events"."status" NOT IN ('processed', 'dead_letter')
     RETURNING "id", "status"`;
-  if (rows[0] !== undefined) return rows[0];
-  const row = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true } });
-  return row;
+  if (rows[0] !== undefined) return { ...rows[0], recorded: true, answer: undefined };
+  const found = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
+  return { id: found.id, status: found.status, recorded: false, answer: storedAnswer(found) };
 }

@@ -6,7 +6,7 @@ import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import type { StoredAnswer } from '../domain/inbound.js';
-import { receiveInbound, recordFailedInbound, type ReceivedInbound } from '../domain/receive-inbound.js';
+import { newInboxRow, receiveInbound, recordFailedInbound, recordReceivedInbound, type FailedInbound, type InboxRowRef, type ReceivedInbound } from '../domain/receive-inbound.js';
 import { texts } from '../domain/messages.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
@@ -121,31 +121,34 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<string> {
-  // One transaction records and processes the SMS (receive-inbound.ts): nothing is stored
-  // until it commits, so every way out of here stores the event before answering: the
-  // commit itself, the inbox row marked failed (`failed`), or the spool (too slow, or the
-  // database down). The wait is bounded by the inline budget and by Twilio's 15 s, less
-  // what spooling needs.
+  // One transaction records and processes the SMS (receive-inbound.ts): nothing of it is
+  // stored until it commits, so every way out of here stores the event before answering:
+  // the commit itself, the inbox row written `failed` (a failure) or `received` (too slow),
+  // or the spool (the database cannot take it). The wait is bounded by the inline budget
+  // and by the inbox write's share of Twilio's 15 s.
   const { metrics } = ctx;
-  const traceparent = activeTraceparent();
+  const row = newInboxRow(activeTraceparent());
   const channel = new ReplyChannel();
-  const receiving = receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, traceparent);
+  const receiving = receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, row);
   let outcome: ReceivedInbound | undefined;
   try {
     outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())));
   } catch (error) {
-    return failed(ctx, sms, params, traceparent, error, answerBy);
+    return failed(ctx, sms, params, row, error, answerBy);
   }
   if (outcome === undefined) {
     // Too slow (a slow extractor, or a hung database): the customer hears from us now, the
-    // reply follows through the outbox when the transaction commits. Until then the event
-    // is only in that transaction, so it is spooled first: should the transaction fail or
-    // the process die, the sweep stores and processes the spooled copy (deduplicated on
-    // MessageSid with the row the transaction may still write).
-    receiving.catch((error: unknown) => void failedLate(ctx, sms, params, traceparent, error));
-    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
+    // reply follows through the outbox when the transaction commits, taking over the
+    // `received` row written here (the event's record until then: a Twilio retry, or the
+    // sweep after a crash, finds it). A failure later marks it `failed` and queues a retry.
+    receiving.catch((error: unknown) => void failedLate(ctx, sms, params, row, error));
+    try {
+      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row).then(() => true), answerBy - spoolReserveMs - Date.now());
+      if (stored === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    } catch (error) {
+      return unrecorded(ctx, sms, params, error);
+    }
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'holding_reply' });
-    ctx.logger.warn({ messageSid: sms.messageSid }, 'SMS processing slower than the inline budget: event spooled, holding reply sent, the reply follows through the outbox');
     return messageTwiml(texts.holding);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
@@ -213,18 +216,20 @@ async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, bu
  * deadline, then the sender gets the holding text and a retry is queued (or, for an
  * invariant violation, a polite error and an alert).
  */
-async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, string>, traceparent: string | null, error: unknown, answerBy: number): Promise<string> {
+async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, string>, row: InboxRowRef, error: unknown, answerBy: number): Promise<string> {
   const { logger, metrics } = ctx;
-  let inbox: { id: string; status: string };
+  let inbox: FailedInbound;
   try {
-    const recorded = await settleBy(recordFailedInbound(ctx.db.prisma, sms, params, traceparent, error), answerBy - spoolReserveMs - Date.now());
+    const recorded = await settleBy(recordFailedInbound(ctx.db.prisma, sms, params, row, error), answerBy - spoolReserveMs - Date.now());
     if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
     inbox = recorded;
   } catch (recordError) {
     // The processing error was the database's too, most likely (it is down, or refused the input).
     return unrecorded(ctx, sms, params, recordError);
   }
-  if (inbox.status === 'processed') return replay(ctx, sms, undefined); // a concurrent delivery processed it meanwhile
+  // Another delivery processed it first (this duplicate failed on what that one wrote, a
+  // unique key): its answer again.
+  if (!inbox.recorded) return replay(ctx, sms, inbox.answer);
   if (isHardeningError(error) && error.code === 'INVARIANT_VIOLATION') {
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'invariant_violation' });
     logger.error({ messageSid: sms.messageSid, err: error.message }, 'invariant violation while processing an SMS');
@@ -238,18 +243,19 @@ async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, s
 }
 
 /**
- * The transaction failed after the holding reply went out (the event is spooled): the inbox
- * row is written `failed` and a retry queued, so the sweep need not wait for the spool. Never
- * throws: a database still down leaves the spooled copy to the sweep.
+ * The transaction failed after the holding reply went out: the inbox row is marked `failed`
+ * and a retry queued. Never throws: a database still down leaves the `received` row (or the
+ * spooled copy) to the sweep.
  */
-async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<string, string>, traceparent: string | null, error: unknown): Promise<void> {
+async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<string, string>, row: InboxRowRef, error: unknown): Promise<void> {
   const { logger } = ctx;
   logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed after the holding reply; retry queued');
   try {
-    const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, traceparent, error);
-    if (inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id);
+    const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, row, error);
+    if (inbox.recorded && inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id);
   } catch (recordError) {
-    logger.error({ messageSid: sms.messageSid, err: describeError(recordError) }, 'could not record the failed SMS; its spooled copy will be processed by the sweep');
+    // The row stays `received` (or the event is in the spool): the sweep queues it.
+    logger.error({ messageSid: sms.messageSid, err: describeError(recordError) }, 'could not mark the failed SMS for a retry; the sweep will queue it');
   }
 }
 

@@ -9,7 +9,7 @@ import { deterministicExtractor } from '../../src/domain/extractor.js';
 import { processInbound, recordInbound } from '../../src/domain/inbound.js';
 import { texts } from '../../src/domain/messages.js';
 import { addNumbers } from '../../src/domain/number-pool.js';
-import { receiveInbound, recordFailedInbound } from '../../src/domain/receive-inbound.js';
+import { newInboxRow, receiveInbound, recordFailedInbound, recordReceivedInbound } from '../../src/domain/receive-inbound.js';
 import { ReplyChannel } from '../../src/domain/reply-channel.js';
 import { lookupRoute, type InboundSms } from '../../src/domain/routing.js';
 import { freshDatabase, type Backend } from '../support/databases.js';
@@ -37,7 +37,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     await db?.close();
   });
   const receive = (sms: InboundSms, channel = new ReplyChannel(), extractor: Extractor = deterministicExtractor) =>
-    receiveInbound(db.prisma, sms, paramsOf(sms), { ...deps, extractor }, channel, null);
+    receiveInbound(db.prisma, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
   const inbox = (sms: InboundSms) => db.prisma.inboundEvent.findUnique({ where: { messageSid: sms.messageSid } });
 
   it('a new owner: the client row and the processed inbox row (with its reply) commit together, the reply in the TwiML', async () => {
@@ -94,16 +94,36 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     expect(await inbox(sms)).toBeNull();
     expect(await db.prisma.client.findUnique({ where: { phone: owner } })).toMatchObject({ onboardingState: 'S1_WELCOME' });
 
-    const failed = await recordFailedInbound(db.prisma, sms, paramsOf(sms), null, error);
-    expect(failed.status).toBe('failed');
-    expect(await inbox(sms)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'extractor down', payload: paramsOf(sms) });
+    const failed = await recordFailedInbound(db.prisma, sms, paramsOf(sms), newInboxRow(null), error);
+    expect(failed).toMatchObject({ status: 'failed', recorded: true });
+    expect(await inbox(sms)).toMatchObject({ id: failed.id, status: 'failed', attempts: 1, lastError: 'extractor down', payload: paramsOf(sms) });
     // A Twilio retry of the failed delivery processes the stored row now.
     const retried = await receive(sms);
     expect(retried).toMatchObject({ kind: 'processed', inboxId: failed.id, result: { reply: texts.askServiceArea("Bob's Boilers") } });
     expect(await inbox(sms)).toMatchObject({ status: 'processed', attempts: 2 });
-    // A processed row is never marked failed again.
-    expect(await recordFailedInbound(db.prisma, sms, paramsOf(sms), null, new Error('late'))).toEqual({ id: failed.id, status: 'processed' });
+    // A processed row is never marked failed again; its answer comes back instead.
+    expect(await recordFailedInbound(db.prisma, sms, paramsOf(sms), newInboxRow(null), new Error('late'))).toEqual({
+      id: failed.id,
+      status: 'processed',
+      recorded: false,
+      answer: { via: 'twiml', reply: texts.askServiceArea("Bob's Boilers") },
+    });
     expect(await inbox(sms)).toMatchObject({ status: 'processed', attempts: 2 });
+  });
+
+  it("too slow for the webhook: the delivery's own received row is taken over when the transaction commits, another delivery's is not", async () => {
+    const owner = phone();
+    const sms = smsOf(owner, 'Hi');
+    const own = newInboxRow(null);
+    await recordReceivedInbound(db.prisma, sms, paramsOf(sms), own);
+    expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'received', attempts: 0 });
+    const channel = new ReplyChannel();
+    channel.close();
+    const outcome = await receiveInbound(db.prisma, sms, paramsOf(sms), deps, channel, own);
+    expect(outcome).toMatchObject({ kind: 'processed', inboxId: own.id, viaTwiml: false });
+    expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'processed', attempts: 1, reply: texts.welcome, replyVia: 'outbox' });
+    expect(await db.prisma.outboundMessage.count({ where: { toPhone: owner } })).toBe(1);
+    expect(await db.prisma.client.count({ where: { phone: owner } })).toBe(1);
   });
 
   it('a row the spool drain stored first (received): processed under its row lock, once', async () => {
