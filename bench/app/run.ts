@@ -20,7 +20,8 @@
 //
 // Knobs: BENCH_ROUNDS (6), BENCH_REQUESTS per side per round (1000), BENCH_ROUND_SECONDS
 // cap (20), BENCH_CONCURRENCY (20), BENCH_WARMUP (300); BENCH_TRACE_SQL=1 also prints each
-// distinct statement the app sent while measured, with how often per request.
+// distinct statement the app sent while measured, with how often per request;
+// BENCH_APP_NODE_ARGS adds node flags to the app's process (a CPU profile).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -240,7 +241,9 @@ async function main(): Promise<void> {
   const appPort = await freePort();
   const publicBaseUrl = `http://127.0.0.1:${appPort}`;
   const adminToken = randomBytes(24).toString('base64url');
-  const appChild: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app (NODE_OPTIONS refuses --cpu-prof).
+  const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const appChild: ChildProcess = spawn(process.execPath, [...appNodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: {
       ...process.env,
