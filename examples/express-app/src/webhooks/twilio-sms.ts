@@ -39,9 +39,10 @@ const spoolRedisTimeoutMs = 500;
  *    budget the reply is the TwiML answer. When it fails, the inbox row is written `failed`
  *    on its own, the customer gets a polite holding reply, and processing is retried from
  *    our side (queue with backoff, dead letter and an alert at the end). When it is too
- *    slow, the event is spooled (Redis or a local file), the customer gets the holding
- *    reply, and the reply goes out through the outbox when the transaction commits. If the
- *    database cannot take the event at all, it is spooled and drained later.
+ *    slow, the inbox row is written `received` on its own, the customer gets the holding
+ *    reply, and the reply goes out through the outbox when the transaction commits (taking
+ *    the row over). If the database cannot take the event at all, it is spooled (Redis or a
+ *    local file) and drained later.
  * 5. An invariant violation answers a polite error and raises INVARIANT_VIOLATION.
  */
 export function twilioSmsRoutes(ctx: AppContext): Router {
