@@ -134,14 +134,16 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
  * meanwhile). One statement; a row already there (the transaction's, or another delivery's)
  * is left as it is.
  *
+ * @returns Whether this call wrote the row.
  * @throws What the database throws (the caller spools the event then).
  * @example
  * ```ts
  * await recordReceivedInbound(ctx.db.prisma, sms, params, ref);
  * ```
  */
-export async function recordReceivedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef): Promise<void> {
-  await db.inboundEvent.createMany({ data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }], skipDuplicates: true });
+export async function recordReceivedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef): Promise<boolean> {
+  const created = await db.inboundEvent.createMany({ data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }], skipDuplicates: true });
+  return created.count === 1;
 }
 
 /** The inbox row {@link recordFailedInbound} wrote or found. */

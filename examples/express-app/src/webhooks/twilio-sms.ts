@@ -98,6 +98,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // delivery's inline budget (counted from its arrival) is spent by now, so its reply
         // goes through the outbox: the holding text is the right answer here, never a
         // second reply.
+        // The first delivery stores nothing until its transaction commits (or its budget
+        // ends), and it may be dead (its instance killed, the dedup's lease not yet run out):
+        // the event is stored here before the holding text, and processed from our side.
+        await storeInFlight(ctx, sms, payload, answerBy);
         metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
         logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
@@ -144,7 +148,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     // sweep after a crash, finds it). A failure later marks it `failed` and queues a retry.
     receiving.catch((error: unknown) => void failedLate(ctx, sms, params, row, error));
     try {
-      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row).then(() => true), answerBy - spoolReserveMs - Date.now());
+      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
       if (stored === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
     } catch (error) {
       return unrecorded(ctx, sms, params, error);
@@ -239,7 +243,7 @@ async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, s
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'retry_queued' });
   logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed; holding reply sent, retry queued');
-  await queueRetry(ctx, sms, inbox.id);
+  await queueRetry(ctx, sms, inbox.id, params);
   return messageTwiml(texts.holding);
 }
 
@@ -253,19 +257,46 @@ async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<strin
   logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed after the holding reply; retry queued');
   try {
     const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, row, error);
-    if (inbox.recorded && inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id);
+    if (inbox.recorded && inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id, params);
   } catch (recordError) {
     // The row stays `received` (or the event is in the spool): the sweep queues it.
     logger.error({ messageSid: sms.messageSid, err: describeError(recordError) }, 'could not mark the failed SMS for a retry; the sweep will queue it');
   }
 }
 
-async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string): Promise<void> {
+/**
+ * Queues a processing attempt of a stored inbox row. When the queue refuses (Redis down or
+ * reconnecting), the raw event is spooled: the sweep's spool drain (every 30 s) finds the row
+ * and queues it, where the sweep's own look for orphan rows waits two minutes.
+ */
+async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string, params: Record<string, string>): Promise<void> {
   try {
     await queueInboundRetry(ctx, inboxId, sms.messageSid);
   } catch (queueError) {
-    // The inbox row stays `failed`: the jobs loop queues failed rows again.
-    ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; the sweep will');
+    ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; spooled for the sweep');
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs }).catch((spoolError: unknown) => {
+      // The inbox row stays `failed` or `received`: the sweep queues such rows again.
+      ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(spoolError)) }, 'could not spool the retry either; the sweep will find the row');
+    });
+  }
+}
+
+/**
+ * A redelivery while the first delivery is still in flight: makes sure the event is stored
+ * (a `received` row of its own when the first delivery has stored nothing yet) and, when
+ * this wrote the row, queues its processing. Exactly-once holds: the first delivery's
+ * transaction, if alive, finds the row and rolls back (receive-inbound.ts). The database
+ * not answering in time spools the event instead.
+ */
+async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<void> {
+  const row = newInboxRow(activeTraceparent());
+  try {
+    const inserted = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
+    if (inserted === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    if (inserted) await queueRetry(ctx, sms, row.id, params);
+  } catch (error) {
+    ctx.logger.warn({ messageSid: sms.messageSid, err: describeError(error) }, 'redelivery of an SMS in flight could not be stored; spooled');
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
   }
 }
 
