@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { inMessageSpan } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
 import { answerPath, messageTransactionTimeoutMs, processInbound, recordInbound, storedAnswer, type InboundOutcome, type StoredAnswer } from './inbound.js';
-import type { ReplyChannel } from './reply-channel.js';
+import { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
 import { lookupRoute, processSms } from './routing.js';
 
@@ -60,7 +60,8 @@ class AlreadyRecorded extends Error {
  * until this one commits, then finds the row (exactly-once). When another delivery's row
  * was already there, the work is rolled back and that row decides: its first answer again
  * when it was processed, otherwise it is processed now under its row lock
- * ({@link processInbound}).
+ * ({@link processInbound}), its reply through the outbox (an earlier delivery was answered
+ * with the holding text).
  *
  * Until this resolves nothing of it is stored: the caller answers the webhook only after it
  * resolved, or after it stored the event some other way (the `failed` row when this throws:
@@ -117,10 +118,18 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
       if (!(error instanceof AlreadyRecorded)) throw error;
       const stored = await recordInbound(db, sms, payload);
       span.setAttribute('app.sms.path', 'stored_before');
-      outcome =
-        stored.status === 'processed' || stored.status === 'dead_letter'
-          ? { kind: 'already_processed', answer: stored.answer, inboxId: stored.id }
-          : { ...(await processInbound(db, stored.id, deps, channel)), inboxId: stored.id };
+      if (stored.status === 'processed' || stored.status === 'dead_letter') {
+        outcome = { kind: 'already_processed', answer: stored.answer, inboxId: stored.id };
+      } else {
+        // A row stored but not processed was answered with the holding text already (a
+        // failed or too-slow delivery, the spool, a redelivery in flight), and Twilio may
+        // act on that answer: this one says the same, and the reply goes through the
+        // outbox, so it reaches the customer whichever answer Twilio acts on.
+        // (A channel of its own: the rolled-back attempt may have claimed the TwiML one.)
+        const viaOutbox = new ReplyChannel();
+        viaOutbox.close();
+        outcome = { ...(await processInbound(db, stored.id, deps, viaOutbox)), inboxId: stored.id };
+      }
     }
     span.setAttributes({ 'app.inbox.id': outcome.inboxId, 'app.sms.outcome': outcome.kind === 'processed' ? `processed_via_${outcome.viaTwiml ? 'twiml' : 'outbox'}` : outcome.kind });
     return outcome;

@@ -159,7 +159,9 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   afterProcessing(ctx, sms, outcome);
-  return messageTwiml(outcome.result.reply);
+  // Not in the TwiML: the reply is in the outbox (a stored row an earlier delivery answered
+  // with the holding text), and this answer repeats that one.
+  return messageTwiml(outcome.viaTwiml ? outcome.result.reply : texts.holding);
 }
 
 /**

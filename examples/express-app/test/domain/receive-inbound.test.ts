@@ -98,15 +98,17 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     expect(failed).toMatchObject({ status: 'failed', recorded: true });
     expect(await inbox(sms)).toMatchObject({ id: failed.id, status: 'failed', attempts: 1, lastError: 'extractor down', payload: paramsOf(sms) });
     // A Twilio retry of the failed delivery processes the stored row now.
+    // The failed delivery was answered with the holding text: the reply goes through the outbox.
     const retried = await receive(sms);
-    expect(retried).toMatchObject({ kind: 'processed', inboxId: failed.id, result: { reply: texts.askServiceArea("Bob's Boilers") } });
+    expect(retried).toMatchObject({ kind: 'processed', inboxId: failed.id, viaTwiml: false, result: { reply: texts.askServiceArea("Bob's Boilers") } });
+    expect(await db.prisma.outboundMessage.findMany({ where: { toPhone: owner } })).toMatchObject([{ body: texts.askServiceArea("Bob's Boilers") }]);
     expect(await inbox(sms)).toMatchObject({ status: 'processed', attempts: 2 });
     // A processed row is never marked failed again; its answer comes back instead.
     expect(await recordFailedInbound(db.prisma, sms, paramsOf(sms), newInboxRow(null), new Error('late'))).toEqual({
       id: failed.id,
       status: 'processed',
       recorded: false,
-      answer: { via: 'twiml', reply: texts.askServiceArea("Bob's Boilers") },
+      answer: { via: 'outbox' },
     });
     expect(await inbox(sms)).toMatchObject({ status: 'processed', attempts: 2 });
   });
@@ -131,7 +133,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     const sms = smsOf(owner, 'Hi');
     const stored = await recordInbound(db.prisma, sms, paramsOf(sms));
     const outcome = await receive(sms);
-    expect(outcome).toMatchObject({ kind: 'processed', inboxId: stored.id, result: { reply: texts.welcome } });
+    expect(outcome).toMatchObject({ kind: 'processed', inboxId: stored.id, viaTwiml: false, result: { reply: texts.welcome } });
     expect(await processInbound(db.prisma, stored.id, deps)).toMatchObject({ kind: 'already_processed' });
     expect(await db.prisma.client.count({ where: { phone: owner } })).toBe(1);
   });
