@@ -19,7 +19,9 @@
 // it asserts nothing but exits 1 when a request fails.
 //
 // Knobs: BENCH_ROUNDS (6), BENCH_REQUESTS per side per round (1000), BENCH_ROUND_SECONDS
-// cap (20), BENCH_CONCURRENCY (20), BENCH_WARMUP (300).
+// cap (20), BENCH_CONCURRENCY (20), BENCH_WARMUP (300); BENCH_TRACE_SQL=1 also prints each
+// distinct statement the app sent while measured, with how often per request;
+// BENCH_APP_NODE_ARGS adds node flags to the app's process (a CPU profile).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -42,6 +44,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+const TRACE_SQL = process.env.BENCH_TRACE_SQL === '1';
 const systemNumber = '+15550000000';
 
 const appDir = fileURLToPath(new URL('../../examples/express-app/', import.meta.url));
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
   const redis: PrivateRedis = await startPrivateRedis();
   cleanups.push(() => redis.stop());
   const pgTarget = new URL(database.url);
-  const counters = { app: createPgWireCounter(), baseline: createPgWireCounter() };
+  const counters = { app: createPgWireCounter({ trace: TRACE_SQL }), baseline: createPgWireCounter() };
   const proxies: Record<'app' | 'baseline', TcpProxy> = {
     app: await startTcpProxy(pgTarget.hostname, Number(pgTarget.port || 5432), { tap: counters.app.tap }),
     baseline: await startTcpProxy(pgTarget.hostname, Number(pgTarget.port || 5432), { tap: counters.baseline.tap }),
@@ -238,7 +241,9 @@ async function main(): Promise<void> {
   const appPort = await freePort();
   const publicBaseUrl = `http://127.0.0.1:${appPort}`;
   const adminToken = randomBytes(24).toString('base64url');
-  const appChild: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app (NODE_OPTIONS refuses --cpu-prof).
+  const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const appChild: ChildProcess = spawn(process.execPath, [...appNodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: {
       ...process.env,
@@ -291,6 +296,7 @@ async function main(): Promise<void> {
     baseline: { latencies: [], seconds: 0, failures: new Map(), kinds: { new: 0, reply: 0, duplicate: 0 }, pg: { connections: 0, roundTrips: 0, statements: 0, transactions: 0 }, redis: new Map(), cpu: 0 },
   };
   const rssAtStart = rssMiB(targets.app.pid);
+  const statementsAtStart = counters.app.statements();
   const ratios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? [targets.app, targets.baseline] : [targets.baseline, targets.app];
@@ -361,6 +367,11 @@ async function main(): Promise<void> {
   );
   for (const r of rows) console.log(`${r.name}: ${r.kinds}; failures: ${r.failures}; new db connections while measured: ${r.connections}`);
   console.log(`app Redis commands per request: ${app.redisTop || 'none'}`);
+  if (TRACE_SQL) {
+    console.log('app statements per request (Parse or simple Query text; a prepared statement re-run without Parse is not listed):');
+    const measured = [...counters.app.statements()].map(([text, k]) => [text, k - (statementsAtStart.get(text) ?? 0)] as const).filter(([, k]) => k > 0);
+    for (const [text, k] of measured.sort((a, b) => b[1] - a[1])) console.log(`  ${(k / app.n).toFixed(2)}  ${text.slice(0, 300)}`);
+  }
   console.log(`app RSS: ${rssAtStart.toFixed(0)} MiB before the rounds, ${rssAtEnd.toFixed(0)} MiB after`);
   console.log(
     `ratio app/baseline: throughput ${(app.rps / baseline.rps).toFixed(3)}x (median of rounds ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)}; goal >= 0.6), p50 ${(app.p50 / baseline.p50).toFixed(2)}x, p99 ${(app.p99 / baseline.p99).toFixed(2)}x (goal <= 2)`,

@@ -2,6 +2,7 @@ import { isHardeningError, scrubText } from '@hardening/core';
 import { setLocalStatementTimeout } from '@hardening/core/prisma';
 import type { Span } from '@opentelemetry/api';
 import type { Db } from '../db/database.js';
+import type { Tx } from '../db/types.js';
 import { activeTraceparent, inMessageSpan, linkTo } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
 import { enqueueSms } from './outbox.js';
@@ -41,7 +42,8 @@ export interface RecordedInbound {
  */
 export type StoredAnswer = { readonly via: 'twiml'; readonly reply: string } | { readonly via: 'outbox' };
 
-function storedAnswer(row: { reply: string | null; replyVia: string | null }): StoredAnswer | undefined {
+/** The answer an inbox row keeps, if processing decided one. */
+export function storedAnswer(row: { reply: string | null; replyVia: string | null }): StoredAnswer | undefined {
   if (row.replyVia === 'twiml' && row.reply !== null) return { via: 'twiml', reply: row.reply };
   if (row.replyVia === 'outbox') return { via: 'outbox' };
   return undefined;
@@ -71,6 +73,19 @@ export function processInbound(db: Db, inboxId: string, deps: ProcessingDeps, ch
   });
 }
 
+/**
+ * How the reply of a processed SMS travels: in the webhook's TwiML when `channel` still
+ * allows it, otherwise through the outbox, written here in the caller's transaction.
+ *
+ * @returns Whether the reply goes back in the TwiML.
+ */
+export async function answerPath(tx: Tx, sms: InboundSms, result: ProcessingResult, channel: ReplyChannel | undefined): Promise<boolean> {
+  const viaTwiml = channel?.claimForTwiml() ?? false;
+  const purpose = result.route === 'owner' ? 'onboarding' : result.route === 'compliance' ? 'compliance' : 'reply';
+  if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose });
+  return viaTwiml;
+}
+
 async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDeps, channel: ReplyChannel | undefined, span: Span): Promise<InboundOutcome> {
   try {
     return await db.$transaction(
@@ -86,9 +101,7 @@ async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDep
         const sms: InboundSms = { messageSid: row.payload.MessageSid!, from: row.payload.From!, to: row.payload.To!, body: row.payload.Body ?? '' };
         const compliance = await applyInboundDeliverability(tx, sms);
         const result: ProcessingResult = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
-        const viaTwiml = channel?.claimForTwiml() ?? false;
-        const purpose = result.route === 'owner' ? 'onboarding' : result.route === 'compliance' ? 'compliance' : 'reply';
-        if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose });
+        const viaTwiml = await answerPath(tx, sms, result, channel);
         await tx.inboundEvent.update({
           where: { id: inboxId },
           // The reply stays with the row: a redelivery the idempotency store no longer knows

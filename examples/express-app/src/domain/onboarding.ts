@@ -83,10 +83,11 @@ async function tryAllocate(tx: Tx, client: Client): Promise<{ client: Client; re
 /**
  * Handles a text from a business owner to the system number: onboarding while it is not
  * complete, then the owner's commands (PAUSE, RESUME, STATUS). Runs in the caller's
- * transaction; returns the reply to send back.
+ * transaction; returns the reply to send back. `known` is the owner's row when the caller
+ * read it already in this transaction (null: no client yet); left out, it is read here.
  */
-export async function handleOwnerMessage(tx: Tx, ownerPhone: string, text: string, deps: OnboardingDeps): Promise<OwnerReply> {
-  const existing = await tx.client.findUnique({ where: { phone: ownerPhone } });
+export async function handleOwnerMessage(tx: Tx, ownerPhone: string, text: string, deps: OnboardingDeps, known?: Client | null): Promise<OwnerReply> {
+  const existing = known !== undefined ? known : await tx.client.findUnique({ where: { phone: ownerPhone } });
   if (existing === null) {
     const client = await tx.client.create({ data: { phone: ownerPhone } });
     return { client, reply: texts.welcome, events: [] };

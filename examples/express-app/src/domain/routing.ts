@@ -1,4 +1,4 @@
-import type { Client } from '../db/generated/client.js';
+import type { Client, OnboardingState } from '../db/generated/client.js';
 import type { Tx } from '../db/types.js';
 import { handleCustomerMessage } from './conversation.js';
 import { InvariantViolation } from './errors.js';
@@ -54,9 +54,7 @@ export interface ProcessingDeps {
 export async function route(tx: Tx, sms: InboundSms, systemNumber: string, operatorPhones: readonly string[] = []): Promise<Route> {
   const number = await tx.poolNumber.findUnique({ where: { phoneNumber: sms.to }, include: { client: true } });
   if (sms.to === systemNumber) {
-    if (number !== null && (number.role !== 'SYSTEM' || number.clientId !== null)) {
-      throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
-    }
+    checkSystemNumber(number);
     if (operatorPhones.includes(sms.from)) return { kind: 'operator' };
     // One indexed lookup: a sender with no client row yet who got the system number's
     // fail-safe text (outbox rows are looked up by phone only for a first text).
@@ -65,6 +63,18 @@ export async function route(tx: Tx, sms: InboundSms, systemNumber: string, opera
          AND EXISTS (SELECT 1 FROM "outbound_messages" WHERE "to_phone" = ${sms.from} AND "from_phone" = ${systemNumber} AND "purpose" = 'failsafe') AS caller`;
     return row?.caller === true ? { kind: 'system_caller' } : { kind: 'owner' };
   }
+  return clientNumberRoute(number);
+}
+
+type NumberFacts = { readonly id: string; readonly role: string; readonly status: string; readonly clientId: string | null; readonly phoneNumber: string };
+
+function checkSystemNumber(number: NumberFacts | null): void {
+  if (number !== null && (number.role !== 'SYSTEM' || number.clientId !== null)) {
+    throw new InvariantViolation('the system number is assigned to a client', { numberId: number.id });
+  }
+}
+
+function clientNumberRoute(number: (NumberFacts & { readonly client: Client | null }) | null): Route {
   if (number === null || number.status !== 'ASSIGNED') return { kind: 'unknown_number' };
   if (number.role === 'SYSTEM') throw new InvariantViolation('a second SYSTEM number receives texts', { numberId: number.id });
   if (number.client === null) throw new InvariantViolation('an assigned number has no client', { numberId: number.id });
@@ -72,18 +82,127 @@ export async function route(tx: Tx, sms: InboundSms, systemNumber: string, opera
 }
 
 /**
- * Processes an inbound SMS inside the caller's transaction: routes it, applies the
- * business rules, and returns the reply. Any error rolls every write back.
+ * A {@link Route} decided from one round trip, with the owner's client row when the SMS went
+ * to the system number (null: a new owner), so onboarding need not read it again.
  */
-export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps): Promise<ProcessingResult> {
-  const target = await route(tx, sms, deps.systemNumber, deps.operatorPhones);
+export interface LookedUpRoute {
+  readonly route: Route;
+  /** The sender's client row (system number only; null when there is none). */
+  readonly owner?: Client | null;
+}
+
+/** One row of {@link lookupRoute}'s statement: the number texted, and a client. */
+interface RouteRow {
+  numberId: string | null;
+  numberRole: string | null;
+  numberStatus: string | null;
+  numberClientId: string | null;
+  numberPhone: string | null;
+  failsafeSent: boolean;
+  id: string | null;
+  phone: string;
+  businessName: string | null;
+  serviceArea: string | null;
+  paymentActive: boolean;
+  outboundPaused: boolean;
+  onboardingState: string;
+  stateEnteredAt: Date;
+  stuckDetectedAt: Date | null;
+  stripeCustomerId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * The first statement of an inbound SMS's transaction, in one round trip instead of three
+ * to four: it sets the transaction's statement timeout (`set_config(..., true)` is `SET
+ * LOCAL`; it applies from the next statement, this one is a quick indexed read), clears
+ * the sender's suppression of our number (they text, so their number works:
+ * deliverability/suppression.ts), and reads what {@link route} reads: the number texted, and
+ * the client (for the system number: the sender's row, and whether they got the fail-safe
+ * text; for a client's number: that client). The client columns are the `Client` model's
+ * (test/domain/receive-inbound.test.ts compares them with Prisma's row).
+ *
+ * Not for keywords (STOP, HELP, START): their processing applies the keyword between the
+ * clearing and the routing (deliverability/inbound-keywords.ts).
+ *
+ * @throws InvariantViolation when the pool contradicts itself, as {@link route}.
+ * @example
+ * ```ts
+ * const { route, owner } = await lookupRoute(tx, sms, deps, 30_000);
+ * ```
+ */
+export async function lookupRoute(tx: Tx, sms: InboundSms, deps: Pick<ProcessingDeps, 'systemNumber' | 'operatorPhones'>, statementTimeoutMs: number): Promise<LookedUpRoute> {
+  const timeout = String(Math.floor(statementTimeoutMs));
+  const system = sms.to === deps.systemNumber;
+  // Two texts (not one with a flag) so each join is a plain index lookup.
+  const rows = system
+    ? await tx.$queryRaw<RouteRow[]>`
+        WITH "timeout" AS (SELECT set_config('statement_timeout', ${timeout}, true)),
+             "cleared" AS (DELETE FROM "sms_suppressions" WHERE "from_phone" = ${sms.to} AND "to_phone" = ${sms.from})
+        SELECT n."id" AS "numberId", n."role"::text AS "numberRole", n."status"::text AS "numberStatus", n."client_id" AS "numberClientId", n."phone_number" AS "numberPhone",
+               CASE WHEN c."id" IS NULL THEN EXISTS (SELECT 1 FROM "outbound_messages" o WHERE o."to_phone" = ${sms.from} AND o."from_phone" = ${deps.systemNumber} AND o."purpose" = 'failsafe') ELSE false END AS "failsafeSent",
+               c."id", c."phone", c."business_name" AS "businessName", c."service_area" AS "serviceArea", c."payment_active" AS "paymentActive", c."outbound_paused" AS "outboundPaused",
+               c."onboarding_state"::text AS "onboardingState", c."state_entered_at" AS "stateEnteredAt", c."stuck_detected_at" AS "stuckDetectedAt", c."stripe_customer_id" AS "stripeCustomerId",
+               c."created_at" AS "createdAt", c."updated_at" AS "updatedAt"
+          FROM "timeout"
+          LEFT JOIN "pool_numbers" n ON n."phone_number" = ${sms.to}
+          LEFT JOIN "clients" c ON c."phone" = ${sms.from}`
+    : await tx.$queryRaw<RouteRow[]>`
+        WITH "timeout" AS (SELECT set_config('statement_timeout', ${timeout}, true)),
+             "cleared" AS (DELETE FROM "sms_suppressions" WHERE "from_phone" = ${sms.to} AND "to_phone" = ${sms.from})
+        SELECT n."id" AS "numberId", n."role"::text AS "numberRole", n."status"::text AS "numberStatus", n."client_id" AS "numberClientId", n."phone_number" AS "numberPhone",
+               false AS "failsafeSent",
+               c."id", c."phone", c."business_name" AS "businessName", c."service_area" AS "serviceArea", c."payment_active" AS "paymentActive", c."outbound_paused" AS "outboundPaused",
+               c."onboarding_state"::text AS "onboardingState", c."state_entered_at" AS "stateEnteredAt", c."stuck_detected_at" AS "stuckDetectedAt", c."stripe_customer_id" AS "stripeCustomerId",
+               c."created_at" AS "createdAt", c."updated_at" AS "updatedAt"
+          FROM "timeout"
+          LEFT JOIN "pool_numbers" n ON n."phone_number" = ${sms.to}
+          LEFT JOIN "clients" c ON c."id" = n."client_id"`;
+  const row = rows[0]!;
+  const number: NumberFacts | null =
+    row.numberId === null ? null : { id: row.numberId, role: row.numberRole!, status: row.numberStatus!, clientId: row.numberClientId, phoneNumber: row.numberPhone! };
+  const client = row.id === null ? null : clientOf(row as RouteRow & { id: string });
+  if (system) {
+    checkSystemNumber(number);
+    if ((deps.operatorPhones ?? []).includes(sms.from)) return { route: { kind: 'operator' } };
+    if (client === null && row.failsafeSent) return { route: { kind: 'system_caller' } };
+    return { route: { kind: 'owner' }, owner: client };
+  }
+  return { route: clientNumberRoute(number === null ? null : { ...number, client }) };
+}
+
+function clientOf(row: RouteRow & { id: string }): Client {
+  return {
+    id: row.id,
+    phone: row.phone,
+    businessName: row.businessName,
+    serviceArea: row.serviceArea,
+    paymentActive: row.paymentActive,
+    outboundPaused: row.outboundPaused,
+    onboardingState: row.onboardingState as OnboardingState,
+    stateEnteredAt: row.stateEnteredAt,
+    stuckDetectedAt: row.stuckDetectedAt,
+    stripeCustomerId: row.stripeCustomerId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/**
+ * Processes an inbound SMS inside the caller's transaction: routes it (unless `lookedUp`
+ * already did, see {@link lookupRoute}), applies the business rules, and returns the reply.
+ * Any error rolls every write back.
+ */
+export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps, lookedUp?: LookedUpRoute): Promise<ProcessingResult> {
+  const target = lookedUp?.route ?? (await route(tx, sms, deps.systemNumber, deps.operatorPhones));
   switch (target.kind) {
     case 'operator':
       return { route: 'operator', reply: texts.operatorAck, urgent: false, events: [] };
     case 'system_caller':
       return { route: 'system_caller', reply: texts.systemCallerAck, urgent: false, events: [] };
     case 'owner': {
-      const result = await handleOwnerMessage(tx, sms.from, sms.body, deps);
+      const result = await handleOwnerMessage(tx, sms.from, sms.body, deps, lookedUp?.owner);
       return { route: 'owner', reply: result.reply, urgent: false, events: result.events };
     }
     case 'customer': {

@@ -5,12 +5,13 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
-import { processInbound, recordInbound, type InboundOutcome, type RecordedInbound, type StoredAnswer } from '../domain/inbound.js';
+import type { StoredAnswer } from '../domain/inbound.js';
+import { newInboxRow, receiveInbound, recordFailedInbound, recordReceivedInbound, type FailedInbound, type InboxRowRef, type ReceivedInbound } from '../domain/receive-inbound.js';
 import { texts } from '../domain/messages.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { sendProblem } from '../http/problem.js';
-import { inMessageSpan } from '../message-trace.js';
+import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
 import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
@@ -32,13 +33,16 @@ const spoolRedisTimeoutMs = 500;
  *
  * 1. The signature is verified (403 otherwise).
  * 2. A Twilio retry of the same MessageSid gets the same TwiML and creates nothing.
- * 3. The raw event is recorded before processing (the inbox row, deduplicated on
- *    MessageSid); if the database cannot take it, it is spooled (Redis or a local file)
- *    and drained later.
- * 4. Processing runs in one transaction. When it finishes within the budget the reply is
- *    the TwiML answer; otherwise the customer gets a polite holding reply at once, the reply
- *    goes out through the outbox when processing commits, and a failed processing is
- *    retried from our side (queue with backoff, dead letter and an alert at the end).
+ * 3. The raw event is stored before the answer: recording and processing are one
+ *    transaction (the inbox row, deduplicated on MessageSid, commits with the business
+ *    changes and the outbox row: domain/receive-inbound.ts). When it commits within the
+ *    budget the reply is the TwiML answer. When it fails, the inbox row is written `failed`
+ *    on its own, the customer gets a polite holding reply, and processing is retried from
+ *    our side (queue with backoff, dead letter and an alert at the end). When it is too
+ *    slow, the inbox row is written `received` on its own, the customer gets the holding
+ *    reply, and the reply goes out through the outbox when the transaction commits (taking
+ *    the row over). If the database cannot take the event at all, it is spooled (Redis or a
+ *    local file) and drained later.
  * 5. An invariant violation answers a polite error and raises INVARIANT_VIOLATION.
  */
 export function twilioSmsRoutes(ctx: AppContext): Router {
@@ -94,6 +98,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // delivery's inline budget (counted from its arrival) is spent by now, so its reply
         // goes through the outbox: the holding text is the right answer here, never a
         // second reply.
+        // The first delivery stores nothing until its transaction commits (or its budget
+        // ends), and it may be dead (its instance killed, the dedup's lease not yet run out):
+        // the event is stored here before the holding text, and processed from our side.
+        await storeInFlight(ctx, sms, payload, answerBy);
         metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
         logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
@@ -118,52 +126,64 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<string> {
-  // Time spent waiting for the inbox row (a hung database: each query waits up to 5 s for a
-  // connection, and is retried) must not push the answer past Twilio's 15 s timeout: past
-  // its share of the budget the write is no longer waited for and the event is spooled.
-  // Should the write still land, the row and the spooled copy are one event (the inbox is
-  // deduplicated on MessageSid) and the sweep processes the row; the reply goes through the
-  // outbox, after the holding text given here.
-  const { logger, metrics } = ctx;
-  let inbox: RecordedInbound;
-  try {
-    const recorded = await settleBy(recordInbound(ctx.db.prisma, sms, params), answerBy - spoolReserveMs - Date.now());
-    if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
-    inbox = recorded;
-  } catch (error) {
-    if (isRefusedInput(error)) {
-      // The database refused this message itself (it is up): spooling it would retry it
-      // forever. Tell the sender, and the operator, instead.
-      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
-      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
-      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
-      return messageTwiml(texts.politeError);
-    }
-    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
-    metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
-    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
-    ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
-    return messageTwiml(texts.holding);
-  }
-  if (inbox.status === 'processed') return replay(ctx, sms, inbox.answer); // a duplicate the idempotency store does not know
+  // One transaction records and processes the SMS (receive-inbound.ts): nothing of it is
+  // stored until it commits, so every way out of here stores the event before answering:
+  // the commit itself, the inbox row written `failed` (a failure) or `received` (too slow),
+  // or the spool (the database cannot take it). The wait is bounded by the inline budget
+  // and by the inbox write's share of Twilio's 15 s.
+  const { metrics } = ctx;
+  const row = newInboxRow(activeTraceparent());
   const channel = new ReplyChannel();
-  const processing = processInbound(ctx.db.prisma, inbox.id, ctx.processing, channel);
-  let outcome: InboundOutcome | undefined;
+  const receiving = receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, row);
+  let outcome: ReceivedInbound | undefined;
   try {
-    outcome = await withinBudget(processing, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - Date.now())));
+    outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())));
   } catch (error) {
-    return failed(ctx, sms, inbox.id, error);
+    return failed(ctx, sms, params, row, error, answerBy);
   }
   if (outcome === undefined) {
-    // Too slow: the customer hears from us now; the reply follows through the outbox.
-    processing.catch((error: unknown) => void failed(ctx, sms, inbox.id, error));
+    // Too slow (a slow extractor, or a hung database): the customer hears from us now, the
+    // reply follows through the outbox when the transaction commits, taking over the
+    // `received` row written here (the event's record until then: a Twilio retry, or the
+    // sweep after a crash, finds it). A failure later marks it `failed` and queues a retry.
+    receiving.catch((error: unknown) => void failedLate(ctx, sms, params, row, error));
+    try {
+      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
+      if (stored === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    } catch (error) {
+      return unrecorded(ctx, sms, params, error);
+    }
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'holding_reply' });
     return messageTwiml(texts.holding);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   afterProcessing(ctx, sms, outcome);
-  return messageTwiml(outcome.result.reply);
+  // Not in the TwiML: the reply is in the outbox (a stored row an earlier delivery answered
+  // with the holding text), and this answer repeats that one.
+  return messageTwiml(outcome.viaTwiml ? outcome.result.reply : texts.holding);
+}
+
+/**
+ * The event could not be stored in the database (its error, or no answer within its share
+ * of Twilio's deadline): refused input is answered politely and alerted (spooling it would
+ * retry it forever); anything else is spooled for the sweep, with a holding reply.
+ */
+async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<string, string>, error: unknown): Promise<string> {
+  const { logger, metrics } = ctx;
+  if (isRefusedInput(error)) {
+    // The database refused this message itself (it is up): spooling it would retry it
+    // forever. Tell the sender, and the operator, instead.
+    metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
+    logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
+    ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
+    return messageTwiml(texts.politeError);
+  }
+  await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
+  metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
+  logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
+  ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
+  return messageTwiml(texts.holding);
 }
 
 /**
@@ -182,7 +202,7 @@ function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefin
 }
 
 /** Resolves with the outcome, or undefined once the budget is spent and the channel closed. */
-async function withinBudget(processing: Promise<InboundOutcome>, channel: ReplyChannel, budgetMs: number): Promise<InboundOutcome | undefined> {
+async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), budgetMs);
@@ -197,8 +217,26 @@ async function withinBudget(processing: Promise<InboundOutcome>, channel: ReplyC
   }
 }
 
-async function failed(ctx: AppContext, sms: InboundSms, inboxId: string, error: unknown): Promise<string> {
+/**
+ * The one transaction failed and rolled back: the inbox row is written now (`failed`, or
+ * `dead_letter` for an invariant violation) within the inbox write's share of Twilio's
+ * deadline, then the sender gets the holding text and a retry is queued (or, for an
+ * invariant violation, a polite error and an alert).
+ */
+async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, string>, row: InboxRowRef, error: unknown, answerBy: number): Promise<string> {
   const { logger, metrics } = ctx;
+  let inbox: FailedInbound;
+  try {
+    const recorded = await settleBy(recordFailedInbound(ctx.db.prisma, sms, params, row, error), answerBy - spoolReserveMs - Date.now());
+    if (recorded === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    inbox = recorded;
+  } catch (recordError) {
+    // The processing error was the database's too, most likely (it is down, or refused the input).
+    return unrecorded(ctx, sms, params, recordError);
+  }
+  // Another delivery processed it first (this duplicate failed on what that one wrote, a
+  // unique key): its answer again.
+  if (!inbox.recorded) return replay(ctx, sms, inbox.answer);
   if (isHardeningError(error) && error.code === 'INVARIANT_VIOLATION') {
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'invariant_violation' });
     logger.error({ messageSid: sms.messageSid, err: error.message }, 'invariant violation while processing an SMS');
@@ -207,13 +245,61 @@ async function failed(ctx: AppContext, sms: InboundSms, inboxId: string, error: 
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'retry_queued' });
   logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed; holding reply sent, retry queued');
+  await queueRetry(ctx, sms, inbox.id, params);
+  return messageTwiml(texts.holding);
+}
+
+/**
+ * The transaction failed after the holding reply went out: the inbox row is marked `failed`
+ * and a retry queued. Never throws: a database still down leaves the `received` row (or the
+ * spooled copy) to the sweep.
+ */
+async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<string, string>, row: InboxRowRef, error: unknown): Promise<void> {
+  const { logger } = ctx;
+  logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed after the holding reply; retry queued');
+  try {
+    const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, row, error);
+    if (inbox.recorded && inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id, params);
+  } catch (recordError) {
+    // The row stays `received` (or the event is in the spool): the sweep queues it.
+    logger.error({ messageSid: sms.messageSid, err: describeError(recordError) }, 'could not mark the failed SMS for a retry; the sweep will queue it');
+  }
+}
+
+/**
+ * Queues a processing attempt of a stored inbox row. When the queue refuses (Redis down or
+ * reconnecting), the raw event is spooled: the sweep's spool drain (every 30 s) finds the row
+ * and queues it, where the sweep's own look for orphan rows waits two minutes.
+ */
+async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string, params: Record<string, string>): Promise<void> {
   try {
     await queueInboundRetry(ctx, inboxId, sms.messageSid);
   } catch (queueError) {
-    // The inbox row stays `failed`: the jobs loop queues failed rows again.
-    logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; the sweep will');
+    ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; spooled for the sweep');
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs }).catch((spoolError: unknown) => {
+      // The inbox row stays `failed` or `received`: the sweep queues such rows again.
+      ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(spoolError)) }, 'could not spool the retry either; the sweep will find the row');
+    });
   }
-  return messageTwiml(texts.holding);
+}
+
+/**
+ * A redelivery while the first delivery is still in flight: makes sure the event is stored
+ * (a `received` row of its own when the first delivery has stored nothing yet) and, when
+ * this wrote the row, queues its processing. Exactly-once holds: the first delivery's
+ * transaction, if alive, finds the row and rolls back (receive-inbound.ts). The database
+ * not answering in time spools the event instead.
+ */
+async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<void> {
+  const row = newInboxRow(activeTraceparent());
+  try {
+    const inserted = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
+    if (inserted === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+    if (inserted) await queueRetry(ctx, sms, row.id, params);
+  } catch (error) {
+    ctx.logger.warn({ messageSid: sms.messageSid, err: describeError(error) }, 'redelivery of an SMS in flight could not be stored; spooled');
+    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
+  }
 }
 
 /** The inbox write did not answer within its share of Twilio's deadline (a hung database). */

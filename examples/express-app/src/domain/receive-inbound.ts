@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { classifySmsKeyword, isHardeningError, scrubText } from '@hardening/core';
+import { setLocalStatementTimeout } from '@hardening/core/prisma';
+import type { Db } from '../db/database.js';
+import { inMessageSpan } from '../message-trace.js';
+import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
+import { answerPath, messageTransactionTimeoutMs, processInbound, recordInbound, storedAnswer, type InboundOutcome, type StoredAnswer } from './inbound.js';
+import { ReplyChannel } from './reply-channel.js';
+import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
+import { lookupRoute, processSms } from './routing.js';
+
+/** What {@link receiveInbound} decided, with the inbox row it wrote or found. */
+export type ReceivedInbound = InboundOutcome & { readonly inboxId: string };
+
+/**
+ * The inbox row an inbound SMS gets, decided before anything is written: every write of this
+ * delivery (the one transaction, the `received` row of a slow one, the `failed` row of a
+ * failed one) uses the same id, so they are one row and its spans name it from the start.
+ */
+export interface InboxRowRef {
+  readonly id: string;
+  /** The webhook span's context, kept with the row (processing links back to it). */
+  readonly traceparent: string | null;
+}
+
+/**
+ * A fresh {@link InboxRowRef} for a delivery.
+ *
+ * @example
+ * ```ts
+ * const ref = newInboxRow(activeTraceparent());
+ * ```
+ */
+export function newInboxRow(traceparent: string | null): InboxRowRef {
+  return { id: randomUUID(), traceparent };
+}
+
+/**
+ * Thrown inside the transaction when the inbox already has this MessageSid (a redelivery
+ * the idempotency store did not answer, or a spooled copy stored first): everything the
+ * transaction wrote is rolled back, and the stored row decides instead.
+ */
+class AlreadyRecorded extends Error {
+  constructor() {
+    super('the inbox already holds this MessageSid');
+    this.name = 'AlreadyRecorded';
+  }
+}
+
+/**
+ * Receives an inbound SMS in ONE transaction: the business changes, the outbox row (when the
+ * reply cannot go back in the TwiML) and the inbox row, already `processed` with its reply,
+ * commit together or not at all. The common case is five round trips (BEGIN, the route
+ * lookup that also sets the statement timeout and clears a suppression, the state change,
+ * the inbox row, COMMIT) where recording first and processing second took twelve.
+ *
+ * The inbox row is written last, by an upsert that only takes over this delivery's own
+ * `received` row ({@link recordReceivedInbound}, written when the transaction was too slow
+ * for the webhook): a concurrent delivery of the same MessageSid waits on the unique index
+ * until this one commits, then finds the row (exactly-once). When another delivery's row
+ * was already there, the work is rolled back and that row decides: its first answer again
+ * when it was processed, otherwise it is processed now under its row lock
+ * ({@link processInbound}), its reply through the outbox (an earlier delivery was answered
+ * with the holding text).
+ *
+ * Until this resolves nothing of it is stored: the caller answers the webhook only after it
+ * resolved, or after it stored the event some other way (the `failed` row when this throws:
+ * {@link recordFailedInbound}; the `received` row when it is too slow).
+ *
+ * @param db - The app's Prisma client.
+ * @param sms - The SMS, read from the webhook's parameters once.
+ * @param payload - The storable webhook parameters (kept with the inbox row).
+ * @param deps - What processing needs from outside.
+ * @param channel - Decides whether the reply goes back in the TwiML or through the outbox.
+ * @param row - The inbox row's id and the webhook span's context ({@link newInboxRow}).
+ * @returns The outcome and the inbox row's id.
+ * @throws What processing or the database throws; nothing was stored then.
+ * @example
+ * ```ts
+ * const channel = new ReplyChannel();
+ * const outcome = await receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, newInboxRow(activeTraceparent()));
+ * ```
+ */
+export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, string>, deps: ProcessingDeps, channel: ReplyChannel, row: InboxRowRef): Promise<ReceivedInbound> {
+  const { id, traceparent } = row;
+  // Linked to the span whose context the row keeps, as the queued retries' spans are.
+  return inMessageSpan('sms.process', { linkTo: traceparent, attributes: { 'app.inbox.id': id, 'app.sms.path': 'one_transaction' } }, async (span) => {
+    let outcome: ReceivedInbound;
+    try {
+      outcome = await db.$transaction(
+        async (tx) => {
+          let result: ProcessingResult;
+          if (classifySmsKeyword(sms.body) === undefined) {
+            result = await processSms(tx, sms, deps, await lookupRoute(tx, sms, deps, messageTransactionTimeoutMs));
+          } else {
+            // A keyword is applied between the suppression clearing and the routing.
+            await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
+            const compliance = await applyInboundDeliverability(tx, sms);
+            result = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
+          }
+          const viaTwiml = await answerPath(tx, sms, result, channel);
+          // The reply stays with the row: a redelivery the idempotency store no longer knows
+          // (Redis restarted empty, the record expired) is answered with it again.
+          const written = await tx.$queryRaw<Array<{ id: string }>>`
+            INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "processed_at", "reply", "reply_via", "traceparent")
+            VALUES (${id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, 'processed', 1, ${new Date()}, ${result.reply}, ${viaTwiml ? 'twiml' : 'outbox'}, ${traceparent})
+            ON CONFLICT ("message_sid") DO UPDATE
+              SET "status" = 'processed', "attempts" = "inbound_events"."attempts" + 1, "processed_at" = EXCLUDED."processed_at", "last_error" = NULL,
+                  "reply" = EXCLUDED."reply", "reply_via" = EXCLUDED."reply_via"
+              WHERE "inbound_events"."id" = EXCLUDED."id" AND "inbound_events"."status" = 'received'
+            RETURNING "id"`;
+          if (written.length === 0) throw new AlreadyRecorded();
+          return { kind: 'processed', result, viaTwiml, inboxId: id } as const;
+        },
+        { timeout: messageTransactionTimeoutMs, maxWait: 5000 },
+      );
+    } catch (error) {
+      if (!(error instanceof AlreadyRecorded)) throw error;
+      const stored = await recordInbound(db, sms, payload);
+      span.setAttribute('app.sms.path', 'stored_before');
+      if (stored.status === 'processed' || stored.status === 'dead_letter') {
+        outcome = { kind: 'already_processed', answer: stored.answer, inboxId: stored.id };
+      } else {
+        // A row stored but not processed was answered with the holding text already (a
+        // failed or too-slow delivery, the spool, a redelivery in flight), and Twilio may
+        // act on that answer: this one says the same, and the reply goes through the
+        // outbox, so it reaches the customer whichever answer Twilio acts on.
+        // (A channel of its own: the rolled-back attempt may have claimed the TwiML one.)
+        const viaOutbox = new ReplyChannel();
+        viaOutbox.close();
+        outcome = { ...(await processInbound(db, stored.id, deps, viaOutbox)), inboxId: stored.id };
+      }
+    }
+    span.setAttributes({ 'app.inbox.id': outcome.inboxId, 'app.sms.outcome': outcome.kind === 'processed' ? `processed_via_${outcome.viaTwiml ? 'twiml' : 'outbox'}` : outcome.kind });
+    return outcome;
+  });
+}
+
+/**
+ * Stores the raw event of an SMS whose one transaction ({@link receiveInbound}) is slower
+ * than the webhook may wait: the inbox row, `received`, under the delivery's own id, so the
+ * transaction takes it over when it commits (and a Twilio retry or the sweep finds it
+ * meanwhile). One statement; a row already there (the transaction's, or another delivery's)
+ * is left as it is.
+ *
+ * @returns Whether this call wrote the row.
+ * @throws What the database throws (the caller spools the event then).
+ * @example
+ * ```ts
+ * await recordReceivedInbound(ctx.db.prisma, sms, params, ref);
+ * ```
+ */
+export async function recordReceivedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef): Promise<boolean> {
+  const created = await db.inboundEvent.createMany({ data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }], skipDuplicates: true });
+  return created.count === 1;
+}
+
+/** The inbox row {@link recordFailedInbound} wrote or found. */
+export interface FailedInbound {
+  readonly id: string;
+  readonly status: string;
+  /** False when another delivery had processed (or dead-lettered) the row already. */
+  readonly recorded: boolean;
+  /** That delivery's first answer, when `recorded` is false. */
+  readonly answer: StoredAnswer | undefined;
+}
+
+/**
+ * Records an SMS whose one transaction ({@link receiveInbound}) failed: the inbox row with
+ * the raw event, `failed` (to be retried) or `dead_letter` (an invariant violation), and the
+ * scrubbed error; one statement. A row another delivery already processed is left as it is
+ * (its answer is returned: the failure was this duplicate's, say a unique key it hit again).
+ *
+ * @throws What the database throws (the caller spools the event then).
+ * @example
+ * ```ts
+ * const failed = await recordFailedInbound(ctx.db.prisma, sms, params, ref, error);
+ * if (failed.recorded && failed.status === 'failed') await queueInboundRetry(ctx, failed.id, sms.messageSid);
+ * ```
+ */
+export async function recordFailedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef, error: unknown): Promise<FailedInbound> {
+  const status = isHardeningError(error) && error.code === 'INVARIANT_VIOLATION' ? 'dead_letter' : 'failed';
+  const lastError = scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500);
+  const rows = await db.$queryRaw<Array<{ id: string; status: string }>>`
+    INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "last_error", "traceparent")
+    VALUES (${row.id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, ${status}, 1, ${lastError}, ${row.traceparent})
+    ON CONFLICT ("message_sid") DO UPDATE
+      SET "status" = EXCLUDED."status", "attempts" = "inbound_events"."attempts" + 1, "last_error" = EXCLUDED."last_error"
+      WHERE "inbound_events"."status" NOT IN ('processed', 'dead_letter')
+    RETURNING "id", "status"`;
+  if (rows[0] !== undefined) return { ...rows[0], recorded: true, answer: undefined };
+  const found = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
+  return { id: found.id, status: found.status, recorded: false, answer: storedAnswer(found) };
+}
