@@ -74,7 +74,7 @@ export class AppInstance {
   private async startOnce(readyTimeoutMs: number): Promise<void> {
     await mkdir(this.logDir, { recursive: true });
     this.log = createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, [...(process.env.CHAOS_NODE_ARGS ?? '').split(' ').filter(Boolean).map((a) => a.replace('{name}', this.name)), '--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
       cwd: appDir,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

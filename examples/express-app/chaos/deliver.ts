@@ -75,7 +75,11 @@ export class LoadBalancer {
 /** Sends one delivery and records it. */
 export async function deliverOnce(instance: AppInstance, request: WireRequest, eventId: string, role: DeliveryRole, retryNum = 0): Promise<Delivery> {
   const startedAt = Date.now();
-  const { headers, body } = request.build(retryNum);
+  const built = request.build(retryNum);
+  // The app's request log takes this as its request id (pino-http's genReqId): the harness's
+  // timing of a delivery (deliveries.jsonl) pairs with the app's own, line for line.
+  const headers = { ...built.headers, 'X-Request-Id': `${eventId}:${role}:${retryNum}` };
+  const { body } = built;
   let status: DeliveryStatus;
   let messages: string[] = [];
   try {

@@ -17,11 +17,17 @@
 //   CHAOS_REPORT_DIR=dir   where the report goes (default reports/chaos, or a temp folder when scaled)
 //   CHAOS_KEEP=1           keep the database and the logs folder
 //   CHAOS_MAX_MINUTES=25   hard bound on the whole run (exit 2 beyond it)
+//   CHAOS_NODE_ARGS="..."  more node flags for each instance, `{name}` replaced by its name
+//                          (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof/{name}" to profile them)
+//
+// Beside the instances' logs (app-N.log) the logs folder gets deliveries.jsonl (every
+// delivery as the harness timed it; its X-Request-Id is the app's request id, so the app's
+// "request completed" line pairs with it) and harness-lag.jsonl (the harness's own stalls).
 //
 // Exit code 0 when every invariant held, 1 with the list of violations otherwise, 2 when
 // the harness itself could not run.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -65,6 +71,19 @@ const finalDrainCapMs = Math.max(30_000, 90_000 * timeScale);
 const probeIntervalMs = Math.max(5000, Math.round(30_000 * timeScale));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// When the harness's own event loop stalls (it also runs the PostgreSQL proxy, the provider
+// stand-ins and the observer): a delivery's 3 s timeout is a timer of this loop, so a stall
+// here can abort a request whose answer has already arrived. Written to harness-lag.jsonl.
+const harnessLag: Array<{ at: number; lagMs: number }> = [];
+{
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const lag = Math.round(now - last - 50);
+    last = now;
+    if (lag > 100) harnessLag.push({ at: Date.now(), lagMs: lag });
+  }, 50).unref();
+}
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 interface Harness {
@@ -335,6 +354,10 @@ async function main(): Promise<number> {
       passed: figures.every((f) => f.violations.length === 0) && runViolations.length === 0,
     };
     await writeReport(reportDir, report, records);
+    // Every delivery as the harness timed it, beside the instances' logs (kept with CHAOS_KEEP=1).
+    await writeFile(join(logDir, 'deliveries.jsonl'), runs.flatMap((r) => r.traffic.deliveries).map((d) => JSON.stringify(d)).join('\n'));
+    await writeFile(join(logDir, 'harness-lag.jsonl'), harnessLag.map((l) => JSON.stringify(l)).join('\n'));
+    log(`harness event loop stalled > 100 ms ${harnessLag.length} times, max ${Math.max(0, ...harnessLag.map((l) => l.lagMs))} ms`);
     for (const f of figures) {
       log(`${f.name}: ${f.requests} requests, lost ${f.lost}, doubled ${f.doubled}, ${f.violations.length} violation(s)`);
       for (const v of f.violations) console.log(`  VIOLATION ${f.name}: ${v}`);

@@ -67,6 +67,13 @@ const everyFailureIsAnOutage: DrainOptions = { isOutage: () => true };
 
 /** The small slice of ioredis the spool uses. */
 export interface SpoolRedis {
+  /**
+   * ioredis's connection state. Anything but `ready` (reconnecting after Redis died, say)
+   * sends {@link InboxSpool.put} straight to the local file: ioredis would queue the
+   * command offline, so waiting for it only spends the caller's deadline. Absent: assumed
+   * ready.
+   */
+  readonly status?: string;
   rpush(key: string, value: string): Promise<number>;
   lpop(key: string, count: number): Promise<string[] | null>;
   llen(key: string): Promise<number>;
@@ -91,17 +98,23 @@ export class InboxSpool {
   /**
    * Keeps `event` durably; throws only when neither Redis nor the disk takes it.
    * `redisTimeoutMs` shortens the wait for Redis before the local file is used (a caller with
-   * a deadline of its own: Slack's 3 s).
+   * a deadline of its own: Slack's 3 s). A Redis client that is not connected (its `status`
+   * is not `ready`) is not waited for at all: the event goes to the file at once.
    */
   async put(event: SpooledEvent, options: { readonly redisTimeoutMs?: number } = {}): Promise<void> {
     const traceparent = event.traceparent ?? activeTraceparent();
     const line = JSON.stringify(traceparent === null || event.traceparent !== undefined ? event : { ...event, traceparent });
     if (this.redis !== undefined) {
-      try {
-        await withTimeout(this.redis.rpush(this.key, line), options.redisTimeoutMs ?? redisWriteTimeoutMs);
-        return;
-      } catch (error) {
-        this.logger.error({ err: String(error) }, 'inbox spool: Redis refused the event; writing it to the local spool file');
+      const status = this.redis.status ?? 'ready';
+      if (status === 'ready') {
+        try {
+          await withTimeout(this.redis.rpush(this.key, line), options.redisTimeoutMs ?? redisWriteTimeoutMs);
+          return;
+        } catch (error) {
+          this.logger.error({ err: String(error) }, 'inbox spool: Redis refused the event; writing it to the local spool file');
+        }
+      } else {
+        this.logger.warn({ redisStatus: status }, 'inbox spool: Redis is not connected; writing the event to the local spool file');
       }
     }
     await mkdir(dirname(this.file), { recursive: true });

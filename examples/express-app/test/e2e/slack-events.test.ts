@@ -10,6 +10,7 @@ import { levels } from './support/log-capture.js';
 import { slackMessage, urlVerification } from './support/events.js';
 import { counterValue } from './support/metrics.js';
 import { slackEventId } from './support/phones.js';
+import { startAppOnPrivateRedis, type AppOnPrivateRedis } from './support/private-redis-app.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -142,6 +143,36 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     expect(app.logs.find('Slack event spooled', levels.error)).toHaveLength(1);
     expect(await counterValue(app.ctx.metrics.webhooks, { provider: 'slack', outcome: 'spooled' })).toBe(spooledBefore + 1);
   });
+});
+
+describe.skipIf(!postgresUp || !redisUp)('Slack events while Redis is down (a private redis-server, killed)', () => {
+  let setup: AppOnPrivateRedis;
+  beforeAll(async () => {
+    setup = await startAppOnPrivateRedis(`slackredis${process.pid}`, {});
+  });
+  afterAll(async () => {
+    await setup?.app.close();
+    await setup?.redis.stop();
+  });
+
+  it('acknowledged within 3 s without waiting for a dedup claim Redis cannot answer; the event is in the local spool once', async () => {
+    const { app, redis } = setup;
+    await redis.stop();
+    await eventually(() => app.ctx.redis?.status === 'reconnecting', 5000);
+    const eventId = slackEventId();
+    const reply = await app.slackEvent(slackMessage('Boiler leaking in the basement', { eventId }));
+    expect(reply.status).toBe(200);
+    expect(reply.elapsedMs).toBeLessThan(slackDeadlineMs);
+    // Spooled without waiting for the claim (ioredis would only have queued it offline),
+    // and not reported as a database failure.
+    expect(app.logs.find('Slack event spooled without a dedup claim: Redis is not connected')).toHaveLength(1);
+    expect(app.logs.find('Slack event spooled: could not be stored', levels.error)).toHaveLength(0);
+    await redis.start();
+    await eventually(() => app.ctx.redis?.status === 'ready', 10_000);
+    const spooled: Array<{ provider: string; payload: Record<string, unknown> }> = [];
+    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    expect(spooled.filter((e) => e.payload.event_id === eventId)).toEqual([expect.objectContaining({ provider: 'slack' })]);
+  }, 30_000);
 });
 
 describe.skipIf(!postgresUp)('Slack signal evaluation timeout', () => {

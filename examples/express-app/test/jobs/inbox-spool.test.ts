@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captureLogger } from '@hardening/test-support';
+import { Redis } from 'ioredis';
+import { captureLogger, eventually, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
 import { InboxSpool, type SpooledEvent } from '../../src/inbox-spool.js';
 
 const event = (sid: string): SpooledEvent => ({ provider: 'twilio_sms', receivedAt: '2026-12-06T10:00:00.000Z', payload: { MessageSid: sid } });
@@ -67,4 +68,42 @@ describe('InboxSpool.drain', () => {
     expect([drained, stored, await spool.size()]).toEqual([1, ['SMok'], 0]);
     expect(await spool.deadLetters()).toMatchObject([{ payload: { MessageSid: 'SMpoison' }, attempts: 1 }]);
   });
+});
+
+describe.skipIf(!(await requireRedis()))('InboxSpool.put while Redis is down (a private redis-server, killed)', () => {
+  let dir: string;
+  let server: PrivateRedis;
+  let redis: Redis;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spool-'));
+    server = await startPrivateRedis();
+    // The app's own client settings (src/context.ts).
+    redis = new Redis(server.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    redis.on('error', () => {});
+    await redis.ping();
+  });
+  afterEach(async () => {
+    redis.disconnect();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes to the local file at once, without handing ioredis a command to queue offline', async () => {
+    const logs = captureLogger();
+    const spool = new InboxSpool(logs, redis, join(dir, 'spool.jsonl'), 'spool-test');
+    await server.stop();
+    await eventually(() => redis.status === 'reconnecting', 5000);
+    // A wait for Redis far beyond any webhook's deadline: put must not spend it on a
+    // client that is not connected (the chaos run's Slack acks lost 300 ms per event here).
+    await spool.put(event('SMdown'), { redisTimeoutMs: 60_000 });
+    expect(logs.lines.map((l) => l.msg)).toContain('inbox spool: Redis is not connected; writing the event to the local spool file');
+    expect(logs.lines.map((l) => l.msg)).not.toContain('inbox spool: Redis refused the event; writing it to the local spool file');
+    // Redis back (empty): the event is in the file only, not also replayed from an offline queue.
+    await server.start();
+    await eventually(() => redis.status === 'ready', 10_000);
+    expect(await redis.llen('spool-test')).toBe(0);
+    const drained: string[] = [];
+    await spool.drain(async (e) => void drained.push(sidOf(e)));
+    expect(drained).toEqual(['SMdown']);
+  }, 30_000);
 });
