@@ -64,12 +64,19 @@ describe.each(backends)('sweep on %s', (backend) => {
 
     const report = await sweepOnce(built.ctx);
     expect(report).toMatchObject({ inboxQueued: 2, deliveriesRequeued: 0 });
-    await eventually(async () => (await statusOf(failed.id)) === 'processed' && (await statusOf(received.id)) === 'processed', settles);
+    const deliveryOf = (sid: string) => db().webhookDelivery.findUnique({ where: { provider_eventId_kind: { provider: 'twilio', eventId: sid, kind: 'process_inbound' } } });
+    // Each job marks its delivery row after the inbox row, in a write of its own: wait for both.
+    await eventually(
+      async () =>
+        (await statusOf(failed.id)) === 'processed' &&
+        (await statusOf(received.id)) === 'processed' &&
+        (await deliveryOf(failed.sms.messageSid))?.status === 'completed' &&
+        (await deliveryOf(received.sms.messageSid))?.status === 'completed',
+      settles,
+    );
     expect(await statusOf(fresh.id)).toBe('failed');
     // The welcome reply went to the outbox (the webhook's TwiML answer was long gone).
     expect(await db().outboundMessage.count({ where: { toPhone: failed.sms.from, purpose: 'onboarding' } })).toBe(1);
-    const delivery = await db().webhookDelivery.findUniqueOrThrow({ where: { provider_eventId_kind: { provider: 'twilio', eventId: failed.sms.messageSid, kind: 'process_inbound' } } });
-    expect(delivery.status).toBe('completed');
 
     // Swept again: nothing left to do, nothing processed twice.
     expect(await sweepOnce(built.ctx)).toMatchObject({ inboxQueued: 0, deliveriesRequeued: 0 });
@@ -89,8 +96,7 @@ describe.each(backends)('sweep on %s', (backend) => {
     await db().$executeRaw`UPDATE "webhook_deliveries" SET "updated_at" = ${new Date(Date.now() - 30_000)} WHERE "id" = ${recentDelivery.id}`;
 
     expect(await sweepOnce(built.ctx)).toMatchObject({ inboxQueued: 0, deliveriesRequeued: 1 });
-    await eventually(async () => (await statusOf(lost.id)) === 'processed', settles);
-    expect((await db().webhookDelivery.findUniqueOrThrow({ where: { id: lostDelivery.id } })).status).toBe('completed');
+    await eventually(async () => (await statusOf(lost.id)) === 'processed' && (await db().webhookDelivery.findUniqueOrThrow({ where: { id: lostDelivery.id } })).status === 'completed', settles);
     expect((await db().webhookDelivery.findUniqueOrThrow({ where: { id: recentDelivery.id } })).status).toBe('failed');
     expect(await statusOf(recent.id)).toBe('failed');
   });
