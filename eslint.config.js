@@ -46,7 +46,10 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.mts', '**/*.cts'],
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.ts', 'bench/*.ts', 'bench/app/*.ts', 'examples/*/vitest.config.ts', 'tools/prisma-stub/*.d.mts'], maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16 },
+        projectService: {
+          allowDefaultProject: ['*.ts', 'bench/*.ts', 'bench/app/*.ts', 'examples/*/vitest.config.ts', 'tools/prisma-stub/*.d.mts'],
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -70,12 +70,18 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
   const proxy = await startTcpProxy(target.hostname, Number(target.port));
   const env = raceWorkerEnv({ store, proxy, twilio, slack, prefix, schema });
   const workers: ChildProcess[] = Array.from({ length: 3 }, () =>
-    fork(fileURLToPath(worker), [], { execArgv: ['--import', 'tsx', '--conditions=@hardening/source'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(fileURLToPath(worker), [], {
+      execArgv: ['--import', 'tsx', '--conditions=@hardening/source'],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
   try {
     await Promise.all(workers.map((w) => waitReady(w, 60_000)));
     proxy.slow(() => Math.random() * MAX_DELAY_MS);
-    const replies = await Promise.all(workers.map((w) => ask<FireReply>(w, { cmd: 'fire', count, services, mode, resourceId: `client_${mode}_${services}` }, 3_600_000)));
+    const replies = await Promise.all(
+      workers.map((w) => ask<FireReply>(w, { cmd: 'fire', count, services, mode, resourceId: `client_${mode}_${services}` }, 3_600_000)),
+    );
     proxy.restore();
     const { byStatus: outcomes, via, firedAt, lastResolvedAt, winner } = totalRace(replies);
     const smsAt = twilio.requests.find((r) => r.path.endsWith('/Messages.json'))?.receivedAt;
@@ -83,10 +89,12 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
       store,
       mode,
       'services/process': services,
-      'alerts': `3 x ${count}`,
+      alerts: `3 x ${count}`,
       SMS: twilio.messages.length,
       // Which alerts the texts were about: the raced one, or the service's own alerts about its store.
-      'SMS by type': JSON.stringify(Object.fromEntries([...new Set(twilio.messages.map(typeOf))].map((t) => [t, twilio.messages.filter((m) => typeOf(m) === t).length]))),
+      'SMS by type': JSON.stringify(
+        Object.fromEntries([...new Set(twilio.messages.map(typeOf))].map((t) => [t, twilio.messages.filter((m) => typeOf(m) === t).length])),
+      ),
       Slack: slack.messages.length,
       outcomes: JSON.stringify(outcomes),
       'claimed via': JSON.stringify(via),
@@ -106,7 +114,11 @@ async function slowStore(store: 'redis' | 'postgres', mode: 'burst' | 'sequentia
 function sinksFor(twilio: FakeTwilio, slack: FakeSlack) {
   return [
     createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-    createSlackSink({ client: new WebClient('xoxb-bench', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }), channel: '#alerts', minIntervalMs: 0 }),
+    createSlackSink({
+      client: new WebClient('xoxb-bench', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+      channel: '#alerts',
+      minIntervalMs: 0,
+    }),
   ];
 }
 
@@ -121,7 +133,14 @@ async function providersDown() {
   const instances: AlertService[] = Array.from({ length: 3 }, () => {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     clients.push(redis);
-    return createAlertService({ sinks: sinksFor(twilio, slack), store: createRedisAlertStore({ redis, prefix }), logger: silentLogger, maintenanceIntervalMs: 2 * second, retry: { initialDelayMs: 100, timeoutMs: 5000 }, env: {} });
+    return createAlertService({
+      sinks: sinksFor(twilio, slack),
+      store: createRedisAlertStore({ redis, prefix }),
+      logger: silentLogger,
+      maintenanceIntervalMs: 2 * second,
+      retry: { initialDelayMs: 100, timeoutMs: 5000 },
+      env: {},
+    });
   });
   const ids = Array.from({ length: 8 }, (_, i) => `client_outage_${i}`);
   try {
@@ -130,7 +149,19 @@ async function providersDown() {
     const outageStart = Date.now();
     // Every 5 s, as monitor rounds would, every instance raises every alert.
     while (Date.now() - outageStart < OUTAGE_S * second) {
-      await Promise.all(instances.flatMap((alerts) => ids.map((id) => alerts.sendCriticalAlert({ type: 'PAYMENT_WEBHOOK_FAILING', severity: 'HIGH', resourceId: id, title: 'Stripe webhooks failing', message: 'outage' }))));
+      await Promise.all(
+        instances.flatMap((alerts) =>
+          ids.map((id) =>
+            alerts.sendCriticalAlert({
+              type: 'PAYMENT_WEBHOOK_FAILING',
+              severity: 'HIGH',
+              resourceId: id,
+              title: 'Stripe webhooks failing',
+              message: 'outage',
+            }),
+          ),
+        ),
+      );
       await sleep(5 * second);
     }
     twilio.clearFaults();
@@ -138,13 +169,22 @@ async function providersDown() {
     const recoveredAt = Date.now();
     let allAt: number | undefined;
     while (Date.now() - recoveredAt < 90 * second) {
-      const sms = countBy(twilio.messages.map((m) => m.body), ids);
+      const sms = countBy(
+        twilio.messages.map((m) => m.body),
+        ids,
+      );
       if (allAt === undefined && sms.every((n) => n >= 1)) allAt = Date.now();
       if (allAt !== undefined && Date.now() - allAt > 10 * second) break; // 10 s more to see any duplicate
       await sleep(250);
     }
-    const sms = countBy(twilio.messages.map((m) => m.body), ids);
-    const slackPosts = countBy(slack.messages.map((m) => JSON.stringify(m.args)), ids);
+    const sms = countBy(
+      twilio.messages.map((m) => m.body),
+      ids,
+    );
+    const slackPosts = countBy(
+      slack.messages.map((m) => JSON.stringify(m.args)),
+      ids,
+    );
     return {
       outage: `${OUTAGE_S} s`,
       alerts: `${ids.length} (raised by 3 instances every 5 s)`,
@@ -172,7 +212,10 @@ async function redisKilled() {
     const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 1000 });
     redis.on('error', () => undefined);
     const prisma = postgresClient(schema, 4);
-    closers.push(async () => redis.disconnect(), () => prisma.$disconnect());
+    closers.push(
+      async () => redis.disconnect(),
+      () => prisma.$disconnect(),
+    );
     return createAlertService({
       sinks: sinksFor(twilio, slack),
       store: createRedisAlertStore({ redis, prefix: 'storm' }),
@@ -206,13 +249,19 @@ async function redisKilled() {
       for (let k = Math.max(0, current - 3); k <= current; k++) {
         const id = `client_storm_${k}`;
         if (!ids.includes(id)) ids.push(id);
-        for (const alerts of instances) fired.push(alerts.sendCriticalAlert({ type: 'PAYMENT_WEBHOOK_FAILING', severity: 'HIGH', resourceId: id, title: 'Stripe webhooks failing', message: 'storm' }));
+        for (const alerts of instances)
+          fired.push(
+            alerts.sendCriticalAlert({ type: 'PAYMENT_WEBHOOK_FAILING', severity: 'HIGH', resourceId: id, title: 'Stripe webhooks failing', message: 'storm' }),
+          );
       }
       await sleep(250);
     }
     await Promise.all(fired);
     await sleep(10 * second); // pending pages and receipts settle
-    const sms = countBy(twilio.messages.map((m) => m.body), ids);
+    const sms = countBy(
+      twilio.messages.map((m) => m.body),
+      ids,
+    );
     const during = ids.filter((_, i) => i >= 20 / 3 - 1 && i <= 40 / 3);
     const outagePages = twilio.messages.filter((m) => /Alert store redis unavailable/i.test(m.body)).length;
     return {
@@ -243,7 +292,11 @@ if (want('slow')) {
   const rows = [];
   for (const store of ['redis', 'postgres'] as const) {
     if (store === 'redis' ? !redisUp : !postgresUp) continue;
-    for (const [mode, services, count] of [['burst', 1, BURST], ['burst', 100, BURST], ['sequential', 1, SEQUENTIAL]] as const) {
+    for (const [mode, services, count] of [
+      ['burst', 1, BURST],
+      ['burst', 100, BURST],
+      ['sequential', 1, SEQUENTIAL],
+    ] as const) {
       if (process.env.SLOW_CASE !== undefined && process.env.SLOW_CASE !== `${store}:${mode}:${services}`) continue;
       rows.push(await slowStore(store, mode, services, count));
       process.stderr.write(`  measured: ${JSON.stringify(rows.at(-1))}\n`); // progress: these runs are long

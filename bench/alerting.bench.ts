@@ -112,7 +112,16 @@ async function race(store: 'redis' | 'postgres', services: number): Promise<Reco
   }
   // The test fixture, run on the built package (no @hardening/source condition).
   const workerPath = fileURLToPath(new URL('../packages/alerting/test/fixtures/race-worker.ts', import.meta.url));
-  const env = { ...process.env, STORE: store, REDIS_URL: redisUrl, PREFIX: prefix, SCHEMA: schema, TWILIO_URL: twilio.url, TWILIO_SID: twilio.accountSid, TWILIO_TOKEN: twilio.authToken };
+  const env = {
+    ...process.env,
+    STORE: store,
+    REDIS_URL: redisUrl,
+    PREFIX: prefix,
+    SCHEMA: schema,
+    TWILIO_URL: twilio.url,
+    TWILIO_SID: twilio.accountSid,
+    TWILIO_TOKEN: twilio.authToken,
+  };
   const workers = Array.from({ length: 3 }, () => fork(workerPath, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const ask = (w: (typeof workers)[number], msg: Record<string, unknown>) =>
     new Promise<Record<string, unknown>>((resolve) => {
@@ -144,11 +153,26 @@ async function race(store: 'redis' | 'postgres', services: number): Promise<Reco
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
-  return { store, processes: 3, 'alert services each': services, 'alerts each': 1000, 'SMS sent': sms, 'duplicate deliveries': sms - 1, delivered: outcomes.delivered ?? 0, suppressed: outcomes.suppressed ?? 0, 'wall time': `${(elapsed / 1000).toFixed(2)} s` };
+  return {
+    store,
+    processes: 3,
+    'alert services each': services,
+    'alerts each': 1000,
+    'SMS sent': sms,
+    'duplicate deliveries': sms - 1,
+    delivered: outcomes.delivered ?? 0,
+    suppressed: outcomes.suppressed ?? 0,
+    'wall time': `${(elapsed / 1000).toFixed(2)} s`,
+  };
 }
 
 async function duplicatePath(name: string, store: AlertStore, calls: number): Promise<Record<string, string | number>> {
-  const sink = { name: 'sms', async send() { return {}; } };
+  const sink = {
+    name: 'sms',
+    async send() {
+      return {};
+    },
+  };
   const alerts = createAlertService({ sinks: [sink], store, logger: silentLogger, maintenanceIntervalMs: false, env: {} });
   const alert = { type: 'BENCH_DUP', severity: 'HIGH' as const, resourceId: `r-${Date.now()}`, title: 'dup', message: '' };
   await alerts.sendCriticalAlert(alert);

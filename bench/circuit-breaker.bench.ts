@@ -15,7 +15,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const ruleSets: Array<[string, Omit<CircuitBreakerOptions, 'name'>]> = [
   ['consecutive only (default)', {}],
   ['+ failure/slow rate, count window of 100', { failureRateThreshold: 50, slowCallRateThreshold: 80, slidingWindow: { type: 'count', size: 100 } }],
-  ['+ failure/slow rate, time window 60 s / 10 buckets', { failureRateThreshold: 50, slowCallRateThreshold: 80, slidingWindow: { type: 'time', sizeMs: 60_000, buckets: 10 } }],
+  [
+    '+ failure/slow rate, time window 60 s / 10 buckets',
+    { failureRateThreshold: 50, slowCallRateThreshold: 80, slidingWindow: { type: 'time', sizeMs: 60_000, buckets: 10 } },
+  ],
 ];
 
 // 1. Heap per named breaker: 10,000 names in one registry, created on first use.
@@ -36,7 +39,9 @@ for (const [rules, defaults] of ruleSets) {
   const used = median(samples);
   memoryRows.push({ rules, 'heap + array buffers for 10,000 breakers (MiB)': +(used / 1048576).toFixed(2), 'bytes per breaker': Math.round(used / BREAKERS) });
 }
-console.log(`Heap after ${BREAKERS.toLocaleString('en')} named breakers (registry.get on first use)${gc === undefined ? ' [run with --expose-gc for exact figures]' : ''}:`);
+console.log(
+  `Heap after ${BREAKERS.toLocaleString('en')} named breakers (registry.get on first use)${gc === undefined ? ' [run with --expose-gc for exact figures]' : ''}:`,
+);
 console.table(memoryRows);
 
 // 2. The permit hot path, and heap after a million outcomes on one breaker (must stay flat).

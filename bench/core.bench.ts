@@ -29,16 +29,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import CircuitBreakerOpossum from 'opossum';
-import {
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleAll,
-  retry,
-  timeout,
-  wrap,
-} from 'cockatiel';
+import { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, circuitBreaker, handleAll, retry, timeout, wrap } from 'cockatiel';
 import { BreakerRegistry } from '@hardening/circuit-breaker';
 import { createSafeCall, safeCallChannels, silentLogger } from '@hardening/core';
 import type * as Core from '@hardening/core';
@@ -186,7 +177,9 @@ const samples = new Map([...first, ...second]);
 const ns = new Map([...samples].map(([name, values]) => [name, median(values.map((value) => value.wall))]));
 const slower = Math.max(ns.get(SAFE)!, ns.get(SAFE_SIGNAL)!);
 const slowerName = slower === ns.get(SAFE) ? SAFE : SAFE_SIGNAL;
-console.log(`success path, ${CALLS.toLocaleString('en')} sequential calls (cockatiel ${(CALLS / 20).toLocaleString('en')}) x ${ROUNDS} rounds (median); phase 1, then phase 2`);
+console.log(
+  `success path, ${CALLS.toLocaleString('en')} sequential calls (cockatiel ${(CALLS / 20).toLocaleString('en')}) x ${ROUNDS} rounds (median); phase 1, then phase 2`,
+);
 console.table(
   [...ns].map(([name, value]) => ({
     contender: name,
@@ -197,10 +190,14 @@ console.table(
 );
 const ratio = (peer: string, path: string) => (ns.get(peer)! / ns.get(path)!).toFixed(2);
 for (const path of [SAFE, SAFE_SIGNAL]) {
-  console.log(`${path}: ${ratio(OPOSSUM, path)}x opossum (target >= 3x), ${ratio(COCKATIEL, path)}x cockatiel (target >= 10x), ${(ns.get(path)! / ns.get(BARE)!).toFixed(1)}x a bare await`);
+  console.log(
+    `${path}: ${ratio(OPOSSUM, path)}x opossum (target >= 3x), ${ratio(COCKATIEL, path)}x cockatiel (target >= 10x), ${(ns.get(path)! / ns.get(BARE)!).toFixed(1)}x a bare await`,
+  );
 }
 console.log(`slower path (${slowerName}): ${ratio(OPOSSUM, slowerName)}x opossum, ${ratio(COCKATIEL, slowerName)}x cockatiel`);
-console.log(`OpenTelemetry: with the SDK registered ${ratio(OTEL, SAFE_AFTER)}x the no-provider path (+${Math.round(ns.get(OTEL)! - ns.get(SAFE_AFTER)!)} ns/call: a span, its event, a histogram point)`);
+console.log(
+  `OpenTelemetry: with the SDK registered ${ratio(OTEL, SAFE_AFTER)}x the no-provider path (+${Math.round(ns.get(OTEL)! - ns.get(SAFE_AFTER)!)} ns/call: a span, its event, a histogram point)`,
+);
 console.log(`diagnostics_channel subscriber: ${ratio(DC, SAFE_AFTER)}x the no-provider path (${channelMessages.toLocaleString('en')} messages seen)`);
 if (baselineCall !== undefined) {
   console.log(`no provider vs baseline checkout (${baselineRoot}), median of ${ROUNDS} paired rounds (target: within 5 %):`);
@@ -226,7 +223,9 @@ for (const [name, run] of [
   const before = heapMb();
   for (let i = 0; i < 1_000_000; i++) await run();
   const after = heapMb();
-  console.log(`heap after 1,000,000 calls (${name}): ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB (${(after - before >= 0 ? '+' : '') + (after - before).toFixed(2)} MB)`);
+  console.log(
+    `heap after 1,000,000 calls (${name}): ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB (${(after - before >= 0 ? '+' : '') + (after - before).toFixed(2)} MB)`,
+  );
 }
 
 const registry = new BreakerRegistry();

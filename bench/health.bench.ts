@@ -25,7 +25,14 @@ const TIMEOUT_MS = 500;
 // First, without any server (issue 12): the handler's own allocations per call.
 const allocations = spawnSync(
   process.execPath,
-  ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(new URL('../packages/health/bench/allocations.ts', import.meta.url))],
+  [
+    '--expose-gc',
+    '--min-semi-space-size=64',
+    '--max-semi-space-size=64',
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('../packages/health/bench/allocations.ts', import.meta.url)),
+  ],
   { encoding: 'utf8' },
 );
 if (allocations.status !== 0) {
@@ -33,7 +40,12 @@ if (allocations.status !== 0) {
   process.exitCode = 1;
 } else {
   console.log('bytes allocated per handler call (checks served from cache; median of 2,000-call batches without a GC):');
-  console.table(allocations.stdout.trim().split('\n').map((line) => JSON.parse(line) as { endpoint: string; bytesPerCall: number }));
+  console.table(
+    allocations.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { endpoint: string; bytesPerCall: number }),
+  );
 }
 
 const server = fileURLToPath(new URL('../packages/health/bench/probe-server.ts', import.meta.url));
@@ -175,7 +187,10 @@ const { hungAt } = await ask<{ hungAt: number }>({ cmd: 'hang' });
 let firstFailure: number | undefined;
 while (firstFailure === undefined && Date.now() - hungAt < 10_000) {
   const { samples } = await storm('/health/ready', 500);
-  firstFailure = samples.filter((s) => s.status === 503).map((s) => s.at).sort((a, b) => a - b)[0];
+  firstFailure = samples
+    .filter((s) => s.status === 503)
+    .map((s) => s.at)
+    .sort((a, b) => a - b)[0];
 }
 const hangingFrom = Date.now();
 const hanging = await phase('hanging');
@@ -185,9 +200,7 @@ await ask({ cmd: 'stop' }).catch(() => {});
 agent.destroy();
 
 const rows = [...healthy, ...hanging];
-console.log(
-  `probe storm: ${REQUESTS} requests x ${ROUNDS} rounds per endpoint, ${CONCURRENCY} concurrent; cacheMs ${CACHE_MS}, check timeoutMs ${TIMEOUT_MS}`,
-);
+console.log(`probe storm: ${REQUESTS} requests x ${ROUNDS} rounds per endpoint, ${CONCURRENCY} concurrent; cacheMs ${CACHE_MS}, check timeoutMs ${TIMEOUT_MS}`);
 console.table(
   rows.map((r) => ({
     endpoint: r.endpoint,
@@ -202,9 +215,7 @@ console.table(
 for (const database of ['healthy', 'hanging']) {
   const live = rows.find((r) => r.database === database && r.endpoint === '/health/live')!;
   const ready = rows.find((r) => r.database === database && r.endpoint === '/health/ready')!;
-  console.log(
-    `ratio ready/live (${database}): p50 ${(ready.p50 / live.p50).toFixed(2)}x, p99 ${(ready.p99 / live.p99).toFixed(2)}x (target p99 <= 2x)`,
-  );
+  console.log(`ratio ready/live (${database}): p50 ${(ready.p50 / live.p50).toFixed(2)}x, p99 ${(ready.p99 / live.p99).toFixed(2)}x (target p99 <= 2x)`);
 }
 console.log(
   firstFailure === undefined
@@ -219,4 +230,3 @@ console.log(
 console.log(
   `database probes while hanging: ${g.count} in ${((hangingTo - hangingFrom) / 1000).toFixed(1)} s = ${g.average.toFixed(2)} per cache period on average, at most ${g.max} in any ${CACHE_MS} ms window`,
 );
-

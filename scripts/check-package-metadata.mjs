@@ -21,7 +21,9 @@ for (const name of readdirSync(join(root, 'packages'))) {
   for (const [peer, range] of Object.entries(pkg.peerDependencies ?? {})) {
     if (!/<\s*\d/.test(range)) say(`peer ${peer} "${range}" has no upper bound (bound it to the majors tested)`);
   }
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(root, dir), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(root, dir), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+  );
   const files = packed[0].files.map((f) => f.path);
   if (!files.includes('LICENSE')) say('the tarball has no LICENSE');
   else if (!readFileSync(join(root, dir, 'LICENSE'), 'utf8').startsWith('MIT License')) say('LICENSE is not the MIT licence the license field names');

@@ -17,45 +17,61 @@ const write = (file, text) => {
 write('LICENSE', readFileSync(new URL('../LICENSE', import.meta.url), 'utf8'));
 // typedoc reads the published sources only (see typedoc.json).
 write('tsconfig.docs.json', `${JSON.stringify({ extends: './tsconfig.json', include: ['src'], exclude: ['src/**/*.test.ts', 'src/**/test-*'] }, null, 2)}\n`);
-write('package.json', JSON.stringify({
-  name,
-  version: '0.0.0',
-  description,
-  license: 'MIT',
-  author: 'The @hardening contributors',
-  // Checked by scripts/check-package-metadata.mjs (pnpm check:packages).
-  repository: { type: 'git', url: 'git+https://github.com/hardening-sdk/hardening.git', directory: dir.replace(/\/+$/, '') },
-  homepage: `https://github.com/hardening-sdk/hardening/tree/main/${dir.replace(/\/+$/, '')}#readme`,
-  bugs: { url: 'https://github.com/hardening-sdk/hardening/issues' },
-  type: 'module',
-  sideEffects: false,
-  engines: { node: '>=20.19' },
-  exports: {
-    '.': {
-      '@hardening/source': './src/index.ts',
-      import: { types: './dist/index.d.ts', default: './dist/index.js' },
-      require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+write(
+  'package.json',
+  JSON.stringify(
+    {
+      name,
+      version: '0.0.0',
+      description,
+      license: 'MIT',
+      author: 'The @hardening contributors',
+      // Checked by scripts/check-package-metadata.mjs (pnpm check:packages).
+      repository: { type: 'git', url: 'git+https://github.com/hardening-sdk/hardening.git', directory: dir.replace(/\/+$/, '') },
+      homepage: `https://github.com/hardening-sdk/hardening/tree/main/${dir.replace(/\/+$/, '')}#readme`,
+      bugs: { url: 'https://github.com/hardening-sdk/hardening/issues' },
+      type: 'module',
+      sideEffects: false,
+      engines: { node: '>=20.19' },
+      exports: {
+        '.': {
+          '@hardening/source': './src/index.ts',
+          import: { types: './dist/index.d.ts', default: './dist/index.js' },
+          require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+        },
+        './package.json': './package.json',
+      },
+      main: './dist/index.cjs',
+      module: './dist/index.js',
+      types: './dist/index.d.cts',
+      files: ['LICENSE', 'dist', 'src', '!src/**/*.test.ts', '!src/**/test-*'],
+      scripts: {
+        build: 'tsup',
+        typecheck: 'tsc --noEmit',
+        'test:build': 'publint --strict && attw --pack .',
+      },
+      publishConfig: { access: 'public' },
+      keywords: ['reliability', 'resilience'],
     },
-    './package.json': './package.json',
-  },
-  main: './dist/index.cjs',
-  module: './dist/index.js',
-  types: './dist/index.d.cts',
-  files: ['LICENSE', 'dist', 'src', '!src/**/*.test.ts', '!src/**/test-*'],
-  scripts: {
-    build: 'tsup',
-    typecheck: 'tsc --noEmit',
-    'test:build': 'publint --strict && attw --pack .',
-  },
-  publishConfig: { access: 'public' },
-  keywords: ['reliability', 'resilience'],
-}, null, 2) + '\n');
-write('tsconfig.json', JSON.stringify({
-  extends: '../../tsconfig.base.json',
-  compilerOptions: { noEmit: true },
-  include: ['src', 'test', '*.ts'],
-}, null, 2) + '\n');
-write('tsup.config.ts', `import { defineConfig } from 'tsup';
+    null,
+    2,
+  ) + '\n',
+);
+write(
+  'tsconfig.json',
+  JSON.stringify(
+    {
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { noEmit: true },
+      include: ['src', 'test', '*.ts'],
+    },
+    null,
+    2,
+  ) + '\n',
+);
+write(
+  'tsup.config.ts',
+  `import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
@@ -65,8 +81,11 @@ export default defineConfig({
   clean: true,
   target: 'node20',
 });
-`);
-write('vitest.config.ts', `import { defineProject, mergeConfig } from 'vitest/config';
+`,
+);
+write(
+  'vitest.config.ts',
+  `import { defineProject, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.ts';
 
 export default mergeConfig(
@@ -75,5 +94,6 @@ export default mergeConfig(
     test: { name: '${name.replace('@hardening/', '')}' },
   }),
 );
-`);
+`,
+);
 write('src/index.ts', `export {};\n`);

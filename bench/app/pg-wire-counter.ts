@@ -90,7 +90,11 @@ const IDLE = 'I'.charCodeAt(0);
  * console.log(counter.counts());
  * ```
  */
-export function createPgWireCounter(options: { readonly trace?: boolean } = {}): { tap: TcpProxyTap; counts(): PgWireCounts; statements(): Map<string, number> } {
+export function createPgWireCounter(options: { readonly trace?: boolean } = {}): {
+  tap: TcpProxyTap;
+  counts(): PgWireCounts;
+  statements(): Map<string, number>;
+} {
   const totals: PgWireCounts = { connections: 0, roundTrips: 0, statements: 0, transactions: 0 };
   const texts = new Map<string, number>();
   const keepBody = options.trace === true ? (type: number) => type === P || type === Q : () => false;
@@ -98,7 +102,10 @@ export function createPgWireCounter(options: { readonly trace?: boolean } = {}):
   const textOf = (type: number, body: Buffer): string => {
     const start = type === P ? body.indexOf(0) + 1 : 0;
     const end = body.indexOf(0, start);
-    return body.toString('utf8', start, end === -1 ? body.length : end).replace(/\s+/g, ' ').trim();
+    return body
+      .toString('utf8', start, end === -1 ? body.length : end)
+      .replace(/\s+/g, ' ')
+      .trim();
   };
   const tap: TcpProxyTap = {
     connection() {

@@ -66,7 +66,10 @@ interface RoundResult {
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 async function cleanup(): Promise<void> {
-  for (const step of cleanups.reverse()) await Promise.resolve().then(step).catch((error: unknown) => console.error(`cleanup: ${(error as Error).message}`));
+  for (const step of cleanups.reverse())
+    await Promise.resolve()
+      .then(step)
+      .catch((error: unknown) => console.error(`cleanup: ${(error as Error).message}`));
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -135,12 +138,15 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>, 
 
 function post(agent: Agent, port: number, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/sms', method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/sms', method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -182,11 +188,15 @@ async function round(target: Target, url: string, authToken: string, accountSid:
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-  console.log(`bench:app  ${new Date().toISOString()}  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${spawnSync('nproc').stdout?.toString().trim()} cores)`);
+  console.log(
+    `bench:app  ${new Date().toISOString()}  load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${spawnSync('nproc').stdout?.toString().trim()} cores)`,
+  );
 
   // The app's Prisma client, as `pnpm start` generates it.
   const generated = spawnSync(process.execPath, ['scripts/generate-client.mjs'], { cwd: appDir, stdio: 'inherit' });
-  if (generated.status !== 0) throw new Error('could not generate the app\'s Prisma client');
+  if (generated.status !== 0) throw new Error("could not generate the app's Prisma client");
 
   let database: TestDatabase;
   try {
@@ -214,7 +224,10 @@ async function main(): Promise<void> {
     app: await startTcpProxy(pgTarget.hostname, Number(pgTarget.port || 5432), { tap: counters.app.tap }),
     baseline: await startTcpProxy(pgTarget.hostname, Number(pgTarget.port || 5432), { tap: counters.baseline.tap }),
   };
-  cleanups.push(() => proxies.app.close(), () => proxies.baseline.close());
+  cleanups.push(
+    () => proxies.app.close(),
+    () => proxies.baseline.close(),
+  );
   const fakeTwilio: FakeTwilio = await startFakeTwilio();
   cleanups.push(() => fakeTwilio.close());
 
@@ -292,8 +305,24 @@ async function main(): Promise<void> {
     cpu: number;
   }
   const pooled: Record<'app' | 'baseline', Pooled> = {
-    app: { latencies: [], seconds: 0, failures: new Map(), kinds: { new: 0, reply: 0, duplicate: 0 }, pg: { connections: 0, roundTrips: 0, statements: 0, transactions: 0 }, redis: new Map(), cpu: 0 },
-    baseline: { latencies: [], seconds: 0, failures: new Map(), kinds: { new: 0, reply: 0, duplicate: 0 }, pg: { connections: 0, roundTrips: 0, statements: 0, transactions: 0 }, redis: new Map(), cpu: 0 },
+    app: {
+      latencies: [],
+      seconds: 0,
+      failures: new Map(),
+      kinds: { new: 0, reply: 0, duplicate: 0 },
+      pg: { connections: 0, roundTrips: 0, statements: 0, transactions: 0 },
+      redis: new Map(),
+      cpu: 0,
+    },
+    baseline: {
+      latencies: [],
+      seconds: 0,
+      failures: new Map(),
+      kinds: { new: 0, reply: 0, duplicate: 0 },
+      pg: { connections: 0, roundTrips: 0, statements: 0, transactions: 0 },
+      redis: new Map(),
+      cpu: 0,
+    },
   };
   const rssAtStart = rssMiB(targets.app.pid);
   const statementsAtStart = counters.app.statements();
@@ -320,7 +349,9 @@ async function main(): Promise<void> {
       rps[t.name] = result.latencies.length / result.seconds;
     }
     ratios.push(rps.app! / rps.baseline!);
-    console.log(`round ${r + 1}/${ROUNDS}: app ${Math.round(rps.app!)} req/s, baseline ${Math.round(rps.baseline!)} req/s, ratio ${(rps.app! / rps.baseline!).toFixed(3)}`);
+    console.log(
+      `round ${r + 1}/${ROUNDS}: app ${Math.round(rps.app!)} req/s, baseline ${Math.round(rps.baseline!)} req/s, ratio ${(rps.app! / rps.baseline!).toFixed(3)}`,
+    );
   }
   const rssAtEnd = rssMiB(targets.app.pid);
 
@@ -342,7 +373,11 @@ async function main(): Promise<void> {
       transactions: p.pg.transactions / n,
       connections: p.pg.connections,
       redis: redisCalls / n,
-      redisTop: [...p.redis].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([c, k]) => `${c} ${(k / n).toFixed(2)}`).join(', '),
+      redisTop: [...p.redis]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([c, k]) => `${c} ${(k / n).toFixed(2)}`)
+        .join(', '),
       cpu: p.cpu / p.seconds,
     };
   });
@@ -350,7 +385,9 @@ async function main(): Promise<void> {
   ratios.sort((a, b) => a - b);
 
   console.log('');
-  console.log(`POST /sms, ${CONCURRENCY} concurrent, ${ROUNDS} alternating rounds of up to ${REQUESTS} requests or ${ROUND_SECONDS} s per side (after ${WARMUP} warm-up each)`);
+  console.log(
+    `POST /sms, ${CONCURRENCY} concurrent, ${ROUNDS} alternating rounds of up to ${REQUESTS} requests or ${ROUND_SECONDS} s per side (after ${WARMUP} warm-up each)`,
+  );
   console.table(
     rows.map((r) => ({
       side: r.name,
@@ -376,7 +413,11 @@ async function main(): Promise<void> {
   console.log(
     `ratio app/baseline: throughput ${(app.rps / baseline.rps).toFixed(3)}x (median of rounds ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)}; goal >= 0.6), p50 ${(app.p50 / baseline.p50).toFixed(2)}x, p99 ${(app.p99 / baseline.p99).toFixed(2)}x (goal <= 2)`,
   );
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (app.failures !== 'none' || baseline.failures !== 'none') process.exitCode = 1;
 }
 

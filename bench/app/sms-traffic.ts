@@ -54,7 +54,9 @@ function nextPhone(): string {
 }
 
 let sids = 0;
-const runTag = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
+const runTag = Math.floor(Math.random() * 0xffffffff)
+  .toString(16)
+  .padStart(8, '0');
 
 /** `SM` + 32 hex digits, unique within the process. */
 function nextMessageSid(): string {

@@ -99,14 +99,18 @@ export function judgeCarrierBlock(
   // One page.
   const halted = alerts.filter((a) => /halted/i.test(a.text));
   const pages = { sms: halted.filter((a) => a.via === 'sms').length, slack: halted.filter((a) => a.via === 'slack').length };
-  if (pages.sms !== 1 || pages.slack > 1) violations.push(`carrier block: the halt paged ${pages.sms} time(s) by SMS and ${pages.slack} on Slack (one page wanted)`);
+  if (pages.sms !== 1 || pages.slack > 1)
+    violations.push(`carrier block: the halt paged ${pages.sms} time(s) by SMS and ${pages.slack} on Slack (one page wanted)`);
 
   // No retry storm: after the halt, only probes (one per probe interval) reach Twilio.
   const fromSender = sent.filter((m) => m.from === block.sender && m.at >= block.start && m.at <= block.end);
   const haltedAt = halt?.haltedAt ?? block.end;
   const afterHalt = fromSender.filter((m) => m.at > haltedAt + haltGraceMs).length;
   const probesAllowed = halt === undefined ? 0 : Math.floor(Math.max(0, block.end - haltedAt) / block.probeIntervalMs) + 1;
-  if (afterHalt > probesAllowed) violations.push(`carrier block: ${afterHalt} requests from the halted sender during the block, at most ${probesAllowed} probes allowed (a per-message retry storm)`);
+  if (afterHalt > probesAllowed)
+    violations.push(
+      `carrier block: ${afterHalt} requests from the halted sender during the block, at most ${probesAllowed} probes allowed (a per-message retry storm)`,
+    );
 
   // Every text queued during the block delivered after it cleared.
   const expected: ExpectedText[] = events.flatMap((e) => {
@@ -117,7 +121,8 @@ export function judgeCarrierBlock(
   });
   const arrivedAfter = new Map<string, number>();
   for (const m of sent) {
-    if (m.from === block.sender && m.at >= block.end && !refused(m)) arrivedAfter.set(`${m.to}|${m.from}|${m.body}`, (arrivedAfter.get(`${m.to}|${m.from}|${m.body}`) ?? 0) + 1);
+    if (m.from === block.sender && m.at >= block.end && !refused(m))
+      arrivedAfter.set(`${m.to}|${m.from}|${m.body}`, (arrivedAfter.get(`${m.to}|${m.from}|${m.body}`) ?? 0) + 1);
   }
   let delivered = 0;
   for (const text of expected) {
@@ -127,7 +132,8 @@ export function judgeCarrierBlock(
       arrivedAfter.set(key(text), left - 1);
     }
   }
-  if (delivered < expected.length) violations.push(`carrier block: ${expected.length - delivered} of ${expected.length} texts queued during the block never delivered after it cleared`);
+  if (delivered < expected.length)
+    violations.push(`carrier block: ${expected.length - delivered} of ${expected.length} texts queued during the block never delivered after it cleared`);
 
   // Nothing to a recipient who texted STOP (but the confirmation of their STOP).
   for (const optOut of block.optOuts) {
@@ -136,7 +142,10 @@ export function judgeCarrierBlock(
       continue;
     }
     const after = sent.filter((m) => m.to === optOut.phone && m.from === block.sender && m.body !== texts.optedOut && m.at > optOut.stopAt!);
-    if (after.length > 0) violations.push(`carrier block: ${after.length} text(s) reached a recipient who had texted STOP: ${after.map((m) => `"${m.body.slice(0, 40)}"`).join('; ')}`);
+    if (after.length > 0)
+      violations.push(
+        `carrier block: ${after.length} text(s) reached a recipient who had texted STOP: ${after.map((m) => `"${m.body.slice(0, 40)}"`).join('; ')}`,
+      );
   }
 
   return {

@@ -65,7 +65,9 @@ export class AppInstance {
       } catch (error) {
         if (this.running || attempt >= 3) throw error;
         const logTail = (await readFile(join(this.logDir, `${this.name}.log`), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n');
-        console.warn(`[chaos] ${this.name} exited during start-up (attempt ${attempt}); starting it again on another port. Its last lines:\n${logTail.slice(0, 1500)}`);
+        console.warn(
+          `[chaos] ${this.name} exited during start-up (attempt ${attempt}); starting it again on another port. Its last lines:\n${logTail.slice(0, 1500)}`,
+        );
         this.port = await freePort();
       }
     }
@@ -74,11 +76,24 @@ export class AppInstance {
   private async startOnce(readyTimeoutMs: number): Promise<void> {
     await mkdir(this.logDir, { recursive: true });
     this.log = createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [...(process.env.CHAOS_NODE_ARGS ?? '').split(' ').filter(Boolean).map((a) => a.replace('{name}', this.name)), '--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
-      cwd: appDir,
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.CHAOS_NODE_ARGS ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((a) => a.replace('{name}', this.name)),
+        '--conditions=@hardening/source',
+        '--import',
+        'tsx',
+        'src/main.ts',
+      ],
+      {
+        cwd: appDir,
+        env: { ...process.env, ...this.env, PORT: String(this.port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     children.add(child);
     this.expectingExit = false;

@@ -46,7 +46,8 @@ export interface WireRequest {
 const timeouts: Record<Delivery['provider'], number> = { twilio_sms: 15_000, twilio_voice: 15_000, slack: 3_000, stripe: 30_000 };
 
 const entities: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' };
-const twimlMessages = (body: string): string[] => [...body.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => m[1]!.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => entities[e]!));
+const twimlMessages = (body: string): string[] =>
+  [...body.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => m[1]!.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => entities[e]!));
 
 /** Picks instances for requests: the ones whose last readiness probe passed, round robin. */
 export class LoadBalancer {
@@ -196,7 +197,11 @@ export function stripeRequest(signing: Signing, event: Record<string, unknown>):
     provider: 'stripe',
     path: '/webhooks/stripe',
     build: () => ({
-      headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'Stripe-Signature': stripeSignature(signing.stripeWebhookSecret, raw) },
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'Stripe-Signature': stripeSignature(signing.stripeWebhookSecret, raw),
+      },
       body: raw,
     }),
   };

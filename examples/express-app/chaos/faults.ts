@@ -67,11 +67,36 @@ export function scenarios(scale: number): Scenario[] {
   const lead = s(3000);
   const tail = s(10_000);
   return [
-    { name: 'redis-killed', description: `Redis killed for ${sec(20_000)}, restarted empty`, faults: [{ kind: 'redis_killed', atMs: lead, windowMs: s(20_000) }], trafficMs: lead + s(20_000) + tail },
-    { name: 'postgres-hung', description: `PostgreSQL hung for ${sec(15_000)} (TCP proxy forwards nothing)`, faults: [{ kind: 'postgres_hung', atMs: lead, windowMs: s(15_000) }], trafficMs: lead + s(15_000) + tail },
-    { name: 'providers-500', description: `Twilio and Slack answer 500 for ${sec(60_000)}`, faults: [{ kind: 'providers_500', atMs: lead, windowMs: s(60_000) }], trafficMs: lead + s(60_000) + tail },
-    { name: 'instance-sigkill', description: `one instance SIGKILLed, restarted ${sec(10_000)} later`, faults: [{ kind: 'instance_sigkill', atMs: lead, windowMs: s(10_000), instance: 0 }], trafficMs: lead + s(10_000) + tail },
-    { name: 'instance-sigterm', description: `one instance SIGTERMed (graceful shutdown), restarted ${sec(5000)} after it exits`, faults: [{ kind: 'instance_sigterm', atMs: lead, windowMs: s(5000), instance: 1 }], trafficMs: lead + s(15_000) + tail },
+    {
+      name: 'redis-killed',
+      description: `Redis killed for ${sec(20_000)}, restarted empty`,
+      faults: [{ kind: 'redis_killed', atMs: lead, windowMs: s(20_000) }],
+      trafficMs: lead + s(20_000) + tail,
+    },
+    {
+      name: 'postgres-hung',
+      description: `PostgreSQL hung for ${sec(15_000)} (TCP proxy forwards nothing)`,
+      faults: [{ kind: 'postgres_hung', atMs: lead, windowMs: s(15_000) }],
+      trafficMs: lead + s(15_000) + tail,
+    },
+    {
+      name: 'providers-500',
+      description: `Twilio and Slack answer 500 for ${sec(60_000)}`,
+      faults: [{ kind: 'providers_500', atMs: lead, windowMs: s(60_000) }],
+      trafficMs: lead + s(60_000) + tail,
+    },
+    {
+      name: 'instance-sigkill',
+      description: `one instance SIGKILLed, restarted ${sec(10_000)} later`,
+      faults: [{ kind: 'instance_sigkill', atMs: lead, windowMs: s(10_000), instance: 0 }],
+      trafficMs: lead + s(10_000) + tail,
+    },
+    {
+      name: 'instance-sigterm',
+      description: `one instance SIGTERMed (graceful shutdown), restarted ${sec(5000)} after it exits`,
+      faults: [{ kind: 'instance_sigterm', atMs: lead, windowMs: s(5000), instance: 1 }],
+      trafficMs: lead + s(15_000) + tail,
+    },
     {
       name: 'combined',
       description: `all of the above overlapping: providers 500 for ${sec(60_000)}; Redis killed ${sec(20_000)}; an instance SIGKILLed; PostgreSQL hung ${sec(15_000)}; another instance SIGTERMed`,
@@ -109,7 +134,13 @@ export function providerOutageSwitch(providers: readonly FakeHttpServer[]): { on
  * Runs one fault: waits for its start, applies it, waits its window, heals it. Resolves
  * once healed (a restarted instance is ready again). Pushes its real window to `windows`.
  */
-export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: { on(): void; off(): void }, scenarioStart: number, windows: FaultWindow[]): Promise<void> {
+export async function runFault(
+  plan: FaultPlan,
+  targets: FaultTargets,
+  outage: { on(): void; off(): void },
+  scenarioStart: number,
+  windows: FaultWindow[],
+): Promise<void> {
   await sleep(Math.max(0, scenarioStart + plan.atMs - Date.now()));
   const instance = plan.instance === undefined ? undefined : targets.instances[plan.instance];
   const window: FaultWindow = { kind: plan.kind, target: instance?.name ?? plan.kind.split('_')[0]!, start: Date.now(), end: 0 };
@@ -169,7 +200,9 @@ export async function runFault(plan: FaultPlan, targets: FaultTargets, outage: {
 
 /** Posts the receipt of every message from the blocked sender the carrier refused since `since` (once each). */
 async function postRefusals(targets: FaultTargets, since: number, posted: Set<string>): Promise<void> {
-  const refused = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'undelivered' && !posted.has(m.sid));
+  const refused = targets.twilio.messages.filter(
+    (m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status === 'undelivered' && !posted.has(m.sid),
+  );
   for (const message of refused) {
     posted.add(message.sid);
     await targets.postReceipt(message, 'undelivered', message.errorCode);
@@ -186,7 +219,9 @@ async function deliverProbe(targets: FaultTargets, since: number): Promise<void>
   const until = Date.now() + targets.probeWaitMs;
   const posted = new Set<string>();
   while (Date.now() < until) {
-    const waiting = targets.twilio.messages.filter((m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status !== 'undelivered' && !posted.has(m.sid));
+    const waiting = targets.twilio.messages.filter(
+      (m) => m.from === targets.blockedSender && m.createdAt.getTime() >= since && m.status !== 'undelivered' && !posted.has(m.sid),
+    );
     for (const message of waiting) {
       targets.twilio.setStatus(message.sid, 'delivered');
       if (await targets.postReceipt(message, 'delivered')) posted.add(message.sid);

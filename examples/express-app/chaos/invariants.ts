@@ -128,7 +128,10 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const byEvent = new Map<string, Delivery[]>();
   for (const d of deliveries) byEvent.set(d.eventId, [...(byEvent.get(d.eventId) ?? []), d]);
   // A text the carrier refused did not arrive: it counts neither as received nor as doubled.
-  const sentCount = countBy(sent.filter((m) => !refused(m)), (m) => `${m.to}|${m.from ?? ''}|${m.body}`);
+  const sentCount = countBy(
+    sent.filter((m) => !refused(m)),
+    (m) => `${m.to}|${m.from ?? ''}|${m.body}`,
+  );
 
   // Inbound SMS: the real reply exactly once, in both views of which answer Twilio used.
   const smsEvents = events.filter((e): e is Extract<ChaosEvent, { kind: 'sms' }> => e.kind === 'sms');
@@ -147,15 +150,22 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     const relevant = new Map([...received].filter(([k]) => expectedReplies.has(k)));
     outcome[view] = compare(expectedReplies, relevant);
     if (view === 'first') {
-      holdingOnly = smsEvents.filter((e) => (acted(byEvent.get(e.id) ?? [])?.messages ?? []).includes(texts.holding) && (relevant.get(key({ to: e.from, from: e.to, body: e.reply })) ?? 0) === 0).length;
+      holdingOnly = smsEvents.filter(
+        (e) =>
+          (acted(byEvent.get(e.id) ?? [])?.messages ?? []).includes(texts.holding) && (relevant.get(key({ to: e.from, from: e.to, body: e.reply })) ?? 0) === 0,
+      ).length;
     }
   }
   const first = outcome.first!;
   const retry = outcome.retry!;
-  if (first.lost > 0) violations.push(`inbound SMS: ${first.lost} of ${smsEvents.length} never got their real reply (${holdingOnly} only the holding text), e.g. ${first.lostKeys.slice(0, 3).map(masked).join('; ')}`);
+  if (first.lost > 0)
+    violations.push(
+      `inbound SMS: ${first.lost} of ${smsEvents.length} never got their real reply (${holdingOnly} only the holding text), e.g. ${first.lostKeys.slice(0, 3).map(masked).join('; ')}`,
+    );
   if (first.doubled > 0) violations.push(`inbound SMS: ${first.doubled} real replies sent twice, e.g. ${first.doubledKeys.slice(0, 3).map(masked).join('; ')}`);
   if (retry.lost > first.lost) violations.push(`inbound SMS: ${retry.lost - first.lost} more would get no real reply had Twilio acted on the retry's answer`);
-  if (retry.doubled > first.doubled) violations.push(`inbound SMS: ${retry.doubled - first.doubled} more would get the real reply twice had Twilio acted on the retry's answer`);
+  if (retry.doubled > first.doubled)
+    violations.push(`inbound SMS: ${retry.doubled - first.doubled} more would get the real reply twice had Twilio acted on the retry's answer`);
 
   // Missed calls: the business's text exactly once; never the generic fail-safe for a live business.
   const callEvents = events.filter((e): e is Extract<ChaosEvent, { kind: 'call' }> => e.kind === 'call');
@@ -174,7 +184,10 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     callersTwice += Math.max(0, own + generic - n);
   }
   if (callersUntexted > 0) violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} never texted back at all`);
-  if (failsafes > 0) violations.push(`missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text)`);
+  if (failsafes > 0)
+    violations.push(
+      `missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text)`,
+    );
   if (callersTwice > 0) violations.push(`missed calls: ${callersTwice} extra texts to callers (a call texted back twice: business text and/or fail-safe)`);
 
   // Urgent jobs: the owner's text, exactly once each.
@@ -187,33 +200,51 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const phones = new Set([...smsEvents.map((e) => e.from), ...callEvents.map((e) => e.text.to)]);
   const known = new Set([...expectedReplies.keys(), ...callEvents.map((e) => key(e.text)), ...callEvents.map((e) => key({ ...e.text, body: texts.failsafe }))]);
   const stray = sent.filter((m) => phones.has(m.to) && !known.has(`${m.to}|${m.from ?? ''}|${m.body}`));
-  if (stray.length > 0) violations.push(`customers got ${stray.length} unexpected texts: ${[...countBy(stray, (m) => m.body.slice(0, 60))].map(([b, n]) => `${n}x "${b}"`).join('; ')}`);
+  if (stray.length > 0)
+    violations.push(
+      `customers got ${stray.length} unexpected texts: ${[...countBy(stray, (m) => m.body.slice(0, 60))].map(([b, n]) => `${n}x "${b}"`).join('; ')}`,
+    );
 
   // Slack events stored once (a unique index makes twice impossible), Stripe acknowledged.
   const slackEvents = events.filter((e) => e.kind === 'slack');
   const slackLost = slackEvents.filter((e) => !record.database.slackSignals.has(e.id)).length;
   if (slackLost > 0) violations.push(`Slack events: ${slackLost} of ${slackEvents.length} never stored`);
   const unacknowledged = events.filter((e) => !(byEvent.get(e.id) ?? []).some((d) => ok(d.status)));
-  if (unacknowledged.length > 0) violations.push(`${unacknowledged.length} events never acknowledged with a 2xx: ${[...countBy(unacknowledged, (e) => e.kind)].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  if (unacknowledged.length > 0)
+    violations.push(
+      `${unacknowledged.length} events never acknowledged with a 2xx: ${[...countBy(unacknowledged, (e) => e.kind)].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    );
 
   // Webhook answers.
   const statuses = countBy(deliveries, (d) => String(d.status));
   const errors5xx = deliveries.filter((d) => typeof d.status === 'number' && d.status >= 500);
-  if (errors5xx.length > 0) violations.push(`webhooks answered 5xx ${errors5xx.length} times: ${[...countBy(errors5xx, (d) => `${d.provider} ${d.status}`)].map(([k, n]) => `${n}x ${k}`).join(', ')}`);
+  if (errors5xx.length > 0)
+    violations.push(
+      `webhooks answered 5xx ${errors5xx.length} times: ${[...countBy(errors5xx, (d) => `${d.provider} ${d.status}`)].map(([k, n]) => `${n}x ${k}`).join(', ')}`,
+    );
   const refused4xx = deliveries.filter((d) => typeof d.status === 'number' && d.status >= 400 && d.status < 500);
-  if (refused4xx.length > 0) violations.push(`valid signed webhooks answered 4xx ${refused4xx.length} times (a provider retries or gives up): ${[...countBy(refused4xx, (d) => `${d.provider} ${d.status}`)].map(([k, n]) => `${n}x ${k}`).join(', ')}`);
+  if (refused4xx.length > 0)
+    violations.push(
+      `valid signed webhooks answered 4xx ${refused4xx.length} times (a provider retries or gives up): ${[...countBy(refused4xx, (d) => `${d.provider} ${d.status}`)].map(([k, n]) => `${n}x ${k}`).join(', ')}`,
+    );
   const timeouts = deliveries.filter((d) => d.status === 'timeout');
   if (timeouts.length > 0) {
     // Which instance and when (seconds from the scenario's start), to set against the fault windows and the instance logs.
     const where = timeouts.slice(0, 12).map((d) => `${d.provider} ${d.role} on ${d.instance} at +${((d.startedAt - record.start) / 1000).toFixed(1)} s`);
-    violations.push(`webhooks timed out ${timeouts.length} times (Twilio 15 s, Slack 3 s): ${[...countBy(timeouts, (d) => d.provider)].map(([k, n]) => `${n}x ${k}`).join(', ')} (${where.join('; ')})`);
+    violations.push(
+      `webhooks timed out ${timeouts.length} times (Twilio 15 s, Slack 3 s): ${[...countBy(timeouts, (d) => d.provider)].map(([k, n]) => `${n}x ${k}`).join(', ')} (${where.join('; ')})`,
+    );
   }
 
   // Every fault visible: an alert to a person, or health saying so.
   for (const w of record.windows) {
     const alerted = record.alerts.some((a) => a.at >= w.start && a.at <= w.end + 60_000);
     const health = record.samples.some(
-      (s) => s.at >= w.start && s.at <= w.end + 5000 && (s.ready !== 200 || (s.notPassing?.length ?? 0) > 0) && (!w.kind.startsWith('instance') || s.instance === w.target),
+      (s) =>
+        s.at >= w.start &&
+        s.at <= w.end + 5000 &&
+        (s.ready !== 200 || (s.notPassing?.length ?? 0) > 0) &&
+        (!w.kind.startsWith('instance') || s.instance === w.target),
     );
     if (!alerted && !health) violations.push(`fault ${w.kind} (${w.target}) was invisible: no alert delivered and no health check reported it`);
   }
@@ -233,7 +264,6 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const dark = [...bySecond.values()].filter((anyReady) => !anyReady).length;
   if (dark > 0) violations.push(`readiness: no instance was ready for ${dark} s (a load balancer would have had no backend)`);
 
-
   // The carrier blocks the sender: one page, only probes, queued texts delivered after, opt-outs kept.
   const carrierBlocks = (record.carrierBlocks ?? []).map((block) => {
     const judged = judgeCarrierBlock(block, events, sent, record.alerts);
@@ -242,7 +272,10 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   });
 
   // Figures.
-  const latencies = deliveries.filter((d) => typeof d.status === 'number').map((d) => d.endedAt - d.startedAt).sort((a, b) => a - b);
+  const latencies = deliveries
+    .filter((d) => typeof d.status === 'number')
+    .map((d) => d.endedAt - d.startedAt)
+    .sort((a, b) => a - b);
   const smsDeliveries = deliveries.filter((d) => d.provider === 'twilio_sms' && d.status === 200);
   const eventById = new Map(events.map((e) => [e.id, e]));
   const realInline = smsDeliveries.filter((d) => {

@@ -26,7 +26,13 @@ export interface RunReport {
   readonly passed: boolean;
 }
 
-const colours: Record<string, string> = { redis_killed: '#d62728', postgres_hung: '#9467bd', providers_500: '#ff7f0e', instance_sigkill: '#8c564b', instance_sigterm: '#17becf' };
+const colours: Record<string, string> = {
+  redis_killed: '#d62728',
+  postgres_hung: '#9467bd',
+  providers_500: '#ff7f0e',
+  instance_sigkill: '#8c564b',
+  instance_sigterm: '#17becf',
+};
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
@@ -49,7 +55,9 @@ export function renderSvg(records: readonly ScenarioRecord[], figures: readonly 
   const plotWidth = width - left - 20;
   const parts: string[] = [];
   const height = records.length * (panelHeight + 40) + 60;
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   parts.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">Chaos run: webhook deliveries per second by outcome, fault windows shaded</text>`);
   const legend: Array<[string, string]> = [
@@ -84,7 +92,9 @@ export function renderSvg(records: readonly ScenarioRecord[], figures: readonly 
       parts.push(
         `<rect x="${x(w.start).toFixed(1)}" y="${top}" width="${Math.max(1, x(w.end) - x(w.start)).toFixed(1)}" height="${panelHeight}" fill="${colours[w.kind] ?? '#999'}" fill-opacity="0.15" stroke="${colours[w.kind] ?? '#999'}" stroke-opacity="0.6"><title>${escapeXml(`${w.kind} ${w.target}`)}</title></rect>`,
       );
-      parts.push(`<text x="${(x(w.start) + 2).toFixed(1)}" y="${top + 12}" fill="${colours[w.kind] ?? '#999'}">${escapeXml(`${w.kind}${w.kind.startsWith('instance') ? ` ${w.target}` : ''}`)}</text>`);
+      parts.push(
+        `<text x="${(x(w.start) + 2).toFixed(1)}" y="${top + 12}" fill="${colours[w.kind] ?? '#999'}">${escapeXml(`${w.kind}${w.kind.startsWith('instance') ? ` ${w.target}` : ''}`)}</text>`,
+      );
     }
     const barWidth = Math.max(1, plotWidth / (spanMs / 1000) - 1);
     for (const [sec, b] of buckets) {
@@ -92,7 +102,9 @@ export function renderSvg(records: readonly ScenarioRecord[], figures: readonly 
       for (const outcome of ['real', 'other_2xx', 'holding', 'error'] as const) {
         if (b[outcome] === 0) continue;
         const x0 = x(record.start + sec * 1000);
-        parts.push(`<rect x="${x0.toFixed(1)}" y="${y(base + b[outcome]).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(base) - y(base + b[outcome])).toFixed(1)}" fill="${fill[outcome]}"/>`);
+        parts.push(
+          `<rect x="${x0.toFixed(1)}" y="${y(base + b[outcome]).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(base) - y(base + b[outcome])).toFixed(1)}" fill="${fill[outcome]}"/>`,
+        );
         base += b[outcome];
       }
     }
@@ -101,16 +113,24 @@ export function renderSvg(records: readonly ScenarioRecord[], figures: readonly 
     if (firstAlert !== undefined) parts.push(`<path d="M${x(firstAlert).toFixed(1)} ${top} l-5 -8 h10 z" fill="#000"><title>first alert</title></path>`);
     if (fig.timeToRecoverSec !== null) {
       const rx = x(end + fig.timeToRecoverSec * 1000).toFixed(1);
-      parts.push(`<line x1="${rx}" y1="${top}" x2="${rx}" y2="${top + panelHeight}" stroke="#1f77b4" stroke-width="2" stroke-dasharray="4 2"><title>recovered</title></line>`);
+      parts.push(
+        `<line x1="${rx}" y1="${top}" x2="${rx}" y2="${top + panelHeight}" stroke="#1f77b4" stroke-width="2" stroke-dasharray="4 2"><title>recovered</title></line>`,
+      );
     }
     const trafficX = x(record.trafficEnd).toFixed(1);
-    parts.push(`<line x1="${trafficX}" y1="${top}" x2="${trafficX}" y2="${top + panelHeight}" stroke="#666" stroke-dasharray="2 2"/><text x="${trafficX}" y="${top + panelHeight + 12}" fill="#666">drain</text>`);
+    parts.push(
+      `<line x1="${trafficX}" y1="${top}" x2="${trafficX}" y2="${top + panelHeight}" stroke="#666" stroke-dasharray="2 2"/><text x="${trafficX}" y="${top + panelHeight + 12}" fill="#666">drain</text>`,
+    );
     for (let s = 0; s <= spanMs / 1000; s += spanMs > 120_000 ? 30 : 10) {
       parts.push(`<text x="${x(record.start + s * 1000).toFixed(1)}" y="${top + panelHeight + 24}" text-anchor="middle" fill="#333">${s}s</text>`);
     }
-    parts.push(`<text x="${left - 6}" y="${top + 10}" text-anchor="end">${maxPerSec}/s</text><text x="${left - 6}" y="${top + panelHeight}" text-anchor="end">0</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${top + 10}" text-anchor="end">${maxPerSec}/s</text><text x="${left - 6}" y="${top + panelHeight}" text-anchor="end">0</text>`,
+    );
     const verdict = fig.violations.length === 0 ? 'all invariants hold' : `${fig.violations.length} violation(s)`;
-    parts.push(`<text x="${width - 20}" y="${top - 6}" text-anchor="end" fill="${fig.violations.length === 0 ? '#2ca02c' : '#d62728'}">${verdict}; lost ${fig.lost}, doubled ${fig.doubled}</text>`);
+    parts.push(
+      `<text x="${width - 20}" y="${top - 6}" text-anchor="end" fill="${fig.violations.length === 0 ? '#2ca02c' : '#d62728'}">${verdict}; lost ${fig.lost}, doubled ${fig.doubled}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -123,13 +143,17 @@ export function renderMarkdown(report: RunReport): string {
   const lines: string[] = [];
   lines.push('# Chaos run of the reference app');
   lines.push('');
-  lines.push(`Generated by \`pnpm test:chaos\` (examples/express-app/chaos) on ${report.startedAt}, commit \`${report.commit}\`, ${report.mode} mode (time scale ${report.timeScale}), ${report.instances} app instances on one PostgreSQL (through a TCP proxy) and one private redis-server, provider stand-ins recording every call. Run time ${report.durationSec} s; machine load average ${report.loadAverage[0]} at the start, ${report.loadAverage[1]} at the end (${cpus().length} cores, shared: latencies, timeouts and instance restarts stretch with the load).`);
+  lines.push(
+    `Generated by \`pnpm test:chaos\` (examples/express-app/chaos) on ${report.startedAt}, commit \`${report.commit}\`, ${report.mode} mode (time scale ${report.timeScale}), ${report.instances} app instances on one PostgreSQL (through a TCP proxy) and one private redis-server, provider stand-ins recording every call. Run time ${report.durationSec} s; machine load average ${report.loadAverage[0]} at the start, ${report.loadAverage[1]} at the end (${cpus().length} cores, shared: latencies, timeouts and instance restarts stretch with the load).`,
+  );
   lines.push('');
   lines.push(`**Verdict: ${report.passed ? 'every invariant held in every scenario' : 'invariants violated (listed per scenario below)'}.**`);
   lines.push('');
   lines.push('![requests per second by outcome, fault windows shaded](chaos.svg)');
   lines.push('');
-  lines.push('| scenario | requests | duplicates | provider retries | events | processed | lost | doubled | inline real / holding | p50 / p95 / p99 / max ms | time to alert | time to recover | violations |');
+  lines.push(
+    '| scenario | requests | duplicates | provider retries | events | processed | lost | doubled | inline real / holding | p50 / p95 / p99 / max ms | time to alert | time to recover | violations |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of report.scenarios) {
     const events = Object.values(s.events).reduce((a, b) => a + b, 0);
@@ -138,7 +162,9 @@ export function renderMarkdown(report: RunReport): string {
     );
   }
   lines.push('');
-  lines.push('Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* counts inbound SMS without their real reply, callers never texted back at all, urgent owner texts never delivered and Slack events never stored, by the end of the run (after the final drain); *doubled* counts real replies, missed-call texts (business text and fail-safe together) and owner texts sent more than once; a missed call answered with the generic fail-safe instead of the business\'s text is a violation of its own; *time to alert* runs from the first fault\'s start to the first alert a person received (Slack alert channel or SMS to ALERT_SMS_TO); *time to recover* from the last fault\'s end until every instance is ready and every inbound SMS gets its real reply inline ("> N s": still not after N s of observation; a trickle of 1 event/s runs through each drain).');
+  lines.push(
+    "Definitions: *requests* are HTTP deliveries (duplicates and provider retries included); *processed* counts distinct events whose effect happened (real reply, missed-call text, Slack signal stored, Stripe event acknowledged); *lost* counts inbound SMS without their real reply, callers never texted back at all, urgent owner texts never delivered and Slack events never stored, by the end of the run (after the final drain); *doubled* counts real replies, missed-call texts (business text and fail-safe together) and owner texts sent more than once; a missed call answered with the generic fail-safe instead of the business's text is a violation of its own; *time to alert* runs from the first fault's start to the first alert a person received (Slack alert channel or SMS to ALERT_SMS_TO); *time to recover* from the last fault's end until every instance is ready and every inbound SMS gets its real reply inline (\"> N s\": still not after N s of observation; a trickle of 1 event/s runs through each drain).",
+  );
   for (const s of report.scenarios) {
     lines.push('');
     lines.push(`## ${s.name}`);
@@ -146,9 +172,27 @@ export function renderMarkdown(report: RunReport): string {
     lines.push(s.description);
     lines.push('');
     lines.push(`- faults: ${s.faults.map((f) => `${f.kind} (${f.target}) ${f.startSec}-${f.endSec} s`).join('; ')}`);
-    lines.push(`- events: ${Object.entries(s.events).map(([k, n]) => `${n} ${k}`).join(', ')}; duration with drain ${s.durationSec} s`);
-    lines.push(`- answers: ${Object.entries(s.statuses).sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
-    lines.push(`- alerts delivered: ${s.alerts.length === 0 ? 'none' : s.alerts.map((a) => `${a.via} "${a.text.slice(0, 70).replace(/\|/g, '/')}"`).slice(0, 6).join('; ')}${s.alerts.length > 6 ? ` (+${s.alerts.length - 6})` : ''}`);
+    lines.push(
+      `- events: ${Object.entries(s.events)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}; duration with drain ${s.durationSec} s`,
+    );
+    lines.push(
+      `- answers: ${Object.entries(s.statuses)
+        .sort()
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `- alerts delivered: ${
+        s.alerts.length === 0
+          ? 'none'
+          : s.alerts
+              .map((a) => `${a.via} "${a.text.slice(0, 70).replace(/\|/g, '/')}"`)
+              .slice(0, 6)
+              .join('; ')
+      }${s.alerts.length > 6 ? ` (+${s.alerts.length - 6})` : ''}`,
+    );
     const health = Object.entries(s.health).sort((a, b) => b[1] - a[1]);
     lines.push(`- health probes not passing (samples, all instances): ${health.length === 0 ? 'none' : health.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     for (const b of s.carrierBlocks ?? []) {
@@ -157,7 +201,9 @@ export function renderMarkdown(report: RunReport): string {
       );
     }
     const backlog = Object.entries(s.backlogAfterDrain).filter(([, n]) => n > 0);
-    lines.push(`- left when the scenario's drain ended (the next scenario starts anyway; late texts still count): ${backlog.length === 0 ? 'nothing' : backlog.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    lines.push(
+      `- left when the scenario's drain ended (the next scenario starts anyway; late texts still count): ${backlog.length === 0 ? 'nothing' : backlog.map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    );
     lines.push('');
     if (s.violations.length === 0) lines.push('All invariants held.');
     else for (const v of s.violations) lines.push(`- VIOLATION: ${v}`);

@@ -33,7 +33,15 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { BreakerRegistry, createSafeCall } from '@hardening/core';
-import { createTestDatabase, requirePostgres, startPrivateRedis, startTcpProxy, type PrivateRedis, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import {
+  createTestDatabase,
+  requirePostgres,
+  startPrivateRedis,
+  startTcpProxy,
+  type PrivateRedis,
+  type TcpProxy,
+  type TestDatabase,
+} from '@hardening/test-support';
 import { createLogger } from '../src/context.js';
 import { openDatabase } from '../src/db/database.js';
 import { checkoutCompleted } from '../test/e2e/support/events.js';
@@ -52,7 +60,10 @@ import { optOutDuringBlock, runTraffic, runId, type LiveBusiness } from './traff
 const quick = process.env.CHAOS_QUICK === '1';
 const timeScale = Number(process.env.CHAOS_TIME_SCALE ?? (quick ? 0.25 : 1));
 const ratePerSec = Number(process.env.CHAOS_RATE ?? 4);
-const only = (process.env.CHAOS_SCENARIOS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const only = (process.env.CHAOS_SCENARIOS ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const repoRoot = join(appDir, '..', '..');
 const instanceCount = 3;
 const systemNumber = '+15550001000';
@@ -155,7 +166,12 @@ async function onboard(h: Harness, signing: Signing, count: number): Promise<Liv
     const owner = phone();
     const name = `Chaos Plumbing ${String.fromCharCode(65 + i)}`;
     const say = async (body: string) => {
-      const d = await deliverOnce(first, twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid: messageSid(), from: owner, to: systemNumber, body })), 'setup', 'first');
+      const d = await deliverOnce(
+        first,
+        twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid: messageSid(), from: owner, to: systemNumber, body })),
+        'setup',
+        'first',
+      );
       if (d.status !== 200 || d.messages.length !== 1) throw new Error(`onboarding "${body}" answered ${d.status}: ${d.messages.join(' | ')}`);
       return d.messages[0]!;
     };
@@ -165,14 +181,23 @@ async function onboard(h: Harness, signing: Signing, count: number): Promise<Liv
     const clientId = /client_reference_id=([^\s&]+)/.exec(await say('YES'))?.[1];
     if (number === undefined || clientId === undefined) throw new Error('onboarding did not allocate a number or offer a payment link');
     const paid = await deliverOnce(first, stripeRequest(signing, checkoutCompleted(decodeURIComponent(clientId))), 'setup', 'first');
-    const called = await deliverOnce(first, twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: callSid(), from: owner, to: number, status: 'completed' })), 'setup', 'first');
+    const called = await deliverOnce(
+      first,
+      twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: callSid(), from: owner, to: number, status: 'completed' })),
+      'setup',
+      'first',
+    );
     if (paid.status !== 200 || called.status !== 200) throw new Error(`onboarding payment ${paid.status}, test call ${called.status}`);
     businesses.push({ name, owner, number });
   }
   return businesses;
 }
 
-async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signing; businesses: LiveBusiness[]; sql: pg.Client; outage: { on(): void; off(): void }; usedPhones: Set<string> }) {
+async function runScenario(
+  h: Harness,
+  scenario: Scenario,
+  ctx: { signing: Signing; businesses: LiveBusiness[]; sql: pg.Client; outage: { on(): void; off(): void }; usedPhones: Set<string> },
+) {
   log(`scenario ${scenario.name}: ${scenario.description} (traffic ${Math.round(scenario.trafficMs / 1000)} s)`);
   const start = Date.now();
   const windows: FaultWindow[] = [];
@@ -205,7 +230,11 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
     blockedSender,
     probeWaitMs: 2 * probeIntervalMs + 30_000,
     postReceipt,
-    senderHalted: () => ctx.sql.query('SELECT 1 FROM sms_sender_halts WHERE from_phone = $1 AND active', [blockedSender]).then((r) => r.rowCount !== 0, () => true),
+    senderHalted: () =>
+      ctx.sql.query('SELECT 1 FROM sms_sender_halts WHERE from_phone = $1 AND active', [blockedSender]).then(
+        (r) => r.rowCount !== 0,
+        () => true,
+      ),
   };
   const faults = Promise.all(scenario.faults.map((plan) => runFault(plan, targets, ctx.outage, start, windows)));
   // During a carrier block, a recipient of the blocked sender texts STOP (at 40 % of the block).
@@ -217,13 +246,32 @@ async function runScenario(h: Harness, scenario: Scenario, ctx: { signing: Signi
         return optOutDuringBlock({ lb, signing: ctx.signing, sender: blockedSender, usedPhones: ctx.usedPhones });
       }),
   );
-  const traffic = await runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: scenario.trafficMs, ratePerSec, usedPhones: ctx.usedPhones });
+  const traffic = await runTraffic({
+    lb,
+    signing: ctx.signing,
+    systemNumber,
+    businesses: ctx.businesses,
+    durationMs: scenario.trafficMs,
+    ratePerSec,
+    usedPhones: ctx.usedPhones,
+  });
   const trafficEnd = Date.now();
-  log(`scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`);
+  log(
+    `scenario ${scenario.name}: ${traffic.events.length} events, ${traffic.deliveries.length} deliveries; draining (at most ${Math.round(drainCapMs / 1000)} s)`,
+  );
   // A trickle of traffic goes on while the faults heal and the backlog drains: it measures
   // when service recovers, and its events are judged like the others.
   let drained = false;
-  const trickle = runTraffic({ lb, signing: ctx.signing, systemNumber, businesses: ctx.businesses, durationMs: 10 * 60_000, ratePerSec: 1, usedPhones: ctx.usedPhones, stop: () => drained });
+  const trickle = runTraffic({
+    lb,
+    signing: ctx.signing,
+    systemNumber,
+    businesses: ctx.businesses,
+    durationMs: 10 * 60_000,
+    ratePerSec: 1,
+    usedPhones: ctx.usedPhones,
+    stop: () => drained,
+  });
   await faults;
   const left = await drain(h, ctx.sql, drainCapMs);
   drained = true;
@@ -243,7 +291,8 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()[0]!;
   const selected = scenarios(timeScale).filter((s) => only.length === 0 || only.includes(s.name));
   if (selected.length === 0) throw new Error(`no scenario matches CHAOS_SCENARIOS=${only.join(',')}`);
-  const reportDir = process.env.CHAOS_REPORT_DIR ?? (timeScale === 1 && only.length === 0 ? join(repoRoot, 'reports', 'chaos') : join(tmpdir(), 'chaos-report'));
+  const reportDir =
+    process.env.CHAOS_REPORT_DIR ?? (timeScale === 1 && only.length === 0 ? join(repoRoot, 'reports', 'chaos') : join(tmpdir(), 'chaos-report'));
   const logDir = await mkdtemp(join(tmpdir(), 'chaos-'));
   log(`mode ${quick ? 'quick' : 'full'} (time scale ${timeScale}), ${selected.length} scenario(s), logs in ${logDir}`);
 
@@ -251,14 +300,23 @@ async function main(): Promise<number> {
   const database = await createTestDatabase('chaos');
   const cleanups: Array<() => Promise<unknown>> = [];
   cleanups.push(() => providers.close());
-  if (process.env.CHAOS_KEEP !== '1') cleanups.push(() => database.drop(), () => rm(logDir, { recursive: true, force: true }));
+  if (process.env.CHAOS_KEEP !== '1')
+    cleanups.push(
+      () => database.drop(),
+      () => rm(logDir, { recursive: true, force: true }),
+    );
   const sql = new pg.Client({ connectionString: database.url });
   sql.on('error', (error) => log(`harness database connection: ${error.message}`));
   cleanups.unshift(() => sql.end());
   try {
     // Migrated once with the app's own migrator (the instances find nothing to apply).
     const logger = createLogger('warn');
-    const migrated = await openDatabase({ databaseUrl: database.url, pgliteDir: 'memory://', logger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger }) });
+    const migrated = await openDatabase({
+      databaseUrl: database.url,
+      pgliteDir: 'memory://',
+      logger,
+      safeCall: createSafeCall({ registry: new BreakerRegistry(), logger }),
+    });
     await migrated.close();
     await sql.connect();
     const target = new URL(database.url);
@@ -323,7 +381,9 @@ async function main(): Promise<number> {
         windows: run.windows,
         events: run.traffic.events,
         deliveries: run.traffic.deliveries,
-        sent: providers.twilio.messages.filter((m) => m.createdAt.getTime() >= run.start).map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt.getTime(), status: m.status })),
+        sent: providers.twilio.messages
+          .filter((m) => m.createdAt.getTime() >= run.start)
+          .map((m) => ({ to: m.to, from: m.from, body: m.body, at: m.createdAt.getTime(), status: m.status })),
         alerts: alerts.filter((a) => a.at >= run.start && a.at <= run.drainEnd),
         samples: observer.samples.filter((s) => s.at >= run.start && s.at <= run.drainEnd),
         exits: exits.filter((e) => e.at >= run.start && e.at <= run.drainEnd),
@@ -337,7 +397,9 @@ async function main(): Promise<number> {
     const leftover = Object.entries(finalBacklog).filter(([, n]) => n > 0);
     const runViolations = [
       ...strayExits.map((e) => `${e.instance} crashed outside a scenario (exit code ${e.code}, signal ${e.signal})`),
-      ...(leftover.length === 0 ? [] : [`work left after the final drain (${Math.round(finalDrainCapMs / 1000)} s): ${leftover.map(([k, n]) => `${n} ${k}`).join(', ')}`]),
+      ...(leftover.length === 0
+        ? []
+        : [`work left after the final drain (${Math.round(finalDrainCapMs / 1000)} s): ${leftover.map(([k, n]) => `${n} ${k}`).join(', ')}`]),
     ];
     const report: RunReport = {
       startedAt: new Date(started).toISOString(),
@@ -355,7 +417,13 @@ async function main(): Promise<number> {
     };
     await writeReport(reportDir, report, records);
     // Every delivery as the harness timed it, beside the instances' logs (kept with CHAOS_KEEP=1).
-    await writeFile(join(logDir, 'deliveries.jsonl'), runs.flatMap((r) => r.traffic.deliveries).map((d) => JSON.stringify(d)).join('\n'));
+    await writeFile(
+      join(logDir, 'deliveries.jsonl'),
+      runs
+        .flatMap((r) => r.traffic.deliveries)
+        .map((d) => JSON.stringify(d))
+        .join('\n'),
+    );
     await writeFile(join(logDir, 'harness-lag.jsonl'), harnessLag.map((l) => JSON.stringify(l)).join('\n'));
     log(`harness event loop stalled > 100 ms ${harnessLag.length} times, max ${Math.max(0, ...harnessLag.map((l) => l.lagMs))} ms`);
     for (const f of figures) {
@@ -371,7 +439,10 @@ async function main(): Promise<number> {
 }
 
 /** Each carrier block of a scenario, with the blocked sender's halt row as the app left it. */
-async function carrierBlocks(sql: pg.Client, run: { windows: readonly FaultWindow[]; blockedSender: string; optOuts: CarrierBlockRecord['optOuts'] }): Promise<CarrierBlockRecord[]> {
+async function carrierBlocks(
+  sql: pg.Client,
+  run: { windows: readonly FaultWindow[]; blockedSender: string; optOuts: CarrierBlockRecord['optOuts'] },
+): Promise<CarrierBlockRecord[]> {
   const blocks: CarrierBlockRecord[] = [];
   for (const w of run.windows.filter((w) => w.kind === 'sender_blocked')) {
     const { rows } = await sql.query<{ halted_at: Date; resumed_at: Date | null; resumed_by: string | null }>(

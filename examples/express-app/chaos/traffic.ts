@@ -36,7 +36,16 @@ export interface ExpectedText {
 
 /** One distinct event, and what it obliges the app to do. */
 export type ChaosEvent =
-  | { readonly kind: 'sms'; readonly id: string; readonly sentAt: number; readonly from: string; readonly to: string; readonly reply: string; readonly urgent?: ExpectedText; readonly newPhone: boolean }
+  | {
+      readonly kind: 'sms';
+      readonly id: string;
+      readonly sentAt: number;
+      readonly from: string;
+      readonly to: string;
+      readonly reply: string;
+      readonly urgent?: ExpectedText;
+      readonly newPhone: boolean;
+    }
   | { readonly kind: 'call'; readonly id: string; readonly sentAt: number; readonly text: ExpectedText }
   | { readonly kind: 'slack'; readonly id: string; readonly sentAt: number }
   | { readonly kind: 'stripe'; readonly id: string; readonly sentAt: number };
@@ -105,7 +114,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficLog> {
     if (roll < 0.45) {
       const { phone: from, isNew } = pickCustomer(business);
       const urgent = random() < 0.25;
-      const body = urgent ? `URGENT: water coming through the ceiling, please come (ref ${counter})` : `Hi, could you quote for a new kitchen tap? (ref ${counter})`;
+      const body = urgent
+        ? `URGENT: water coming through the ceiling, please come (ref ${counter})`
+        : `Hi, could you quote for a new kitchen tap? (ref ${counter})`;
       const sid = messageSid();
       return {
         event: {
@@ -140,7 +151,10 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficLog> {
     }
     if (roll < 0.9) {
       const id = slackEventId();
-      return { event: { kind: 'slack', id, sentAt: now }, request: slackRequest(signing, slackMessage(`Anyone free for a job on Elm Street? (ref ${counter})`, { eventId: id })) };
+      return {
+        event: { kind: 'slack', id, sentAt: now },
+        request: slackRequest(signing, slackMessage(`Anyone free for a job on Elm Street? (ref ${counter})`, { eventId: id })),
+      };
     }
     const id = stripeEventId();
     return { event: { kind: 'stripe', id, sentAt: now }, request: stripeRequest(signing, invoicePaid(id)) };
@@ -201,10 +215,20 @@ export async function optOutDuringBlock(options: {
   while (options.usedPhones.has(from)) from = phone();
   options.usedPhones.add(from);
   const call = callSid();
-  const called = await deliverWithRetry(lb, twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: call, from, to: sender, status: 'no-answer' })), call, 'first');
+  const called = await deliverWithRetry(
+    lb,
+    twilioRequest(signing, 'twilio_voice', '/api/twilio/status', callParams(signing, { sid: call, from, to: sender, status: 'no-answer' })),
+    call,
+    'first',
+  );
   await sleep(options.gapMs ?? 3000);
   const sid = messageSid();
-  const stopped = await deliverWithRetry(lb, twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid, from, to: sender, body: 'STOP' })), sid, 'first');
+  const stopped = await deliverWithRetry(
+    lb,
+    twilioRequest(signing, 'twilio_sms', '/sms', smsParams(signing, { sid, from, to: sender, body: 'STOP' })),
+    sid,
+    'first',
+  );
   const acknowledged = stopped.find((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300);
   return { phone: from, stopAt: acknowledged?.endedAt, deliveries: [...called, ...stopped] };
 }

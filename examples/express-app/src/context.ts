@@ -61,7 +61,10 @@ export interface ContextOverrides {
 
 /** The Slack SDK's logger interface on top of ours, so its warnings are structured too. */
 function slackLogger(logger: Logger) {
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...parts: unknown[]) => logger[level]({ component: 'slack-sdk' }, parts.map(String).join(' '));
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...parts: unknown[]) =>
+      logger[level]({ component: 'slack-sdk' }, parts.map(String).join(' '));
   return {
     debug: line('debug'),
     info: line('info'),
@@ -81,7 +84,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', 'req.headers["x-slack-signature"]', 'req.headers["stripe-signature"]', '*.authToken', '*.password', '*.token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-twilio-signature"]',
+        'req.headers["x-slack-signature"]',
+        'req.headers["stripe-signature"]',
+        '*.authToken',
+        '*.password',
+        '*.token',
+      ],
       censor: '[redacted]',
     },
   };
@@ -116,7 +128,10 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
   const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
   // A simulated Twilio (development stand-in) has no REST client: SMS go to consoleSmsSender.
-  const twilio = config.twilio === undefined || config.twilio.simulated === true ? undefined : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
+  const twilio =
+    config.twilio === undefined || config.twilio.simulated === true
+      ? undefined
+      : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
     config.slack.botToken === undefined
       ? undefined
@@ -138,7 +153,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     overrides.alert ??
     ((input: AlertInput) => {
       // sendCriticalAlert never throws; the catch is for a bug in the wiring itself.
-      alerts.sendCriticalAlert(input).catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
+      alerts
+        .sendCriticalAlert(input)
+        .catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
     });
   // The spool is read through ctx (built below) when a check runs.
   const spool = { size: () => ctx.spool.size() };

@@ -125,7 +125,12 @@ export function createAppHealth(deps: AppHealthDeps, options: AppHealthOptions =
       async () => {
         const size = await spool.size();
         return size >= defaults.spoolWarnAt
-          ? { status: 'warn', observedValue: size, observedUnit: 'events', output: `${size} inbound event(s) spooled: the database refused them; the sweep drains them once it answers` }
+          ? {
+              status: 'warn',
+              observedValue: size,
+              observedUnit: 'events',
+              output: `${size} inbound event(s) spooled: the database refused them; the sweep drains them once it answers`,
+            }
           : { status: 'pass', observedValue: size, observedUnit: 'events' };
       },
       { measurement: 'size', componentType: 'component', critical: false },

@@ -155,7 +155,10 @@ export class InboxSpool {
   async deadLetters(): Promise<DeadSpooledEvent[]> {
     const lines =
       this.redis === undefined
-        ? await readFile(`${this.file}.dead`, 'utf8').then((t) => t.split('\n').filter(Boolean), () => [])
+        ? await readFile(`${this.file}.dead`, 'utf8').then(
+            (t) => t.split('\n').filter(Boolean),
+            () => [],
+          )
         : await this.redis.lrange(`${this.key}:dead`, 0, -1);
     return lines.map((line) => JSON.parse(line) as DeadSpooledEvent);
   }
@@ -168,7 +171,10 @@ export class InboxSpool {
     } else {
       await this.redis.rpush(`${this.key}:dead`, line);
     }
-    this.logger.error({ provider: event.provider, receivedAt: event.receivedAt, attempts: event.attempts ?? 0, reason, where: this.deadLetterLocation }, 'inbox spool: an event that keeps failing was set aside');
+    this.logger.error(
+      { provider: event.provider, receivedAt: event.receivedAt, attempts: event.attempts ?? 0, reason, where: this.deadLetterLocation },
+      'inbox spool: an event that keeps failing was set aside',
+    );
     options.onSetAside?.(event, reason);
   }
 
@@ -176,7 +182,12 @@ export class InboxSpool {
    * Stores one event. Resolves `true` when stored, `false` when it failed on its own (then
    * it went to the back of the line, or to the dead letter); rejects on an outage.
    */
-  private async storeOne(event: SpooledEvent, store: (event: SpooledEvent) => Promise<void>, options: DrainOptions, requeue: (line: string) => Promise<void>): Promise<boolean> {
+  private async storeOne(
+    event: SpooledEvent,
+    store: (event: SpooledEvent) => Promise<void>,
+    options: DrainOptions,
+    requeue: (line: string) => Promise<void>,
+  ): Promise<boolean> {
     try {
       await store(event);
       return true;
@@ -242,7 +253,13 @@ export class InboxSpool {
       try {
         if (await this.storeOne(event, store, options, (next) => appendFile(this.file, `${next}\n`))) drained++;
       } catch (error) {
-        await appendFile(this.file, lines.slice(index).map((l) => `${l}\n`).join(''));
+        await appendFile(
+          this.file,
+          lines
+            .slice(index)
+            .map((l) => `${l}\n`)
+            .join(''),
+        );
         await rm(draining, { force: true });
         throw error;
       }

@@ -55,14 +55,48 @@ export function createMetrics(options: MetricsOptions): Metrics {
   collectDefaultMetrics({ register: registry });
   const metrics: Metrics = {
     registry,
-    webhooks: new Counter({ name: `${prefix}webhook_requests_total`, help: 'Webhook requests by provider and outcome.', labelNames: ['provider', 'outcome'], registers: [registry] }),
-    duplicates: new Counter({ name: `${prefix}webhook_duplicates_total`, help: 'Duplicate webhook deliveries answered without processing.', labelNames: ['provider'], registers: [registry] }),
-    alerts: new Counter({ name: `${prefix}alerts_total`, help: 'Alerts by outcome (delivered, suppressed, silenced, lost...).', labelNames: ['outcome'], registers: [registry] }),
-    failsafeIntakes: new Counter({ name: `${prefix}voice_system_failsafe_intake_total`, help: 'Calls to a number of no client, answered with the fail-safe SMS.', registers: [registry] }),
-    unroutedTexts: new Counter({ name: `${prefix}sms_unrouted_total`, help: 'Inbound texts that reach no business (unknown_number, system_caller).', labelNames: ['route'], registers: [registry] }),
+    webhooks: new Counter({
+      name: `${prefix}webhook_requests_total`,
+      help: 'Webhook requests by provider and outcome.',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: `${prefix}webhook_duplicates_total`,
+      help: 'Duplicate webhook deliveries answered without processing.',
+      labelNames: ['provider'],
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: `${prefix}alerts_total`,
+      help: 'Alerts by outcome (delivered, suppressed, silenced, lost...).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    failsafeIntakes: new Counter({
+      name: `${prefix}voice_system_failsafe_intake_total`,
+      help: 'Calls to a number of no client, answered with the fail-safe SMS.',
+      registers: [registry],
+    }),
+    unroutedTexts: new Counter({
+      name: `${prefix}sms_unrouted_total`,
+      help: 'Inbound texts that reach no business (unknown_number, system_caller).',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
     outbox: new Counter({ name: `${prefix}outbox_messages_total`, help: 'Outbox sends by outcome.', labelNames: ['outcome'], registers: [registry] }),
-    smsDeliveries: new Counter({ name: `${prefix}sms_deliveries_total`, help: 'Outbound SMS reaching a final delivery status, by status and error-code class.', labelNames: ['status', 'error_class'], registers: [registry] }),
-    smsRefused: new Counter({ name: `${prefix}sms_sends_refused_total`, help: 'SMS sends refused before calling Twilio, by reason.', labelNames: ['reason'], registers: [registry] }),
+    smsDeliveries: new Counter({
+      name: `${prefix}sms_deliveries_total`,
+      help: 'Outbound SMS reaching a final delivery status, by status and error-code class.',
+      labelNames: ['status', 'error_class'],
+      registers: [registry],
+    }),
+    smsRefused: new Counter({
+      name: `${prefix}sms_sends_refused_total`,
+      help: 'SMS sends refused before calling Twilio, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: `${prefix}http_request_duration_seconds`,
       help: 'HTTP request duration.',

@@ -50,7 +50,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv): AppTelemetry {
   }
   if (withMetrics) {
     const exportIntervalMillis = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
-    const provider = new MeterProvider({ resource, readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: urlFor('metrics') }), exportIntervalMillis })] });
+    const provider = new MeterProvider({
+      resource,
+      readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: urlFor('metrics') }), exportIntervalMillis })],
+    });
     metrics.setGlobalMeterProvider(provider);
     stops.push(() => provider.shutdown());
   }

@@ -17,7 +17,13 @@ function setup() {
   return { alerts, sms };
 }
 
-const stuck = (resourceId: string) => ({ type: 'STUCK_STATE', severity: 'HIGH' as const, resourceId, title: `${resourceId} stuck`, message: 'in verifying for 2 h' });
+const stuck = (resourceId: string) => ({
+  type: 'STUCK_STATE',
+  severity: 'HIGH' as const,
+  resourceId,
+  title: `${resourceId} stuck`,
+  message: 'in verifying for 2 h',
+});
 
 describe('Aggregator (alerts of a type with groupWaitMs)', () => {
   afterEach(() => {

@@ -75,7 +75,10 @@ export class Aggregator {
       const results = await this.options.deliver(group.members);
       group.members.forEach((member, index) => member.resolve(results[index]!));
     } catch (error) {
-      this.options.logger.error({ type, size: group.members.length, err: describeError(error) }, `ALERT LOST: aggregated ${type} alerts could not be delivered`);
+      this.options.logger.error(
+        { type, size: group.members.length, err: describeError(error) },
+        `ALERT LOST: aggregated ${type} alerts could not be delivered`,
+      );
       for (const member of group.members) member.resolve(this.options.resultOf(member.message, 'failed', describeError(error)));
     }
   }

@@ -251,7 +251,8 @@ export interface AlertServiceOptions {
    * reached, until delivered or `expireAfterMs` after its first failure ("ALERT LOST").
    * @default { initialDelayMs: 5000, factor: 2, maxDelayMs: 30_000, expireAfterMs: 21_600_000 }
    */
-  readonly pendingRetry?: { readonly initialDelayMs?: number; readonly factor?: number; readonly maxDelayMs?: number; readonly expireAfterMs?: number } | undefined;
+  readonly pendingRetry?:
+    { readonly initialDelayMs?: number; readonly factor?: number; readonly maxDelayMs?: number; readonly expireAfterMs?: number } | undefined;
   /**
    * A page pending this long raises `ALERTING_PAGES_PENDING` (through whatever works,
    * the log at least), or `false`.

@@ -14,7 +14,15 @@ function setup(extra: Partial<AlertServiceOptions> = {}) {
   const sms = recordingSink('sms');
   const slack = recordingSink('slack');
   const logger = captureLogger();
-  const alerts = createAlertService({ sinks: [sms, slack], clock, logger, maintenanceIntervalMs: false, retry: { initialDelayMs: 1, timeoutMs: 1000 }, env: {}, ...extra });
+  const alerts = createAlertService({
+    sinks: [sms, slack],
+    clock,
+    logger,
+    maintenanceIntervalMs: false,
+    retry: { initialDelayMs: 1, timeoutMs: 1000 },
+    env: {},
+    ...extra,
+  });
   return { alerts, sms, slack, logger, clock };
 }
 
@@ -83,7 +91,13 @@ describe('AlertService', () => {
     const { alerts, sms, clock, logger } = setup();
     const restore = alerts.silenceAlerts({ type: /^DB_/, severity: 'HIGH' }, { durationMs: 30 * 60_000, reason: 'DB maintenance' });
     expect(alerts.getAlertSystemStatus().silences).toEqual([
-      { id: restore.id, matcher: 'type=/^DB_/ severity=HIGH', reason: 'DB maintenance', createdAt: '2026-03-01T02:00:00.000Z', until: '2026-03-01T02:30:00.000Z' },
+      {
+        id: restore.id,
+        matcher: 'type=/^DB_/ severity=HIGH',
+        reason: 'DB maintenance',
+        createdAt: '2026-03-01T02:00:00.000Z',
+        until: '2026-03-01T02:30:00.000Z',
+      },
     ]);
     expect(logger.lines.some((l) => l.level === 'warn' && l.msg === 'alerts silenced: type=/^DB_/ severity=HIGH until 2026-03-01T02:30:00.000Z')).toBe(true);
     const silenced = await alerts.sendCriticalAlert(high);
@@ -114,12 +128,24 @@ describe('AlertService', () => {
     const { alerts, slack } = setup();
     await alerts.sendCriticalAlert({ type: 'CLIENT_DOWN', severity: 'HIGH', resourceId: 'client_1', title: 'Client line down', message: '' });
     const muted = await alerts.sendCriticalAlert({ type: 'CLIENT_SLOW', severity: 'MEDIUM', resourceId: 'client_1', title: 'Slow replies', message: '' });
-    const otherResource = await alerts.sendCriticalAlert({ type: 'CLIENT_SLOW', severity: 'MEDIUM', resourceId: 'client_2', title: 'Slow replies', message: '' });
+    const otherResource = await alerts.sendCriticalAlert({
+      type: 'CLIENT_SLOW',
+      severity: 'MEDIUM',
+      resourceId: 'client_2',
+      title: 'Slow replies',
+      message: '',
+    });
     expect(muted).toMatchObject({ status: 'inhibited', reason: 'a HIGH alert is open on the same resource' });
     expect(otherResource.status).toBe('delivered');
     await alerts.resolveAlert({ type: 'CLIENT_DOWN', resourceId: 'client_1' });
-    expect((await alerts.sendCriticalAlert({ type: 'CLIENT_SLOW', severity: 'MEDIUM', resourceId: 'client_1', title: 'Slow replies', message: '' })).status).toBe('delivered');
-    expect(slack.received.filter((m) => m.kind === 'alert').map((m) => `${m.type}/${m.resourceId}`)).toEqual(['CLIENT_DOWN/client_1', 'CLIENT_SLOW/client_2', 'CLIENT_SLOW/client_1']);
+    expect(
+      (await alerts.sendCriticalAlert({ type: 'CLIENT_SLOW', severity: 'MEDIUM', resourceId: 'client_1', title: 'Slow replies', message: '' })).status,
+    ).toBe('delivered');
+    expect(slack.received.filter((m) => m.kind === 'alert').map((m) => `${m.type}/${m.resourceId}`)).toEqual([
+      'CLIENT_DOWN/client_1',
+      'CLIENT_SLOW/client_2',
+      'CLIENT_SLOW/client_1',
+    ]);
     expect((await alerts.getAlertStats()).inhibited).toBe(1);
   });
 
@@ -153,7 +179,13 @@ describe('AlertService', () => {
 
   it('status: enabled with sinks, last delivery and last failure; disabled without a remote sink', async () => {
     const { alerts, sms, clock } = setup();
-    expect(alerts.getAlertSystemStatus()).toMatchObject({ enabled: true, sinks: ['sms', 'slack', 'log'], store: 'memory', storeHealthy: true, breakers: { sms: 'closed', slack: 'closed' } });
+    expect(alerts.getAlertSystemStatus()).toMatchObject({
+      enabled: true,
+      sinks: ['sms', 'slack', 'log'],
+      store: 'memory',
+      storeHealthy: true,
+      breakers: { sms: 'closed', slack: 'closed' },
+    });
     await alerts.sendCriticalAlert(high);
     clock.advance(1000);
     sms.failWith(Object.assign(new Error('bad request'), { status: 400 }));
@@ -173,7 +205,12 @@ describe('AlertService', () => {
     expect(invalid.reason).toMatch(/Expected `type`/);
     expect((await alerts.sendCriticalAlert({ type: 'X', severity: 'URGENT' as never, title: 't', message: '' })).reason).toMatch(/severity/);
     expect((await alerts.sendCriticalAlert(null as never)).status).toBe('invalid');
-    const throwing = { name: 'sms', send: () => { throw new TypeError('bug in sink'); } } as never;
+    const throwing = {
+      name: 'sms',
+      send: () => {
+        throw new TypeError('bug in sink');
+      },
+    } as never;
     const service = createAlertService({ sinks: [throwing, slack], logger, maintenanceIntervalMs: false, env: {}, retry: { initialDelayMs: 1 } });
     const result = await service.sendCriticalAlert(high);
     expect(result).toMatchObject({ status: 'delivered', failedSinks: ['sms'], deliveredTo: ['slack'] });
@@ -181,9 +218,12 @@ describe('AlertService', () => {
 
   it('keeps alerting when the store fails: deliver anyway, dedup held in the process until it recovers', async () => {
     const broken: AlertStore = new Proxy(createMemoryAlertStore(), {
-      get: (target, property) => (property === 'kind' ? 'broken' : async () => {
-        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
-      }),
+      get: (target, property) =>
+        property === 'kind'
+          ? 'broken'
+          : async () => {
+              throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+            },
     });
     const { alerts, sms, logger } = setup({ store: broken, storeTimeoutMs: 200 });
     expect((await alerts.sendCriticalAlert(high)).status).toBe('delivered');
@@ -193,7 +233,9 @@ describe('AlertService', () => {
     expect(status.storeHealthy).toBe(false);
     expect(status.healthy).toBe(false);
     expect(status.problems.join('\n')).toMatch(/alert store broken down/);
-    expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('every alert store is unavailable: delivering with dedup held in this process only'))).toBe(true);
+    expect(
+      logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('every alert store is unavailable: delivering with dedup held in this process only')),
+    ).toBe(true);
     // the store's outage is itself raised, through what still works
     await new Promise((resolve) => setImmediate(resolve));
     await vi.waitFor(() => expect(sms.received.map((m) => m.type)).toContain('ALERTING_STORE_UNAVAILABLE'));

@@ -153,10 +153,15 @@ export class AlertService {
     this.history = new HistoryWriter({
       write: async (entries) => {
         const store = this.durable;
-        await runtime.durableCall(() => (store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined)));
+        await runtime.durableCall(() =>
+          store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined),
+        );
       },
       onDrop: (dropped) =>
-        this.logger.warn({ dropped, store: this.durable.kind }, `alerting: history queue full; the oldest rows are dropped (${dropped} so far; alerts themselves are unaffected)`),
+        this.logger.warn(
+          { dropped, store: this.durable.kind },
+          `alerting: history queue full; the oldest rows are dropped (${dropped} so far; alerts themselves are unaffected)`,
+        ),
       onError: (queued, error, retryInMs) =>
         this.logger.warn(
           { queued, store: this.durable.kind, retryInMs, err: describeError(error) },
@@ -172,7 +177,12 @@ export class AlertService {
       resultOf: (message, status, reason) => this.resultOf(message, status, { reason }),
       graceMs: 2000,
     });
-    this.shared = new SharedSilences(this.durable, (fn) => runtime.durableCall(fn), this.logger, () => this.clock.now());
+    this.shared = new SharedSilences(
+      this.durable,
+      (fn) => runtime.durableCall(fn),
+      this.logger,
+      () => this.clock.now(),
+    );
     this.acks = new Acknowledgements(runtime, {
       ttlMs: resolved.ackTtlMs,
       lookbackMs: resolved.staleAfterMs,
@@ -225,7 +235,14 @@ export class AlertService {
       pruneEveryMs: defaults.pruneEveryMs,
     });
     this.maintenance = new MaintenanceLoop(() => round.run(), this.logger);
-    this.reports = new AlertReports({ durable: this.durable, durableCall: (fn) => runtime.durableCall(fn), flushHistory: () => this.history.idle(), now: () => this.clock.now(), acks: this.acks, pending: this.pending });
+    this.reports = new AlertReports({
+      durable: this.durable,
+      durableCall: (fn) => runtime.durableCall(fn),
+      flushHistory: () => this.history.idle(),
+      now: () => this.clock.now(),
+      acks: this.acks,
+      pending: this.pending,
+    });
 
     if (this.disabled) {
       const write = resolved.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
@@ -311,7 +328,13 @@ export class AlertService {
         return this.resultOf(undefined, 'not_active', { alertId: '', type, key, severity: 'LOW', reason: 'no open alert on this key' });
       }
       const original = JSON.parse(record.payload) as AlertMessage;
-      const notice = deriveMessage(original, { kind: 'resolve', message: input.message ?? 'The condition cleared.', occurredAt: new Date(now).toISOString(), severity: record.severity, members: undefined });
+      const notice = deriveMessage(original, {
+        kind: 'resolve',
+        message: input.message ?? 'The condition cleared.',
+        occurredAt: new Date(now).toISOString(),
+        severity: record.severity,
+        members: undefined,
+      });
       let report: DeliveryReport | undefined;
       if (record.deliveredAt !== undefined) {
         const route = record.sinks.filter((name) => this.runtime.known.has(name));
@@ -321,7 +344,17 @@ export class AlertService {
       await this.escalator.stop(type, key, now);
       await this.acks.clear(type, key, now);
       if (this.durable !== this.store) await this.runtime.durableCall(() => this.durable.resolve({ type, key, at: now })).catch(() => undefined);
-      this.record({ alertId: record.alertId, type, key, resourceId: record.resourceId, severity: record.severity, outcome: 'resolved', sinks, detail: undefined, at: now });
+      this.record({
+        alertId: record.alertId,
+        type,
+        key,
+        resourceId: record.resourceId,
+        severity: record.severity,
+        outcome: 'resolved',
+        sinks,
+        detail: undefined,
+        at: now,
+      });
       return this.resultOf(notice, 'resolved', { alertId: record.alertId, deliveredTo: sinks, failedSinks: report?.failed.map((f) => f.sink) ?? [] });
     } catch (error) {
       this.logger.error({ type, err: describeError(error) }, 'alerting: resolve failed');
@@ -348,7 +381,10 @@ export class AlertService {
   silenceAlerts(matcher?: SilenceMatcher, options: SilenceOptions = {}): RestoreSilence {
     const silence = this.shared.local.add(matcher, options, this.clock.now());
     const until = new Date(silence.until).toISOString();
-    this.logger.warn({ silenceId: silence.id, matcher: silence.description, until, reason: silence.reason }, `alerts silenced: ${silence.description} until ${until}`);
+    this.logger.warn(
+      { silenceId: silence.id, matcher: silence.description, until, reason: silence.reason },
+      `alerts silenced: ${silence.description} until ${until}`,
+    );
     this.shared.share(silence.id);
     const restore = () => {
       if (this.shared.local.has(silence.id)) void this.expireSilence(silence.id);
@@ -427,7 +463,6 @@ export class AlertService {
     return acknowledgeAlert(this.acks, target, options);
   }
 
-
   /**
    * Handles an SMS reply from an operator: `ACK` acknowledges the newest open alert not yet
    * acknowledged, `ACK <code>` the alert whose SMS carried that code (SMS sinks created
@@ -447,7 +482,6 @@ export class AlertService {
   async handleSmsReply(reply: { readonly from: string; readonly body: string }): Promise<SmsAckOutcome> {
     return handleSmsAckReply(this.acks, this.logger, reply);
   }
-
 
   /**
    * The state of the alert system, for health endpoints and admin pages.
@@ -475,7 +509,6 @@ export class AlertService {
       acknowledged: this.acks.list(),
     });
   }
-
 
   /**
    * Counts of the history over the last `hours`: by outcome, type and severity.
@@ -612,13 +645,26 @@ export class AlertService {
     await this.history.retryNow();
     this.history.stop();
     if (this.history.queued > 0) {
-      this.logger.error({ rows: this.history.queued, store: this.durable.kind }, `alerting: closed with ${this.history.queued} history rows unwritten (store unavailable); they are lost with this process`);
+      this.logger.error(
+        { rows: this.history.queued, store: this.durable.kind },
+        `alerting: closed with ${this.history.queued} history rows unwritten (store unavailable); they are lost with this process`,
+      );
     }
   }
 
   private async process(message: AlertMessage, now: number): Promise<AlertResult> {
     const history = (outcome: AlertOutcome, detail?: string, alertId = message.id): void =>
-      this.record({ alertId, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, outcome, sinks: [], detail, at: now });
+      this.record({
+        alertId,
+        type: message.type,
+        key: message.key,
+        resourceId: message.resourceId,
+        severity: message.severity,
+        outcome,
+        sinks: [],
+        detail,
+        at: now,
+      });
 
     if (this.disabled) {
       this.logger.warn({ alert: scrubbedAlert(message), reason: this.disabledReason }, `ALERTS DISABLED: not sent: ${headline(message)}`);
@@ -670,7 +716,13 @@ export class AlertService {
     const first = members[0]!.message;
     const typeOptions = this.runtime.types[first.type];
     const outgoing =
-      members.length === 1 ? first : buildGroupMessage(members.map((m) => m.message), (typeOptions?.groupTitle ?? defaultGroupTitle)(members.map((m) => m.message)), now);
+      members.length === 1
+        ? first
+        : buildGroupMessage(
+            members.map((m) => m.message),
+            (typeOptions?.groupTitle ?? defaultGroupTitle)(members.map((m) => m.message)),
+            now,
+          );
     const route = this.runtime.routeOf(outgoing.severity, outgoing.type);
     const inStore = members.every((m) => m.claim.via === 'store' || m.claim.via === 'durable');
     // A newer occurrence supersedes an older page of the same alert still pending.
@@ -686,7 +738,13 @@ export class AlertService {
           const payload: DeliveryPayload = {
             message: outgoing,
             deliveredTo: report.delivered,
-            members: members.map(({ message }) => ({ alertId: message.id, type: message.type, key: message.key, severity: message.severity, resourceId: message.resourceId })),
+            members: members.map(({ message }) => ({
+              alertId: message.id,
+              type: message.type,
+              key: message.key,
+              severity: message.severity,
+              resourceId: message.resourceId,
+            })),
           };
           const tracked: TrackedDelivery = {
             deliveryId,
@@ -699,9 +757,11 @@ export class AlertService {
             sentAt: now,
             deadlineAt: now + this.confirmTimeoutMs,
           };
-          await this.runtime.durableCall(() => this.durable.trackDelivery(tracked)).catch((error) =>
-            this.logger.warn({ deliveryId, err: describeError(error) }, 'alerting: could not track the SMS receipt (no fallback if it is not delivered)'),
-          );
+          await this.runtime
+            .durableCall(() => this.durable.trackDelivery(tracked))
+            .catch((error) =>
+              this.logger.warn({ deliveryId, err: describeError(error) }, 'alerting: could not track the SMS receipt (no fallback if it is not delivered)'),
+            );
         }
       }
     }
@@ -709,7 +769,13 @@ export class AlertService {
     let page: PendingPage | undefined;
     if (!report.ok) {
       const reason = report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ') || 'no sink took it';
-      page = this.retries.newPage(outgoing, members.map((m) => m.message), report.delivered.filter((name) => name !== this.runtime.logSink.name), now, reason);
+      page = this.retries.newPage(
+        outgoing,
+        members.map((m) => m.message),
+        report.delivered.filter((name) => name !== this.runtime.logSink.name),
+        now,
+        reason,
+      );
       page = { ...page, route };
       await this.pending.enqueue(page, now);
     }
@@ -720,7 +786,10 @@ export class AlertService {
         await this.runtime.markDelivered(message, now, report.delivered);
         await this.acks.remember(message, now);
         await this.escalator.start(message, claim.firstSeenAt, now);
-        const detail = [report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined, members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined]
+        const detail = [
+          report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined,
+          members.length > 1 ? `aggregated with ${members.length - 1} more` : undefined,
+        ]
           .filter(Boolean)
           .join('; ');
         this.record({ ...base, outcome: 'delivered', sinks: report.delivered, detail: detail === '' ? undefined : detail });
@@ -729,7 +798,12 @@ export class AlertService {
         // duplicate (and it supersedes the pending page). A group keeps its members' keys
         // while its page is pending.
         if (page!.released) await this.runtime.releaseKey(message, now);
-        this.record({ ...base, outcome: 'failed', sinks: failedSinks, detail: `${report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ')}; pending until ${new Date(page!.expiresAt).toISOString()}` });
+        this.record({
+          ...base,
+          outcome: 'failed',
+          sinks: failedSinks,
+          detail: `${report.failed.map((f) => `${f.sink}: ${f.reason}`).join('; ')}; pending until ${new Date(page!.expiresAt).toISOString()}`,
+        });
       }
       results.push(
         this.resultOf(message, report.ok ? 'delivered' : 'failed', {
@@ -741,7 +815,10 @@ export class AlertService {
           ...(awaiting.length > 0 ? { awaitingConfirmation: awaiting } : {}),
           ...(report.ok
             ? {}
-            : { reason: 'every remote sink failed; the alert waits in the pending-page queue and is retried', pendingUntil: new Date(page!.expiresAt).toISOString() }),
+            : {
+                reason: 'every remote sink failed; the alert waits in the pending-page queue and is retried',
+                pendingUntil: new Date(page!.expiresAt).toISOString(),
+              }),
         }),
       );
     }

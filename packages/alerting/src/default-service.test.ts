@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { configureAlerts, getAlertStats, getAlertSystemStatus, getDefaultAlertService, resolveAlert, sendCriticalAlert, silenceAlerts } from './default-service.js';
+import {
+  configureAlerts,
+  getAlertStats,
+  getAlertSystemStatus,
+  getDefaultAlertService,
+  resolveAlert,
+  sendCriticalAlert,
+  silenceAlerts,
+} from './default-service.js';
 import { captureLogger } from '../test/support/capture-logger.js';
 import { recordingSink } from '../test/support/recording-sink.js';
 

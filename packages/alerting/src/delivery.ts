@@ -46,7 +46,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const e = error as Error & { code?: unknown; status?: unknown; statusCode?: unknown };
     const status = e.status ?? e.statusCode;
-    const parts = [typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : undefined, typeof status === 'number' ? `HTTP ${status}` : undefined];
+    const parts = [
+      typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : undefined,
+      typeof status === 'number' ? `HTTP ${status}` : undefined,
+    ];
     const prefix = parts.filter(Boolean).join(' ');
     return scrubText(`${prefix !== '' ? `${prefix}: ` : ''}${e.message || e.name}`);
   }

@@ -25,7 +25,13 @@ describe('createAlertServiceFromEnv', () => {
       SLACK_ALERTS_CHANNEL: '#ops-alerts',
       SLACK_API_URL: slack.apiUrl,
     };
-    const alerts = await createAlertServiceFromEnv({ env, clients: { twilio: twilio.client() }, logger, maintenanceIntervalMs: false, retry: { initialDelayMs: 10 } });
+    const alerts = await createAlertServiceFromEnv({
+      env,
+      clients: { twilio: twilio.client() },
+      logger,
+      maintenanceIntervalMs: false,
+      retry: { initialDelayMs: 10 },
+    });
     expect(alerts.getAlertSystemStatus().sinks).toEqual(['sms', 'slack', 'log']);
     await alerts.sendCriticalAlert({ type: 'ALIAS_TEST', severity: 'HIGH', title: 'Alias test', message: 'old names still work' });
     expect(twilio.messages.at(-1)).toMatchObject({ to: '+15551234567', from: '+15557654321' });
@@ -49,7 +55,13 @@ describe('createAlertServiceFromEnv', () => {
       PAGERDUTY_EVENTS_URL: pagerduty.eventsUrl,
       ALERT_ROUTE_HIGH: 'sms,slack,pagerduty',
     };
-    const alerts = await createAlertServiceFromEnv({ env, clients: { twilio: twilio.client() }, logger: captureLogger(), maintenanceIntervalMs: false, retry: { initialDelayMs: 10 } });
+    const alerts = await createAlertServiceFromEnv({
+      env,
+      clients: { twilio: twilio.client() },
+      logger: captureLogger(),
+      maintenanceIntervalMs: false,
+      retry: { initialDelayMs: 10 },
+    });
     const status = alerts.getAlertSystemStatus();
     expect(status).toMatchObject({ enabled: true, sinks: ['sms', 'slack', 'pagerduty', 'log'] });
     expect(status.routes.HIGH).toEqual(['sms', 'slack', 'pagerduty']);
@@ -74,13 +86,23 @@ describe('createAlertServiceFromEnv', () => {
   });
 
   it('Twilio or Slack credentials alone (used by the app for other things) do not create alert sinks', async () => {
-    const alerts = await createAlertServiceFromEnv({ env: { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', SLACK_BOT_TOKEN: 'xoxb-1' }, logger: captureLogger(), maintenanceIntervalMs: false });
+    const alerts = await createAlertServiceFromEnv({
+      env: { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', SLACK_BOT_TOKEN: 'xoxb-1' },
+      logger: captureLogger(),
+      maintenanceIntervalMs: false,
+    });
     expect(alerts.getAlertSystemStatus()).toMatchObject({ enabled: false, sinks: ['log'] });
   });
 
   it('creates the twilio client itself when none is given', async () => {
     const alerts = await createAlertServiceFromEnv({
-      env: { ALERT_SMS_TO: '+15551234567', TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token', TWILIO_FROM_NUMBER: '+15557654321', ALERTS_DISABLED: 'true' },
+      env: {
+        ALERT_SMS_TO: '+15551234567',
+        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_FROM_NUMBER: '+15557654321',
+        ALERTS_DISABLED: 'true',
+      },
       logger: captureLogger(),
       banner: () => {},
       maintenanceIntervalMs: false,

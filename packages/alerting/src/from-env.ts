@@ -61,7 +61,11 @@ function routesFromEnv(env: Env): RouteTable | undefined {
   const routes: Record<string, string[]> = {};
   for (const severity of ['HIGH', 'MEDIUM', 'LOW'] as const) {
     const value = env[`ALERT_ROUTE_${severity}`];
-    if (set(value)) routes[severity] = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (set(value))
+      routes[severity] = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
   }
   return Object.keys(routes).length > 0 ? routes : undefined;
 }
@@ -155,7 +159,10 @@ export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = 
     if (absent.length > 0) missing(absent, 'Slack alerts');
     let client = clients.slack;
     if (client === undefined) {
-      const { WebClient } = await loadModule<{ WebClient: new (token: string, options: Record<string, unknown>) => SlackChatClient }>('@slack/web-api', 'Slack alerts');
+      const { WebClient } = await loadModule<{ WebClient: new (token: string, options: Record<string, unknown>) => SlackChatClient }>(
+        '@slack/web-api',
+        'Slack alerts',
+      );
       // No SDK retries: safeCall retries in seconds and falls back; the SDK's default retries for 30 minutes.
       client = new WebClient(env.SLACK_BOT_TOKEN!, {
         retryConfig: { retries: 0 },
@@ -173,7 +180,9 @@ export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = 
   }
 
   if (set(env.PAGERDUTY_ROUTING_KEY)) {
-    sinks.push(createPagerDutySink({ routingKey: env.PAGERDUTY_ROUTING_KEY.trim(), ...(set(env.PAGERDUTY_EVENTS_URL) ? { url: env.PAGERDUTY_EVENTS_URL } : {}) }));
+    sinks.push(
+      createPagerDutySink({ routingKey: env.PAGERDUTY_ROUTING_KEY.trim(), ...(set(env.PAGERDUTY_EVENTS_URL) ? { url: env.PAGERDUTY_EVENTS_URL } : {}) }),
+    );
   }
   if (set(env.ALERT_WEBHOOK_URL)) sinks.push(createWebhookSink({ url: env.ALERT_WEBHOOK_URL.trim() }));
 

@@ -7,7 +7,17 @@ import { captureLogger } from '../test/support/capture-logger.js';
 import { recordingSink } from '../test/support/recording-sink.js';
 
 const at = Date.parse('2026-03-01T02:00:00Z');
-const row = (i: number): AlertHistoryEntry => ({ alertId: `a${i}`, type: 'DB_DOWN', key: 'db1', resourceId: 'db1', severity: 'HIGH', outcome: 'suppressed', sinks: [], detail: undefined, at: at + i });
+const row = (i: number): AlertHistoryEntry => ({
+  alertId: `a${i}`,
+  type: 'DB_DOWN',
+  key: 'db1',
+  resourceId: 'db1',
+  severity: 'HIGH',
+  outcome: 'suppressed',
+  sinks: [],
+  detail: undefined,
+  at: at + i,
+});
 
 /** A memory store whose history writes fail while `down` is set (the rest keeps working). */
 function flakyHistory(): { store: AlertStore; down: boolean; attempts: number } {

@@ -78,7 +78,16 @@ export type { FailureTrackerOptions, FailureRule, FailureState } from './detecto
 export { StuckStateDetector, humanDuration } from './detectors/stuck-state-detector.js';
 export type { StuckStateDetectorOptions, TrackedEntity, StuckEntity, StuckCheckReport, TimeLike } from './detectors/stuck-state-detector.js';
 export { RuntimeMonitor } from './detectors/runtime-monitor.js';
-export type { RuntimeMonitorOptions, RuntimeCheck, RuntimeCheckContext, Invariant, MonitorTimers, CheckStatus, RoundReport, InvariantViolation } from './detectors/runtime-monitor.js';
+export type {
+  RuntimeMonitorOptions,
+  RuntimeCheck,
+  RuntimeCheckContext,
+  Invariant,
+  MonitorTimers,
+  CheckStatus,
+  RoundReport,
+  InvariantViolation,
+} from './detectors/runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './detectors/monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './detectors/monitor-lock.js';
 export { createAlertServiceFromEnv, deprecatedEnvAliases } from './from-env.js';

@@ -74,8 +74,27 @@ for (const kind of ['memory', 'redis', 'postgres'] as const) {
 
         const open = await alerts.listOpenAlerts();
         expect(open).toEqual([
-          expect.objectContaining({ alertId: slow.alertId, type: 'SLOW_API', state: 'pending', code: ackCode('SLOW_API', 'api'), title: 'API slow <b>', deliveredAt: undefined, pendingSince: '2026-03-01T02:01:00.000Z', sinks: [], acknowledgeable: true }),
-          expect.objectContaining({ alertId: db.alertId, type: 'DB_DOWN', severity: 'HIGH', resourceId: 'db1', state: 'delivered', code: ackCode('DB_DOWN', 'db1'), deliveredAt: '2026-03-01T02:00:00.000Z', sinks: ['sms', 'slack'] }),
+          expect.objectContaining({
+            alertId: slow.alertId,
+            type: 'SLOW_API',
+            state: 'pending',
+            code: ackCode('SLOW_API', 'api'),
+            title: 'API slow <b>',
+            deliveredAt: undefined,
+            pendingSince: '2026-03-01T02:01:00.000Z',
+            sinks: [],
+            acknowledgeable: true,
+          }),
+          expect.objectContaining({
+            alertId: db.alertId,
+            type: 'DB_DOWN',
+            severity: 'HIGH',
+            resourceId: 'db1',
+            state: 'delivered',
+            code: ackCode('DB_DOWN', 'db1'),
+            deliveredAt: '2026-03-01T02:00:00.000Z',
+            sinks: ['sms', 'slack'],
+          }),
         ]);
         expect(open[0]!.lastFailure).toContain('channel_not_found');
 

@@ -81,7 +81,12 @@ export interface RecentAlert {
   /** The latest outcome per sink, in the order the sinks first appear. */
   readonly sinks: readonly SinkOutcome[];
   /** Every history row of the alert in the period, oldest first. */
-  readonly events: ReadonlyArray<{ readonly outcome: AlertOutcome; readonly sinks: readonly string[]; readonly detail: string | undefined; readonly at: string }>;
+  readonly events: ReadonlyArray<{
+    readonly outcome: AlertOutcome;
+    readonly sinks: readonly string[];
+    readonly detail: string | undefined;
+    readonly at: string;
+  }>;
 }
 
 /**
@@ -210,7 +215,8 @@ export class AlertReports {
    */
   async recentAlerts(options: RecentAlertsOptions = {}): Promise<RecentAlert[]> {
     const { limit, hours, includeSuppressed } = { ...defaults, ...options };
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new TypeError(`Expected \`limit\` to be a whole number from 1 to 500, got ${String(limit)}.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new TypeError(`Expected \`limit\` to be a whole number from 1 to 500, got ${String(limit)}.`);
     if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) {
       throw new TypeError(`Expected \`hours\` to be a number from 0 to 2160, got ${String(hours)}.`);
     }
@@ -248,7 +254,8 @@ function summarize(rows: readonly AlertHistoryEntry[]): RecentAlert {
   for (const row of rows) {
     const outcome = sinkOutcomes[row.outcome];
     if (outcome === undefined) continue;
-    for (const sink of row.sinks) sinks.set(sink, { sink, outcome, detail: outcome === 'delivered' ? undefined : detailFor(sink, row.detail), at: iso(row.at) });
+    for (const sink of row.sinks)
+      sinks.set(sink, { sink, outcome, detail: outcome === 'delivered' ? undefined : detailFor(sink, row.detail), at: iso(row.at) });
   }
   return {
     alertId: first.alertId,

@@ -49,7 +49,11 @@ export async function acknowledgeAlert(acks: Acknowledgements, target: AckTarget
  * const ack = await handleSmsAckReply(acks, logger, { from: '+15550009999', body: 'ACK 7KQ2M' });
  * ```
  */
-export async function handleSmsAckReply(acks: Acknowledgements, logger: Logger, reply: { readonly from: string; readonly body: string }): Promise<SmsAckOutcome> {
+export async function handleSmsAckReply(
+  acks: Acknowledgements,
+  logger: Logger,
+  reply: { readonly from: string; readonly body: string },
+): Promise<SmsAckOutcome> {
   const parsed = parseAckReply(reply?.body);
   if (parsed === undefined) return { handled: false };
   const by = maskPhoneNumber(String(reply.from ?? 'unknown'));
@@ -58,6 +62,10 @@ export async function handleSmsAckReply(acks: Acknowledgements, logger: Logger, 
     return { handled: true, outcome, reply: smsAckReply(outcome, parsed.code) };
   } catch (error) {
     logger.error({ err: describeError(error) }, 'alerting: an SMS acknowledgement could not be stored');
-    return { handled: true, reply: 'Not acknowledged: the alert store is unavailable. Try again, or acknowledge in the admin page.', error: describeError(error) };
+    return {
+      handled: true,
+      reply: 'Not acknowledged: the alert store is unavailable. Try again, or acknowledge in the admin page.',
+      error: describeError(error),
+    };
   }
 }

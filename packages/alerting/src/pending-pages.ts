@@ -130,7 +130,10 @@ export class PendingPages {
     const page = JSON.parse(delivery.payload) as PendingPage;
     if (now >= page.expiresAt) {
       const reason = `pending since ${new Date(page.firstFailedAt).toISOString()}, ${page.attempt} attempts; last: ${page.lastReason}`;
-      this.context.logger.error({ alert: scrubbedAlert(page.message), attempts: page.attempt }, `ALERT LOST: ${headline(page.message)} expired undelivered (${reason}); it is only in this log`);
+      this.context.logger.error(
+        { alert: scrubbedAlert(page.message), attempts: page.attempt },
+        `ALERT LOST: ${headline(page.message)} expired undelivered (${reason}); it is only in this log`,
+      );
       await this.context.onFailed(page, now, true, reason);
       return;
     }

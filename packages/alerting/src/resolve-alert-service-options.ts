@@ -124,7 +124,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     if (typeof sink?.send !== 'function' || typeof sink.name !== 'string' || !sinkNamePattern.test(sink.name)) {
       throw new TypeError('Expected every entry of `sinks` to be an AlertSink with a name (letters, digits, _ or -) and send().');
     }
-    if (sinks.has(sink.name) || logSink?.name === sink.name) throw new TypeError(`Two sinks are named ${JSON.stringify(sink.name)}: sink names must be unique.`);
+    if (sinks.has(sink.name) || logSink?.name === sink.name)
+      throw new TypeError(`Two sinks are named ${JSON.stringify(sink.name)}: sink names must be unique.`);
     if (sink.name === 'log') logSink = sink;
     else sinks.set(sink.name, sink);
   }
@@ -139,9 +140,11 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     if (settings.escalateAfterMs !== undefined) positive(settings.escalateAfterMs, `types.${type}.escalateAfterMs`, true);
     if (settings.groupWaitMs !== undefined) {
       positive(settings.groupWaitMs, `types.${type}.groupWaitMs`);
-      if (settings.groupWaitMs > 10 * minute) throw new TypeError(`Expected \`types.${type}.groupWaitMs\` to be at most 10 minutes: an alert must not wait longer.`);
+      if (settings.groupWaitMs > 10 * minute)
+        throw new TypeError(`Expected \`types.${type}.groupWaitMs\` to be at most 10 minutes: an alert must not wait longer.`);
     }
-    if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function') throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
+    if (settings.groupTitle !== undefined && typeof settings.groupTitle !== 'function')
+      throw new TypeError(`Expected \`types.${type}.groupTitle\` to be a function.`);
   }
   const typeEscalation: Record<string, ResolvedEscalationPolicy | false> = {};
   for (const [type, settings] of Object.entries(types)) {
@@ -149,7 +152,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
       typeEscalation[type] = settings.escalation === false ? false : resolveEscalationPolicy(settings.escalation, known, `types.${type}.escalation`);
     }
   }
-  const escalation = options.escalation === undefined || options.escalation === false ? options.escalation : resolveEscalationPolicy(options.escalation, known, 'escalation');
+  const escalation =
+    options.escalation === undefined || options.escalation === false ? options.escalation : resolveEscalationPolicy(options.escalation, known, 'escalation');
   const ackTtlMs = options.ackTtlMs ?? defaults.ackTtlMs;
   positive(ackTtlMs, 'ackTtlMs');
   const remote = [...sinks.values()].filter((s) => s.remote !== false).map((s) => s.name);
@@ -182,7 +186,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
   positive(pending.initialDelayMs, 'pendingRetry.initialDelayMs');
   positive(pending.maxDelayMs, 'pendingRetry.maxDelayMs');
   positive(pending.expireAfterMs, 'pendingRetry.expireAfterMs');
-  if (typeof pending.factor !== 'number' || !(pending.factor >= 1)) throw new TypeError(`Expected \`pendingRetry.factor\` to be a number of at least 1, got ${String(pending.factor)}.`);
+  if (typeof pending.factor !== 'number' || !(pending.factor >= 1))
+    throw new TypeError(`Expected \`pendingRetry.factor\` to be a number of at least 1, got ${String(pending.factor)}.`);
   const pendingAlertAfterMs = options.pendingAlertAfterMs ?? defaults.pendingAlertAfterMs;
   positive(pendingAlertAfterMs, 'pendingAlertAfterMs', true);
   const maintenanceIntervalMs = options.maintenanceIntervalMs ?? defaults.maintenanceIntervalMs;
@@ -198,7 +203,8 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
 
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
-  const disabledReason = options.disabled === true ? 'alerts disabled by configuration (disabled: true)' : disabled ? `ALERTS_DISABLED=${env.ALERTS_DISABLED}` : undefined;
+  const disabledReason =
+    options.disabled === true ? 'alerts disabled by configuration (disabled: true)' : disabled ? `ALERTS_DISABLED=${env.ALERTS_DISABLED}` : undefined;
   return {
     logger,
     clock,

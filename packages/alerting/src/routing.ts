@@ -41,7 +41,8 @@ export function checkRoutes(table: unknown, known: ReadonlySet<string>, field: s
     throw new TypeError(`Expected \`${field}\` to be an object like { HIGH: ['sms', 'slack'] }.`);
   }
   for (const [severity, names] of Object.entries(table)) {
-    if (!severities.includes(severity as Severity)) throw new TypeError(`Expected the keys of \`${field}\` to be ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
+    if (!severities.includes(severity as Severity))
+      throw new TypeError(`Expected the keys of \`${field}\` to be ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
       throw new TypeError(`Expected \`${field}.${severity}\` to be a list of sink names.`);
     }

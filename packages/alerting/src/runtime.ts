@@ -76,7 +76,9 @@ export class AlertRuntime {
     const started = this.clock.now();
     this.primaryHealth = new StoreHealth(this.store.kind, options.storeSlowMs, options.onStoreChanged, started);
     this.durableHealth =
-      options.durableStore === undefined ? undefined : new StoreHealth(`${options.durableStore.kind} (durable)`, options.storeSlowMs, options.onStoreChanged, started);
+      options.durableStore === undefined
+        ? undefined
+        : new StoreHealth(`${options.durableStore.kind} (durable)`, options.storeSlowMs, options.onStoreChanged, started);
   }
 
   /**

@@ -33,7 +33,10 @@ export class SharedSilences {
   share(id: string): void {
     this.unsynced.add(id);
     void this.write(id).catch((error) =>
-      this.logger.warn({ silenceId: id, err: describeError(error) }, 'alerting: silence kept in this process only (store unavailable); other instances do not see it yet'),
+      this.logger.warn(
+        { silenceId: id, err: describeError(error) },
+        'alerting: silence kept in this process only (store unavailable); other instances do not see it yet',
+      ),
     );
   }
 
@@ -65,7 +68,9 @@ export class SharedSilences {
     this.unsynced.delete(id);
     let stored = false;
     if (this.store.listPendingDeliveries !== undefined) {
-      stored = (await this.call(() => this.store.settleDelivery({ deliveryId: `silence:${id}`, status: 'delivered', at: this.now() })).catch(() => undefined)) !== undefined;
+      stored =
+        (await this.call(() => this.store.settleDelivery({ deliveryId: `silence:${id}`, status: 'delivered', at: this.now() })).catch(() => undefined)) !==
+        undefined;
     }
     if (removed || stored) this.logger.warn({ silenceId: id, matcher: local?.matcher }, 'silence ended early');
     return removed || stored;

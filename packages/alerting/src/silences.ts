@@ -129,7 +129,8 @@ function checkMatcher(matcher: unknown): SilenceMatcher {
   }
   const m = matcher as SilenceMatcher;
   const strings = (value: unknown) => typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
-  if (m.type !== undefined && !(m.type instanceof RegExp) && !strings(m.type)) throw new TypeError('Expected `matcher.type` to be a string, a list of strings, or a RegExp.');
+  if (m.type !== undefined && !(m.type instanceof RegExp) && !strings(m.type))
+    throw new TypeError('Expected `matcher.type` to be a string, a list of strings, or a RegExp.');
   if (m.resourceId !== undefined && !strings(m.resourceId)) throw new TypeError('Expected `matcher.resourceId` to be a string or a list of strings.');
   if (m.severity !== undefined && !listOf(m.severity)!.every((s) => severities.includes(s))) {
     throw new TypeError(`Expected \`matcher.severity\` to be one or more of ${severities.join(', ')}.`);
@@ -218,7 +219,14 @@ export class Silences {
         ...(resourceId !== undefined ? { resourceId } : {}),
         ...(severity !== undefined ? { severity } : {}),
       };
-      this.active.set(record.id, { id: record.id, matcher, description: describe(matcher), reason: record.reason, createdAt: Date.parse(record.createdAt), until });
+      this.active.set(record.id, {
+        id: record.id,
+        matcher,
+        description: describe(matcher),
+        reason: record.reason,
+        createdAt: Date.parse(record.createdAt),
+        until,
+      });
     }
     for (const id of [...this.active.keys()]) {
       if (!seen.has(id) && !keep.has(id) && this.fromStore.has(id)) this.active.delete(id);

@@ -50,7 +50,18 @@ export interface AlertStats {
   readonly bySeverity: Readonly<Record<Severity, OutcomeCounts>>;
 }
 
-const outcomes: readonly AlertOutcome[] = ['delivered', 'suppressed', 'silenced', 'inhibited', 'disabled', 'failed', 'resolved', 'escalated', 'confirmed', 'acknowledged'];
+const outcomes: readonly AlertOutcome[] = [
+  'delivered',
+  'suppressed',
+  'silenced',
+  'inhibited',
+  'disabled',
+  'failed',
+  'resolved',
+  'escalated',
+  'confirmed',
+  'acknowledged',
+];
 
 function emptyCounts(): Record<AlertOutcome, number> & { total: number } {
   const counts = { total: 0 } as Record<AlertOutcome, number> & { total: number };

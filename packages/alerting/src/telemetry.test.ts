@@ -21,7 +21,14 @@ function setup() {
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const sms = recordingSink('sms');
   const slack = recordingSink('slack');
-  const alerts = createAlertService({ sinks: [sms, slack], clock, logger: captureLogger(), maintenanceIntervalMs: false, retry: { attempts: 1, initialDelayMs: 1, timeoutMs: 1000 }, env: {} });
+  const alerts = createAlertService({
+    sinks: [sms, slack],
+    clock,
+    logger: captureLogger(),
+    maintenanceIntervalMs: false,
+    retry: { attempts: 1, initialDelayMs: 1, timeoutMs: 1000 },
+    env: {},
+  });
   return { alerts, sms, slack, clock };
 }
 
@@ -40,7 +47,9 @@ describe('alerting telemetry (real OTel SDK)', () => {
     const [raised, suppressed] = spans;
     expect(raised!.attributes).toMatchObject({ 'hardening.alert.type': 'DB_DOWN', 'hardening.alert.severity': 'HIGH', 'hardening.alert.status': 'delivered' });
     const alertId = raised!.attributes['hardening.alert.id'];
-    const events = raised!.events.map((e) => `${e.name} ${String(e.attributes?.['hardening.alert.sink'] ?? '')} ${String(e.attributes?.['hardening.alert.outcome'])}`.replace('  ', ' '));
+    const events = raised!.events.map((e) =>
+      `${e.name} ${String(e.attributes?.['hardening.alert.sink'] ?? '')} ${String(e.attributes?.['hardening.alert.outcome'])}`.replace('  ', ' '),
+    );
     expect(events).toEqual(expect.arrayContaining(['alert.sink sms failed', 'alert.sink slack delivered', 'alert.delivered delivered']));
     expect(raised!.events.find((e) => e.name === 'alert.sink' && e.attributes?.['hardening.alert.sink'] === 'sms')!.attributes?.['error.type']).toBe('503');
     expect(suppressed!.events.map((e) => e.name)).toEqual(['alert.suppressed']);
@@ -50,7 +59,9 @@ describe('alerting telemetry (real OTel SDK)', () => {
     const counts = await otel.points('hardening.alerting.alerts', { 'hardening.alert.type': 'DB_DOWN' });
     expect(Object.fromEntries(counts.map((p) => [p.attributes['hardening.alert.outcome'], p.value]))).toEqual({ delivered: 1, suppressed: 1 });
     const sinks = await otel.points('hardening.alerting.sink_deliveries');
-    expect(Object.fromEntries(sinks.map((p) => [`${String(p.attributes['hardening.alert.sink'])} ${String(p.attributes['hardening.alert.outcome'])}`, p.value]))).toEqual({ 'sms failed': 1, 'slack delivered': 1 });
+    expect(
+      Object.fromEntries(sinks.map((p) => [`${String(p.attributes['hardening.alert.sink'])} ${String(p.attributes['hardening.alert.outcome'])}`, p.value])),
+    ).toEqual({ 'sms failed': 1, 'slack delivered': 1 });
     expect(typeof alertId).toBe('string');
   });
 
@@ -63,7 +74,11 @@ describe('alerting telemetry (real OTel SDK)', () => {
     const report = await alerts.runMaintenance();
     expect(report.escalated).toBe(1);
     const [escalated] = otel.spans().filter((s) => s.name === 'alert escalated');
-    expect(escalated!.attributes).toMatchObject({ 'hardening.alert.id': medium.alertId, 'hardening.alert.type': 'SLOW', 'hardening.alert.outcome': 'escalated' });
+    expect(escalated!.attributes).toMatchObject({
+      'hardening.alert.id': medium.alertId,
+      'hardening.alert.type': 'SLOW',
+      'hardening.alert.outcome': 'escalated',
+    });
     const pending = await otel.points('hardening.alerting.pending_pages');
     expect(pending.map((p) => p.value)).toEqual([0]);
     await alerts.close();
@@ -96,7 +111,12 @@ describe('alerting telemetry (real OTel SDK)', () => {
       for (const off of offs) off();
       otel = installOtel();
     }
-    expect(seen.map(([key, m]) => `${key} ${String((m as { outcome?: string }).outcome ?? '')}`.trim())).toEqual(['raised', 'sink delivered', 'sink delivered', 'lifecycle delivered']);
+    expect(seen.map(([key, m]) => `${key} ${String((m as { outcome?: string }).outcome ?? '')}`.trim())).toEqual([
+      'raised',
+      'sink delivered',
+      'sink delivered',
+      'lifecycle delivered',
+    ]);
     expect(JSON.stringify(seen)).not.toMatch(/ECONNREFUSED|Database down|db1/);
   });
 });

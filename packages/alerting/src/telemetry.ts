@@ -100,13 +100,23 @@ export const alertTelemetry = {
   /** An outcome was recorded in the alert history. */
   lifecycle(entry: AlertHistoryEntry): void {
     if (lifecycleChannel.hasSubscribers) {
-      lifecycleChannel.publish(Object.freeze({ alertId: entry.alertId, type: entry.type, severity: entry.severity, outcome: entry.outcome, sinks: entry.sinks }));
+      lifecycleChannel.publish(
+        Object.freeze({ alertId: entry.alertId, type: entry.type, severity: entry.severity, outcome: entry.outcome, sinks: entry.sinks }),
+      );
     }
     const live = scope.current();
     if (live === undefined) return;
-    live.instruments?.alerts.add(1, { 'hardening.alert.type': entry.type, 'hardening.alert.severity': entry.severity, 'hardening.alert.outcome': entry.outcome });
+    live.instruments?.alerts.add(1, {
+      'hardening.alert.type': entry.type,
+      'hardening.alert.severity': entry.severity,
+      'hardening.alert.outcome': entry.outcome,
+    });
     if (live.tracer === undefined) return;
-    const attributes = { ...alertAttributes(entry.alertId, entry.type, entry.severity), 'hardening.alert.outcome': entry.outcome, 'hardening.alert.sinks': [...entry.sinks] };
+    const attributes = {
+      ...alertAttributes(entry.alertId, entry.type, entry.severity),
+      'hardening.alert.outcome': entry.outcome,
+      'hardening.alert.sinks': [...entry.sinks],
+    };
     const active = live.api.trace.getActiveSpan();
     if (active?.isRecording()) {
       active.addEvent(`alert.${entry.outcome}`, attributes);

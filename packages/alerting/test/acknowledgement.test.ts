@@ -60,7 +60,12 @@ for (const kind of ['redis', 'postgres'] as const) {
       const alerts = createAlertService({
         sinks: [
           createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: [operator], ackHint: true }),
-          createSlackSink({ client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }), channel: '#alerts', minIntervalMs: 0, ackButton: true }),
+          createSlackSink({
+            client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }),
+            channel: '#alerts',
+            minIntervalMs: 0,
+            ackButton: true,
+          }),
         ],
         routes: { HIGH: ['sms', 'slack'], MEDIUM: ['slack'] },
         store,
@@ -121,7 +126,10 @@ for (const kind of ['redis', 'postgres'] as const) {
       const result = await a.sendCriticalAlert(raised);
       now += 5 * minute;
       const outcome = await b.acknowledge(result.alertId, { by: 'alice' });
-      expect(outcome).toMatchObject({ status: 'acknowledged', ack: { type: raised.type, key: raised.resourceId, by: 'alice', via: 'api', code: ackCode(raised.type, raised.resourceId) } });
+      expect(outcome).toMatchObject({
+        status: 'acknowledged',
+        ack: { type: raised.type, key: raised.resourceId, by: 'alice', via: 'api', code: ackCode(raised.type, raised.resourceId) },
+      });
       expect(await a.acknowledge(result.alertId, { by: 'bob' })).toMatchObject({ status: 'already_acknowledged', ack: { by: 'alice' } });
 
       now += 40 * minute;
@@ -165,7 +173,9 @@ for (const kind of ['redis', 'postgres'] as const) {
       const raised = alert();
       await a.sendCriticalAlert(raised);
       const posted = slack.messages.find((m) => (m.text ?? '').includes(raised.type))!;
-      const actions = (posted.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>).find((block) => block.type === 'actions')!;
+      const actions = (posted.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>).find(
+        (block) => block.type === 'actions',
+      )!;
       const button = actions.elements!.find((e) => e.action_id === 'hardening_alert_ack')!;
       const payload = { type: 'block_actions', user: { id: 'U0123', username: 'carol' }, actions: [{ action_id: button.action_id, value: button.value }] };
       const rawBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -233,9 +243,15 @@ for (const kind of ['redis', 'postgres'] as const) {
 describe('escalation policy configuration', () => {
   it('refuses a policy with steps out of order, an unknown sink, or a bad severity, naming the field', () => {
     const base = { logger: captureLogger(), maintenanceIntervalMs: false as const, env: {} };
-    expect(() => createAlertService({ ...base, escalation: { steps: [{ afterMs: 600_000 }, { afterMs: 60_000 }] } })).toThrow(/`escalation.steps\[1\].afterMs` to be a number of milliseconds greater than 600000/);
-    expect(() => createAlertService({ ...base, escalation: { steps: [{ afterMs: 60_000, sinks: ['pager'] }] } })).toThrow(/`escalation.steps\[0\].sinks` names the sink "pager"/);
-    expect(() => createAlertService({ ...base, types: { X: { escalation: { steps: [{ afterMs: 60_000, severity: 'URGENT' as never }] } } } })).toThrow(/`types.X.escalation.steps\[0\].severity`/);
+    expect(() => createAlertService({ ...base, escalation: { steps: [{ afterMs: 600_000 }, { afterMs: 60_000 }] } })).toThrow(
+      /`escalation.steps\[1\].afterMs` to be a number of milliseconds greater than 600000/,
+    );
+    expect(() => createAlertService({ ...base, escalation: { steps: [{ afterMs: 60_000, sinks: ['pager'] }] } })).toThrow(
+      /`escalation.steps\[0\].sinks` names the sink "pager"/,
+    );
+    expect(() => createAlertService({ ...base, types: { X: { escalation: { steps: [{ afterMs: 60_000, severity: 'URGENT' as never }] } } } })).toThrow(
+      /`types.X.escalation.steps\[0\].severity`/,
+    );
     expect(() => createAlertService({ ...base, escalation: { steps: [] } })).toThrow(TypeError);
   });
 

@@ -71,7 +71,15 @@ describe('detectors under a fake clock', () => {
   it('escalation: an unresolved MEDIUM alert raised again and again becomes HIGH (SMS) after 12 h, once', async () => {
     const { alerts, monitor, received } = app();
     // A condition checked every round that stays true (a queue backlog): raised each round, suppressed as a duplicate.
-    monitor.register('queue-backlog', () => alerts.sendCriticalAlert({ type: 'QUEUE_BACKLOG', severity: 'MEDIUM', resourceId: 'sms-outbox', title: 'Outbox backlog', message: '900 messages waiting' }));
+    monitor.register('queue-backlog', () =>
+      alerts.sendCriticalAlert({
+        type: 'QUEUE_BACKLOG',
+        severity: 'MEDIUM',
+        resourceId: 'sms-outbox',
+        title: 'Outbox backlog',
+        message: '900 messages waiting',
+      }),
+    );
     await monitor.start();
     await vi.advanceTimersByTimeAsync(5 * minute + 30_000);
     expect(received.map((r) => `${r.sink}:${r.message.severity}`)).toEqual(['slack:MEDIUM']);
@@ -121,7 +129,11 @@ describe('detectors under a fake clock', () => {
     const stats = await alerts.getAlertStats();
     expect(stats.byType.STUCK_STATE?.delivered).toBe(3); // each alert is recorded as delivered, in one message
     // each keeps its own dedup key: raised again, all three are suppressed
-    const again = await Promise.all(['client_1', 'client_2', 'client_3'].map((id) => alerts.sendCriticalAlert({ type: 'STUCK_STATE', severity: 'HIGH', resourceId: id, title: 't', message: '' })));
+    const again = await Promise.all(
+      ['client_1', 'client_2', 'client_3'].map((id) =>
+        alerts.sendCriticalAlert({ type: 'STUCK_STATE', severity: 'HIGH', resourceId: id, title: 't', message: '' }),
+      ),
+    );
     expect(again.map((r) => r.status)).toEqual(['suppressed', 'suppressed', 'suppressed']);
     await monitor.stop();
     await alerts.close();

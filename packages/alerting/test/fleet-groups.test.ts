@@ -31,13 +31,21 @@ for (const kind of ['redis', 'postgres'] as const) {
       const instance = () => {
         const slack = recordingSink('slack');
         // A wait long enough for both instances' alerts to land inside it on a slow machine.
-        const alerts = createAlertService({ sinks: [slack], store, logger: captureLogger(), maintenanceIntervalMs: false, env: {}, types: { [type]: { groupWaitMs: 3000 } } });
+        const alerts = createAlertService({
+          sinks: [slack],
+          store,
+          logger: captureLogger(),
+          maintenanceIntervalMs: false,
+          env: {},
+          types: { [type]: { groupWaitMs: 3000 } },
+        });
         started.push(alerts);
         return { alerts, slack };
       };
       const a = instance();
       const b = instance();
-      const raise = (on: AlertService, client: string) => on.sendCriticalAlert({ type, severity: 'MEDIUM', resourceId: client, title: `Client ${client} stuck`, message: 'in AWAITING_NUMBER' });
+      const raise = (on: AlertService, client: string) =>
+        on.sendCriticalAlert({ type, severity: 'MEDIUM', resourceId: client, title: `Client ${client} stuck`, message: 'in AWAITING_NUMBER' });
       const first = raise(a.alerts, 'c1'); // a claims the leadership first
       await new Promise((resolve) => setTimeout(resolve, 100));
       const results = await Promise.all([first, raise(a.alerts, 'c2'), raise(b.alerts, 'c3'), raise(b.alerts, 'c4'), raise(b.alerts, 'c5')]);

@@ -22,7 +22,15 @@ for (const store of ['redis', 'postgres'] as const) {
     beforeAll(async () => {
       twilio = await startFakeTwilio();
       if (store === 'postgres') await createSchema(schema);
-      const env = { STORE: store, REDIS_URL: redisUrl, PREFIX: prefix, SCHEMA: schema, TWILIO_URL: twilio.url, TWILIO_SID: twilio.accountSid, TWILIO_TOKEN: twilio.authToken };
+      const env = {
+        STORE: store,
+        REDIS_URL: redisUrl,
+        PREFIX: prefix,
+        SCHEMA: schema,
+        TWILIO_URL: twilio.url,
+        TWILIO_SID: twilio.accountSid,
+        TWILIO_TOKEN: twilio.authToken,
+      };
       workers = Array.from({ length: PROCESSES }, () => forkTs(worker, env));
       await Promise.all(workers.map((w) => waitReady(w, 30_000)));
     }, 60_000);
@@ -38,11 +46,17 @@ for (const store of ['redis', 'postgres'] as const) {
       it(`exactly one SMS; every other alert is suppressed (${services === 1 ? 'one alert service per process' : `${services} alert services per process: every alert claims in the store`})`, async () => {
         twilio.messages.length = 0;
         twilio.clearRequests();
-        const replies = await Promise.all(workers.map((w) => ask<{ byStatus: Record<string, number> }>(w, { cmd: 'fire', count: ALERTS_PER_PROCESS, services, resourceId: `client_${services}` }, 60_000)));
+        const replies = await Promise.all(
+          workers.map((w) =>
+            ask<{ byStatus: Record<string, number> }>(w, { cmd: 'fire', count: ALERTS_PER_PROCESS, services, resourceId: `client_${services}` }, 60_000),
+          ),
+        );
         const totals: Record<string, number> = {};
         for (const reply of replies) for (const [status, n] of Object.entries(reply.byStatus)) totals[status] = (totals[status] ?? 0) + n;
         const duplicates = twilio.messages.length - 1;
-        console.log(`[alerting race] ${store}, ${services} service(s)/process: ${PROCESSES} processes x ${ALERTS_PER_PROCESS} alerts -> ${twilio.messages.length} SMS, duplicate deliveries: ${duplicates}, outcomes ${JSON.stringify(totals)}`);
+        console.log(
+          `[alerting race] ${store}, ${services} service(s)/process: ${PROCESSES} processes x ${ALERTS_PER_PROCESS} alerts -> ${twilio.messages.length} SMS, duplicate deliveries: ${duplicates}, outcomes ${JSON.stringify(totals)}`,
+        );
         expect(twilio.messages).toHaveLength(1);
         expect(twilio.messages[0]!.body).toContain(`Resource: client_${services}`);
         expect(totals).toEqual({ delivered: 1, suppressed: PROCESSES * ALERTS_PER_PROCESS - 1 });

@@ -42,7 +42,11 @@ for (const kind of ['redis', 'postgres'] as const) {
       const alerts = createAlertService({
         sinks: [
           createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567', statusCallbackUrl: 'http://127.0.0.1:1/status' }),
-          createSlackSink({ client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }), channel: '#alerts', minIntervalMs: 0 }),
+          createSlackSink({
+            client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+            channel: '#alerts',
+            minIntervalMs: 0,
+          }),
         ],
         store,
         clock: { now: () => now },
@@ -96,7 +100,9 @@ for (const kind of ['redis', 'postgres'] as const) {
       const deliveredWithinMs = now - recoveredAt;
       const smsPerResource = resources.map((id) => twilio.messages.filter((m) => m.body.includes(id)).length);
       const slackPerResource = resources.map((id) => slack.messages.filter((m) => JSON.stringify(m).includes(id)).length);
-      console.log(`[alerting pending pages] ${kind}: ${resources.length} alerts raised during a 60 s outage -> SMS per alert ${JSON.stringify(smsPerResource)}, Slack per alert ${JSON.stringify(slackPerResource)}, all delivered within ${deliveredWithinMs / 1000} s of recovery`);
+      console.log(
+        `[alerting pending pages] ${kind}: ${resources.length} alerts raised during a 60 s outage -> SMS per alert ${JSON.stringify(smsPerResource)}, Slack per alert ${JSON.stringify(slackPerResource)}, all delivered within ${deliveredWithinMs / 1000} s of recovery`,
+      );
       expect(smsPerResource).toEqual(resources.map(() => 1));
       expect(slackPerResource).toEqual(resources.map(() => 1));
       expect(deliveredWithinMs).toBeLessThanOrEqual(60 * second);

@@ -3,14 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startFakePagerDuty,
-  startFakeSlack,
-  startFakeTwilio,
-  type FakePagerDuty,
-  type FakeSlack,
-  type FakeTwilio,
-} from '@hardening/test-support';
+import { startFakePagerDuty, startFakeSlack, startFakeTwilio, type FakePagerDuty, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
 import { createAlertService, createPagerDutySink, createSlackSink, createTwilioSmsSink, type AlertServiceOptions } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
 
@@ -55,7 +48,11 @@ describe('provider outages', () => {
     const alerts = createAlertService({
       sinks: [
         createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-        createSlackSink({ client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }), channel: '#alerts', minIntervalMs: 0 }),
+        createSlackSink({
+          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+          channel: '#alerts',
+          minIntervalMs: 0,
+        }),
         createPagerDutySink({ routingKey, url: pagerduty.eventsUrl }),
       ],
       logger,
@@ -114,7 +111,9 @@ describe('provider outages', () => {
     expect([...result.failedSinks].sort()).toEqual(['pagerduty', 'slack', 'sms']);
     expect(result.pendingUntil).toBeDefined();
     const lostLines = logger.lines.filter((l) => l.msg?.startsWith('ALERT NOT DELIVERED'));
-    expect(lostLines.map((l) => l.msg!.split(':')[0])).toEqual(expect.arrayContaining(['ALERT NOT DELIVERED via sms', 'ALERT NOT DELIVERED via slack', 'ALERT NOT DELIVERED via pagerduty', 'ALERT NOT DELIVERED']));
+    expect(lostLines.map((l) => l.msg!.split(':')[0])).toEqual(
+      expect.arrayContaining(['ALERT NOT DELIVERED via sms', 'ALERT NOT DELIVERED via slack', 'ALERT NOT DELIVERED via pagerduty', 'ALERT NOT DELIVERED']),
+    );
     // "ALERT LOST" is kept for a page that expires undelivered
     expect(logger.lines.some((l) => l.msg?.startsWith('ALERT LOST'))).toBe(false);
     expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'ALERT [HIGH] PAYMENT_WEBHOOK_FAILING: Stripe webhooks failing (client_42)')).toBe(true);

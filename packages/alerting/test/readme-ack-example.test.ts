@@ -16,8 +16,19 @@ describe('README: acknowledgement, escalation policies, inhibition rules', () =>
   });
 
   it('whose example runs and prints what its comments say', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', exampleFile], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', exampleFile], {
+      cwd: packageDir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     const printed = run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
-    expect(printed).toEqual(['sms: [alert] Database down', 'slack: [alert] Database down', 'inhibited', 'slack: [escalation] Database down', 'acknowledged', "[ 'DB_DOWN by alice via api' ]"]);
+    expect(printed).toEqual([
+      'sms: [alert] Database down',
+      'slack: [alert] Database down',
+      'inhibited',
+      'slack: [escalation] Database down',
+      'acknowledged',
+      "[ 'DB_DOWN by alice via api' ]",
+    ]);
   });
 });

@@ -33,12 +33,21 @@ for (const kind of ['redis', 'postgres'] as const) {
       started.push(alerts);
       return { alerts, slack };
     }
-    const alert = (resourceId: string) => ({ type: `NIGHTLY_SYNC_${kind.toUpperCase()}`, severity: 'HIGH' as const, resourceId, title: 'Nightly sync failed', message: 'see logs' });
+    const alert = (resourceId: string) => ({
+      type: `NIGHTLY_SYNC_${kind.toUpperCase()}`,
+      severity: 'HIGH' as const,
+      resourceId,
+      title: 'Nightly sync failed',
+      message: 'see logs',
+    });
 
     it('a silence made on one instance mutes the others (same id), is listed everywhere, and ends everywhere when ended on one', async () => {
       const a = instance();
       const b = instance();
-      const silence = await a.alerts.createSilence({ type: alert('x').type, resourceId: ['client_s1'] }, { durationMs: 3_600_000, reason: 'maintenance window' });
+      const silence = await a.alerts.createSilence(
+        { type: alert('x').type, resourceId: ['client_s1'] },
+        { durationMs: 3_600_000, reason: 'maintenance window' },
+      );
       await b.alerts.runMaintenance();
       expect((await b.alerts.sendCriticalAlert(alert('client_s1'))).status).toBe('silenced');
       expect((await b.alerts.sendCriticalAlert(alert('client_s2'))).status).toBe('delivered');

@@ -9,7 +9,13 @@ import { startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from
 import { createAlertService, createSlackSink, createTwilioSmsSink, expressTwilioStatusCallback, type AlertService } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
 
-const alert = { type: 'NUMBER_POOL_EMPTY', severity: 'HIGH' as const, resourceId: 'pool-us', title: 'No numbers left in the US pool', message: 'Onboarding is blocked.' };
+const alert = {
+  type: 'NUMBER_POOL_EMPTY',
+  severity: 'HIGH' as const,
+  resourceId: 'pool-us',
+  title: 'No numbers left in the US pool',
+  message: 'Onboarding is blocked.',
+};
 
 describe('SMS delivery confirmation through Twilio status callbacks', () => {
   let twilio: FakeTwilio;
@@ -24,7 +30,9 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     [twilio, slack] = await Promise.all([startFakeTwilio(), startFakeSlack()]);
     const app = express();
     // Handler mounted before the app's own body parsers, on the path given to Twilio.
-    app.post('/webhooks/twilio/alert-status', (req, res, next) => expressTwilioStatusCallback({ alerts, authToken: twilio.authToken, publicUrl: callbackUrl, logger })(req, res, next));
+    app.post('/webhooks/twilio/alert-status', (req, res, next) =>
+      expressTwilioStatusCallback({ alerts, authToken: twilio.authToken, publicUrl: callbackUrl, logger })(req, res, next),
+    );
     app.use(express.urlencoded({ extended: false }));
     app.post('/parsed/alert-status', (req, res, next) => expressTwilioStatusCallback({ alerts, authToken: twilio.authToken, logger })(req, res, next));
     server = await new Promise<Server>((resolve) => {
@@ -47,7 +55,11 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     alerts = createAlertService({
       sinks: [
         createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to, statusCallbackUrl }),
-        createSlackSink({ client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }), channel: '#alerts', minIntervalMs: 0 }),
+        createSlackSink({
+          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+          channel: '#alerts',
+          minIntervalMs: 0,
+        }),
       ],
       routes: { HIGH: ['sms'] },
       confirmTimeoutMs: 5 * 60_000,
@@ -85,8 +97,12 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     expect(slack.messages[0]!.text).toBe('[HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (pool-us)');
     const lost = logger.lines.filter((l) => l.msg?.startsWith('ALERT NOT DELIVERED via sms'));
     expect(lost.map((l) => l.msg)).toEqual([
-      'ALERT NOT DELIVERED via sms to +1********67: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + a!.sid + ' not delivered: status undelivered (error 30003)); falling back',
-      'ALERT NOT DELIVERED via sms to +1********77: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' + b!.sid + ' not delivered: status failed (error 30006)); falling back',
+      'ALERT NOT DELIVERED via sms to +1********67: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' +
+        a!.sid +
+        ' not delivered: status undelivered (error 30003)); falling back',
+      'ALERT NOT DELIVERED via sms to +1********77: [HIGH] NUMBER_POOL_EMPTY: No numbers left in the US pool (sms message ' +
+        b!.sid +
+        ' not delivered: status failed (error 30006)); falling back',
     ]);
     const history = await alerts.getAlertStats();
     expect(history.failed).toBe(2);
@@ -132,7 +148,9 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
     const auto = await startFakeTwilio({ autoStatus: { statuses: ['sent', 'delivered'], delayMs: 10 } });
     const app = express();
     let url = '';
-    app.post('/auto/alert-status', (req, res, next) => expressTwilioStatusCallback({ alerts, authToken: auto.authToken, publicUrl: url, logger })(req, res, next));
+    app.post('/auto/alert-status', (req, res, next) =>
+      expressTwilioStatusCallback({ alerts, authToken: auto.authToken, publicUrl: url, logger })(req, res, next),
+    );
     const autoServer = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -39,7 +39,11 @@ describe('expressTwilioStatusCallback under hostile input', () => {
     ['a chunked body', false],
     ['a declared Content-Length', true],
   ])('200 MB with %s: 413 problem+json after reading under 1 MB, nothing handled', async (_name, declareLength) => {
-    const reply = await postLargeBody(server, `${base}/alert-status`, 200 * MB, { declareLength, contentType: 'text/plain', headers: { 'x-twilio-signature': 'bm90LWEtc2lnbmF0dXJl' } });
+    const reply = await postLargeBody(server, `${base}/alert-status`, 200 * MB, {
+      declareLength,
+      contentType: 'text/plain',
+      headers: { 'x-twilio-signature': 'bm90LWEtc2lnbmF0dXJl' },
+    });
     expect(reply.status).toBe(413);
     expect(reply.contentType).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(reply.body)).toMatchObject({ status: 413, title: 'Payload Too Large' });
@@ -66,7 +70,10 @@ describe('expressTwilioStatusCallback under hostile input', () => {
     const url = `${base}/alert-status`;
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     expect(response.status).toBe(400);
@@ -79,7 +86,10 @@ describe('expressTwilioStatusCallback under hostile input', () => {
     const params = { MessageSid: 'SM0123', MessageStatus: 'undelivered', ErrorCode: '3\u000000' };
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(twilio.authToken, url, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     expect(response.status).toBe(204);

@@ -88,7 +88,13 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       expect((await store.claim(low)).claimed).toBe(true);
       expect((await store.claim(claimOf(type, 'client_9', t0 + 2 * hour, { severity: 'LOW' }))).claimed).toBe(false);
       const medium = claimOf(type, 'client_9', t0 + 4 * hour, { severity: 'MEDIUM' });
-      expect(await store.claim(medium)).toMatchObject({ claimed: true, alertId: medium.alertId, severity: 'MEDIUM', firstSeenAt: t0, expiresAt: t0 + 10 * hour });
+      expect(await store.claim(medium)).toMatchObject({
+        claimed: true,
+        alertId: medium.alertId,
+        severity: 'MEDIUM',
+        firstSeenAt: t0,
+        expiresAt: t0 + 10 * hour,
+      });
       expect(await store.claim(claimOf(type, 'client_9', t0 + 5 * hour, { severity: 'LOW' }))).toMatchObject({ claimed: false, alertId: medium.alertId });
       expect(await store.claim(claimOf(type, 'client_9', t0 + 5 * hour, { severity: 'MEDIUM' }))).toMatchObject({ claimed: false, alertId: medium.alertId });
       const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(claimOf(type, 'client_9', t0 + 6 * hour, { severity: 'HIGH' }))));
@@ -107,7 +113,17 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       const type = freshType('batch');
       if (store.appendMany !== undefined) {
         await store.appendMany(
-          Array.from({ length: 50 }, (_, i) => ({ alertId: `a${i}`, type, key: 'k', resourceId: undefined, severity: 'HIGH' as const, outcome: 'suppressed' as const, sinks: [], detail: i === 0 ? 'first' : undefined, at: t0 + i })),
+          Array.from({ length: 50 }, (_, i) => ({
+            alertId: `a${i}`,
+            type,
+            key: 'k',
+            resourceId: undefined,
+            severity: 'HIGH' as const,
+            outcome: 'suppressed' as const,
+            sinks: [],
+            detail: i === 0 ? 'first' : undefined,
+            at: t0 + i,
+          })),
         );
         const rows = await store.history({ since: t0, type, limit: 100 });
         expect(rows).toHaveLength(50);
@@ -115,7 +131,17 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       }
       if (store.listPendingDeliveries !== undefined) {
         const id = `pending:${type}`;
-        const page = { deliveryId: id, alertId: 'a', type, key: 'k', sink: 'alerting.pending', status: 'pending' as const, payload: '{"n":1}', sentAt: t0, deadlineAt: t0 + 1000 };
+        const page = {
+          deliveryId: id,
+          alertId: 'a',
+          type,
+          key: 'k',
+          sink: 'alerting.pending',
+          status: 'pending' as const,
+          payload: '{"n":1}',
+          sentAt: t0,
+          deadlineAt: t0 + 1000,
+        };
         await store.trackDelivery(page);
         await store.trackDelivery({ ...page, payload: '{"n":2}', deadlineAt: t0 + 5000 });
         const listed = (await store.listPendingDeliveries({ sink: 'alerting.pending', limit: 1000 })).filter((d) => d.type === type);
@@ -126,7 +152,11 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
         // taken once: a second instance gets nothing
         expect((await store.takeOverdueDeliveries({ at: t0 + 6000, limit: 1000 })).filter((d) => d.type === type)).toEqual([]);
         await store.trackDelivery({ ...page, payload: '{"n":3}', deadlineAt: t0 + 7000 });
-        expect((await store.listPendingDeliveries({ sink: 'alerting.pending', limit: 1000 })).filter((d) => d.type === type).map((d) => JSON.parse(d.payload) as unknown)).toEqual([{ n: 3 }]);
+        expect(
+          (await store.listPendingDeliveries({ sink: 'alerting.pending', limit: 1000 }))
+            .filter((d) => d.type === type)
+            .map((d) => JSON.parse(d.payload) as unknown),
+        ).toEqual([{ n: 3 }]);
       }
     });
 
@@ -192,13 +222,19 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       expect(candidates.map((c) => c.key)).toEqual(['m1']);
       expect(candidates[0]).toMatchObject({ alertId: medium.alertId, severity: 'MEDIUM', lastSeenAt: t0 + 5 * hour, occurrences: 2 });
 
-      const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimEscalation({ type, key: 'm1', alertId: medium.alertId, at: t0 + 12 * hour })));
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, () => store.claimEscalation({ type, key: 'm1', alertId: medium.alertId, at: t0 + 12 * hour })),
+      );
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect(await mine(t0 + 12 * hour, t0)).toEqual([]);
       // Its window (t0 to t0+6h) is over: escalated or not, it inhibits nothing now.
       expect(await store.hasOpenHigh({ resourceId: 'm1', exceptType: 'OTHER', exceptKey: 'm1', at: t0 + 12 * hour })).toBe(false);
       // A new window of the still-unresolved, escalated alert goes out as HIGH.
-      expect(await store.claim(claimOf(type, 'm1', t0 + 13 * hour, { severity: 'MEDIUM' }))).toMatchObject({ claimed: true, severity: 'HIGH', firstSeenAt: t0 });
+      expect(await store.claim(claimOf(type, 'm1', t0 + 13 * hour, { severity: 'MEDIUM' }))).toMatchObject({
+        claimed: true,
+        severity: 'HIGH',
+        firstSeenAt: t0,
+      });
       expect(await store.hasOpenHigh({ resourceId: 'm1', exceptType: 'OTHER', exceptKey: 'm1', at: t0 + 13 * hour + 1 })).toBe(true);
     });
 
@@ -212,7 +248,17 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
 
       const rows = await store.history({ since: t0, type });
       expect(rows.map((r) => r.outcome)).toEqual(['failed', 'suppressed', 'delivered']);
-      expect(rows[0]).toEqual({ alertId: base.alertId, type, key: 'c2', resourceId: 'c2', severity: 'MEDIUM', outcome: 'failed', sinks: ['slack', 'log'], detail: undefined, at: t0 + 3000 });
+      expect(rows[0]).toEqual({
+        alertId: base.alertId,
+        type,
+        key: 'c2',
+        resourceId: 'c2',
+        severity: 'MEDIUM',
+        outcome: 'failed',
+        sinks: ['slack', 'log'],
+        detail: undefined,
+        at: t0 + 3000,
+      });
       expect(rows[1]!.detail).toBe('duplicate of x');
       expect((await store.history({ since: t0, type, key: 'c1' })).map((r) => r.outcome)).toEqual(['suppressed', 'delivered']);
       expect((await store.history({ since: t0 - 10_000, type, limit: 2 })).map((r) => r.at)).toEqual([t0 + 3000, t0 + 2000]);
@@ -245,7 +291,9 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Sto
       await store.trackDelivery(delivery('c', t0 + 60 * 60_000));
 
       const settled = await Promise.all([1, 2, 3].map(() => store.settleDelivery({ deliveryId: `SM${type}a`, status: 'delivered', at: t0 + 1000 })));
-      expect(settled.filter((s) => s !== undefined)).toEqual([{ ...delivery('a', t0 + 5 * 60_000), alertId: expect.any(String), payload: expect.any(String), status: 'delivered' }]);
+      expect(settled.filter((s) => s !== undefined)).toEqual([
+        { ...delivery('a', t0 + 5 * 60_000), alertId: expect.any(String), payload: expect.any(String), status: 'delivered' },
+      ]);
       expect(JSON.parse(settled.find((s) => s !== undefined)!.payload)).toEqual({ n: 'a' });
       expect(await store.settleDelivery({ deliveryId: 'SMunknown', status: 'failed', at: t0 })).toBeUndefined();
 

@@ -19,7 +19,16 @@ import {
   type PrivateRedis,
   type TcpProxy,
 } from '@hardening/test-support';
-import { createAlertService, createPrismaAlertStore, createRedisAlertStore, createSlackSink, createTwilioSmsSink, type AlertService, type AlertServiceOptions, type AlertStore } from '../src/index.js';
+import {
+  createAlertService,
+  createPrismaAlertStore,
+  createRedisAlertStore,
+  createSlackSink,
+  createTwilioSmsSink,
+  type AlertService,
+  type AlertServiceOptions,
+  type AlertStore,
+} from '../src/index.js';
 import { PrismaClient } from './generated/client/client.ts';
 import { captureLogger } from './support/capture-logger.js';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
@@ -28,7 +37,13 @@ import { openSharedStore } from './support/shared-store.js';
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
 
-const alertFor = (resourceId: string) => ({ type: 'PAYMENT_BLOCK', severity: 'HIGH' as const, resourceId, title: `Payments blocked for ${resourceId}`, message: 'Every charge is refused.' });
+const alertFor = (resourceId: string) => ({
+  type: 'PAYMENT_BLOCK',
+  severity: 'HIGH' as const,
+  resourceId,
+  title: `Payments blocked for ${resourceId}`,
+  message: 'Every charge is refused.',
+});
 
 describe.skipIf(!postgresUp)('the alert store goes down (private redis-server killed; PostgreSQL durable store)', () => {
   let twilio: FakeTwilio;
@@ -56,13 +71,22 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
   function instance(extra: Partial<AlertServiceOptions> = {}) {
     const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 1000 });
     redis.on('error', () => undefined);
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: pgProxy.url(databaseUrl), options: `-c search_path="${schema}"`, max: 4, connectionTimeoutMillis: 2000 }, { schema }) });
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg(
+        { connectionString: pgProxy.url(databaseUrl), options: `-c search_path="${schema}"`, max: 4, connectionTimeoutMillis: 2000 },
+        { schema },
+      ),
+    });
     clients.push({ close: async () => redis.disconnect() }, { close: () => prisma.$disconnect() });
     const logger = captureLogger();
     const alerts = createAlertService({
       sinks: [
         createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-        createSlackSink({ client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }), channel: '#alerts', minIntervalMs: 0 }),
+        createSlackSink({
+          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+          channel: '#alerts',
+          minIntervalMs: 0,
+        }),
       ],
       store: createRedisAlertStore({ redis, prefix: 'outage' }),
       durableStore: createPrismaAlertStore({ prisma }),
@@ -119,7 +143,10 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
     const other = instance({ designatedSender: false });
     await privateRedis.stop();
     pgProxy.cut();
-    const [sent, deferred] = await Promise.all([designated.alerts.sendCriticalAlert(alertFor('client_dark')), other.alerts.sendCriticalAlert(alertFor('client_dark'))]);
+    const [sent, deferred] = await Promise.all([
+      designated.alerts.sendCriticalAlert(alertFor('client_dark')),
+      other.alerts.sendCriticalAlert(alertFor('client_dark')),
+    ]);
     expect(sent).toMatchObject({ status: 'delivered', claimedVia: 'designated' });
     expect(deferred).toMatchObject({ status: 'failed', claimedVia: 'deferred' });
     expect(deferred.pendingUntil).toBeDefined();

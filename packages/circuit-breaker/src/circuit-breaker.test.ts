@@ -217,13 +217,7 @@ describe('CircuitBreaker: manual control, events, persistence', () => {
     await fail(breaker, 1);
     breaker.reset();
     expect(breaker.snapshot().totals).toEqual({ successes: 0, failures: 0, ignored: 0, rejections: 0 });
-    expect(reasons).toEqual([
-      'closed->open:manual',
-      'open->closed:manual',
-      'closed->isolated:manual',
-      'isolated->closed:manual',
-      'closed->closed:manual',
-    ]);
+    expect(reasons).toEqual(['closed->open:manual', 'open->closed:manual', 'closed->isolated:manual', 'isolated->closed:manual', 'closed->closed:manual']);
   });
 
   it('a throwing listener is reported as a warning and does not break the breaker', async () => {

@@ -8,13 +8,7 @@ export type { SlidingWindowOptions, WindowTotals } from './sliding-window.js';
 export { BreakerRegistry, getDefaultRegistry } from './breaker-registry.js';
 export type { BreakerRegistryOptions, BreakerAddedListener } from './breaker-registry.js';
 export { SharedBreakerState, shareBreakerState } from './redis-shared-state.js';
-export type {
-  SharedStateOptions,
-  SharedStateRedisClient,
-  SharedStateSubscriber,
-  SharedStateLogger,
-  SharedStateStatus,
-} from './redis-shared-state.js';
+export type { SharedStateOptions, SharedStateRedisClient, SharedStateSubscriber, SharedStateLogger, SharedStateStatus } from './redis-shared-state.js';
 export type { FleetRuleOptions } from './fleet-rule.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';

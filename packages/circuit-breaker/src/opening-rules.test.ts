@@ -26,7 +26,14 @@ describe('opening rules (strategies composed by the breaker)', () => {
     const clock = fakeClock();
     const plain = OpeningRules.compose(resolveBreakerOptions({ clock }));
     expect(plain.window).toBeUndefined();
-    const options = resolveBreakerOptions({ clock, failureThreshold: Infinity, failureRateThreshold: 50, slowCallRateThreshold: 50, slowCallDurationMs: 10, minimumCalls: 2 });
+    const options = resolveBreakerOptions({
+      clock,
+      failureThreshold: Infinity,
+      failureRateThreshold: 50,
+      slowCallRateThreshold: 50,
+      slowCallDurationMs: 10,
+      minimumCalls: 2,
+    });
     const rules = OpeningRules.compose(options);
     expect(rules.record(false, true)).toBeUndefined(); // 1 call < minimumCalls
     expect(rules.record(false, true)).toBe('slow-call-rate');

@@ -1,17 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ask,
-  eventually,
-  forkTs,
-  redisUrl,
-  requireRedis,
-  startPrivateRedis,
-  uniquePrefix,
-  waitReady,
-  type PrivateRedis,
-} from '@hardening/test-support';
+import { ask, eventually, forkTs, redisUrl, requireRedis, startPrivateRedis, uniquePrefix, waitReady, type PrivateRedis } from '@hardening/test-support';
 import { BreakerRegistry } from './breaker-registry.js';
 import { shareBreakerState } from './redis-shared-state.js';
 
@@ -58,10 +48,12 @@ describe.skipIf(!redisUp)('shared breaker state across two processes (real Redis
 
     // After the cooldown both processes want to call at once: exactly one probe runs.
     await new Promise((r) => setTimeout(r, cooldownMs + 300));
-    const [ra, rb] = await Promise.all([ask<{ outcome: string }>(a, { cmd: 'call', holdMs: 1500 }), ask<{ outcome: string }>(b, { cmd: 'call', holdMs: 1500 })]);
+    const [ra, rb] = await Promise.all([
+      ask<{ outcome: string }>(a, { cmd: 'call', holdMs: 1500 }),
+      ask<{ outcome: string }>(b, { cmd: 'call', holdMs: 1500 }),
+    ]);
     expect([ra.outcome, rb.outcome].sort()).toEqual(['ok', 'refused']);
-    const executions = async () =>
-      (await ask<WorkerState>(a, { cmd: 'state' })).executions + (await ask<WorkerState>(b, { cmd: 'state' })).executions;
+    const executions = async () => (await ask<WorkerState>(a, { cmd: 'state' })).executions + (await ask<WorkerState>(b, { cmd: 'state' })).executions;
     expect(await executions()).toBe(3 + 1);
 
     // The probe succeeded: both close.

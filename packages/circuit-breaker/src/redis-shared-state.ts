@@ -416,9 +416,12 @@ export class SharedBreakerState {
    */
   private scheduleElection(entry: Attached, at: number): void {
     clearTimeout(entry.electionTimer);
-    entry.electionTimer = setTimeout(() => {
-      if (entry.breaker.state === 'open' && !entry.electing && this.usable()) void this.elect(entry);
-    }, Math.max(0, at - Date.now()));
+    entry.electionTimer = setTimeout(
+      () => {
+        if (entry.breaker.state === 'open' && !entry.electing && this.usable()) void this.elect(entry);
+      },
+      Math.max(0, at - Date.now()),
+    );
     entry.electionTimer.unref();
   }
 
@@ -428,7 +431,18 @@ export class SharedBreakerState {
     try {
       const version = Number(
         await this.command(() =>
-          this.redis.eval(setStateScript, 3, ...this.keys(entry.breaker.name), state, nextAttemptAt, this.instanceId, at, this.stateTtlMs, this.channel, entry.breaker.name),
+          this.redis.eval(
+            setStateScript,
+            3,
+            ...this.keys(entry.breaker.name),
+            state,
+            nextAttemptAt,
+            this.instanceId,
+            at,
+            this.stateTtlMs,
+            this.channel,
+            entry.breaker.name,
+          ),
         ),
       );
       entry.version = Math.max(entry.version, version);
@@ -493,9 +507,7 @@ export class SharedBreakerState {
     entry.unpublished = undefined;
     const [stateKey] = this.keys(entry.breaker.name);
     try {
-      const [version, state, nextAttemptAt, by] = await this.command(() =>
-        this.redis.hmget(stateKey, 'version', 'state', 'nextAttemptAt', 'by'),
-      );
+      const [version, state, nextAttemptAt, by] = await this.command(() => this.redis.hmget(stateKey, 'version', 'state', 'nextAttemptAt', 'by'));
       this.succeed();
       if (version === null || state === null) return;
       this.apply(entry, {

@@ -13,8 +13,7 @@
  * ```
  */
 export type SlidingWindowOptions =
-  | { readonly type: 'count'; readonly size: number }
-  | { readonly type: 'time'; readonly sizeMs: number; readonly buckets?: number };
+  { readonly type: 'count'; readonly size: number } | { readonly type: 'time'; readonly sizeMs: number; readonly buckets?: number };
 
 /** Totals over a window. */
 export interface WindowTotals {

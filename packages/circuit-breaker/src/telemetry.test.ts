@@ -35,7 +35,11 @@ describe('circuit breaker telemetry (real OTel SDK)', () => {
     expect(byState).toEqual({ closed: 0, open: 1, 'half-open': 0, isolated: 0 });
     const transitions = await otel.points('hardening.circuit_breaker.transitions', { 'hardening.operation': 'cb_otel' });
     expect(transitions).toHaveLength(1);
-    expect(transitions[0]!.attributes).toMatchObject({ 'hardening.circuit_breaker.previous_state': 'closed', 'hardening.circuit_breaker.state': 'open', 'hardening.circuit_breaker.reason': 'consecutive-failures' });
+    expect(transitions[0]!.attributes).toMatchObject({
+      'hardening.circuit_breaker.previous_state': 'closed',
+      'hardening.circuit_breaker.state': 'open',
+      'hardening.circuit_breaker.reason': 'consecutive-failures',
+    });
     expect(transitions[0]!.value).toBe(1);
     const calls = await otel.points('hardening.circuit_breaker.calls', { 'hardening.operation': 'cb_otel' });
     const byOutcome = Object.fromEntries(calls.map((p) => [p.attributes['hardening.outcome'], p.value]));

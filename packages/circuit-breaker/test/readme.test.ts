@@ -41,7 +41,10 @@ describe.skipIf(!redisUp)('README', () => {
 
   it('starts with an example that prints what the README says and exits by itself', async () => {
     const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-    const match = /^# @hardening\/circuit-breaker\n\n```ts\n([\s\S]*?)```\n\nIt prints `failed: Twilio answered 503` three times, then `refused: twilio_sms is open`/.exec(readme);
+    const match =
+      /^# @hardening\/circuit-breaker\n\n```ts\n([\s\S]*?)```\n\nIt prints `failed: Twilio answered 503` three times, then `refused: twilio_sms is open`/.exec(
+        readme,
+      );
     expect(match, 'the README must start with the ts example and the sentence saying what it prints').not.toBeNull();
     // A file inside the package resolves `@hardening/circuit-breaker` to the package itself.
     const dir = mkdtempSync(join(packageDir, 'test', '.readme-'));

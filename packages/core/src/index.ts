@@ -34,13 +34,7 @@ export type { GiveUpReason } from './errors/retries-exhausted-error.js';
 export { BulkheadFullError, isBulkheadFullError } from './errors/bulkhead-full-error.js';
 export { AbortedError, isAbortedError } from './errors/aborted-error.js';
 export { FailedResultError, isFailedResultError } from './errors/failed-result-error.js';
-export {
-  CircuitBreaker,
-  BreakerRegistry,
-  getDefaultRegistry,
-  CircuitOpenError,
-  isCircuitOpenError,
-} from '@hardening/circuit-breaker';
+export { CircuitBreaker, BreakerRegistry, getDefaultRegistry, CircuitOpenError, isCircuitOpenError } from '@hardening/circuit-breaker';
 export type { CircuitBreakerOptions, CircuitBreakerSnapshot, CircuitState, StateChange } from '@hardening/circuit-breaker';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';

@@ -24,7 +24,16 @@ describe('redaction', () => {
   });
 
   it('masks the usual ways of writing a phone number', () => {
-    for (const phone of ['+15551234567', '+1 (555) 123-4567', '(555) 123-4567', '555-123-4567', '555.123.4567', '5551234567', '1-555-123-4567', '+44 20 7946 0958']) {
+    for (const phone of [
+      '+15551234567',
+      '+1 (555) 123-4567',
+      '(555) 123-4567',
+      '555-123-4567',
+      '555.123.4567',
+      '5551234567',
+      '1-555-123-4567',
+      '+44 20 7946 0958',
+    ]) {
       expect(scrubText(`call ${phone} now`), phone).not.toMatch(/\d{3}.?\d{4}/);
     }
   });
@@ -36,8 +45,12 @@ describe('redaction', () => {
   });
 
   it('scrubs objects by key and by content', () => {
-    expect(
-      scrubValue({ to: '+15551234567', authToken: 'abc', nested: { body: 'call +15559876543' }, list: ['x@y.io'], n: 3 }),
-    ).toEqual({ to: '+1********67', authToken: '[redacted]', nested: { body: 'call +1********43' }, list: ['[email]'], n: 3 });
+    expect(scrubValue({ to: '+15551234567', authToken: 'abc', nested: { body: 'call +15559876543' }, list: ['x@y.io'], n: 3 })).toEqual({
+      to: '+1********67',
+      authToken: '[redacted]',
+      nested: { body: 'call +1********43' },
+      list: ['[email]'],
+      n: 3,
+    });
   });
 });

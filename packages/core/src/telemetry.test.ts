@@ -65,8 +65,15 @@ describe('safeCall telemetry with the real OTel SDK', () => {
     expect(isCircuitOpenError(error)).toBe(true);
     const [span] = spanNamed('safeCall tel_open');
     expect(span!.status.code).toBe(2);
-    expect(span!.attributes).toMatchObject({ 'hardening.outcome': 'refused', 'error.type': 'CIRCUIT_OPEN', 'hardening.give_up.reason': 'circuit-open', 'hardening.attempts': 0 });
-    expect(span!.events.map((e) => [e.name, e.attributes])).toEqual([['refused', { 'hardening.refusal.reason': 'circuit-open', 'hardening.attempts': 0, 'hardening.circuit_breaker.state': 'open' }]]);
+    expect(span!.attributes).toMatchObject({
+      'hardening.outcome': 'refused',
+      'error.type': 'CIRCUIT_OPEN',
+      'hardening.give_up.reason': 'circuit-open',
+      'hardening.attempts': 0,
+    });
+    expect(span!.events.map((e) => [e.name, e.attributes])).toEqual([
+      ['refused', { 'hardening.refusal.reason': 'circuit-open', 'hardening.attempts': 0, 'hardening.circuit_breaker.state': 'open' }],
+    ]);
     const points = await otel.points('hardening.safe_call.duration', { 'hardening.operation': 'tel_open' });
     expect(points.map((p) => p.attributes['hardening.outcome'])).toEqual(['refused']);
   });
@@ -80,7 +87,12 @@ describe('safeCall telemetry with the real OTel SDK', () => {
     expect(error).toBeInstanceOf(Error);
     const [span] = spanNamed('safeCall tel_timeout');
     expect(span!.status.code).toBe(2);
-    expect(span!.attributes).toMatchObject({ 'hardening.outcome': 'failure', 'error.type': 'timeout', 'hardening.give_up.reason': 'timeout', 'hardening.attempts': 2 });
+    expect(span!.attributes).toMatchObject({
+      'hardening.outcome': 'failure',
+      'error.type': 'timeout',
+      'hardening.give_up.reason': 'timeout',
+      'hardening.attempts': 2,
+    });
     expect(span!.events.map((e) => e.attributes?.['hardening.outcome'])).toEqual(['timeout', 'timeout']);
   });
 

@@ -200,7 +200,8 @@ class CallObserver {
       this.span.addEvent('attempt', attributes);
     }
     const timeLimiter = this.live?.instruments?.timeLimiterCalls;
-    if (timeLimiter !== undefined) timeLimiter.add(1, { name: this.name, kind: outcome === 'success' ? 'successful' : outcome === 'timeout' ? 'timeout' : 'failed' });
+    if (timeLimiter !== undefined)
+      timeLimiter.add(1, { name: this.name, kind: outcome === 'success' ? 'successful' : outcome === 'timeout' ? 'timeout' : 'failed' });
     if (attemptChannel.hasSubscribers) attemptChannel.publish(Object.freeze({ name: this.name, attempt: n, outcome, delayMs, error }));
   }
 
@@ -267,7 +268,11 @@ export const safeCallTelemetry = {
   /** Whether a provider or a channel subscriber exists (checked before anything is allocated). */
   listening(): boolean {
     return (
-      scope.current() !== undefined || startChannel.hasSubscribers || attemptChannel.hasSubscribers || refusedChannel.hasSubscribers || endChannel.hasSubscribers
+      scope.current() !== undefined ||
+      startChannel.hasSubscribers ||
+      attemptChannel.hasSubscribers ||
+      refusedChannel.hasSubscribers ||
+      endChannel.hasSubscribers
     );
   },
 

@@ -12,7 +12,12 @@ out.guardAcross = cjs.isTimeoutError(fromEsm) && cjs.isHardeningError(fromEsm) &
 out.sameRegistry = cjs.getDefaultRegistry() === esm.getDefaultRegistry();
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const fail = () => Promise.reject(Object.assign(new Error('down'), { status: 503 }));
-for (let i = 0; i < 3; i++) await esm.createSafeCall({ logger: silent })('dual_load_service', fail, { attempts: 1 }).catch(() => {});
-const refusal = await cjs.createSafeCall({ logger: silent })('dual_load_service', async () => 'ran').catch((e) => e);
+for (let i = 0; i < 3; i++)
+  await esm
+    .createSafeCall({ logger: silent })('dual_load_service', fail, { attempts: 1 })
+    .catch(() => {});
+const refusal = await cjs
+  .createSafeCall({ logger: silent })('dual_load_service', async () => 'ran')
+  .catch((e) => e);
 out.breakerSharedAcross = cjs.isCircuitOpenError(refusal) && esm.isCircuitOpenError(refusal);
 console.log(JSON.stringify(out));

@@ -16,7 +16,12 @@ if (gc === undefined) throw new Error('run with --expose-gc');
 let gcs = 0;
 new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
-const check = (name: string): HealthCheck => ({ name, componentType: 'datastore', critical: true, check: async () => ({ status: 'pass', observedValue: 1, observedUnit: 'ms' }) });
+const check = (name: string): HealthCheck => ({
+  name,
+  componentType: 'datastore',
+  critical: true,
+  check: async () => ({ status: 'pass', observedValue: 1, observedUnit: 'ms' }),
+});
 const handler = createHealthHandler({
   serviceId: 'bench',
   cacheMs: 60_000,

@@ -43,10 +43,14 @@ export class AuthFailureLimiter {
    * @param clock - Time source.
    * @throws TypeError when `max` or `windowMs` is not a positive integer.
    */
-  constructor(options: AuthFailureLimitOptions, private readonly clock: Clock) {
+  constructor(
+    options: AuthFailureLimitOptions,
+    private readonly clock: Clock,
+  ) {
     const { max = defaults.max, windowMs = defaults.windowMs } = options;
     if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`Expected \`authFailureLimit.max\` to be a positive integer, got ${String(max)}.`);
-    if (!Number.isSafeInteger(windowMs) || windowMs < 1) throw new TypeError(`Expected \`authFailureLimit.windowMs\` to be a positive integer, got ${String(windowMs)}.`);
+    if (!Number.isSafeInteger(windowMs) || windowMs < 1)
+      throw new TypeError(`Expected \`authFailureLimit.windowMs\` to be a positive integer, got ${String(windowMs)}.`);
     this.max = max;
     this.windowMs = windowMs;
   }

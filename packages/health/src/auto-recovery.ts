@@ -79,11 +79,7 @@ export interface AutoRecovery {
  * process.once('SIGTERM', () => loop.stop());
  * ```
  */
-export function startAutoRecovery(
-  recovery: RecoveryManager,
-  monitor: { report(): Promise<HealthReport> },
-  options: AutoRecoveryOptions = {},
-): AutoRecovery {
+export function startAutoRecovery(recovery: RecoveryManager, monitor: { report(): Promise<HealthReport> }, options: AutoRecoveryOptions = {}): AutoRecovery {
   const intervalMs = options.intervalMs ?? defaults.intervalMs;
   const threshold = options.failuresBeforeRecovery ?? defaults.failuresBeforeRecovery;
   if (typeof intervalMs !== 'number' || !(intervalMs > 0)) throw new TypeError(`Expected \`intervalMs\` to be a positive number, got ${String(intervalMs)}.`);
@@ -91,8 +87,7 @@ export function startAutoRecovery(
     throw new TypeError(`Expected \`failuresBeforeRecovery\` to be a positive integer, got ${String(threshold)}.`);
   }
   const logger = options.logger ?? consoleLogger({ component: '@hardening/health' });
-  const serviceFor =
-    options.serviceFor ?? ((result: CheckResult) => (recovery.serviceNames.includes(result.name) ? result.name : undefined));
+  const serviceFor = options.serviceFor ?? ((result: CheckResult) => (recovery.serviceNames.includes(result.name) ? result.name : undefined));
   const failing = new Map<string, number>();
   // Results are cached: the same run seen twice (interval shorter than the cache) counts once.
   const seen = new Map<string, CheckResult>();

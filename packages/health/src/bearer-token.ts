@@ -26,9 +26,7 @@ export class BearerTokens {
     }
     this.digests = list.map((token: unknown) => {
       if (typeof token !== 'string' || token.length < minimumLength) {
-        throw new TypeError(
-          `Expected \`${optionName}\` to be at least ${minimumLength} characters (a random secret, e.g. \`openssl rand -hex 32\`).`,
-        );
+        throw new TypeError(`Expected \`${optionName}\` to be at least ${minimumLength} characters (a random secret, e.g. \`openssl rand -hex 32\`).`);
       }
       return digest(token);
     });

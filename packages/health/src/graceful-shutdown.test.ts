@@ -243,7 +243,9 @@ describe('GracefulShutdown', () => {
     expect(() => new GracefulShutdown().addServer({} as never)).toThrow('Expected `server` to be an http.Server');
     expect(() => new GracefulShutdown().addCleanup('', () => {})).toThrow('non-empty string');
     expect(() => new GracefulShutdown().addCleanup('x', () => {}, { timeoutMs: Number.NaN })).toThrow('x.timeoutMs');
-    expect(() => new GracefulShutdown({ timers: { setTimeout } as never })).toThrow('Expected `timers` to be an object with setTimeout and clearTimeout functions.');
+    expect(() => new GracefulShutdown({ timers: { setTimeout } as never })).toThrow(
+      'Expected `timers` to be an object with setTimeout and clearTimeout functions.',
+    );
   });
 
   it('warns when a second instance listens to the real process signals', () => {

@@ -379,7 +379,10 @@ export class GracefulShutdown {
       const t0 = performance.now();
       try {
         await runBounded(this.timers, cleanup.run, ms, cleanup.name);
-        this.logger.info({ event: 'health.cleanup', cleanup: cleanup.name, durationMs: Math.round(performance.now() - t0) }, `graceful shutdown: ${cleanup.name} closed`);
+        this.logger.info(
+          { event: 'health.cleanup', cleanup: cleanup.name, durationMs: Math.round(performance.now() - t0) },
+          `graceful shutdown: ${cleanup.name} closed`,
+        );
       } catch (error) {
         failed++;
         this.logger.error({ event: 'health.cleanup_failed', cleanup: cleanup.name, error: describeError(error) }, `graceful shutdown: ${cleanup.name} failed`);

@@ -24,10 +24,14 @@ async function serve(options: Parameters<typeof createHealthRouter>[0]) {
 }
 
 const dbCheck = (state: { up: boolean }) =>
-  defineCheck('postgres', () => {
-    if (!state.up) throw new Error('connect ECONNREFUSED db.internal.example:5432');
-    return { status: 'pass', observedValue: 1.2, observedUnit: 'ms' };
-  }, { measurement: 'responseTime', componentType: 'datastore' });
+  defineCheck(
+    'postgres',
+    () => {
+      if (!state.up) throw new Error('connect ECONNREFUSED db.internal.example:5432');
+      return { status: 'pass', observedValue: 1.2, observedUnit: 'ms' };
+    },
+    { measurement: 'responseTime', componentType: 'datastore' },
+  );
 
 describe('public probe bodies rendered once per result set', () => {
   it('the same cached results give the same body; a lifecycle change or a new result changes it at once', async () => {

@@ -208,8 +208,7 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
     recoveryTokens = new BearerTokens(token, options.recoveryToken === undefined ? 'adminToken' : 'recoveryToken');
   }
 
-  const limiter =
-    options.authFailureLimit === false ? undefined : new AuthFailureLimiter(options.authFailureLimit ?? {}, options.clock ?? systemClock);
+  const limiter = options.authFailureLimit === false ? undefined : new AuthFailureLimiter(options.authFailureLimit ?? {}, options.clock ?? systemClock);
   const clientKey = (request: HealthRequest) => request.clientIp ?? 'unknown';
   /** undefined when the token is valid; the answer otherwise (401, or 429 once limited). */
   const guard = (tokens: BearerTokens, request: HealthRequest): PlainResponse | undefined => {
@@ -224,7 +223,8 @@ export function createHealthHandler(options: HealthHandlerOptions = {}): HealthH
     if (limiter === undefined) return;
     const key = clientKey(request);
     limiter.fail(key);
-    if (limiter.blockedFor(key) !== undefined) logger.warn({ event: 'health.auth_limited', client: key }, 'health: too many wrong tokens from a client; refusing its tokens for a while');
+    if (limiter.blockedFor(key) !== undefined)
+      logger.warn({ event: 'health.auth_limited', client: key }, 'health: too many wrong tokens from a client; refusing its tokens for a while');
   };
 
   const routes = new Map<string, Route>([

@@ -213,7 +213,14 @@ describe('HealthMonitor', () => {
     const slow = switchable('slow', 'pass');
     const hung = defineCheck('hung', () => new Promise(() => {}), { timeoutMs: 20, critical: false });
     const timers = manualTimers();
-    const monitor = new HealthMonitor({ checks: [fast.check, slow.check, hung], cacheMs: 1000, timeoutMs: 5000, clock, timers: timers.timers, logger: captureLogger() });
+    const monitor = new HealthMonitor({
+      checks: [fast.check, slow.check, hung],
+      cacheMs: 1000,
+      timeoutMs: 5000,
+      clock,
+      timers: timers.timers,
+      logger: captureLogger(),
+    });
     const reporting = monitor.report();
     // Only the hung check's timer is left, with its own 20 ms (the others settled and cleared theirs).
     await vi.waitFor(() => expect(timers.pendingDelays()).toEqual([20]), { timeout: 10_000, interval: 5 });

@@ -296,8 +296,9 @@ export class HealthMonitor {
   // The report's ISO time, made once per clock millisecond (a probe storm asks many times).
   private timeMs = Number.NaN;
   private timeIso = '';
-  private readonly options: { readonly [K in 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock']-?: Exclude<HealthMonitorOptions[K], undefined> } &
-    HealthMonitorOptions;
+  private readonly options: {
+    readonly [K in 'timeoutMs' | 'cacheMs' | 'maxStaleMs' | 'clock']-?: Exclude<HealthMonitorOptions[K], undefined>;
+  } & HealthMonitorOptions;
   private readonly logger: Logger;
   private readonly timers: Timers;
   private state: LifecycleState;
@@ -421,7 +422,10 @@ export class HealthMonitor {
   async ready(): Promise<HealthReport> {
     if (this.state !== 'running') {
       // Not serving anyway: answer at once from what is known, never wait on a check.
-      return this.build(this.latest().filter((r) => r.critical), this.state);
+      return this.build(
+        this.latest().filter((r) => r.critical),
+        this.state,
+      );
     }
     const checks = this.readyChecks.collect();
     return this.build(checks instanceof Promise ? await checks : checks, this.state);

@@ -66,9 +66,7 @@ export function renderHealthBody(report: HealthReport, detailed: boolean): Healt
     });
   }
   if (!detailed) return dropUndefined({ status: report.status, output: report.output, checks });
-  checks.uptime = [
-    { componentType: 'system', observedValue: report.uptimeSeconds, observedUnit: 's', status: 'pass', time: report.time },
-  ];
+  checks.uptime = [{ componentType: 'system', observedValue: report.uptimeSeconds, observedUnit: 's', status: 'pass', time: report.time }];
   const notes = report.checks.filter((r) => r.status === 'fail' && !r.critical).map((r) => `${r.key} is failing but not critical: reported as warn`);
   return dropUndefined({
     status: report.status,

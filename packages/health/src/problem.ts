@@ -16,12 +16,7 @@ const titles: Record<number, string> = {
 };
 
 /** An RFC 9457 `application/problem+json` response. */
-export function problem(
-  status: number,
-  detail: string,
-  extra: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): PlainResponse {
+export function problem(status: number, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): PlainResponse {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },

@@ -12,7 +12,13 @@ afterEach(async () => {
 
 async function start(
   recovery: RecoveryManager,
-  options: { bodyParser?: boolean; recoveryToken?: string | undefined; adminToken?: string; clock?: { now(): number }; logger?: ReturnType<typeof captureLogger> } = {},
+  options: {
+    bodyParser?: boolean;
+    recoveryToken?: string | undefined;
+    adminToken?: string;
+    clock?: { now(): number };
+    logger?: ReturnType<typeof captureLogger>;
+  } = {},
 ) {
   const { bodyParser = true, adminToken, clock, logger = captureLogger() } = options;
   const recoveryToken = 'recoveryToken' in options ? options.recoveryToken : token;
@@ -69,7 +75,11 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
     const url = await start(recovery, { clock, logger, adminToken: 'admin-token-0123456789abcdef' });
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     const attempt = (ip: string, auth: string) =>
-      fetch(`${url}/health/recover`, { method: 'POST', headers: { ...from(ip), authorization: auth, 'content-type': 'application/json' }, body: '{"service":"postgres"}' });
+      fetch(`${url}/health/recover`, {
+        method: 'POST',
+        headers: { ...from(ip), authorization: auth, 'content-type': 'application/json' },
+        body: '{"service":"postgres"}',
+      });
     for (let i = 0; i < 10; i++) expect((await attempt('203.0.113.7', `Bearer guess-${i}-0123456789abcdef`)).status).toBe(401);
     const limited = await attempt('203.0.113.7', `Bearer ${token}`);
     expect(limited.status).toBe(429);
@@ -203,7 +213,11 @@ describe('POST /health/recover and GET /health/recovery-stats', () => {
   it('works without a body parser (reads the body itself), with a form body, and with ?service=', async () => {
     const ran: string[] = [];
     const clock = fakeClock();
-    const recovery = new RecoveryManager({ actions: { a: () => ran.push('a'), b: () => ran.push('b'), c: () => ran.push('c') }, clock, logger: captureLogger() });
+    const recovery = new RecoveryManager({
+      actions: { a: () => ran.push('a'), b: () => ran.push('b'), c: () => ran.push('c') },
+      clock,
+      logger: captureLogger(),
+    });
     const url = await start(recovery, { bodyParser: false });
     expect((await post(url, { service: 'a' })).status).toBe(200);
     expect((await post(url, 'service=b', `Bearer ${token}`, 'application/x-www-form-urlencoded')).status).toBe(200);

@@ -368,9 +368,7 @@ export class RecoveryManager {
    * @param trigger - Who asked.
    * @returns The attempts made and the refusals, by service.
    */
-  async recoverAll(
-    trigger: RecoveryTrigger = 'manual',
-  ): Promise<{ attempts: RecoveryAttempt[]; refused: RecoveryRefusedError[] }> {
+  async recoverAll(trigger: RecoveryTrigger = 'manual'): Promise<{ attempts: RecoveryAttempt[]; refused: RecoveryRefusedError[] }> {
     const attempts: RecoveryAttempt[] = [];
     const refused: RecoveryRefusedError[] = [];
     await Promise.all(

@@ -35,10 +35,7 @@ describe('runCheck', () => {
   });
 
   it('a check that rejects with the abort reason when aborted is reported as a timeout too', async () => {
-    const check = defineCheck(
-      'db',
-      ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
-    );
+    const check = defineCheck('db', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))));
     vi.useFakeTimers();
     const running = runCheck(check, 30, now);
     await vi.advanceTimersByTimeAsync(30);
@@ -47,11 +44,21 @@ describe('runCheck', () => {
 
   it('times out on the injected timers, and clears the timer of a check that settles first', async () => {
     const clock = manualTimers();
-    const hanging = runCheck(defineCheck('db', () => new Promise(() => {})), 250, now, clock.timers);
+    const hanging = runCheck(
+      defineCheck('db', () => new Promise(() => {})),
+      250,
+      now,
+      clock.timers,
+    );
     await vi.waitFor(() => expect(clock.pendingDelays()).toEqual([250]), { timeout: 10_000, interval: 5 });
     clock.advance(250);
     expect(await hanging).toMatchObject({ status: 'fail', timedOut: true, observations: [{ output: 'timed out after 250 ms' }] });
-    const quick = await runCheck(defineCheck('ok', () => 'pass'), 250, now, clock.timers);
+    const quick = await runCheck(
+      defineCheck('ok', () => 'pass'),
+      250,
+      now,
+      clock.timers,
+    );
     expect(quick.status).toBe('pass');
     expect(clock.pendingDelays()).toEqual([]);
   });
@@ -67,7 +74,11 @@ describe('runCheck', () => {
     expect(sync.status).toBe('fail');
     expect(sync.timedOut).toBe(false);
     expect(sync.observations[0]!.output).toBe('connect ECONNREFUSED for +1********67 with [redacted]');
-    const rejected = await runCheck(defineCheck('b', async () => Promise.reject(new Error('nope'))), 1000, now);
+    const rejected = await runCheck(
+      defineCheck('b', async () => Promise.reject(new Error('nope'))),
+      1000,
+      now,
+    );
     expect(rejected.observations).toEqual([{ status: 'fail', output: 'nope' }]);
   });
 
@@ -75,7 +86,11 @@ describe('runCheck', () => {
     const error = Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:1'), new Error('connect ECONNREFUSED 127.0.0.1:1')], ''), {
       code: 'ECONNREFUSED',
     });
-    const run = await runCheck(defineCheck('c', () => Promise.reject(error)), 1000, now);
+    const run = await runCheck(
+      defineCheck('c', () => Promise.reject(error)),
+      1000,
+      now,
+    );
     expect(run.observations[0]!.output).toBe('connect ECONNREFUSED ::1:1; connect ECONNREFUSED 127.0.0.1:1');
   });
 
@@ -103,7 +118,11 @@ describe('runCheck', () => {
 
   it('records duration and the completion time from the clock', async () => {
     vi.useFakeTimers();
-    const running = runCheck(defineCheck('ok', async () => new Promise((r) => setTimeout(r, 20))), 1000, () => 42);
+    const running = runCheck(
+      defineCheck('ok', async () => new Promise((r) => setTimeout(r, 20))),
+      1000,
+      () => 42,
+    );
     await vi.advanceTimersByTimeAsync(20);
     const run = await running;
     expect(run.completedAt).toBe(42);
@@ -120,7 +139,12 @@ describe('normalizeOutcome', () => {
     expect(normalizeOutcome('warn')).toEqual([{ status: 'warn' }]);
     expect(normalizeOutcome({ status: 'warn', observedValue: 3 })).toEqual([{ status: 'warn', observedValue: 3 }]);
     expect(normalizeOutcome([])).toEqual([{ status: 'pass' }]);
-    expect(normalizeOutcome([{ status: 'pass', componentId: 'a' }, { status: 'fail', componentId: 'b' }])).toHaveLength(2);
+    expect(
+      normalizeOutcome([
+        { status: 'pass', componentId: 'a' },
+        { status: 'fail', componentId: 'b' },
+      ]),
+    ).toHaveLength(2);
   });
 
   it('turns a malformed outcome into a failure instead of trusting it', () => {

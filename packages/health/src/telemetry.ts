@@ -24,9 +24,13 @@ interface Instruments {
   readonly duration: Histogram;
 }
 
-const scope = new TelemetryScope('@hardening/health', (meter: Meter) => ({
-  duration: meter.createHistogram('hardening.health.check.duration', { unit: 's', description: 'Health check runs by check and result.' }),
-}) satisfies Instruments);
+const scope = new TelemetryScope(
+  '@hardening/health',
+  (meter: Meter) =>
+    ({
+      duration: meter.createHistogram('hardening.health.check.duration', { unit: 's', description: 'Health check runs by check and result.' }),
+    }) satisfies Instruments,
+);
 
 /**
  * Runs one health check under a span `health_check <name>` (the check runs inside it): its
@@ -42,7 +46,8 @@ export async function observeCheck(name: string, run: () => Promise<CheckRun>): 
   if (live === undefined && !checkChannel.hasSubscribers) return run();
   const span = live?.tracer?.startSpan(`health_check ${name}`, { attributes: { 'hardening.health.check': name } });
   const { context, trace } = live?.api ?? {};
-  const result = span !== undefined && context !== undefined && trace !== undefined ? await context.with(trace.setSpan(context.active(), span), run) : await run();
+  const result =
+    span !== undefined && context !== undefined && trace !== undefined ? await context.with(trace.setSpan(context.active(), span), run) : await run();
   if (span !== undefined) {
     span.setAttributes({ 'hardening.health.status': result.status, 'hardening.health.timed_out': result.timedOut });
     if (result.status === 'fail') span.setStatus({ code: 2, message: result.timedOut ? 'timed out' : 'check failed' });
@@ -50,6 +55,7 @@ export async function observeCheck(name: string, run: () => Promise<CheckRun>): 
     span.end();
   }
   live?.instruments?.duration.record(result.durationMs / 1000, { 'hardening.health.check': name, 'hardening.health.status': result.status });
-  if (checkChannel.hasSubscribers) checkChannel.publish(Object.freeze({ name, status: result.status, durationMs: result.durationMs, timedOut: result.timedOut }));
+  if (checkChannel.hasSubscribers)
+    checkChannel.publish(Object.freeze({ name, status: result.status, durationMs: result.durationMs, timedOut: result.timedOut }));
   return result;
 }

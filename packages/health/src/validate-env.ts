@@ -50,8 +50,7 @@ export type StandardResult<Output> =
  * type Config = EnvOutput<{ PORT: z.ZodCoercedNumber }>; // { PORT: number }
  * ```
  */
-export type EnvOutput<S> =
-  S extends StandardSchema<infer O> ? O : { [K in keyof S]: S[K] extends StandardSchema<infer O> ? O : never };
+export type EnvOutput<S> = S extends StandardSchema<infer O> ? O : { [K in keyof S]: S[K] extends StandardSchema<infer O> ? O : never };
 
 /**
  * Options for {@link validateEnv}.
@@ -106,10 +105,7 @@ export interface ValidateEnvOptions {
  * );
  * ```
  */
-export function validateEnv<S extends StandardSchema | Readonly<Record<string, StandardSchema>>>(
-  schema: S,
-  options: ValidateEnvOptions = {},
-): EnvOutput<S> {
+export function validateEnv<S extends StandardSchema | Readonly<Record<string, StandardSchema>>>(schema: S, options: ValidateEnvOptions = {}): EnvOutput<S> {
   const { env = process.env, emptyAsMissing = true } = options;
   const input: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -124,9 +120,7 @@ export function validateEnv<S extends StandardSchema | Readonly<Record<string, S
       const key = first === undefined ? wholeEnvironment : String(typeof first === 'object' ? first.key : first);
       byName.set(key, [...(byName.get(key) ?? []), issue.message]);
     }
-    throw new EnvValidationError(
-      [...byName].map(([name, messages]) => problemFor(name, name === wholeEnvironment ? '' : input[name], messages)),
-    );
+    throw new EnvValidationError([...byName].map(([name, messages]) => problemFor(name, name === wholeEnvironment ? '' : input[name], messages)));
   }
   if (typeof schema !== 'object' || schema === null) {
     throw new TypeError('Expected `schema` to be a Standard Schema (e.g. z.object({...})) or a record of them.');
@@ -139,7 +133,13 @@ export function validateEnv<S extends StandardSchema | Readonly<Record<string, S
     if (result.issues === undefined) {
       if (result.value !== undefined) out[name] = result.value;
     } else {
-      problems.push(problemFor(name, input[name], result.issues.map((i) => i.message)));
+      problems.push(
+        problemFor(
+          name,
+          input[name],
+          result.issues.map((i) => i.message),
+        ),
+      );
     }
   }
   if (problems.length > 0) throw new EnvValidationError(problems);

@@ -33,9 +33,7 @@ describe('graceful shutdown under load (a real child process and a real SIGTERM)
     const cleanupLog = join(dir, 'cleanups.log');
     const logFile = join(dir, 'service.log');
     child = forkTs(fixture, { WORK_MS: '4000', DRAIN_MS: '500', CLEANUP_LOG: cleanupLog, LOG_FILE: logFile });
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child!.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child!.once('exit', (code, signal) => resolve({ code, signal })));
     await waitReady(child, 30_000);
     const { port } = await ask<{ port: number }>(child, { cmd: 'port' });
     expect((await get(port, '/health/ready')).status).toBe(200);
@@ -76,7 +74,10 @@ describe('graceful shutdown under load (a real child process and a real SIGTERM)
       'redis inFlight=0 completed=200',
       'prisma inFlight=0 completed=200',
     ]);
-    const logs = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; inFlight?: number });
+    const logs = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; inFlight?: number });
     expect(logs.find((l) => l.msg.startsWith('graceful shutdown: SIGTERM'))?.inFlight).toBe(200);
     expect(logs.at(-1)?.msg).toBe('graceful shutdown: complete; exiting with 0');
   }, 60_000);

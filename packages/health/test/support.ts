@@ -19,7 +19,12 @@ export function fakeClock(start = Date.UTC(2025, 0, 1)) {
  * every timer that falls due (timers they schedule included). Nothing waits real time.
  */
 export function manualTimers() {
-  interface Pending { readonly id: number; readonly due: number; readonly ms: number; readonly fn: () => void }
+  interface Pending {
+    readonly id: number;
+    readonly due: number;
+    readonly ms: number;
+    readonly fn: () => void;
+  }
   let now = 0;
   let nextId = 0;
   const pending: Pending[] = [];

@@ -89,7 +89,11 @@ describe('IdempotencyGuard', () => {
   it('releases the key when fn throws, rethrows the same error, and the retry processes the event', async () => {
     const { guard, store } = setup();
     const boom = new Error('Twilio 503');
-    await expect(guard.run('SM1', async () => { throw boom; })).rejects.toBe(boom);
+    await expect(
+      guard.run('SM1', async () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     expect(store.stats().size).toBe(0);
     expect(await guard.run('SM1', async () => 'processed on retry')).toBe('processed on retry');
   });
@@ -191,7 +195,9 @@ describe('IdempotencyGuard', () => {
     const { guard } = setup();
     let release!: () => void;
     const entered = gate();
-    const first = guard.run('order-1', () => new Promise<string>((resolve) => ((release = () => resolve('charged')), entered.open())), { payload: { amount: 5, currency: 'usd' } });
+    const first = guard.run('order-1', () => new Promise<string>((resolve) => ((release = () => resolve('charged')), entered.open())), {
+      payload: { amount: 5, currency: 'usd' },
+    });
     await entered.promise;
     const during = await guard.run('order-1', async () => 'x', { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
     expect(isIdempotencyPayloadMismatchError(during)).toBe(true);
@@ -275,7 +281,9 @@ describe('IdempotencyGuard', () => {
     it("a store that lets out another package's error (a breaker refusing) still fails as a store error", async () => {
       const { logger } = recordingLogger();
       const inner = createMemoryStore();
-      const refusing = Object.assign(Object.create(inner) as typeof inner, { claim: () => Promise.reject(new CircuitOpenError('database', 'open', Date.now() + 30_000)) });
+      const refusing = Object.assign(Object.create(inner) as typeof inner, {
+        claim: () => Promise.reject(new CircuitOpenError('database', 'open', Date.now() + 30_000)),
+      });
       const guard = createIdempotencyGuard({ store: refusing, logger });
       const error = await guard.run('k', async () => 'never').catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
@@ -315,7 +323,11 @@ describe('IdempotencyGuard', () => {
       const { lines, logger } = recordingLogger();
       vi.useFakeTimers();
       const guard = createIdempotencyGuard({ store: failingStore(createMemoryStore(), { release: 5 }), logger });
-      const failed = expect(guard.run('k', async () => { throw new Error('handler bug'); })).rejects.toThrow('handler bug');
+      const failed = expect(
+        guard.run('k', async () => {
+          throw new Error('handler bug');
+        }),
+      ).rejects.toThrow('handler bug');
       await vi.advanceTimersByTimeAsync(50); // between the two release attempts
       await failed;
       expect(lines.some((l) => l.level === 'error' && l.msg?.includes('stays claimed until its lease ends'))).toBe(true);
@@ -381,10 +393,12 @@ describe('the lease signal', () => {
   it('is created on first read: read after the lease ended, it is already aborted', async () => {
     vi.useFakeTimers();
     const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 30 });
-    const running = guard.run('late-reader', async (context) => {
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      return { aborted: context.signal.aborted, key: context.key };
-    }).catch((error: unknown) => error);
+    const running = guard
+      .run('late-reader', async (context) => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return { aborted: context.signal.aborted, key: context.key };
+      })
+      .catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(60);
     expect(await running).toEqual({ aborted: true, key: 'late-reader' });
   });
@@ -394,11 +408,13 @@ describe('the lease signal', () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 5000, timers: manual.timers });
     const reasons: unknown[] = [];
     const proceed = gate();
-    const running = guard.run('injected', async ({ signal }) => {
-      signal.addEventListener('abort', () => reasons.push(signal.reason));
-      await proceed.promise;
-      return signal.aborted;
-    }).catch((error: unknown) => error);
+    const running = guard
+      .run('injected', async ({ signal }) => {
+        signal.addEventListener('abort', () => reasons.push(signal.reason));
+        await proceed.promise;
+        return signal.aborted;
+      })
+      .catch((error: unknown) => error);
     await vi.waitFor(() => expect(manual.pending.size).toBe(1), { timeout: 10_000, interval: 5 });
     expect(manual.delays[0]).toBeGreaterThan(4000);
     expect(manual.delays[0]).toBeLessThanOrEqual(5000);

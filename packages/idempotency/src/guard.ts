@@ -233,7 +233,13 @@ export class IdempotencyGuard {
   constructor(options: IdempotencyGuardOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('Expected `options` to be an object.');
     const store = options.store as Partial<IdempotencyStore> | undefined;
-    if (store === undefined || store === null || typeof store.claim !== 'function' || typeof store.complete !== 'function' || typeof store.release !== 'function') {
+    if (
+      store === undefined ||
+      store === null ||
+      typeof store.claim !== 'function' ||
+      typeof store.complete !== 'function' ||
+      typeof store.release !== 'function'
+    ) {
       throw new TypeError('Expected `store` to be an IdempotencyStore (claim, complete, release).');
     }
     const merged = { ...defaults, ...stripUndefined(options) };
@@ -436,7 +442,11 @@ export class IdempotencyGuard {
    * value is returned unrecorded while recording goes on (until the lease ends). The claim
    * and the function are not on the budget: only the recording is.
    */
-  private async answerWithin<T>(storedKey: string, run: (onValue: (value: T) => void) => Promise<IdempotentOutcome<T>>, budgetMs: number): Promise<IdempotentOutcome<T>> {
+  private async answerWithin<T>(
+    storedKey: string,
+    run: (onValue: (value: T) => void) => Promise<IdempotentOutcome<T>>,
+    budgetMs: number,
+  ): Promise<IdempotentOutcome<T>> {
     let produced: { readonly value: T } | undefined;
     let ready: () => void = () => {};
     const valueReady = new Promise<void>((resolve) => (ready = resolve));
@@ -457,7 +467,8 @@ export class IdempotencyGuard {
       if (first === 'late') {
         this.logger.warn({ key: scrubText(storedKey), budgetMs }, 'idempotency: result returned before it was recorded (recordTimeoutMs); recording goes on');
         void settled.then((r) => {
-          if ('error' in r) this.logger.warn({ key: scrubText(storedKey), err: describe(r.error) }, 'idempotency: a result returned unrecorded could not be recorded');
+          if ('error' in r)
+            this.logger.warn({ key: scrubText(storedKey), err: describe(r.error) }, 'idempotency: a result returned unrecorded could not be recorded');
         });
       } else {
         this.logger.warn({ key: scrubText(storedKey), err: describe(first.error) }, 'idempotency: result returned unrecorded (recording failed)');
@@ -494,7 +505,6 @@ export class IdempotencyGuard {
       }
     }
   }
-
 
   /** Never throws: the caller's own error matters more, and the lease bounds the damage. */
   private async release(key: string, token: string): Promise<void> {

@@ -18,7 +18,10 @@ export const maxKeyBytes = 255;
  */
 export function assertIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string') {
-    throw new InvalidIdempotencyKeyError('type', `Expected \`key\` to be a non-empty string of at most ${maxKeyBytes} bytes, got ${key === null ? 'null' : typeof key}.`);
+    throw new InvalidIdempotencyKeyError(
+      'type',
+      `Expected \`key\` to be a non-empty string of at most ${maxKeyBytes} bytes, got ${key === null ? 'null' : typeof key}.`,
+    );
   }
   if (key.length === 0) {
     throw new InvalidIdempotencyKeyError('empty', `Expected \`key\` to be a non-empty string of at most ${maxKeyBytes} bytes, got an empty string.`);

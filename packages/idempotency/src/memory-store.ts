@@ -108,7 +108,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     }
     this.sweep(now, defaults.sweepPerClaim);
     while (this.entries.size >= this.maxEntries) this.evictOldest(now);
-    this.add({ key: request.key, completed: false, token: request.token, fingerprint: request.fingerprint, result: undefined, expiresAt: now + request.leaseMs });
+    this.add({
+      key: request.key,
+      completed: false,
+      token: request.token,
+      fingerprint: request.fingerprint,
+      result: undefined,
+      expiresAt: now + request.leaseMs,
+    });
     return { status: 'claimed' };
   }
 

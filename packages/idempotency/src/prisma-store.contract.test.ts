@@ -13,5 +13,9 @@ function harness(open: () => Promise<TestDatabase>) {
   };
 }
 
-describeStoreContract('PostgreSQL via Prisma + @prisma/adapter-pg', harness(() => openPostgres('contract')), { skip: !postgresUp });
+describeStoreContract(
+  'PostgreSQL via Prisma + @prisma/adapter-pg',
+  harness(() => openPostgres('contract')),
+  { skip: !postgresUp },
+);
 describeStoreContract('PGlite via Prisma + pglite-prisma-adapter', harness(openPglite));

@@ -156,7 +156,9 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
   });
 
   it('validates its options', () => {
-    expect(() => createPrismaStore({ prisma: db.prisma, table: 'bad name; DROP TABLE x' })).toThrow("Expected `table` to be a table name like 'idempotency_records' or 'schema.table'");
+    expect(() => createPrismaStore({ prisma: db.prisma, table: 'bad name; DROP TABLE x' })).toThrow(
+      "Expected `table` to be a table name like 'idempotency_records' or 'schema.table'",
+    );
     expect(() => createPrismaStore({ prisma: {} as never })).toThrow('Expected `prisma` to be a PrismaClient');
     expect(() => createPrismaStore({ prisma: db.prisma, lockTimeoutMs: 0 })).toThrow('Expected `lockTimeoutMs` to be a positive integer, got 0.');
     expect(createPrismaStore({ prisma: db.prisma, table: 'billing.idempotency_records' }).table).toBe('"billing"."idempotency_records"');

@@ -104,9 +104,19 @@ const transactionAborted = '25P02';
 
 function hasSqlState(error: unknown, state: string): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; meta?: { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } }; message?: unknown };
+  const e = error as {
+    code?: unknown;
+    meta?: { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } };
+    message?: unknown;
+  };
   const cause = e.meta?.driverAdapterError?.cause;
-  return e.code === state || e.meta?.code === state || cause?.originalCode === state || cause?.code === state || (typeof e.message === 'string' && e.message.includes(state));
+  return (
+    e.code === state ||
+    e.meta?.code === state ||
+    cause?.originalCode === state ||
+    cause?.code === state ||
+    (typeof e.message === 'string' && e.message.includes(state))
+  );
 }
 
 /**
@@ -202,7 +212,11 @@ export class PrismaIdempotencyStore implements IdempotencyStore {
         if (row.claimed) return { status: 'claimed' };
         if (row.status === 'COMPLETED') return { status: 'completed', fingerprint: row.fingerprint, result: row.result ?? '' };
         const remaining = Number(row.remaining_ms);
-        return { status: 'in-progress', fingerprint: row.fingerprint, leaseRemainingMs: Number.isFinite(remaining) ? Math.max(0, Math.ceil(remaining)) : undefined };
+        return {
+          status: 'in-progress',
+          fingerprint: row.fingerprint,
+          leaseRemainingMs: Number.isFinite(remaining) ? Math.max(0, Math.ceil(remaining)) : undefined,
+        };
       }
       throw new Error(`claim of an idempotency key found no record after ${defaults.claimAttempts} attempts`);
     } catch (error) {

@@ -60,7 +60,9 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
     // The run claimed before the outage finishes while Redis is still away: completing is
     // retried until Redis is back, within the lease.
     finish();
-    await vi.waitFor(() => expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('failed to record a completed run'))).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('failed to record a completed run'))).toBe(true), {
+      timeout: 10_000,
+    });
     proxy.restore();
     expect(await claimedBefore).toEqual({ status: 'executed', value: 'reply-before', stored: true });
     expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('failed to record a completed run'))).toBe(true);

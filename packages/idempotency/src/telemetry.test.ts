@@ -18,10 +18,14 @@ afterEach(async () => {
 describe('idempotency guard telemetry (real OTel SDK)', () => {
   it('records executed, replayed, in progress and mismatch as span attributes and a counter', async () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), namespace: 'tel:', onInProgress: 'error' });
-    await guard.run('k1', async () => {
-      trace.getTracer('test').startSpan('send').end();
-      return 1;
-    }, { payload: { a: 1 } });
+    await guard.run(
+      'k1',
+      async () => {
+        trace.getTracer('test').startSpan('send').end();
+        return 1;
+      },
+      { payload: { a: 1 } },
+    );
     await guard.run('k1', async () => 2, { payload: { a: 1 } });
     await expect(guard.run('k1', async () => 3, { payload: { a: 2 } })).rejects.toThrow();
     let release!: () => void;
@@ -36,14 +40,21 @@ describe('idempotency guard telemetry (real OTel SDK)', () => {
     const [send] = otel.spans().filter((s) => s.name === 'send');
     expect(send!.parentSpanContext?.spanId).toBe(spans[0]!.spanContext().spanId);
     const points = await otel.points('hardening.idempotency.outcomes', { 'hardening.idempotency.namespace': 'tel:' });
-    expect(Object.fromEntries(points.map((p) => [p.attributes['hardening.idempotency.outcome'], p.value]))).toEqual({ executed: 2, replayed: 1, mismatch: 1, in_progress: 1 });
+    expect(Object.fromEntries(points.map((p) => [p.attributes['hardening.idempotency.outcome'], p.value]))).toEqual({
+      executed: 2,
+      replayed: 1,
+      mismatch: 1,
+      in_progress: 1,
+    });
   });
 
   it('marks a failing function as an ERROR span with error.type', async () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), namespace: 'fail:' });
-    await expect(guard.run('k', async () => {
-      throw new RangeError('nope');
-    })).rejects.toThrow('nope');
+    await expect(
+      guard.run('k', async () => {
+        throw new RangeError('nope');
+      }),
+    ).rejects.toThrow('nope');
     const [span] = otel.spans().filter((s) => s.name === 'idempotency fail:');
     expect(span!.attributes).toMatchObject({ 'hardening.idempotency.outcome': 'failed', 'error.type': 'RangeError' });
     expect(span!.status.code).toBe(2);

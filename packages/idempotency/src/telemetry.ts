@@ -29,10 +29,14 @@ interface Instruments {
   readonly outcomes: Counter;
 }
 
-const scope = new TelemetryScope('@hardening/idempotency', (meter: Meter) => ({
-  // The same name in both naming profiles: resilience4j has no idempotency module.
-  outcomes: meter.createCounter('hardening.idempotency.outcomes', { description: 'Idempotency guard runs by outcome.' }),
-}) satisfies Instruments);
+const scope = new TelemetryScope(
+  '@hardening/idempotency',
+  (meter: Meter) =>
+    ({
+      // The same name in both naming profiles: resilience4j has no idempotency module.
+      outcomes: meter.createCounter('hardening.idempotency.outcomes', { description: 'Idempotency guard runs by outcome.' }),
+    }) satisfies Instruments,
+);
 
 function outcomeOfError(error: unknown): GuardOutcome {
   if (isIdempotencyInProgressError(error)) return 'in_progress';

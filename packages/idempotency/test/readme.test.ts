@@ -18,7 +18,11 @@ describe('README', () => {
 
   it('whose example runs and prints what its comments say', () => {
     // A file inside the package resolves `@hardening/idempotency` to the package itself.
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', exampleFile], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@hardening/source', exampleFile], {
+      cwd: packageDir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim().split('\n')).toEqual(['reply #1', 'reply #1', '1']);
   });

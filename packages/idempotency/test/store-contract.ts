@@ -146,7 +146,16 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       it('runs once, replays the result, releases on failure and rejects a reused key with another payload', async () => {
         const guard = createIdempotencyGuard({ store, logger: silentLoggerForTests, namespace: `g:${run}:` });
         let runs = 0;
-        await expect(guard.run('evt-fail', async () => { runs++; throw new Error('provider down'); }, { payload: { a: 1 } })).rejects.toThrow('provider down');
+        await expect(
+          guard.run(
+            'evt-fail',
+            async () => {
+              runs++;
+              throw new Error('provider down');
+            },
+            { payload: { a: 1 } },
+          ),
+        ).rejects.toThrow('provider down');
         expect(await guard.run('evt-fail', async () => ++runs, { payload: { a: 1 } })).toBe(2);
         expect(await guard.execute('evt-fail', async () => ++runs, { payload: { a: 1 } })).toEqual({ status: 'replayed', value: 2, stored: true });
         await expect(guard.run('evt-fail', async () => ++runs, { payload: { a: 2 } })).rejects.toSatisfy(isIdempotencyPayloadMismatchError);

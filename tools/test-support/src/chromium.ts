@@ -40,6 +40,8 @@ export async function requireChromium(): Promise<boolean> {
   const install = 'apt-get install -y chromium';
   if (process.env.CI === 'true') throw new Error(`Chromium is not installed at ${chromiumPath} and CI=true: install it with \`${install}\``);
   const line = '!'.repeat(78);
-  console.warn(`\n${line}\n!! SKIPPED: Chromium is not installed at ${chromiumPath}.\n!! Browser tests did not run. Install it with:\n!!   ${install}\n${line}\n`);
+  console.warn(
+    `\n${line}\n!! SKIPPED: Chromium is not installed at ${chromiumPath}.\n!! Browser tests did not run. Install it with:\n!!   ${install}\n${line}\n`,
+  );
   return false;
 }

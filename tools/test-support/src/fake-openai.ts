@@ -109,18 +109,35 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
       if (request.method === 'GET' && request.path === '/v1/models') {
         const ids = options.models ?? ['gpt-4o-mini'];
-        return { status: 200, headers: requestId, body: { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'system' })) } };
+        return {
+          status: 200,
+          headers: requestId,
+          body: { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'system' })) },
+        };
       }
       if (request.method !== 'POST' || request.path !== '/v1/chat/completions') return undefined;
       const body = (typeof request.body === 'object' && request.body !== null ? request.body : undefined) as Record<string, unknown> | undefined;
-      if (body === undefined) return { status: 400, headers: requestId, body: openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', null) };
+      if (body === undefined)
+        return { status: 400, headers: requestId, body: openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', null) };
       const model = body.model;
-      if (typeof model !== 'string' || model === '') return { status: 400, headers: requestId, body: openAIError('you must provide a model parameter', 'invalid_request_error', null) };
+      if (typeof model !== 'string' || model === '')
+        return { status: 400, headers: requestId, body: openAIError('you must provide a model parameter', 'invalid_request_error', null) };
       if (options.models !== undefined && !options.models.includes(model)) {
-        return { status: 404, headers: requestId, body: openAIError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found') };
+        return {
+          status: 404,
+          headers: requestId,
+          body: openAIError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'),
+        };
       }
-      const messages = Array.isArray(body.messages) ? body.messages.filter(isMessage).map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) })) : [];
-      if (messages.length === 0) return { status: 400, headers: requestId, body: openAIError("'messages' must contain at least one message.", 'invalid_request_error', null, 'messages') };
+      const messages = Array.isArray(body.messages)
+        ? body.messages.filter(isMessage).map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content) }))
+        : [];
+      if (messages.length === 0)
+        return {
+          status: 400,
+          headers: requestId,
+          body: openAIError("'messages' must contain at least one message.", 'invalid_request_error', null, 'messages'),
+        };
       const format = (body.response_format as { type?: unknown } | undefined)?.type;
       const responseFormat = typeof format === 'string' ? format : undefined;
       // OpenAI refuses JSON mode unless the prompt mentions JSON; so does the fake.
@@ -128,7 +145,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         return {
           status: 400,
           headers: requestId,
-          body: openAIError("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', null, 'messages'),
+          body: openAIError(
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            'invalid_request_error',
+            null,
+            'messages',
+          ),
         };
       }
       const chat: FakeChatRequest = { model, messages, responseFormat, body, request };
@@ -149,7 +171,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
           created: Math.floor(Date.now() / 1000),
           model,
           system_fingerprint: 'fp_fake',
-          choices: [{ index: 0, message: { role: 'assistant', content: choice.content, refusal: choice.refusal }, logprobs: null, finish_reason: choice.finishReason }],
+          choices: [
+            { index: 0, message: { role: 'assistant', content: choice.content, refusal: choice.refusal }, logprobs: null, finish_reason: choice.finishReason },
+          ],
           usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
         },
       };

@@ -73,7 +73,8 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
       const payload = event.payload as Record<string, unknown> | undefined;
       if (action === 'trigger') {
         if (typeof payload !== 'object' || payload === null) return invalid("'payload' is missing");
-        if (typeof payload.summary !== 'string' || payload.summary.length === 0 || payload.summary.length > 1024) return invalid("'payload.summary' is invalid");
+        if (typeof payload.summary !== 'string' || payload.summary.length === 0 || payload.summary.length > 1024)
+          return invalid("'payload.summary' is invalid");
         if (typeof payload.source !== 'string' || payload.source.length === 0) return invalid("'payload.source' is missing");
         if (typeof payload.severity !== 'string' || !severities.has(payload.severity)) return invalid("'payload.severity' is invalid");
         dedupKey ??= randomBytes(16).toString('hex');

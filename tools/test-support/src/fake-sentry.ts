@@ -131,8 +131,6 @@ export async function startFakeSentry(options: FakeSentryOptions = {}): Promise<
     dsn: `http://${publicKey}@127.0.0.1:${port}/${projectId}`,
     envelopes,
     events: () =>
-      envelopes.flatMap((envelope) =>
-        envelope.items.filter((item) => item.header.type === 'event').map((item) => item.payload as Record<string, unknown>),
-      ),
+      envelopes.flatMap((envelope) => envelope.items.filter((item) => item.header.type === 'event').map((item) => item.payload as Record<string, unknown>)),
   };
 }

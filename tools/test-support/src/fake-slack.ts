@@ -107,7 +107,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       }
       switch (method) {
         case 'auth.test':
-          return { status: 200, body: { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'alerts-bot', team_id: 'T0FAKE', user_id: 'U0FAKE', bot_id: 'B0FAKE' } };
+          return {
+            status: 200,
+            body: { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'alerts-bot', team_id: 'T0FAKE', user_id: 'U0FAKE', bot_id: 'B0FAKE' },
+          };
         case 'chat.postMessage': {
           const channel = typeof args.channel === 'string' ? args.channel : undefined;
           if (channel === undefined || channel === '') return { status: 200, body: { ok: false, error: 'channel_not_found' } };
@@ -135,7 +138,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           });
           return {
             status: 200,
-            body: { ok: true, channel: channel.startsWith('#') ? `C${randomBytes(4).toString('hex').toUpperCase()}` : channel, ts, message: { type: 'message', text, user: 'U0FAKE', ts, blocks } },
+            body: {
+              ok: true,
+              channel: channel.startsWith('#') ? `C${randomBytes(4).toString('hex').toUpperCase()}` : channel,
+              ts,
+              message: { type: 'message', text, user: 'U0FAKE', ts, blocks },
+            },
           };
         }
         default:

@@ -103,7 +103,17 @@ export async function startFakeTwilioAccount(options: FakeTwilioAccountOptions =
         }));
         return {
           status: 200,
-          body: { incoming_phone_numbers: numbers, page: 0, page_size: pageSize, first_page_uri: request.url, next_page_uri: null, previous_page_uri: null, uri: request.url, start: 0, end: numbers.length },
+          body: {
+            incoming_phone_numbers: numbers,
+            page: 0,
+            page_size: pageSize,
+            first_page_uri: request.url,
+            next_page_uri: null,
+            previous_page_uri: null,
+            uri: request.url,
+            start: 0,
+            end: numbers.length,
+          },
         };
       }
       return { status: 404, body: twilioError(404, 20404, 'The requested resource was not found') };

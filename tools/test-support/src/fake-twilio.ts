@@ -63,7 +63,11 @@ export interface FakeTwilio extends FakeHttpServer {
    * Moves a message to `status` and posts Twilio's status callback (form body, valid
    * `X-Twilio-Signature`) to the message's `StatusCallback`, or to `url`.
    */
-  sendStatus(sid: string, status: string, options?: { readonly errorCode?: number; readonly url?: string; readonly replay?: boolean }): Promise<StatusCallbackResult>;
+  sendStatus(
+    sid: string,
+    status: string,
+    options?: { readonly errorCode?: number; readonly url?: string; readonly replay?: boolean },
+  ): Promise<StatusCallbackResult>;
   /**
    * Moves a message to `status` (and `errorCode`) without posting a callback: a receipt
    * that never arrives, which only a lookup (GET Messages/{sid}) or the list reveals.
@@ -310,7 +314,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       message.status = status;
       if (errorCode !== undefined) message.errorCode = errorCode;
     },
-    blockSender: (from, extra = {}) => void blocked.set(from, { code: extra.code ?? 30007, status: extra.status ?? 'undelivered', callback: extra.callback ?? true }),
+    blockSender: (from, extra = {}) =>
+      void blocked.set(from, { code: extra.code ?? 30007, status: extra.status ?? 'undelivered', callback: extra.callback ?? true }),
     unblockSender: (from) => void blocked.delete(from),
     failWithCode: (code, extra = {}) => {
       const status = extra.status ?? statusForCode(code);

@@ -40,7 +40,8 @@ const sue = '+15125550199';
 const stranger = '+15125550166';
 
 /** The demo's last line: where a newcomer goes from here. */
-export const nextTry = 'Next, try it yourself: `pnpm start`, then in another terminal `pnpm sim sms +15550001111 "Hi"` (the README shows the whole conversation).';
+export const nextTry =
+  'Next, try it yourself: `pnpm start`, then in another terminal `pnpm sim sms +15550001111 "Hi"` (the README shows the whole conversation).';
 
 /** Plays the day and returns what happened. Starts and stops everything it needs. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -135,7 +136,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await settle();
     const again = await app.sms({ from: customer, to: number, body: 'URGENT: burst pipe in the kitchen', messageSid: sid });
     duplicatesAbsorbed++;
-    timeline.say('twilio', `retries the same SMS webhook -> ${again.status}, ${again.body === first.body ? 'the same TwiML' : 'A DIFFERENT ANSWER'}; the owner is not alerted twice`);
+    timeline.say(
+      'twilio',
+      `retries the same SMS webhook -> ${again.status}, ${again.body === first.body ? 'the same TwiML' : 'A DIFFERENT ANSWER'}; the owner is not alerted twice`,
+    );
     await settle();
 
     timeline.at('11:00');
@@ -183,7 +187,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     timeline.heading('Summary');
     const smsSent = app.providers.twilio.messages.length;
-    timeline.plain(`  SMS accepted by Twilio: ${smsSent} (${app.providers.twilio.requests.filter((r) => r.status === 503).length} sends refused during the outage, retried, none duplicated)`);
+    timeline.plain(
+      `  SMS accepted by Twilio: ${smsSent} (${app.providers.twilio.requests.filter((r) => r.status === 503).length} sends refused during the outage, retried, none duplicated)`,
+    );
     timeline.plain(`  duplicate webhook deliveries absorbed: ${duplicatesAbsorbed}`);
     timeline.plain(`  breaker changes: ${breakerTransitions.join('; ') || 'none'}`);
     timeline.plain(`  alerts: ${stats.delivered} delivered, ${stats.suppressed} suppressed, ${stats.failed} failed`);
@@ -191,7 +197,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     timeline.plain(`  Dave's Plumbing: ${live ? 'live, told by SMS' : 'NOT LIVE'}`);
     timeline.plain('');
     timeline.plain(nextTry);
-    return { lines: timeline.lines, smsSent, duplicatesAbsorbed, breakerTransitions, slackAlerts, operatorSms, people: [dave, customer, neighbour, sue, stranger] };
+    return {
+      lines: timeline.lines,
+      smsSent,
+      duplicatesAbsorbed,
+      breakerTransitions,
+      slackAlerts,
+      operatorSms,
+      people: [dave, customer, neighbour, sue, stranger],
+    };
   } finally {
     stopWatching();
     await app.close();

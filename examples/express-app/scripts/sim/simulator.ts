@@ -53,18 +53,21 @@ function parseArgs(argv: readonly string[]): { positional: string[]; options: Ma
 
 function phoneArg(value: string | undefined, what: string): string {
   const phone = toE164(value);
-  if (phone === undefined) throw new SimUsageError(`${what} must be a phone number such as +15550001111 (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`);
+  if (phone === undefined)
+    throw new SimUsageError(`${what} must be a phone number such as +15550001111 (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`);
   return phone;
 }
 
 function need<T>(value: T | undefined, variable: string): T {
-  if (value === undefined) throw new SimUsageError(`the app has no ${variable}, so it refuses these webhooks; unset it in development to get a generated one, or set it for both`);
+  if (value === undefined)
+    throw new SimUsageError(`the app has no ${variable}, so it refuses these webhooks; unset it in development to get a generated one, or set it for both`);
   return value;
 }
 
 /** The texts inside `<Message>` elements of a TwiML reply. */
 export function twimlMessages(body: string): string[] {
-  const decode = (text: string) => text.replace(/&lt;|&gt;|&quot;|&apos;|&amp;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&quot;': '"', '&apos;': "'", '&amp;': '&' })[e]!);
+  const decode = (text: string) =>
+    text.replace(/&lt;|&gt;|&quot;|&apos;|&amp;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&quot;': '"', '&apos;': "'", '&amp;': '&' })[e]!);
   return [...body.matchAll(/<Message[^>]*>([\s\S]*?)<\/Message>/g)].map((m) => decode(m[1]!));
 }
 
@@ -82,7 +85,9 @@ class AppClient {
   /** The newest outbox items, oldest first. */
   async outbox(): Promise<OutboxItem[]> {
     // An app that does not answer is reported by the command's own request, with advice.
-    const response = await fetch(`${this.session.url}/api/admin/outbox?limit=50`, { headers: { Authorization: `Bearer ${this.session.adminToken}` } }).catch(() => undefined);
+    const response = await fetch(`${this.session.url}/api/admin/outbox?limit=50`, { headers: { Authorization: `Bearer ${this.session.adminToken}` } }).catch(
+      () => undefined,
+    );
     if (response?.ok !== true) return [];
     const { items } = (await response.json()) as { items: OutboxItem[] };
     return items.reverse();
@@ -101,7 +106,11 @@ class AppClient {
   twilio(path: string, params: Record<string, string>) {
     const token = need(this.session.twilioAuthToken, 'Twilio auth token (TWILIO_AUTH_TOKEN)');
     const signature = twilioSignature(token, `${this.session.publicUrl.replace(/\/+$/, '')}${path}`, params);
-    return this.post(path, { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, 'User-Agent': 'TwilioProxy/1.1' }, new URLSearchParams(params).toString());
+    return this.post(
+      path,
+      { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature, 'User-Agent': 'TwilioProxy/1.1' },
+      new URLSearchParams(params).toString(),
+    );
   }
 }
 
@@ -145,7 +154,8 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
   }
   const sessionFile = options.get('session') ?? devSessionFileFor(process.env.PGLITE_DATA_DIR ?? '.data/pglite');
   const session = readDevSession(sessionFile);
-  if (session === undefined) throw new SimUsageError(`no running development app found (${sessionFile} is missing): start it with \`pnpm start\` in another terminal`);
+  if (session === undefined)
+    throw new SimUsageError(`no running development app found (${sessionFile} is missing): start it with \`pnpm start\` in another terminal`);
   const client = new AppClient(session);
   const wait = (fallback: number) => Number(options.get('wait') ?? fallback);
   const since = new Set((await client.outbox()).map((item) => item.id));
@@ -158,8 +168,19 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
       const sid = messageSid();
       write(`-> SMS ${from} -> ${to}: "${text}"`);
       const reply = await client.twilio('/sms', {
-        ToCountry: 'US', SmsMessageSid: sid, NumMedia: '0', SmsSid: sid, SmsStatus: 'received', Body: text, FromCountry: 'US',
-        To: to, NumSegments: '1', MessageSid: sid, AccountSid: session.twilioAccountSid ?? '', From: from, ApiVersion: '2010-04-01',
+        ToCountry: 'US',
+        SmsMessageSid: sid,
+        NumMedia: '0',
+        SmsSid: sid,
+        SmsStatus: 'received',
+        Body: text,
+        FromCountry: 'US',
+        To: to,
+        NumSegments: '1',
+        MessageSid: sid,
+        AccountSid: session.twilioAccountSid ?? '',
+        From: from,
+        ApiVersion: '2010-04-01',
       });
       const messages = twimlMessages(reply.body);
       write(`<- ${reply.status} reply: ${messages.length === 0 ? reply.body : messages.map((m) => `"${m}"`).join(' ')}`);
@@ -174,8 +195,18 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
       const status = rest[2] ?? 'no-answer';
       write(`-> call ${from} -> ${to}: ${status}`);
       const reply = await client.twilio('/api/twilio/status', {
-        AccountSid: session.twilioAccountSid ?? '', ApiVersion: '2010-04-01', CallSid: callSid(), CallStatus: status, Called: to, Caller: from,
-        Direction: 'inbound', From: from, To: to, CallDuration: status === 'completed' ? '12' : '0', CallbackSource: 'call-progress-events', SequenceNumber: '0',
+        AccountSid: session.twilioAccountSid ?? '',
+        ApiVersion: '2010-04-01',
+        CallSid: callSid(),
+        CallStatus: status,
+        Called: to,
+        Caller: from,
+        Direction: 'inbound',
+        From: from,
+        To: to,
+        CallDuration: status === 'completed' ? '12' : '0',
+        CallbackSource: 'call-progress-events',
+        SequenceNumber: '0',
       });
       write(`<- ${reply.status}`);
       const sent = await printSent(client, since, wait(5000), write);
@@ -188,7 +219,15 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
       const secret = need(session.stripeWebhookSecret, 'Stripe webhook secret (STRIPE_WEBHOOK_SECRET)');
       const raw = JSON.stringify(checkoutCompleted(decodeURIComponent(clientId)), null, 2);
       write(`-> Stripe checkout.session.completed for client ${decodeURIComponent(clientId)}`);
-      const reply = await client.post('/webhooks/stripe', { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'Stripe-Signature': stripeSignature(secret, raw) }, raw);
+      const reply = await client.post(
+        '/webhooks/stripe',
+        {
+          'Content-Type': 'application/json; charset=utf-8',
+          'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          'Stripe-Signature': stripeSignature(secret, raw),
+        },
+        raw,
+      );
       write(`<- ${reply.status} ${reply.body}`);
       const sent = await printSent(client, since, wait(5000), write);
       return { status: reply.status, reply: [reply.body], sent };
@@ -199,7 +238,11 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
       const secret = need(session.slackSigningSecret, 'Slack signing secret (SLACK_SIGNING_SECRET)');
       const raw = JSON.stringify(slackMessage(text, { channel: options.get('channel') ?? `C${randomBytes(4).toString('hex').toUpperCase()}` }));
       write(`-> Slack message: "${text}"`);
-      const reply = await client.post('/slack/events', { 'Content-Type': 'application/json', 'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...slackHeaders(secret, raw) }, raw);
+      const reply = await client.post(
+        '/slack/events',
+        { 'Content-Type': 'application/json', 'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...slackHeaders(secret, raw) },
+        raw,
+      );
       write(`<- ${reply.status} ${reply.body}`);
       const sent = await printSent(client, since, wait(3000), write);
       return { status: reply.status, reply: [reply.body], sent };

@@ -6,9 +6,16 @@ import { sendProblem } from '../http/problem.js';
 import { parseOr400, sendNotFound } from '../http/validate.js';
 
 const maxSilenceMs = 7 * 24 * 3_600_000;
-const listOf = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1).max(50)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1).max(50)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
 
-const statsQuery = z.object({ hours: z.coerce.number().positive().max(24 * 90).default(24) });
+const statsQuery = z.object({
+  hours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24),
+});
 
 const silenceBody = z
   .object({

@@ -23,8 +23,7 @@ async function resolveAlerts(ctx: AppContext, clientId: string, message: string)
 
 /** What {@link resolveClientByOperator} did: the domain's outcome, plus the alerts it resolved. */
 export type OperatorResolveOutcome =
-  | Exclude<ResolveOutcome, { kind: 'resolved' }>
-  | (Extract<ResolveOutcome, { kind: 'resolved' }> & { readonly alertsResolved: string[] });
+  Exclude<ResolveOutcome, { kind: 'resolved' }> | (Extract<ResolveOutcome, { kind: 'resolved' }> & { readonly alertsResolved: string[] });
 
 /**
  * An operator resolves a stuck client (admin API and console alike): the domain change,
@@ -80,7 +79,10 @@ export function clientRoutes(ctx: AppContext): Router {
     const client = await ctx.db.prisma.$transaction((tx) => activatePayment(tx, params.id, ctx.config.systemNumber));
     if (client === undefined) return sendNotFound(res, 'client', params.id);
     const alertsResolved = before.onboardingState !== client.onboardingState ? await resolveAlerts(ctx, params.id, 'Payment activated by an operator.') : [];
-    ctx.logger.info({ clientId: params.id, from: before.onboardingState, to: client.onboardingState, alreadyActive: before.paymentActive }, 'payment activated by an operator');
+    ctx.logger.info(
+      { clientId: params.id, from: before.onboardingState, to: client.onboardingState, alreadyActive: before.paymentActive },
+      'payment activated by an operator',
+    );
     res.json({ alreadyActive: before.paymentActive, from: before.onboardingState, client: clientView(client), alertsResolved });
   });
   return router;

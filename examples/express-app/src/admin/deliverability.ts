@@ -10,7 +10,12 @@ import { outboxView } from './views.js';
 const byId = z.object({ id: z.uuid({ message: 'must be a suppression id (UUID)' }) });
 const bySender = z.object({ phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a sender number in E.164 (+15551234567)') });
 const unconfirmedQuery = pageQuery.extend({
-  olderThanMinutes: z.coerce.number().int().min(0).max(60 * 24 * 30).default(30),
+  olderThanMinutes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60 * 24 * 30)
+    .default(30),
 });
 
 /**
@@ -36,7 +41,15 @@ export function deliverabilityRoutes(ctx: AppContext): Router {
     const rows = await prisma.smsSuppression.findMany({ where: afterCursor(q.cursor), orderBy: newestFirst, take: q.limit + 1 });
     const page = pageOf(rows, q.limit);
     sendCachedJson(req, res, {
-      items: page.items.map((r) => ({ id: r.id, sender: r.fromPhone, recipient: maskPhoneNumber(r.toPhone), errorCode: r.errorCode, reason: r.reason, refusedSends: r.refused, createdAt: r.createdAt.toISOString() })),
+      items: page.items.map((r) => ({
+        id: r.id,
+        sender: r.fromPhone,
+        recipient: maskPhoneNumber(r.toPhone),
+        errorCode: r.errorCode,
+        reason: r.reason,
+        refusedSends: r.refused,
+        createdAt: r.createdAt.toISOString(),
+      })),
       nextCursor: page.nextCursor,
     });
   });
@@ -63,14 +76,25 @@ export function deliverabilityRoutes(ctx: AppContext): Router {
     const rows = await prisma.smsOptOutEvent.findMany({ where: afterCursor(q.cursor), orderBy: newestFirst, take: q.limit + 1 });
     const page = pageOf(rows, q.limit);
     sendCachedJson(req, res, {
-      items: page.items.map((r) => ({ id: r.id, sender: r.fromPhone, recipient: maskPhoneNumber(r.toPhone), action: r.action, source: r.source, at: r.createdAt.toISOString() })),
+      items: page.items.map((r) => ({
+        id: r.id,
+        sender: r.fromPhone,
+        recipient: maskPhoneNumber(r.toPhone),
+        action: r.action,
+        source: r.source,
+        at: r.createdAt.toISOString(),
+      })),
       nextCursor: page.nextCursor,
     });
   });
 
   router.get('/senders/halted', async (req, res) => {
     const rows = await prisma.smsSenderHalt.findMany({ where: { active: true }, orderBy: { haltedAt: 'desc' } });
-    const waiting = await prisma.outboundMessage.groupBy({ by: ['fromPhone'], where: { fromPhone: { in: rows.map((r) => r.fromPhone) }, status: { in: ['pending', 'failed', 'unknown'] } }, _count: true });
+    const waiting = await prisma.outboundMessage.groupBy({
+      by: ['fromPhone'],
+      where: { fromPhone: { in: rows.map((r) => r.fromPhone) }, status: { in: ['pending', 'failed', 'unknown'] } },
+      _count: true,
+    });
     const count = new Map(waiting.map((w) => [w.fromPhone, w._count]));
     sendCachedJson(req, res, {
       items: rows.map((r) => ({
@@ -98,14 +122,24 @@ export function deliverabilityRoutes(ctx: AppContext): Router {
     const before = new Date(Date.now() - q.olderThanMinutes * 60_000);
     const rows = await prisma.outboundMessage.findMany({
       where: {
-        OR: [{ status: 'unknown' }, { status: 'sent', sentAt: { lt: before }, OR: [{ deliveryStatus: null }, { deliveryStatus: { in: ['accepted', 'scheduled', 'queued', 'sending', 'sent'] } }] }],
+        OR: [
+          { status: 'unknown' },
+          {
+            status: 'sent',
+            sentAt: { lt: before },
+            OR: [{ deliveryStatus: null }, { deliveryStatus: { in: ['accepted', 'scheduled', 'queued', 'sending', 'sent'] } }],
+          },
+        ],
         ...afterCursor(q.cursor),
       },
       orderBy: newestFirst,
       take: q.limit + 1,
     });
     const page = pageOf(rows, q.limit);
-    sendCachedJson(req, res, { items: page.items.map((r) => ({ ...outboxView(r), deliveryStatus: r.deliveryStatus, errorCode: r.errorCode })), nextCursor: page.nextCursor });
+    sendCachedJson(req, res, {
+      items: page.items.map((r) => ({ ...outboxView(r), deliveryStatus: r.deliveryStatus, errorCode: r.errorCode })),
+      nextCursor: page.nextCursor,
+    });
   });
   return router;
 }

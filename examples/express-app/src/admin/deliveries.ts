@@ -14,8 +14,14 @@ export const deliveryStatuses = ['pending', 'processing', 'completed', 'failed',
 
 const listQuery = pageQuery.extend({
   status: z.enum(deliveryStatuses).optional(),
-  provider: z.string().regex(/^[a-z_]{1,40}$/, 'must be a provider name like twilio or slack').optional(),
-  kind: z.string().regex(/^[a-z_]{1,60}$/, 'must be a job kind like process_inbound').optional(),
+  provider: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'must be a provider name like twilio or slack')
+    .optional(),
+  kind: z
+    .string()
+    .regex(/^[a-z_]{1,60}$/, 'must be a job kind like process_inbound')
+    .optional(),
 });
 const deliveryId = z.object({ id: z.uuid({ message: 'must be a delivery id (UUID)' }) });
 
@@ -54,7 +60,11 @@ export function deliveryRoutes(ctx: AppContext): Router {
       case 'not_found':
         return sendNotFound(res, 'delivery', params.id);
       case 'conflict':
-        return sendProblem(res, { title: 'Conflict', status: 409, detail: `The delivery is ${outcome.status}; only ${redrivableStatuses.join(' or ')} deliveries can be re-driven.` });
+        return sendProblem(res, {
+          title: 'Conflict',
+          status: 409,
+          detail: `The delivery is ${outcome.status}; only ${redrivableStatuses.join(' or ')} deliveries can be re-driven.`,
+        });
       case 'not_queued':
         return sendProblem(res, {
           title: 'Queue unavailable',

@@ -7,11 +7,26 @@ import { afterCursor, newestFirst, pageOf, pageQuery } from './pagination.js';
 import { outboxView } from './views.js';
 
 /** Statuses of an outbound SMS (see jobs/outbox-worker.ts). */
-export const outboxStatuses = ['pending', 'sending', 'sent', 'unknown', 'failed', 'dead_letter', 'not_sent', 'delivered', 'undelivered', 'suppressed', 'opted_out'] as const;
+export const outboxStatuses = [
+  'pending',
+  'sending',
+  'sent',
+  'unknown',
+  'failed',
+  'dead_letter',
+  'not_sent',
+  'delivered',
+  'undelivered',
+  'suppressed',
+  'opted_out',
+] as const;
 
 const listQuery = pageQuery.extend({
   status: z.enum(outboxStatuses).optional(),
-  purpose: z.string().regex(/^[a-z_]{1,40}$/, 'must be a purpose like reply or missed_call').optional(),
+  purpose: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'must be a purpose like reply or missed_call')
+    .optional(),
 });
 
 /**

@@ -11,15 +11,18 @@ export function encodeCursor(row: Cursor): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`, 'utf8').toString('base64url');
 }
 
-const cursor = z.string().max(200).transform((value, ctx) => {
-  const [at, id, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (extra !== undefined || id === undefined || id === '' || Number.isNaN(createdAt.getTime())) {
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-    return z.NEVER;
-  }
-  return { createdAt, id } satisfies Cursor;
-});
+const cursor = z
+  .string()
+  .max(200)
+  .transform((value, ctx) => {
+    const [at, id, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+    const createdAt = new Date(at ?? '');
+    if (extra !== undefined || id === undefined || id === '' || Number.isNaN(createdAt.getTime())) {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+      return z.NEVER;
+    }
+    return { createdAt, id } satisfies Cursor;
+  });
 
 /** `limit` (1-200, default 50) and `cursor` (from the previous page's `nextCursor`). */
 export const pageQuery = z.object({

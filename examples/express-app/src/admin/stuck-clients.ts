@@ -13,7 +13,10 @@ const query = z.object({
     .transform((value) => value.split(',').map((s) => s.trim().toUpperCase()))
     .pipe(z.array(severity).min(1))
     .optional(),
-  terminal: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  terminal: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
 });
 
 /** The alert a stuck client in `state` raises (PAYMENT_BLOCK in S5, STUCK_CLIENT elsewhere). */

@@ -105,11 +105,17 @@ export function loadConfig(raw: Readonly<Record<string, string | undefined>> = p
     twilio = { accountSid: sid, authToken: token, apiBaseUrl: env.TWILIO_API_BASE_URL };
   } else {
     // Say which half is missing: a lone TWILIO_AUTH_TOKEN used to be ignored in silence.
-    if (sid === undefined && token !== undefined) notices.push('TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not: Twilio needs both, so SMS are not sent');
+    if (sid === undefined && token !== undefined)
+      notices.push('TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not: Twilio needs both, so SMS are not sent');
     else if (sid !== undefined) notices.push('TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not: Twilio needs both, so SMS are not sent');
     else notices.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: SMS are not sent');
     if (standIns) {
-      twilio = { accountSid: sid ?? simulatedTwilioAccountSid, authToken: token ?? generate('TWILIO_AUTH_TOKEN', () => randomBytes(16).toString('hex')), apiBaseUrl: undefined, simulated: true };
+      twilio = {
+        accountSid: sid ?? simulatedTwilioAccountSid,
+        authToken: token ?? generate('TWILIO_AUTH_TOKEN', () => randomBytes(16).toString('hex')),
+        apiBaseUrl: undefined,
+        simulated: true,
+      };
     } else if (token === undefined) {
       notices.push('TWILIO_AUTH_TOKEN is not set: every Twilio webhook is refused with 403');
     }

@@ -17,7 +17,11 @@ const e164 = z.string().transform((value, ctx) => {
 
 /** One or more E.164 numbers, comma-separated (the on-call list), normalised and deduplicated. */
 const e164List = z.string().transform((value, ctx) => {
-  const phones = value.split(',').map((part) => part.trim()).filter(Boolean).map((part) => toE164(part));
+  const phones = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => toE164(part));
   if (phones.length === 0 || phones.some((phone) => phone === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'must be one or more phone numbers in E.164 form, comma-separated, e.g. +15551234567,+15557654321' });
     return z.NEVER;
@@ -41,15 +45,24 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: url.optional(),
   /** Trust X-Forwarded-* from this many proxies (for signature URLs and client IPs). */
   TRUST_PROXY: z.coerce.number().int().min(0).default(0),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
   /** Prefix of every Redis key and queue name, so several apps (or test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'must be 1-60 letters, digits or _.- characters')
     .default('hardening-app'),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'is too short to be a Twilio auth token').optional(),
   /** The system onboarding number, which also sends the alert SMS (formerly TWILIO_NUMBER). */
   TWILIO_FROM_NUMBER: e164.optional(),
@@ -79,13 +92,26 @@ export const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Requests per window per client IP on the public (non-webhook, non-admin) routes. */
   RATE_LIMIT_PUBLIC_MAX: z.coerce.number().int().min(1).default(100),
-  RATE_LIMIT_PUBLIC_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  RATE_LIMIT_PUBLIC_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Requests per window per admin client (keyed on the token's hash) on the admin API and /metrics. */
   RATE_LIMIT_ADMIN_MAX: z.coerce.number().int().min(1).default(1000),
-  RATE_LIMIT_ADMIN_WINDOW_MS: z.coerce.number().int().min(1000).default(60 * 60_000),
+  RATE_LIMIT_ADMIN_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60 * 60_000),
   /**
    * Breakers whose opening fails readiness (comma-separated; empty for none). None by
    * default: Twilio and PostgreSQL are shared by every instance, so an open breaker on them
@@ -95,7 +121,12 @@ export const envSchema = z.object({
   HEALTH_CRITICAL_BREAKERS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /**
    * On SIGTERM/SIGINT, how long to keep serving (readiness already 503) before closing the
    * listener. Default 5000 in production; 0 otherwise (see config.ts: a developer's Ctrl-C

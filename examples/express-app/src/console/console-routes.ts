@@ -84,7 +84,9 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
       return section.render(await section.load(ctx), view);
     } catch (error) {
       ctx.logger.error({ section: section.id, err: scrubText(String(error)) }, 'console: a section could not be loaded');
-      return html`<p class="attention" role="alert">This section could not be loaded (${scrubText(String(error)).slice(0, 200)}). It is tried again at the next update.</p>`;
+      return html`<p class="attention" role="alert">
+        This section could not be loaded (${scrubText(String(error)).slice(0, 200)}). It is tried again at the next update.
+      </p>`;
     }
   }
 
@@ -105,7 +107,11 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   router.post('/sign-in', (req, res) => {
     if (needsSecureCookie(req) && !req.secure) {
       // The browser would drop the Secure cookie over plain HTTP and loop back to sign-in.
-      return sendHtml(res, 400, signInPage('The console needs HTTPS on any host but localhost (behind a TLS proxy, set TRUST_PROXY). The token was not checked.'));
+      return sendHtml(
+        res,
+        400,
+        signInPage('The console needs HTTPS on any host but localhost (behind a TLS proxy, set TRUST_PROXY). The token was not checked.'),
+      );
     }
     const token = (req.body as Record<string, unknown> | undefined)?.token;
     if (typeof token !== 'string' || token.length > 1000 || !timingSafeEqual(digest(token), expectedToken)) {
@@ -145,11 +151,17 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
     if (flash !== undefined) res.clearCookie(flashCookie, cookieOptions(req));
     const bodies = await Promise.all(sections.map((s) => renderSection(s, view)));
     const header = html`<span id="updated" aria-live="polite">updated ${new Date(view.now).toISOString().slice(11, 19)} UTC</span>
-<form method="post" action="/admin/sign-out"><input type="hidden" name="_csrf" value="${view.csrf}"><button type="submit">Sign out</button></form>`;
-    const main = html`${flash === undefined ? '' : html`<p id="flash" role="status">${flash.slice(0, 300)}</p>`}<main>${sections.map(
-      (s, i) =>
-        html`<section id="section-${s.id}"${s.title === undefined ? '' : html` aria-labelledby="h-${s.id}"`}>${s.title === undefined ? '' : html`<h2 id="h-${s.id}">${s.title}</h2>`}<div class="section-body" data-section="${s.id}">${bodies[i]}</div></section>`,
-    )}</main>`;
+      <form method="post" action="/admin/sign-out"><input type="hidden" name="_csrf" value="${view.csrf}" /><button type="submit">Sign out</button></form>`;
+    const main = html`${flash === undefined ? '' : html`<p id="flash" role="status">${flash.slice(0, 300)}</p>`}
+      <main>
+        ${sections.map(
+          (s, i) =>
+            html`<section id="section-${s.id}" ${s.title === undefined ? '' : html` aria-labelledby="h-${s.id}"`}>
+              ${s.title === undefined ? '' : html`<h2 id="h-${s.id}">${s.title}</h2>`}
+              <div class="section-body" data-section="${s.id}">${bodies[i]}</div>
+            </section>`,
+        )}
+      </main>`;
     sendHtml(res, 200, pageShell('Operator console', main, header));
   });
 
@@ -160,7 +172,9 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
     }
     const view: ViewContext = { csrf: csrf.token(req, res), now: Date.now() };
     const bodies = await Promise.all(sections.map((s) => renderSection(s, view)));
-    res.set('Cache-Control', 'no-store').json({ at: new Date(view.now).toISOString(), sections: Object.fromEntries(sections.map((s, i) => [s.id, bodies[i]!.value])) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ at: new Date(view.now).toISOString(), sections: Object.fromEntries(sections.map((s, i) => [s.id, bodies[i]!.value])) });
   });
 
   router.post('/actions/:section/:action', async (req, res) => {
@@ -172,7 +186,11 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
     const outcome = await action(ctx, form);
     switch (outcome.kind) {
       case 'confirm':
-        return sendHtml(res, 200, confirmPage({ title: outcome.title, detail: outcome.detail, action: req.originalUrl.split('?')[0]!, fields: form, csrf: csrf.token(req, res) }));
+        return sendHtml(
+          res,
+          200,
+          confirmPage({ title: outcome.title, detail: outcome.detail, action: req.originalUrl.split('?')[0]!, fields: form, csrf: csrf.token(req, res) }),
+        );
       case 'refused':
         return refuse(req, res, outcome.status, 'Not done', outcome.message);
       case 'done':

@@ -71,8 +71,16 @@ export interface ActionFormOptions {
  * ```
  */
 export function actionForm(view: ViewContext, section: string, action: string, label: string, options: ActionFormOptions = {}): SafeHtml {
-  const hidden = Object.entries(options.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
-  return html`<form method="post" action="/admin/actions/${section}/${action}" class="action"><input type="hidden" name="${csrfField}" value="${view.csrf}">${hidden}${options.inputs}<button type="submit" class="${options.tone === 'danger' ? 'danger' : ''}"${options.ariaLabel === undefined ? '' : html` aria-label="${options.ariaLabel}"`}>${label}</button></form>`;
+  const hidden = Object.entries(options.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
+  return html`<form method="post" action="/admin/actions/${section}/${action}" class="action">
+    <input type="hidden" name="${csrfField}" value="${view.csrf}" />${hidden}${options.inputs}<button
+      type="submit"
+      class="${options.tone === 'danger' ? 'danger' : ''}"
+      ${options.ariaLabel === undefined ? '' : html` aria-label="${options.ariaLabel}"`}
+    >
+      ${label}
+    </button>
+  </form>`;
 }
 
 /**

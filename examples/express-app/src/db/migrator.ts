@@ -66,12 +66,12 @@ export async function migrate(session: SqlSession, logger: Logger, migrations: M
         continue;
       }
       // Names match /^\d{14}_[a-z0-9_]+$/ and checksums are hex: safe to inline.
-      await session.exec(
-        `BEGIN;\n${migration.sql}\nINSERT INTO "_app_migrations" ("name", "checksum") VALUES ('${migration.name}', '${migration.checksum}');\nCOMMIT;`,
-      ).catch(async (error: unknown) => {
-        await session.exec('ROLLBACK').catch(() => {});
-        throw error;
-      });
+      await session
+        .exec(`BEGIN;\n${migration.sql}\nINSERT INTO "_app_migrations" ("name", "checksum") VALUES ('${migration.name}', '${migration.checksum}');\nCOMMIT;`)
+        .catch(async (error: unknown) => {
+          await session.exec('ROLLBACK').catch(() => {});
+          throw error;
+        });
       logger.info({ migration: migration.name }, 'migration applied');
       done.push(migration.name);
     }

@@ -78,7 +78,13 @@ export function describeError(error: unknown): string {
   if (typeof first?.code === 'string') parts.push(first.code);
   const adapter = first?.meta?.driverAdapterError?.cause;
   if (adapter !== undefined) parts.push(`SQLSTATE ${String(adapter.originalCode ?? adapter.kind ?? '?')}: ${String(adapter.originalMessage ?? '')}`);
-  const lines = typeof first?.message === 'string' ? first.message.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+  const lines =
+    typeof first?.message === 'string'
+      ? first.message
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [];
   const reason = lines.at(-1);
   // The last line is Prisma's reason ("Argument `text`: Invalid value provided. Expected String, provided Object.").
   if (reason !== undefined && adapter === undefined) parts.push(reason);

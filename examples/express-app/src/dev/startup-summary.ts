@@ -38,10 +38,19 @@ export function startupSummary(config: Config, facts: StartupFacts): string {
   );
   if (generated !== undefined) lines.push(`  Secrets    ${generated}`);
   if (facts.seededNumbers.length > 0) lines.push(`  Pool       stocked with ${facts.seededNumbers.length} development numbers (${facts.seededNumbers[0]} ...)`);
-  if (config.notices.length > 0) lines.push('', '  Not configured (fine locally; see .env.example and `pnpm run doctor`):', ...config.notices.map((notice) => `    - ${notice}`));
+  if (config.notices.length > 0)
+    lines.push('', '  Not configured (fine locally; see .env.example and `pnpm run doctor`):', ...config.notices.map((notice) => `    - ${notice}`));
   lines.push('', '  Next, in another terminal:');
   if (facts.sessionFile !== undefined) lines.push('    pnpm sim sms +15550001111 "Hi"     sign up a business by SMS (then answer its questions)');
-  lines.push(`    open ${facts.url}/admin  the operator console (sign in with the admin token)`, `    curl ${facts.url}/health/ready`, '    pnpm demo                          a scripted day against local provider stand-ins');
-  lines.push('', `  Ctrl-C stops${env.SHUTDOWN_DRAIN_DELAY_MS === 0 ? ' at once (no drain delay outside production)' : ` after a ${env.SHUTDOWN_DRAIN_DELAY_MS} ms drain`}.`, '');
+  lines.push(
+    `    open ${facts.url}/admin  the operator console (sign in with the admin token)`,
+    `    curl ${facts.url}/health/ready`,
+    '    pnpm demo                          a scripted day against local provider stand-ins',
+  );
+  lines.push(
+    '',
+    `  Ctrl-C stops${env.SHUTDOWN_DRAIN_DELAY_MS === 0 ? ' at once (no drain delay outside production)' : ` after a ${env.SHUTDOWN_DRAIN_DELAY_MS} ms drain`}.`,
+    '',
+  );
   return lines.join('\n');
 }

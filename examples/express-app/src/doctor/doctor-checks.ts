@@ -52,14 +52,27 @@ export function environmentItems(env: PartialEnv, source: Readonly<Record<string
   const set = (name: string) => source[name] !== undefined && source[name] !== '';
   items.push(malformed.length === 0 ? pass('Environment', 'every variable set is well-formed') : fail('Environment', `malformed: ${malformed.join('; ')}`));
   const missing = requiredInProduction.filter((name) => !set(name));
-  items.push(missing.length === 0 ? pass('Required variables', `all ${requiredInProduction.length} set`) : about(fail('Required variables', `missing: ${missing.join(', ')}`), { missing }));
+  items.push(
+    missing.length === 0
+      ? pass('Required variables', `all ${requiredInProduction.length} set`)
+      : about(fail('Required variables', `missing: ${missing.join(', ')}`), { missing }),
+  );
   items.push(
     env.NODE_ENV === 'production'
       ? pass('NODE_ENV', 'production')
       : warn('NODE_ENV', `${env.NODE_ENV ?? 'development'}: set NODE_ENV=production so the app refuses to start without its secrets`),
   );
-  if (env.PUBLIC_BASE_URL === undefined) items.push(about(fail('Public URL', 'PUBLIC_BASE_URL not set: providers cannot be told where to call, and signatures are checked against the Host header'), { missing: ['PUBLIC_BASE_URL'], locally: 'http://127.0.0.1:PORT (signatures are computed over it)' }));
-  else if (new URL(env.PUBLIC_BASE_URL).protocol !== 'https:') items.push(about(fail('Public URL', 'PUBLIC_BASE_URL is not https: webhooks and admin tokens would cross the internet in clear'), { productionOnly: true }));
+  if (env.PUBLIC_BASE_URL === undefined)
+    items.push(
+      about(fail('Public URL', 'PUBLIC_BASE_URL not set: providers cannot be told where to call, and signatures are checked against the Host header'), {
+        missing: ['PUBLIC_BASE_URL'],
+        locally: 'http://127.0.0.1:PORT (signatures are computed over it)',
+      }),
+    );
+  else if (new URL(env.PUBLIC_BASE_URL).protocol !== 'https:')
+    items.push(
+      about(fail('Public URL', 'PUBLIC_BASE_URL is not https: webhooks and admin tokens would cross the internet in clear'), { productionOnly: true }),
+    );
   else items.push(pass('Public URL', `https (${new URL(env.PUBLIC_BASE_URL).host})`));
   return items;
 }
@@ -75,7 +88,9 @@ export function environmentItems(env: PartialEnv, source: Readonly<Record<string
  */
 export function deprecationItems(deprecations: readonly EnvDeprecation[]): DoctorItem[] {
   if (deprecations.length === 0) return [];
-  const detail = deprecations.map(({ variable, use, outcome }) => (outcome === 'read' ? `${variable}: rename to ${use}` : `${variable}: ignored (${use} is set), remove it`)).join('; ');
+  const detail = deprecations
+    .map(({ variable, use, outcome }) => (outcome === 'read' ? `${variable}: rename to ${use}` : `${variable}: ignored (${use} is set), remove it`))
+    .join('; ');
   return [warn('Deprecated variables', detail)];
 }
 
@@ -87,7 +102,12 @@ export function webhookSecretItems(env: PartialEnv): DoctorItem[] {
     ['STRIPE_WEBHOOK_SECRET', env.STRIPE_WEBHOOK_SECRET, 'Stripe'],
   ];
   return secrets.map(([name, value, provider]) =>
-    value === undefined ? about(fail(`Webhook secret ${name}`, `not set: every ${provider} webhook would be refused with 403`), { missing: [name], locally: 'generated for each run by pnpm start (pnpm sim signs with it)' }) : pass(`Webhook secret ${name}`, 'set'),
+    value === undefined
+      ? about(fail(`Webhook secret ${name}`, `not set: every ${provider} webhook would be refused with 403`), {
+          missing: [name],
+          locally: 'generated for each run by pnpm start (pnpm sim signs with it)',
+        })
+      : pass(`Webhook secret ${name}`, 'set'),
   );
 }
 
@@ -97,9 +117,20 @@ const weakWords = /(password|changeme|secret|admin|token|letmein|123456|qwerty|e
 export function adminTokenItem(env: PartialEnv): DoctorItem {
   const token = env.ADMIN_TOKEN;
   const name = 'Admin token';
-  if (token === undefined) return about(fail(name, 'ADMIN_TOKEN not set (development generates one per run; production refuses to start)'), { missing: ['ADMIN_TOKEN'], locally: 'generated for each run and printed by pnpm start' });
+  if (token === undefined)
+    return about(fail(name, 'ADMIN_TOKEN not set (development generates one per run; production refuses to start)'), {
+      missing: ['ADMIN_TOKEN'],
+      locally: 'generated for each run and printed by pnpm start',
+    });
   const distinct = new Set(token).size;
-  if (distinct < 10 || weakWords.test(token)) return about(fail(name, `weak: ${token.length} characters, ${distinct} distinct${weakWords.test(token) ? ', contains a dictionary word' : ''}; use e.g. \`openssl rand -base64 32\``), { productionOnly: true });
+  if (distinct < 10 || weakWords.test(token))
+    return about(
+      fail(
+        name,
+        `weak: ${token.length} characters, ${distinct} distinct${weakWords.test(token) ? ', contains a dictionary word' : ''}; use e.g. \`openssl rand -base64 32\``,
+      ),
+      { productionOnly: true },
+    );
   if (token.length < 32) return about(warn(name, `${token.length} characters: 32 or more recommended`), { productionOnly: true });
   return pass(name, `${token.length} characters, ${distinct} distinct`);
 }
@@ -121,7 +152,9 @@ export function sentryItem(env: PartialEnv): DoctorItem {
     ...(project !== undefined && /^\d+$/.test(project) ? [] : ['no numeric project id at the end of the path']),
   ];
   if (problems.length > 0) return fail(name, `malformed: ${problems.join(', ')}`);
-  return dsn.protocol === 'https:' ? pass(name, `well-formed (project ${project} at ${dsn.host})`) : warn(name, `well-formed but http (project ${project} at ${dsn.host})`);
+  return dsn.protocol === 'https:'
+    ? pass(name, `well-formed (project ${project} at ${dsn.host})`)
+    : warn(name, `well-formed but http (project ${project} at ${dsn.host})`);
 }
 
 /** Whether alerts reach a person: not disabled, and at least one remote sink. */
@@ -129,20 +162,36 @@ export function alertItems(env: PartialEnv): DoctorItem[] {
   const name = 'Alerts';
   if (env.ALERTS_DISABLED === true) return [about(fail(name, 'ALERTS_DISABLED is set: nobody would hear about the next outage'), { productionOnly: true })];
   const sinks = [
-    ...(env.ALERT_SMS_TO !== undefined && env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined ? [`SMS to ALERT_SMS_TO (${env.ALERT_SMS_TO.length} number(s))`] : []),
+    ...(env.ALERT_SMS_TO !== undefined && env.TWILIO_ACCOUNT_SID !== undefined && env.TWILIO_AUTH_TOKEN !== undefined
+      ? [`SMS to ALERT_SMS_TO (${env.ALERT_SMS_TO.length} number(s))`]
+      : []),
     ...(env.SLACK_BOT_TOKEN !== undefined && env.SLACK_ALERT_CHANNEL !== undefined ? ['Slack'] : []),
     ...(env.SENTRY_DSN !== undefined && sentryItem(env).status !== 'FAIL' ? ['Sentry'] : []),
   ];
-  if (sinks.length === 0) return [about(fail(name, 'no remote sink (ALERT_SMS_TO with Twilio, SLACK_ALERT_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs'), { productionOnly: true })];
+  if (sinks.length === 0)
+    return [
+      about(fail(name, 'no remote sink (ALERT_SMS_TO with Twilio, SLACK_ALERT_CHANNEL with SLACK_BOT_TOKEN, or SENTRY_DSN): alerts only reach the logs'), {
+        productionOnly: true,
+      }),
+    ];
   const items = [pass(name, `enabled, to ${sinks.join(', ')}`)];
-  if (env.ALERT_SMS_TO === undefined) items.push(about(warn('Alert SMS', 'ALERT_SMS_TO not set: HIGH alerts are not texted to anyone'), { productionOnly: true }));
+  if (env.ALERT_SMS_TO === undefined)
+    items.push(about(warn('Alert SMS', 'ALERT_SMS_TO not set: HIGH alerts are not texted to anyone'), { productionOnly: true }));
   return items;
 }
 
 /** PostgreSQL reachable and migrated; the session is handed on for later checks. */
 export async function databaseItems(env: PartialEnv, timeoutMs: number): Promise<{ items: DoctorItem[]; session: SqlSession | undefined }> {
   if (env.DATABASE_URL === undefined) {
-    return { items: [about(fail('Database', 'DATABASE_URL not set: the app would run on embedded PGlite (one instance, local disk)'), { missing: ['DATABASE_URL'], locally: 'embedded PGlite in PGLITE_DATA_DIR, migrated at start' })], session: undefined };
+    return {
+      items: [
+        about(fail('Database', 'DATABASE_URL not set: the app would run on embedded PGlite (one instance, local disk)'), {
+          missing: ['DATABASE_URL'],
+          locally: 'embedded PGlite in PGLITE_DATA_DIR, migrated at start',
+        }),
+      ],
+      session: undefined,
+    };
   }
   let session: SqlSession;
   const started = performance.now();
@@ -169,8 +218,15 @@ export async function databaseItems(env: PartialEnv, timeoutMs: number): Promise
 
 /** Redis PING (optional for one instance, needed for several). */
 export async function redisItem(env: PartialEnv, timeoutMs: number): Promise<DoctorItem> {
-  if (env.REDIS_URL === undefined) return warn('Redis', 'REDIS_URL not set: fine for one instance; several need it (idempotency, rate limits, breakers, queue)');
-  const redis = new Redis(env.REDIS_URL, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  if (env.REDIS_URL === undefined)
+    return warn('Redis', 'REDIS_URL not set: fine for one instance; several need it (idempotency, rate limits, breakers, queue)');
+  const redis = new Redis(env.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   // The connection error says more ("ECONNREFUSED") than the rejected connect ("Connection is closed").
   let connectionError: unknown;
   redis.on('error', (error) => {
@@ -192,8 +248,14 @@ export async function redisItem(env: PartialEnv, timeoutMs: number): Promise<Doc
 export async function twilioItems(env: PartialEnv, session: SqlSession | undefined, timeoutMs: number): Promise<DoctorItem[]> {
   if (env.TWILIO_ACCOUNT_SID === undefined || env.TWILIO_AUTH_TOKEN === undefined) {
     // Name the half that is missing: one without the other used to be ignored in silence.
-    const missing = [...(env.TWILIO_ACCOUNT_SID === undefined ? ['TWILIO_ACCOUNT_SID'] : []), ...(env.TWILIO_AUTH_TOKEN === undefined ? ['TWILIO_AUTH_TOKEN'] : [])];
-    const detail = missing.length === 2 ? 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN not set: SMS are not sent without them' : `${missing[0]} not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent`;
+    const missing = [
+      ...(env.TWILIO_ACCOUNT_SID === undefined ? ['TWILIO_ACCOUNT_SID'] : []),
+      ...(env.TWILIO_AUTH_TOKEN === undefined ? ['TWILIO_AUTH_TOKEN'] : []),
+    ];
+    const detail =
+      missing.length === 2
+        ? 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN not set: SMS are not sent without them'
+        : `${missing[0]} not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent`;
     return [about(fail('Twilio credentials', detail), { missing, locally: 'simulated by pnpm start: SMS are printed, not sent' })];
   }
   const client = createTwilioClient(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_API_BASE_URL);
@@ -205,7 +267,12 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
     else items.push(pass('Twilio credentials', `account active (${account.type})`));
   } catch (error) {
     const status = (error as { status?: number }).status;
-    return [fail('Twilio credentials', status === 401 ? 'rejected by Twilio (401): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN' : `Twilio unreachable: ${errorText(error)}`)];
+    return [
+      fail(
+        'Twilio credentials',
+        status === 401 ? 'rejected by Twilio (401): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN' : `Twilio unreachable: ${errorText(error)}`,
+      ),
+    ];
   }
   let owned: Array<{ phoneNumber: string; smsUrl: string | null }>;
   try {
@@ -215,8 +282,17 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
   }
   const numbers = new Map(owned.map((n) => [n.phoneNumber, n]));
   const system = env.TWILIO_FROM_NUMBER === undefined ? undefined : numbers.get(env.TWILIO_FROM_NUMBER);
-  if (env.TWILIO_FROM_NUMBER === undefined) items.push(about(fail('Twilio numbers', 'TWILIO_FROM_NUMBER not set: owners have no number to onboard with'), { missing: ['TWILIO_FROM_NUMBER'], locally: '+15550000000 (a development placeholder)' }));
-  else if (system === undefined) items.push(fail('Twilio numbers', `TWILIO_FROM_NUMBER (${maskPhoneNumber(env.TWILIO_FROM_NUMBER)}) is not a number of this account (${owned.length} found)`));
+  if (env.TWILIO_FROM_NUMBER === undefined)
+    items.push(
+      about(fail('Twilio numbers', 'TWILIO_FROM_NUMBER not set: owners have no number to onboard with'), {
+        missing: ['TWILIO_FROM_NUMBER'],
+        locally: '+15550000000 (a development placeholder)',
+      }),
+    );
+  else if (system === undefined)
+    items.push(
+      fail('Twilio numbers', `TWILIO_FROM_NUMBER (${maskPhoneNumber(env.TWILIO_FROM_NUMBER)}) is not a number of this account (${owned.length} found)`),
+    );
   else {
     items.push(pass('Twilio numbers', `TWILIO_FROM_NUMBER is on the account (${owned.length} number(s) in all)`));
     const expected = env.PUBLIC_BASE_URL === undefined ? undefined : `${env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/sms`;
@@ -228,7 +304,8 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
     try {
       const pool = await withTimeout(session.query<{ phone_number: string }>(`SELECT "phone_number" FROM "pool_numbers"`), timeoutMs, 'PostgreSQL');
       const foreign = pool.map((row) => row.phone_number).filter((n) => !numbers.has(n));
-      if (foreign.length > 0) items.push(fail('Number pool', `${foreign.length} pool number(s) not on this Twilio account: ${foreign.slice(0, 5).map(maskPhoneNumber).join(', ')}`));
+      if (foreign.length > 0)
+        items.push(fail('Number pool', `${foreign.length} pool number(s) not on this Twilio account: ${foreign.slice(0, 5).map(maskPhoneNumber).join(', ')}`));
       else items.push(pass('Number pool', `${pool.length} pool number(s), all on the account`));
     } catch (error) {
       items.push(warn('Number pool', `could not be read: ${errorText(error)}`));
@@ -239,7 +316,8 @@ export async function twilioItems(env: PartialEnv, session: SqlSession | undefin
 
 /** Slack `auth.test` with the bot token (SLACK_API_URL honoured). */
 export async function slackItems(env: PartialEnv, timeoutMs: number): Promise<DoctorItem[]> {
-  if (env.SLACK_BOT_TOKEN === undefined) return [about(warn('Slack', 'SLACK_BOT_TOKEN not set: no Slack alerts, no permalinks for signals'), { productionOnly: true })];
+  if (env.SLACK_BOT_TOKEN === undefined)
+    return [about(warn('Slack', 'SLACK_BOT_TOKEN not set: no Slack alerts, no permalinks for signals'), { productionOnly: true })];
   const client = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL === undefined ? {} : { slackApiUrl: env.SLACK_API_URL }),
     retryConfig: { retries: 0 },
@@ -254,6 +332,7 @@ export async function slackItems(env: PartialEnv, timeoutMs: number): Promise<Do
     const code = (error as { data?: { error?: string } }).data?.error;
     items.push(fail('Slack', code === undefined ? `auth.test failed: ${errorText(error)}` : `auth.test refused: ${code}`));
   }
-  if (env.SLACK_ALERT_CHANNEL === undefined) items.push(about(warn('Slack alerts channel', 'SLACK_ALERT_CHANNEL not set: alerts are not posted to Slack'), { productionOnly: true }));
+  if (env.SLACK_ALERT_CHANNEL === undefined)
+    items.push(about(warn('Slack alerts channel', 'SLACK_ALERT_CHANNEL not set: alerts are not posted to Slack'), { productionOnly: true }));
   return items;
 }

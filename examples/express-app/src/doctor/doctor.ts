@@ -125,7 +125,12 @@ export function developmentView(items: readonly DoctorItem[]): DevelopmentView {
       const fresh = item.missing.filter((name) => !named.has(name));
       for (const name of fresh) named.add(name);
       if (item.locally !== undefined && !local.some((l) => l.name === item.name)) local.push({ status: 'PASS', name: item.name, detail: item.locally });
-      if (fresh.length > 0) forProduction.push({ status: 'WARN', name: fresh.join(', '), detail: item.detail.replace(new RegExp(`^${fresh.join(' and ')} not set: `), 'not set: ') });
+      if (fresh.length > 0)
+        forProduction.push({
+          status: 'WARN',
+          name: fresh.join(', '),
+          detail: item.detail.replace(new RegExp(`^${fresh.join(' and ')} not set: `), 'not set: '),
+        });
     } else if (item.productionOnly === true) {
       forProduction.push({ ...item, status: 'WARN' });
     } else {

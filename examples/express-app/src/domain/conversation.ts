@@ -45,7 +45,13 @@ export async function handleCustomerMessage(
   } else {
     ({ urgent } = await extractor.extract('customer_message', text));
     if (urgent) {
-      await enqueueSms(tx, { to: client.phone, from: clientNumber, body: texts.ownerUrgent(customerPhone, text), purpose: 'owner_urgent', conversationId: conversation.id });
+      await enqueueSms(tx, {
+        to: client.phone,
+        from: clientNumber,
+        body: texts.ownerUrgent(customerPhone, text),
+        purpose: 'owner_urgent',
+        conversationId: conversation.id,
+      });
       reply = texts.customerUrgentAck(business);
     } else {
       reply = texts.customerAck(business);
@@ -64,11 +70,21 @@ export async function handleCustomerMessage(
  *
  * @returns The outbox row's id, or undefined when this call was texted already.
  */
-export async function handleMissedCall(tx: Tx, input: { client: Client; clientNumber: string; callerPhone: string; callSid: string }): Promise<string | undefined> {
+export async function handleMissedCall(
+  tx: Tx,
+  input: { client: Client; clientNumber: string; callerPhone: string; callSid: string },
+): Promise<string | undefined> {
   const { client, clientNumber, callerPhone, callSid } = input;
   const conversation = await customerConversation(tx, client, callerPhone);
   const body = missedCallText(client);
-  const id = await enqueueSmsOnce(tx, { to: callerPhone, from: clientNumber, body, purpose: 'missed_call', conversationId: conversation.id, sendKey: missedCallSendKey(callSid) });
+  const id = await enqueueSmsOnce(tx, {
+    to: callerPhone,
+    from: clientNumber,
+    body,
+    purpose: 'missed_call',
+    conversationId: conversation.id,
+    sendKey: missedCallSendKey(callSid),
+  });
   if (id !== undefined) await tx.message.create({ data: { conversationId: conversation.id, direction: 'OUTBOUND', body } });
   return id;
 }

@@ -25,14 +25,20 @@ export interface Extractor {
   extract(goal: ExtractionGoal, text: string, signal?: AbortSignal): Promise<Extraction>;
 }
 
-const urgentWords = /\b(urgent|emergency|asap|flood(?:ing|ed)?|burst|leak(?:ing)?|no (?:heat|hot water|power)|sparks?|sparking|smoke|gas smell|smell(?:s)? gas|overflow(?:ing)?)\b/i;
+const urgentWords =
+  /\b(urgent|emergency|asap|flood(?:ing|ed)?|burst|leak(?:ing)?|no (?:heat|hot water|power)|sparks?|sparking|smoke|gas smell|smell(?:s)? gas|overflow(?:ing)?)\b/i;
 const yes = /^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|go|live|ready)\b/i;
 const no = /^\s*(n|no|nope|not yet|later|stop)\b/i;
 const namePrefixes = /^(?:(?:my |our |the )?(?:business|company)(?: name)? is|it'?s|we(?:'re| are)|this is|i'?m|called)\s+/i;
 const areaPrefixes = /^(?:(?:we |i )?(?:serve|cover|work in|operate in)|(?:our |the )?(?:service )?area is|in)\s+/i;
 
 function clean(text: string, prefixes: RegExp): string | undefined {
-  const value = text.trim().replace(prefixes, '').replace(/[.!]+$/, '').replace(/\s+/g, ' ').trim();
+  const value = text
+    .trim()
+    .replace(prefixes, '')
+    .replace(/[.!]+$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return value.length >= 2 && value.length <= 120 ? value : undefined;
 }
 

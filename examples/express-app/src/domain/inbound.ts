@@ -21,7 +21,10 @@ export const messageTransactionTimeoutMs = 30_000;
  */
 export async function recordInbound(db: Db, sms: InboundSms, payload: Record<string, string>): Promise<RecordedInbound> {
   const created = await db.inboundEvent.createMany({ data: [{ messageSid: sms.messageSid, payload, traceparent: activeTraceparent() }], skipDuplicates: true });
-  const row = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
+  const row = await db.inboundEvent.findUniqueOrThrow({
+    where: { messageSid: sms.messageSid },
+    select: { id: true, status: true, reply: true, replyVia: true },
+  });
   return { id: row.id, status: row.status, duplicate: created.count === 0, answer: storedAnswer(row) };
 }
 
@@ -91,7 +94,9 @@ async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDep
     return await db.$transaction(
       async (tx) => {
         await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
-        const locked = await tx.$queryRaw<Array<{ status: string; payload: Record<string, string>; reply: string | null; replyVia: string | null; traceparent: string | null }>>`
+        const locked = await tx.$queryRaw<
+          Array<{ status: string; payload: Record<string, string>; reply: string | null; replyVia: string | null; traceparent: string | null }>
+        >`
           SELECT "status", "payload", "reply", "reply_via" AS "replyVia", "traceparent" FROM "inbound_events" WHERE "id" = ${inboxId} FOR UPDATE`;
         const row = locked[0];
         if (row === undefined) throw new Error(`inbound event ${inboxId} not found`);
@@ -100,13 +105,21 @@ async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDep
         if (row.status === 'processed' || row.status === 'dead_letter') return { kind: 'already_processed', answer: storedAnswer(row) } as const;
         const sms: InboundSms = { messageSid: row.payload.MessageSid!, from: row.payload.From!, to: row.payload.To!, body: row.payload.Body ?? '' };
         const compliance = await applyInboundDeliverability(tx, sms);
-        const result: ProcessingResult = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
+        const result: ProcessingResult =
+          compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
         const viaTwiml = await answerPath(tx, sms, result, channel);
         await tx.inboundEvent.update({
           where: { id: inboxId },
           // The reply stays with the row: a redelivery the idempotency store no longer knows
           // (Redis restarted empty, the record expired) is answered with it again.
-          data: { status: 'processed', processedAt: new Date(), attempts: { increment: 1 }, lastError: null, reply: result.reply, replyVia: viaTwiml ? 'twiml' : 'outbox' },
+          data: {
+            status: 'processed',
+            processedAt: new Date(),
+            attempts: { increment: 1 },
+            lastError: null,
+            reply: result.reply,
+            replyVia: viaTwiml ? 'twiml' : 'outbox',
+          },
         });
         return { kind: 'processed', result, viaTwiml } as const;
       },
@@ -117,7 +130,11 @@ async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDep
     await db.inboundEvent
       .update({
         where: { id: inboxId },
-        data: { status: isHardeningError(error) && error.code === 'INVARIANT_VIOLATION' ? 'dead_letter' : 'failed', attempts: { increment: 1 }, lastError: scrubText(message).slice(0, 500) },
+        data: {
+          status: isHardeningError(error) && error.code === 'INVARIANT_VIOLATION' ? 'dead_letter' : 'failed',
+          attempts: { increment: 1 },
+          lastError: scrubText(message).slice(0, 500),
+        },
       })
       .catch(() => {}); // the database may be what failed; the queue retry will record it
     throw error;

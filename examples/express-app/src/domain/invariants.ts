@@ -33,7 +33,11 @@ export function dataInvariants(systemNumber: string): DataInvariant[] {
       async check(db) {
         const where = { status: 'ASSIGNED' as const, clientId: null };
         const [rows, count] = await Promise.all([db.poolNumber.findMany({ where, select: { id: true }, take: sample }), db.poolNumber.count({ where })]);
-        return violation('ASSIGNED number(s) without a client', rows.map((r) => r.id), count);
+        return violation(
+          'ASSIGNED number(s) without a client',
+          rows.map((r) => r.id),
+          count,
+        );
       },
     },
     {
@@ -41,21 +45,39 @@ export function dataInvariants(systemNumber: string): DataInvariant[] {
       async check(db) {
         const where = { status: 'AVAILABLE' as const, clientId: { not: null } };
         const [rows, count] = await Promise.all([db.poolNumber.findMany({ where, select: { id: true }, take: sample }), db.poolNumber.count({ where })]);
-        return violation('AVAILABLE number(s) linked to a client', rows.map((r) => r.id), count);
+        return violation(
+          'AVAILABLE number(s) linked to a client',
+          rows.map((r) => r.id),
+          count,
+        );
       },
     },
     {
       name: 'the system number is never assigned',
       async check(db) {
-        const where = { OR: [{ role: 'SYSTEM' as const, OR: [{ status: 'ASSIGNED' as const }, { clientId: { not: null } }] }, { phoneNumber: systemNumber, clientId: { not: null } }] };
+        const where = {
+          OR: [
+            { role: 'SYSTEM' as const, OR: [{ status: 'ASSIGNED' as const }, { clientId: { not: null } }] },
+            { phoneNumber: systemNumber, clientId: { not: null } },
+          ],
+        };
         const [rows, count] = await Promise.all([db.poolNumber.findMany({ where, select: { id: true }, take: sample }), db.poolNumber.count({ where })]);
-        return violation('system number row(s) assigned to a client', rows.map((r) => r.id), count);
+        return violation(
+          'system number row(s) assigned to a client',
+          rows.map((r) => r.id),
+          count,
+        );
       },
     },
     {
       name: 'the only SYSTEM number is TWILIO_FROM_NUMBER',
       async check(db) {
-        const where = { OR: [{ role: 'SYSTEM' as const, phoneNumber: { not: systemNumber } }, { role: 'CLIENT' as const, phoneNumber: systemNumber }] };
+        const where = {
+          OR: [
+            { role: 'SYSTEM' as const, phoneNumber: { not: systemNumber } },
+            { role: 'CLIENT' as const, phoneNumber: systemNumber },
+          ],
+        };
         const rows = await db.poolNumber.findMany({ where, select: { id: true, phoneNumber: true, role: true }, take: sample });
         const count = rows.length < sample ? rows.length : await db.poolNumber.count({ where });
         return violation(
@@ -68,9 +90,19 @@ export function dataInvariants(systemNumber: string): DataInvariant[] {
     {
       name: 'clients from S4 on have a number',
       async check(db) {
-        const where = { onboardingState: { in: ['S4_NUMBER_ALLOCATED' as const, 'S5_CONFIRM_LIVE' as const, 'S9_TEST_CALL' as const, 'COMPLETE' as const] }, number: { is: null } };
-        const [rows, count] = await Promise.all([db.client.findMany({ where, select: { id: true, onboardingState: true }, take: sample }), db.client.count({ where })]);
-        return violation('client(s) past number allocation without a number', rows.map((r) => `${r.id} (${r.onboardingState})`), count);
+        const where = {
+          onboardingState: { in: ['S4_NUMBER_ALLOCATED' as const, 'S5_CONFIRM_LIVE' as const, 'S9_TEST_CALL' as const, 'COMPLETE' as const] },
+          number: { is: null },
+        };
+        const [rows, count] = await Promise.all([
+          db.client.findMany({ where, select: { id: true, onboardingState: true }, take: sample }),
+          db.client.count({ where }),
+        ]);
+        return violation(
+          'client(s) past number allocation without a number',
+          rows.map((r) => `${r.id} (${r.onboardingState})`),
+          count,
+        );
       },
     },
     {
@@ -80,7 +112,11 @@ export function dataInvariants(systemNumber: string): DataInvariant[] {
           SELECT c."id" FROM "clients" c
            WHERE c."phone" = ${systemNumber} OR EXISTS (SELECT 1 FROM "pool_numbers" p WHERE p."phone_number" = c."phone")
            LIMIT 100`;
-        return violation("client(s) whose owner phone is one of the app's numbers", rows.slice(0, sample).map((r) => r.id), rows.length);
+        return violation(
+          "client(s) whose owner phone is one of the app's numbers",
+          rows.slice(0, sample).map((r) => r.id),
+          rows.length,
+        );
       },
     },
   ];

@@ -14,8 +14,7 @@ export const texts = {
   ownerHelp: 'Reply PAUSE to stop texting customers, RESUME to start again, or STATUS for your status.',
   ownerPaused: 'Paused: your customers get only a short note that you will get back to them, until you reply RESUME.',
   ownerResumed: 'Resumed: we are texting your customers again.',
-  ownerStatus: (business: string, number: string | undefined, paused: boolean) =>
-    `${business}: ${number ?? 'no number yet'}, ${paused ? 'paused' : 'active'}.`,
+  ownerStatus: (business: string, number: string | undefined, paused: boolean) => `${business}: ${number ?? 'no number yet'}, ${paused ? 'paused' : 'active'}.`,
   missedCall: (business: string) => `Sorry we missed your call at ${business}! How can we help? Reply here and we will get right back to you.`,
   customerAck: (business: string) => `Thanks! ${business} got your message and will get back to you shortly. If it is an emergency, reply URGENT.`,
   customerUrgentAck: (business: string) => `Thanks, we flagged this as urgent and alerted ${business} right away.`,

@@ -54,7 +54,8 @@ const operation = 'openai';
 
 const goals: Record<ExtractionGoal, string> = {
   business_name: 'The owner was asked for the name of their business. Put the business name in "businessName", or null when the reply gives none.',
-  service_area: 'The owner was asked which area (towns, city, region, postcodes) their business serves. Put it in "serviceArea", or null when the reply gives none.',
+  service_area:
+    'The owner was asked which area (towns, city, region, postcodes) their business serves. Put it in "serviceArea", or null when the reply gives none.',
   confirmation: 'The owner was asked to confirm (yes or no). Put true for a yes, false for a no, null when unclear, in "confirmation".',
   customer_message: 'The text is a customer writing to a trades business (plumber, electrician, heating engineer).',
 };
@@ -97,7 +98,8 @@ function parseAnswer(content: string | null, finishReason: string): z.output<typ
     throw new UnusableAnswerError('the answer is not JSON');
   }
   const parsed = answerSchema.safeParse(json);
-  if (!parsed.success) throw new UnusableAnswerError(`the answer does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UnusableAnswerError(`the answer does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -170,7 +172,11 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
         const callerGaveUp = signal?.aborted === true || isAbortedError(error);
         if (!callerGaveUp) report(failures.recordFailure(operation, error));
         logger.warn(
-          { goal, err: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 300), consecutiveFailures: failures.state(operation).consecutiveFailures },
+          {
+            goal,
+            err: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 300),
+            consecutiveFailures: failures.state(operation).consecutiveFailures,
+          },
           'OpenAI extraction failed; using the deterministic extractor',
         );
         return fallback.extract(goal, text, signal);

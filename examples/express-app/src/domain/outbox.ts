@@ -37,7 +37,15 @@ export interface OutboundSms {
  */
 export async function enqueueSms(db: DbOrTx, sms: OutboundSms): Promise<string> {
   const row = await db.outboundMessage.create({
-    data: { toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey ?? null, traceparent: activeTraceparent() },
+    data: {
+      toPhone: sms.to,
+      fromPhone: sms.from,
+      body: sms.body,
+      purpose: sms.purpose,
+      conversationId: sms.conversationId ?? null,
+      sendKey: sms.sendKey ?? null,
+      traceparent: activeTraceparent(),
+    },
     select: { id: true },
   });
   return row.id;
@@ -58,7 +66,17 @@ export async function enqueueSms(db: DbOrTx, sms: OutboundSms): Promise<string> 
  */
 export async function enqueueSmsOnce(db: DbOrTx, sms: OutboundSms & { readonly sendKey: string }): Promise<string | undefined> {
   const rows = await db.outboundMessage.createManyAndReturn({
-    data: [{ toPhone: sms.to, fromPhone: sms.from, body: sms.body, purpose: sms.purpose, conversationId: sms.conversationId ?? null, sendKey: sms.sendKey, traceparent: activeTraceparent() }],
+    data: [
+      {
+        toPhone: sms.to,
+        fromPhone: sms.from,
+        body: sms.body,
+        purpose: sms.purpose,
+        conversationId: sms.conversationId ?? null,
+        sendKey: sms.sendKey,
+        traceparent: activeTraceparent(),
+      },
+    ],
     skipDuplicates: true,
     select: { id: true },
   });

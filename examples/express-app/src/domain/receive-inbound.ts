@@ -81,7 +81,14 @@ class AlreadyRecorded extends Error {
  * const outcome = await receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, newInboxRow(activeTraceparent()));
  * ```
  */
-export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, string>, deps: ProcessingDeps, channel: ReplyChannel, row: InboxRowRef): Promise<ReceivedInbound> {
+export function receiveInbound(
+  db: Db,
+  sms: InboundSms,
+  payload: Record<string, string>,
+  deps: ProcessingDeps,
+  channel: ReplyChannel,
+  row: InboxRowRef,
+): Promise<ReceivedInbound> {
   const { id, traceparent } = row;
   // Linked to the span whose context the row keeps, as the queued retries' spans are.
   return inMessageSpan('sms.process', { linkTo: traceparent, attributes: { 'app.inbox.id': id, 'app.sms.path': 'one_transaction' } }, async (span) => {
@@ -131,7 +138,10 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
         outcome = { ...(await processInbound(db, stored.id, deps, viaOutbox)), inboxId: stored.id };
       }
     }
-    span.setAttributes({ 'app.inbox.id': outcome.inboxId, 'app.sms.outcome': outcome.kind === 'processed' ? `processed_via_${outcome.viaTwiml ? 'twiml' : 'outbox'}` : outcome.kind });
+    span.setAttributes({
+      'app.inbox.id': outcome.inboxId,
+      'app.sms.outcome': outcome.kind === 'processed' ? `processed_via_${outcome.viaTwiml ? 'twiml' : 'outbox'}` : outcome.kind,
+    });
     return outcome;
   });
 }
@@ -151,7 +161,10 @@ export function receiveInbound(db: Db, sms: InboundSms, payload: Record<string, 
  * ```
  */
 export async function recordReceivedInbound(db: Db, sms: InboundSms, payload: Record<string, string>, row: InboxRowRef): Promise<boolean> {
-  const created = await db.inboundEvent.createMany({ data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }], skipDuplicates: true });
+  const created = await db.inboundEvent.createMany({
+    data: [{ id: row.id, messageSid: sms.messageSid, payload, traceparent: row.traceparent }],
+    skipDuplicates: true,
+  });
   return created.count === 1;
 }
 
@@ -189,6 +202,9 @@ export async function recordFailedInbound(db: Db, sms: InboundSms, payload: Reco
       WHERE "inbound_events"."status" NOT IN ('processed', 'dead_letter')
     RETURNING "id", "status"`;
   if (rows[0] !== undefined) return { ...rows[0], recorded: true, answer: undefined };
-  const found = await db.inboundEvent.findUniqueOrThrow({ where: { messageSid: sms.messageSid }, select: { id: true, status: true, reply: true, replyVia: true } });
+  const found = await db.inboundEvent.findUniqueOrThrow({
+    where: { messageSid: sms.messageSid },
+    select: { id: true, status: true, reply: true, replyVia: true },
+  });
   return { id: found.id, status: found.status, recorded: false, answer: storedAnswer(found) };
 }

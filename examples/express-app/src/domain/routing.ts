@@ -132,7 +132,12 @@ interface RouteRow {
  * const { route, owner } = await lookupRoute(tx, sms, deps, 30_000);
  * ```
  */
-export async function lookupRoute(tx: Tx, sms: InboundSms, deps: Pick<ProcessingDeps, 'systemNumber' | 'operatorPhones'>, statementTimeoutMs: number): Promise<LookedUpRoute> {
+export async function lookupRoute(
+  tx: Tx,
+  sms: InboundSms,
+  deps: Pick<ProcessingDeps, 'systemNumber' | 'operatorPhones'>,
+  statementTimeoutMs: number,
+): Promise<LookedUpRoute> {
   const timeout = String(Math.floor(statementTimeoutMs));
   const system = sms.to === deps.systemNumber;
   // Two texts (not one with a flag) so each join is a plain index lookup.
@@ -161,7 +166,9 @@ export async function lookupRoute(tx: Tx, sms: InboundSms, deps: Pick<Processing
           LEFT JOIN "clients" c ON c."id" = n."client_id"`;
   const row = rows[0]!;
   const number: NumberFacts | null =
-    row.numberId === null ? null : { id: row.numberId, role: row.numberRole!, status: row.numberStatus!, clientId: row.numberClientId, phoneNumber: row.numberPhone! };
+    row.numberId === null
+      ? null
+      : { id: row.numberId, role: row.numberRole!, status: row.numberStatus!, clientId: row.numberClientId, phoneNumber: row.numberPhone! };
   const client = row.id === null ? null : clientOf(row as RouteRow & { id: string });
   if (system) {
     checkSystemNumber(number);

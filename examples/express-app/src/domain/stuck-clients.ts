@@ -27,7 +27,9 @@ export const stuckRules = [
 ] as const satisfies ReadonlyArray<{ alertType: string; maxDwellMs: Partial<Record<OnboardingState, number>>; terminalStates: OnboardingState[] }>;
 
 /** The states a rule watches: those with a limit, and its terminal ones. */
-const watchedBy = (rule: (typeof stuckRules)[number]): OnboardingState[] => [...new Set([...(Object.keys(rule.maxDwellMs) as OnboardingState[]), ...rule.terminalStates])];
+const watchedBy = (rule: (typeof stuckRules)[number]): OnboardingState[] => [
+  ...new Set([...(Object.keys(rule.maxDwellMs) as OnboardingState[]), ...rule.terminalStates]),
+];
 
 /**
  * Clients still onboarding (or marked stuck), as the detectors read them. With `states` (one
@@ -46,7 +48,13 @@ export async function onboardingClients(db: DbOrTx, states?: readonly Onboarding
     where,
     select: { id: true, onboardingState: true, stateEnteredAt: true, stuckDetectedAt: true, businessName: true },
   });
-  return clients.map((c) => ({ id: c.id, state: c.onboardingState, enteredAt: c.stateEnteredAt, stuckDetectedAt: c.stuckDetectedAt, label: c.businessName ?? c.id }));
+  return clients.map((c) => ({
+    id: c.id,
+    state: c.onboardingState,
+    enteredAt: c.stateEnteredAt,
+    stuckDetectedAt: c.stuckDetectedAt,
+    label: c.businessName ?? c.id,
+  }));
 }
 
 /**

@@ -14,7 +14,10 @@ export interface Problem {
 
 /** Sends `problem` as `application/problem+json`. */
 export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').json({ type: 'about:blank', ...problem });
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({ type: 'about:blank', ...problem });
 }
 
 /**
@@ -35,7 +38,11 @@ export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (status >= 400 && status < 500) {
-      sendProblem(res, { title: 'Bad request', status, detail: err.type === 'entity.parse.failed' ? 'The body is not valid JSON.' : scrubText(err.message ?? 'Bad request') });
+      sendProblem(res, {
+        title: 'Bad request',
+        status,
+        detail: err.type === 'entity.parse.failed' ? 'The body is not valid JSON.' : scrubText(err.message ?? 'Bad request'),
+      });
       return;
     }
     // describeError: a Prisma error's message quotes every argument (a customer's text).

@@ -128,4 +128,3 @@ export function createSecurity(ctx: Pick<AppContext, 'config' | 'logger'> & { re
     adminLimit,
   };
 }
-

@@ -65,7 +65,13 @@ export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEve
   deps.directory?.remember(call.to, client);
   if (client === null || number === null) {
     if (!missedStatuses.has(call.status)) return 'ignored';
-    const id = await enqueueSmsOnce(prisma, { to: call.from, from: call.to, body: texts.failsafe, purpose: 'failsafe', sendKey: missedCallSendKey(call.callSid) });
+    const id = await enqueueSmsOnce(prisma, {
+      to: call.from,
+      from: call.to,
+      body: texts.failsafe,
+      purpose: 'failsafe',
+      sendKey: missedCallSendKey(call.callSid),
+    });
     if (id === undefined) return 'already_texted';
     deps.metrics.failsafeIntakes.inc();
     deps.logger.warn(
@@ -79,7 +85,9 @@ export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEve
     if (completed) return 'test_call_completed';
   }
   if (!missedStatuses.has(call.status) || call.from === client.phone) return 'ignored';
-  const id = await prisma.$transaction((tx) => handleMissedCall(tx, { client, clientNumber: number.phoneNumber, callerPhone: call.from, callSid: call.callSid }));
+  const id = await prisma.$transaction((tx) =>
+    handleMissedCall(tx, { client, clientNumber: number.phoneNumber, callerPhone: call.from, callSid: call.callSid }),
+  );
   return id === undefined ? 'already_texted' : 'missed_call_texted';
 }
 
@@ -179,7 +187,9 @@ export async function recordSpooledCall(deps: CallStatusOnceDeps, call: CallStat
         purpose: spooled.purpose ?? 'failsafe',
         sendKey: missedCallSendKey(call.callSid),
         attempts: 1,
-        ...(spooled.fate === 'sent' ? { status: 'sent', twilioSid: spooled.sid ?? null, sentAt: new Date() } : { status: 'unknown', lastError: 'sent while the database was down; outcome unknown' }),
+        ...(spooled.fate === 'sent'
+          ? { status: 'sent', twilioSid: spooled.sid ?? null, sentAt: new Date() }
+          : { status: 'unknown', lastError: 'sent while the database was down; outcome unknown' }),
       },
     ],
     skipDuplicates: true,
@@ -241,7 +251,10 @@ export class FailsafeSender {
       if (ran) {
         this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store could not record the fail-safe SMS');
       } else {
-        this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store unavailable; fail-safe SMS guarded by this instance only');
+        this.deps.logger.warn(
+          { callSid: call.callSid, err: scrubText(String(error)) },
+          'idempotency store unavailable; fail-safe SMS guarded by this instance only',
+        );
         await run();
       }
     }
@@ -283,7 +296,10 @@ export class FailsafeSender {
       // sent without a status callback, a refusal nobody hears of, so a caller never texted.
       // Spooled as not sent, the call is texted through the outbox, which holds it until
       // the halt is lifted.
-      logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'fail-safe SMS not sent: the number called is halted (campaign breaker); the spooled call is texted through the outbox after the halt');
+      logger.warn(
+        { callSid: call.callSid, to: maskPhoneNumber(call.from) },
+        'fail-safe SMS not sent: the number called is halted (campaign breaker); the spooled call is texted through the outbox after the halt',
+      );
     } else if (sms === undefined) {
       logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from) }, 'SMS not sent: Twilio not configured');
     } else {
@@ -296,7 +312,10 @@ export class FailsafeSender {
         spooled = { fate: 'sent', sid: result.sid, ...text };
       } catch (error) {
         spooled = sendFailure(error) === 'unknown' ? { fate: 'unknown', ...text } : { fate: 'not_sent' };
-        logger.warn({ callSid: call.callSid, to: maskPhoneNumber(call.from), fate: spooled.fate, err: scrubText(String(error)) }, 'fail-safe SMS not sent now; the spooled call is texted through the outbox when the database is back');
+        logger.warn(
+          { callSid: call.callSid, to: maskPhoneNumber(call.from), fate: spooled.fate, err: scrubText(String(error)) },
+          'fail-safe SMS not sent now; the spooled call is texted through the outbox when the database is back',
+        );
       }
     }
     try {
@@ -306,8 +325,17 @@ export class FailsafeSender {
         logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'fail-safe SMS sent, but the call could not be spooled for the record');
         return spooled;
       }
-      logger.error({ callSid: call.callSid, to: maskPhoneNumber(call.from), err: scrubText(String(error)) }, 'MESSAGE LOST: fail-safe SMS not sent and the call could not be spooled');
-      this.deps.alert({ type: 'MESSAGE_LOST', severity: 'HIGH', resourceId: call.callSid, title: 'Fail-safe SMS lost', message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}` });
+      logger.error(
+        { callSid: call.callSid, to: maskPhoneNumber(call.from), err: scrubText(String(error)) },
+        'MESSAGE LOST: fail-safe SMS not sent and the call could not be spooled',
+      );
+      this.deps.alert({
+        type: 'MESSAGE_LOST',
+        severity: 'HIGH',
+        resourceId: call.callSid,
+        title: 'Fail-safe SMS lost',
+        message: `A caller to ${maskPhoneNumber(call.to)} got no reply: ${scrubText(String(error))}`,
+      });
     }
     return spooled;
   }

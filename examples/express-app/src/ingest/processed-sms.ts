@@ -4,7 +4,8 @@ import type { InboundOutcome } from '../domain/inbound.js';
 import type { InboundSms } from '../domain/routing.js';
 
 /** What to do about POOL_EMPTY, in the alert itself (a fresh database has no numbers). */
-export const poolEmptyHint = 'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
+export const poolEmptyHint =
+  'Add Twilio numbers to the pool: POST /api/admin/numbers {"numbers":["+15551234567"]} with the admin token; clients waiting for one get it at once.';
 
 /** What {@link afterProcessing} uses of the app context. */
 export type AfterProcessingDeps = Pick<AppContext, 'logger' | 'metrics' | 'alert' | 'alerts'>;
@@ -25,7 +26,13 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
   const { result } = outcome;
   for (const event of result.events) {
     if (event.type === 'POOL_EMPTY') {
-      deps.alert({ type: 'POOL_EMPTY', severity: 'HIGH', resourceId: event.clientId, title: 'Number pool is empty', message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}` });
+      deps.alert({
+        type: 'POOL_EMPTY',
+        severity: 'HIGH',
+        resourceId: event.clientId,
+        title: 'Number pool is empty',
+        message: `A client finished onboarding questions and no number was available. ${poolEmptyHint}`,
+      });
     }
   }
   switch (result.route) {
@@ -34,7 +41,9 @@ export function afterProcessing(deps: AfterProcessingDeps, sms: InboundSms, outc
       deps.metrics.unroutedTexts.inc({ route: result.route });
       deps.logger.warn(
         { messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), to: maskPhoneNumber(sms.to), route: result.route, action: 'required' },
-        result.route === 'unknown_number' ? 'ACTION REQUIRED: a text to a number we do not use; answered with the fail-safe text' : 'ACTION REQUIRED: a caller of the system number wrote back; not onboarded, a person should answer',
+        result.route === 'unknown_number'
+          ? 'ACTION REQUIRED: a text to a number we do not use; answered with the fail-safe text'
+          : 'ACTION REQUIRED: a caller of the system number wrote back; not onboarded, a person should answer',
       );
       return;
     case 'operator':

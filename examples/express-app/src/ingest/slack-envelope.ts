@@ -63,12 +63,20 @@ export function readSlackBody(body: unknown): SlackBody {
     default:
       return { kind: 'ignored', reason: `envelope type ${storableText(head.data.type)}` };
   }
-  const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).safeParse(fields.event_id);
+  const eventId = z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/)
+    .safeParse(fields.event_id);
   if (!eventId.success) return { kind: 'ignored', reason: 'no usable event_id', problems: issuePaths(eventId.error).map((p) => `event_id ${p}`) };
-  const event = z.object({ type: z.string().max(100) }).passthrough().safeParse(fields.event);
+  const event = z
+    .object({ type: z.string().max(100) })
+    .passthrough()
+    .safeParse(fields.event);
   if (!event.success) return { kind: 'ignored', reason: 'no usable event', problems: issuePaths(event.error).map((p) => `event.${p}`) };
-  if (event.data.type !== 'message') return { kind: 'event', envelope: { type: 'event_callback', event_id: eventId.data, event: { type: storableText(event.data.type) } } };
+  if (event.data.type !== 'message')
+    return { kind: 'event', envelope: { type: 'event_callback', event_id: eventId.data, event: { type: storableText(event.data.type) } } };
   const message = messageEvent.safeParse(fields.event);
-  if (!message.success) return { kind: 'ignored', reason: 'a message event with unusable fields', problems: issuePaths(message.error).map((p) => `event.${p}`) };
+  if (!message.success)
+    return { kind: 'ignored', reason: 'a message event with unusable fields', problems: issuePaths(message.error).map((p) => `event.${p}`) };
   return { kind: 'event', envelope: { type: 'event_callback', event_id: eventId.data, event: message.data } };
 }

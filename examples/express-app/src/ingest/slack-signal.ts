@@ -27,6 +27,10 @@ export async function storeSlackSignal(deps: SlackSignalDeps, envelope: SlackEve
     create: { eventId: envelope.event_id, channel: event.channel ?? '', userId: event.user ?? null, text: event.text ?? '', messageTs: event.ts ?? null },
     update: {},
   });
-  const deliveryId = await deliveryLog.record(deps.db.prisma, { provider: 'slack', eventId: envelope.event_id, kind: 'evaluate_slack_signal' }, { signalId: signal.id });
+  const deliveryId = await deliveryLog.record(
+    deps.db.prisma,
+    { provider: 'slack', eventId: envelope.event_id, kind: 'evaluate_slack_signal' },
+    { signalId: signal.id },
+  );
   await deps.queue.add({ kind: 'evaluate_slack_signal', deliveryId, payload: { signalId: signal.id } });
 }

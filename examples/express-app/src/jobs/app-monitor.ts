@@ -41,7 +41,12 @@ const hour = 60 * minute;
 const defaults = { intervalMs: 5 * minute, poolLowThreshold: 3, backlogAgeMs: 10 * minute, deadLetterWindowMs: 24 * hour };
 
 /** A condition that is either raised (with its alert) or clear (its alert resolved). */
-async function raiseOrResolve(alerts: AlertSender, type: string, resourceId: string, alert: Omit<AlertInput, 'type' | 'resourceId'> | undefined): Promise<void> {
+async function raiseOrResolve(
+  alerts: AlertSender,
+  type: string,
+  resourceId: string,
+  alert: Omit<AlertInput, 'type' | 'resourceId'> | undefined,
+): Promise<void> {
   if (alert === undefined) await alerts.resolveAlert({ type, resourceId });
   else await alerts.sendCriticalAlert({ ...alert, type, resourceId });
 }
@@ -111,7 +116,12 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
     const message = `${available} client number(s) AVAILABLE (threshold ${threshold}). New clients cannot finish onboarding without one: buy numbers and add them (POST /api/admin/numbers).`;
     await raiseOrResolve(alerts, 'POOL_LOW', 'pool:empty', available === 0 ? { severity: 'HIGH', title: 'Number pool is empty', message } : undefined);
     if (available > 0) {
-      await raiseOrResolve(alerts, 'POOL_LOW', 'pool:low', available < threshold ? { severity: 'MEDIUM', title: `Number pool low: ${available} left`, message } : undefined);
+      await raiseOrResolve(
+        alerts,
+        'POOL_LOW',
+        'pool:low',
+        available < threshold ? { severity: 'MEDIUM', title: `Number pool low: ${available} left`, message } : undefined,
+      );
     }
   });
 
@@ -140,7 +150,13 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
       alerts,
       'DEAD_LETTERS',
       'outbox',
-      dead === 0 ? undefined : { severity: 'MEDIUM', title: `${dead} SMS dead-lettered in ${Math.round(deadLetterWindowMs / hour)} h`, message: `${dead} outbound SMS could not be sent (MESSAGE LOST in the logs): see the outbox rows with status dead_letter.` },
+      dead === 0
+        ? undefined
+        : {
+            severity: 'MEDIUM',
+            title: `${dead} SMS dead-lettered in ${Math.round(deadLetterWindowMs / hour)} h`,
+            message: `${dead} outbound SMS could not be sent (MESSAGE LOST in the logs): see the outbox rows with status dead_letter.`,
+          },
     );
   });
 
@@ -159,7 +175,11 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
       'inbox',
       backlog === 0
         ? undefined
-        : { severity: 'HIGH', title: `${backlog} inbound SMS unprocessed`, message: `${backlog} inbound SMS have waited over ${Math.round(backlogAgeMs / minute)} min with only the holding reply: processing keeps failing or the queue stopped.` },
+        : {
+            severity: 'HIGH',
+            title: `${backlog} inbound SMS unprocessed`,
+            message: `${backlog} inbound SMS have waited over ${Math.round(backlogAgeMs / minute)} min with only the holding reply: processing keeps failing or the queue stopped.`,
+          },
     );
     await raiseOrResolve(
       alerts,
@@ -177,7 +197,13 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
       alerts,
       'INBOX_SPOOLED',
       'spool',
-      spooled === 0 ? undefined : { severity: 'MEDIUM', title: `${spooled} webhook events waiting in the spool`, message: `${spooled} webhook events could not be written to the database and wait in the spool; the sweep drains it every 30 s once the database answers.` },
+      spooled === 0
+        ? undefined
+        : {
+            severity: 'MEDIUM',
+            title: `${spooled} webhook events waiting in the spool`,
+            message: `${spooled} webhook events could not be written to the database and wait in the spool; the sweep drains it every 30 s once the database answers.`,
+          },
     );
   });
 
@@ -187,7 +213,8 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
     const violations = await monitor.checkInvariants();
     const broken = new Set(violations.map((v) => v.invariant));
     for (const invariant of invariants) {
-      if (!broken.has(invariant.name)) await alerts.resolveAlert({ type: 'INVARIANT_VIOLATION', resourceId: invariant.name, message: 'The invariant holds again.' });
+      if (!broken.has(invariant.name))
+        await alerts.resolveAlert({ type: 'INVARIANT_VIOLATION', resourceId: invariant.name, message: 'The invariant holds again.' });
     }
   });
 

@@ -43,11 +43,10 @@ export class BullmqQueue implements JobQueue {
   }
 
   start(handler: JobHandler, onDeadLetter: DeadLetterHandler): void {
-    this.worker = new Worker(
-      this.name,
-      async (bullJob) => handler(bullJob.data as Job, bullJob.attemptsMade + 1),
-      { connection: this.connection, concurrency: this.concurrency },
-    );
+    this.worker = new Worker(this.name, async (bullJob) => handler(bullJob.data as Job, bullJob.attemptsMade + 1), {
+      connection: this.connection,
+      concurrency: this.concurrency,
+    });
     this.worker.on('failed', (bullJob, error) => {
       if (bullJob === undefined) return;
       const attempts = bullJob.attemptsMade;

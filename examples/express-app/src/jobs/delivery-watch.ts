@@ -53,7 +53,12 @@ export async function checkMissingReceipts(deps: DeliveryWatchDeps, options: Mis
   const { stuckAfterMs = 1_800_000, limit = 100 } = options;
   const now = deps.now ?? Date.now;
   const rows = await deps.db.outboundMessage.findMany({
-    where: { status: 'sent', twilioSid: { not: null }, sentAt: { lt: new Date(now() - stuckAfterMs) }, OR: [{ deliveryStatus: null }, { deliveryStatus: { in: nonFinal.filter((s) => s !== null) } }] },
+    where: {
+      status: 'sent',
+      twilioSid: { not: null },
+      sentAt: { lt: new Date(now() - stuckAfterMs) },
+      OR: [{ deliveryStatus: null }, { deliveryStatus: { in: nonFinal.filter((s) => s !== null) } }],
+    },
     orderBy: { sentAt: 'asc' },
     take: limit,
     select: { id: true, twilioSid: true, sentAt: true, deliveryStatus: true },
@@ -68,11 +73,18 @@ export async function checkMissingReceipts(deps: DeliveryWatchDeps, options: Mis
     try {
       const found = await deps.safeCall('twilio_lookup', () => sender.fetchStatus(row.twilioSid!));
       if (isMessageStatus(found.status) && isFinalMessageStatus(found.status)) {
-        await deps.deliverability.onStatus({ outboxId: row.id, messageSid: row.twilioSid!, status: found.status, errorCode: found.errorCode, source: 'lookup' });
+        await deps.deliverability.onStatus({
+          outboxId: row.id,
+          messageSid: row.twilioSid!,
+          status: found.status,
+          errorCode: found.errorCode,
+          source: 'lookup',
+        });
         resolved++;
         continue;
       }
-      if (isMessageStatus(found.status)) await deps.deliverability.onStatus({ outboxId: row.id, messageSid: row.twilioSid!, status: found.status, source: 'lookup' });
+      if (isMessageStatus(found.status))
+        await deps.deliverability.onStatus({ outboxId: row.id, messageSid: row.twilioSid!, status: found.status, source: 'lookup' });
     } catch (error) {
       lookupFailed++;
       deps.logger.warn({ outboxId: row.id, err: scrubText(String(error)) }, 'could not look up an SMS whose receipt is missing');
@@ -119,7 +131,10 @@ export interface ReconciliationReport {
  * Twilio's list is read in one page of `limit`: a day beyond it is reported as partial
  * (missing_at_twilio is then not judged).
  */
-export async function reconcileDeliveries(deps: DeliveryWatchDeps, options: { readonly since?: Date; readonly limit?: number } = {}): Promise<ReconciliationReport> {
+export async function reconcileDeliveries(
+  deps: DeliveryWatchDeps,
+  options: { readonly since?: Date; readonly limit?: number } = {},
+): Promise<ReconciliationReport> {
   const now = deps.now ?? Date.now;
   const since = options.since ?? new Date(now() - 86_400_000);
   const limit = options.limit ?? 1000;
@@ -139,11 +154,18 @@ export async function reconcileDeliveries(deps: DeliveryWatchDeps, options: { re
     const sid = row.twilioSid!;
     const their = bySid.get(sid);
     if (their === undefined) {
-      if (theirs.length < limit) disagreements.push({ kind: 'missing_at_twilio', sid, outboxId: row.id, ours: row.deliveryStatus ?? 'sent', theirs: undefined });
+      if (theirs.length < limit)
+        disagreements.push({ kind: 'missing_at_twilio', sid, outboxId: row.id, ours: row.deliveryStatus ?? 'sent', theirs: undefined });
       continue;
     }
     if (!isMessageStatus(their.status) || !isFinalMessageStatus(their.status) || their.status === row.deliveryStatus) continue;
-    const outcome = await deps.deliverability.onStatus({ outboxId: row.id, messageSid: sid, status: their.status, errorCode: their.errorCode, source: 'reconciliation' });
+    const outcome = await deps.deliverability.onStatus({
+      outboxId: row.id,
+      messageSid: sid,
+      status: their.status,
+      errorCode: their.errorCode,
+      source: 'reconciliation',
+    });
     if (outcome.changed && !(isMessageStatus(row.deliveryStatus) && isFinalMessageStatus(row.deliveryStatus))) {
       applied++;
       continue;
@@ -151,10 +173,14 @@ export async function reconcileDeliveries(deps: DeliveryWatchDeps, options: { re
     disagreements.push({ kind: 'status_differs', sid, outboxId: row.id, ours: outcome.status ?? row.deliveryStatus ?? undefined, theirs: their.status });
   }
   for (const their of theirs) {
-    if (!ourSids.has(their.sid) && ourSenders.has(their.from)) disagreements.push({ kind: 'not_in_outbox', sid: their.sid, outboxId: undefined, ours: undefined, theirs: their.status });
+    if (!ourSids.has(their.sid) && ourSenders.has(their.from))
+      disagreements.push({ kind: 'not_in_outbox', sid: their.sid, outboxId: undefined, ours: undefined, theirs: their.status });
   }
   const report = { since, ours: ours.length, theirs: theirs.length, applied, disagreements };
-  deps.logger.info({ since: since.toISOString(), ours: ours.length, theirs: theirs.length, applied, disagreements: disagreements.length }, 'SMS reconciliation against Twilio');
+  deps.logger.info(
+    { since: since.toISOString(), ours: ours.length, theirs: theirs.length, applied, disagreements: disagreements.length },
+    'SMS reconciliation against Twilio',
+  );
   if (disagreements.length > 0) {
     const counts = new Map<string, number>();
     for (const d of disagreements) counts.set(d.kind, (counts.get(d.kind) ?? 0) + 1);
@@ -163,7 +189,10 @@ export async function reconcileDeliveries(deps: DeliveryWatchDeps, options: { re
       type: 'SMS_RECONCILIATION',
       severity: 'MEDIUM',
       title: `SMS reconciliation: ${disagreements.length} disagreement(s) with Twilio`,
-      message: `Since ${since.toISOString()}: ${kinds.join(', ')}. SIDs: ${disagreements.slice(0, 10).map((d) => d.sid).join(', ')}`,
+      message: `Since ${since.toISOString()}: ${kinds.join(', ')}. SIDs: ${disagreements
+        .slice(0, 10)
+        .map((d) => d.sid)
+        .join(', ')}`,
     });
   }
   return report;

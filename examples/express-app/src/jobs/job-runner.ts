@@ -25,7 +25,13 @@ async function runJob(ctx: AppContext, job: Job): Promise<void> {
         const row = await ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { id: inboxId } });
         const payload = row.payload as Record<string, string>;
         await enqueueSms(ctx.db.prisma, { to: payload.From!, from: payload.To!, body: texts.politeError, purpose: 'reply' });
-        ctx.alert({ type: 'INVARIANT_VIOLATION', severity: 'HIGH', resourceId: payload.MessageSid, title: 'Invariant violation on an inbound SMS', message: error.message });
+        ctx.alert({
+          type: 'INVARIANT_VIOLATION',
+          severity: 'HIGH',
+          resourceId: payload.MessageSid,
+          title: 'Invariant violation on an inbound SMS',
+          message: error.message,
+        });
       }
       return;
     }
@@ -57,9 +63,7 @@ export function startJobRunner(ctx: AppContext): void {
       await deliveryLog.failed(ctx.db.prisma, job.deliveryId, error, true).catch(() => {});
       const inbound = job.kind === 'process_inbound';
       if (inbound) {
-        const row = await ctx.db.prisma.inboundEvent
-          .update({ where: { id: job.payload.inboxId! }, data: { status: 'dead_letter' } })
-          .catch(() => undefined);
+        const row = await ctx.db.prisma.inboundEvent.update({ where: { id: job.payload.inboxId! }, data: { status: 'dead_letter' } }).catch(() => undefined);
         ctx.logger.error(
           { deliveryId: job.deliveryId, from: row === undefined ? undefined : maskPhoneNumber(String((row.payload as Record<string, string>).From)), attempts },
           'inbound SMS dead-lettered: processing failed on every attempt',

@@ -122,7 +122,9 @@ export class OutboxWorker {
     // Every few seconds: which senders are halted, for the missed-call fail-safe that cannot
     // read the database when it must send (see HaltedSenders). A failed read keeps what was
     // known; the database's failure is this round's to report (its claim below fails too).
-    await this.options.deliverability?.refreshHalts().catch((error: unknown) => this.options.logger.debug({ err: scrubText(String(error)) }, 'could not read the halted senders'));
+    await this.options.deliverability
+      ?.refreshHalts()
+      .catch((error: unknown) => this.options.logger.debug({ err: scrubText(String(error)) }, 'could not read the halted senders'));
     await db.$executeRaw`
       UPDATE "outbound_messages" SET "status" = 'unknown'
        WHERE "status" = 'sending' AND "sending_at" < ${new Date(now.getTime() - this.staleSendingMs)}`;
@@ -151,7 +153,11 @@ export class OutboxWorker {
     const before = { ...round };
     return inMessageSpan(
       'sms.outbox.send',
-      { kind: SpanKind.PRODUCER, linkTo: row.traceparent, attributes: { 'app.outbox.id': row.id, 'app.sms.purpose': row.purpose, 'app.outbox.round': row.attempts } },
+      {
+        kind: SpanKind.PRODUCER,
+        linkTo: row.traceparent,
+        attributes: { 'app.outbox.id': row.id, 'app.sms.purpose': row.purpose, 'app.outbox.round': row.attempts },
+      },
       async (span) => {
         await this.handle(row, round);
         const outcome = (Object.keys(round) as Array<keyof OutboxRound>).find((key) => round[key] !== before[key]) ?? 'none';

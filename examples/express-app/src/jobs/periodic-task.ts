@@ -87,10 +87,13 @@ export class PeriodicTask {
 
   private schedule(delayMs: number): void {
     if (!this.started) return;
-    const handle = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.runNow().then(() => this.schedule(this.more ? 0 : this.options.nextDelayMs(this.clock.now())));
-    }, Math.max(0, delayMs));
+    const handle = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.runNow().then(() => this.schedule(this.more ? 0 : this.options.nextDelayMs(this.clock.now())));
+      },
+      Math.max(0, delayMs),
+    );
     (handle as { unref?: () => void } | undefined)?.unref?.();
     this.timer = handle;
   }
@@ -109,7 +112,10 @@ export class PeriodicTask {
       this.failingSince ??= now;
       if (now - this.lastFailureLogAt >= (this.options.failureLogEveryMs ?? defaults.failureLogEveryMs) || this.failures === 1) {
         this.lastFailureLogAt = now;
-        logger.error({ job: name, consecutiveFailures: this.failures, err: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500) }, `${name} failed; will run again`);
+        logger.error(
+          { job: name, consecutiveFailures: this.failures, err: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500) },
+          `${name} failed; will run again`,
+        );
       }
     }
   }

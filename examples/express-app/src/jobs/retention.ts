@@ -65,7 +65,10 @@ async function deleteInBatches(run: () => Promise<number>, batchSize: number): P
  * batches. Only rows that are finished and old go: pending work is never deleted, whatever
  * its age.
  */
-export async function runRetention(deps: { db: Db; idempotencyStore: IdempotencyStore; logger: Logger; now?: () => number }, options: RetentionOptions = {}): Promise<RetentionReport> {
+export async function runRetention(
+  deps: { db: Db; idempotencyStore: IdempotencyStore; logger: Logger; now?: () => number },
+  options: RetentionOptions = {},
+): Promise<RetentionReport> {
   const { db, logger } = deps;
   const now = (deps.now ?? Date.now)();
   const o = { ...defaults, ...options };

@@ -97,7 +97,9 @@ export class Scheduler {
       logger,
       alert: ctx.alert,
       deliverability: ctx.deliverability,
-      ...(publicBase === undefined ? {} : { statusCallbackUrl: (outboxId: string) => `${publicBase}/api/twilio/message-status?outboxId=${encodeURIComponent(outboxId)}` }),
+      ...(publicBase === undefined
+        ? {}
+        : { statusCallbackUrl: (outboxId: string) => `${publicBase}/api/twilio/message-status?outboxId=${encodeURIComponent(outboxId)}` }),
       ...options.outbox,
     });
     const batchSize = options.outbox?.batchSize ?? 25;
@@ -137,7 +139,9 @@ export class Scheduler {
     this.receiptTask = new PeriodicTask({
       name: 'missing receipts',
       run: async () => {
-        await this.onOneInstance('sms-receipts', Math.floor(clock.now() / receiptEvery), receiptEvery, () => checkMissingReceipts(this.watchDeps(), options.receipts));
+        await this.onOneInstance('sms-receipts', Math.floor(clock.now() / receiptEvery), receiptEvery, () =>
+          checkMissingReceipts(this.watchDeps(), options.receipts),
+        );
       },
       nextDelayMs: () => receiptEvery,
       ...timing,
@@ -166,7 +170,16 @@ export class Scheduler {
   /** What the delivery watch needs, from the context. */
   private watchDeps(): DeliveryWatchDeps {
     const { ctx } = this;
-    return { db: ctx.db.prisma, sender: ctx.sms, safeCall: ctx.safeCall, deliverability: ctx.deliverability, logger: ctx.logger, alert: ctx.alert, alerts: ctx.alerts, now: () => this.clock.now() };
+    return {
+      db: ctx.db.prisma,
+      sender: ctx.sms,
+      safeCall: ctx.safeCall,
+      deliverability: ctx.deliverability,
+      logger: ctx.logger,
+      alert: ctx.alert,
+      alerts: ctx.alerts,
+      now: () => this.clock.now(),
+    };
   }
 
   /** Runs `work` when this instance gets round `round` of `name` (or there is no lock). */
@@ -244,7 +257,14 @@ export class Scheduler {
 
   /** Resolves when no loop is running a round (for tests under fake timers and shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([this.outboxTask.settled(), this.sweepTask.settled(), this.retentionTask.settled(), this.receiptTask.settled(), this.reconciliationTask.settled(), this.monitor.settled()]);
+    await Promise.all([
+      this.outboxTask.settled(),
+      this.sweepTask.settled(),
+      this.retentionTask.settled(),
+      this.receiptTask.settled(),
+      this.reconciliationTask.settled(),
+      this.monitor.settled(),
+    ]);
   }
 
   /** Runs an outbox round now (joins one in progress). */
@@ -269,7 +289,10 @@ export class Scheduler {
       this.ctx.logger.info({}, 'retention: another instance has today’s round');
       return undefined;
     }
-    return runRetention({ db: this.ctx.db.prisma, idempotencyStore: this.ctx.idempotencyStore, logger: this.ctx.logger, now: () => now }, this.options.retention);
+    return runRetention(
+      { db: this.ctx.db.prisma, idempotencyStore: this.ctx.idempotencyStore, logger: this.ctx.logger, now: () => now },
+      this.options.retention,
+    );
   }
 
   private count(round: OutboxRound): void {

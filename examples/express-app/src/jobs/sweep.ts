@@ -58,13 +58,16 @@ function asStrings(payload: Record<string, unknown>): Record<string, string> {
  * later steps link back through the drain to the original webhook (issue 15).
  */
 function storeSpooled(ctx: AppContext, event: SpooledEvent): Promise<void> {
-  return inMessageSpan('spool.drain', { linkTo: event.traceparent ?? null, attributes: { 'app.spool.provider': event.provider } }, () => storeSpooledEvent(ctx, event));
+  return inMessageSpan('spool.drain', { linkTo: event.traceparent ?? null, attributes: { 'app.spool.provider': event.provider } }, () =>
+    storeSpooledEvent(ctx, event),
+  );
 }
 
 async function storeSpooledEvent(ctx: AppContext, event: SpooledEvent): Promise<void> {
   if (event.provider === 'slack') {
     const body = readSlackBody(event.payload);
-    if (body.kind !== 'event') throw new RefusedInputError(`spooled Slack event is not storable: ${body.kind === 'ignored' || body.kind === 'malformed' ? body.reason : body.kind}`);
+    if (body.kind !== 'event')
+      throw new RefusedInputError(`spooled Slack event is not storable: ${body.kind === 'ignored' || body.kind === 'malformed' ? body.reason : body.kind}`);
     await storeSlackSignal(ctx, body.envelope);
     return;
   }
@@ -90,7 +93,12 @@ async function storeSpooledEvent(ctx: AppContext, event: SpooledEvent): Promise<
 function spoolDrainOptions(ctx: AppContext): DrainOptions {
   return {
     isPermanent: isRefusedInput,
-    isOutage: async (error) => !isRefusedInput(error) && (await ctx.db.ping().then(() => false, () => true)),
+    isOutage: async (error) =>
+      !isRefusedInput(error) &&
+      (await ctx.db.ping().then(
+        () => false,
+        () => true,
+      )),
     describe: describeError,
     onSetAside: (event, reason) =>
       ctx.alert({

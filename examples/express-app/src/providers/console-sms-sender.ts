@@ -18,7 +18,10 @@ export function consoleSmsSender(logger: Logger): SmsSender {
   return {
     send(sms) {
       const sid = `SMdev${randomBytes(15).toString('hex')}`;
-      logger.info({ to: maskPhoneNumber(sms.to), from: maskPhoneNumber(sms.from), body: scrubText(sms.body), sid }, 'would send SMS (Twilio not configured: development stand-in)');
+      logger.info(
+        { to: maskPhoneNumber(sms.to), from: maskPhoneNumber(sms.from), body: scrubText(sms.body), sid },
+        'would send SMS (Twilio not configured: development stand-in)',
+      );
       return Promise.resolve({ sid, status: 'sent' });
     },
     // Nothing is ever in doubt: send() never loses an answer.

@@ -58,7 +58,11 @@ export function slackEventRoutes(ctx: AppContext): Router {
         metrics.webhooks.inc({ provider: 'slack', outcome: 'malformed' });
         logger.warn({ reason: parsed === undefined ? 'the body is not JSON' : body.reason }, 'Slack body refused: not an Events API envelope');
         res.set('X-Slack-No-Retry', '1');
-        sendProblem(res, { title: 'Bad request', status: 400, detail: parsed === undefined ? 'The body is not JSON.' : `Not an Events API envelope: ${body.reason}.` });
+        sendProblem(res, {
+          title: 'Bad request',
+          status: 400,
+          detail: parsed === undefined ? 'The body is not JSON.' : `Not an Events API envelope: ${body.reason}.`,
+        });
         return;
       case 'url_verification':
         res.json({ challenge: body.challenge });
@@ -67,7 +71,12 @@ export function slackEventRoutes(ctx: AppContext): Router {
         // Slack drops our events while it sends these: messages are being lost upstream.
         metrics.webhooks.inc({ provider: 'slack', outcome: 'rate_limited' });
         logger.warn({ minuteRateLimited: body.minuteRateLimited }, 'Slack reports app_rate_limited: it is dropping events for this app');
-        ctx.alert({ type: 'SLACK_RATE_LIMITED', severity: 'MEDIUM', title: 'Slack is dropping events for the app', message: 'Slack sent app_rate_limited: events above 30,000 per workspace per hour are not delivered.' });
+        ctx.alert({
+          type: 'SLACK_RATE_LIMITED',
+          severity: 'MEDIUM',
+          title: 'Slack is dropping events for the app',
+          message: 'Slack sent app_rate_limited: events above 30,000 per workspace per hour are not delivered.',
+        });
         res.status(200).end();
         return;
       case 'ignored':
@@ -79,7 +88,11 @@ export function slackEventRoutes(ctx: AppContext): Router {
         break;
     }
     const { envelope } = body;
-    const spool = () => ctx.spool.put({ provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> }, { redisTimeoutMs: spoolRedisTimeoutMs });
+    const spool = () =>
+      ctx.spool.put(
+        { provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> },
+        { redisTimeoutMs: spoolRedisTimeoutMs },
+      );
     if (ctx.redis !== undefined && ctx.redis.status !== 'ready') {
       // The dedup store is Redis (src/context.ts) and ioredis is not connected: its claim
       // would only be queued offline until ioredis gives up, so waiting for it spends
@@ -90,7 +103,10 @@ export function slackEventRoutes(ctx: AppContext): Router {
       try {
         await spool();
       } catch (spoolError) {
-        logger.error({ eventId: envelope.event_id, err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled; answering 503 so Slack retries');
+        logger.error(
+          { eventId: envelope.event_id, err: scrubText(String(spoolError)) },
+          'Slack event could not be stored nor spooled; answering 503 so Slack retries',
+        );
         sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
         return;
       }
@@ -136,7 +152,10 @@ export function slackEventRoutes(ctx: AppContext): Router {
       await spool();
     } catch (spoolError) {
       // Neither Redis nor the disk took it: no acknowledgement, so Slack retries it.
-      logger.error({ eventId: envelope.event_id, err: scrubText(String(spoolError)) }, 'Slack event could not be stored nor spooled; answering 503 so Slack retries');
+      logger.error(
+        { eventId: envelope.event_id, err: scrubText(String(spoolError)) },
+        'Slack event could not be stored nor spooled; answering 503 so Slack retries',
+      );
       sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
       return;
     }
@@ -146,7 +165,13 @@ export function slackEventRoutes(ctx: AppContext): Router {
       logger.info({ eventId: envelope.event_id }, 'Slack event redelivered while an earlier delivery holds it; spooled before the acknowledgement');
       return;
     }
-    const settled = first === 'late' ? await work.then(() => undefined, (error: unknown) => error) : first.error;
+    const settled =
+      first === 'late'
+        ? await work.then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+        : first.error;
     if (settled === undefined) return; // stored after all; the spooled copy drains as a duplicate
     if (isRefusedInput(settled)) {
       refused(settled);
@@ -163,7 +188,13 @@ export function slackEventRoutes(ctx: AppContext): Router {
     function refused(error: unknown): void {
       metrics.webhooks.inc({ provider: 'slack', outcome: 'refused' });
       logger.error({ eventId: envelope.event_id, err: describeError(error) }, 'Slack event refused by the database; not spooled');
-      ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: envelope.event_id, title: 'A Slack event could not be stored', message: `The database refused Slack event ${envelope.event_id}: ${describeError(error).slice(0, 200)}` });
+      ctx.alert({
+        type: 'INBOUND_REFUSED',
+        severity: 'MEDIUM',
+        resourceId: envelope.event_id,
+        title: 'A Slack event could not be stored',
+        message: `The database refused Slack event ${envelope.event_id}: ${describeError(error).slice(0, 200)}`,
+      });
     }
   });
   return router;

@@ -7,7 +7,21 @@ import { verifyTwilioSignature } from './twilio-signature.js';
 import { emptyTwiml } from './twiml.js';
 
 /** Every MessageStatus Twilio documents. */
-const messageStatuses = new Set(['accepted', 'scheduled', 'canceled', 'queued', 'sending', 'sent', 'failed', 'delivered', 'undelivered', 'receiving', 'received', 'read', 'partially_delivered']);
+const messageStatuses = new Set([
+  'accepted',
+  'scheduled',
+  'canceled',
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'delivered',
+  'undelivered',
+  'receiving',
+  'received',
+  'read',
+  'partially_delivered',
+]);
 
 /**
  * POST /api/twilio/message-status?outboxId=...: delivery updates for SMS the outbox sent,
@@ -37,15 +51,26 @@ export function twilioMessageStatusRoutes(ctx: AppContext): Router {
         // Linked to the send that delivered the row (stored with it), so the message's
         // trace reaches its delivery receipt.
         const sent = await ctx.db.prisma.outboundMessage.findUnique({ where: { id: outboxId }, select: { traceparent: true } }).catch(() => null);
-        const spanOptions = { kind: SpanKind.SERVER, linkTo: sent?.traceparent ?? null, attributes: { 'app.outbox.id': outboxId, 'messaging.message.id': messageSid, 'app.sms.status': status } };
-        const out = await inMessageSpan('twilio.message_status', spanOptions, () => ctx.dedup.twilio({ headers: req.headers, params }, async () => {
-          // Forward-only, once per (MessageSid, MessageStatus), error code applied (opt-out,
-          // suppression, sender halt): see domain/deliverability.
-          const applied = await ctx.deliverability.onStatus({ outboxId, messageSid, status, errorCode: params.ErrorCode, source: 'callback' });
-          if (applied.duplicate) ctx.metrics.duplicates.inc({ provider: 'twilio_status' });
-          if (applied.unknownMessage) ctx.logger.warn({ outboxId, messageSid }, 'message status callback for no outbox row of ours (or a replaced send); recorded, not applied');
-          return emptyTwiml;
-        }, { kind: 'message-status' }));
+        const spanOptions = {
+          kind: SpanKind.SERVER,
+          linkTo: sent?.traceparent ?? null,
+          attributes: { 'app.outbox.id': outboxId, 'messaging.message.id': messageSid, 'app.sms.status': status },
+        };
+        const out = await inMessageSpan('twilio.message_status', spanOptions, () =>
+          ctx.dedup.twilio(
+            { headers: req.headers, params },
+            async () => {
+              // Forward-only, once per (MessageSid, MessageStatus), error code applied (opt-out,
+              // suppression, sender halt): see domain/deliverability.
+              const applied = await ctx.deliverability.onStatus({ outboxId, messageSid, status, errorCode: params.ErrorCode, source: 'callback' });
+              if (applied.duplicate) ctx.metrics.duplicates.inc({ provider: 'twilio_status' });
+              if (applied.unknownMessage)
+                ctx.logger.warn({ outboxId, messageSid }, 'message status callback for no outbox row of ours (or a replaced send); recorded, not applied');
+              return emptyTwiml;
+            },
+            { kind: 'message-status' },
+          ),
+        );
         res.status(out.status).set(out.headers).send(out.body);
         return;
       }

@@ -23,7 +23,10 @@ function isUniqueViolation(error: unknown): boolean {
 const answerBudgetMs = 8000;
 
 /** What the voice route uses of the app context. */
-export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> & Omit<FailsafeDeps, 'directory' | 'halts'> & Pick<AppContext, 'dedup'> & Partial<Pick<AppContext, 'deliverability'>>;
+export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> &
+  Omit<FailsafeDeps, 'directory' | 'halts'> &
+  Pick<AppContext, 'dedup'> &
+  Partial<Pick<AppContext, 'deliverability'>>;
 
 /**
  * POST /api/twilio/status: Twilio's voice status callback (see ingest/missed-call.ts for
@@ -77,7 +80,11 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
         metrics.webhooks.inc({ provider: 'twilio_voice', outcome });
         return emptyTwiml;
       };
-      const ok: { status: number; headers: Readonly<Record<string, string>>; body: string } = { status: 200, headers: { 'content-type': 'text/xml' }, body: emptyTwiml };
+      const ok: { status: number; headers: Readonly<Record<string, string>>; body: string } = {
+        status: 200,
+        headers: { 'content-type': 'text/xml' },
+        body: emptyTwiml,
+      };
       /** Everything the callback leads to; resolves with the answer for Twilio. */
       const deal = async (): Promise<typeof ok> => {
         let failure: unknown;
@@ -123,9 +130,18 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
         metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'failsafe_on_error' });
         const sent = await failsafe.send(call, params);
         if (sent !== 'duplicate') {
-          const what = sent === 'business_text' ? "the business's text (as last read)" : sent === 'generic_text' ? 'the generic fail-safe SMS' : 'no text yet (spooled for when the database is back)';
-          const summary = sent === 'business_text' ? "business's text sent from the directory" : sent === 'generic_text' ? 'fail-safe SMS sent instead' : 'call spooled';
-          logger.error({ callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), sent, err: scrubText(String(failure)) }, `missed call could not be processed; ${summary}`);
+          const what =
+            sent === 'business_text'
+              ? "the business's text (as last read)"
+              : sent === 'generic_text'
+                ? 'the generic fail-safe SMS'
+                : 'no text yet (spooled for when the database is back)';
+          const summary =
+            sent === 'business_text' ? "business's text sent from the directory" : sent === 'generic_text' ? 'fail-safe SMS sent instead' : 'call spooled';
+          logger.error(
+            { callSid: call.callSid, from: maskPhoneNumber(call.from), to: maskPhoneNumber(call.to), sent, err: scrubText(String(failure)) },
+            `missed call could not be processed; ${summary}`,
+          );
           ctx.alert({
             type: 'CALL_PROCESSING_FAILED',
             severity: 'HIGH',
@@ -141,7 +157,10 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
       let traceparent: string | null = null;
       const work = inMessageSpan(
         'twilio.call_status',
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/api/twilio/status', 'app.call.sid': call.callSid, 'app.call.status': call.status } },
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': 'POST', 'http.route': '/api/twilio/status', 'app.call.sid': call.callSid, 'app.call.status': call.status },
+        },
         () => {
           traceparent = activeTraceparent(); // for the spooled copy below, written outside the span
           return deal();
@@ -151,7 +170,13 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), answerBudgetMs);
       });
-      const first = await Promise.race([work.then((reply) => ({ reply }), (error: unknown) => ({ error })), late]);
+      const first = await Promise.race([
+        work.then(
+          (reply) => ({ reply }),
+          (error: unknown) => ({ error }),
+        ),
+        late,
+      ]);
       clearTimeout(timer);
       if (first !== 'late') {
         if ('error' in first) throw first.error;
@@ -165,12 +190,23 @@ export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
       // late, or fails and the fail-safe texts the caller.
       metrics.webhooks.inc({ provider: 'twilio_voice', outcome: 'answered_before_processing' });
       try {
-        await ctx.spool.put({ provider: 'twilio_voice', receivedAt: new Date().toISOString(), payload: params, call: { fate: 'not_sent' }, ...(traceparent === null ? {} : { traceparent }) });
+        await ctx.spool.put({
+          provider: 'twilio_voice',
+          receivedAt: new Date().toISOString(),
+          payload: params,
+          call: { fate: 'not_sent' },
+          ...(traceparent === null ? {} : { traceparent }),
+        });
       } catch (error) {
         logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'slow voice status callback could not be spooled; it is still being processed');
       }
       res.type('text/xml').send(emptyTwiml);
-      work.catch((error: unknown) => logger.error({ callSid: call.callSid, err: scrubText(String(error)) }, 'voice status callback failed after it was answered; the spooled copy is drained once the database is back'));
+      work.catch((error: unknown) =>
+        logger.error(
+          { callSid: call.callSid, err: scrubText(String(error)) },
+          'voice status callback failed after it was answered; the spooled copy is drained once the database is back',
+        ),
+      );
     },
   );
   return router;

@@ -68,7 +68,11 @@ describe('admin API: authentication', () => {
 
   it('changes nothing when refused', async () => {
     const before = await app.ctx.db.prisma.poolNumber.count();
-    await app.request('/api/admin/numbers', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ numbers: ['+15553990001'] }) });
+    await app.request('/api/admin/numbers', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ numbers: ['+15553990001'] }),
+    });
     expect(await app.ctx.db.prisma.poolNumber.count()).toBe(before);
   });
 });
@@ -160,7 +164,10 @@ describe('GET /api/admin/circuit-breakers', () => {
   it('shows every breaker and which are open', async () => {
     const breaker = app.ctx.breakers.get('admin_test_provider');
     breaker.open();
-    const body = await json<{ open: string[]; breakers: Array<{ name: string; state: string; openedAt: string | null }> }>(await app.admin('/api/admin/circuit-breakers'), 200);
+    const body = await json<{ open: string[]; breakers: Array<{ name: string; state: string; openedAt: string | null }> }>(
+      await app.admin('/api/admin/circuit-breakers'),
+      200,
+    );
     expect(body.open).toContain('admin_test_provider');
     expect(body.breakers.find((b) => b.name === 'admin_test_provider')).toMatchObject({ state: 'open', openedAt: expect.stringMatching(/^\d{4}-/) });
     breaker.reset();
@@ -174,7 +181,9 @@ describe('alert silences', () => {
 
   it('creates a silence that mutes matching alerts, lists it by id, and ends it', async () => {
     const created = await json<{ id: string; until: string; matcher: unknown }>(
-      await app.admin('/api/admin/alert-silences', { json: { matcher: { type: 'TWILIO_FAILURE', severity: ['LOW', 'MEDIUM'] }, until: inAnHour(), reason: 'Twilio incident' } }),
+      await app.admin('/api/admin/alert-silences', {
+        json: { matcher: { type: 'TWILIO_FAILURE', severity: ['LOW', 'MEDIUM'] }, until: inAnHour(), reason: 'Twilio incident' },
+      }),
       201,
     );
     expect(created.matcher).toEqual({ type: ['TWILIO_FAILURE'], severity: ['LOW', 'MEDIUM'] });
@@ -234,7 +243,10 @@ describe('POST /api/admin/clients/:id/resolve', () => {
 
   it('complete_test_call: a terminal S9 client completes and is told it is live', async () => {
     const c = await client('S9_TEST_CALL', 40 * hour);
-    const body = await json<{ client: { onboardingState: string } }>(await app.admin(`/api/admin/clients/${c.id}/resolve`, { json: { action: 'complete_test_call' } }), 200);
+    const body = await json<{ client: { onboardingState: string } }>(
+      await app.admin(`/api/admin/clients/${c.id}/resolve`, { json: { action: 'complete_test_call' } }),
+      200,
+    );
     expect(body.client.onboardingState).toBe('COMPLETE');
     expect((await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: c.phone } })).map((m) => m.purpose)).toEqual(['live']);
   });
@@ -246,14 +258,20 @@ describe('POST /api/admin/clients/:id/resolve', () => {
     expect(empty.detail).toMatch(/pool is empty/);
 
     // Restocking gives numbers to every client waiting (the area client from above too).
-    const added = await json<{ added: string[]; allocated: number }>(await app.admin('/api/admin/numbers', { json: { numbers: ['+15553000001', '(555) 300-0002', '+15553000003', '+15553000004'] } }), 201);
+    const added = await json<{ added: string[]; allocated: number }>(
+      await app.admin('/api/admin/numbers', { json: { numbers: ['+15553000001', '(555) 300-0002', '+15553000003', '+15553000004'] } }),
+      201,
+    );
     expect(added.added).toEqual(['+15553000001', '+15553000002', '+15553000003', '+15553000004']);
     expect(added.allocated).toBeGreaterThanOrEqual(1);
     expect((await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { id: waiting.id } })).onboardingState).toBe('S4_NUMBER_ALLOCATED');
 
     // A client that starts waiting later is served by the resolve action.
     const late = await client('S3_SERVICE_AREA', hour);
-    const body = await json<{ client: { onboardingState: string } }>(await app.admin(`/api/admin/clients/${late.id}/resolve`, { json: { action: 'allocate_number' } }), 200);
+    const body = await json<{ client: { onboardingState: string } }>(
+      await app.admin(`/api/admin/clients/${late.id}/resolve`, { json: { action: 'allocate_number' } }),
+      200,
+    );
     expect(body.client.onboardingState).toBe('S4_NUMBER_ALLOCATED');
     const number = await app.ctx.db.prisma.poolNumber.findUniqueOrThrow({ where: { clientId: late.id } });
     const [sms] = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: late.phone } });
@@ -282,14 +300,18 @@ describe('POST /api/admin/clients/:id/resolve', () => {
     expect(conflict.detail).toContain('S2_BUSINESS_NAME');
     expect((await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { id: c.id } })).onboardingState).toBe('S2_BUSINESS_NAME');
 
-    expect((await problemOf(await app.admin('/api/admin/clients/00000000-0000-4000-8000-000000000000/resolve', { json: { action: 'acknowledge' } }))).status).toBe(404);
+    expect(
+      (await problemOf(await app.admin('/api/admin/clients/00000000-0000-4000-8000-000000000000/resolve', { json: { action: 'acknowledge' } }))).status,
+    ).toBe(404);
     const badId = await problemOf(await app.admin('/api/admin/clients/42/resolve', { json: { action: 'acknowledge' } }));
     expect([badId.status, badId['invalid-params']?.[0]?.name]).toEqual([400, 'id']);
     const badAction = await problemOf(await app.admin(`/api/admin/clients/${c.id}/resolve`, { json: { action: 'delete' } }));
     expect([badAction.status, badAction['invalid-params']?.[0]?.name]).toEqual([400, 'action']);
     const none = await problemOf(await app.admin(`/api/admin/clients/${c.id}/resolve`, { method: 'POST' }));
     expect([none.status, none['invalid-params']?.[0]?.name]).toEqual([400, 'action']);
-    const malformed = await problemOf(await app.admin(`/api/admin/clients/${c.id}/resolve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":' }));
+    const malformed = await problemOf(
+      await app.admin(`/api/admin/clients/${c.id}/resolve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":' }),
+    );
     expect(malformed.status).toBe(400);
   });
 });
@@ -309,7 +331,10 @@ describe('POST /api/admin/clients/:id/activate-payment', () => {
 
   it('moves a client waiting in S5 to the test call and texts it', async () => {
     const c = await client('S5_CONFIRM_LIVE', hour);
-    const body = await json<{ from: string; client: { onboardingState: string } }>(await app.admin(`/api/admin/clients/${c.id}/activate-payment`, { method: 'POST' }), 200);
+    const body = await json<{ from: string; client: { onboardingState: string } }>(
+      await app.admin(`/api/admin/clients/${c.id}/activate-payment`, { method: 'POST' }),
+      200,
+    );
     expect([body.from, body.client.onboardingState]).toEqual(['S5_CONFIRM_LIVE', 'S9_TEST_CALL']);
     expect(await app.ctx.db.prisma.outboundMessage.count({ where: { toPhone: c.phone, purpose: 'payment' } })).toBe(1);
   });
@@ -324,7 +349,10 @@ describe('POST /api/admin/numbers', () => {
   it('adds numbers once (200 when all were there already)', async () => {
     const first = await json<{ added: string[] }>(await app.admin('/api/admin/numbers', { json: { numbers: ['+15553100001'], role: 'CLIENT' } }), 201);
     expect(first.added).toEqual(['+15553100001']);
-    const again = await json<{ added: string[]; alreadyPresent: string[] }>(await app.admin('/api/admin/numbers', { json: { numbers: ['+15553100001'] } }), 200);
+    const again = await json<{ added: string[]; alreadyPresent: string[] }>(
+      await app.admin('/api/admin/numbers', { json: { numbers: ['+15553100001'] } }),
+      200,
+    );
     expect(again).toMatchObject({ added: [], alreadyPresent: ['+15553100001'] });
   });
 
@@ -333,7 +361,11 @@ describe('POST /api/admin/numbers', () => {
     expect([problem.status, problem['invalid-params']?.[0]?.name]).toEqual([400, 'numbers.1']);
     expect(problem.detail).not.toContain('call me maybe');
     expect(await app.ctx.db.prisma.poolNumber.count({ where: { phoneNumber: '+15553100002' } })).toBe(0);
-    for (const [body, field] of [[{ numbers: [] }, 'numbers'], [{}, 'numbers'], [{ numbers: ['+15553100003'], role: 'ADMIN' }, 'role']] as const) {
+    for (const [body, field] of [
+      [{ numbers: [] }, 'numbers'],
+      [{}, 'numbers'],
+      [{ numbers: ['+15553100003'], role: 'ADMIN' }, 'role'],
+    ] as const) {
       expect((await problemOf(await app.admin('/api/admin/numbers', { json: body })))['invalid-params']?.[0]?.name).toBe(field);
     }
   });
@@ -343,10 +375,21 @@ describe('webhook delivery log', () => {
   it('lists deliveries newest first, filtered and paginated', async () => {
     for (let i = 0; i < 3; i++) {
       await app.ctx.db.prisma.webhookDelivery.create({
-        data: { provider: 'pagetest', eventId: `ev-${i}`, kind: 'process_inbound', status: 'dead_letter', attempts: 5, lastError: 'boom', payload: { inboxId: 'x' }, createdAt: new Date(Date.now() - (10 - i) * 1000) },
+        data: {
+          provider: 'pagetest',
+          eventId: `ev-${i}`,
+          kind: 'process_inbound',
+          status: 'dead_letter',
+          attempts: 5,
+          lastError: 'boom',
+          payload: { inboxId: 'x' },
+          createdAt: new Date(Date.now() - (10 - i) * 1000),
+        },
       });
     }
-    await app.ctx.db.prisma.webhookDelivery.create({ data: { provider: 'pagetest', eventId: 'ev-done', kind: 'process_inbound', status: 'completed', payload: {} } });
+    await app.ctx.db.prisma.webhookDelivery.create({
+      data: { provider: 'pagetest', eventId: 'ev-done', kind: 'process_inbound', status: 'completed', payload: {} },
+    });
 
     const first = await app.admin('/api/admin/deliveries?status=dead_letter&provider=pagetest&limit=2');
     const page1 = await json<{ items: Array<{ eventId: string; status: string }>; nextCursor: string }>(first, 200);
@@ -357,11 +400,20 @@ describe('webhook delivery log', () => {
       200,
     );
     expect(page2).toEqual({ items: [expect.objectContaining({ eventId: 'ev-0' })], nextCursor: null });
-    expect((await app.admin('/api/admin/deliveries?status=dead_letter&provider=pagetest&limit=2', { headers: { 'if-none-match': first.headers.get('etag')! } })).status).toBe(304);
+    expect(
+      (await app.admin('/api/admin/deliveries?status=dead_letter&provider=pagetest&limit=2', { headers: { 'if-none-match': first.headers.get('etag')! } }))
+        .status,
+    ).toBe(304);
   });
 
   it('refuses bad filters, limits and cursors', async () => {
-    for (const [query, field] of [['status=lost', 'status'], ['limit=0', 'limit'], ['limit=500', 'limit'], ['cursor=bm9wZQ', 'cursor'], ['provider=Twilio!', 'provider']]) {
+    for (const [query, field] of [
+      ['status=lost', 'status'],
+      ['limit=0', 'limit'],
+      ['limit=500', 'limit'],
+      ['cursor=bm9wZQ', 'cursor'],
+      ['provider=Twilio!', 'provider'],
+    ]) {
       const problem = await problemOf(await app.admin(`/api/admin/deliveries?${query}`));
       expect([problem.status, problem['invalid-params']?.[0]?.name]).toEqual([400, field]);
     }
@@ -373,9 +425,20 @@ describe('webhook delivery log', () => {
       data: { messageSid: sid, status: 'dead_letter', attempts: 5, payload: { MessageSid: sid, From: '+15553200001', To: systemNumber, Body: 'hello' } },
     });
     const delivery = await app.ctx.db.prisma.webhookDelivery.create({
-      data: { provider: 'twilio', eventId: sid, kind: 'process_inbound', status: 'dead_letter', attempts: 5, lastError: 'database timeout', payload: { inboxId: inbox.id } },
+      data: {
+        provider: 'twilio',
+        eventId: sid,
+        kind: 'process_inbound',
+        status: 'dead_letter',
+        attempts: 5,
+        lastError: 'database timeout',
+        payload: { inboxId: inbox.id },
+      },
     });
-    const body = await json<{ queued: boolean; delivery: { status: string; attempts: number; lastError: null } }>(await app.admin(`/api/admin/deliveries/${delivery.id}/redrive`, { method: 'POST' }), 202);
+    const body = await json<{ queued: boolean; delivery: { status: string; attempts: number; lastError: null } }>(
+      await app.admin(`/api/admin/deliveries/${delivery.id}/redrive`, { method: 'POST' }),
+      202,
+    );
     expect(body).toMatchObject({ queued: true, delivery: { status: 'pending', attempts: 0, lastError: null } });
     await eventually(async () => (await app.ctx.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).status === 'completed');
     expect((await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { id: inbox.id } })).status).toBe('processed');
@@ -396,11 +459,19 @@ describe('webhook delivery log', () => {
 describe('GET /api/admin/outbox', () => {
   it('lists outbound SMS with phone numbers masked, in the body too', async () => {
     await app.ctx.db.prisma.outboundMessage.create({
-      data: { toPhone: '+15553300001', fromPhone: '+15553300002', body: 'URGENT job from +15553300003: "burst pipe"', purpose: 'owner_urgent', status: 'dead_letter' },
+      data: {
+        toPhone: '+15553300001',
+        fromPhone: '+15553300002',
+        body: 'URGENT job from +15553300003: "burst pipe"',
+        purpose: 'owner_urgent',
+        status: 'dead_letter',
+      },
     });
     // A second row of another status, so the unfiltered list is checked without leaning on
     // what earlier tests happened to send (their outbox work may still be running on a busy machine).
-    await app.ctx.db.prisma.outboundMessage.create({ data: { toPhone: '+15553300004', fromPhone: '+15553300002', body: 'Thanks, we got it.', purpose: 'reply', status: 'sent' } });
+    await app.ctx.db.prisma.outboundMessage.create({
+      data: { toPhone: '+15553300004', fromPhone: '+15553300002', body: 'Thanks, we got it.', purpose: 'reply', status: 'sent' },
+    });
     const response = await app.admin('/api/admin/outbox?status=dead_letter&limit=10');
     const text = await response.text();
     expect(response.status).toBe(200);
@@ -419,7 +490,10 @@ describe('POST /automations/replay/:signalId', () => {
     const signal = await app.ctx.db.prisma.slackSignal.create({
       data: { eventId: 'Ev0REPLAY1', channel: 'C1', text: 'boiler broke, emergency', status: 'timed_out', result: 'TimeoutError' },
     });
-    const body = await json<{ signalId: string; deliveryId: string; previousStatus: string }>(await app.admin(`/automations/replay/${signal.id}`, { method: 'POST' }), 202);
+    const body = await json<{ signalId: string; deliveryId: string; previousStatus: string }>(
+      await app.admin(`/automations/replay/${signal.id}`, { method: 'POST' }),
+      202,
+    );
     expect(body).toMatchObject({ signalId: signal.id, previousStatus: 'timed_out' });
     const delivery = await app.ctx.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: body.deliveryId } });
     expect(delivery).toMatchObject({ provider: 'slack', kind: 'evaluate_slack_signal' });

@@ -18,7 +18,12 @@ const blockEnd = t0 + 123_000;
 const haltedAt = t0 + 10_000;
 const probeIntervalMs = 30_000;
 
-const call = (id: string, to: string, at: number): ChaosEvent => ({ kind: 'call', id, sentAt: at, text: { to, from: sender, body: texts.missedCall(business) } });
+const call = (id: string, to: string, at: number): ChaosEvent => ({
+  kind: 'call',
+  id,
+  sentAt: at,
+  text: { to, from: sender, body: texts.missedCall(business) },
+});
 const sms = (to: string, at: number, status = 'queued', body = texts.missedCall(business)): SentSms => ({ to, from: sender, body, at, status });
 
 /** A block where every promise held: three refused before the halt, probes only, all delivered after, nothing to the STOP sender. */
@@ -45,10 +50,13 @@ function good(): { events: ChaosEvent[]; sent: SentSms[]; block: CarrierBlockRec
   return { events, sent, block };
 }
 
-function record(parts: { events: ChaosEvent[]; sent: SentSms[]; block: CarrierBlockRecord }, alerts: ScenarioRecord['alerts'] = [
-  { at: haltedAt + 500, via: 'slack', text: 'Sending from +180…01 halted: Twilio 30007' },
-  { at: haltedAt + 600, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
-]): ScenarioRecord {
+function record(
+  parts: { events: ChaosEvent[]; sent: SentSms[]; block: CarrierBlockRecord },
+  alerts: ScenarioRecord['alerts'] = [
+    { at: haltedAt + 500, via: 'slack', text: 'Sending from +180…01 halted: Twilio 30007' },
+    { at: haltedAt + 600, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
+  ],
+): ScenarioRecord {
   return {
     name: 'carrier-blocks-sender',
     description: 'hand-made',
@@ -57,7 +65,16 @@ function record(parts: { events: ChaosEvent[]; sent: SentSms[]; block: CarrierBl
     drainEnd: t0 + 160_000,
     windows: [{ kind: 'sender_blocked', target: 'sender', start: blockStart, end: blockEnd }],
     events: parts.events,
-    deliveries: parts.events.map((e) => ({ eventId: e.id, provider: 'twilio_voice', role: 'first', instance: 'app-1', startedAt: e.sentAt, endedAt: e.sentAt + 50, status: 200, messages: [] })),
+    deliveries: parts.events.map((e) => ({
+      eventId: e.id,
+      provider: 'twilio_voice',
+      role: 'first',
+      instance: 'app-1',
+      startedAt: e.sentAt,
+      endedAt: e.sentAt + 50,
+      status: 200,
+      messages: [],
+    })),
     sent: parts.sent,
     alerts,
     samples: [{ at: t0 + 140_000, instance: 'app-1', ready: 200 }],
@@ -95,14 +112,18 @@ describe('chaos invariants: the carrier blocks the sender', () => {
     const never = good();
     expect(evaluate(record({ ...never, block: { ...never.block, halt: undefined } })).violations.join('\n')).toMatch(/never halted/);
     const stuck = good();
-    expect(evaluate(record({ ...stuck, block: { ...stuck.block, halt: { haltedAt, resumedAt: null, resumedBy: null } } })).violations.join('\n')).toMatch(/still halted/);
+    expect(evaluate(record({ ...stuck, block: { ...stuck.block, halt: { haltedAt, resumedAt: null, resumedBy: null } } })).violations.join('\n')).toMatch(
+      /still halted/,
+    );
   });
 
   it('a page per instance (or none) is a violation: one page wanted', () => {
-    const twice = evaluate(record(good(), [
-      { at: haltedAt + 600, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
-      { at: haltedAt + 900, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
-    ]));
+    const twice = evaluate(
+      record(good(), [
+        { at: haltedAt + 600, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
+        { at: haltedAt + 900, via: 'sms', text: 'HIGH Sending from +180…01 halted: Twilio 30007' },
+      ]),
+    );
     expect(twice.violations.join('\n')).toMatch(/paged 2 time\(s\) by SMS/);
     expect(evaluate(record(good(), [{ at: haltedAt, via: 'slack', text: 'something else' }])).violations.join('\n')).toMatch(/paged 0 time\(s\)/);
   });
@@ -130,6 +151,8 @@ describe('chaos invariants: the carrier blocks the sender', () => {
     texted.sent.push(sms(stopper, blockEnd + 7000));
     expect(evaluate(record(texted)).violations.join('\n')).toMatch(/1 text\(s\) reached a recipient who had texted STOP/);
     const unanswered = good();
-    expect(evaluate(record({ ...unanswered, block: { ...unanswered.block, optOuts: [{ phone: stopper, stopAt: undefined }] } })).violations.join('\n')).toMatch(/never acknowledged/);
+    expect(evaluate(record({ ...unanswered, block: { ...unanswered.block, optOuts: [{ phone: stopper, stopAt: undefined }] } })).violations.join('\n')).toMatch(
+      /never acknowledged/,
+    );
   });
 });

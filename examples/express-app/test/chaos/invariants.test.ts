@@ -25,10 +25,24 @@ function sms(id: string, urgent = false): ChaosEvent {
   };
 }
 
-const call = (id: string): ChaosEvent => ({ kind: 'call', id, sentAt: t0 + 1000, text: { to: caller, from: business.number, body: texts.missedCall(business.name) } });
+const call = (id: string): ChaosEvent => ({
+  kind: 'call',
+  id,
+  sentAt: t0 + 1000,
+  text: { to: caller, from: business.number, body: texts.missedCall(business.name) },
+});
 
 function delivery(eventId: string, status: Delivery['status'], messages: string[] = [], role: Delivery['role'] = 'first', at = t0 + 1000): Delivery {
-  return { eventId, provider: eventId.startsWith('SM') ? 'twilio_sms' : eventId.startsWith('CA') ? 'twilio_voice' : 'slack', role, instance: 'app-1', startedAt: at, endedAt: at + 50, status, messages };
+  return {
+    eventId,
+    provider: eventId.startsWith('SM') ? 'twilio_sms' : eventId.startsWith('CA') ? 'twilio_voice' : 'slack',
+    role,
+    instance: 'app-1',
+    startedAt: at,
+    endedAt: at + 50,
+    status,
+    messages,
+  };
 }
 
 const text = (to: string, body: string, from = business.number): SentSms => ({ to, from, body, at: t0 + 2000 });
@@ -82,7 +96,13 @@ describe('chaos invariants', () => {
     expect(lost.lost).toBe(1);
     expect(lost.violations.join('\n')).toMatch(/1 of 1 never got their real reply \(1 only the holding text\)/);
 
-    const doubled = evaluate(record({ events: [sms('SM1')], deliveries: [delivery('SM1', 200, [texts.customerAck(business.name)])], sent: [text(customer, texts.customerAck(business.name))] }));
+    const doubled = evaluate(
+      record({
+        events: [sms('SM1')],
+        deliveries: [delivery('SM1', 200, [texts.customerAck(business.name)])],
+        sent: [text(customer, texts.customerAck(business.name))],
+      }),
+    );
     expect(doubled.doubled).toBe(1);
     expect(doubled.violations.join('\n')).toMatch(/1 real replies sent twice/);
   });
@@ -108,7 +128,13 @@ describe('chaos invariants', () => {
     );
     expect(twice.violations).toEqual([]);
 
-    const wrong = evaluate(record({ events: [call('CA1'), call('CA2')], deliveries: [delivery('CA1', 200), delivery('CA2', 200)], sent: [text(caller, texts.failsafe), text(caller, texts.failsafe), text(caller, texts.missedCall(business.name))] }));
+    const wrong = evaluate(
+      record({
+        events: [call('CA1'), call('CA2')],
+        deliveries: [delivery('CA1', 200), delivery('CA2', 200)],
+        sent: [text(caller, texts.failsafe), text(caller, texts.failsafe), text(caller, texts.missedCall(business.name))],
+      }),
+    );
     expect(wrong.violations.join('\n')).toMatch(/2 of 2 to a live business answered with the generic fail-safe text \(1 never got the business's own text\)/);
     expect(wrong.violations.join('\n')).toMatch(/1 extra texts to callers/);
     expect(wrong.lost).toBe(0);

@@ -24,7 +24,17 @@ describe('configuration', () => {
     }
     expect(isEnvValidationError(error)).toBe(true);
     const message = (error as Error).message;
-    for (const name of ['DATABASE_URL', 'PUBLIC_BASE_URL', 'ADMIN_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER', 'SLACK_SIGNING_SECRET', 'STRIPE_WEBHOOK_SECRET', 'ALERT_SMS_TO']) {
+    for (const name of [
+      'DATABASE_URL',
+      'PUBLIC_BASE_URL',
+      'ADMIN_TOKEN',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_FROM_NUMBER',
+      'SLACK_SIGNING_SECRET',
+      'STRIPE_WEBHOOK_SECRET',
+      'ALERT_SMS_TO',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('not a phone');
@@ -60,7 +70,11 @@ describe('configuration', () => {
     const config = loadConfig({ DELIVERABILITY_PROBE_AFTER_MS: '30000', DELIVERABILITY_PROBE_INTERVAL_MS: '15000', DELIVERABILITY_SPIKE_THRESHOLD: '5' });
     expect(config.deliverability).toEqual({ probeAfterMs: 30_000, probeIntervalMs: 15_000, spikeThreshold: 5 });
     expect(deliverabilityFromEnv(config.env)).toEqual(config.deliverability);
-    for (const [name, value] of [['DELIVERABILITY_PROBE_INTERVAL_MS', '0'], ['DELIVERABILITY_SPIKE_THRESHOLD', '0'], ['DELIVERABILITY_PROBE_AFTER_MS', 'soon']]) {
+    for (const [name, value] of [
+      ['DELIVERABILITY_PROBE_INTERVAL_MS', '0'],
+      ['DELIVERABILITY_SPIKE_THRESHOLD', '0'],
+      ['DELIVERABILITY_PROBE_AFTER_MS', 'soon'],
+    ]) {
       let error: unknown;
       try {
         loadConfig({ [name!]: value });
@@ -75,7 +89,17 @@ describe('configuration', () => {
   it('a Ctrl-C in development does not wait the production drain; production keeps 5 s; an explicit value wins', () => {
     expect(loadConfig({}).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(developmentDrainDelayMs);
     expect(loadConfig({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(1500);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/app', PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), TWILIO_FROM_NUMBER: '+15557770001', SLACK_SIGNING_SECRET: 's'.repeat(32), STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef' };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://db/app',
+      PUBLIC_BASE_URL: 'https://a.example',
+      ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e',
+      TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'x'.repeat(32),
+      TWILIO_FROM_NUMBER: '+15557770001',
+      SLACK_SIGNING_SECRET: 's'.repeat(32),
+      STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef',
+    };
     expect(loadConfig(production).env.SHUTDOWN_DRAIN_DELAY_MS).toBe(5000);
     expect(loadConfig(production, { developmentStandIns: true }).generatedSecrets).toEqual([]);
   });
@@ -97,13 +121,21 @@ describe('configuration', () => {
     expect(config.notices).toContain('TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not: Twilio needs both, so SMS are not sent');
     expect(config.twilio).toMatchObject({ authToken: token, simulated: true });
     expect(config.generatedSecrets).not.toContain('TWILIO_AUTH_TOKEN');
-    expect(loadConfig({ TWILIO_ACCOUNT_SID: `AC${'2'.repeat(32)}` }).notices).toContain('TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not: Twilio needs both, so SMS are not sent');
+    expect(loadConfig({ TWILIO_ACCOUNT_SID: `AC${'2'.repeat(32)}` }).notices).toContain(
+      'TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not: Twilio needs both, so SMS are not sent',
+    );
     expect(loadConfig({ TWILIO_ACCOUNT_SID: `AC${'2'.repeat(32)}`, TWILIO_AUTH_TOKEN: token }).notices.join('\n')).not.toContain('TWILIO');
   });
 
   it('the start-up summary: URL, generated token, what is simulated, the next command; no configured secret', () => {
     const config = loadConfig({ SLACK_SIGNING_SECRET: 'configured-signing-secret-0001' }, { developmentStandIns: true });
-    const text = startupSummary(config, { url: 'http://127.0.0.1:3001', database: 'pglite', queue: 'in-process', seededNumbers: ['+15550001001'], sessionFile: '.data/dev-session.json' });
+    const text = startupSummary(config, {
+      url: 'http://127.0.0.1:3001',
+      database: 'pglite',
+      queue: 'in-process',
+      seededNumbers: ['+15550001001'],
+      sessionFile: '.data/dev-session.json',
+    });
     expect(text).toContain('ready at http://127.0.0.1:3001  (development)');
     expect(text).toContain(config.adminToken);
     expect(text).toContain('Twilio     simulated');

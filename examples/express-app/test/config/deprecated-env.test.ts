@@ -66,13 +66,25 @@ describe('alerting variables: one vocabulary, deprecated aliases', () => {
   });
 
   it('production requires TWILIO_FROM_NUMBER, and is satisfied by the deprecated TWILIO_NUMBER', () => {
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/app', PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), SLACK_SIGNING_SECRET: 's'.repeat(32), STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef' };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://db/app',
+      PUBLIC_BASE_URL: 'https://a.example',
+      ADMIN_TOKEN: 'Zq8v-Rk2mW7pLx4nTc9bJh3sYd6fGa1e',
+      TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'x'.repeat(32),
+      SLACK_SIGNING_SECRET: 's'.repeat(32),
+      STRIPE_WEBHOOK_SECRET: 'whsec_abcdefabcdef',
+    };
     expect(() => loadConfig(production)).toThrow(/TWILIO_FROM_NUMBER/);
     expect(loadConfig({ ...production, TWILIO_NUMBER: '+15557770001' }).systemNumber).toBe('+15557770001');
   });
 
   it('the doctor reads the aliases and lists each as a WARN naming its replacement', async () => {
-    const items = await runDoctor({ ADMIN_PHONE: operator, SLACK_ALERTS_CHANNEL: '#ops-alerts', ALERT_SMS_TO: secondOperator, PGLITE_DATA_DIR: 'memory://' }, { timeoutMs: 20_000 });
+    const items = await runDoctor(
+      { ADMIN_PHONE: operator, SLACK_ALERTS_CHANNEL: '#ops-alerts', ALERT_SMS_TO: secondOperator, PGLITE_DATA_DIR: 'memory://' },
+      { timeoutMs: 20_000 },
+    );
     const deprecated = items.find((item) => item.name === 'Deprecated variables');
     expect(deprecated?.status).toBe('WARN');
     expect(deprecated?.detail).toBe('ADMIN_PHONE: ignored (ALERT_SMS_TO is set), remove it; SLACK_ALERTS_CHANNEL: rename to SLACK_ALERT_CHANNEL');
@@ -103,7 +115,12 @@ describe('every number of ALERT_SMS_TO is an operator', () => {
     const db = await freshDatabase('pglite', 'operators');
     try {
       await addNumbers(db.prisma, [systemNumber], 'SYSTEM');
-      const deps = { extractor: deterministicExtractor, systemNumber, operatorPhones: [operator, secondOperator], paymentLink: (id: string) => `https://pay.example.test/${id}` };
+      const deps = {
+        extractor: deterministicExtractor,
+        systemNumber,
+        operatorPhones: [operator, secondOperator],
+        paymentLink: (id: string) => `https://pay.example.test/${id}`,
+      };
       const send = async (from: string, body: string) => {
         const sms = { messageSid: messageSid(), from, to: systemNumber, body };
         const inbox = await recordInbound(db.prisma, sms, { MessageSid: sms.messageSid, From: from, To: systemNumber, Body: body });

@@ -16,7 +16,13 @@ describe.skipIf(!chromiumOk)('operator console with alerts disabled (headless Ch
   let browser: ConsoleBrowser;
   beforeAll(async () => {
     slack = await startFakeSlack();
-    app = await startTestApp({ RATE_LIMIT_ADMIN_MAX: String(adminLimit), ALERTS_DISABLED: 'true', SLACK_BOT_TOKEN: 'xoxb-console-test', SLACK_ALERT_CHANNEL: '#alerts', SLACK_API_URL: slack.apiUrl });
+    app = await startTestApp({
+      RATE_LIMIT_ADMIN_MAX: String(adminLimit),
+      ALERTS_DISABLED: 'true',
+      SLACK_BOT_TOKEN: 'xoxb-console-test',
+      SLACK_ALERT_CHANNEL: '#alerts',
+      SLACK_API_URL: slack.apiUrl,
+    });
     browser = await openConsoleBrowser(app);
   });
   afterAll(async () => {

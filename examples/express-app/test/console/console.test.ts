@@ -35,7 +35,15 @@ async function deadLetter(sid: string) {
     data: { messageSid: sid, status: 'dead_letter', attempts: 5, payload: { MessageSid: sid, From: '+15553290001', To: systemNumber, Body: 'hello' } },
   });
   return app.ctx.db.prisma.webhookDelivery.create({
-    data: { provider: 'twilio', eventId: sid, kind: 'process_inbound', status: 'dead_letter', attempts: 5, lastError: 'database timeout', payload: { inboxId: inbox.id } },
+    data: {
+      provider: 'twilio',
+      eventId: sid,
+      kind: 'process_inbound',
+      status: 'dead_letter',
+      attempts: 5,
+      lastError: 'database timeout',
+      payload: { inboxId: inbox.id },
+    },
   });
 }
 
@@ -89,11 +97,20 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
   it('refuses to sign in over plain HTTP on a host other than loopback (a Secure cookie would be dropped)', async () => {
     const { port } = new URL(app.url);
     const answer = await new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/admin/sign-in', method: 'POST', headers: { host: 'ops.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [], body }));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/admin/sign-in',
+          method: 'POST',
+          headers: { host: 'ops.example.com', 'content-type': 'application/x-www-form-urlencoded' },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [], body }));
+        },
+      );
       req.on('error', reject);
       req.end(new URLSearchParams({ token: testAdminToken }).toString());
     });
@@ -112,7 +129,10 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
   });
 
   it('resolves a stuck client after a confirmation, and it is gone', async () => {
-    await page.locator(`[data-client-id="${payingClient.id}"]`).getByRole('button', { name: /Activate payment/ }).click();
+    await page
+      .locator(`[data-client-id="${payingClient.id}"]`)
+      .getByRole('button', { name: /Activate payment/ })
+      .click();
     await page.getByRole('button', { name: 'Yes, do it' }).waitFor();
     await expect(page.textContent('main')).resolves.toContain('Smith Plumbing is in S5_CONFIRM_LIVE');
     await page.getByRole('button', { name: 'Yes, do it' }).click();
@@ -134,8 +154,12 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
 
   it('resumes a halted sender after a confirmation, and clears a recipient suppression', async () => {
     const sender = '+15553299001';
-    await app.ctx.db.prisma.smsSenderHalt.create({ data: { fromPhone: sender, errorCode: 30034, reason: 'unregistered A2P campaign', nextProbeAt: new Date(Date.now() + hour) } });
-    const suppression = await app.ctx.db.prisma.smsSuppression.create({ data: { fromPhone: sender, toPhone: '+15553299002', errorCode: 21610, reason: 'recipient unsubscribed' } });
+    await app.ctx.db.prisma.smsSenderHalt.create({
+      data: { fromPhone: sender, errorCode: 30034, reason: 'unregistered A2P campaign', nextProbeAt: new Date(Date.now() + hour) },
+    });
+    const suppression = await app.ctx.db.prisma.smsSuppression.create({
+      data: { fromPhone: sender, toPhone: '+15553299002', errorCode: 21610, reason: 'recipient unsubscribed' },
+    });
     await page.goto(`${app.url}/admin`);
     await expect(page.locator('#halted-count').textContent()).resolves.toContain('1 sender(s) halted');
     await expect(page.locator('#suppressions').textContent()).resolves.not.toContain('+15553299002'); // masked
@@ -154,7 +178,13 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
   });
 
   it('acknowledges an alert by its id (the form takes the SMS ACK code too): listed as acknowledged', async () => {
-    const result = await app.ctx.alerts.sendCriticalAlert({ type: 'ACK_PROBE', severity: 'HIGH', resourceId: 'console', title: 'Probe', message: 'for the console' });
+    const result = await app.ctx.alerts.sendCriticalAlert({
+      type: 'ACK_PROBE',
+      severity: 'HIGH',
+      resourceId: 'console',
+      title: 'Probe',
+      message: 'for the console',
+    });
     expect(result.status).toBe('delivered');
     await page.goto(`${app.url}/admin`);
     await page.getByText('Acknowledge by ACK code').click();
@@ -167,12 +197,24 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
   });
 
   it('lists a page no sink took and an alert nobody acknowledged; acknowledges the page from its row; recent alerts show each sink', async () => {
-    const unacked = await app.ctx.alerts.sendCriticalAlert({ type: 'UNACKED_PROBE', severity: 'MEDIUM', resourceId: 'console-unacked', title: 'Nobody looked', message: 'still open' });
+    const unacked = await app.ctx.alerts.sendCriticalAlert({
+      type: 'UNACKED_PROBE',
+      severity: 'MEDIUM',
+      resourceId: 'console-unacked',
+      title: 'Nobody looked',
+      message: 'still open',
+    });
     expect(unacked.status).toBe('delivered');
     // Slack (the only remote sink) refuses every post until cleared: the page stays pending.
     slack.fail({ status: 200, body: { ok: false, error: 'channel_not_found' }, times: 1000 });
     onTestFinished(() => slack.clearFaults());
-    const undelivered = await app.ctx.alerts.sendCriticalAlert({ type: 'PAGE_PROBE', severity: 'HIGH', resourceId: 'console-page', title: 'Page <i>probe</i>', message: 'no sink takes it' });
+    const undelivered = await app.ctx.alerts.sendCriticalAlert({
+      type: 'PAGE_PROBE',
+      severity: 'HIGH',
+      resourceId: 'console-page',
+      title: 'Page <i>probe</i>',
+      message: 'no sink takes it',
+    });
     expect(undelivered.status).toBe('failed');
 
     await page.goto(`${app.url}/admin`);
@@ -193,7 +235,9 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     const recentLost = page.locator(`#recent-alerts > li[data-alert-id="${undelivered.alertId}"]`);
     await expect(recentLost.locator('[data-sink="slack"]').textContent()).resolves.toMatch(/slack: failed[\s\S]*channel_not_found/);
     await expect(recentLost.textContent()).resolves.toContain('PAGE_PROBE');
-    await expect(page.locator(`#recent-alerts > li[data-alert-id="${unacked.alertId}"] [data-sink="slack"]`).textContent()).resolves.toContain('slack: delivered');
+    await expect(page.locator(`#recent-alerts > li[data-alert-id="${unacked.alertId}"] [data-sink="slack"]`).textContent()).resolves.toContain(
+      'slack: delivered',
+    );
   });
 
   it('refuses an action without the session cookie (401) or with a wrong CSRF token (403), changing nothing', async () => {
@@ -210,7 +254,12 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     // The page's own cookies, a forged token: refused.
     const jar = await cookiesOf(page);
     const cookie = `console_session=${jar.console_session!.value}; console_csrf=${jar.console_csrf!.value}`;
-    const forged = await fetch(action, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ ...form, _csrf: `${token.slice(0, -4)}AAAA` }), redirect: 'manual' });
+    const forged = await fetch(action, {
+      method: 'POST',
+      headers: { cookie },
+      body: new URLSearchParams({ ...form, _csrf: `${token.slice(0, -4)}AAAA` }),
+      redirect: 'manual',
+    });
     expect(forged.status).toBe(403);
     const missing = await fetch(action, { method: 'POST', headers: { cookie }, body: new URLSearchParams(form), redirect: 'manual' });
     expect(missing.status).toBe(403);
@@ -242,7 +291,10 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Create silence' }).click();
     await page.waitForURL(`${app.url}/admin`);
     await expect(page.locator('#silences').textContent()).resolves.toContain('Twilio maintenance <b>window</b>');
-    await page.locator('#silences').getByRole('button', { name: /End silence/ }).click();
+    await page
+      .locator('#silences')
+      .getByRole('button', { name: /End silence/ })
+      .click();
     await page.waitForURL(`${app.url}/admin`);
     await expect(page.locator('#silences').count()).resolves.toBe(0);
     expect(await app.ctx.silences.list()).toEqual([]);
@@ -279,10 +331,24 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     await client('Ace Roofing <script>alert(1)</script>', 'S9_TEST_CALL', 30 * hour);
     await deadLetter(`SM${'d'.repeat(32)}`);
     await app.ctx.db.prisma.outboundMessage.create({
-      data: { toPhone: '+15553290002', fromPhone: systemNumber, body: 'Your number is live', purpose: 'onboarding', status: 'unknown', attempts: 1, lastError: 'no delivery receipt' },
+      data: {
+        toPhone: '+15553290002',
+        fromPhone: systemNumber,
+        body: 'Your number is live',
+        purpose: 'onboarding',
+        status: 'unknown',
+        attempts: 1,
+        lastError: 'no delivery receipt',
+      },
     });
     await app.ctx.silences.create({ matcher: { type: ['OPENAI_FAILURE'] }, until: new Date(Date.now() + 2 * hour), reason: 'OpenAI incident' });
-    await app.ctx.alerts.sendCriticalAlert({ type: 'TWILIO_FAILURE', severity: 'MEDIUM', resourceId: 'sms', title: 'SMS failing', message: 'Twilio answered 500' });
+    await app.ctx.alerts.sendCriticalAlert({
+      type: 'TWILIO_FAILURE',
+      severity: 'MEDIUM',
+      resourceId: 'sms',
+      title: 'SMS failing',
+      message: 'Twilio answered 500',
+    });
     await page.goto(`${app.url}/admin`);
     await expect(page.locator('#silences li').count()).resolves.toBe(1);
     const desktop = await screenshot(page, 'console-desktop');

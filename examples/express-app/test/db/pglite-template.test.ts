@@ -9,7 +9,8 @@ import { MigrationChangedError, migrate, pendingMigrations, readMigrations } fro
 import { templateFor, useMemoryTemplate } from '../../src/db/pglite-template.js';
 import { pgliteSession } from '../../src/db/sql-session.js';
 
-const open = () => openDatabase({ pgliteDir: 'memory://', logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }) });
+const open = () =>
+  openDatabase({ pgliteDir: 'memory://', logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }) });
 
 describe('PGlite memory template', () => {
   const opened: Database[] = [];
@@ -29,7 +30,9 @@ describe('PGlite memory template', () => {
     for (const db of [a, b]) {
       const session = await db.session();
       expect(await pendingMigrations(session)).toEqual([]);
-      expect(await session.query<{ name: string }>('SELECT "name" FROM "_app_migrations" ORDER BY "name"')).toEqual(readMigrations().map(({ name }) => ({ name })));
+      expect(await session.query<{ name: string }>('SELECT "name" FROM "_app_migrations" ORDER BY "name"')).toEqual(
+        readMigrations().map(({ name }) => ({ name })),
+      );
     }
     await a.prisma.client.create({ data: { phone: '+15550000042' } });
     expect(await a.prisma.client.count()).toBe(1);

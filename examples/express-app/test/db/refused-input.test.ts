@@ -48,7 +48,9 @@ describe('isRefusedInput on errors that are not the input', () => {
   it('connection failures, timeouts and unique races are not refused input', () => {
     expect(isRefusedInput(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(false);
     expect(isRefusedInput({ name: 'PrismaClientKnownRequestError', code: 'P1001' })).toBe(false);
-    expect(isRefusedInput({ name: 'PrismaClientKnownRequestError', code: 'P2039', meta: { driverAdapterError: { cause: { originalCode: '57014' } } } })).toBe(false);
+    expect(isRefusedInput({ name: 'PrismaClientKnownRequestError', code: 'P2039', meta: { driverAdapterError: { cause: { originalCode: '57014' } } } })).toBe(
+      false,
+    );
     expect(isRefusedInput({ code: '23505' })).toBe(false);
     expect(isRefusedInput(new RefusedInputError('malformed'))).toBe(true);
     expect(isRefusedInput(new Error('wrapped', { cause: { code: '22021' } }))).toBe(true);

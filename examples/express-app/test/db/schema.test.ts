@@ -58,48 +58,103 @@ describe.each(backends)('schema on %s', (backend) => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(await prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: { Body: 'hello' }, traceparent } })).toMatchObject({ traceparent });
     await expect(prisma.inboundEvent.create({ data: { messageSid: 'SM1', payload: {} } })).rejects.toMatchObject({ code: 'P2002' });
-    const outbound = await prisma.outboundMessage.create({ data: { toPhone: '+15551112222', fromPhone: '+15559990001', body: 'hi', purpose: 'reply', traceparent } });
+    const outbound = await prisma.outboundMessage.create({
+      data: { toPhone: '+15551112222', fromPhone: '+15559990001', body: 'hi', purpose: 'reply', traceparent },
+    });
     expect(outbound.traceparent).toBe(traceparent);
     expect(outbound.status).toBe('pending');
     await prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: { id: 'evt_1' } } });
-    await expect(
-      prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: {} } }),
-    ).rejects.toMatchObject({ code: 'P2002' });
+    await expect(prisma.webhookDelivery.create({ data: { provider: 'stripe', eventId: 'evt_1', kind: 'checkout', payload: {} } })).rejects.toMatchObject({
+      code: 'P2002',
+    });
     await prisma.slackSignal.create({ data: { eventId: 'Ev1', channel: 'C1', text: 'urgent job', messageTs: '1700000000.000100' } });
 
     // The packages' tables, through the models the app's schema declares for them.
     const expiresAt = new Date(Date.now() + 86_400_000);
     await prisma.idempotencyRecord.create({ data: { key: 'webhook:twilio:sms:SM1', status: 'COMPLETED', token: 't1', result: '"<Response/>"', expiresAt } });
-    await expect(prisma.idempotencyRecord.create({ data: { key: 'webhook:twilio:sms:SM1', status: 'IN_PROGRESS', token: 't2', expiresAt } })).rejects.toMatchObject({
+    await expect(
+      prisma.idempotencyRecord.create({ data: { key: 'webhook:twilio:sms:SM1', status: 'IN_PROGRESS', token: 't2', expiresAt } }),
+    ).rejects.toMatchObject({
       code: 'P2002',
     });
     const now = new Date();
     await prisma.alertLog.create({
-      data: { id: 'al1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, alertId: 'a1', severity: 'HIGH', title: 't', payload: {}, firstSeenAt: now, lastSeenAt: now, claimedAt: now, expiresAt, sinks: ['sms'] },
+      data: {
+        id: 'al1',
+        alertType: 'PAYMENT_BLOCK',
+        alertKey: client.id,
+        alertId: 'a1',
+        severity: 'HIGH',
+        title: 't',
+        payload: {},
+        firstSeenAt: now,
+        lastSeenAt: now,
+        claimedAt: now,
+        expiresAt,
+        sinks: ['sms'],
+      },
     });
     await expect(
       prisma.alertLog.create({
-        data: { id: 'al2', alertType: 'PAYMENT_BLOCK', alertKey: client.id, alertId: 'a2', severity: 'HIGH', title: 't', payload: {}, firstSeenAt: now, lastSeenAt: now, claimedAt: now, expiresAt },
+        data: {
+          id: 'al2',
+          alertType: 'PAYMENT_BLOCK',
+          alertKey: client.id,
+          alertId: 'a2',
+          severity: 'HIGH',
+          title: 't',
+          payload: {},
+          firstSeenAt: now,
+          lastSeenAt: now,
+          claimedAt: now,
+          expiresAt,
+        },
       }),
     ).rejects.toMatchObject({ code: 'P2002' });
-    await prisma.alertHistory.create({ data: { alertId: 'a1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, severity: 'HIGH', outcome: 'delivered', sinks: ['sms'], createdAt: now } });
-    await prisma.alertDelivery.create({
-      data: { deliveryId: 'SM9', alertId: 'a1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, sink: 'sms', status: 'sent', payload: {}, sentAt: now, deadlineAt: expiresAt },
+    await prisma.alertHistory.create({
+      data: { alertId: 'a1', alertType: 'PAYMENT_BLOCK', alertKey: client.id, severity: 'HIGH', outcome: 'delivered', sinks: ['sms'], createdAt: now },
     });
-    expect(await Promise.all([prisma.idempotencyRecord.count(), prisma.alertLog.count(), prisma.alertHistory.count(), prisma.alertDelivery.count()])).toEqual([1, 1, 1, 1]);
+    await prisma.alertDelivery.create({
+      data: {
+        deliveryId: 'SM9',
+        alertId: 'a1',
+        alertType: 'PAYMENT_BLOCK',
+        alertKey: client.id,
+        sink: 'sms',
+        status: 'sent',
+        payload: {},
+        sentAt: now,
+        deadlineAt: expiresAt,
+      },
+    });
+    expect(await Promise.all([prisma.idempotencyRecord.count(), prisma.alertLog.count(), prisma.alertHistory.count(), prisma.alertDelivery.count()])).toEqual([
+      1, 1, 1, 1,
+    ]);
 
     // SMS deliverability (issue 14).
     await prisma.outboundMessage.update({ where: { id: outbound.id }, data: { deliveryStatus: 'undelivered', errorCode: 30006, deliveryUpdatedAt: now } });
     await prisma.smsStatusEvent.create({ data: { messageSid: 'SM1', status: 'sent' } });
     await expect(prisma.smsStatusEvent.create({ data: { messageSid: 'SM1', status: 'sent' } })).rejects.toMatchObject({ code: 'P2002' });
     await prisma.smsSuppression.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', errorCode: 30006, reason: 'landline' } });
-    await expect(prisma.smsSuppression.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', errorCode: 21211, reason: 'x' } })).rejects.toMatchObject({ code: 'P2002' });
+    await expect(
+      prisma.smsSuppression.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', errorCode: 21211, reason: 'x' } }),
+    ).rejects.toMatchObject({ code: 'P2002' });
     await prisma.smsOptOut.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', optedOut: true } });
-    await expect(prisma.smsOptOut.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', optedOut: false } })).rejects.toMatchObject({ code: 'P2002' });
+    await expect(prisma.smsOptOut.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', optedOut: false } })).rejects.toMatchObject({
+      code: 'P2002',
+    });
     await prisma.smsOptOutEvent.create({ data: { fromPhone: '+15559990001', toPhone: '+15551112222', action: 'opt_out', source: 'keyword' } });
     await prisma.smsSenderHalt.create({ data: { fromPhone: '+15559990001', errorCode: 30034, reason: 'unregistered', nextProbeAt: now } });
     expect(await prisma.smsSenderHalt.findUniqueOrThrow({ where: { fromPhone: '+15559990001' } })).toMatchObject({ active: true, probeOutboxId: null });
-    expect(await Promise.all([prisma.smsStatusEvent.count(), prisma.smsSuppression.count(), prisma.smsOptOut.count(), prisma.smsOptOutEvent.count(), prisma.smsSenderHalt.count()])).toEqual([1, 1, 1, 1, 1]);
+    expect(
+      await Promise.all([
+        prisma.smsStatusEvent.count(),
+        prisma.smsSuppression.count(),
+        prisma.smsOptOut.count(),
+        prisma.smsOptOutEvent.count(),
+        prisma.smsSenderHalt.count(),
+      ]),
+    ).toEqual([1, 1, 1, 1, 1]);
 
     const counts = await Promise.all([
       prisma.client.count(),

@@ -21,7 +21,12 @@ describe.skipIf(!pgUp)('start-up while PostgreSQL does not answer', () => {
     await database?.drop();
   });
   const open = (startupWaitMs: number) =>
-    openDatabase({ databaseUrl: proxy.url(database.url), logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }), startupWaitMs });
+    openDatabase({
+      databaseUrl: proxy.url(database.url),
+      logger: silentLogger,
+      safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }),
+      startupWaitMs,
+    });
 
   it('a database hung past the connect timeout (5 s) when start-up begins: start-up waits, then migrates once it answers', async () => {
     proxy.hang();

@@ -61,7 +61,11 @@ describe.skipIf(!up)('pnpm doctor', () => {
 
   beforeAll(async () => {
     [migrated, empty] = await Promise.all([createTestDatabase('doctor_ok'), createTestDatabase('doctor_empty')]);
-    const db = await openDatabase({ databaseUrl: migrated.url, logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }) });
+    const db = await openDatabase({
+      databaseUrl: migrated.url,
+      logger: silentLogger,
+      safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }),
+    });
     await db.prisma.poolNumber.create({ data: { phoneNumber: poolNumber } });
     await db.close();
     twilio = await startFakeTwilioAccount({
@@ -103,14 +107,30 @@ describe.skipIf(!up)('pnpm doctor', () => {
     const { code, output } = await runScript(good);
     expect(output).not.toMatch(/^FAIL/m);
     expect(output).not.toMatch(/^WARN/m);
-    for (const name of ['Required variables', 'Public URL', 'Database', 'Migrations', 'Redis', 'Twilio credentials', 'Twilio numbers', 'Number pool', 'Slack', 'Sentry DSN', 'Alerts', 'Admin token', 'Webhook secret STRIPE_WEBHOOK_SECRET']) {
+    for (const name of [
+      'Required variables',
+      'Public URL',
+      'Database',
+      'Migrations',
+      'Redis',
+      'Twilio credentials',
+      'Twilio numbers',
+      'Number pool',
+      'Slack',
+      'Sentry DSN',
+      'Alerts',
+      'Admin token',
+      'Webhook secret STRIPE_WEBHOOK_SECRET',
+    ]) {
       expect(statusOf(output, name), `${name}\n${output}`).toBe('PASS');
     }
     expect(output).toMatch(/0 FAIL: ready for production/);
     expect(code).toBe(0);
     for (const secret of secretValues()) expect(output).not.toContain(secret);
     // The SDKs really called the fakes.
-    expect(twilio.requests.map((r) => r.path)).toEqual(expect.arrayContaining([`/2010-04-01/Accounts/${twilio.accountSid}.json`, `/2010-04-01/Accounts/${twilio.accountSid}/IncomingPhoneNumbers.json`]));
+    expect(twilio.requests.map((r) => r.path)).toEqual(
+      expect.arrayContaining([`/2010-04-01/Accounts/${twilio.accountSid}.json`, `/2010-04-01/Accounts/${twilio.accountSid}/IncomingPhoneNumbers.json`]),
+    );
     expect(slack.requests.map((r) => r.path)).toContain('/api/auth.test');
   });
 
@@ -149,11 +169,17 @@ describe.skipIf(!up)('pnpm doctor', () => {
     expect(output).toMatch(/missing: STRIPE_WEBHOOK_SECRET/);
     expect(output).toMatch(/not ready for production/);
     expect(code).toBe(1);
-    for (const secret of [...secretValues(), 'wrong-token-0123456789abcdef', 'xoxb-9999-revoked-token', 'password-password-password-1']) expect(output).not.toContain(secret);
+    for (const secret of [...secretValues(), 'wrong-token-0123456789abcdef', 'xoxb-9999-revoked-token', 'password-password-password-1'])
+      expect(output).not.toContain(secret);
   });
 
   it('reports numbers that are not on the Twilio account, and a webhook URL pointing elsewhere', async () => {
-    const other = await startFakeTwilioAccount({ accountSid: twilio.accountSid, authToken: twilio.authToken, numbers: [{ phoneNumber: systemNumber, smsUrl: 'https://old-host.example.com/sms' }], type: 'Trial' });
+    const other = await startFakeTwilioAccount({
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      numbers: [{ phoneNumber: systemNumber, smsUrl: 'https://old-host.example.com/sms' }],
+      type: 'Trial',
+    });
     try {
       const items = await runDoctor({ ...good, TWILIO_API_BASE_URL: other.url });
       const byName = (name: string) => items.find((i) => i.name === name);
@@ -162,7 +188,10 @@ describe.skipIf(!up)('pnpm doctor', () => {
       expect(byName('Number pool')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('1 pool number(s) not on this Twilio account') });
       expect(byName('Number pool')?.detail).not.toContain(poolNumber);
       const missing = await runDoctor({ ...good, TWILIO_FROM_NUMBER: '+15557770055' });
-      expect(missing.find((i) => i.name === 'Twilio numbers')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('is not a number of this account') });
+      expect(missing.find((i) => i.name === 'Twilio numbers')).toMatchObject({
+        status: 'FAIL',
+        detail: expect.stringContaining('is not a number of this account'),
+      });
     } finally {
       await other.close();
     }
@@ -196,7 +225,10 @@ describe('pnpm run doctor in development (the default)', () => {
     expect(local).toMatch(/^PASS {2}Database\s+embedded PGlite/m);
     expect(local).toMatch(/^PASS {2}Twilio credentials\s+simulated by pnpm start/m);
     for (const name of requiredInProduction) {
-      expect(production.split('\n').filter((line) => line.includes(name)), `${name}\n${output}`).toHaveLength(1);
+      expect(
+        production.split('\n').filter((line) => line.includes(name)),
+        `${name}\n${output}`,
+      ).toHaveLength(1);
     }
     expect(output).not.toMatch(/^FAIL/m);
     expect(output).toMatch(/Fine for development \(\d+ to do before production\)/);
@@ -205,7 +237,9 @@ describe('pnpm run doctor in development (the default)', () => {
 
   it('names the real missing variable when TWILIO_AUTH_TOKEN is set alone', async () => {
     const view = developmentView(await runDoctor({ TWILIO_AUTH_TOKEN: 'f'.repeat(32) }, { timeoutMs: 2000 }));
-    expect(view.forProduction.find((item) => item.name === 'TWILIO_ACCOUNT_SID')?.detail).toBe('not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent');
+    expect(view.forProduction.find((item) => item.name === 'TWILIO_ACCOUNT_SID')?.detail).toBe(
+      'not set: Twilio needs both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, so SMS are not sent',
+    );
     expect(view.forProduction.some((item) => item.name.includes('TWILIO_AUTH_TOKEN'))).toBe(false);
   });
 

@@ -66,7 +66,9 @@ describe('data invariants', () => {
 
   it('a client past number allocation without a number', async () => {
     const lost = await Promise.all(
-      (['S4_NUMBER_ALLOCATED', 'S5_CONFIRM_LIVE', 'S9_TEST_CALL', 'COMPLETE'] as const).map((state, i) => db.prisma.client.create({ data: { phone: `+155522201${i}0`, onboardingState: state } })),
+      (['S4_NUMBER_ALLOCATED', 'S5_CONFIRM_LIVE', 'S9_TEST_CALL', 'COMPLETE'] as const).map((state, i) =>
+        db.prisma.client.create({ data: { phone: `+155522201${i}0`, onboardingState: state } }),
+      ),
     );
     const failures = await broken();
     expect(failures.map(([name]) => name)).toEqual(['clients from S4 on have a number']);

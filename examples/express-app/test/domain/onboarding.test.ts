@@ -97,7 +97,10 @@ describe.skipIf(!pgUp)('number pool under concurrency (PostgreSQL)', () => {
 
   it('20 clients allocating at once from 10 numbers: 10 distinct numbers, 10 without', async () => {
     const { allocateNumber } = await import('../../src/domain/number-pool.js');
-    await addNumbers(db.prisma, Array.from({ length: 10 }, (_, i) => `+1555999${String(1000 + i)}`));
+    await addNumbers(
+      db.prisma,
+      Array.from({ length: 10 }, (_, i) => `+1555999${String(1000 + i)}`),
+    );
     const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => db.prisma.client.create({ data: { phone: `+1555222${String(3000 + i)}` } })));
     const results = await Promise.all(clients.map((c) => db.prisma.$transaction((tx) => allocateNumber(tx, c.id))));
     const numbers = results.filter((n) => n !== undefined).map((n) => n!.phoneNumber);

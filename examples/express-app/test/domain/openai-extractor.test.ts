@@ -16,7 +16,12 @@ import { captureLogger } from '../jobs/support/logs.js';
 function understand(request: FakeChatRequest): string {
   const sms = request.messages.find((m) => m.role === 'user')?.content ?? '';
   const system = request.messages.find((m) => m.role === 'system')?.content ?? '';
-  const answer = { businessName: null as string | null, serviceArea: null as string | null, confirmation: null as boolean | null, urgent: /water everywhere|no heat/i.test(sms) };
+  const answer = {
+    businessName: null as string | null,
+    serviceArea: null as string | null,
+    confirmation: null as boolean | null,
+    urgent: /water everywhere|no heat/i.test(sms),
+  };
   if (system.includes('name of their business')) answer.businessName = sms.match(/called (.+?)(?:,|$)/)?.[1] ?? null;
   if (system.includes('which area')) answer.serviceArea = sms.match(/around (.+?)(?: and|$)/)?.[1] ?? null;
   if (system.includes('confirm')) answer.confirmation = /go for it|sounds good/i.test(sms) ? true : /hold off/i.test(sms) ? false : null;
@@ -57,8 +62,14 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
 
   it('understands free-form replies through the model, in JSON mode', async () => {
     const { extractor } = setup();
-    expect(await extractor.extract('business_name', 'hiya mate, we are called Ace Plumbing & Heating, cheers')).toEqual({ businessName: 'Ace Plumbing & Heating', urgent: false });
-    expect(await extractor.extract('service_area', 'mostly around North Springfield and the valley')).toEqual({ serviceArea: 'North Springfield', urgent: false });
+    expect(await extractor.extract('business_name', 'hiya mate, we are called Ace Plumbing & Heating, cheers')).toEqual({
+      businessName: 'Ace Plumbing & Heating',
+      urgent: false,
+    });
+    expect(await extractor.extract('service_area', 'mostly around North Springfield and the valley')).toEqual({
+      serviceArea: 'North Springfield',
+      urgent: false,
+    });
     expect(await extractor.extract('confirmation', 'yeah go for it')).toEqual({ confirmation: true, urgent: false });
     expect(await extractor.extract('confirmation', 'hmm')).toEqual({ confirmation: undefined, urgent: false });
     expect(await extractor.extract('customer_message', 'there is water everywhere in the kitchen')).toEqual({ urgent: true });
@@ -159,7 +170,13 @@ describe('OpenAI extractor (real SDK, fake Chat Completions server)', () => {
   });
 
   it('OPENAI_API_KEY switches the app to it, at OPENAI_BASE_URL with OPENAI_MODEL', async () => {
-    const config = loadConfig({ OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'gpt-4o-mini', PGLITE_DATA_DIR: 'memory://', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      OPENAI_API_KEY: fake.apiKey,
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_MODEL: 'gpt-4o-mini',
+      PGLITE_DATA_DIR: 'memory://',
+      LOG_LEVEL: 'silent',
+    });
     const built = await buildContext(config, { logger: silentLogger, spoolFile: `/tmp/openai-extractor-${process.pid}.jsonl` });
     try {
       expect(built.ctx.extractor.name).toBe('openai');

@@ -45,7 +45,14 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     const sms = smsOf(owner, 'Hi');
     const outcome = await receive(sms);
     expect(outcome).toMatchObject({ kind: 'processed', viaTwiml: true, result: { route: 'owner', reply: texts.welcome } });
-    expect(await inbox(sms)).toMatchObject({ id: outcome.inboxId, status: 'processed', attempts: 1, reply: texts.welcome, replyVia: 'twiml', payload: paramsOf(sms) });
+    expect(await inbox(sms)).toMatchObject({
+      id: outcome.inboxId,
+      status: 'processed',
+      attempts: 1,
+      reply: texts.welcome,
+      replyVia: 'twiml',
+      payload: paramsOf(sms),
+    });
     expect(await db.prisma.client.findUnique({ where: { phone: owner } })).toMatchObject({ onboardingState: 'S1_WELCOME' });
     expect(await db.prisma.outboundMessage.count({ where: { toPhone: owner } })).toBe(0);
 
@@ -72,7 +79,9 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     const sms = smsOf(owner, 'Hi');
     expect(await receive(sms, channel)).toMatchObject({ kind: 'processed', viaTwiml: false });
     expect(await inbox(sms)).toMatchObject({ status: 'processed', replyVia: 'outbox' });
-    expect(await db.prisma.outboundMessage.findMany({ where: { toPhone: owner } })).toMatchObject([{ body: texts.welcome, purpose: 'onboarding', fromPhone: systemNumber }]);
+    expect(await db.prisma.outboundMessage.findMany({ where: { toPhone: owner } })).toMatchObject([
+      { body: texts.welcome, purpose: 'onboarding', fromPhone: systemNumber },
+    ]);
   });
 
   it('the same MessageSid again: rolled back, answered with the stored first answer, nothing written twice', async () => {

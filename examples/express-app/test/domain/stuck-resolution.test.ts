@@ -17,7 +17,14 @@ describe.each(backends)('resolving stuck clients on %s', (backend) => {
   let db: Database;
   let seq = 0;
   const client = (state: OnboardingState, agoMs: number) =>
-    db.prisma.client.create({ data: { phone: `+1555600${String(++seq).padStart(4, '0')}`, onboardingState: state, stateEnteredAt: new Date(Date.now() - agoMs), stuckDetectedAt: new Date() } });
+    db.prisma.client.create({
+      data: {
+        phone: `+1555600${String(++seq).padStart(4, '0')}`,
+        onboardingState: state,
+        stateEnteredAt: new Date(Date.now() - agoMs),
+        stuckDetectedAt: new Date(),
+      },
+    });
 
   beforeAll(async () => {
     db = await freshDatabase(backend, 'resolution');
@@ -44,7 +51,10 @@ describe.each(backends)('resolving stuck clients on %s', (backend) => {
       ['S2_BUSINESS_NAME', 'S2_BUSINESS_NAME', null],
     ]);
     expect((await findStuckClients(db.prisma)).filter((s) => ids.includes(s.id))).toEqual([]);
-    const texts = await db.prisma.outboundMessage.findMany({ where: { toPhone: { in: [payment.phone, testCall.phone, silent.phone] } }, orderBy: { createdAt: 'asc' } });
+    const texts = await db.prisma.outboundMessage.findMany({
+      where: { toPhone: { in: [payment.phone, testCall.phone, silent.phone] } },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(texts.map((t) => [t.toPhone, t.purpose])).toEqual([
       [payment.phone, 'payment'],
       [testCall.phone, 'live'],

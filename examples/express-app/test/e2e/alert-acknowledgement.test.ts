@@ -44,7 +44,13 @@ for (const redis of [false, true]) {
     });
 
     it('POST /api/admin/alerts/:id/ack acknowledges an open alert by its id', async () => {
-      const result = await app.ctx.alerts.sendCriticalAlert({ type: 'ACK_PROBE', severity: 'HIGH', resourceId: `probe-${redis}`, title: 'Probe', message: 'for the admin API' });
+      const result = await app.ctx.alerts.sendCriticalAlert({
+        type: 'ACK_PROBE',
+        severity: 'HIGH',
+        resourceId: `probe-${redis}`,
+        title: 'Probe',
+        message: 'for the admin API',
+      });
       expect(result.status).toBe('delivered');
       const reply = await app.admin('POST', `/api/admin/alerts/${result.alertId}/ack`, { by: 'bob' });
       expect(reply.status).toBe(200);

@@ -21,7 +21,11 @@ describe.skipIf(!up)('body limits on every route (postgres+redis)', () => {
 
   it('POST /api/twilio/alert-status with 200 MB of text/plain, chunked: 413 after reading under 1 MB', async () => {
     const before = await rowCounts(app.ctx.db);
-    const reply = await postLargeBody(app.server, `${app.url}/api/twilio/alert-status`, 200 * MB, { declareLength: false, contentType: 'text/plain', headers: { 'x-twilio-signature': 'forged' } });
+    const reply = await postLargeBody(app.server, `${app.url}/api/twilio/alert-status`, 200 * MB, {
+      declareLength: false,
+      contentType: 'text/plain',
+      headers: { 'x-twilio-signature': 'forged' },
+    });
     expect(reply.status, reply.body).toBe(413);
     expect(reply.contentType).toMatch(/^application\/problem\+json/);
     expect(reply.serverBytesRead).toBeGreaterThan(0);
@@ -29,7 +33,17 @@ describe.skipIf(!up)('body limits on every route (postgres+redis)', () => {
     expect(await rowCounts(app.ctx.db)).toEqual(before);
   });
 
-  const routes = ['/sms', '/api/twilio/status', '/api/twilio/message-status?outboxId=x', '/api/twilio/alert-status', '/slack/events', '/webhooks/stripe', '/api/admin/numbers', '/automations/replay/x', '/nowhere'];
+  const routes = [
+    '/sms',
+    '/api/twilio/status',
+    '/api/twilio/message-status?outboxId=x',
+    '/api/twilio/alert-status',
+    '/slack/events',
+    '/webhooks/stripe',
+    '/api/admin/numbers',
+    '/automations/replay/x',
+    '/nowhere',
+  ];
 
   it.each(routes)('POST %s declaring 200 MB: 413 problem+json before a byte of the body is read', async (path) => {
     const reply = await postLargeBody(app.server, `${app.url}${path}`, 200 * MB, { declareLength: true, contentType: 'application/x-www-form-urlencoded' });

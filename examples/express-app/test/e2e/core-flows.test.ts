@@ -115,7 +115,10 @@ describe.each(fullMatrix.map((spec) => ({ spec, name: specName(spec) })))('core 
       }
       expect(app.smsTo(answered)).toEqual([]);
       // Each caller is now a customer with a conversation holding the text we sent.
-      const customers = await app.ctx.db.prisma.customer.findMany({ where: { clientId: client.clientId, phone: { in: Object.values(callers) } }, include: { conversations: { include: { messages: true } } } });
+      const customers = await app.ctx.db.prisma.customer.findMany({
+        where: { clientId: client.clientId, phone: { in: Object.values(callers) } },
+        include: { conversations: { include: { messages: true } } },
+      });
       expect(customers).toHaveLength(3);
       for (const customer of customers) expect(customer.conversations[0]!.messages.map((m) => m.body)).toEqual([texts.missedCall('Bright Sparks Electric')]);
     });
@@ -134,7 +137,10 @@ describe.each(fullMatrix.map((spec) => ({ spec, name: specName(spec) })))('core 
       expect(alert.body).toBe(texts.ownerUrgent(customer, 'URGENT sparks coming out of the fuse box'));
       // The customer got their answers in TwiML, not a second time through the API.
       expect(app.smsTo(customer)).toEqual([]);
-      const conversation = await app.ctx.db.prisma.conversation.findFirstOrThrow({ where: { clientId: client.clientId, customer: { phone: customer } }, include: { messages: { orderBy: { createdAt: 'asc' } } } });
+      const conversation = await app.ctx.db.prisma.conversation.findFirstOrThrow({
+        where: { clientId: client.clientId, customer: { phone: customer } },
+        include: { messages: { orderBy: { createdAt: 'asc' } } },
+      });
       expect(conversation.messages.map((m) => m.direction)).toEqual(['INBOUND', 'OUTBOUND', 'INBOUND', 'OUTBOUND']);
     });
 
@@ -153,33 +159,39 @@ describe.each(fullMatrix.map((spec) => ({ spec, name: specName(spec) })))('core 
     });
   });
 
-  it.skipIf(!available(spec))('a missed call to the system number or an unknown number: fail-safe SMS once per CallSid, no row names the caller, metric counted', async () => {
-    const before = await counterValue(app.ctx.metrics.failsafeIntakes);
-    const toSystem = person();
-    const toUnknown = person();
-    const sid = callSid();
-    expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
-    // Twilio retries the same callback: answered, not processed again.
-    expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
-    // A second final status for the same call (not a retry): still one SMS for the call.
-    expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'failed' })).status).toBe(200);
-    expect((await app.callStatus({ callSid: callSid(), from: toUnknown, to: '+18885550123', status: 'busy' })).status).toBe(200);
-    await app.drainOutbox();
+  it.skipIf(!available(spec))(
+    'a missed call to the system number or an unknown number: fail-safe SMS once per CallSid, no row names the caller, metric counted',
+    async () => {
+      const before = await counterValue(app.ctx.metrics.failsafeIntakes);
+      const toSystem = person();
+      const toUnknown = person();
+      const sid = callSid();
+      expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
+      // Twilio retries the same callback: answered, not processed again.
+      expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'no-answer' })).status).toBe(200);
+      // A second final status for the same call (not a retry): still one SMS for the call.
+      expect((await app.callStatus({ callSid: sid, from: toSystem, to: app.systemNumber, status: 'failed' })).status).toBe(200);
+      expect((await app.callStatus({ callSid: callSid(), from: toUnknown, to: '+18885550123', status: 'busy' })).status).toBe(200);
+      await app.drainOutbox();
 
-    expect(app.smsTo(toSystem).map((m) => m.body)).toEqual([texts.failsafe]);
-    expect(app.smsTo(toSystem)[0]!.from).toBe(app.systemNumber);
-    expect(app.smsTo(toUnknown).map((m) => m.body)).toEqual([texts.failsafe]);
-    expect(await counterValue(app.ctx.metrics.failsafeIntakes)).toBe(before + 2);
-    expect(app.logs.find('ACTION REQUIRED')).toHaveLength(2);
-    // Nothing names the callers but the outbox row of the text itself (durable, once per
-    // CallSid by its send key: issue 11), and onboarding was not touched.
-    const needles = [toSystem, toUnknown, nationalDigits(toSystem), nationalDigits(toUnknown)];
-    expect((await rowsMentioning(app.ctx.db, needles)).filter(({ table }) => table !== 'outbound_messages')).toEqual([]);
-    expect(await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: { in: [toSystem, toUnknown] } }, select: { purpose: true, sendKey: true, status: true } })).toEqual([
-      expect.objectContaining({ purpose: 'failsafe', status: 'sent' }),
-      expect.objectContaining({ purpose: 'failsafe', status: 'sent' }),
-    ]);
-    if (app.storage.redisPrefix !== undefined) expect((await redisValuesAsText(app.storage.redisPrefix)).filter(({ value }) => needles.some((n) => value.includes(n)))).toEqual([]);
-    expect(await app.ctx.db.prisma.client.count({ where: { phone: { in: [toSystem, toUnknown] } } })).toBe(0);
-  });
+      expect(app.smsTo(toSystem).map((m) => m.body)).toEqual([texts.failsafe]);
+      expect(app.smsTo(toSystem)[0]!.from).toBe(app.systemNumber);
+      expect(app.smsTo(toUnknown).map((m) => m.body)).toEqual([texts.failsafe]);
+      expect(await counterValue(app.ctx.metrics.failsafeIntakes)).toBe(before + 2);
+      expect(app.logs.find('ACTION REQUIRED')).toHaveLength(2);
+      // Nothing names the callers but the outbox row of the text itself (durable, once per
+      // CallSid by its send key: issue 11), and onboarding was not touched.
+      const needles = [toSystem, toUnknown, nationalDigits(toSystem), nationalDigits(toUnknown)];
+      expect((await rowsMentioning(app.ctx.db, needles)).filter(({ table }) => table !== 'outbound_messages')).toEqual([]);
+      expect(
+        await app.ctx.db.prisma.outboundMessage.findMany({
+          where: { toPhone: { in: [toSystem, toUnknown] } },
+          select: { purpose: true, sendKey: true, status: true },
+        }),
+      ).toEqual([expect.objectContaining({ purpose: 'failsafe', status: 'sent' }), expect.objectContaining({ purpose: 'failsafe', status: 'sent' })]);
+      if (app.storage.redisPrefix !== undefined)
+        expect((await redisValuesAsText(app.storage.redisPrefix)).filter(({ value }) => needles.some((n) => value.includes(n)))).toEqual([]);
+      expect(await app.ctx.db.prisma.client.count({ where: { phone: { in: [toSystem, toUnknown] } } })).toBe(0);
+    },
+  );
 });

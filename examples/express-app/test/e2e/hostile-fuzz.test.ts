@@ -56,13 +56,28 @@ interface WebhookRoute {
 const outboxIdQuery = fc.oneof(fc.uuid().map(String), hostileString).map((id) => `/api/twilio/message-status?outboxId=${queryValue(id)}`);
 
 function webhookRoutes(systemNumber: string): WebhookRoute[] {
-  const twilio = (app: TestApp, mode: Signing, url: string, body: Buffer, garbage: string) => twilioHeader(mode, app.providers.twilio.authToken, url, body, garbage);
+  const twilio = (app: TestApp, mode: Signing, url: string, body: Buffer, garbage: string) =>
+    twilioHeader(mode, app.providers.twilio.authToken, url, body, garbage);
   const twilioStatuses = [200, 400, 403, 413, 415];
   return [
     { name: 'POST /sms', native: 'form', body: twilioParams(systemNumber), path: fc.constant('/sms'), sign: twilio, signed: twilioStatuses },
-    { name: 'POST /api/twilio/status', native: 'form', body: twilioParams(systemNumber), path: fc.constant('/api/twilio/status'), sign: twilio, signed: twilioStatuses },
+    {
+      name: 'POST /api/twilio/status',
+      native: 'form',
+      body: twilioParams(systemNumber),
+      path: fc.constant('/api/twilio/status'),
+      sign: twilio,
+      signed: twilioStatuses,
+    },
     { name: 'POST /api/twilio/message-status', native: 'form', body: twilioParams(systemNumber), path: outboxIdQuery, sign: twilio, signed: twilioStatuses },
-    { name: 'POST /api/twilio/alert-status', native: 'form', body: twilioParams(systemNumber), path: fc.constant('/api/twilio/alert-status'), sign: twilio, signed: [204, 400, 403, 413, 415] },
+    {
+      name: 'POST /api/twilio/alert-status',
+      native: 'form',
+      body: twilioParams(systemNumber),
+      path: fc.constant('/api/twilio/alert-status'),
+      sign: twilio,
+      signed: [204, 400, 403, 413, 415],
+    },
     {
       name: 'POST /slack/events',
       native: 'json',
@@ -90,7 +105,10 @@ const webhookRequest = (route: WebhookRoute, signing: fc.Arbitrary<Signing>) =>
     value: route.body,
     how: encoding,
     // Mostly the type the route parses (so signed requests reach the handlers), else any.
-    type: fc.oneof({ weight: 3, arbitrary: fc.constant(route.native === 'form' ? 'application/x-www-form-urlencoded' : 'application/json') }, { weight: 1, arbitrary: contentType }),
+    type: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(route.native === 'form' ? 'application/x-www-form-urlencoded' : 'application/json') },
+      { weight: 1, arbitrary: contentType },
+    ),
     signing,
     garbage: garbageHeader,
     bytes: fc.uint8Array({ maxLength: 200 }),
@@ -98,7 +116,21 @@ const webhookRequest = (route: WebhookRoute, signing: fc.Arbitrary<Signing>) =>
     padding: fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(70_000, 1_100_000) }),
   });
 
-const adminPaths = ['/api/admin/stuck-clients', '/api/admin/alert-stats?hours=24', '/api/admin/circuit-breakers', '/api/admin/alert-silences', '/api/admin/alert-silences/x', '/api/admin/clients/x/resolve', '/api/admin/clients/x/activate-payment', '/api/admin/numbers', '/api/admin/deliveries?status=dead_letter', '/api/admin/deliveries/x/redrive', '/api/admin/outbox', '/automations/replay/x', '/metrics'];
+const adminPaths = [
+  '/api/admin/stuck-clients',
+  '/api/admin/alert-stats?hours=24',
+  '/api/admin/circuit-breakers',
+  '/api/admin/alert-silences',
+  '/api/admin/alert-silences/x',
+  '/api/admin/clients/x/resolve',
+  '/api/admin/clients/x/activate-payment',
+  '/api/admin/numbers',
+  '/api/admin/deliveries?status=dead_letter',
+  '/api/admin/deliveries/x/redrive',
+  '/api/admin/outbox',
+  '/automations/replay/x',
+  '/metrics',
+];
 
 const consolePaths = [
   '/admin',
@@ -124,7 +156,11 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
   const statuses = new Map<string, Map<number, number>>();
 
   const send = async (path: string, init: { method?: string; headers: Record<string, string>; body?: Buffer }) => {
-    const response = await fetch(`${app.url}${path}`, { method: init.method ?? 'POST', headers: init.headers, ...(init.body === undefined ? {} : { body: init.body }) });
+    const response = await fetch(`${app.url}${path}`, {
+      method: init.method ?? 'POST',
+      headers: init.headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
     const text = await response.text();
     return { status: response.status, body: text, type: response.headers.get('content-type') };
   };
@@ -144,7 +180,10 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
     await app?.close();
   });
 
-  async function sendWebhook(route: WebhookRoute, input: { path: string; value: unknown; how: Encoding; type: string | undefined; signing: Signing; garbage: string; bytes: Uint8Array; padding: number }) {
+  async function sendWebhook(
+    route: WebhookRoute,
+    input: { path: string; value: unknown; how: Encoding; type: string | undefined; signing: Signing; garbage: string; bytes: Uint8Array; padding: number },
+  ) {
     let body = encode(input.value, input.how, route.native, input.bytes);
     if (input.padding > 0) body = Buffer.concat([body, Buffer.alloc(input.padding, 0x61)]);
     const signedUrl = `${app.publicBaseUrl.replace(/\/+$/, '')}${input.path}`;
@@ -161,7 +200,10 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
     const webhook = fc.oneof(...routes.map((route) => webhookRequest(route, unauthenticated).map((input) => ({ kind: 'webhook' as const, route, input }))));
     const admin = fc.record({
       kind: fc.constant('admin' as const),
-      path: fc.oneof(fc.constantFrom(...adminPaths), hostileString.map((s) => `/api/admin/${queryValue(s)}`)),
+      path: fc.oneof(
+        fc.constantFrom(...adminPaths),
+        hostileString.map((s) => `/api/admin/${queryValue(s)}`),
+      ),
       method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
       auth: fc.oneof(fc.constant(undefined), garbageHeader, fc.constant(`Bearer ${adminToken}x`), fc.constant(`Basic ${adminToken}`)),
       body: hostileJson,
@@ -176,9 +218,16 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
     // The operator console (/admin): no session or a forged one, hostile forms and cookies.
     const consoleRequest = fc.record({
       kind: fc.constant('console' as const),
-      path: fc.oneof(fc.constantFrom(...consolePaths), hostileString.map((s) => `/admin/${queryValue(s)}`)),
+      path: fc.oneof(
+        fc.constantFrom(...consolePaths),
+        hostileString.map((s) => `/admin/${queryValue(s)}`),
+      ),
       method: fc.constantFrom('GET', 'POST'),
-      cookie: fc.oneof(fc.constant(undefined), garbageHeader, garbageHeader.map((g) => `console_session=${encodeURIComponent(g)}; console_csrf=${encodeURIComponent(g)}`)),
+      cookie: fc.oneof(
+        fc.constant(undefined),
+        garbageHeader,
+        garbageHeader.map((g) => `console_session=${encodeURIComponent(g)}; console_csrf=${encodeURIComponent(g)}`),
+      ),
       fields: fc.dictionary(fc.oneof(hostileString, fc.constantFrom('token', '_csrf', 'id', 'confirm', 'number')), hostileString, { maxKeys: 6 }),
       type: contentType,
     });
@@ -191,37 +240,64 @@ describe.skipIf(!postgresUp || !redisUp)('hostile input, property-based, over ev
     });
 
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: webhook }, { weight: 1, arbitrary: admin }, { weight: 1, arbitrary: health }, { weight: 1, arbitrary: consoleRequest }, { weight: 1, arbitrary: stray }), async (request) => {
-        if (request.kind === 'webhook') {
-          const reply = await sendWebhook(request.route, request.input);
-          expect([400, 403, 413, 415], `${request.route.name}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
-          return;
-        }
-        if (request.kind === 'console') {
-          const headers: Record<string, string> = { ...(request.cookie === undefined ? {} : { Cookie: request.cookie }), ...(request.type === undefined ? {} : { 'Content-Type': request.type }) };
-          const reply = await send(request.path, { method: request.method, headers, ...(request.method === 'POST' ? { body: Buffer.from(new URLSearchParams(request.fields).toString()) } : {}) });
-          count(`console ${request.method} (no session)`, reply.status);
-          // GET: the sign-in page and assets (200), a redirect to sign in (303), /live (401), a
-          // path that is not valid percent-encoding (400, refused before routing).
-          // POST: a wrong token or no session (401), malformed or unknown (400, 404, 413, 415).
-          const allowed = request.method === 'GET' ? [200, 303, 400, 401, 404, 429] : [400, 401, 404, 413, 415, 429];
-          expect(allowed, `${request.method} ${request.path.slice(0, 60)}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
-          return;
-        }
-        if (request.kind === 'stray') {
-          const reply = await send(request.path, { method: request.method, headers: request.type === undefined ? {} : { 'Content-Type': request.type }, ...(['GET', 'OPTIONS'].includes(request.method) ? {} : { body: Buffer.from(JSON.stringify(request.body) ?? '') }) });
-          count('stray path', reply.status);
-          expect([204, 400, 404, 413, 415, 429], `${request.method} ${request.path.slice(0, 60)}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
-          return;
-        }
-        const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(request.auth === undefined ? {} : { Authorization: request.auth }) };
-        const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-        const reply = await send(request.path, { method: request.method, headers, ...(hasBody ? { body: Buffer.from(JSON.stringify(request.body) ?? '') } : {}) });
-        count(request.kind === 'admin' ? 'admin routes (no valid token)' : `${request.path} (wrong token)`, reply.status);
-        const probe = request.kind === 'health' && !request.path.includes('recover') && request.method !== 'POST';
-        const allowed = request.kind === 'admin' ? [401, 404, 413, 429] : probe ? [200, 503] : [401, 404, 405, 413, 429];
-        expect(allowed, `${request.method} ${request.path}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 3, arbitrary: webhook },
+          { weight: 1, arbitrary: admin },
+          { weight: 1, arbitrary: health },
+          { weight: 1, arbitrary: consoleRequest },
+          { weight: 1, arbitrary: stray },
+        ),
+        async (request) => {
+          if (request.kind === 'webhook') {
+            const reply = await sendWebhook(request.route, request.input);
+            expect([400, 403, 413, 415], `${request.route.name}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
+            return;
+          }
+          if (request.kind === 'console') {
+            const headers: Record<string, string> = {
+              ...(request.cookie === undefined ? {} : { Cookie: request.cookie }),
+              ...(request.type === undefined ? {} : { 'Content-Type': request.type }),
+            };
+            const reply = await send(request.path, {
+              method: request.method,
+              headers,
+              ...(request.method === 'POST' ? { body: Buffer.from(new URLSearchParams(request.fields).toString()) } : {}),
+            });
+            count(`console ${request.method} (no session)`, reply.status);
+            // GET: the sign-in page and assets (200), a redirect to sign in (303), /live (401), a
+            // path that is not valid percent-encoding (400, refused before routing).
+            // POST: a wrong token or no session (401), malformed or unknown (400, 404, 413, 415).
+            const allowed = request.method === 'GET' ? [200, 303, 400, 401, 404, 429] : [400, 401, 404, 413, 415, 429];
+            expect(allowed, `${request.method} ${request.path.slice(0, 60)}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
+            return;
+          }
+          if (request.kind === 'stray') {
+            const reply = await send(request.path, {
+              method: request.method,
+              headers: request.type === undefined ? {} : { 'Content-Type': request.type },
+              ...(['GET', 'OPTIONS'].includes(request.method) ? {} : { body: Buffer.from(JSON.stringify(request.body) ?? '') }),
+            });
+            count('stray path', reply.status);
+            expect([204, 400, 404, 413, 415, 429], `${request.method} ${request.path.slice(0, 60)}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
+            return;
+          }
+          const headers: Record<string, string> = {
+            'Content-Type': 'application/json',
+            ...(request.auth === undefined ? {} : { Authorization: request.auth }),
+          };
+          const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+          const reply = await send(request.path, {
+            method: request.method,
+            headers,
+            ...(hasBody ? { body: Buffer.from(JSON.stringify(request.body) ?? '') } : {}),
+          });
+          count(request.kind === 'admin' ? 'admin routes (no valid token)' : `${request.path} (wrong token)`, reply.status);
+          const probe = request.kind === 'health' && !request.path.includes('recover') && request.method !== 'POST';
+          const allowed = request.kind === 'admin' ? [401, 404, 413, 429] : probe ? [200, 503] : [401, 404, 405, 413, 429];
+          expect(allowed, `${request.method} ${request.path}: ${reply.body.slice(0, 200)}`).toContain(reply.status);
+        },
+      ),
       { numRuns: runs(120), endOnFailure: true },
     );
 

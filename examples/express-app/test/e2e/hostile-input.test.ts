@@ -52,9 +52,15 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
 
   /** Signs `raw` as Slack does and posts it as is (for bodies JSON.stringify would not produce). */
   const slackRaw = (raw: string) =>
-    app.request('POST', '/slack/events', { headers: { 'Content-Type': 'application/json', ...slackHeaders(app.providers.slackSigningSecret, raw) }, body: raw });
+    app.request('POST', '/slack/events', {
+      headers: { 'Content-Type': 'application/json', ...slackHeaders(app.providers.slackSigningSecret, raw) },
+      body: raw,
+    });
   const stripeRaw = (raw: string) =>
-    app.request('POST', '/webhooks/stripe', { headers: { 'Content-Type': 'application/json', 'Stripe-Signature': stripeSignature(app.providers.stripeWebhookSecret, raw) }, body: raw });
+    app.request('POST', '/webhooks/stripe', {
+      headers: { 'Content-Type': 'application/json', 'Stripe-Signature': stripeSignature(app.providers.stripeWebhookSecret, raw) },
+      body: raw,
+    });
 
   describe('U+0000 and other input PostgreSQL refuses', () => {
     it.skipIf(!up)('an SMS with NUL gets its real reply; stored without the NUL, the original kept escaped; no spool, no database alert', async () => {
@@ -74,7 +80,13 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
     it.skipIf(!up)('NUL in the field names, and a 10,000-character body: stored, answered', async () => {
       const sid = messageSid();
       const from = phone();
-      const reply = await app.twilioWebhook('/sms', { MessageSid: sid, From: from, To: app.systemNumber, Body: 'y'.repeat(10_000), 'Odd\u0000Field': 'v\u0000' });
+      const reply = await app.twilioWebhook('/sms', {
+        MessageSid: sid,
+        From: from,
+        To: app.systemNumber,
+        Body: 'y'.repeat(10_000),
+        'Odd\u0000Field': 'v\u0000',
+      });
       expect(reply.status, reply.body).toBe(200);
       expect(reply.messages).toEqual([texts.welcome]);
       expect(await app.ctx.spool.size()).toBe(0);
@@ -101,7 +113,11 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
       const legacyNul = messageSid();
       const slackId = slackEventId();
       const receivedAt = new Date().toISOString();
-      const sms = (sid: string, body: string) => ({ provider: 'twilio_sms' as const, receivedAt, payload: { MessageSid: sid, From: phone(), To: app.systemNumber, Body: body } });
+      const sms = (sid: string, body: string) => ({
+        provider: 'twilio_sms' as const,
+        receivedAt,
+        payload: { MessageSid: sid, From: phone(), To: app.systemNumber, Body: body },
+      });
       // Spooled before the webhooks made input storable: a NUL in the body.
       await app.ctx.spool.put(sms(legacyNul, `old\u0000 poison ${marker}`));
       // Never storable: no From, a MessageSid no provider sends, a Slack envelope without event_id.
@@ -133,7 +149,9 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
 
   describe('Slack: signed bodies the app cannot use', () => {
     it.skipIf(!up)('app_rate_limited (no event_id): 200, logged, a rate-limit alert, no database alert, no spool', async () => {
-      const reply = await slackRaw(JSON.stringify({ token: 't', team_id: 'T0E2E', minute_rate_limited: 1518467820, api_app_id: 'A0E2E', type: 'app_rate_limited' }));
+      const reply = await slackRaw(
+        JSON.stringify({ token: 't', team_id: 'T0E2E', minute_rate_limited: 1518467820, api_app_id: 'A0E2E', type: 'app_rate_limited' }),
+      );
       expect(reply.status).toBe(200);
       expect(alerts.map((a) => a.type)).toEqual(['SLACK_RATE_LIMITED']);
       expect(app.logs.find(/app_rate_limited/, 40)).not.toEqual([]);
@@ -179,7 +197,7 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
       delete noId.id;
       const noObject = { ...checkoutCompleted('client-1'), data: {} };
       const objectRef = checkoutCompleted(undefined);
-      ((objectRef.data as { object: Record<string, unknown> }).object).client_reference_id = { $ne: null };
+      (objectRef.data as { object: Record<string, unknown> }).object.client_reference_id = { $ne: null };
       const stringData = { ...invoicePaid(), data: 'x' };
       const longId = invoicePaid(`evt_${'9'.repeat(5000)}`);
       const nulRef = checkoutCompleted(`abc\u0000def`);
@@ -208,7 +226,10 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('hostile in
         const reply = await app.twilioWebhook(`/api/twilio/message-status?${query}`, { MessageSid: messageSid(), MessageStatus: 'delivered' });
         expect(reply.status, `${query.slice(0, 40)}: ${reply.body}`).toBe(200);
       }
-      const unknown = await app.twilioWebhook('/api/twilio/message-status?outboxId=00000000-0000-4000-8000-000000000000', { MessageSid: messageSid(), MessageStatus: 'x'.repeat(5000) });
+      const unknown = await app.twilioWebhook('/api/twilio/message-status?outboxId=00000000-0000-4000-8000-000000000000', {
+        MessageSid: messageSid(),
+        MessageStatus: 'x'.repeat(5000),
+      });
       expect(unknown.status).toBe(200);
       expect(await rowCounts(app.ctx.db)).toEqual(before);
       expect(app.logs.find(/message status callback ignored/, 40).length).toBeGreaterThanOrEqual(5);

@@ -58,14 +58,18 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
   /** What the jobs loop does once the database is back: the sweep drains the spool, the outbox sends. */
   const recover = async () => {
     // The sweep loop, until the database breaker let its probe through (seconds).
-    await eventually(async () => {
-      try {
-        await sweepOnce(app.ctx);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 15_000, 250);
+    await eventually(
+      async () => {
+        try {
+          await sweepOnce(app.ctx);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      250,
+    );
     // A worker of later, once Twilio's breaker let its probe through.
     await app.drainOutbox({ safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: app.ctx.logger }) });
   };
@@ -114,16 +118,22 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     // the call still waits in the spool.
     const handled = () => counterValue(app.ctx.metrics.webhooks, { provider: 'twilio_voice', outcome: 'already_texted' });
     const before = await handled();
-    await eventually(async () => {
-      expect((await missed(sid, caller)).status).toBe(200);
-      return (await handled()) > before;
-    }, 30_000, 500);
+    await eventually(
+      async () => {
+        expect((await missed(sid, caller)).status).toBe(200);
+        return (await handled()) > before;
+      },
+      30_000,
+      500,
+    );
     await app.drainOutbox();
     expect(app.smsTo(caller)).toHaveLength(1);
     await recover();
     expect(app.smsTo(caller)).toHaveLength(1);
     const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
-    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'missed_call', body: texts.missedCall('Durable Drains'), sendKey: `missed_call:${sid}` })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ status: 'sent', purpose: 'missed_call', body: texts.missedCall('Durable Drains'), sendKey: `missed_call:${sid}` }),
+    ]);
   }, 90_000);
 
   it("the database hung past Twilio's timeout: answered within 15 s (the call spooled first), and the caller gets the business's text once", async () => {
@@ -162,6 +172,8 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     await recover();
     expect(app.smsTo(caller)).toHaveLength(1);
     const rows = await app.ctx.db.prisma.outboundMessage.findMany({ where: { toPhone: caller } });
-    expect(rows).toEqual([expect.objectContaining({ status: 'sent', purpose: 'missed_call', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ status: 'sent', purpose: 'missed_call', sendKey: `missed_call:${sid}`, twilioSid: app.smsTo(caller)[0]!.sid }),
+    ]);
   }, 90_000);
 });

@@ -92,7 +92,8 @@ describe.skipIf(!postgresUp)('no duplicate customer replies (PostgreSQL, idempot
     const owner = phone();
     await app.addPoolNumbers(1);
     let pay = '';
-    for (const body of ['Hi', 'Once Only Roofing', 'We serve Ogdenville', 'YES']) pay = (await app.sms({ from: owner, to: app.systemNumber, body })).messages[0]!;
+    for (const body of ['Hi', 'Once Only Roofing', 'We serve Ogdenville', 'YES'])
+      pay = (await app.sms({ from: owner, to: app.systemNumber, body })).messages[0]!;
     const clientId = decodeURIComponent(/client_reference_id=([^\s&]+)/.exec(pay)![1]!);
     const event = checkoutCompleted(clientId);
     for (let i = 0; i < 3; i++) expect((await app.stripeEvent(event)).status).toBe(200);

@@ -46,43 +46,46 @@ describe.skipIf(!postgresUp)('no invisible alert suppression: alert history in t
   });
 });
 
-describe.skipIf(!postgresUp || !redisUp)('no invisible alert suppression: alert history kept through a database outage (Redis claims, PostgreSQL history)', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: true }, storageOptions: { databaseProxy: true }, label: 'suppressredis' });
-  });
-  afterAll(async () => app?.close());
+describe.skipIf(!postgresUp || !redisUp)(
+  'no invisible alert suppression: alert history kept through a database outage (Redis claims, PostgreSQL history)',
+  () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp({ spec: { backend: 'postgres', redis: true }, storageOptions: { databaseProxy: true }, label: 'suppressredis' });
+    });
+    afterAll(async () => app?.close());
 
-  it('three SMS spooled during one outage: one DATABASE_UNAVAILABLE alert; its two suppressed repeats are counted once the database answers again', async () => {
-    app.storage.proxy!.cut();
-    try {
-      for (let i = 0; i < 3; i++) {
-        const reply = await app.sms({ from: phone(), to: app.systemNumber, body: `hello ${i}` });
-        expect(reply.messages).toEqual([texts.holding]);
+    it('three SMS spooled during one outage: one DATABASE_UNAVAILABLE alert; its two suppressed repeats are counted once the database answers again', async () => {
+      app.storage.proxy!.cut();
+      try {
+        for (let i = 0; i < 3; i++) {
+          const reply = await app.sms({ from: phone(), to: app.systemNumber, body: `hello ${i}` });
+          expect(reply.messages).toEqual([texts.holding]);
+        }
+        expect(await app.ctx.spool.size()).toBe(3);
+        await eventually(() => app.smsTo(adminPhone).some((m) => /database unavailable/i.test(m.body)), 5000);
+        // PostgreSQL owns the alert history (durable store): its rows wait in memory, and say so.
+        await eventually(() => app.ctx.alerts.getAlertSystemStatus().history.queued >= 3, 5000);
+        expect(app.ctx.alerts.getAlertSystemStatus().problems.join('\n')).toMatch(/history row\(s\) kept in memory/);
+      } finally {
+        app.storage.proxy!.restore();
       }
-      expect(await app.ctx.spool.size()).toBe(3);
-      await eventually(() => app.smsTo(adminPhone).some((m) => /database unavailable/i.test(m.body)), 5000);
-      // PostgreSQL owns the alert history (durable store): its rows wait in memory, and say so.
-      await eventually(() => app.ctx.alerts.getAlertSystemStatus().history.queued >= 3, 5000);
-      expect(app.ctx.alerts.getAlertSystemStatus().problems.join('\n')).toMatch(/history row\(s\) kept in memory/);
-    } finally {
-      app.storage.proxy!.restore();
-    }
-    // One page, however many SMS met the outage.
-    expect(app.smsTo(adminPhone).filter((m) => /database unavailable/i.test(m.body))).toHaveLength(1);
-    // Once the database answers (the durable store's breaker may still be cooling down), the
-    // kept rows are written: the maintenance round retries them without waiting for the backoff.
-    const counted = async () => {
-      await app.ctx.alerts.runMaintenance();
-      return (await app.ctx.alerts.getAlertStats({ hours: 1 }).catch(() => undefined))?.byType.DATABASE_UNAVAILABLE;
-    };
-    await eventually(async () => (await counted())?.suppressed === 2, 45_000, 500);
-    expect(await counted()).toMatchObject({ delivered: 1, suppressed: 2 });
-    expect(app.ctx.alerts.getAlertSystemStatus().history).toMatchObject({ queued: 0, dropped: 0 });
-    const rows = await app.ctx.db.prisma.alertHistory.findMany({ where: { alertType: 'DATABASE_UNAVAILABLE' } });
-    expect(rows.map((r) => r.outcome).sort()).toEqual(['delivered', 'suppressed', 'suppressed']);
-  }, 90_000);
-});
+      // One page, however many SMS met the outage.
+      expect(app.smsTo(adminPhone).filter((m) => /database unavailable/i.test(m.body))).toHaveLength(1);
+      // Once the database answers (the durable store's breaker may still be cooling down), the
+      // kept rows are written: the maintenance round retries them without waiting for the backoff.
+      const counted = async () => {
+        await app.ctx.alerts.runMaintenance();
+        return (await app.ctx.alerts.getAlertStats({ hours: 1 }).catch(() => undefined))?.byType.DATABASE_UNAVAILABLE;
+      };
+      await eventually(async () => (await counted())?.suppressed === 2, 45_000, 500);
+      expect(await counted()).toMatchObject({ delivered: 1, suppressed: 2 });
+      expect(app.ctx.alerts.getAlertSystemStatus().history).toMatchObject({ queued: 0, dropped: 0 });
+      const rows = await app.ctx.db.prisma.alertHistory.findMany({ where: { alertType: 'DATABASE_UNAVAILABLE' } });
+      expect(rows.map((r) => r.outcome).sort()).toEqual(['delivered', 'suppressed', 'suppressed']);
+    }, 90_000);
+  },
+);
 
 describe.skipIf(!postgresUp)('no invisible alert suppression: ALERTS_DISABLED', () => {
   let app: TestApp;

@@ -113,11 +113,20 @@ describe.skipIf(!postgresUp)('no message limbo (PostgreSQL)', () => {
     expect(reply.elapsedMs).toBeLessThan(12_000);
     const spooled: Array<{ provider: string; payload: Record<string, unknown> }> = [];
     await app.ctx.spool.drain(async (event) => void spooled.push(event as never));
-    expect(spooled).toEqual([expect.objectContaining({ provider: 'twilio_sms', payload: expect.objectContaining({ MessageSid: sid, From: customer, Body: 'Toilet overflowing, please call' }) })]);
+    expect(spooled).toEqual([
+      expect.objectContaining({
+        provider: 'twilio_sms',
+        payload: expect.objectContaining({ MessageSid: sid, From: customer, Body: 'Toilet overflowing, please call' }),
+      }),
+    ]);
     expect(app.logs.find('inbound SMS spooled', levels.error)).toHaveLength(1);
     // The alert store sits on the same database, so its own page (ALERTING_STORE_UNAVAILABLE)
     // may reach the operator first or last: look for ours among the new ones.
-    const newAdminSms = () => app.smsTo(adminPhone).slice(adminSmsBefore).map((m) => m.body);
+    const newAdminSms = () =>
+      app
+        .smsTo(adminPhone)
+        .slice(adminSmsBefore)
+        .map((m) => m.body);
     await eventually(() => newAdminSms().some((body) => /database unavailable/i.test(body)), 10_000).catch((error: unknown) => {
       throw new Error(`no "database unavailable" page among ${JSON.stringify(newAdminSms())}`, { cause: error });
     });

@@ -35,7 +35,11 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
 
   it('Twilio refuses an SMS for good (400): dead-lettered, "MESSAGE LOST" logged, the operator alerted on Slack', async () => {
     const caller = phone();
-    app.providers.twilio.fail({ status: 400, match: sendsTo(caller), body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 } });
+    app.providers.twilio.fail({
+      status: 400,
+      match: sendsTo(caller),
+      body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 },
+    });
     await app.callStatus({ callSid: callSid(), from: caller, to: client.number, status: 'no-answer' });
     expect(await app.drainOutbox()).toMatchObject({ deadLettered: 1, sent: 0 });
     expect(await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: caller } })).toMatchObject({ status: 'dead_letter' });
@@ -136,7 +140,12 @@ describe.skipIf(!postgresUp)('no silent failures (PostgreSQL)', () => {
 describe.skipIf(!postgresUp)('no silent failures: Sentry as the only alert channel', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'sentry', sentry: true, env: { SLACK_ALERT_CHANNEL: undefined, ALERT_SMS_TO: undefined } });
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      label: 'sentry',
+      sentry: true,
+      env: { SLACK_ALERT_CHANNEL: undefined, ALERT_SMS_TO: undefined },
+    });
   });
   afterAll(async () => app?.close());
 

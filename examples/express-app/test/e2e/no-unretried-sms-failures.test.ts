@@ -30,7 +30,8 @@ describe.skipIf(!postgresUp)('no unretried SMS failures (PostgreSQL)', () => {
     app.providers.twilioFront.clearFaults();
   });
 
-  const sendsTo = (to: string) => (request: RecordedRequest) => request.method === 'POST' && request.path.endsWith('/Messages.json') && (request.body as Record<string, string>).To === to;
+  const sendsTo = (to: string) => (request: RecordedRequest) =>
+    request.method === 'POST' && request.path.endsWith('/Messages.json') && (request.body as Record<string, string>).To === to;
   const postsTo = (to: string) => app.providers.twilio.requests.filter(sendsTo(to));
   const missedCall = async (caller: string) => {
     expect((await app.callStatus({ callSid: callSid(), from: caller, to: client.number, status: 'no-answer' })).status).toBe(200);

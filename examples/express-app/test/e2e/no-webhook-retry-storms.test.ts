@@ -33,7 +33,9 @@ describe.skipIf(!redisUp || !postgresUp)('no webhook retry storms (PostgreSQL + 
     provider.slow(200, 'customer_message');
     const customer = phone();
     const sid = messageSid();
-    const replies = await Promise.all(Array.from({ length: 10 }, () => app.sms({ from: customer, to: client.number, body: 'AC is not cooling', messageSid: sid })));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => app.sms({ from: customer, to: client.number, body: 'AC is not cooling', messageSid: sid })),
+    );
     const extractions = provider.calls.length;
     provider.reset();
     allOk(replies);
@@ -88,7 +90,10 @@ describe.skipIf(!redisUp || !postgresUp)('no webhook retry storms (PostgreSQL + 
     const again = await app.providers.twilio.sendStatus(sent.sid, 'undelivered', { errorCode: 30006 });
     expect([first.status, again.status]).toEqual([200, 200]);
     expect(again.body).toBe(first.body);
-    expect(await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: caller } })).toMatchObject({ status: 'undelivered', lastError: 'Twilio undelivered (error 30006)' });
+    expect(await app.ctx.db.prisma.outboundMessage.findFirstOrThrow({ where: { toPhone: caller } })).toMatchObject({
+      status: 'undelivered',
+      lastError: 'Twilio undelivered (error 30006)',
+    });
     expect(app.logs.find(/SMS was not delivered|SMS_UNDELIVERED/).length).toBe(1);
   });
 });

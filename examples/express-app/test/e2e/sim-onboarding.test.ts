@@ -26,7 +26,11 @@ function env(dir: string): Record<string, string> {
 
 function run(args: string[], dir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', ...args], { cwd: appDir, env: env(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', ...args], {
+      cwd: appDir,
+      env: env(dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -43,7 +47,11 @@ describe('pnpm start, then pnpm sim: a full onboarding conversation', () => {
   const sim = (...argv: string[]): Promise<SimResult> => runSim([...argv, '--session', sessionFile], (line) => lines.push(line));
 
   beforeAll(async () => {
-    app = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], { cwd: appDir, env: env(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    app = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
+      cwd: appDir,
+      env: env(dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     app.stdout!.on('data', (chunk: Buffer) => (appOutput += chunk.toString()));
     app.stderr!.on('data', (chunk: Buffer) => (appOutput += chunk.toString()));
     // Generous: the app boots in seconds, but this machine may be busy.

@@ -186,7 +186,11 @@ describe.skipIf(!postgresUp)('Slack signal evaluation timeout', () => {
         : deterministicExtractor.extract(goal, text),
   };
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, label: 'slackeval', overrides: { extractor: stalled, signalEvaluationTimeoutMs: 300 } });
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      label: 'slackeval',
+      overrides: { extractor: stalled, signalEvaluationTimeoutMs: 300 },
+    });
   });
   afterAll(async () => app?.close());
 

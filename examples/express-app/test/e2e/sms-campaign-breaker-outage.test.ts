@@ -27,18 +27,32 @@ describe.skipIf(!postgresUp)('campaign breaker through a database outage: two in
   const deliverability = { spikeThreshold: 3, probeAfterMs: 60_000, probeIntervalMs: 60_000 };
 
   beforeAll(async () => {
-    a = await startTestApp({ spec: { backend: 'postgres', redis: false }, storageOptions: { databaseProxy: true }, label: 'halt-outage-a', overrides: { deliverability } });
+    a = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      storageOptions: { databaseProxy: true },
+      label: 'halt-outage-a',
+      overrides: { deliverability },
+    });
     await a.addPoolNumbers(2);
     blocked = await onboardClient(a, { businessName: 'Blocked Boilers' });
     open = await onboardClient(a, { businessName: 'Open Ovens' });
-    b = await startTestApp({ storage: a.storage, providers: a.providers, publicBaseUrl: a.publicBaseUrl, label: 'halt-outage-b', overrides: { deliverability } });
+    b = await startTestApp({
+      storage: a.storage,
+      providers: a.providers,
+      publicBaseUrl: a.publicBaseUrl,
+      label: 'halt-outage-b',
+      overrides: { deliverability },
+    });
   }, 90_000);
   afterAll(async () => {
     await b?.close();
     await a?.close();
   });
 
-  const postsFrom = (from: string) => a.providers.twilio.requests.filter((r: RecordedRequest) => r.method === 'POST' && r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).From === from);
+  const postsFrom = (from: string) =>
+    a.providers.twilio.requests.filter(
+      (r: RecordedRequest) => r.method === 'POST' && r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).From === from,
+    );
   const delivered = (to: string) => a.smsTo(to).filter((m) => m.status !== 'failed' && m.status !== 'undelivered');
   const halted = async (sender: string) => (await a.ctx.db.prisma.smsSenderHalt.findFirst({ where: { fromPhone: sender, active: true } })) !== null;
   /** What `b`'s jobs do once the database is back: the sweep drains its spool (after its breaker's probe). */
@@ -105,9 +119,13 @@ describe.skipIf(!postgresUp)('campaign breaker through a database outage: two in
     await eventually(() => a.smsTo(adminPhone).some((m) => /halted/i.test(m.body)), 10_000);
     expect(a.smsTo(adminPhone).filter((m) => /halted/i.test(m.body))).toHaveLength(1);
     // `b` learns of the resume at its next read too (a fail-safe then texts from the number again).
-    await eventually(async () => {
-      await b.drainOutbox();
-      return b.ctx.deliverability.halts.isHalted(sender) === false;
-    }, 15_000, 500);
+    await eventually(
+      async () => {
+        await b.drainOutbox();
+        return b.ctx.deliverability.halts.isHalted(sender) === false;
+      },
+      15_000,
+      500,
+    );
   }, 120_000);
 });

@@ -25,7 +25,10 @@ describe('campaign breaker: a sender halted by systemic carrier codes (PGlite)',
   });
   afterAll(async () => app?.close());
 
-  const postsFrom = (from: string) => app.providers.twilio.requests.filter((r: RecordedRequest) => r.method === 'POST' && r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).From === from);
+  const postsFrom = (from: string) =>
+    app.providers.twilio.requests.filter(
+      (r: RecordedRequest) => r.method === 'POST' && r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).From === from,
+    );
   const missedCall = async (to: string, caller = phone()) => {
     expect((await app.callStatus({ callSid: callSid(), from: caller, to, status: 'no-answer' })).status).toBe(200);
     return caller;
@@ -117,7 +120,7 @@ describe('campaign breaker: a sender halted by systemic carrier codes (PGlite)',
     expect(pages()).toHaveLength(pagesBefore + 1);
   });
 
-  it('after a resume, the late receipt of a text refused during the block sends it again, with no new halt or page; the block\'s refusals count toward no new spike', async () => {
+  it("after a resume, the late receipt of a text refused during the block sends it again, with no new halt or page; the block's refusals count toward no new spike", async () => {
     // The carrier's receipts come out of order: one refusal from the block arrives after the
     // sender was resumed. Counted with the block's other refusals (still in the spike window),
     // it halted the sender again and paged again, and the text itself was never sent again.

@@ -20,7 +20,8 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
   });
   afterAll(async () => app?.close());
 
-  const sendsTo = (to: string) => (request: RecordedRequest) => request.method === 'POST' && request.path.endsWith('/Messages.json') && (request.body as Record<string, string>).To === to;
+  const sendsTo = (to: string) => (request: RecordedRequest) =>
+    request.method === 'POST' && request.path.endsWith('/Messages.json') && (request.body as Record<string, string>).To === to;
   const postsTo = (to: string) => app.providers.twilio.requests.filter(sendsTo(to));
   const missedCall = async (caller: string) => {
     expect((await app.callStatus({ callSid: callSid(), from: caller, to: client.number, status: 'no-answer' })).status).toBe(200);
@@ -113,7 +114,11 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
     expect(await app.drainOutbox()).toMatchObject({ sent: 1 });
 
     const events = await app.ctx.db.prisma.smsOptOutEvent.findMany({ where: { toPhone: caller }, orderBy: { createdAt: 'asc' } });
-    expect(events.map((e) => [e.action, e.source])).toEqual([['opt_out', 'keyword'], ['help', 'keyword'], ['opt_in', 'keyword']]);
+    expect(events.map((e) => [e.action, e.source])).toEqual([
+      ['opt_out', 'keyword'],
+      ['help', 'keyword'],
+      ['opt_in', 'keyword'],
+    ]);
     const audit = await adminJson('GET', '/api/admin/opt-outs/events');
     expect(audit.status).toBe(200);
     expect(JSON.stringify(audit.body)).not.toContain(caller);
@@ -127,7 +132,10 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
     expect(await lastRow(caller)).toMatchObject({ status: 'opted_out' });
     const pairs = await adminJson('GET', '/api/admin/opt-outs');
     expect(pairs.body!.items.some((i) => i.sender === client.number)).toBe(true);
-    expect(await app.ctx.db.prisma.smsOptOutEvent.findFirstOrThrow({ where: { toPhone: caller } })).toMatchObject({ action: 'opt_out', source: 'twilio_21610' });
+    expect(await app.ctx.db.prisma.smsOptOutEvent.findFirstOrThrow({ where: { toPhone: caller } })).toMatchObject({
+      action: 'opt_out',
+      source: 'twilio_21610',
+    });
     const closed = await lastRow(caller);
     expect(app.logs.find(/MESSAGE LOST/).filter((l) => JSON.stringify(l).includes(closed.id))).toHaveLength(0);
     await missedCall(caller);
@@ -138,7 +146,9 @@ describe('SMS deliverability: suppression, opt-out, status machine (PGlite)', ()
   it('fail-closed: when the opt-out state cannot be read, a non-essential text waits and an essential one goes', async () => {
     const caller = phone();
     await missedCall(caller); // missed_call: not essential
-    const essential = await app.ctx.db.prisma.outboundMessage.create({ data: { toPhone: phone(), fromPhone: client.number, body: 'Your job is booked.', purpose: 'reply' } });
+    const essential = await app.ctx.db.prisma.outboundMessage.create({
+      data: { toPhone: phone(), fromPhone: client.number, body: 'Your job is booked.', purpose: 'reply' },
+    });
     // A real failure of the read: the table is gone for a moment (no mock).
     await app.ctx.db.prisma.$executeRawUnsafe('ALTER TABLE "sms_opt_outs" RENAME TO "sms_opt_outs_away"');
     try {

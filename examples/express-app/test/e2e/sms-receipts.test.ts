@@ -19,7 +19,15 @@ describe('missing receipts and reconciliation (PGlite)', () => {
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Quiet Carriers' });
     const { ctx } = app;
-    deps = { db: ctx.db.prisma, sender: ctx.sms, safeCall: ctx.safeCall, deliverability: ctx.deliverability, logger: ctx.logger, alert: ctx.alert, alerts: ctx.alerts };
+    deps = {
+      db: ctx.db.prisma,
+      sender: ctx.sms,
+      safeCall: ctx.safeCall,
+      deliverability: ctx.deliverability,
+      logger: ctx.logger,
+      alert: ctx.alert,
+      alerts: ctx.alerts,
+    };
   });
   afterAll(async () => app?.close());
 
@@ -46,7 +54,10 @@ describe('missing receipts and reconciliation (PGlite)', () => {
     const report = await checkMissingReceipts({ ...deps, now: later });
     expect(report).toMatchObject({ resolved: 1, lookupFailed: 0 });
     expect(lookups()).toBe(1);
-    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: delivered.id } })).toMatchObject({ status: 'delivered', deliveryStatus: 'delivered' });
+    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: delivered.id } })).toMatchObject({
+      status: 'delivered',
+      deliveryStatus: 'delivered',
+    });
     expect((await counterValue(app.ctx.metrics.smsDeliveries, { status: 'delivered' })) - before).toBe(1);
     expect(report.stuck.map((s) => s.id)).toContain(pending.id);
     await eventually(async () => ((await app.ctx.alerts.getAlertStats({ hours: 1 })).byType.SMS_RECEIPT_MISSING?.total ?? 0) > 0, 10_000);
@@ -68,7 +79,11 @@ describe('missing receipts and reconciliation (PGlite)', () => {
 
     const report = await reconcileDeliveries(deps, { since: new Date(Date.now() - 3_600_000) });
     expect(report.applied).toBeGreaterThanOrEqual(1);
-    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: missed.id } })).toMatchObject({ status: 'undelivered', deliveryStatus: 'undelivered', errorCode: 30005 });
+    expect(await app.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id: missed.id } })).toMatchObject({
+      status: 'undelivered',
+      deliveryStatus: 'undelivered',
+      errorCode: 30005,
+    });
     const kinds = report.disagreements.map((d) => [d.kind, d.sid]);
     expect(kinds).toContainEqual(['status_differs', contradicted.sid]);
     expect(kinds).toContainEqual(['not_in_outbox', stray.sid]);

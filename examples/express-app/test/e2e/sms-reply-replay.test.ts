@@ -74,7 +74,9 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
     const first = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });
     provider.reset();
     expect(first.messages).toEqual([texts.holding]);
-    await expect.poll(async () => (await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 15_000 }).toBe('processed');
+    await expect
+      .poll(async () => (await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 15_000 })
+      .toBe('processed');
     await redis.stop();
     await redis.start();
     const again = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });

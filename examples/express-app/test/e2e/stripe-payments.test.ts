@@ -59,7 +59,7 @@ describe.skipIf(!postgresUp)('Stripe payment activation (PostgreSQL)', () => {
     await reach(owner, ['Hi', 'Meta Masonry', 'We serve Ogdenville', 'YES']);
     const { id } = await client(owner);
     const event = checkoutCompleted(undefined);
-    ((event.data as { object: { metadata: Record<string, string> } }).object.metadata).clientId = id;
+    (event.data as { object: { metadata: Record<string, string> } }).object.metadata.clientId = id;
     expect((await app.stripeEvent(event)).status).toBe(200);
     expect((await client(owner)).paymentActive).toBe(true);
   });
@@ -101,7 +101,10 @@ describe.skipIf(!postgresUp)('Stripe events while Redis, the idempotency store, 
     await redis.stop();
     const first = await app.stripeEvent(event);
     expect(first.status).toBe(200);
-    expect(await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { phone: owner } })).toMatchObject({ paymentActive: true, onboardingState: 'S9_TEST_CALL' });
+    expect(await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { phone: owner } })).toMatchObject({
+      paymentActive: true,
+      onboardingState: 'S9_TEST_CALL',
+    });
     // Stripe's redelivery while Redis is still down: the PostgreSQL record answers it.
     const again = await app.stripeEvent(event);
     expect(again.status).toBe(200);

@@ -25,7 +25,14 @@ interface Instance extends WebhookClient {
 }
 
 /** The checks, for any pair of instances sharing a deployment's storage. */
-function sharedDeploymentTests(setup: () => { a: Instance; b: Instance; providers: Providers; count: (model: 'client' | 'inboundEvent' | 'outboundMessage' | 'slackSignal', where: object) => Promise<number> }) {
+function sharedDeploymentTests(
+  setup: () => {
+    a: Instance;
+    b: Instance;
+    providers: Providers;
+    count: (model: 'client' | 'inboundEvent' | 'outboundMessage' | 'slackSignal', where: object) => Promise<number>;
+  },
+) {
   let client: OnboardedClient;
   const both = <T>(fn: (instance: Instance) => Promise<T>) => {
     const { a, b } = setup();
@@ -68,7 +75,11 @@ function sharedDeploymentTests(setup: () => { a: Instance; b: Instance; provider
     expect(replies.map((r) => r.status)).toEqual([200, 200]);
     expect(await setup().count('outboundMessage', { toPhone: caller })).toBe(1);
     expect(await drainBoth()).toBe(1);
-    expect(setup().providers.twilio.messages.filter((m) => m.to === caller).map((m) => m.body)).toEqual([texts.missedCall('Twin Pipes')]);
+    expect(
+      setup()
+        .providers.twilio.messages.filter((m) => m.to === caller)
+        .map((m) => m.body),
+    ).toEqual([texts.missedCall('Twin Pipes')]);
   });
 
   it('many outbox rows, both workers claiming at once: each SMS sent exactly once', async () => {
@@ -82,7 +93,8 @@ function sharedDeploymentTests(setup: () => { a: Instance; b: Instance; provider
     const owner = phone();
     const { a } = setup();
     let pay = '';
-    for (const body of ['Hi', 'Double Trouble Heating', 'We serve Capital City', 'YES']) pay = (await a.sms({ from: owner, to: systemNumber, body })).messages[0]!;
+    for (const body of ['Hi', 'Double Trouble Heating', 'We serve Capital City', 'YES'])
+      pay = (await a.sms({ from: owner, to: systemNumber, body })).messages[0]!;
     const clientId = decodeURIComponent(/client_reference_id=([^\s&]+)/.exec(pay)![1]!);
     const event = checkoutCompleted(clientId);
     const replies = await both((instance) => instance.stripeEvent(event));

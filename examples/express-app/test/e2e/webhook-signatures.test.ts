@@ -54,18 +54,40 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('webhook si
   const modes: SignatureMode[] = ['missing', 'wrong'];
 
   describe.each(modes)('%s signature', (signature) => {
-    it.skipIf(!up)('POST /sms (an owner starting onboarding)', () => refused(() => app.sms({ from: phone(), to: app.systemNumber, body: 'Hi' }, { signature })));
+    it.skipIf(!up)('POST /sms (an owner starting onboarding)', () =>
+      refused(() => app.sms({ from: phone(), to: app.systemNumber, body: 'Hi' }, { signature })),
+    );
 
     it.skipIf(!up)('POST /api/twilio/status (a missed call to the system number)', () =>
-      refused(() => app.callStatus({ callSid: callSid(), from: phone(), to: app.systemNumber, status: 'no-answer' }, { signature })));
+      refused(() => app.callStatus({ callSid: callSid(), from: phone(), to: app.systemNumber, status: 'no-answer' }, { signature })),
+    );
 
     it.skipIf(!up)('POST /api/twilio/message-status (an undelivered customer SMS)', () =>
       refused(() =>
-        app.twilioWebhook(`/api/twilio/message-status?outboxId=${outboxId}`, { MessageSid: 'SM' + '0'.repeat(32), MessageStatus: 'undelivered', ErrorCode: '30006', To: client.owner, From: app.systemNumber, AccountSid: app.providers.twilio.accountSid }, { signature }),
-      ));
+        app.twilioWebhook(
+          `/api/twilio/message-status?outboxId=${outboxId}`,
+          {
+            MessageSid: 'SM' + '0'.repeat(32),
+            MessageStatus: 'undelivered',
+            ErrorCode: '30006',
+            To: client.owner,
+            From: app.systemNumber,
+            AccountSid: app.providers.twilio.accountSid,
+          },
+          { signature },
+        ),
+      ),
+    );
 
     it.skipIf(!up)('POST /api/twilio/alert-status (an alert SMS receipt)', () =>
-      refused(() => app.twilioWebhook('/api/twilio/alert-status', { MessageSid: 'SM' + '1'.repeat(32), MessageStatus: 'delivered', AccountSid: app.providers.twilio.accountSid }, { signature })));
+      refused(() =>
+        app.twilioWebhook(
+          '/api/twilio/alert-status',
+          { MessageSid: 'SM' + '1'.repeat(32), MessageStatus: 'delivered', AccountSid: app.providers.twilio.accountSid },
+          { signature },
+        ),
+      ),
+    );
 
     it.skipIf(!up)('POST /slack/events (a message event)', () => refused(() => app.slackEvent(slackMessage('URGENT: flooded basement'), { signature })));
 
@@ -81,7 +103,10 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('webhook si
       const params = { MessageSid: 'SM' + '2'.repeat(32), From: phone(), To: app.systemNumber, Body: 'Hi', AccountSid: app.providers.twilio.accountSid };
       return refused(() =>
         app.request('POST', '/sms', {
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilioSignature(app.providers.twilio.authToken, 'https://evil.example.com/sms', params) },
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'X-Twilio-Signature': twilioSignature(app.providers.twilio.authToken, 'https://evil.example.com/sms', params),
+          },
           body: new URLSearchParams(params).toString(),
         }),
       );
@@ -99,7 +124,8 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('webhook si
     });
 
     it.skipIf(!up)('Slack: a valid signature older than 5 minutes (a replay)', () =>
-      refused(() => app.slackEvent(slackMessage('replayed'), { timestampSec: Math.floor(Date.now() / 1000) - 6 * 60 })));
+      refused(() => app.slackEvent(slackMessage('replayed'), { timestampSec: Math.floor(Date.now() / 1000) - 6 * 60 })),
+    );
 
     it.skipIf(!up)('Slack: the body changed after signing', () => {
       const raw = JSON.stringify(slackMessage('original'));
@@ -116,7 +142,10 @@ describe.each(specs.map((spec) => ({ spec, name: specName(spec) })))('webhook si
       const honest = JSON.stringify(checkoutCompleted('cl_nobody'), null, 2);
       const header = stripeSignature(app.providers.stripeWebhookSecret, honest);
       await refused(() =>
-        app.request('POST', '/webhooks/stripe', { headers: { 'Content-Type': 'application/json', 'Stripe-Signature': header }, body: honest.replace('cl_nobody', waiting.id) }),
+        app.request('POST', '/webhooks/stripe', {
+          headers: { 'Content-Type': 'application/json', 'Stripe-Signature': header },
+          body: honest.replace('cl_nobody', waiting.id),
+        }),
       );
     });
   });

@@ -20,7 +20,17 @@ describe('graceful shutdown of main.ts', () => {
     let output = '';
     child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
       cwd: appDir,
-      env: { ...process.env, NODE_ENV: 'development', PORT: String(port), PGLITE_DATA_DIR: 'memory://', LOG_LEVEL: 'info', ADMIN_TOKEN: testAdminToken, SHUTDOWN_DRAIN_DELAY_MS: '1500', REDIS_URL: '', DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        PGLITE_DATA_DIR: 'memory://',
+        LOG_LEVEL: 'info',
+        ADMIN_TOKEN: testAdminToken,
+        SHUTDOWN_DRAIN_DELAY_MS: '1500',
+        REDIS_URL: '',
+        DATABASE_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

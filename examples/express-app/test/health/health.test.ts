@@ -3,7 +3,17 @@
 // (breakers and PostgreSQL warn), configured critical breakers failing it, the inbox
 // spool and backlogs, and the recovery endpoints (401, 429, what each action does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, databaseUrl, eventually, requirePostgres, startFakeSlack, startTcpProxy, type FakeSlack, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import {
+  createTestDatabase,
+  databaseUrl,
+  eventually,
+  requirePostgres,
+  startFakeSlack,
+  startTcpProxy,
+  type FakeSlack,
+  type TcpProxy,
+  type TestDatabase,
+} from '@hardening/test-support';
 import { problemOf, startTestApp, testAdminToken, type TestApp } from '../support/http-app.js';
 
 interface HealthBody {
@@ -20,7 +30,8 @@ async function health(app: TestApp, path = '/health', admin = false): Promise<{ 
   return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as HealthBody };
 }
 
-const check = (body: HealthBody, key: string, componentId?: string) => body.checks?.[key]?.find((c) => componentId === undefined || c.componentId === componentId);
+const check = (body: HealthBody, key: string, componentId?: string) =>
+  body.checks?.[key]?.find((c) => componentId === undefined || c.componentId === componentId);
 
 describe('health with alerts going to Slack', () => {
   let slack: FakeSlack;
@@ -44,7 +55,16 @@ describe('health with alerts going to Slack', () => {
     const full = await health(app);
     expect(full.type).toMatch(/^application\/health\+json/);
     expect(Object.keys(full.body.checks ?? {}).sort()).toEqual(
-      ['alerts:status', 'circuitBreakers:state', 'database:responseTime', 'env:configuration', 'eventLoop:delay', 'inboxSpool:size', 'outbox:backlog', 'queue:backlog'].sort(),
+      [
+        'alerts:status',
+        'circuitBreakers:state',
+        'database:responseTime',
+        'env:configuration',
+        'eventLoop:delay',
+        'inboxSpool:size',
+        'outbox:backlog',
+        'queue:backlog',
+      ].sort(),
     );
     expect(check(full.body, 'alerts:status')?.status).toBe('pass');
     expect(['pass', 'warn']).toContain(check(full.body, 'database:responseTime')?.status); // warn: slow, under load
@@ -104,7 +124,14 @@ describe('health with alerts going to Slack', () => {
     await app.ctx.spool.drain(async () => {});
     await eventually(async () => check((await health(app)).body, 'inboxSpool:size')?.status === 'pass');
 
-    await app.ctx.db.prisma.outboundMessage.createMany({ data: Array.from({ length: 60 }, (_, i) => ({ toPhone: `+1555500${String(i).padStart(4, '0')}`, fromPhone: '+15550000000', body: 'x', purpose: 'reply' })) });
+    await app.ctx.db.prisma.outboundMessage.createMany({
+      data: Array.from({ length: 60 }, (_, i) => ({
+        toPhone: `+1555500${String(i).padStart(4, '0')}`,
+        fromPhone: '+15550000000',
+        body: 'x',
+        purpose: 'reply',
+      })),
+    });
     await eventually(async () => check((await health(app)).body, 'outbox:backlog')?.status === 'warn');
     expect((await health(app, '/health/ready')).status).toBe(200);
     await app.ctx.db.prisma.outboundMessage.deleteMany({});
@@ -112,7 +139,11 @@ describe('health with alerts going to Slack', () => {
 
   describe('recovery', () => {
     it('needs the admin token', async () => {
-      const refused = await app.request('/health/recover', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'circuitBreakers' }) });
+      const refused = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'circuitBreakers' }),
+      });
       expect(refused.status).toBe(401);
       expect((await app.request('/health/recovery-stats')).status).toBe(401);
     });
@@ -120,24 +151,43 @@ describe('health with alerts going to Slack', () => {
     it('resets the breakers, then refuses a second run within the cooldown (429, Retry-After)', async () => {
       const breaker = app.ctx.breakers.get('twilio_sms');
       breaker.open();
-      const first = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'circuitBreakers' }) });
+      const first = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'circuitBreakers' }),
+      });
       expect(first.status).toBe(200);
       expect(((await first.json()) as { result: { outcome: string } }).result.outcome).toBe('succeeded');
       expect(breaker.state).toBe('closed');
 
-      const again = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'circuitBreakers' }) });
+      const again = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'circuitBreakers' }),
+      });
       expect(again.status).toBe(429);
       expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await problemOf(again)).status).toBe(429);
     });
 
     it('reconnects the database; unknown services are 404; the stats count every attempt', async () => {
-      const db = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'database' }) });
+      const db = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'database' }),
+      });
       expect(db.status).toBe(200);
       expect(await app.ctx.db.prisma.client.count()).toBeGreaterThanOrEqual(0);
-      const unknown = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'mainframe' }) });
+      const unknown = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'mainframe' }),
+      });
       expect(unknown.status).toBe(404);
-      const stats = (await (await app.request('/health/recovery-stats', { headers: bearer })).json()) as { attempts: number; services: Record<string, { attempts: number }> };
+      const stats = (await (await app.request('/health/recovery-stats', { headers: bearer })).json()) as {
+        attempts: number;
+        services: Record<string, { attempts: number }>;
+      };
       expect(stats.attempts).toBeGreaterThanOrEqual(2);
       expect(Object.keys(stats.services)).toEqual(expect.arrayContaining(['database', 'circuitBreakers']));
     });
@@ -147,7 +197,11 @@ describe('health with alerts going to Slack', () => {
       app.ctx.health.registerRecovery('outbox_worker', () => {
         restarts++;
       });
-      const response = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'outbox_worker' }) });
+      const response = await app.request('/health/recover', {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'outbox_worker' }),
+      });
       expect(response.status).toBe(200);
       expect(restarts).toBe(1);
     });
@@ -228,7 +282,11 @@ describe.skipIf(!pgUp)('PostgreSQL outage', () => {
     expect((await health(app, '/health/ready')).status).toBe(200);
 
     proxy.restore();
-    const recovered = await app.request('/health/recover', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'database' }) });
+    const recovered = await app.request('/health/recover', {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'database' }),
+    });
     expect(recovered.status, await recovered.clone().text()).toBe(200);
     await eventually(async () => check((await health(app, '/health', true)).body, 'database:responseTime')?.status === 'pass', 15_000);
   });

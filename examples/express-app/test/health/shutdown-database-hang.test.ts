@@ -19,7 +19,11 @@ describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
   let child: ChildProcess | undefined;
   beforeAll(async () => {
     database = await createTestDatabase('shutdown_hang');
-    const migrated = await openDatabase({ databaseUrl: database.url, logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }) });
+    const migrated = await openDatabase({
+      databaseUrl: database.url,
+      logger: silentLogger,
+      safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }),
+    });
     await migrated.close();
     const target = new URL(database.url);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
@@ -35,7 +39,16 @@ describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
     let output = '';
     child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
       cwd: appDir,
-      env: { ...process.env, NODE_ENV: 'development', PORT: String(port), DATABASE_URL: proxy.url(database.url), REDIS_URL: '', LOG_LEVEL: 'info', ADMIN_TOKEN: testAdminToken, SHUTDOWN_DRAIN_DELAY_MS: '500' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        DATABASE_URL: proxy.url(database.url),
+        REDIS_URL: '',
+        LOG_LEVEL: 'info',
+        ADMIN_TOKEN: testAdminToken,
+        SHUTDOWN_DRAIN_DELAY_MS: '500',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -61,13 +61,19 @@ describe('CORS, body limits, trust proxy off', () => {
     expect([problem.status, problem.title]).toEqual([413, 'Payload too large']);
 
     const fits = JSON.stringify({ numbers: ['+15554000001'], padding: 'x'.repeat(90_000) });
-    const ok = await problemOf(await app.request('/api/admin/numbers', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: fits }));
+    const ok = await problemOf(
+      await app.request('/api/admin/numbers', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: fits }),
+    );
     expect([ok.status, ok['invalid-params']?.[0]?.name]).toEqual([400, 'padding']); // parsed, then refused by the strict schema
     expect(await app.ctx.db.prisma.poolNumber.count({ where: { phoneNumber: '+15554000001' } })).toBe(0);
   });
 
   it('answers 413 problem+json for oversized webhook forms too (before any processing)', async () => {
-    const response = await app.request('/sms', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `Body=${'x'.repeat(100_000)}` });
+    const response = await app.request('/sms', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `Body=${'x'.repeat(100_000)}`,
+    });
     expect((await problemOf(response)).status).toBe(413);
     expect(await app.ctx.db.prisma.inboundEvent.count()).toBe(0);
   });
@@ -114,7 +120,11 @@ describe('public rate limit per IP', () => {
     for (let i = 0; i < 3; i++) await app.request('/nothing-here', { headers: from });
     expect((await app.request('/nothing-here', { headers: from })).status).toBe(429);
     for (let i = 0; i < 6; i++) {
-      const webhook = await app.request('/sms', { method: 'POST', headers: { ...from, 'content-type': 'application/x-www-form-urlencoded' }, body: 'MessageSid=SM1' });
+      const webhook = await app.request('/sms', {
+        method: 'POST',
+        headers: { ...from, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'MessageSid=SM1',
+      });
       expect(webhook.status).toBe(403);
       expect((await app.request('/health/live', { headers: from })).status).toBe(200);
     }

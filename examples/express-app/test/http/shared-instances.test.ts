@@ -51,12 +51,18 @@ describe.skipIf(!up)('two instances sharing PostgreSQL + Redis', () => {
     // b picks it up at its next sync (every 5 s) or, as here, before listing.
     const listed = await b.ctx.silences.list();
     expect(listed.map((s) => s.id)).toContain(silence.id);
-    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r1`, title: 't', message: 'm' })).status).toBe('silenced');
+    expect(
+      (await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r1`, title: 't', message: 'm' })).status,
+    ).toBe('silenced');
 
     expect(await b.ctx.silences.remove(silence.id)).toBe(true);
-    expect((await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r2`, title: 't', message: 'm' })).status).toBe('delivered');
+    expect(
+      (await b.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r2`, title: 't', message: 'm' })).status,
+    ).toBe('delivered');
     await a.ctx.silences.sync();
-    expect((await a.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r3`, title: 't', message: 'm' })).status).toBe('delivered');
+    expect(
+      (await a.ctx.alerts.sendCriticalAlert({ type: 'SHARED_SILENCE_TEST', severity: 'HIGH', resourceId: `${run}-r3`, title: 't', message: 'm' })).status,
+    ).toBe('delivered');
     expect(await a.ctx.silences.list()).toEqual([]);
   });
 });

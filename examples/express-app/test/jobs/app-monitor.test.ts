@@ -58,8 +58,17 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
   const runFor = (ms: number) => time.advance(ms, () => monitor?.settled() ?? Promise.resolve());
 
   async function clientIn(state: 'S5_CONFIRM_LIVE' | 'S9_TEST_CALL' | 'COMPLETE', enteredAt: number, withNumber = true) {
-    const client = await db.prisma.client.create({ data: { phone: ownerPhone(), businessName: 'Ace Plumbing', onboardingState: state, stateEnteredAt: new Date(enteredAt), paymentActive: state !== 'S5_CONFIRM_LIVE' } });
-    if (withNumber) await db.prisma.poolNumber.create({ data: { phoneNumber: poolPhone(), status: 'ASSIGNED', clientId: client.id, assignedAt: new Date(enteredAt) } });
+    const client = await db.prisma.client.create({
+      data: {
+        phone: ownerPhone(),
+        businessName: 'Ace Plumbing',
+        onboardingState: state,
+        stateEnteredAt: new Date(enteredAt),
+        paymentActive: state !== 'S5_CONFIRM_LIVE',
+      },
+    });
+    if (withNumber)
+      await db.prisma.poolNumber.create({ data: { phoneNumber: poolPhone(), status: 'ASSIGNED', clientId: client.id, assignedAt: new Date(enteredAt) } });
     return client;
   }
 
@@ -179,7 +188,11 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
 
     await addNumbers(db.prisma, [poolPhone(), poolPhone(), poolPhone()]);
     await runFor(5 * minute);
-    expect(resolvesOf('POOL_LOW').map((a) => a.message.resourceId).sort()).toEqual(['pool:empty', 'pool:low']);
+    expect(
+      resolvesOf('POOL_LOW')
+        .map((a) => a.message.resourceId)
+        .sort(),
+    ).toEqual(['pool:empty', 'pool:low']);
     await alerts.close();
   });
 
@@ -208,11 +221,11 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
     expect(alertsOf('INVARIANT_VIOLATION').map((a) => a.message.resourceId)).toContain('clients from S4 on have a number');
     await db.prisma.poolNumber.create({ data: { phoneNumber: poolPhone(), status: 'ASSIGNED', clientId: lost.id } });
     await runFor(5 * minute);
-    expect(resolvesOf('INVARIANT_VIOLATION').map((a) => a.message.resourceId).sort()).toEqual([
-      'assigned numbers have a client',
-      'clients from S4 on have a number',
-      'the system number is never assigned',
-    ]);
+    expect(
+      resolvesOf('INVARIANT_VIOLATION')
+        .map((a) => a.message.resourceId)
+        .sort(),
+    ).toEqual(['assigned numbers have a client', 'clients from S4 on have a number', 'the system number is never assigned']);
     await alerts.close();
   });
 
@@ -222,8 +235,12 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
     await addNumbers(db.prisma, [poolPhone(), poolPhone(), poolPhone()]);
     const old = new Date(start - 20 * minute);
     await db.prisma.outboundMessage.create({ data: { toPhone: '+15553330001', fromPhone: systemNumber, body: 'hi', purpose: 'reply', createdAt: old } });
-    await db.prisma.outboundMessage.create({ data: { toPhone: '+15553330002', fromPhone: systemNumber, body: 'hi', purpose: 'reply', status: 'dead_letter', createdAt: old } });
-    await db.prisma.outboundMessage.create({ data: { toPhone: '+15553330003', fromPhone: systemNumber, body: 'fresh', purpose: 'reply', createdAt: new Date(start) } });
+    await db.prisma.outboundMessage.create({
+      data: { toPhone: '+15553330002', fromPhone: systemNumber, body: 'hi', purpose: 'reply', status: 'dead_letter', createdAt: old },
+    });
+    await db.prisma.outboundMessage.create({
+      data: { toPhone: '+15553330003', fromPhone: systemNumber, body: 'fresh', purpose: 'reply', createdAt: new Date(start) },
+    });
     const stuckInbound = await db.prisma.inboundEvent.create({ data: { messageSid: 'SM0001', payload: {}, status: 'failed', createdAt: old } });
     spool.size = 2;
     await monitor.start();

@@ -68,7 +68,11 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     expect(await outbox.runOnce()).toMatchObject({ sent: 0 });
     expect(fake.messages.filter((m) => m.to === to)).toHaveLength(1);
     const message = fake.messages.find((m) => m.to === to)!;
-    expect(message).toMatchObject({ from: business, body: 'Sorry we missed your call. How can we help?', statusCallback: `https://app.example.test/api/twilio/message-status?outboxId=${id}` });
+    expect(message).toMatchObject({
+      from: business,
+      body: 'Sorry we missed your call. How can we help?',
+      statusCallback: `https://app.example.test/api/twilio/message-status?outboxId=${id}`,
+    });
     expect(await row(id)).toMatchObject({ status: 'sent', twilioSid: message.sid, attempts: 1, lastError: null });
     expect(posts(fake)).toHaveLength(1);
   });
@@ -107,7 +111,10 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     const { outbox, alerts, logger } = worker();
     const to = nextCustomer();
     const id = await enqueueSms(db.prisma, { to, from: business, body: 'Your plumber is on the way', purpose: 'reply' });
-    fake.fail({ status: 400, body: { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 } });
+    fake.fail({
+      status: 400,
+      body: { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 },
+    });
     expect(await outbox.runOnce()).toMatchObject({ deadLettered: 1 });
     expect(posts(fake)).toHaveLength(1); // not retried
     const dead = await row(id);
@@ -219,7 +226,12 @@ describe.skipIf(!pgUp)('two workers racing the same outbox (PostgreSQL)', () => 
   beforeAll(async () => {
     [first, fake] = await Promise.all([freshDatabase('postgres', 'outbox_race'), startFakeTwilio()]);
     // A second connection pool, as a second app instance would have.
-    second = await openDatabase({ databaseUrl: first.url!, logger: silentLogger, safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }), migrate: false });
+    second = await openDatabase({
+      databaseUrl: first.url!,
+      logger: silentLogger,
+      safeCall: createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger }),
+      migrate: false,
+    });
   });
   afterAll(async () => {
     await second?.close();
@@ -278,7 +290,14 @@ describe('owner_urgent patience on an injected clock (issue 11)', () => {
     safeCall.configure('twilio_sms', { timeoutMs: 5000, breaker: { failureThreshold: 3, cooldownMs: 30_000 } });
     const alerts: AlertInput[] = [];
     // The production defaults for rounds and backoff: only the clock is the test's.
-    const outbox = new OutboxWorker({ db: db.prisma, sender: twilioSender(createTwilioClient(fake.accountSid, fake.authToken, fake.url)), safeCall, logger: silentLogger, alert: (a) => alerts.push(a), now: clock });
+    const outbox = new OutboxWorker({
+      db: db.prisma,
+      sender: twilioSender(createTwilioClient(fake.accountSid, fake.authToken, fake.url)),
+      safeCall,
+      logger: silentLogger,
+      alert: (a) => alerts.push(a),
+      now: clock,
+    });
     const owner = nextCustomer();
     const outageEnds = t + 60_000;
     fake.fail({ status: 503, times: Infinity, match: (r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && t < outageEnds });

@@ -34,16 +34,24 @@ describe.each(backends)('retention on %s', (backend) => {
     const ago = (days: number) => new Date(now - days * day);
     let seq = 0;
     const delivery = (status: string, days: number) =>
-      db.prisma.webhookDelivery.create({ data: { provider: 'twilio', eventId: `E${++seq}`, kind: 'process_inbound', status, payload: {}, createdAt: ago(days) } });
-    const inbound = (status: string, days: number) => db.prisma.inboundEvent.create({ data: { messageSid: `SM${++seq}`, payload: {}, status, createdAt: ago(days) } });
+      db.prisma.webhookDelivery.create({
+        data: { provider: 'twilio', eventId: `E${++seq}`, kind: 'process_inbound', status, payload: {}, createdAt: ago(days) },
+      });
+    const inbound = (status: string, days: number) =>
+      db.prisma.inboundEvent.create({ data: { messageSid: `SM${++seq}`, payload: {}, status, createdAt: ago(days) } });
     const outbound = (status: string, days: number) =>
-      db.prisma.outboundMessage.create({ data: { toPhone: '+15553330001', fromPhone: '+15550000000', body: 'x', purpose: 'reply', status, createdAt: ago(days) } });
-    const signal = (status: string, days: number) => db.prisma.slackSignal.create({ data: { eventId: `Ev${++seq}`, channel: 'C1', text: 'x', status, createdAt: ago(days) } });
+      db.prisma.outboundMessage.create({
+        data: { toPhone: '+15553330001', fromPhone: '+15550000000', body: 'x', purpose: 'reply', status, createdAt: ago(days) },
+      });
+    const signal = (status: string, days: number) =>
+      db.prisma.slackSignal.create({ data: { eventId: `Ev${++seq}`, channel: 'C1', text: 'x', status, createdAt: ago(days) } });
 
     const gone = [
       ...(await Promise.all([delivery('completed', 8), delivery('completed', 9), delivery('dead_letter', 8), delivery('completed', 30)])).map((r) => r.id),
       ...(await Promise.all([inbound('processed', 8), inbound('processed', 10), inbound('dead_letter', 31)])).map((r) => r.id),
-      ...(await Promise.all([outbound('sent', 31), outbound('delivered', 40), outbound('undelivered', 31), outbound('not_sent', 31), outbound('dead_letter', 31)])).map((r) => r.id),
+      ...(
+        await Promise.all([outbound('sent', 31), outbound('delivered', 40), outbound('undelivered', 31), outbound('not_sent', 31), outbound('dead_letter', 31)])
+      ).map((r) => r.id),
       ...(await Promise.all([signal('evaluated', 31), signal('timed_out', 31)])).map((r) => r.id),
     ];
     const kept = [
@@ -65,7 +73,10 @@ describe.each(backends)('retention on %s', (backend) => {
       ],
     });
 
-    const report = await runRetention({ db: db.prisma, idempotencyStore: createPrismaStore({ prisma: db.prisma }), logger: silentLogger, now: () => now }, { batchSize: 2 });
+    const report = await runRetention(
+      { db: db.prisma, idempotencyStore: createPrismaStore({ prisma: db.prisma }), logger: silentLogger, now: () => now },
+      { batchSize: 2 },
+    );
     expect(report).toEqual({ idempotencyRecords: 1, webhookDeliveries: 4, inboundEvents: 3, outboundMessages: 5, slackSignals: 2 });
 
     const remaining = new Set(

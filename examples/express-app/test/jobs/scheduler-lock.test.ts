@@ -42,7 +42,15 @@ describe.skipIf(!pgUp)('one instance per round (PostgreSQL advisory locks)', () 
   async function race(locks: [SchedulerLock, SchedulerLock], duringRound?: (round: number) => Promise<void>) {
     const runs: Array<{ instance: string; round: number }> = [];
     const monitors: AppMonitor[] = locks.map((lock, i) => {
-      const monitor = createAppMonitor({ db: a.ctx.db.prisma, alerts: a.ctx.alerts, logger: silentLogger, systemNumber, lock: lock.lock!, intervalMs: 1000, jitterMs: 0 });
+      const monitor = createAppMonitor({
+        db: a.ctx.db.prisma,
+        alerts: a.ctx.alerts,
+        logger: silentLogger,
+        systemNumber,
+        lock: lock.lock!,
+        intervalMs: 1000,
+        jitterMs: 0,
+      });
       monitor.register('probe', async ({ round }) => {
         runs.push({ instance: i === 0 ? 'a' : 'b', round });
         await duringRound?.(round);
@@ -57,7 +65,10 @@ describe.skipIf(!pgUp)('one instance per round (PostgreSQL advisory locks)', () 
   }
 
   it('the monitor: every round runs on exactly one of two instances', async () => {
-    const locks: [SchedulerLock, SchedulerLock] = [createSchedulerLock({ databaseUrl: pgDb.url, logger: silentLogger }), createSchedulerLock({ databaseUrl: pgDb.url, logger: silentLogger })];
+    const locks: [SchedulerLock, SchedulerLock] = [
+      createSchedulerLock({ databaseUrl: pgDb.url, logger: silentLogger }),
+      createSchedulerLock({ databaseUrl: pgDb.url, logger: silentLogger }),
+    ];
     expect(locks.map((l) => l.kind)).toEqual(['postgres', 'postgres']);
     const runs = await race(locks);
     const rounds = runs.map((r) => r.round);

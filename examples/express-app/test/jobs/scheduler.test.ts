@@ -46,11 +46,22 @@ describe('scheduler on the embedded database', () => {
     try {
       expect(await scheduler.start()).toEqual([]);
       expect(scheduler.lockKind).toBe('none');
-      const id = await enqueueSms(built.ctx.db.prisma, { to: '+15553330001', from: '+15559990101', body: 'Sorry we missed your call!', purpose: 'missed_call' });
+      const id = await enqueueSms(built.ctx.db.prisma, {
+        to: '+15553330001',
+        from: '+15559990101',
+        body: 'Sorry we missed your call!',
+        purpose: 'missed_call',
+      });
       await eventually(() => fake.messages.length === 1, 10_000);
-      expect(fake.messages[0]).toMatchObject({ to: '+15553330001', body: 'Sorry we missed your call!', statusCallback: `https://assistant.example.test/api/twilio/message-status?outboxId=${id}` });
+      expect(fake.messages[0]).toMatchObject({
+        to: '+15553330001',
+        body: 'Sorry we missed your call!',
+        statusCallback: `https://assistant.example.test/api/twilio/message-status?outboxId=${id}`,
+      });
       await eventually(async () => (await built.ctx.db.prisma.outboundMessage.findUniqueOrThrow({ where: { id } })).status === 'sent');
-      expect(await built.ctx.metrics.registry.getSingleMetricAsString('hardening_app_outbox_messages_total')).toMatch(/^hardening_app_outbox_messages_total\{outcome="sent"\} 1$/m);
+      expect(await built.ctx.metrics.registry.getSingleMetricAsString('hardening_app_outbox_messages_total')).toMatch(
+        /^hardening_app_outbox_messages_total\{outcome="sent"\} 1$/m,
+      );
 
       await scheduler.stop();
       const after = await enqueueSms(built.ctx.db.prisma, { to: '+15553330002', from: '+15559990101', body: 'after stop', purpose: 'reply' });
@@ -72,7 +83,11 @@ describe('scheduler on the embedded database', () => {
       const violations = await scheduler.start();
       expect(violations.map((v) => v.invariant)).toEqual(['assigned numbers have a client']);
       const orphan = await db.poolNumber.findFirstOrThrow({ where: { phoneNumber: '+15559990777' } });
-      expect(logger.lines.some((l) => l.level === 'error' && l.msg === `INVARIANT VIOLATION: assigned numbers have a client: 1 ASSIGNED number(s) without a client: ${orphan.id}`)).toBe(true);
+      expect(
+        logger.lines.some(
+          (l) => l.level === 'error' && l.msg === `INVARIANT VIOLATION: assigned numbers have a client: 1 ASSIGNED number(s) without a client: ${orphan.id}`,
+        ),
+      ).toBe(true);
 
       const id = await enqueueSms(db, { to: '+15553330003', from: '+15559990101', body: 'hi', purpose: 'reply' });
       await run(1400);
@@ -82,7 +97,11 @@ describe('scheduler on the embedded database', () => {
       expect(fake.messages.filter((m) => m.to === '+15553330003')).toHaveLength(1);
 
       const sid = messageSid();
-      await built.ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: '+15552226001', To: systemNumber, Body: 'hello' } });
+      await built.ctx.spool.put({
+        provider: 'twilio_sms',
+        receivedAt: new Date().toISOString(),
+        payload: { MessageSid: sid, From: '+15552226001', To: systemNumber, Body: 'hello' },
+      });
       await run(28_000); // 29.6 s in
       expect(await built.ctx.spool.size()).toBe(1);
       await run(1000);
@@ -99,11 +118,28 @@ describe('scheduler on the embedded database', () => {
     const runsBefore = logger.lines.filter((l) => l.msg === 'retention: old rows deleted').length;
     const time = new VirtualTime(Date.parse('2026-03-01T03:58:00Z'));
     // Slow loops: this test is about the daily run.
-    const scheduler = new Scheduler(built.ctx, { clock: time, timers: time, random: () => 0.5, outboxIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000, receiptCheckIntervalMs: 3_600_000, monitor: { intervalMs: 3_600_000 } });
+    const scheduler = new Scheduler(built.ctx, {
+      clock: time,
+      timers: time,
+      random: () => 0.5,
+      outboxIntervalMs: 3_600_000,
+      sweepIntervalMs: 3_600_000,
+      receiptCheckIntervalMs: 3_600_000,
+      monitor: { intervalMs: 3_600_000 },
+    });
     const run = (ms: number) => time.advance(ms, () => scheduler.settled());
     let seq = 0;
     const oldDelivery = () =>
-      db.webhookDelivery.create({ data: { provider: 'twilio', eventId: `E${++seq}`, kind: 'process_inbound', status: 'completed', payload: {}, createdAt: new Date(time.now() - 8 * day) } });
+      db.webhookDelivery.create({
+        data: {
+          provider: 'twilio',
+          eventId: `E${++seq}`,
+          kind: 'process_inbound',
+          status: 'completed',
+          payload: {},
+          createdAt: new Date(time.now() - 8 * day),
+        },
+      });
     try {
       await scheduler.start();
       const first = await oldDelivery();

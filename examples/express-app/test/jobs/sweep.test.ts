@@ -64,7 +64,8 @@ describe.each(backends)('sweep on %s', (backend) => {
 
     const report = await sweepOnce(built.ctx);
     expect(report).toMatchObject({ inboxQueued: 2, deliveriesRequeued: 0 });
-    const deliveryOf = (sid: string) => db().webhookDelivery.findUnique({ where: { provider_eventId_kind: { provider: 'twilio', eventId: sid, kind: 'process_inbound' } } });
+    const deliveryOf = (sid: string) =>
+      db().webhookDelivery.findUnique({ where: { provider_eventId_kind: { provider: 'twilio', eventId: sid, kind: 'process_inbound' } } });
     // Each job marks its delivery row after the inbox row, in a write of its own: wait for both.
     await eventually(
       async () =>
@@ -96,7 +97,11 @@ describe.each(backends)('sweep on %s', (backend) => {
     await db().$executeRaw`UPDATE "webhook_deliveries" SET "updated_at" = ${new Date(Date.now() - 30_000)} WHERE "id" = ${recentDelivery.id}`;
 
     expect(await sweepOnce(built.ctx)).toMatchObject({ inboxQueued: 0, deliveriesRequeued: 1 });
-    await eventually(async () => (await statusOf(lost.id)) === 'processed' && (await db().webhookDelivery.findUniqueOrThrow({ where: { id: lostDelivery.id } })).status === 'completed', settles);
+    await eventually(
+      async () =>
+        (await statusOf(lost.id)) === 'processed' && (await db().webhookDelivery.findUniqueOrThrow({ where: { id: lostDelivery.id } })).status === 'completed',
+      settles,
+    );
     expect((await db().webhookDelivery.findUniqueOrThrow({ where: { id: recentDelivery.id } })).status).toBe('failed');
     expect(await statusOf(recent.id)).toBe('failed');
   });
@@ -105,11 +110,19 @@ describe.each(backends)('sweep on %s', (backend) => {
     const from = owner();
     const sid = messageSid();
     const { spool } = built.ctx;
-    await spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: from, To: systemNumber, Body: 'hi there', AccountSid: 'AC123' } });
+    await spool.put({
+      provider: 'twilio_sms',
+      receivedAt: new Date().toISOString(),
+      payload: { MessageSid: sid, From: from, To: systemNumber, Body: 'hi there', AccountSid: 'AC123' },
+    });
     await spool.put({
       provider: 'slack',
       receivedAt: new Date().toISOString(),
-      payload: { type: 'event_callback', event_id: 'EvSWEEP1', event: { type: 'message', channel: 'C0JOBS', user: 'U1', text: 'a pipe burst at the depot', ts: '1700000000.000100' } },
+      payload: {
+        type: 'event_callback',
+        event_id: 'EvSWEEP1',
+        event: { type: 'message', channel: 'C0JOBS', user: 'U1', text: 'a pipe burst at the depot', ts: '1700000000.000100' },
+      },
     });
     await spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: 'SMbroken' } });
     expect(await spool.size()).toBe(3);
@@ -125,7 +138,11 @@ describe.each(backends)('sweep on %s', (backend) => {
     expect(logger.lines.some((l) => l.level === 'error' && l.msg === 'inbox spool: an event that keeps failing was set aside')).toBe(true);
 
     // The same SMS spooled twice (a Twilio retry during the outage) is processed once.
-    await spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: from, To: systemNumber, Body: 'hi there' } });
+    await spool.put({
+      provider: 'twilio_sms',
+      receivedAt: new Date().toISOString(),
+      payload: { MessageSid: sid, From: from, To: systemNumber, Body: 'hi there' },
+    });
     expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 1, inboxQueued: 0 });
     expect(await db().outboundMessage.count({ where: { toPhone: from } })).toBe(1);
   });

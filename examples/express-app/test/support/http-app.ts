@@ -65,7 +65,9 @@ export async function startTestApp(
 }
 
 /** Reads a problem+json answer, checking its content type. */
-export async function problemOf(response: Response): Promise<{ title: string; status: number; detail?: string; 'invalid-params'?: Array<{ name: string; in: string; reason: string }> }> {
+export async function problemOf(
+  response: Response,
+): Promise<{ title: string; status: number; detail?: string; 'invalid-params'?: Array<{ name: string; in: string; reason: string }> }> {
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('application/problem+json')) throw new Error(`expected problem+json, got ${type}: ${await response.text()}`);
   return (await response.json()) as never;

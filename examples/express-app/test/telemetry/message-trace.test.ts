@@ -21,7 +21,10 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
 
   beforeAll(async () => {
     otel = installOtel({ metrics: false });
-    app = await startTestApp({ label: 'msgtrace', overrides: { extractor: provider.extractor, inlineBudgetMs: 2000, jobRetryPolicy: { attempts: 3, backoffMs: 100 } } });
+    app = await startTestApp({
+      label: 'msgtrace',
+      overrides: { extractor: provider.extractor, inlineBudgetMs: 2000, jobRetryPolicy: { attempts: 3, backoffMs: 100 } },
+    });
     await app.addPoolNumbers(1);
     client = await onboardClient(app, { businessName: 'Traced Plumbing' });
   });
@@ -58,7 +61,8 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     const stored = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(inboxRow.traceparent ?? '');
     expect(stored?.[1]).toBe(traceId);
     const byId = () => new Map(otel.spans().map((s) => [s.spanContext().spanId, s]));
-    const ancestry = (span: ReadableSpan | undefined): string[] => (span === undefined ? [] : [span.name, ...ancestry(byId().get(span.parentSpanContext?.spanId ?? ''))]);
+    const ancestry = (span: ReadableSpan | undefined): string[] =>
+      span === undefined ? [] : [span.name, ...ancestry(byId().get(span.parentSpanContext?.spanId ?? ''))];
     expect(ancestry(byId().get(stored![2]!)).at(-1)).toBe('twilio.sms');
 
     // 2. The processing links to the row's stored context.
@@ -117,8 +121,13 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     const row = await inbox.findUniqueOrThrow({ where: { messageSid: sid } });
     const storedSpanId = /^00-[0-9a-f]{32}-([0-9a-f]{16})-01$/.exec(row.traceparent ?? '')?.[1];
     expect(storedSpanId).toBeDefined();
-    await expect.poll(() => otel.spans().filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id).length, { timeout: 10_000 }).toBe(2);
-    const [failed, retried] = otel.spans().filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id).sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+    await expect
+      .poll(() => otel.spans().filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id).length, { timeout: 10_000 })
+      .toBe(2);
+    const [failed, retried] = otel
+      .spans()
+      .filter((s) => s.name === 'sms.process' && s.attributes['app.inbox.id'] === row.id)
+      .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
     expect(failed!.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed!.events.map((e) => e.name)).toContain('exception');
     expect(retried!.status.code).not.toBe(SpanStatusCode.ERROR);
@@ -160,7 +169,11 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     // The webhook's spooling, as the SMS route does it when the database is down (put takes
     // the active span's context).
     const outage = await trace.getTracer('test').startActiveSpan('outage webhook', async (span) => {
-      await app.ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: { MessageSid: sid, From: customer, To: client.number, Body: 'Water heater pilot keeps going out' } });
+      await app.ctx.spool.put({
+        provider: 'twilio_sms',
+        receivedAt: new Date().toISOString(),
+        payload: { MessageSid: sid, From: customer, To: client.number, Body: 'Water heater pilot keeps going out' },
+      });
       span.end();
       return span.spanContext();
     });
@@ -179,7 +192,9 @@ describe('an inbound SMS traced end to end (PGlite)', () => {
     const sid = messageSid();
     const answer = await app.sms({ from: customer, to: client.number, body: 'Leaking pipe under the sink', messageSid: sid });
     expect(answer.status).toBe(200);
-    const row = await app.ctx.db.prisma.outboundMessage.create({ data: { toPhone: customer, fromPhone: client.number, body: 'hand-written', purpose: 'reply' } });
+    const row = await app.ctx.db.prisma.outboundMessage.create({
+      data: { toPhone: customer, fromPhone: client.number, body: 'hand-written', purpose: 'reply' },
+    });
     const drained = await app.drainOutbox();
     expect(drained.sent).toBeGreaterThanOrEqual(1);
     const sent = app.smsTo(customer).find((m) => m.body === 'hand-written')!;

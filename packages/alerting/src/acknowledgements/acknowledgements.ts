@@ -85,8 +85,7 @@ export interface AckRecord {
  * ```
  */
 export type AcknowledgeResult =
-  | { readonly status: 'acknowledged' | 'already_acknowledged'; readonly ack: AckRecord }
-  | { readonly status: 'not_found'; readonly reason: string };
+  { readonly status: 'acknowledged' | 'already_acknowledged'; readonly ack: AckRecord } | { readonly status: 'not_found'; readonly reason: string };
 
 /**
  * Which alert to acknowledge: its id (from a result, a Slack button, the admin API), its
@@ -177,8 +176,21 @@ export class Acknowledgements {
     );
     this.known.set(`${ack.type}\u0000${ack.key}`, ack);
     await this.options.stopEscalation(ack.type, ack.key, now);
-    runtime.record({ alertId: ack.alertId, type: ack.type, key: ack.key, resourceId: alert.resourceId, severity: ack.severity, outcome: 'acknowledged', sinks: [], detail: `by ${ack.by} via ${ack.via}`, at: now });
-    runtime.logger.warn({ alertId: ack.alertId, type: ack.type, by: ack.by, via: ack.via }, `alert acknowledged by ${ack.by} via ${ack.via}: ${ack.type} (${ack.code}); escalation stopped`);
+    runtime.record({
+      alertId: ack.alertId,
+      type: ack.type,
+      key: ack.key,
+      resourceId: alert.resourceId,
+      severity: ack.severity,
+      outcome: 'acknowledged',
+      sinks: [],
+      detail: `by ${ack.by} via ${ack.via}`,
+      at: now,
+    });
+    runtime.logger.warn(
+      { alertId: ack.alertId, type: ack.type, by: ack.by, via: ack.via },
+      `alert acknowledged by ${ack.by} via ${ack.via}: ${ack.type} (${ack.code}); escalation stopped`,
+    );
     return { status: 'acknowledged', ack };
   }
 
@@ -231,7 +243,12 @@ export class Acknowledgements {
           deadlineAt: now + this.options.lookbackMs,
         }),
       )
-      .catch((error) => this.runtime.logger.warn({ type: alert.type, err: describeError(error) }, 'alerting: could not index the alert for acknowledgement (store unavailable)'));
+      .catch((error) =>
+        this.runtime.logger.warn(
+          { type: alert.type, err: describeError(error) },
+          'alerting: could not index the alert for acknowledgement (store unavailable)',
+        ),
+      );
   }
 
   /**

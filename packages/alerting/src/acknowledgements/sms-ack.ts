@@ -11,8 +11,7 @@ import type { AcknowledgeResult } from './acknowledgements.js';
  * ```
  */
 export type SmsAckOutcome =
-  | { readonly handled: false }
-  | { readonly handled: true; readonly outcome?: AcknowledgeResult; readonly reply: string; readonly error?: string };
+  { readonly handled: false } | { readonly handled: true; readonly outcome?: AcknowledgeResult; readonly reply: string; readonly error?: string };
 
 /**
  * The reply text for an SMS acknowledgement (plain text, short: one SMS segment).

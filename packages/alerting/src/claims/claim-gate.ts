@@ -140,7 +140,11 @@ export class ClaimGate {
     if (durable !== undefined) {
       try {
         const answer = own(request, await call('durable', () => durable.claim(request)));
-        this.warn(now, `alert store ${primary.kind} unavailable (${describeError(primaryError)}): claims go to the durable store ${durable.kind}`, primaryError);
+        this.warn(
+          now,
+          `alert store ${primary.kind} unavailable (${describeError(primaryError)}): claims go to the durable store ${durable.kind}`,
+          primaryError,
+        );
         return this.path({ ...answer, via: 'durable' });
       } catch {
         // both down: fall through to the last resort
@@ -199,7 +203,8 @@ export class ClaimGate {
     const local = `${message.type}\u0000${message.key}`;
     for (const [key, until] of this.localClaims) if (until <= now) this.localClaims.delete(key);
     const until = this.localClaims.get(local);
-    if (until !== undefined) return this.path({ claimed: false, alertId: 'local', severity: message.severity, firstSeenAt: now, expiresAt: until, occurrences: 0, via });
+    if (until !== undefined)
+      return this.path({ claimed: false, alertId: 'local', severity: message.severity, firstSeenAt: now, expiresAt: until, occurrences: 0, via });
     this.localClaims.set(local, now + windowMs);
     this.toReplay.set(local, requestOf(message, now, windowMs));
     return this.path({ claimed: true, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now + windowMs, occurrences: 1, via });

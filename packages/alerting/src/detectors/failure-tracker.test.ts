@@ -54,9 +54,15 @@ describe('FailureTracker', () => {
   it('track() passes values and errors through while counting', async () => {
     const { tracker } = setup({ threshold: 2 });
     await expect(tracker.track('db', async () => 42)).resolves.toBe(42);
-    await expect(tracker.track('db', async () => { throw new Error('ECONNRESET'); })).rejects.toThrow('ECONNRESET');
+    await expect(
+      tracker.track('db', async () => {
+        throw new Error('ECONNRESET');
+      }),
+    ).rejects.toThrow('ECONNRESET');
     expect(tracker.state('db').consecutiveFailures).toBe(1);
-    const failing = tracker.track('db', () => { throw new Error('again'); });
+    const failing = tracker.track('db', () => {
+      throw new Error('again');
+    });
     await expect(failing).rejects.toThrow('again');
     expect(tracker.state('db').alerted).toBe(true);
   });

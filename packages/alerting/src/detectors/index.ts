@@ -5,6 +5,15 @@ export type { FailureTrackerOptions, FailureRule, FailureState } from './failure
 export { StuckStateDetector, humanDuration } from './stuck-state-detector.js';
 export type { StuckStateDetectorOptions, TrackedEntity, StuckEntity, StuckCheckReport, TimeLike } from './stuck-state-detector.js';
 export { RuntimeMonitor } from './runtime-monitor.js';
-export type { RuntimeMonitorOptions, RuntimeCheck, RuntimeCheckContext, Invariant, MonitorTimers, CheckStatus, RoundReport, InvariantViolation } from './runtime-monitor.js';
+export type {
+  RuntimeMonitorOptions,
+  RuntimeCheck,
+  RuntimeCheckContext,
+  Invariant,
+  MonitorTimers,
+  CheckStatus,
+  RoundReport,
+  InvariantViolation,
+} from './runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './monitor-lock.js';

@@ -65,7 +65,13 @@ export function createRedisMonitorLock(options: RedisMonitorLockOptions): Monito
   return {
     kind: 'redis',
     async tryAcquire({ name, round, ttlMs }) {
-      const reply = await redis.eval(`return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])`, 1, `${prefix}:${name}:${round}`, owner, Math.max(1, Math.round(ttlMs)));
+      const reply = await redis.eval(
+        `return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])`,
+        1,
+        `${prefix}:${name}:${round}`,
+        owner,
+        Math.max(1, Math.round(ttlMs)),
+      );
       return reply === 'OK';
     },
   };

@@ -224,20 +224,25 @@ export class RuntimeMonitor {
   constructor(options: RuntimeMonitorOptions = {}) {
     this.name = options.name ?? defaults.name;
     this.intervalMs = options.intervalMs ?? defaults.intervalMs;
-    if (!Number.isFinite(this.intervalMs) || this.intervalMs < 10) throw new TypeError(`Expected \`intervalMs\` to be at least 10 ms, got ${String(this.intervalMs)}.`);
+    if (!Number.isFinite(this.intervalMs) || this.intervalMs < 10)
+      throw new TypeError(`Expected \`intervalMs\` to be at least 10 ms, got ${String(this.intervalMs)}.`);
     this.jitterMs = options.jitterMs ?? Math.min(30_000, this.intervalMs / 10);
     if (!Number.isFinite(this.jitterMs) || this.jitterMs < 0 || this.jitterMs >= this.intervalMs) {
       throw new TypeError(`Expected \`jitterMs\` to be from 0 to below intervalMs, got ${String(this.jitterMs)}.`);
     }
     this.checkTimeoutMs = options.checkTimeoutMs ?? this.intervalMs / 2;
-    if (!Number.isFinite(this.checkTimeoutMs) || this.checkTimeoutMs <= 0) throw new TypeError(`Expected \`checkTimeoutMs\` to be positive, got ${String(this.checkTimeoutMs)}.`);
+    if (!Number.isFinite(this.checkTimeoutMs) || this.checkTimeoutMs <= 0)
+      throw new TypeError(`Expected \`checkTimeoutMs\` to be positive, got ${String(this.checkTimeoutMs)}.`);
     this.threshold = options.checkFailureThreshold ?? defaults.checkFailureThreshold;
     if (!Number.isInteger(this.threshold) || this.threshold < 1) throw new TypeError('Expected `checkFailureThreshold` to be a positive integer.');
     this.lock = options.lock;
     this.alerts = options.alerts;
     this.logger = options.logger ?? consoleLogger({ component: 'runtime-monitor' });
     this.clock = options.clock ?? systemClock;
-    this.timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+    this.timers = options.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
     this.random = options.random ?? Math.random;
   }
 
@@ -253,7 +258,12 @@ export class RuntimeMonitor {
   register(name: string, check: RuntimeCheck, options: { readonly timeoutMs?: number } = {}): this {
     if (typeof check !== 'function') throw new TypeError(`Expected the check "${name}" to be a function.`);
     if (this.checks.has(name)) throw new TypeError(`A check named "${name}" is already registered.`);
-    this.checks.set(name, { check, timeoutMs: options.timeoutMs, status: { lastRunAt: undefined, lastOkAt: undefined, lastError: undefined, consecutiveFailures: 0 }, alerted: false });
+    this.checks.set(name, {
+      check,
+      timeoutMs: options.timeoutMs,
+      status: { lastRunAt: undefined, lastOkAt: undefined, lastError: undefined, consecutiveFailures: 0 },
+      alerted: false,
+    });
     return this;
   }
 
@@ -346,7 +356,12 @@ export class RuntimeMonitor {
   }
 
   /** Checks' records and the last round, for a health or admin endpoint. */
-  status(): { readonly started: boolean; readonly intervalMs: number; readonly lastRound: RoundReport | undefined; readonly checks: Readonly<Record<string, CheckStatus>> } {
+  status(): {
+    readonly started: boolean;
+    readonly intervalMs: number;
+    readonly lastRound: RoundReport | undefined;
+    readonly checks: Readonly<Record<string, CheckStatus>>;
+  } {
     const checks: Record<string, CheckStatus> = {};
     for (const [name, registered] of this.checks) checks[name] = { ...registered.status };
     return { started: this.started, intervalMs: this.intervalMs, lastRound: this.lastRound, checks };
@@ -361,10 +376,13 @@ export class RuntimeMonitor {
     if (!this.started) return;
     const now = this.clock.now();
     const at = this.nextRunAt(now);
-    const handle = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.runRound(at).finally(() => this.schedule());
-    }, Math.max(0, at - now));
+    const handle = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.runRound(at).finally(() => this.schedule());
+      },
+      Math.max(0, at - now),
+    );
     (handle as { unref?: () => void } | undefined)?.unref?.();
     this.timer = handle;
   }
@@ -400,7 +418,10 @@ export class RuntimeMonitor {
         continue;
       }
       failures.push({ check: name, reason });
-      this.logger.error({ monitor: this.name, check: name, round, reason, consecutiveFailures: registered.status.consecutiveFailures }, `${this.name}: check "${name}" failed: ${reason}`);
+      this.logger.error(
+        { monitor: this.name, check: name, round, reason, consecutiveFailures: registered.status.consecutiveFailures },
+        `${this.name}: check "${name}" failed: ${reason}`,
+      );
       if (registered.status.consecutiveFailures >= this.threshold && !registered.alerted && this.alerts !== undefined) {
         registered.alerted = true;
         await this.alerts

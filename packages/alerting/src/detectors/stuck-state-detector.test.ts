@@ -24,7 +24,8 @@ function setup() {
     entityName: 'client',
     clock,
   });
-  const put = (id: string, state: string, enteredAgoMs: number, label?: string) => rows.set(id, { id, state, enteredAt: new Date(now - enteredAgoMs), label, stuckDetectedAt: rows.get(id)?.stuckDetectedAt });
+  const put = (id: string, state: string, enteredAgoMs: number, label?: string) =>
+    rows.set(id, { id, state, enteredAt: new Date(now - enteredAgoMs), label, stuckDetectedAt: rows.get(id)?.stuckDetectedAt });
   return { detector, rows, put, sms, slack, advance: (ms: number) => (now += ms) };
 }
 
@@ -53,7 +54,12 @@ describe('StuckStateDetector', () => {
     const first = await detector.check();
     expect(first.alerted.map((e) => e.id)).toEqual(['c1']);
     expect(rows.get('c1')!.stuckDetectedAt).toEqual(new Date(Date.parse('2026-03-01T12:00:00Z')));
-    expect(sms.received[0]).toMatchObject({ type: 'STUCK_STATE', severity: 'HIGH', resourceId: 'c1', title: 'client Acme Plumbing stuck in FAILED for 10 min' });
+    expect(sms.received[0]).toMatchObject({
+      type: 'STUCK_STATE',
+      severity: 'HIGH',
+      resourceId: 'c1',
+      title: 'client Acme Plumbing stuck in FAILED for 10 min',
+    });
     expect(sms.received[0]!.message).toBe('FAILED is a terminal state: it will not leave it on its own. Entered 2026-03-01T11:50:00.000Z.');
 
     advance(6 * hour - minute);
@@ -84,8 +90,20 @@ describe('StuckStateDetector', () => {
   it('without markDetected, the detector remembers detections itself', async () => {
     let now = 1_000_000_000_000;
     const entered = now - 1;
-    const alerts = createAlertService({ sinks: [recordingSink('sms')], clock: { now: () => now }, logger: captureLogger(), maintenanceIntervalMs: false, env: {} });
-    const detector = new StuckStateDetector({ source: () => [{ id: 'x', state: 'FAILED', enteredAt: entered }], maxDwellMs: {}, terminalStates: ['FAILED'], alerts, clock: { now: () => now } });
+    const alerts = createAlertService({
+      sinks: [recordingSink('sms')],
+      clock: { now: () => now },
+      logger: captureLogger(),
+      maintenanceIntervalMs: false,
+      env: {},
+    });
+    const detector = new StuckStateDetector({
+      source: () => [{ id: 'x', state: 'FAILED', enteredAt: entered }],
+      maxDwellMs: {},
+      terminalStates: ['FAILED'],
+      alerts,
+      clock: { now: () => now },
+    });
     expect((await detector.check()).alerted).toHaveLength(1);
     now += hour;
     expect((await detector.check()).alerted).toHaveLength(0);

@@ -205,10 +205,12 @@ export class StuckStateDetector {
     if (typeof options?.source !== 'function') throw new TypeError('Expected `source` to be a function returning entities.');
     if (typeof options.maxDwellMs !== 'object' || options.maxDwellMs === null) throw new TypeError('Expected `maxDwellMs` to map states to milliseconds.');
     for (const [state, ms] of Object.entries(options.maxDwellMs)) {
-      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError(`Expected \`maxDwellMs.${state}\` to be a non-negative number of milliseconds, got ${String(ms)}.`);
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+        throw new TypeError(`Expected \`maxDwellMs.${state}\` to be a non-negative number of milliseconds, got ${String(ms)}.`);
     }
     const realertAfterMs = options.realertAfterMs ?? defaults.realertAfterMs;
-    if (!Number.isFinite(realertAfterMs) || realertAfterMs <= 0) throw new TypeError(`Expected \`realertAfterMs\` to be a positive number, got ${String(realertAfterMs)}.`);
+    if (!Number.isFinite(realertAfterMs) || realertAfterMs <= 0)
+      throw new TypeError(`Expected \`realertAfterMs\` to be a positive number, got ${String(realertAfterMs)}.`);
     this.options = options;
     this.terminal = new Set(options.terminalStates ?? []);
     this.realertAfterMs = realertAfterMs;
@@ -300,7 +302,14 @@ export class StuckStateDetector {
       message: entity.terminal
         ? `${entity.state} is a terminal state: it will not leave it on its own. Entered ${new Date(entity.enteredAt).toISOString()}${limit}.`
         : `In ${entity.state} since ${new Date(entity.enteredAt).toISOString()}${limit}.`,
-      context: { id: entity.id, state: entity.state, enteredAt: new Date(entity.enteredAt).toISOString(), dwellMs: entity.dwellMs, maxDwellMs: entity.maxDwellMs, terminal: entity.terminal },
+      context: {
+        id: entity.id,
+        state: entity.state,
+        enteredAt: new Date(entity.enteredAt).toISOString(),
+        dwellMs: entity.dwellMs,
+        maxDwellMs: entity.maxDwellMs,
+        terminal: entity.terminal,
+      },
     };
   }
 }

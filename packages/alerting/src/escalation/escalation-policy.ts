@@ -85,15 +85,19 @@ export function resolveEscalationPolicy(policy: unknown, known: ReadonlySet<stri
     const at = `${field}.steps[${index}]`;
     if (typeof step !== 'object' || step === null) throw new TypeError(`Expected \`${at}\` to be an object like { afterMs: 600000, sinks: ['sms'] }.`);
     if (typeof step.afterMs !== 'number' || !Number.isFinite(step.afterMs) || step.afterMs <= previous) {
-      throw new TypeError(`Expected \`${at}.afterMs\` to be a number of milliseconds greater than ${previous} (steps in time order), got ${String(step.afterMs)}.`);
+      throw new TypeError(
+        `Expected \`${at}.afterMs\` to be a number of milliseconds greater than ${previous} (steps in time order), got ${String(step.afterMs)}.`,
+      );
     }
     previous = step.afterMs;
     const severity = step.severity ?? 'HIGH';
-    if (!severities.includes(severity)) throw new TypeError(`Expected \`${at}.severity\` to be one of ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
+    if (!severities.includes(severity))
+      throw new TypeError(`Expected \`${at}.severity\` to be one of ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
     if (step.sinks !== undefined) {
       if (!Array.isArray(step.sinks) || step.sinks.length === 0) throw new TypeError(`Expected \`${at}.sinks\` to be a non-empty list of sink names.`);
       for (const name of step.sinks) {
-        if (!known.has(name)) throw new TypeError(`\`${at}.sinks\` names the sink ${JSON.stringify(name)}, which is not configured (configured: ${[...known].join(', ')}).`);
+        if (!known.has(name))
+          throw new TypeError(`\`${at}.sinks\` names the sink ${JSON.stringify(name)}, which is not configured (configured: ${[...known].join(', ')}).`);
       }
     }
     return { afterMs: step.afterMs, sinks: step.sinks === undefined ? undefined : [...step.sinks], severity };

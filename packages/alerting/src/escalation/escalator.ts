@@ -82,7 +82,10 @@ export class Escalator {
     if (this.options.acks.has(message.type, message.key)) return;
     const timer: EscalationTimer = { message, firstSeenAt };
     await this.arm(timer, policy, now).catch((error) =>
-      this.runtime.logger.warn({ type: message.type, err: describeError(error) }, 'alerting: could not arm the escalation timer (store unavailable); this alert will not escalate'),
+      this.runtime.logger.warn(
+        { type: message.type, err: describeError(error) },
+        'alerting: could not arm the escalation timer (store unavailable); this alert will not escalate',
+      ),
     );
   }
 
@@ -94,7 +97,9 @@ export class Escalator {
    * @param now - Current time.
    */
   async stop(type: string, key: string, now: number): Promise<void> {
-    await this.runtime.durableCall(() => this.runtime.durable.settleDelivery({ deliveryId: timerId(type, key), status: 'delivered', at: now })).catch(() => undefined);
+    await this.runtime
+      .durableCall(() => this.runtime.durable.settleDelivery({ deliveryId: timerId(type, key), status: 'delivered', at: now }))
+      .catch(() => undefined);
   }
 
   /**
@@ -178,7 +183,12 @@ export class Escalator {
       const after = delayOf(candidate.type);
       if (after === false || now - candidate.firstSeenAt < after) continue;
       if (options.acks.has(candidate.type, candidate.key)) continue;
-      if (!(await runtime.storeCall('primary', () => runtime.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now })))) continue;
+      if (
+        !(await runtime.storeCall('primary', () =>
+          runtime.store.claimEscalation({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now }),
+        ))
+      )
+        continue;
       count++;
       const original = JSON.parse(candidate.payload) as AlertMessage;
       const hours = Math.round(((now - candidate.firstSeenAt) / hour) * 10) / 10;
@@ -191,7 +201,11 @@ export class Escalator {
       const report = await runtime.deliverer.deliver(message, runtime.routeOf('HIGH', candidate.type), runtime.fallbackOrder);
       runtime.noteReport(report, now);
       if (report.ok) {
-        await runtime.storeCall('primary', () => runtime.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered })).catch(() => undefined);
+        await runtime
+          .storeCall('primary', () =>
+            runtime.store.markDelivered({ type: candidate.type, key: candidate.key, alertId: candidate.alertId, at: now, sinks: report.delivered }),
+          )
+          .catch(() => undefined);
       }
       runtime.record({
         alertId: candidate.alertId,

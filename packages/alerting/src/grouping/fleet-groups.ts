@@ -102,13 +102,28 @@ export class FleetGroups {
     let claim;
     try {
       claim = await runtime.storeCall('primary', () =>
-        runtime.store.claim({ alertId: groupId, type: leaderClaimType, key: type, resourceId: undefined, severity: 'LOW', title: 'group leader', payload: '{}', now, windowMs: waitMs }),
+        runtime.store.claim({
+          alertId: groupId,
+          type: leaderClaimType,
+          key: type,
+          resourceId: undefined,
+          severity: 'LOW',
+          title: 'group leader',
+          payload: '{}',
+          now,
+          windowMs: waitMs,
+        }),
       );
     } catch (error) {
-      runtime.logger.warn({ type, err: describeError(error) }, 'alerting: group leadership could not be claimed (store unavailable); grouping in this instance only');
+      runtime.logger.warn(
+        { type, err: describeError(error) },
+        'alerting: group leadership could not be claimed (store unavailable); grouping in this instance only',
+      );
       return undefined;
     }
-    const group: OpenGroup = claim.claimed ? { role: 'leader', groupId, endsAt: now + waitMs } : { role: 'follower', groupId: claim.alertId, endsAt: claim.expiresAt };
+    const group: OpenGroup = claim.claimed
+      ? { role: 'leader', groupId, endsAt: now + waitMs }
+      : { role: 'follower', groupId: claim.alertId, endsAt: claim.expiresAt };
     this.open.set(type, group);
     return group;
   }
@@ -157,12 +172,18 @@ export class FleetGroups {
       return (await this.options.deliver([member]))[0]!;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, group.endsAt - now) + this.options.graceMs).unref?.());
-    const takenBack = await runtime.durableCall(() => runtime.durable.settleDelivery({ deliveryId, status: 'delivered', at: runtime.clock.now() })).catch(() => undefined);
+    const takenBack = await runtime
+      .durableCall(() => runtime.durable.settleDelivery({ deliveryId, status: 'delivered', at: runtime.clock.now() }))
+      .catch(() => undefined);
     if (takenBack !== undefined) {
       runtime.logger.warn({ type: member.message.type, groupId: group.groupId }, 'alerting: the group leader did not take this alert in time; sent alone');
       return (await this.options.deliver([member]))[0]!;
     }
-    return this.options.resultOf(member.message, 'delivered', `handed to the group ${group.groupId} led by another instance, which sends it (and queues it if no sink takes it)`);
+    return this.options.resultOf(
+      member.message,
+      'delivered',
+      `handed to the group ${group.groupId} led by another instance, which sends it (and queues it if no sink takes it)`,
+    );
   }
 
   /** The leader's group is due: take the members other instances appended, send them all as one. */
@@ -178,7 +199,9 @@ export class FleetGroups {
         const rows = await runtime.durableCall(() => list.call(runtime.durable, { sink: groupMemberSink, limit: 1000 }));
         for (const row of rows.filter((r) => r.alertId === group.groupId)) {
           // Settling is atomic: a row its follower took back is not sent here too.
-          const taken = await runtime.durableCall(() => runtime.durable.settleDelivery({ deliveryId: row.deliveryId, status: 'delivered', at: runtime.clock.now() })).catch(() => undefined);
+          const taken = await runtime
+            .durableCall(() => runtime.durable.settleDelivery({ deliveryId: row.deliveryId, status: 'delivered', at: runtime.clock.now() }))
+            .catch(() => undefined);
           if (taken !== undefined) remote.push(JSON.parse(taken.payload) as GroupMember);
         }
       } catch (error) {

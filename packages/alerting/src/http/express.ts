@@ -102,10 +102,13 @@ async function readLimited(req: ExpressLikeRequest, limit: number): Promise<stri
  * }));
  * ```
  */
-export function expressTwilioStatusCallback(options: ExpressTwilioStatusCallbackOptions): (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void {
+export function expressTwilioStatusCallback(
+  options: ExpressTwilioStatusCallbackOptions,
+): (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void {
   const handle = createTwilioStatusCallbackHandler(options);
   const { maxBodyBytes = defaults.maxBodyBytes } = options;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got ${String(maxBodyBytes)}.`);
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got ${String(maxBodyBytes)}.`);
   return (req, res, next) => {
     void (async () => {
       let body: StatusCallbackRequest['body'];

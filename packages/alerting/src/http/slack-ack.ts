@@ -123,7 +123,8 @@ function verify(request: SlackActionRequest, secret: string, nowMs: number, tole
  * ```
  */
 export function createSlackAckHandler(options: SlackAckHandlerOptions): (request: SlackActionRequest) => Promise<SlackActionResponse> {
-  if (typeof options?.signingSecret !== 'string' || options.signingSecret === '') throw new TypeError('Expected `signingSecret` to be the Slack app signing secret.');
+  if (typeof options?.signingSecret !== 'string' || options.signingSecret === '')
+    throw new TypeError('Expected `signingSecret` to be the Slack app signing secret.');
   if (typeof options.alerts?.acknowledge !== 'function') throw new TypeError('Expected `alerts` to be an AlertService.');
   const { alerts, signingSecret, toleranceSeconds = defaults.toleranceSeconds } = options;
   const logger = options.logger ?? consoleLogger({ component: 'alerting' });
@@ -141,12 +142,14 @@ export function createSlackAckHandler(options: SlackAckHandlerOptions): (request
     } catch {
       return problem(400, 'Bad Request', 'Expected a form body with a JSON `payload` field.');
     }
-    const action = payload?.type === 'block_actions' && Array.isArray(payload.actions) ? payload.actions.find((a) => a?.action_id === slackAckActionId) : undefined;
+    const action =
+      payload?.type === 'block_actions' && Array.isArray(payload.actions) ? payload.actions.find((a) => a?.action_id === slackAckActionId) : undefined;
     if (action === undefined || typeof action.value !== 'string') return { status: 200, headers: {}, body: '' };
     let target: AckTarget;
     try {
       const value = JSON.parse(action.value) as { type?: unknown; key?: unknown; id?: unknown };
-      if (typeof value.type === 'string' && typeof value.key === 'string') target = { type: value.type, ...(value.key === '*' ? {} : { resourceId: value.key }) };
+      if (typeof value.type === 'string' && typeof value.key === 'string')
+        target = { type: value.type, ...(value.key === '*' ? {} : { resourceId: value.key }) };
       else if (typeof value.id === 'string') target = value.id;
       else throw new TypeError('no alert named');
     } catch {

@@ -128,7 +128,9 @@ function loadTwilioValidator(): Promise<TwilioSignatureValidator> {
     },
     (error: unknown) => {
       sdkValidator = undefined;
-      throw new Error(`The twilio package is needed to check status callback signatures (npm install twilio), or pass validateRequest: ${describeError(error)}`);
+      throw new Error(
+        `The twilio package is needed to check status callback signatures (npm install twilio), or pass validateRequest: ${describeError(error)}`,
+      );
     },
   );
   return sdkValidator;
@@ -163,13 +165,17 @@ export function createTwilioStatusCallbackHandler(options: TwilioStatusCallbackO
   const urlOf = (request: StatusCallbackRequest): string => {
     if (options.publicUrl !== undefined) return options.publicUrl;
     const proto = (options.trustProxy ? header(request.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() : undefined) ?? 'http';
-    const host = (options.trustProxy ? header(request.headers, 'x-forwarded-host')?.split(',')[0]?.trim() : undefined) ?? header(request.headers, 'host') ?? 'localhost';
+    const host =
+      (options.trustProxy ? header(request.headers, 'x-forwarded-host')?.split(',')[0]?.trim() : undefined) ?? header(request.headers, 'host') ?? 'localhost';
     return `${proto}://${host}${request.url}`;
   };
 
   return async (request) => {
     if (request.method.toUpperCase() !== 'POST') {
-      return { ...problem(405, 'Method Not Allowed', 'Twilio posts status callbacks.'), headers: { 'content-type': 'application/problem+json', allow: 'POST' } };
+      return {
+        ...problem(405, 'Method Not Allowed', 'Twilio posts status callbacks.'),
+        headers: { 'content-type': 'application/problem+json', allow: 'POST' },
+      };
     }
     const params = formParams(request.body);
     const signature = header(request.headers, 'x-twilio-signature');
@@ -188,7 +194,10 @@ export function createTwilioStatusCallbackHandler(options: TwilioStatusCallbackO
     try {
       const outcome = await options.alerts.handleDeliveryStatus({ deliveryId, status, errorCode, to: params.To });
       if (outcome === 'fell_back') {
-        logger.warn({ deliveryId, status, errorCode, to: params.To === undefined ? undefined : maskPhoneNumber(params.To) }, 'alert SMS not delivered; fell back');
+        logger.warn(
+          { deliveryId, status, errorCode, to: params.To === undefined ? undefined : maskPhoneNumber(params.To) },
+          'alert SMS not delivered; fell back',
+        );
       }
       return { status: 204, headers: {}, body: '' };
     } catch (error) {

@@ -104,9 +104,11 @@ export function inhibits(rule: InhibitRule, source: MatchableAlert, target: Matc
 }
 
 function checkMatcher(matcher: unknown, field: string): void {
-  if (typeof matcher !== 'object' || matcher === null || Array.isArray(matcher)) throw new TypeError(`Expected \`${field}\` to be a matcher like { type: 'DB_DOWN', severity: 'HIGH' }.`);
+  if (typeof matcher !== 'object' || matcher === null || Array.isArray(matcher))
+    throw new TypeError(`Expected \`${field}\` to be a matcher like { type: 'DB_DOWN', severity: 'HIGH' }.`);
   for (const [name, value] of Object.entries(matcher)) {
-    if (name !== 'type' && name !== 'severity' && name !== 'resourceId') throw new TypeError(`Expected \`${field}\` to match on type, severity or resourceId, got ${JSON.stringify(name)}.`);
+    if (name !== 'type' && name !== 'severity' && name !== 'resourceId')
+      throw new TypeError(`Expected \`${field}\` to match on type, severity or resourceId, got ${JSON.stringify(name)}.`);
     const values = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
       throw new TypeError(`Expected \`${field}.${name}\` to be a string or a non-empty list of strings.`);
@@ -125,7 +127,8 @@ function checkMatcher(matcher: unknown, field: string): void {
  * @throws TypeError naming the bad field.
  */
 export function checkInhibitRules(rules: unknown): readonly InhibitRule[] {
-  if (!Array.isArray(rules) || rules.length > 100) throw new TypeError('Expected `inhibitRules` to be a list of at most 100 rules like { source, target, equal }.');
+  if (!Array.isArray(rules) || rules.length > 100)
+    throw new TypeError('Expected `inhibitRules` to be a list of at most 100 rules like { source, target, equal }.');
   rules.forEach((rule: unknown, index) => {
     const field = `inhibitRules[${index}]`;
     if (typeof rule !== 'object' || rule === null) throw new TypeError(`Expected \`${field}\` to be an object like { source, target, equal }.`);

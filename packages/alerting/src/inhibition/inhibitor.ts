@@ -39,7 +39,9 @@ export class Inhibitor {
     if (rules === 'default') {
       if (message.severity === 'HIGH' || message.resourceId === undefined) return undefined;
       const inhibited = await this.runtime
-        .storeCall('primary', () => this.runtime.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }))
+        .storeCall('primary', () =>
+          this.runtime.store.hasOpenHigh({ resourceId: message.resourceId!, exceptType: message.type, exceptKey: message.key, at: now }),
+        )
         .catch(() => false);
       return inhibited ? 'a HIGH alert is open on the same resource' : undefined;
     }

@@ -82,10 +82,19 @@ export class PendingRetries {
     const { runtime } = this;
     runtime.noteReport(report, now);
     const late = Math.round((now - page.firstFailedAt) / 1000);
-    runtime.logger.warn({ alert: scrubbedAlert(page.message), sinks: report.delivered, attempts: page.attempt + 1 }, `alerting: pending page delivered ${late} s late: ${headline(page.message)}`);
+    runtime.logger.warn(
+      { alert: scrubbedAlert(page.message), sinks: report.delivered, attempts: page.attempt + 1 },
+      `alerting: pending page delivered ${late} s late: ${headline(page.message)}`,
+    );
     for (const member of page.members) {
       await runtime.markDelivered(member, now, [...page.reached, ...report.delivered]);
-      runtime.record({ ...member, outcome: 'delivered', sinks: report.delivered, detail: `pending page, attempt ${page.attempt + 1}, ${late} s after the first failure`, at: now });
+      runtime.record({
+        ...member,
+        outcome: 'delivered',
+        sinks: report.delivered,
+        detail: `pending page, attempt ${page.attempt + 1}, ${late} s after the first failure`,
+        at: now,
+      });
     }
     await this.options.onPageDelivered?.(page, report, now);
   }
@@ -96,7 +105,13 @@ export class PendingRetries {
     for (const member of page.members) {
       // The page gave up, or failed again: the key is free for the next occurrence.
       if (expired || page.released) await runtime.releaseKey(member, now);
-      runtime.record({ ...member, outcome: 'failed', sinks: [], detail: expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`, at: now });
+      runtime.record({
+        ...member,
+        outcome: 'failed',
+        sinks: [],
+        detail: expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`,
+        at: now,
+      });
     }
   }
 }

@@ -32,10 +32,23 @@ const services = (store: AlertStore, count: number) => {
   const sms = recordingSink('sms');
   const logger = captureLogger();
   const all = Array.from({ length: count }, () =>
-    createAlertService({ sinks: [sms], store, logger, maintenanceIntervalMs: false, storeTimeoutMs: 200, retry: { initialDelayMs: 1, timeoutMs: 1000 }, env: {} }),
+    createAlertService({
+      sinks: [sms],
+      store,
+      logger,
+      maintenanceIntervalMs: false,
+      storeTimeoutMs: 200,
+      retry: { initialDelayMs: 1, timeoutMs: 1000 },
+      env: {},
+    }),
   );
   const pages = () => sms.received.filter((m) => m.type === 'ALERTING_STORE_UNAVAILABLE').length;
-  const fireAll = (round: number) => Promise.all(all.map((service, i) => service.sendCriticalAlert({ type: 'DB_DOWN', severity: 'HIGH', resourceId: `db-${round}-${i}`, title: 'Database down', message: 'x' })));
+  const fireAll = (round: number) =>
+    Promise.all(
+      all.map((service, i) =>
+        service.sendCriticalAlert({ type: 'DB_DOWN', severity: 'HIGH', resourceId: `db-${round}-${i}`, title: 'Database down', message: 'x' }),
+      ),
+    );
   return { all, sms, logger, pages, fireAll };
 };
 
@@ -48,7 +61,9 @@ describe('self-page of a store outage: once per process', () => {
       await fireAll(1);
       await vi.waitFor(() => expect(pages()).toBe(1), { timeout: 10_000 });
       // every service saw the outage; nine only logged it
-      await vi.waitFor(() => expect(logger.lines.filter((l) => l.msg?.includes('already paged by another alert service of this process'))).toHaveLength(9), { timeout: 10_000 });
+      await vi.waitFor(() => expect(logger.lines.filter((l) => l.msg?.includes('already paged by another alert service of this process'))).toHaveLength(9), {
+        timeout: 10_000,
+      });
       await fireAll(2);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(pages()).toBe(1);

@@ -77,7 +77,13 @@ export class SmsFailover {
       // Nobody was reached: the page waits in the queue (the SMS sink included: the number
       // may answer later), and the key is free for the next occurrence.
       const reached = payload.deliveredTo.filter((name) => name !== delivery.sink && name !== runtime.logSink.name);
-      page = this.pending.newPage(message, payload.members.length > 1 ? [] : [message], reached, now, `${delivery.sink} not delivered (${error.message}); no fallback took it`);
+      page = this.pending.newPage(
+        message,
+        payload.members.length > 1 ? [] : [message],
+        reached,
+        now,
+        `${delivery.sink} not delivered (${error.message}); no fallback took it`,
+      );
       page = { ...page, members: payload.members, released: payload.members.length === 1 };
       await this.pending.queue.enqueue(page, now);
       if (page.released) for (const member of payload.members) await runtime.releaseKey(member, now);

@@ -47,7 +47,10 @@ describe('installProcessHandlers', () => {
     expect(order).toEqual(['beforeExit']);
     expect(sms.received[0]).toMatchObject({ type: 'PROCESS_CRASH', severity: 'HIGH', resourceId: 'web-1', title: 'Process crashed: TypeError' });
     expect(sms.received[0]!.message).toBe('uncaughtException on web-1: cannot read properties of undefined (customer +1********67)');
-    expect(logger.lines[0]).toMatchObject({ level: 'error', msg: 'FATAL uncaughtException: cannot read properties of undefined (customer +1********67); reporting, alerting and exiting' });
+    expect(logger.lines[0]).toMatchObject({
+      level: 'error',
+      msg: 'FATAL uncaughtException: cannot read properties of undefined (customer +1********67); reporting, alerting and exiting',
+    });
     expect(logger.lines.some((l) => l.msg?.includes('while already handling a fatal error'))).toBe(true);
   });
 

@@ -115,7 +115,10 @@ export function installProcessHandlers(options: ProcessHandlerOptions = {}): () 
   let handling = false;
 
   const handle = (kind: 'uncaughtException' | 'unhandledRejection', error: unknown, exitAfter: boolean) => {
-    const err = error instanceof Error ? { name: error.name, message: scrubText(error.message), stack: error.stack === undefined ? undefined : scrubText(error.stack) } : { name: 'NonError', message: scrubText(String(error)) };
+    const err =
+      error instanceof Error
+        ? { name: error.name, message: scrubText(error.message), stack: error.stack === undefined ? undefined : scrubText(error.stack) }
+        : { name: 'NonError', message: scrubText(String(error)) };
     if (handling) {
       logger.error({ err, kind }, `${kind} while already handling a fatal error; ignored`);
       return;

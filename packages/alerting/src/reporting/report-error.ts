@@ -59,7 +59,10 @@ export interface ReportErrorOptions {
 export function reportError(error: unknown, context: Readonly<Record<string, unknown>> = {}, options: ReportErrorOptions = {}): string | undefined {
   const logger = options.logger ?? consoleLogger({ component: 'errors' });
   const scrubbedContext = scrubValue(context) as Record<string, unknown>;
-  const err = error instanceof Error ? { name: error.name, message: scrubText(error.message), stack: error.stack === undefined ? undefined : scrubText(error.stack) } : { message: scrubText(String(error)) };
+  const err =
+    error instanceof Error
+      ? { name: error.name, message: scrubText(error.message), stack: error.stack === undefined ? undefined : scrubText(error.stack) }
+      : { message: scrubText(String(error)) };
   try {
     logger.error({ err, context: scrubbedContext, tags: options.tags }, `error reported: ${err.message}`);
   } catch {

@@ -31,7 +31,13 @@ describe('Sentry sink and Sentry set-up (real @sentry/node against a fake envelo
   });
 
   it('captures the alert as an event, scrubbed of phone numbers, emails and tokens, confirmed by Sentry’s answer', async () => {
-    const alerts = createAlertService({ sinks: [createSentrySink({ sentry: Sentry })], routes: { HIGH: ['sentry'] }, logger: captureLogger(), retry: fast, maintenanceIntervalMs: false });
+    const alerts = createAlertService({
+      sinks: [createSentrySink({ sentry: Sentry })],
+      routes: { HIGH: ['sentry'] },
+      logger: captureLogger(),
+      retry: fast,
+      maintenanceIntervalMs: false,
+    });
     const result = await alerts.sendCriticalAlert({
       type: 'OPENAI_FAILURE',
       severity: 'HIGH',
@@ -60,7 +66,13 @@ describe('Sentry sink and Sentry set-up (real @sentry/node against a fake envelo
   });
 
   it('retries a 500 with the same event id (Sentry keeps one event per id), then delivers', async () => {
-    const alerts = createAlertService({ sinks: [createSentrySink({ sentry: Sentry })], routes: { HIGH: ['sentry'] }, logger: captureLogger(), retry: fast, maintenanceIntervalMs: false });
+    const alerts = createAlertService({
+      sinks: [createSentrySink({ sentry: Sentry })],
+      routes: { HIGH: ['sentry'] },
+      logger: captureLogger(),
+      retry: fast,
+      maintenanceIntervalMs: false,
+    });
     sentry.fail({ status: 500 });
     const result = await alerts.sendCriticalAlert({ type: 'DB_DOWN', severity: 'HIGH', title: 'Database unreachable', message: 'ECONNREFUSED' });
     expect(result.status).toBe('delivered');
@@ -72,9 +84,21 @@ describe('Sentry sink and Sentry set-up (real @sentry/node against a fake envelo
 
   it('fails over when Sentry keeps answering 503', async () => {
     const logger = captureLogger();
-    const alerts = createAlertService({ sinks: [createSentrySink({ sentry: Sentry })], routes: { HIGH: ['sentry'] }, logger, retry: { ...fast, breaker: false }, maintenanceIntervalMs: false });
+    const alerts = createAlertService({
+      sinks: [createSentrySink({ sentry: Sentry })],
+      routes: { HIGH: ['sentry'] },
+      logger,
+      retry: { ...fast, breaker: false },
+      maintenanceIntervalMs: false,
+    });
     sentry.fail({ status: 503, times: 3 });
-    const result = await alerts.sendCriticalAlert({ type: 'DB_DOWN', severity: 'HIGH', resourceId: 'db2', title: 'Database unreachable', message: 'ECONNREFUSED' });
+    const result = await alerts.sendCriticalAlert({
+      type: 'DB_DOWN',
+      severity: 'HIGH',
+      resourceId: 'db2',
+      title: 'Database unreachable',
+      message: 'ECONNREFUSED',
+    });
     expect(result).toMatchObject({ status: 'failed', failedSinks: ['sentry'], deliveredTo: ['log'] });
     expect(sentry.requests.map((r) => r.status)).toEqual([503, 503, 503]);
     expect(logger.lines.some((l) => l.level === 'error' && l.msg?.startsWith('ALERT NOT DELIVERED via sentry'))).toBe(true);
@@ -83,7 +107,11 @@ describe('Sentry sink and Sentry set-up (real @sentry/node against a fake envelo
 
   it('scrubs errors reported with reportError through the beforeSend that initSentryFromEnv installs', async () => {
     const logger = captureLogger();
-    const id = reportError(new Error('SMS to +15551234567 failed with token xoxb-1234567890-abcdef'), { customerEmail: 'jane@example.com', step: 'reply' }, { sentry: Sentry, logger, tags: { component: 'sms' } });
+    const id = reportError(
+      new Error('SMS to +15551234567 failed with token xoxb-1234567890-abcdef'),
+      { customerEmail: 'jane@example.com', step: 'reply' },
+      { sentry: Sentry, logger, tags: { component: 'sms' } },
+    );
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     await Sentry.flush(3000);
     const event = sentry.events().find((e) => e.event_id === id)!;

@@ -169,7 +169,13 @@ export function createSentrySink(options: SentrySinkOptions): AlertSink {
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new SinkRejectedError(name, `no answer from Sentry within ${confirmTimeoutMs} ms (dropped by beforeSend, rate limited by the SDK, or unreachable)`, { transient: true }));
+          reject(
+            new SinkRejectedError(
+              name,
+              `no answer from Sentry within ${confirmTimeoutMs} ms (dropped by beforeSend, rate limited by the SDK, or unreachable)`,
+              { transient: true },
+            ),
+          );
         }, confirmTimeoutMs);
         const onAbort = () => {
           finish();

@@ -88,7 +88,12 @@ export function slackBlocks(message: AlertMessage, mention?: string, ackButton =
   }
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `dedup key \`${escapeMrkdwn(message.resourceId === undefined ? message.dedupKey : `${message.type}/${resource}`)}\` · alert ${message.id}` }],
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `dedup key \`${escapeMrkdwn(message.resourceId === undefined ? message.dedupKey : `${message.type}/${resource}`)}\` · alert ${message.id}`,
+      },
+    ],
   });
   const text = truncate(`${mention !== undefined ? `${mention} ` : ''}${headline(message)}${resource !== undefined ? ` (${resource})` : ''}`, 3000);
   return { text, blocks };

@@ -167,7 +167,9 @@ export function createSlackSink(options: SlackSinkOptions): AlertSink {
       const internals = client as { retryConfig?: { retries?: number }; rejectRateLimitedCalls?: boolean };
       const warnings: string[] = [];
       if ((internals.retryConfig?.retries ?? 0) > 0) {
-        warnings.push(`Slack sink "${name}": the WebClient retries on its own (${internals.retryConfig!.retries} retries); create it with { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true } so a failing Slack falls back in seconds, not minutes.`);
+        warnings.push(
+          `Slack sink "${name}": the WebClient retries on its own (${internals.retryConfig!.retries} retries); create it with { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true } so a failing Slack falls back in seconds, not minutes.`,
+        );
       }
       return warnings;
     },
@@ -182,12 +184,19 @@ export function createSlackSink(options: SlackSinkOptions): AlertSink {
         if (wait !== undefined) spacing.pauseFor(wait);
         const data = (error as { data?: { error?: unknown } }).data;
         if (typeof data?.error === 'string') {
-          throw new SinkRejectedError(name, `Slack answered ${data.error}`, { providerCode: data.error, transient: transientSlackErrors.has(data.error), cause: error });
+          throw new SinkRejectedError(name, `Slack answered ${data.error}`, {
+            providerCode: data.error,
+            transient: transientSlackErrors.has(data.error),
+            cause: error,
+          });
         }
         throw error;
       }
       if (result.ok === false) {
-        throw new SinkRejectedError(name, `Slack answered ${result.error ?? 'ok: false'}`, { providerCode: result.error, transient: transientSlackErrors.has(result.error ?? '') });
+        throw new SinkRejectedError(name, `Slack answered ${result.error ?? 'ok: false'}`, {
+          providerCode: result.error,
+          transient: transientSlackErrors.has(result.error ?? ''),
+        });
       }
       return { ids: result.ts !== undefined ? [result.ts] : [] };
     },

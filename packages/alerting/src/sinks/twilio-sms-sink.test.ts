@@ -60,9 +60,7 @@ describe('Twilio SMS sink (real twilio SDK against a fake Messages API)', () => 
 
   it('rejects invalid on-call numbers at configuration time, without echoing them', () => {
     const client = twilio.client();
-    expect(() => createTwilioSmsSink({ client, from: '+15557654321', to: ['+15551234567', '555-123-4567'] })).toThrow(
-      /entry 2 is not \(5\*+67\)/,
-    );
+    expect(() => createTwilioSmsSink({ client, from: '+15557654321', to: ['+15551234567', '555-123-4567'] })).toThrow(/entry 2 is not \(5\*+67\)/);
     expect(() => createTwilioSmsSink({ client, from: '+15557654321', to: '+1 555 123 4567' })).toThrow(TypeError);
     expect(() => createTwilioSmsSink({ client, from: '+15557654321', to: [] })).toThrow(/one or more E\.164/);
     expect(() => createTwilioSmsSink({ client, to: '+15551234567' })).toThrow(/`from`.*or `messagingServiceSid`/);
@@ -106,7 +104,11 @@ describe('Twilio SMS sink (real twilio SDK against a fake Messages API)', () => 
     const logger = captureLogger();
     const sms = createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: ['+15551234567', '+15557777777'] });
     const alerts = createAlertService({ sinks: [sms], logger, retry: fast, maintenanceIntervalMs: false });
-    twilio.fail({ status: 400, body: { code: 21610, message: 'Attempt to send to unsubscribed recipient', status: 400 }, match: (r) => (r.body as Record<string, string>).To === '+15557777777' });
+    twilio.fail({
+      status: 400,
+      body: { code: 21610, message: 'Attempt to send to unsubscribed recipient', status: 400 },
+      match: (r) => (r.body as Record<string, string>).To === '+15557777777',
+    });
     const result = await alerts.sendCriticalAlert(alert);
     expect(result.status).toBe('delivered');
     expect(twilio.messages.map((m) => m.to)).toEqual(['+15551234567']);

@@ -147,7 +147,9 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
           sent.set(number, created.sid);
         }),
       );
-      const failures = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ number: pending[index]!, error: outcome.reason as unknown }] : []));
+      const failures = outcomes.flatMap((outcome, index) =>
+        outcome.status === 'rejected' ? [{ number: pending[index]!, error: outcome.reason as unknown }] : [],
+      );
       if (failures.length > 0) {
         const retryable = failures.find((f) => isTransientError(f.error));
         // Nobody reached yet, or a failure a retry may fix: fail the attempt (a retry only

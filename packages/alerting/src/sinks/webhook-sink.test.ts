@@ -23,14 +23,27 @@ describe('webhook sink and PagerDuty preset (fetch against local servers)', () =
   it('PagerDuty: triggers under the alert’s dedup key, and the resolve notice resolves the same incident', async () => {
     const sink = createPagerDutySink({ routingKey, url: pagerduty.eventsUrl, source: 'sms-assistant-test' });
     const alerts = createAlertService({ sinks: [sink], routes: { HIGH: ['pagerduty'] }, logger: captureLogger(), retry: fast, maintenanceIntervalMs: false });
-    const alert = { type: 'TWILIO_DOWN', severity: 'HIGH' as const, resourceId: 'pool-us', title: 'Twilio API failing', message: 'All sends fail with 503', links: [{ text: 'Status', url: 'https://status.twilio.com' }] };
+    const alert = {
+      type: 'TWILIO_DOWN',
+      severity: 'HIGH' as const,
+      resourceId: 'pool-us',
+      title: 'Twilio API failing',
+      message: 'All sends fail with 503',
+      links: [{ text: 'Status', url: 'https://status.twilio.com' }],
+    };
 
     expect((await alerts.sendCriticalAlert(alert)).status).toBe('delivered');
     expect((await alerts.sendCriticalAlert(alert)).status).toBe('suppressed');
     expect(pagerduty.events).toHaveLength(1);
     const trigger = pagerduty.events[0]!;
     expect(trigger).toMatchObject({ action: 'trigger', dedupKey: 'TWILIO_DOWN/pool-us', routingKey });
-    expect(trigger.payload).toMatchObject({ summary: '[HIGH] TWILIO_DOWN: Twilio API failing', source: 'sms-assistant-test', severity: 'critical', class: 'TWILIO_DOWN', component: 'pool-us' });
+    expect(trigger.payload).toMatchObject({
+      summary: '[HIGH] TWILIO_DOWN: Twilio API failing',
+      source: 'sms-assistant-test',
+      severity: 'critical',
+      class: 'TWILIO_DOWN',
+      component: 'pool-us',
+    });
     expect(trigger.body.links).toEqual([{ href: 'https://status.twilio.com', text: 'Status' }]);
     expect(pagerduty.openIncidents()).toEqual(['TWILIO_DOWN/pool-us']);
 
@@ -62,14 +75,26 @@ describe('webhook sink and PagerDuty preset (fetch against local servers)', () =
     const logger = captureLogger();
     const alerts = createAlertService({ sinks: [sink], routes: { MEDIUM: ['webhook'] }, logger, retry: fast, maintenanceIntervalMs: false });
     receiver.fail({ status: 503, headers: { 'Retry-After': '1' } });
-    const result = await alerts.sendCriticalAlert({ type: 'QUEUE_BACKLOG', severity: 'MEDIUM', title: 'Queue backlog', message: 'Call +15551234567 back', context: { depth: 900 } });
+    const result = await alerts.sendCriticalAlert({
+      type: 'QUEUE_BACKLOG',
+      severity: 'MEDIUM',
+      title: 'Queue backlog',
+      message: 'Call +15551234567 back',
+      context: { depth: 900 },
+    });
     expect(result.status).toBe('delivered');
     const [first, second] = receiver.requests;
     expect([first!.status, second!.status]).toEqual([503, 204]);
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(950);
     expect(second!.headers.authorization).toBe('Bearer abcdefghijklmnop');
     expect(second!.headers['content-type']).toBe('application/json');
-    expect(second!.body).toMatchObject({ type: 'QUEUE_BACKLOG', severity: 'MEDIUM', title: 'Queue backlog', message: 'Call +1********67 back', context: { depth: 900 } });
+    expect(second!.body).toMatchObject({
+      type: 'QUEUE_BACKLOG',
+      severity: 'MEDIUM',
+      title: 'Queue backlog',
+      message: 'Call +1********67 back',
+      context: { depth: 900 },
+    });
     expect(logger.text()).not.toContain('s3cret');
     expect(logger.text()).not.toContain('abcdefghijklmnop');
     await alerts.close();

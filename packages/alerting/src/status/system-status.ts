@@ -54,10 +54,12 @@ export function buildAlertSystemStatus(parts: StatusParts): AlertSystemStatus {
   for (const severity of severities) routes[severity] = routeFor(severity, undefined, runtime.routes, runtime.known, runtime.firstRemote, runtime.logSink.name);
   const stores = [runtime.primaryHealth.state, ...(runtime.durableHealth !== undefined ? [runtime.durableHealth.state] : [])];
   const problems: string[] = [];
-  for (const store of stores) if (store.state !== 'up') problems.push(`alert store ${store.store} ${store.state}${store.reason !== undefined ? `: ${store.reason}` : ''}`);
+  for (const store of stores)
+    if (store.state !== 'up') problems.push(`alert store ${store.store} ${store.state}${store.reason !== undefined ? `: ${store.reason}` : ''}`);
   for (const [name, state] of Object.entries(breakers)) if (state !== 'closed') problems.push(`sink ${name}: breaker ${state}`);
   if (pending.count > 0) problems.push(`${pending.count} page(s) pending since ${new Date(pending.oldestAt ?? now).toISOString()}`);
-  if (history.failingSince !== undefined) problems.push(`${history.queued} history row(s) kept in memory since ${history.failingSince}: ${history.lastError ?? 'store unavailable'}`);
+  if (history.failingSince !== undefined)
+    problems.push(`${history.queued} history row(s) kept in memory since ${history.failingSince}: ${history.lastError ?? 'store unavailable'}`);
   if (lastClaimVia !== 'store' && lastClaimVia !== 'durable') problems.push(`last dedup claim decided by the ${lastClaimVia} rule (every store unavailable)`);
   return {
     enabled: reason === undefined,

@@ -11,7 +11,8 @@ import type { Severity } from '../alert.js';
  * const failed = (await store.history({ since: Date.now() - 3_600_000 })).filter((entry) => entry.outcome === 'failed');
  * ```
  */
-export type AlertOutcome = 'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'escalated' | 'confirmed' | 'acknowledged';
+export type AlertOutcome =
+  'delivered' | 'suppressed' | 'silenced' | 'inhibited' | 'disabled' | 'failed' | 'resolved' | 'escalated' | 'confirmed' | 'acknowledged';
 
 /**
  * A claim on (type, key) for one suppression window.

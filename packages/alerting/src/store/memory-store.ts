@@ -1,13 +1,5 @@
 import type { Severity } from '../alert.js';
-import type {
-  ActiveAlertRecord,
-  AlertHistoryEntry,
-  AlertStore,
-  ClaimRequest,
-  ClaimResult,
-  OutcomeCount,
-  TrackedDelivery,
-} from './alert-store.js';
+import type { ActiveAlertRecord, AlertHistoryEntry, AlertStore, ClaimRequest, ClaimResult, OutcomeCount, TrackedDelivery } from './alert-store.js';
 
 const severityRank: Readonly<Record<Severity, number>> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 
@@ -116,11 +108,25 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
           occurrences: reopened ? 1 : row!.occurrences + 1,
         };
         rows.set(id(request.type, request.key), next);
-        return { claimed: true, alertId: next.alertId, severity: next.severity, firstSeenAt: next.firstSeenAt, expiresAt: next.expiresAt, occurrences: next.occurrences };
+        return {
+          claimed: true,
+          alertId: next.alertId,
+          severity: next.severity,
+          firstSeenAt: next.firstSeenAt,
+          expiresAt: next.expiresAt,
+          occurrences: next.occurrences,
+        };
       }
       row.occurrences++;
       row.lastSeenAt = Math.max(row.lastSeenAt, now);
-      return { claimed: false, alertId: row.alertId, severity: row.severity, firstSeenAt: row.firstSeenAt, expiresAt: row.expiresAt, occurrences: row.occurrences };
+      return {
+        claimed: false,
+        alertId: row.alertId,
+        severity: row.severity,
+        firstSeenAt: row.firstSeenAt,
+        expiresAt: row.expiresAt,
+        occurrences: row.occurrences,
+      };
     },
 
     async markDelivered({ type, key, alertId, at, sinks }) {
@@ -146,7 +152,13 @@ export function createMemoryAlertStore(options: MemoryAlertStoreOptions = {}): A
 
     async hasOpenHigh({ resourceId, exceptType, exceptKey, at }) {
       for (const row of rows.values()) {
-        if (row.resourceId === resourceId && row.severity === 'HIGH' && row.resolvedAt === undefined && row.expiresAt > at && !(row.type === exceptType && row.key === exceptKey)) {
+        if (
+          row.resourceId === resourceId &&
+          row.severity === 'HIGH' &&
+          row.resolvedAt === undefined &&
+          row.expiresAt > at &&
+          !(row.type === exceptType && row.key === exceptKey)
+        ) {
           return true;
         }
       }

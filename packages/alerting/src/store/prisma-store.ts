@@ -1,5 +1,14 @@
 import type { Severity } from '../alert.js';
-import type { ActiveAlertRecord, AlertHistoryEntry, AlertOutcome, AlertStore, ClaimRequest, ClaimResult, OutcomeCount, TrackedDelivery } from './alert-store.js';
+import type {
+  ActiveAlertRecord,
+  AlertHistoryEntry,
+  AlertOutcome,
+  AlertStore,
+  ClaimRequest,
+  ClaimResult,
+  OutcomeCount,
+  TrackedDelivery,
+} from './alert-store.js';
 
 /**
  * The slice of a Prisma 7 client the store uses: a `PrismaClient` with any driver adapter
@@ -285,7 +294,18 @@ export function createPrismaAlertStore(options: PrismaAlertStoreOptions): AlertS
     },
 
     async append(entry) {
-      await execute(sql.append, entry.alertId, entry.type, entry.key, entry.resourceId ?? null, entry.severity, entry.outcome, JSON.stringify(entry.sinks), entry.detail ?? null, entry.at);
+      await execute(
+        sql.append,
+        entry.alertId,
+        entry.type,
+        entry.key,
+        entry.resourceId ?? null,
+        entry.severity,
+        entry.outcome,
+        JSON.stringify(entry.sinks),
+        entry.detail ?? null,
+        entry.at,
+      );
     },
 
     async appendMany(entries) {
@@ -297,28 +317,40 @@ export function createPrismaAlertStore(options: PrismaAlertStoreOptions): AlertS
       const values: unknown[] = [since, limit];
       if (type !== undefined) values.push(type);
       if (key !== undefined) values.push(key);
-      const rows = await query<Array<{ alert_id: string; alert_type: string; alert_key: string; resource_id: string | null; severity: string; outcome: string; sinks: string | null; detail: string | null; created_at: number }>>(
-        sql.history(type !== undefined, key !== undefined),
-        ...values,
-      );
-      return rows.map(
-        (row): AlertHistoryEntry => ({
-          alertId: row.alert_id,
-          type: row.alert_type,
-          key: row.alert_key,
-          resourceId: row.resource_id ?? undefined,
-          severity: row.severity as Severity,
-          outcome: row.outcome as AlertOutcome,
-          sinks: row.sinks === null ? [] : (JSON.parse(row.sinks) as string[]),
-          detail: row.detail ?? undefined,
-          at: num(row.created_at),
-        }),
-      );
+      const rows = await query<
+        Array<{
+          alert_id: string;
+          alert_type: string;
+          alert_key: string;
+          resource_id: string | null;
+          severity: string;
+          outcome: string;
+          sinks: string | null;
+          detail: string | null;
+          created_at: number;
+        }>
+      >(sql.history(type !== undefined, key !== undefined), ...values);
+      return rows.map((row): AlertHistoryEntry => ({
+        alertId: row.alert_id,
+        type: row.alert_type,
+        key: row.alert_key,
+        resourceId: row.resource_id ?? undefined,
+        severity: row.severity as Severity,
+        outcome: row.outcome as AlertOutcome,
+        sinks: row.sinks === null ? [] : (JSON.parse(row.sinks) as string[]),
+        detail: row.detail ?? undefined,
+        at: num(row.created_at),
+      }));
     },
 
     async countOutcomes({ since }) {
       const rows = await query<Array<{ alert_type: string; severity: string; outcome: string; count: number }>>(sql.countOutcomes, since);
-      return rows.map((row): OutcomeCount => ({ type: row.alert_type, severity: row.severity as Severity, outcome: row.outcome as AlertOutcome, count: num(row.count) }));
+      return rows.map((row): OutcomeCount => ({
+        type: row.alert_type,
+        severity: row.severity as Severity,
+        outcome: row.outcome as AlertOutcome,
+        count: num(row.count),
+      }));
     },
 
     async trackDelivery(d) {

@@ -329,7 +329,8 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
     throw new TypeError(`Expected \`prefix\` to be 1-100 letters, digits or :_.- characters, got ${JSON.stringify(prefix)}.`);
   }
   const recordTtlMs = options.recordTtlMs ?? defaults.recordTtlMs;
-  if (!Number.isInteger(recordTtlMs) || recordTtlMs < 1000) throw new TypeError(`Expected \`recordTtlMs\` to be an integer of at least 1000, got ${String(recordTtlMs)}.`);
+  if (!Number.isInteger(recordTtlMs) || recordTtlMs < 1000)
+    throw new TypeError(`Expected \`recordTtlMs\` to be an integer of at least 1000, got ${String(recordTtlMs)}.`);
   const maxHistory = options.maxHistory ?? defaults.maxHistory;
   if (!Number.isInteger(maxHistory) || maxHistory < 1) throw new TypeError(`Expected \`maxHistory\` to be a positive integer, got ${String(maxHistory)}.`);
 
@@ -355,7 +356,10 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
 
   // ioredis keeps its connection options; a cluster or a stand-in may not.
   const connection = (redis as { options?: { host?: string; port?: number; db?: number; path?: string } }).options;
-  const identity = connection === undefined ? undefined : `${connection.path ?? `${connection.host ?? 'localhost'}:${connection.port ?? 6379}`}/${connection.db ?? 0}/${prefix}`;
+  const identity =
+    connection === undefined
+      ? undefined
+      : `${connection.path ?? `${connection.host ?? 'localhost'}:${connection.port ?? 6379}`}/${connection.db ?? 0}/${prefix}`;
 
   return {
     kind: 'redis',
@@ -408,7 +412,14 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
     async escalationCandidates({ firstSeenBefore, lastSeenAfter, limit }) {
       const rows = ((await run(candidatesScript, [k.medium], firstSeenBefore, limit * 4)) as unknown[]).map((flat) => activeRecord(hashOf(flat)));
       return rows
-        .filter((r) => r.severity === 'MEDIUM' && r.deliveredAt !== undefined && r.escalatedAt === undefined && r.lastSeenAt >= lastSeenAfter && r.firstSeenAt <= firstSeenBefore)
+        .filter(
+          (r) =>
+            r.severity === 'MEDIUM' &&
+            r.deliveredAt !== undefined &&
+            r.escalatedAt === undefined &&
+            r.lastSeenAt >= lastSeenAfter &&
+            r.firstSeenAt <= firstSeenBefore,
+        )
         .slice(0, limit);
     },
 
@@ -455,7 +466,14 @@ export function createRedisAlertStore(options: RedisAlertStoreOptions): AlertSto
 
     async trackDelivery(delivery) {
       const fields = { ...delivery, sentAt: String(delivery.sentAt), deadlineAt: String(delivery.deadlineAt) };
-      await run(trackScript, [`${k.deliveryPrefix}${delivery.deliveryId}`, k.pending], delivery.deliveryId, JSON.stringify(fields), delivery.deadlineAt, recordTtlMs);
+      await run(
+        trackScript,
+        [`${k.deliveryPrefix}${delivery.deliveryId}`, k.pending],
+        delivery.deliveryId,
+        JSON.stringify(fields),
+        delivery.deadlineAt,
+        recordTtlMs,
+      );
     },
 
     async listPendingDeliveries({ sink, limit }) {

@@ -9,4 +9,7 @@ export const migrationSql = readMigrationsSql(new URL('../../prisma/migrations/'
 
 export type TestDatabase = PrismaTestDatabase<PrismaClient>;
 
-export const { uniqueSchema, createSchema, dropSchema, postgresClient, openPostgres, openPglite } = prismaTestDatabases((adapter) => new PrismaClient({ adapter }), migrationSql);
+export const { uniqueSchema, createSchema, dropSchema, postgresClient, openPostgres, openPglite } = prismaTestDatabases(
+  (adapter) => new PrismaClient({ adapter }),
+  migrationSql,
+);

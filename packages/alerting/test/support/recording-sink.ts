@@ -5,7 +5,10 @@ import type { AlertMessage, AlertSink, SinkContext } from '../../src/index.js';
  * stand-in for a provider, for tests where the provider's wire format is not the point:
  * detectors, escalation, aggregation under fake timers). `fail` makes the next sends throw.
  */
-export function recordingSink(name: string, options: { remote?: boolean } = {}): AlertSink & {
+export function recordingSink(
+  name: string,
+  options: { remote?: boolean } = {},
+): AlertSink & {
   received: AlertMessage[];
   attempts: number;
   failWith(error: unknown, times?: number): void;

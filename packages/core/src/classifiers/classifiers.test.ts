@@ -63,7 +63,9 @@ describe('HTTP errors from the real Twilio and Slack SDKs', () => {
   beforeAll(async () => {
     ({ server: twilioServer, url: twilioUrl } = await listen((req, res) => {
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: status === 503 ? 20503 : 21211, message: 'Service unavailable', more_info: 'https://www.twilio.com/docs/errors', status }));
+      res.end(
+        JSON.stringify({ code: status === 503 ? 20503 : 21211, message: 'Service unavailable', more_info: 'https://www.twilio.com/docs/errors', status }),
+      );
     }));
   });
   afterAll(() => twilioServer.close());
@@ -71,8 +73,7 @@ describe('HTTP errors from the real Twilio and Slack SDKs', () => {
   const twilioClient = () =>
     twilio('AC00000000000000000000000000000000', 'test-token', {
       httpClient: {
-        request: (opts: { uri: string }) =>
-          new twilio.RequestClient().request({ ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+/, twilioUrl) } as never),
+        request: (opts: { uri: string }) => new twilio.RequestClient().request({ ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+/, twilioUrl) } as never),
       } as never,
     });
 
@@ -94,7 +95,11 @@ describe('HTTP errors from the real Twilio and Slack SDKs', () => {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
     });
-    const client = new WebClient('xoxb-test', { slackApiUrl: `${url}/api/`, rejectRateLimitedCalls: true, retryConfig: retryPolicies.fiveRetriesInFiveMinutes });
+    const client = new WebClient('xoxb-test', {
+      slackApiUrl: `${url}/api/`,
+      rejectRateLimitedCalls: true,
+      retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    });
     const error = await caught(() => client.chat.postMessage({ channel: 'C1', text: 'hi' }));
     expect(retryAfterMs(error)).toBe(7000);
     expect(isTransientError(error)).toBe(true);

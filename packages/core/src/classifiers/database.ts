@@ -102,7 +102,7 @@ export function isTransientRedisError(error: unknown): boolean {
     if (field(link, 'name') === 'MaxRetriesPerRequestError') return true;
     const message = field(link, 'message');
     if (typeof message !== 'string') continue;
-    if (message === 'Connection is closed.' || message.startsWith('Stream isn\'t writeable')) return true;
+    if (message === 'Connection is closed.' || message.startsWith("Stream isn't writeable")) return true;
     if (field(link, 'name') === 'ReplyError' && transientRedisReplies.some((p) => message.startsWith(p))) return true;
   }
   return false;

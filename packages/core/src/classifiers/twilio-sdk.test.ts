@@ -30,12 +30,13 @@ beforeEach(() => {
 const creations = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json')).length;
 const send = (to = '+15551230001', client = fake.client()) =>
   safeCall('twilio_sms', () => client.messages.create({ to, from: '+15557650000', body: 'Your appointment is confirmed.' }));
-const failure = async (promise: Promise<unknown>): Promise<unknown> => promise.then(
-  () => {
-    throw new Error('expected the send to fail');
-  },
-  (error: unknown) => error,
-);
+const failure = async (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => {
+      throw new Error('expected the send to fail');
+    },
+    (error: unknown) => error,
+  );
 
 describe('per-recipient terminal codes: not retried, the breaker untouched', () => {
   it.each([21211, 21610, 21614, 30005, 30006])('five sends failing with %i make five requests and leave the sender usable', async (code) => {
@@ -78,7 +79,9 @@ describe('per-recipient transient codes: retried a bounded number of times, the 
     fake.failWithCode(30003, { times: 5 });
     const { maxAttempts } = classifyTwilioError(30003);
     const client = fake.client();
-    const error = await failure(safeCall('twilio_sms', () => client.messages.create({ to: '+15551230001', from: '+15557650000', body: 'hi' }), { attempts: maxAttempts }));
+    const error = await failure(
+      safeCall('twilio_sms', () => client.messages.create({ to: '+15551230001', from: '+15557650000', body: 'hi' }), { attempts: maxAttempts }),
+    );
     expect(isRetriesExhaustedError(error) && error.attempts).toBe(2);
     expect(creations()).toBe(2);
   });
@@ -123,7 +126,7 @@ describe('20429: transient, retried with backoff and counted', () => {
   });
 });
 
-describe("status callbacks: the ErrorCode Twilio posts classifies the same way", () => {
+describe('status callbacks: the ErrorCode Twilio posts classifies the same way', () => {
   let receiver: FakeHttpServer;
   beforeAll(async () => {
     receiver = await startFakeHttpServer({ route: () => ({ status: 204 }) });

@@ -29,7 +29,7 @@ describe('classifyTwilioError: the table', () => {
     expect(classifyError(restException(400, code))).toBe(failureKind);
   });
 
-  it('every entry cites its page in Twilio\'s error dictionary and says why', () => {
+  it("every entry cites its page in Twilio's error dictionary and says why", () => {
     expect(twilioErrorCodes.size).toBeGreaterThanOrEqual(30);
     for (const [code, entry] of twilioErrorCodes) {
       const c = classifyTwilioError(code);

@@ -4,17 +4,7 @@
  * the order a message moves through them.
  */
 export type MessageStatus =
-  | 'accepted'
-  | 'scheduled'
-  | 'queued'
-  | 'sending'
-  | 'sent'
-  | 'delivered'
-  | 'read'
-  | 'undelivered'
-  | 'failed'
-  | 'canceled'
-  | 'partially_delivered';
+  'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'canceled' | 'partially_delivered';
 
 /**
  * Rank of each status: a callback may only move a message to a higher rank. Terminal
@@ -104,7 +94,8 @@ export function advanceMessageStatus(current: MessageStatus | undefined, incomin
   if (current === incoming) return { status: current, changed: false, reason: 'same' };
   if (isFinalMessageStatus(current)) {
     if (current === 'delivered' && incoming === 'read') return { status: 'read', changed: true, reason: 'forward' };
-    const mixed = (current === 'delivered' || current === 'read') ? failed.has(incoming) : failed.has(current) && (incoming === 'delivered' || incoming === 'read');
+    const mixed =
+      current === 'delivered' || current === 'read' ? failed.has(incoming) : failed.has(current) && (incoming === 'delivered' || incoming === 'read');
     if (mixed) return { status: 'partially_delivered', changed: true, reason: 'merged' };
     return { status: current, changed: false, reason: 'terminal' };
   }

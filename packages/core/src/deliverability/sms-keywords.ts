@@ -34,6 +34,9 @@ const keywords: ReadonlyMap<string, SmsKeyword> = new Map<string, SmsKeyword>([
  */
 export function classifySmsKeyword(body: string): SmsKeyword | undefined {
   if (typeof body !== 'string' || body.length > 40) return undefined;
-  const word = body.trim().replace(/[.!?\s]+$/u, '').toUpperCase();
+  const word = body
+    .trim()
+    .replace(/[.!?\s]+$/u, '')
+    .toUpperCase();
   return keywords.get(word);
 }

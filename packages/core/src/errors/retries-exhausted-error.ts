@@ -37,7 +37,12 @@ export class RetriesExhaustedError extends HardeningError<'RETRIES_EXHAUSTED'> {
    * @param cause - The last attempt's error.
    */
   constructor(operation: string, attempts: number, reason: GiveUpReason, cause: unknown) {
-    const why = { attempts: 'no attempts left', budget: 'retry budget spent', 'retry-after': 'server asked to wait too long', deadline: 'overall deadline reached' }[reason];
+    const why = {
+      attempts: 'no attempts left',
+      budget: 'retry budget spent',
+      'retry-after': 'server asked to wait too long',
+      deadline: 'overall deadline reached',
+    }[reason];
     super('RETRIES_EXHAUSTED', `"${operation}" failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why}): ${describe(cause)}`, {
       cause,
     });

@@ -8,7 +8,10 @@ describe('backoff options', () => {
   it('an explicit undefined keeps the default, as an omitted field does', () => {
     const fromConfig: { retryDelayMs?: number } = {};
     expect(resolveBackoff({ initialDelayMs: fromConfig.retryDelayMs, factor: 3 })).toEqual({ ...backoffDefaults, factor: 3 });
-    expect(resolveBackoff({ jitter: undefined, maxDelayMs: undefined }, { ...backoffDefaults, maxDelayMs: 5000 })).toEqual({ ...backoffDefaults, maxDelayMs: 5000 });
+    expect(resolveBackoff({ jitter: undefined, maxDelayMs: undefined }, { ...backoffDefaults, maxDelayMs: 5000 })).toEqual({
+      ...backoffDefaults,
+      maxDelayMs: 5000,
+    });
   });
 
   it('safeCall takes a backoff whose fields are undefined (it threw a TypeError before)', async () => {

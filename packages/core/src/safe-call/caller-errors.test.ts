@@ -5,7 +5,7 @@ import { BreakerRegistry, isCircuitOpenError } from '@hardening/circuit-breaker'
 import { silentLogger } from '../logger.js';
 import { createSafeCall } from './create-safe-call.js';
 
-const invalidNumber = () => Object.assign(new Error('The \'To\' number is not a valid phone number.'), { status: 400, code: 21211 });
+const invalidNumber = () => Object.assign(new Error("The 'To' number is not a valid phone number."), { status: 400, code: 21211 });
 
 describe('caller errors do not open the breaker', () => {
   it('three {status: 400, code: 21211} errors leave twilio_sms closed and the next SMS runs', async () => {

@@ -77,10 +77,14 @@ describe(`${calls} concurrent safeCalls on one caller signal`, () => {
     const controller = new AbortController();
     const seen: AbortSignal[] = [];
     const outcomes = Array.from({ length: calls }, () =>
-      safeCall('fan-out', (signal) => {
-        seen.push(signal);
-        return hang();
-      }, { signal: controller.signal, timeoutMs: 60_000 }).catch((e: unknown) => e),
+      safeCall(
+        'fan-out',
+        (signal) => {
+          seen.push(signal);
+          return hang();
+        },
+        { signal: controller.signal, timeoutMs: 60_000 },
+      ).catch((e: unknown) => e),
     );
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
     expect(abortSubscriberCount(controller.signal)).toBe(calls);
@@ -101,11 +105,15 @@ describe(`${calls} concurrent safeCalls on one caller signal`, () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const outcomes = Array.from({ length: calls }, (_, i) =>
-      safeCall('fan-out', async (signal) => {
-        seen.push(signal);
-        await gate;
-        return i;
-      }, { signal: controller.signal }),
+      safeCall(
+        'fan-out',
+        async (signal) => {
+          seen.push(signal);
+          await gate;
+          return i;
+        },
+        { signal: controller.signal },
+      ),
     );
     expect(abortSubscriberCount(controller.signal)).toBe(calls);
     release();

@@ -71,7 +71,7 @@ describe('deadlineMs', () => {
   });
 });
 
-describe("decorrelated jitter (AWS: sleep = min(cap, random_between(base, sleep * 3)))", () => {
+describe('decorrelated jitter (AWS: sleep = min(cap, random_between(base, sleep * 3)))', () => {
   const backoff = resolveBackoff({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 'decorrelated' });
 
   it('stays in [base, 3 x previous], capped', () => {

@@ -210,7 +210,10 @@ export class Engine {
     if (left <= 0) return undefined;
     if (left < timeoutMs) return { list: undefined, cutMs: left };
     if (timeoutMs === Infinity) return noTiming;
-    const list = timeoutMs === state.policy.timeoutMs && policy.slowCallThresholdMs === state.policy.slowCallThresholdMs ? state.defaultList! : this.deadlines.list(timeoutMs, policy.slowCallThresholdMs);
+    const list =
+      timeoutMs === state.policy.timeoutMs && policy.slowCallThresholdMs === state.policy.slowCallThresholdMs
+        ? state.defaultList!
+        : this.deadlines.list(timeoutMs, policy.slowCallThresholdMs);
     return list.timing;
   }
 

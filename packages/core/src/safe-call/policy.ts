@@ -81,10 +81,18 @@ export function resolvePolicy<T>(base: Policy, options: SafeCallOptions<T>): Pol
   if (slowCallThresholdMs !== undefined && !(slowCallThresholdMs >= 0)) {
     throw new TypeError(`Expected \`slowCallThresholdMs\` to be a non-negative number, got ${String(slowCallThresholdMs)}.`);
   }
-  for (const [key, value] of [['classify', classify], ['retryable', retryable], ['isFailureResult', isFailureResult]] as const) {
+  for (const [key, value] of [
+    ['classify', classify],
+    ['retryable', retryable],
+    ['isFailureResult', isFailureResult],
+  ] as const) {
     if (value !== undefined && typeof value !== 'function') throw new TypeError(`Expected \`${key}\` to be a function.`);
   }
-  for (const [key, value] of [['breaker', breaker], ['bulkhead', bulkhead], ['retryBudget', retryBudget]] as const) {
+  for (const [key, value] of [
+    ['breaker', breaker],
+    ['bulkhead', bulkhead],
+    ['retryBudget', retryBudget],
+  ] as const) {
     if (value !== undefined && value !== false && (value === null || typeof value !== 'object')) {
       throw new TypeError(`Expected \`${key}\` to be an options object or false.`);
     }

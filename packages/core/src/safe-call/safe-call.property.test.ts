@@ -16,8 +16,14 @@ const callArbitrary = fc.record({
   name: fc.constantFrom('twilio_sms', 'openai_chat'),
   startMs: fc.integer({ min: 0, max: 40 }),
   timeoutMs: fc.constantFrom(8, 20, 36),
-  durationMs: fc.option(fc.integer({ min: 0, max: 25 }).map((n) => 2 * n + 1), { nil: undefined }),
-  abortAfterMs: fc.option(fc.integer({ min: 0, max: 12 }).map((n) => 4 * n + 2), { nil: undefined }),
+  durationMs: fc.option(
+    fc.integer({ min: 0, max: 25 }).map((n) => 2 * n + 1),
+    { nil: undefined },
+  ),
+  abortAfterMs: fc.option(
+    fc.integer({ min: 0, max: 12 }).map((n) => 4 * n + 2),
+    { nil: undefined },
+  ),
 });
 type GeneratedCall = typeof callArbitrary extends fc.Arbitrary<infer C> ? C : never;
 

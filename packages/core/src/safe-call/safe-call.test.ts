@@ -64,9 +64,9 @@ describe('safeCall: timeouts', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
     const safeCall = make();
-    await expect(
-      safeCall('slow_api', (signal) => fetch(`http://127.0.0.1:${port}/`, { signal }), { timeoutMs: 150, attempts: 1 }),
-    ).rejects.toSatisfy(isRetriesExhaustedError);
+    await expect(safeCall('slow_api', (signal) => fetch(`http://127.0.0.1:${port}/`, { signal }), { timeoutMs: 150, attempts: 1 })).rejects.toSatisfy(
+      isRetriesExhaustedError,
+    );
     await vi.waitFor(() => expect(closed).toBe(true));
     server.close();
   });
@@ -88,10 +88,14 @@ describe('safeCall: timeouts', () => {
     const safeCall = make();
     const controller = new AbortController();
     const signals: AbortSignal[] = [];
-    const a = safeCall('shared', (signal) => {
-      signals.push(signal);
-      return sleep(200).then(() => 'a');
-    }, { signal: controller.signal });
+    const a = safeCall(
+      'shared',
+      (signal) => {
+        signals.push(signal);
+        return sleep(200).then(() => 'a');
+      },
+      { signal: controller.signal },
+    );
     const b = safeCall('shared', (signal) => {
       signals.push(signal);
       return sleep(200).then(() => 'b');
@@ -306,10 +310,7 @@ describe('safeCall: observability', () => {
   it('marks a slow call slow and a fast one not', async () => {
     const slow: number[] = [];
     const safeCall = make({ hooks: { onSlowCall: (e) => slow.push(e.durationMs) } });
-    await Promise.all([
-      safeCall('mix', () => sleep(5), { slowCallThresholdMs: 60 }),
-      safeCall('mix', () => sleep(120), { slowCallThresholdMs: 60 }),
-    ]);
+    await Promise.all([safeCall('mix', () => sleep(5), { slowCallThresholdMs: 60 }), safeCall('mix', () => sleep(120), { slowCallThresholdMs: 60 })]);
     expect(slow).toHaveLength(1);
     expect(slow[0]).toBeGreaterThanOrEqual(110);
   });

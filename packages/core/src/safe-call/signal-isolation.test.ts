@@ -30,17 +30,21 @@ describe('defect 1: one call never aborts another call signal (real server)', ()
     server.close();
   });
 
-  it("the README pattern reads the whole body while a sibling started in the same tick times out", async () => {
+  it('the README pattern reads the whole body while a sibling started in the same tick times out', async () => {
     const safeCall = isolatedSafeCall();
     await (await fetch(url)).text(); // warm up fetch, so the first trial's headers come fast
     for (let trial = 0; trial < 2; trial++) {
       const signals: AbortSignal[] = [];
       // Both calls start in the same millisecond, on the same operation and timeout.
       const hanging = safeCall('calendar', hang, { timeoutMs: 1000, attempts: 1 }).catch((e: unknown) => e);
-      const returning = safeCall('calendar', (signal) => {
-        signals.push(signal);
-        return fetch(url, { signal });
-      }, { timeoutMs: 1000, attempts: 1 });
+      const returning = safeCall(
+        'calendar',
+        (signal) => {
+          signals.push(signal);
+          return fetch(url, { signal });
+        },
+        { timeoutMs: 1000, attempts: 1 },
+      );
       const res = await returning;
       expect(isRetriesExhaustedError(await hanging)).toBe(true); // the sibling timed out
       await expect(res.text()).resolves.toBe('part one, part two');
@@ -52,10 +56,14 @@ describe('defect 1: one call never aborts another call signal (real server)', ()
     const safeCall = isolatedSafeCall();
     const signals: AbortSignal[] = [];
     for (let i = 0; i < 20; i++) {
-      await safeCall('quick', async (signal) => {
-        signals.push(signal);
-        return i;
-      }, { timeoutMs: 30 });
+      await safeCall(
+        'quick',
+        async (signal) => {
+          signals.push(signal);
+          return i;
+        },
+        { timeoutMs: 30 },
+      );
     }
     await Promise.all([0, 1, 2].map(() => safeCall('quick', hang, { timeoutMs: 30, attempts: 1 }).catch(() => 'timed out')));
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -111,14 +119,20 @@ describe('defect 2: every work function gets a real AbortSignal, whatever its ar
   const shapes: Array<[string, (...args: never[]) => unknown]> = [
     ['rest parameters', (...args: unknown[]) => capture(args[0])],
     ['a default parameter', (signal: unknown = undefined) => capture(signal)],
-    ['a function reading arguments', function () {
-      // eslint-disable-next-line prefer-rest-params
-      return capture(arguments[0]);
-    }],
+    [
+      'a function reading arguments',
+      function () {
+        // eslint-disable-next-line prefer-rest-params
+        return capture(arguments[0]);
+      },
+    ],
     ['a declared parameter', (signal: unknown) => capture(signal)],
-    ['a bound function', function (this: unknown, signal: unknown) {
-      return capture(signal);
-    }.bind(undefined)],
+    [
+      'a bound function',
+      function (this: unknown, signal: unknown) {
+        return capture(signal);
+      }.bind(undefined),
+    ],
   ];
   let captured: unknown;
   function capture(signal: unknown): Promise<never> {

@@ -57,7 +57,8 @@ export function eventLoopDelayCheck(options: EventLoopDelayCheckOptions = {}): H
   if (typeof percentile !== 'number' || !(percentile > 0 && percentile <= 100)) {
     throw new TypeError(`Expected \`percentile\` to be in (0, 100], got ${String(percentile)}.`);
   }
-  if (!Number.isInteger(resolutionMs) || resolutionMs < 1) throw new TypeError(`Expected \`resolutionMs\` to be a positive integer, got ${String(resolutionMs)}.`);
+  if (!Number.isInteger(resolutionMs) || resolutionMs < 1)
+    throw new TypeError(`Expected \`resolutionMs\` to be a positive integer, got ${String(resolutionMs)}.`);
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   return {

@@ -60,7 +60,13 @@ describe.skipIf(!postgresUp)('postgresCheck against a real PostgreSQL behind a T
   it('works with a real Prisma 7 client (driver adapter for pg): pass, fail while the database is cut, pass again', async () => {
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: proxy.url(databaseUrl) }) });
     try {
-      const monitor = new HealthMonitor({ checks: [postgresCheck({ prisma, warnAboveMs })], cacheMs: 1, maxStaleMs: 1, timeoutMs: 10_000, logger: captureLogger() });
+      const monitor = new HealthMonitor({
+        checks: [postgresCheck({ prisma, warnAboveMs })],
+        cacheMs: 1,
+        maxStaleMs: 1,
+        timeoutMs: 10_000,
+        logger: captureLogger(),
+      });
       const first = (await monitor.report()).checks[0]!;
       expect(first).toMatchObject({ key: 'postgres:responseTime', status: 'pass' });
       expect(first.observations[0]!.observedValue).toBeGreaterThan(0);

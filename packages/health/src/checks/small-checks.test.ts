@@ -9,8 +9,9 @@ import { envCheck } from './env-check.js';
 import { eventLoopDelayCheck } from './event-loop-delay-check.js';
 import { queueBacklogCheck } from './queue-backlog-check.js';
 
-const monitorWith = (...checks: ConstructorParameters<typeof HealthMonitor>[0] extends infer O ? (O extends { checks?: infer C } ? NonNullable<C> : never) : never) =>
-  new HealthMonitor({ checks, logger: captureLogger() });
+const monitorWith = (
+  ...checks: ConstructorParameters<typeof HealthMonitor>[0] extends infer O ? (O extends { checks?: infer C } ? NonNullable<C> : never) : never
+) => new HealthMonitor({ checks, logger: captureLogger() });
 
 describe('envCheck', () => {
   it('names the missing (or empty) variables, never a value', async () => {
@@ -18,7 +19,9 @@ describe('envCheck', () => {
     const monitor = monitorWith(envCheck({ required: ['DATABASE_URL', 'REDIS_URL', 'SLACK_SIGNING_SECRET', 'TWILIO_AUTH_TOKEN'], env }));
     const report = await monitor.report();
     expect(report.status).toBe('fail');
-    expect(report.checks[0]!.observations).toEqual([{ status: 'fail', observedValue: 2, observedUnit: 'missing', output: 'missing: REDIS_URL, SLACK_SIGNING_SECRET' }]);
+    expect(report.checks[0]!.observations).toEqual([
+      { status: 'fail', observedValue: 2, observedUnit: 'missing', output: 'missing: REDIS_URL, SLACK_SIGNING_SECRET' },
+    ]);
     const body = JSON.stringify(renderHealthBody(report, true));
     expect(body).not.toContain('hunter2');
     expect(body).not.toContain('secret-value');
@@ -39,8 +42,14 @@ describe('circuitBreakerCheck', () => {
     registry.get('twilio_sms');
     registry.get('openai_chat');
     registry.get('stripe');
-    await registry.get('twilio_sms').execute(() => Promise.reject(new Error('503'))).catch(() => {});
-    await registry.get('openai_chat').execute(() => Promise.reject(new Error('429'))).catch(() => {});
+    await registry
+      .get('twilio_sms')
+      .execute(() => Promise.reject(new Error('503')))
+      .catch(() => {});
+    await registry
+      .get('openai_chat')
+      .execute(() => Promise.reject(new Error('429')))
+      .catch(() => {});
     registry.get('stripe').isolate();
     const check = circuitBreakerCheck({ registry, criticalBreakers: ['twilio_sms'], now: () => now });
     const monitor = monitorWith(check);
@@ -108,7 +117,11 @@ describe('alertSystemCheck', () => {
   });
 
   it('enabled with problems (a store down, pages pending) warns "degraded" with each of them', async () => {
-    const check = alertSystemCheck({ source: { getAlertSystemStatus: () => ({ enabled: true, problems: ['alert store redis down: ECONNREFUSED', '2 page(s) pending since 2026-03-01T03:00:00.000Z'] }) } });
+    const check = alertSystemCheck({
+      source: {
+        getAlertSystemStatus: () => ({ enabled: true, problems: ['alert store redis down: ECONNREFUSED', '2 page(s) pending since 2026-03-01T03:00:00.000Z'] }),
+      },
+    });
     const monitor = new HealthMonitor({ checks: [check], logger: captureLogger() });
     expect((await monitor.report()).checks[0]!.observations[0]).toEqual({
       status: 'warn',

@@ -27,7 +27,10 @@ export class IdempotencyLeaseLostError extends HardeningError<'IDEMPOTENCY_LEASE
    * @param result - What the protected function returned.
    */
   constructor(leaseMs: number, result: unknown) {
-    super('IDEMPOTENCY_LEASE_LOST', `The idempotent operation outlived its ${leaseMs} ms lease and another caller took the key over; its result was not recorded`);
+    super(
+      'IDEMPOTENCY_LEASE_LOST',
+      `The idempotent operation outlived its ${leaseMs} ms lease and another caller took the key over; its result was not recorded`,
+    );
     this.leaseMs = leaseMs;
     this.result = result;
   }

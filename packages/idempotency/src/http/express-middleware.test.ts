@@ -24,7 +24,11 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
   app.use(idempotencyKeyMiddleware({ store: createMemoryStore(), logger: silentLogger, ...options }));
   app.post('/messages', (req, res) => {
     const n = count('messages');
-    res.status(201).set('x-message-number', String(n)).set('set-cookie', 'session=abc').json({ id: `msg_${n}`, to: req.body.to });
+    res
+      .status(201)
+      .set('x-message-number', String(n))
+      .set('set-cookie', 'session=abc')
+      .json({ id: `msg_${n}`, to: req.body.to });
   });
   app.post('/invalid', (_req, res) => {
     count('invalid');
@@ -59,7 +63,12 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: signal ?? null });
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: signal ?? null,
+    });
   const setSlowGate = (next: Promise<void>) => void (gate = next);
   return { counts, openGate, setSlowGate, base, post, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
@@ -115,7 +124,7 @@ describe('idempotencyKeyMiddleware (Express)', () => {
     expect(app.counts.messages ?? 0).toBe(before);
   });
 
-  it('accepts the draft\'s quoted Structured Field form as the same key as the bare form', async () => {
+  it("accepts the draft's quoted Structured Field form as the same key as the bare form", async () => {
     const quoted = await app.post('/messages', { to: 'q' }, { 'idempotency-key': '"8e03978e-40d5-43e8-bc93-6894a57f9324"' });
     expect(quoted.status).toBe(201);
     const bare = await app.post('/messages', { to: 'q' }, { 'idempotency-key': '8e03978e-40d5-43e8-bc93-6894a57f9324' });

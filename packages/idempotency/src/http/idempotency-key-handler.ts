@@ -216,7 +216,11 @@ export class IdempotencyKeyHandler {
     if (!Array.isArray(methods) || methods.some((m) => typeof m !== 'string')) throw new TypeError('Expected `methods` to be an array of HTTP method names.');
     if (typeof headerName !== 'string' || headerName.length === 0) throw new TypeError('Expected `headerName` to be a non-empty string.');
     if (typeof replayHeader !== 'string' || replayHeader.length === 0) throw new TypeError('Expected `replayHeader` to be a non-empty string.');
-    for (const [name, fn] of [['fingerprint', fingerprint], ['shouldStore', shouldStore], ['scope', options.scope ?? (() => '')]] as const) {
+    for (const [name, fn] of [
+      ['fingerprint', fingerprint],
+      ['shouldStore', shouldStore],
+      ['scope', options.scope ?? (() => '')],
+    ] as const) {
       if (typeof fn !== 'function') throw new TypeError(`Expected \`${name}\` to be a function.`);
     }
     this.required = required;
@@ -297,19 +301,33 @@ export class IdempotencyKeyHandler {
     } catch (error) {
       if (produced !== undefined && (isIdempotencyLeaseLostError(error) || isIdempotencyStoreError(error))) {
         // The handler ran and answered; answering 5xx now would invite a retry that runs it again.
-        this.logger.error({ url: scrubText(request.url), err: scrubText((error as Error).message) }, 'idempotency-key: response sent but not recorded for replay');
+        this.logger.error(
+          { url: scrubText(request.url), err: scrubText((error as Error).message) },
+          'idempotency-key: response sent but not recorded for replay',
+        );
         return { response: produced, outcome: 'executed' };
       }
       if (isIdempotencyInProgressError(error)) {
         const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
-        return this.reject(409, 'A request is outstanding for this Idempotency-Key', 'A request with the same Idempotency-Key is still being processed. Retry later.', { 'retry-after': String(Math.min(seconds, 60)) });
+        return this.reject(
+          409,
+          'A request is outstanding for this Idempotency-Key',
+          'A request with the same Idempotency-Key is still being processed. Retry later.',
+          { 'retry-after': String(Math.min(seconds, 60)) },
+        );
       }
       if (isIdempotencyPayloadMismatchError(error)) {
-        return this.reject(422, 'Idempotency-Key is already used', 'This Idempotency-Key was used with a different request payload. Use a new key for a new request.');
+        return this.reject(
+          422,
+          'Idempotency-Key is already used',
+          'This Idempotency-Key was used with a different request payload. Use a new key for a new request.',
+        );
       }
       if (isInvalidIdempotencyKeyError(error)) return this.reject(400, 'Idempotency-Key is invalid', error.message);
       if (isIdempotencyStoreError(error)) {
-        return this.reject(503, 'Idempotency store unavailable', 'The request was not processed. Retry later with the same Idempotency-Key.', { 'retry-after': '1' });
+        return this.reject(503, 'Idempotency store unavailable', 'The request was not processed. Retry later with the same Idempotency-Key.', {
+          'retry-after': '1',
+        });
       }
       throw error;
     }

@@ -45,7 +45,7 @@ describe('dedup keys', () => {
     }
   });
 
-  it('Stripe records outlive Stripe\'s 3 days of retries by default', async () => {
+  it("Stripe records outlive Stripe's 3 days of retries by default", async () => {
     let now = 0;
     const clock = { now: () => now };
     const dedup = createWebhookDedup({ store: createMemoryStore({ clock }), logger: silentLogger, clock });

@@ -41,12 +41,16 @@ beforeAll(async () => {
       const url = `${base}${req.originalUrl}`;
       if (!twilio.validateRequest(twilioAuthToken, String(req.headers['x-twilio-signature'] ?? ''), url, req.body)) return void res.sendStatus(403);
       const endpoint = String(req.params.endpoint);
-      const result = await dedup.twilio({ headers: req.headers, params: req.body }, async () => {
-        const n = count(`twilio:${endpoint}`);
-        await slowGate;
-        if (req.body.Body === 'fail') throw new Error('LLM provider down');
-        return `<Response><Message>Reply #${n} to ${endpoint}</Message></Response>`;
-      }, { endpoint, kind: endpoint === 'voice-status' ? 'voice-status' : 'auto' });
+      const result = await dedup.twilio(
+        { headers: req.headers, params: req.body },
+        async () => {
+          const n = count(`twilio:${endpoint}`);
+          await slowGate;
+          if (req.body.Body === 'fail') throw new Error('LLM provider down');
+          return `<Response><Message>Reply #${n} to ${endpoint}</Message></Response>`;
+        },
+        { endpoint, kind: endpoint === 'voice-status' ? 'voice-status' : 'auto' },
+      );
       send(res, result);
     } catch (error) {
       next(error);
@@ -134,7 +138,12 @@ function postStandard(id: string, payload: object) {
   const signature = new Webhook(standardSecret).sign(id, timestamp, raw);
   return fetch(`${base}/standard`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
     body: raw,
   });
 }
@@ -158,7 +167,11 @@ describe('Twilio webhooks', () => {
   });
 
   it('refuses a request with a bad signature before any dedup', async () => {
-    const res = await fetch(`${base}/twilio/sms`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' }, body: new URLSearchParams(sms).toString() });
+    const res = await fetch(`${base}/twilio/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+      body: new URLSearchParams(sms).toString(),
+    });
     expect(res.status).toBe(403);
   });
 
@@ -195,7 +208,7 @@ describe('Twilio webhooks', () => {
     expect(b.status).toBe(200);
   });
 
-  it('a handler failure answers 5xx and releases the key, so Twilio\'s retry is processed', async () => {
+  it("a handler failure answers 5xx and releases the key, so Twilio's retry is processed", async () => {
     const params = { ...sms, MessageSid: 'SM0003', Body: 'fail' };
     expect((await postTwilio('/twilio/sms', params)).status).toBe(500);
     const before = runs['twilio:sms']!;
@@ -212,7 +225,7 @@ describe('Slack Events API', () => {
     expect(await res.json()).toEqual({ challenge: 'c-123' });
   });
 
-  it('Slack\'s retry of an event gets a 200 and is not processed again; the retry headers are logged', async () => {
+  it("Slack's retry of an event gets a 200 and is not processed again; the retry headers are logged", async () => {
     expect((await postSlack(envelope)).status).toBe(200);
     const retry = await postSlack(envelope, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
     expect(retry.status).toBe(200);
@@ -222,7 +235,11 @@ describe('Slack Events API', () => {
   });
 
   it('rejects a forged or stale signature', async () => {
-    const forged = await fetch(`${base}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)), 'x-slack-signature': 'v0=00' }, body: JSON.stringify(envelope) });
+    const forged = await fetch(`${base}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)), 'x-slack-signature': 'v0=00' },
+      body: JSON.stringify(envelope),
+    });
     expect(forged.status).toBe(401);
     expect((await postSlack({ ...envelope, event_id: 'Ev0002' }, {}, Math.floor(Date.now() / 1000) - 301)).status).toBe(401);
   });
@@ -242,7 +259,11 @@ describe('Stripe events', () => {
   });
 
   it('a forged signature never reaches dedup', async () => {
-    const res = await fetch(`${base}/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' }, body: '{"id":"evt_x"}' });
+    const res = await fetch(`${base}/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+      body: '{"id":"evt_x"}',
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -163,7 +163,11 @@ export class WebhookDedup {
    * });
    * ```
    */
-  twilio(request: TwilioWebhookRequest, handler: () => Promise<WebhookHandlerResult> | WebhookHandlerResult, options: WebhookHandleOptions & { readonly kind?: TwilioWebhookKind } = {}): Promise<WebhookResult> {
+  twilio(
+    request: TwilioWebhookRequest,
+    handler: () => Promise<WebhookHandlerResult> | WebhookHandlerResult,
+    options: WebhookHandleOptions & { readonly kind?: TwilioWebhookKind } = {},
+  ): Promise<WebhookResult> {
     const key = twilioDedupKey(request, options.kind);
     const token = headerValue(request.headers, 'i-twilio-idempotency-token');
     return this.handle('twilio', key, handler, {
@@ -193,10 +197,23 @@ export class WebhookDedup {
    * res.status(result.status).set(result.headers).send(result.body);
    * ```
    */
-  async slack<B extends SlackEventEnvelope>(request: { readonly headers: WebhookHeaders; readonly body: B }, handler: (envelope: B) => Promise<WebhookHandlerResult> | WebhookHandlerResult, options: WebhookHandleOptions = {}): Promise<WebhookResult> {
+  async slack<B extends SlackEventEnvelope>(
+    request: { readonly headers: WebhookHeaders; readonly body: B },
+    handler: (envelope: B) => Promise<WebhookHandlerResult> | WebhookHandlerResult,
+    options: WebhookHandleOptions = {},
+  ): Promise<WebhookResult> {
     const { body } = request;
     if (body?.type === 'url_verification' && typeof body.challenge === 'string') {
-      return { provider: 'slack', key: '', duplicate: false, inProgress: false, recordPending: false, status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ challenge: body.challenge }) };
+      return {
+        provider: 'slack',
+        key: '',
+        duplicate: false,
+        inProgress: false,
+        recordPending: false,
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ challenge: body.challenge }),
+      };
     }
     const key = slackDedupKey(body);
     const retry = slackRetryInfo(request.headers);
@@ -225,7 +242,11 @@ export class WebhookDedup {
    * res.status(result.status).set(result.headers).send(result.body);
    * ```
    */
-  stripe<E extends StripeEventLike>(event: E, handler: (event: E) => Promise<WebhookHandlerResult> | WebhookHandlerResult, options: WebhookHandleOptions = {}): Promise<WebhookResult> {
+  stripe<E extends StripeEventLike>(
+    event: E,
+    handler: (event: E) => Promise<WebhookHandlerResult> | WebhookHandlerResult,
+    options: WebhookHandleOptions = {},
+  ): Promise<WebhookResult> {
     const key = stripeDedupKey(event);
     return this.handle('stripe', key, () => handler(event), {
       retentionMs: this.options.retentionMs ?? defaults.stripeRetentionMs,
@@ -251,7 +272,11 @@ export class WebhookDedup {
    * const result = await dedup.standardWebhooks({ headers: req.headers }, () => handle(payload));
    * ```
    */
-  standardWebhooks(request: { readonly headers: WebhookHeaders }, handler: () => Promise<WebhookHandlerResult> | WebhookHandlerResult, options: WebhookHandleOptions = {}): Promise<WebhookResult> {
+  standardWebhooks(
+    request: { readonly headers: WebhookHeaders },
+    handler: () => Promise<WebhookHandlerResult> | WebhookHandlerResult,
+    options: WebhookHandleOptions = {},
+  ): Promise<WebhookResult> {
     const key = standardWebhookDedupKey(request.headers);
     return this.handle('standard-webhooks', key, handler, {
       ...options,
@@ -313,10 +338,27 @@ export class WebhookDedup {
       return { ...reply, provider, key, duplicate: false, inProgress: false, recordPending: outcome.recordPending === true };
     } catch (error) {
       if (!isIdempotencyInProgressError(error)) throw error;
-      this.logger.info({ ...fields, waitedMs: error.waitedMs }, 'webhook: duplicate delivery while the first is still processed; asked the provider to retry later');
+      this.logger.info(
+        { ...fields, waitedMs: error.waitedMs },
+        'webhook: duplicate delivery while the first is still processed; asked the provider to retry later',
+      );
       const retryAfter = String(Math.max(1, Math.min(60, Math.ceil((error.retryAfterMs ?? 1000) / 1000))));
-      const body = JSON.stringify({ type: 'about:blank', title: 'Delivery already in progress', status: 409, detail: 'This event is being processed by an earlier delivery. Retry later.' });
-      return { provider, key, duplicate: true, inProgress: true, recordPending: false, status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': retryAfter }, body };
+      const body = JSON.stringify({
+        type: 'about:blank',
+        title: 'Delivery already in progress',
+        status: 409,
+        detail: 'This event is being processed by an earlier delivery. Retry later.',
+      });
+      return {
+        provider,
+        key,
+        duplicate: true,
+        inProgress: true,
+        recordPending: false,
+        status: 409,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': retryAfter },
+        body,
+      };
     }
   }
 

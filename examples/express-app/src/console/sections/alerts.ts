@@ -29,34 +29,87 @@ const maxSilenceHours = 7 * 24;
 
 function table(caption: string, rows: ReadonlyArray<readonly [string, OutcomeCounts]>) {
   if (rows.length === 0) return html`<p class="empty">No alert ${caption.toLowerCase()} in the period.</p>`;
-  return html`<div class="scroll"><table><caption>${caption}</caption><thead><tr><th scope="col">${caption.replace(/^By /, '')}</th>${columns.map((c) => html`<th scope="col">${c}</th>`)}<th scope="col">lost</th><th scope="col">resolved</th><th scope="col">total</th></tr></thead><tbody>${rows.map(
-    ([name, counts]) => html`<tr><th scope="row">${name}</th>${columns.map((c) => html`<td>${counts[c]}</td>`)}<td>${counts.failed > 0 ? html`<strong class="err">${counts.failed}</strong>` : '0'}</td><td>${counts.resolved}</td><td>${counts.total}</td></tr>`,
-  )}</tbody></table></div>`;
+  return html`<div class="scroll">
+    <table>
+      <caption>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">${caption.replace(/^By /, '')}</th>
+          ${columns.map((c) => html`<th scope="col">${c}</th>`)}
+          <th scope="col">lost</th>
+          <th scope="col">resolved</th>
+          <th scope="col">total</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          ([name, counts]) =>
+            html`<tr>
+              <th scope="row">${name}</th>
+              ${columns.map((c) => html`<td>${counts[c]}</td>`)}
+              <td>${counts.failed > 0 ? html`<strong class="err">${counts.failed}</strong>` : '0'}</td>
+              <td>${counts.resolved}</td>
+              <td>${counts.total}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 function recentList(recent: readonly RecentAlert[] | undefined, view: ViewContext) {
   if (recent === undefined) return html`<p class="attention">The recent alerts could not be read; retried at the next update.</p>`;
   if (recent.length === 0) return html`<p class="empty">No alert in the last 24 h.</p>`;
-  return html`<ul class="rows" id="recent-alerts">${recent.map(
-    (a) => html`<li data-alert-id="${a.alertId}"><div><code>${a.type}</code>${a.resourceId === undefined ? '' : html` on <code>${a.resourceId}</code>`} <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span> <strong class="${a.outcome === 'failed' ? 'err' : ''}">${a.outcome}</strong>, ${ago(a.lastAt, view.now)} ago</div>
-${a.sinks.length === 0 ? '' : html`<ul class="sinks">${a.sinks.map((s) => html`<li data-sink="${s.sink}"><span class="pill ${sinkTone[s.outcome]}">${s.sink}: ${s.outcome}</span>${s.detail === undefined ? '' : html` <span class="meta">${scrubText(s.detail).slice(0, 200)}</span>`}</li>`)}</ul>`}</li>`,
-  )}</ul>`;
+  return html`<ul class="rows" id="recent-alerts">
+    ${recent.map(
+      (a) =>
+        html`<li data-alert-id="${a.alertId}">
+          <div>
+            <code>${a.type}</code>${a.resourceId === undefined ? '' : html` on <code>${a.resourceId}</code>`}
+            <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span>
+            <strong class="${a.outcome === 'failed' ? 'err' : ''}">${a.outcome}</strong>, ${ago(a.lastAt, view.now)} ago
+          </div>
+          ${
+            a.sinks.length === 0
+              ? ''
+              : html`<ul class="sinks">
+                  ${a.sinks.map((s) => html`<li data-sink="${s.sink}"><span class="pill ${sinkTone[s.outcome]}">${s.sink}: ${s.outcome}</span>${s.detail === undefined ? '' : html` <span class="meta">${scrubText(s.detail).slice(0, 200)}</span>`}</li>`)}
+                </ul>`
+          }
+        </li>`,
+    )}
+  </ul>`;
 }
 
 function silenceList(silences: readonly SilenceRecord[], view: ViewContext) {
   if (silences.length === 0) return html`<p class="empty">No active silence.</p>`;
   const matcher = (s: SilenceRecord) =>
     [s.matcher.type?.join(', '), s.matcher.severity?.join(', '), s.matcher.resourceId?.join(', ')].filter((v) => v !== undefined).join(' / ') || 'every alert';
-  return html`<ul class="rows" id="silences">${silences.map(
-    (s) => html`<li data-silence-id="${s.id}"><strong>${matcher(s)}</strong> until ${s.until.slice(0, 16).replace('T', ' ')} UTC (${ago(view.now, new Date(s.until).getTime())} left)${s.reason === undefined ? '' : html`: ${s.reason}`} ${actionForm(view, 'alerts', 'end-silence', 'End', { fields: { id: s.id }, tone: 'danger', ariaLabel: `End silence of ${matcher(s)}` })}</li>`,
-  )}</ul>`;
+  return html`<ul class="rows" id="silences">
+    ${silences.map(
+      (s) =>
+        html`<li data-silence-id="${s.id}">
+          <strong>${matcher(s)}</strong> until ${s.until.slice(0, 16).replace('T', ' ')} UTC (${ago(view.now, new Date(s.until).getTime())}
+          left)${s.reason === undefined ? '' : html`: ${s.reason}`}
+          ${actionForm(view, 'alerts', 'end-silence', 'End', { fields: { id: s.id }, tone: 'danger', ariaLabel: `End silence of ${matcher(s)}` })}
+        </li>`,
+    )}
+  </ul>`;
 }
 
 function createForm(view: ViewContext) {
-  const inputs = html`<label>Alert type <input name="type" placeholder="TWILIO_FAILURE" pattern="[A-Z0-9_]{1,64}" autocomplete="off"></label>
-<label>Severity <select name="severity"><option value="">any</option>${severities.map((s) => html`<option>${s}</option>`)}</select></label>
-<label>Hours <input name="hours" type="number" min="1" max="${maxSilenceHours}" value="2" required></label>
-<label>Reason <input name="reason" maxlength="500" required></label>`;
+  const inputs = html`<label>Alert type <input name="type" placeholder="TWILIO_FAILURE" pattern="[A-Z0-9_]{1,64}" autocomplete="off" /></label>
+    <label
+      >Severity
+      <select name="severity">
+        <option value="">any</option>
+        ${severities.map((s) => html`<option>${s}</option>`)}
+      </select></label
+    >
+    <label>Hours <input name="hours" type="number" min="1" max="${maxSilenceHours}" value="2" required /></label>
+    <label>Reason <input name="reason" maxlength="500" required /></label>`;
   return actionForm(view, 'alerts', 'create-silence', 'Create silence', { inputs });
 }
 
@@ -66,8 +119,10 @@ async function createSilence(ctx: AppContext, form: FormFields): Promise<ActionO
   const hours = Number(form.hours);
   const reason = (form.reason ?? '').trim();
   if (type !== '' && !alertType.test(type)) return { kind: 'refused', status: 400, message: 'Alert type must look like TWILIO_FAILURE (capitals, digits, _).' };
-  if (severity !== '' && !severities.includes(severity as SilenceSeverity)) return { kind: 'refused', status: 400, message: 'Severity must be HIGH, MEDIUM or LOW.' };
-  if (!Number.isInteger(hours) || hours < 1 || hours > maxSilenceHours) return { kind: 'refused', status: 400, message: `Hours must be a whole number from 1 to ${maxSilenceHours}.` };
+  if (severity !== '' && !severities.includes(severity as SilenceSeverity))
+    return { kind: 'refused', status: 400, message: 'Severity must be HIGH, MEDIUM or LOW.' };
+  if (!Number.isInteger(hours) || hours < 1 || hours > maxSilenceHours)
+    return { kind: 'refused', status: 400, message: `Hours must be a whole number from 1 to ${maxSilenceHours}.` };
   if (reason === '' || reason.length > 500) return { kind: 'refused', status: 400, message: 'Say why (1 to 500 characters): the next operator reads it.' };
   const silence = await ctx.silences.create({
     matcher: { ...(type === '' ? {} : { type: [type] }), ...(severity === '' ? {} : { severity: [severity as SilenceSeverity] }) },
@@ -112,10 +167,24 @@ export const alertsSection: ConsoleSection<AlertsData> = {
     const summary =
       s === undefined
         ? html`<p class="attention">${data.statsError}</p>`
-        : html`<p class="summary">${s.total} alert event(s): ${s.delivered} delivered, ${s.suppressed} suppressed, ${s.silenced} silenced, <span class="${s.failed > 0 ? 'err' : ''}">${s.failed} lost</span>, ${s.resolved} resolved.</p>
-${table('By type', Object.entries(s.byType))}
-${table('By severity', Object.entries(s.bySeverity).filter(([, c]) => c.total > 0))}`;
-    return html`${summary}<h3>Recent alerts</h3>${recentList(data.recent, view)}<h3>Silences</h3>${silenceList(data.silences, view)}<details><summary>New silence</summary>${createForm(view)}</details>`;
+        : html`<p class="summary">
+              ${s.total} alert event(s): ${s.delivered} delivered, ${s.suppressed} suppressed, ${s.silenced} silenced,
+              <span class="${s.failed > 0 ? 'err' : ''}">${s.failed} lost</span>, ${s.resolved} resolved.
+            </p>
+            ${table('By type', Object.entries(s.byType))}
+            ${table(
+              'By severity',
+              Object.entries(s.bySeverity).filter(([, c]) => c.total > 0),
+            )}`;
+    return html`${summary}
+      <h3>Recent alerts</h3>
+      ${recentList(data.recent, view)}
+      <h3>Silences</h3>
+      ${silenceList(data.silences, view)}
+      <details>
+        <summary>New silence</summary>
+        ${createForm(view)}
+      </details>`;
   },
   actions: { 'create-silence': createSilence, 'end-silence': endSilence },
 };

@@ -13,7 +13,10 @@ export interface DeliverabilityData {
   /** Senders the campaign breaker halted, with how many SMS wait behind each. */
   readonly halted: ReadonlyArray<{ sender: string; errorCode: number; reason: string; haltedAt: Date; nextProbeAt: Date; queued: number }>;
   /** Recipients a sender will not text (recipient masked). */
-  readonly suppressions: { readonly count: number; readonly rows: ReadonlyArray<{ id: string; sender: string; recipient: string; errorCode: number; reason: string; refused: number; createdAt: Date }> };
+  readonly suppressions: {
+    readonly count: number;
+    readonly rows: ReadonlyArray<{ id: string; sender: string; recipient: string; errorCode: number; reason: string; refused: number; createdAt: Date }>;
+  };
   readonly optedOut: number;
 }
 
@@ -21,9 +24,15 @@ async function resume(ctx: AppContext, form: FormFields): Promise<ActionOutcome>
   const sender = form.sender ?? '';
   if (!e164.test(sender)) return { kind: 'refused', status: 400, message: 'Pick a halted sender.' };
   if (form.confirm !== 'yes') {
-    return { kind: 'confirm', title: `Resume ${sender}?`, detail: 'Its queued SMS go out at once. Resume only when the cause (carrier filtering, an unregistered campaign) is fixed, or the breaker halts it again.' };
+    return {
+      kind: 'confirm',
+      title: `Resume ${sender}?`,
+      detail:
+        'Its queued SMS go out at once. Resume only when the cause (carrier filtering, an unregistered campaign) is fixed, or the breaker halts it again.',
+    };
   }
-  if (!(await ctx.deliverability.resume(sender, 'operator (console)'))) return { kind: 'refused', status: 404, message: `${sender} is not halted (a probe may have resumed it).` };
+  if (!(await ctx.deliverability.resume(sender, 'operator (console)')))
+    return { kind: 'refused', status: 404, message: `${sender} is not halted (a probe may have resumed it).` };
   return { kind: 'done', message: `${sender} resumed: its queued SMS go out now.` };
 }
 
@@ -55,13 +64,32 @@ export const deliverabilitySection: ConsoleSection<DeliverabilityData> = {
     const waiting =
       halts.length === 0
         ? []
-        : await db.outboundMessage.groupBy({ by: ['fromPhone'], where: { fromPhone: { in: halts.map((h) => h.fromPhone) }, status: { in: ['pending', 'failed', 'unknown'] } }, _count: true });
+        : await db.outboundMessage.groupBy({
+            by: ['fromPhone'],
+            where: { fromPhone: { in: halts.map((h) => h.fromPhone) }, status: { in: ['pending', 'failed', 'unknown'] } },
+            _count: true,
+          });
     const queued = new Map(waiting.map((w) => [w.fromPhone, w._count]));
     return {
-      halted: halts.map((h) => ({ sender: h.fromPhone, errorCode: h.errorCode, reason: h.reason, haltedAt: h.haltedAt, nextProbeAt: h.nextProbeAt, queued: queued.get(h.fromPhone) ?? 0 })),
+      halted: halts.map((h) => ({
+        sender: h.fromPhone,
+        errorCode: h.errorCode,
+        reason: h.reason,
+        haltedAt: h.haltedAt,
+        nextProbeAt: h.nextProbeAt,
+        queued: queued.get(h.fromPhone) ?? 0,
+      })),
       suppressions: {
         count: suppressionCount,
-        rows: suppressions.map((s) => ({ id: s.id, sender: s.fromPhone, recipient: maskPhoneNumber(s.toPhone), errorCode: s.errorCode, reason: s.reason, refused: s.refused, createdAt: s.createdAt })),
+        rows: suppressions.map((s) => ({
+          id: s.id,
+          sender: s.fromPhone,
+          recipient: maskPhoneNumber(s.toPhone),
+          errorCode: s.errorCode,
+          reason: s.reason,
+          refused: s.refused,
+          createdAt: s.createdAt,
+        })),
       },
       optedOut,
     };
@@ -70,16 +98,33 @@ export const deliverabilitySection: ConsoleSection<DeliverabilityData> = {
     const halted =
       data.halted.length === 0
         ? html`<p class="empty">No sender halted.</p>`
-        : html`<ul class="rows" id="halted-senders">${data.halted.map(
-            (h) => html`<li data-sender="${h.sender}"><strong>${h.sender}</strong> <span class="pill fail">halted</span> ${h.errorCode}: ${h.reason}; ${ago(h.haltedAt, view.now)} ago, ${h.queued} SMS waiting ${actionForm(view, 'deliverability', 'resume', 'Resume', { fields: { sender: h.sender }, ariaLabel: `Resume sender ${h.sender}` })}</li>`,
-          )}</ul>`;
+        : html`<ul class="rows" id="halted-senders">
+            ${data.halted.map(
+              (h) =>
+                html`<li data-sender="${h.sender}">
+                  <strong>${h.sender}</strong> <span class="pill fail">halted</span> ${h.errorCode}: ${h.reason}; ${ago(h.haltedAt, view.now)} ago, ${h.queued}
+                  SMS waiting
+                  ${actionForm(view, 'deliverability', 'resume', 'Resume', { fields: { sender: h.sender }, ariaLabel: `Resume sender ${h.sender}` })}
+                </li>`,
+            )}
+          </ul>`;
     const suppressions =
       data.suppressions.count === 0
         ? html`<p class="empty">No recipient suppressed.</p>`
-        : html`<ul class="rows" id="suppressions">${data.suppressions.rows.map(
-            (s) => html`<li data-suppression-id="${s.id}">${s.recipient} from ${s.sender}: ${s.errorCode} ${s.reason}, ${s.refused} send(s) refused ${actionForm(view, 'deliverability', 'clear-suppression', 'Clear', { fields: { id: s.id }, ariaLabel: `Clear suppression of ${s.recipient}` })}</li>`,
-          )}</ul>`;
-    return html`<h3>Halted senders (${data.halted.length})</h3>${halted}<h3>Suppressed recipients (${data.suppressions.count})</h3>${suppressions}<p class="hint">${data.optedOut} recipient(s) opted out (they opt back in by texting START).</p>`;
+        : html`<ul class="rows" id="suppressions">
+            ${data.suppressions.rows.map(
+              (s) =>
+                html`<li data-suppression-id="${s.id}">
+                  ${s.recipient} from ${s.sender}: ${s.errorCode} ${s.reason}, ${s.refused} send(s) refused
+                  ${actionForm(view, 'deliverability', 'clear-suppression', 'Clear', { fields: { id: s.id }, ariaLabel: `Clear suppression of ${s.recipient}` })}
+                </li>`,
+            )}
+          </ul>`;
+    return html`<h3>Halted senders (${data.halted.length})</h3>
+      ${halted}
+      <h3>Suppressed recipients (${data.suppressions.count})</h3>
+      ${suppressions}
+      <p class="hint">${data.optedOut} recipient(s) opted out (they opt back in by texting START).</p>`;
   },
   actions: { resume, 'clear-suppression': clearSuppression },
 };

@@ -8,4 +8,10 @@ import { statusSection } from './status.js';
 /**
  * The console's sections, in page order: a new section is one module and one line here.
  */
-export const consoleSections: ReadonlyArray<ConsoleSection<unknown>> = [statusSection, needsPersonSection, deliverabilitySection, alertsSection, numberPoolSection];
+export const consoleSections: ReadonlyArray<ConsoleSection<unknown>> = [
+  statusSection,
+  needsPersonSection,
+  deliverabilitySection,
+  alertsSection,
+  numberPoolSection,
+];

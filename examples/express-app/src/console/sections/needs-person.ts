@@ -20,7 +20,10 @@ export interface NeedsPersonData {
   /** Pages not yet delivered or not yet acknowledged (undefined when the alert store could not be read). */
   readonly openAlerts: readonly OpenAlert[] | undefined;
   readonly stuck: readonly StuckEntity[];
-  readonly deadDeliveries: { readonly count: number; readonly rows: ReadonlyArray<{ id: string; provider: string; kind: string; attempts: number; lastError: string | null; updatedAt: Date }> };
+  readonly deadDeliveries: {
+    readonly count: number;
+    readonly rows: ReadonlyArray<{ id: string; provider: string; kind: string; attempts: number; lastError: string | null; updatedAt: Date }>;
+  };
   readonly deadOutbox: { readonly count: number; readonly rows: ReadonlyArray<ReturnType<typeof outboxView>> };
   readonly unknownOutbox: { readonly count: number; readonly rows: ReadonlyArray<ReturnType<typeof outboxView>> };
   /** Inbound events the spool set aside (its file or Redis list). */
@@ -45,33 +48,48 @@ const labels: Record<ResolveAction, string> = {
 
 function stuckList(stuck: readonly StuckEntity[], view: ViewContext) {
   if (stuck.length === 0) return html`<p class="empty">No stuck client.</p>`;
-  return html`<ul class="cards" id="stuck-clients">${stuck.map(
-    (c) => html`<li class="card" data-client-id="${c.id}"><div><strong class="label">${c.label}</strong> <span class="pill ${c.severity === 'HIGH' ? 'fail' : 'warn'}">${c.severity}</span>${c.terminal ? html` <span class="pill fail">terminal</span>` : ''}</div>
-<div class="meta"><code>${c.state}</code> for ${ago(c.enteredAt, view.now)}</div>
-<div class="actions">${resolutionsFor(c.state).map((a) => actionForm(view, 'needs-person', 'resolve', labels[a], { fields: { id: c.id, resolution: a }, ariaLabel: `${labels[a]}: ${c.label}` }))}</div></li>`,
-  )}</ul>`;
+  return html`<ul class="cards" id="stuck-clients">
+    ${stuck.map(
+      (c) =>
+        html`<li class="card" data-client-id="${c.id}">
+          <div>
+            <strong class="label">${c.label}</strong>
+            <span class="pill ${c.severity === 'HIGH' ? 'fail' : 'warn'}">${c.severity}</span
+            >${c.terminal ? html` <span class="pill fail">terminal</span>` : ''}
+          </div>
+          <div class="meta"><code>${c.state}</code> for ${ago(c.enteredAt, view.now)}</div>
+          <div class="actions">
+            ${resolutionsFor(c.state).map((a) => actionForm(view, 'needs-person', 'resolve', labels[a], { fields: { id: c.id, resolution: a }, ariaLabel: `${labels[a]}: ${c.label}` }))}
+          </div>
+        </li>`,
+    )}
+  </ul>`;
 }
 
 function openAlertList(open: readonly OpenAlert[], view: ViewContext) {
   if (open.length === 0) return html`<p class="empty">Every page was delivered and acknowledged.</p>`;
-  return html`<ul class="cards" id="open-alerts">${open.map((a) => {
-    const what = a.title === undefined ? a.type : `${a.type}: ${a.title}`;
-    const state =
-      a.state === 'pending'
-        ? html`<span class="pill fail">not delivered</span>`
-        : html`<span class="pill warn">not acknowledged</span>`;
-    const when =
-      a.state === 'pending'
-        ? html`no sink took it for ${ago(a.pendingSince ?? view.now, view.now)}${a.sinks.length === 0 ? '' : html` (reached ${a.sinks.join(', ')})`}${a.lastFailure === undefined ? '' : html`: <span class="err">${a.lastFailure.slice(0, 200)}</span>`}`
-        : html`delivered ${ago(a.deliveredAt ?? view.now, view.now)} ago to ${a.sinks.length === 0 ? 'its sinks' : a.sinks.join(', ')}`;
-    return html`<li class="card" data-alert-id="${a.alertId}"><div><strong class="label">${what}</strong> <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span> ${state}</div>
-<div class="meta">${a.resourceId === undefined ? '' : html`<code>${a.resourceId}</code>, `}ACK code <code>${a.code}</code>; ${when}</div>
-${a.acknowledgeable ? html`<div class="actions">${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { fields: { target: a.alertId }, ariaLabel: `Acknowledge ${a.type} (${a.code})` })}</div>` : ''}</li>`;
-  })}</ul>`;
+  return html`<ul class="cards" id="open-alerts">
+    ${open.map((a) => {
+      const what = a.title === undefined ? a.type : `${a.type}: ${a.title}`;
+      const state = a.state === 'pending' ? html`<span class="pill fail">not delivered</span>` : html`<span class="pill warn">not acknowledged</span>`;
+      const when =
+        a.state === 'pending'
+          ? html`no sink took it for
+            ${ago(a.pendingSince ?? view.now, view.now)}${a.sinks.length === 0 ? '' : html` (reached ${a.sinks.join(', ')})`}${a.lastFailure === undefined ? '' : html`: <span class="err">${a.lastFailure.slice(0, 200)}</span>`}`
+          : html`delivered ${ago(a.deliveredAt ?? view.now, view.now)} ago to ${a.sinks.length === 0 ? 'its sinks' : a.sinks.join(', ')}`;
+      return html`<li class="card" data-alert-id="${a.alertId}">
+        <div><strong class="label">${what}</strong> <span class="pill ${a.severity === 'HIGH' ? 'fail' : 'warn'}">${a.severity}</span> ${state}</div>
+        <div class="meta">${a.resourceId === undefined ? '' : html`<code>${a.resourceId}</code>, `}ACK code <code>${a.code}</code>; ${when}</div>
+        ${a.acknowledgeable ? html`<div class="actions">${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { fields: { target: a.alertId }, ariaLabel: `Acknowledge ${a.type} (${a.code})` })}</div>` : ''}
+      </li>`;
+    })}
+  </ul>`;
 }
 
 function outboxRows(rows: NeedsPersonData['unknownOutbox']['rows'], now: number) {
-  return html`<ul class="rows">${rows.map((m) => html`<li><code>${m.purpose}</code> to ${m.to}, ${m.attempts} attempt(s), ${ago(m.createdAt, now)} ago${m.lastError === null ? '' : html`: <span class="err">${m.lastError}</span>`}</li>`)}</ul>`;
+  return html`<ul class="rows">
+    ${rows.map((m) => html`<li><code>${m.purpose}</code> to ${m.to}, ${m.attempts} attempt(s), ${ago(m.createdAt, now)} ago${m.lastError === null ? '' : html`: <span class="err">${m.lastError}</span>`}</li>`)}
+  </ul>`;
 }
 
 async function resolve(ctx: AppContext, form: FormFields): Promise<ActionOutcome> {
@@ -101,9 +119,17 @@ async function redrive(ctx: AppContext, form: FormFields): Promise<ActionOutcome
     case 'not_found':
       return { kind: 'refused', status: 404, message: 'No such delivery.' };
     case 'conflict':
-      return { kind: 'refused', status: 409, message: `The delivery is ${outcome.status}; only ${redrivableStatuses.join(' or ')} deliveries can be re-driven.` };
+      return {
+        kind: 'refused',
+        status: 409,
+        message: `The delivery is ${outcome.status}; only ${redrivableStatuses.join(' or ')} deliveries can be re-driven.`,
+      };
     case 'not_queued':
-      return { kind: 'refused', status: 503, message: `Pending again but not queued now (${scrubText(String(outcome.error)).slice(0, 200)}); the sweep queues it later.` };
+      return {
+        kind: 'refused',
+        status: 503,
+        message: `Pending again but not queued now (${scrubText(String(outcome.error)).slice(0, 200)}); the sweep queues it later.`,
+      };
     case 'queued':
       return { kind: 'done', message: `Delivery re-driven: ${outcome.delivery.kind} is queued again.` };
   }
@@ -120,7 +146,8 @@ async function ack(ctx: AppContext, form: FormFields): Promise<ActionOutcome> {
     return { kind: 'refused', status: 503, message: 'The acknowledgement could not be stored (alert store unavailable); try again shortly.' };
   }
   if (outcome.status === 'not_found') return { kind: 'refused', status: 404, message: `No open alert matches ${target}.` };
-  if (outcome.status === 'already_acknowledged') return { kind: 'done', message: `${outcome.ack.type} was already acknowledged by ${outcome.ack.by} (${outcome.ack.via}).` };
+  if (outcome.status === 'already_acknowledged')
+    return { kind: 'done', message: `${outcome.ack.type} was already acknowledged by ${outcome.ack.by} (${outcome.ack.via}).` };
   return { kind: 'done', message: `${outcome.ack.type} acknowledged: its escalation stops.` };
 }
 
@@ -165,19 +192,38 @@ export const needsPersonSection: ConsoleSection<NeedsPersonData> = {
     const pages = data.pendingPages;
     const open = data.openAlerts;
     return html`<h3>Pages not delivered or not acknowledged${open === undefined ? '' : ` (${open.length})`}</h3>
-${pages.count === 0 ? '' : html`<p class="attention" id="pending-pages"><strong>${pages.count}</strong> page(s) no sink took yet${pages.oldestAt === undefined ? '' : html`, oldest ${ago(pages.oldestAt, view.now)} ago`}; the alerting retries and escalates them.</p>`}
-${open === undefined ? html`<p class="attention">The open alerts could not be read (alert store unavailable); an ACK code still works below.</p>` : openAlertList(open, view)}
-<details><summary>Acknowledge by ACK code</summary>
-${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { inputs: html`<label>ACK code or alert id <input name="target" pattern="[0-9a-fA-F-]{36}|[A-Za-z0-9]{5}" required autocomplete="off"></label>` })}</details>
-${data.acknowledged.length === 0 ? '' : html`<ul class="rows" id="acknowledged">${data.acknowledged.map((a) => html`<li><code>${a.type}</code> (${a.code}) acknowledged by ${a.by} via ${a.via}, ${ago(a.at, view.now)} ago</li>`)}</ul>`}
-<h3>Stuck clients (${data.stuck.length})</h3>
-${stuckList(data.stuck, view)}
-<h3>Dead letters (${data.deadDeliveries.count + data.deadOutbox.count + data.spoolDeadLetters})</h3>
-${data.deadDeliveries.count === 0 ? html`<p class="empty">No dead-lettered delivery.</p>` : html`<ul class="rows" id="dead-letters">${data.deadDeliveries.rows.map((d) => html`<li data-delivery-id="${d.id}"><code>${d.provider}/${d.kind}</code>, ${d.attempts} attempt(s), ${ago(d.updatedAt, view.now)} ago${d.lastError === null ? '' : html`: <span class="err">${scrubText(d.lastError).slice(0, 200)}</span>`} ${actionForm(view, 'needs-person', 'redrive', 'Re-drive', { fields: { id: d.id }, ariaLabel: `Re-drive ${d.provider} ${d.kind} delivery` })}</li>`)}</ul>`}
-${data.deadOutbox.count === 0 ? '' : html`<p>${data.deadOutbox.count} outbound SMS dead-lettered (not sent, no retry left):</p>${outboxRows(data.deadOutbox.rows, view.now)}`}
-${data.spoolDeadLetters === 0 ? '' : html`<p class="attention">${data.spoolDeadLetters} inbound event(s) set aside by the spool (SPOOL_DEAD_LETTER): see the spool's dead letter.</p>`}
-<h3>Unknown final status (${data.unknownOutbox.count})</h3>
-${data.unknownOutbox.count === 0 ? html`<p class="empty">Every sent SMS has a known outcome.</p>` : outboxRows(data.unknownOutbox.rows, view.now)}`;
+      ${pages.count === 0 ? '' : html`<p class="attention" id="pending-pages"><strong>${pages.count}</strong> page(s) no sink took yet${pages.oldestAt === undefined ? '' : html`, oldest ${ago(pages.oldestAt, view.now)} ago`}; the alerting retries and escalates them.</p>`}
+      ${open === undefined ? html`<p class="attention">The open alerts could not be read (alert store unavailable); an ACK code still works below.</p>` : openAlertList(open, view)}
+      <details>
+        <summary>Acknowledge by ACK code</summary>
+        ${actionForm(view, 'needs-person', 'ack', 'Acknowledge', { inputs: html`<label>ACK code or alert id <input name="target" pattern="[0-9a-fA-F-]{36}|[A-Za-z0-9]{5}" required autocomplete="off" /></label>` })}
+      </details>
+      ${
+        data.acknowledged.length === 0
+          ? ''
+          : html`<ul class="rows" id="acknowledged">
+              ${data.acknowledged.map((a) => html`<li><code>${a.type}</code> (${a.code}) acknowledged by ${a.by} via ${a.via}, ${ago(a.at, view.now)} ago</li>`)}
+            </ul>`
+      }
+      <h3>Stuck clients (${data.stuck.length})</h3>
+      ${stuckList(data.stuck, view)}
+      <h3>Dead letters (${data.deadDeliveries.count + data.deadOutbox.count + data.spoolDeadLetters})</h3>
+      ${
+        data.deadDeliveries.count === 0
+          ? html`<p class="empty">No dead-lettered delivery.</p>`
+          : html`<ul class="rows" id="dead-letters">
+              ${data.deadDeliveries.rows.map((d) => html`<li data-delivery-id="${d.id}"><code>${d.provider}/${d.kind}</code>, ${d.attempts} attempt(s), ${ago(d.updatedAt, view.now)} ago${d.lastError === null ? '' : html`: <span class="err">${scrubText(d.lastError).slice(0, 200)}</span>`} ${actionForm(view, 'needs-person', 'redrive', 'Re-drive', { fields: { id: d.id }, ariaLabel: `Re-drive ${d.provider} ${d.kind} delivery` })}</li>`)}
+            </ul>`
+      }
+      ${
+        data.deadOutbox.count === 0
+          ? ''
+          : html`<p>${data.deadOutbox.count} outbound SMS dead-lettered (not sent, no retry left):</p>
+              ${outboxRows(data.deadOutbox.rows, view.now)}`
+      }
+      ${data.spoolDeadLetters === 0 ? '' : html`<p class="attention">${data.spoolDeadLetters} inbound event(s) set aside by the spool (SPOOL_DEAD_LETTER): see the spool's dead letter.</p>`}
+      <h3>Unknown final status (${data.unknownOutbox.count})</h3>
+      ${data.unknownOutbox.count === 0 ? html`<p class="empty">Every sent SMS has a known outcome.</p>` : outboxRows(data.unknownOutbox.rows, view.now)}`;
   },
   actions: { resolve, redrive, ack },
 };

@@ -25,8 +25,11 @@ export const numberPoolSection: ConsoleSection<NumberPoolData> = {
   title: 'Number pool',
   load: (ctx) => poolLevel(ctx.db.prisma),
   render(data, view) {
-    const inputs = html`<label>Number (E.164) <input name="number" type="tel" inputmode="tel" placeholder="+15551234567" pattern="\\+[1-9][0-9]{6,14}" required autocomplete="off"></label>`;
-    return html`<p><strong id="pool-available" class="${data.available === 0 ? 'err' : ''}">${data.available}</strong> available, ${data.assigned} assigned.</p>${actionForm(view, 'number-pool', 'add', 'Add number', { inputs })}`;
+    const inputs = html`<label
+      >Number (E.164) <input name="number" type="tel" inputmode="tel" placeholder="+15551234567" pattern="\\+[1-9][0-9]{6,14}" required autocomplete="off"
+    /></label>`;
+    return html`<p><strong id="pool-available" class="${data.available === 0 ? 'err' : ''}">${data.available}</strong> available, ${data.assigned} assigned.</p>
+      ${actionForm(view, 'number-pool', 'add', 'Add number', { inputs })}`;
   },
   actions: { add: addNumber },
 };

@@ -1,6 +1,22 @@
-import { advanceMessageStatus, classifyTwilioError, isFinalMessageStatus, isMessageStatus, maskPhoneNumber, scrubText, twilioErrorCodeOf, type MessageStatus, type TwilioErrorClass } from '@hardening/core';
+import {
+  advanceMessageStatus,
+  classifyTwilioError,
+  isFinalMessageStatus,
+  isMessageStatus,
+  maskPhoneNumber,
+  scrubText,
+  twilioErrorCodeOf,
+  type MessageStatus,
+  type TwilioErrorClass,
+} from '@hardening/core';
 import { isOptedOut, setOptOut } from './opt-out.js';
-import { essentialPurposes, resolveDeliverabilityOptions, type DeliverabilityDeps, type DeliverabilityOptions, type ResolvedDeliverabilityOptions } from './policy.js';
+import {
+  essentialPurposes,
+  resolveDeliverabilityOptions,
+  type DeliverabilityDeps,
+  type DeliverabilityOptions,
+  type ResolvedDeliverabilityOptions,
+} from './policy.js';
 import { HaltedSenders } from './halted-senders.js';
 import { activeHalt, claimProbe, haltSender, lastResumedAt, recentErrors, resumeSender, type SenderHalt } from './sender-halt.js';
 import { refuseIfSuppressed, suppressRecipient, type SmsPair } from './suppression.js';
@@ -207,7 +223,8 @@ export class Deliverability {
       });
       if (count === 0) continue;
       const sms: OutgoingSms = { id: row.id, fromPhone: row.fromPhone, toPhone: row.toPhone, purpose: row.purpose };
-      if (await this.resendTransient(row.id, row.attempts, step.status, c)) return { duplicate: false, unknownMessage: false, status: step.status, changed: true };
+      if (await this.resendTransient(row.id, row.attempts, step.status, c))
+        return { duplicate: false, unknownMessage: false, status: step.status, changed: true };
       await this.afterStatusChange(sms, current, step.status, update, c);
       return { duplicate: false, unknownMessage: false, status: step.status, changed: true };
     }
@@ -225,7 +242,13 @@ export class Deliverability {
     if ((next !== 'undelivered' && next !== 'failed') || c.scope !== 'recipient' || c.kind !== 'transient' || attempts >= (c.maxAttempts ?? 1)) return false;
     await this.deps.db.outboundMessage.update({
       where: { id },
-      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: new Date(this.now() + this.options.transientResendMs), lastError: `Twilio ${c.code}: ${c.reason}; sent again later` },
+      data: {
+        status: 'pending',
+        twilioSid: null,
+        deliveryStatus: null,
+        nextAttemptAt: new Date(this.now() + this.options.transientResendMs),
+        lastError: `Twilio ${c.code}: ${c.reason}; sent again later`,
+      },
     });
     this.deps.logger.info({ outboxId: id, code: c.code, attempts }, 'SMS undelivered for a transient reason: queued again once');
     return true;
@@ -234,12 +257,19 @@ export class Deliverability {
   /** The outbox `status` column follows a final delivery status (the admin API and retention read it). */
   private mirror(next: MessageStatus, outboxStatus: string, incoming: string, c: TwilioErrorClass): { status?: string; lastError?: string } {
     if (!isFinalMessageStatus(next) || !['sending', 'sent', 'delivered', 'undelivered'].includes(outboxStatus)) return {};
-    if (next === 'undelivered' || next === 'failed') return { status: 'undelivered', lastError: `Twilio ${incoming}${c.code === undefined ? '' : ` (error ${c.code})`}` };
+    if (next === 'undelivered' || next === 'failed')
+      return { status: 'undelivered', lastError: `Twilio ${incoming}${c.code === undefined ? '' : ` (error ${c.code})`}` };
     if (next === 'canceled') return { status: 'undelivered', lastError: 'Twilio canceled' };
     return { status: 'delivered' };
   }
 
-  private async afterStatusChange(sms: OutgoingSms, previous: MessageStatus | undefined, next: MessageStatus, update: StatusUpdate, c: TwilioErrorClass): Promise<void> {
+  private async afterStatusChange(
+    sms: OutgoingSms,
+    previous: MessageStatus | undefined,
+    next: MessageStatus,
+    update: StatusUpdate,
+    c: TwilioErrorClass,
+  ): Promise<void> {
     if (isFinalMessageStatus(next) && (previous === undefined || !isFinalMessageStatus(previous))) this.deps.countFinal?.(next, errorClassOf(c));
     if (next === 'delivered' || next === 'read' || next === 'partially_delivered') {
       const halt = await this.haltOf(sms.fromPhone);
@@ -311,7 +341,11 @@ export class Deliverability {
       }
       const halt = await this.haltOf(sms.fromPhone);
       if (halt !== undefined) await this.requeueBlocked(sms.fromPhone, c.code, halt.nextProbeAt, new Date(now.getTime() - this.options.spikeWindowMs));
-      return { kind: 'wait', until: halt?.nextProbeAt ?? new Date(now.getTime() + this.options.probeAfterMs), reason: `sender halted: Twilio ${c.code} (${c.reason})` };
+      return {
+        kind: 'wait',
+        until: halt?.nextProbeAt ?? new Date(now.getTime() + this.options.probeAfterMs),
+        reason: `sender halted: Twilio ${c.code} (${c.reason})`,
+      };
     }
     return undefined;
   }
@@ -324,7 +358,13 @@ export class Deliverability {
   private async requeueBlocked(from: string, code: number, until: Date, since: Date): Promise<void> {
     const { count } = await this.deps.db.outboundMessage.updateMany({
       where: { fromPhone: from, errorCode: code, deliveryStatus: { in: ['undelivered', 'failed'] }, deliveryUpdatedAt: { gte: since } },
-      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: until, lastError: `sender halted: carrier refused it with Twilio ${code}; sent again after the halt` },
+      data: {
+        status: 'pending',
+        twilioSid: null,
+        deliveryStatus: null,
+        nextAttemptAt: until,
+        lastError: `sender halted: carrier refused it with Twilio ${code}; sent again after the halt`,
+      },
     });
     if (count > 0) this.deps.logger.warn({ sender: from, code, count }, 'SMS refused because of the sender queued again for after the halt');
   }
@@ -339,7 +379,13 @@ export class Deliverability {
   private async sendAgainNow(sms: OutgoingSms, code: number): Promise<void> {
     await this.deps.db.outboundMessage.updateMany({
       where: { id: sms.id, deliveryStatus: { in: ['undelivered', 'failed'] } },
-      data: { status: 'pending', twilioSid: null, deliveryStatus: null, nextAttemptAt: new Date(this.now()), lastError: `sender halted: carrier refused it with Twilio ${code} before the halt was lifted; sent again` },
+      data: {
+        status: 'pending',
+        twilioSid: null,
+        deliveryStatus: null,
+        nextAttemptAt: new Date(this.now()),
+        lastError: `sender halted: carrier refused it with Twilio ${code} before the halt was lifted; sent again`,
+      },
     });
     this.deps.logger.warn({ outboxId: sms.id, sender: sms.fromPhone, code }, 'SMS refused during a cleared sender halt (late receipt): queued again');
   }

@@ -74,7 +74,8 @@ export class HaltedSenders {
         const startedAt = this.now();
         const rows = await db.smsSenderHalt.findMany({ where: { active: true }, select: { fromPhone: true } });
         const halted = new Set(rows.map((r) => r.fromPhone));
-        for (const [from, known] of this.known) if (known.halted && !halted.has(from) && known.at < startedAt) this.known.set(from, { halted: false, at: startedAt });
+        for (const [from, known] of this.known)
+          if (known.halted && !halted.has(from) && known.at < startedAt) this.known.set(from, { halted: false, at: startedAt });
         for (const from of halted) if ((this.known.get(from)?.at ?? -Infinity) < startedAt) this.known.set(from, { halted: true, at: startedAt });
         this.readAt = startedAt;
       } finally {

@@ -68,7 +68,9 @@ export async function claimProbe(db: DbOrTx, from: string, outboxId: string, now
  * cleared made the next single 30007 halt the sender again (and page again).
  */
 export async function recentErrors(db: DbOrTx, from: string, code: number, since: Date): Promise<number> {
-  return db.outboundMessage.count({ where: { fromPhone: from, errorCode: code, deliveryStatus: { in: ['undelivered', 'failed'] }, deliveryUpdatedAt: { gte: since } } });
+  return db.outboundMessage.count({
+    where: { fromPhone: from, errorCode: code, deliveryStatus: { in: ['undelivered', 'failed'] }, deliveryUpdatedAt: { gte: since } },
+  });
 }
 
 /** When `from` was last resumed after a halt (undefined: never halted, or halted now). */

@@ -40,10 +40,14 @@ export function controlledExtractor(): ControlledExtractor {
         if (slowness.ms > 0 && applies(slowness.goal, goal)) {
           await new Promise<void>((resolve, reject) => {
             const timer = setTimeout(resolve, slowness.ms);
-            signal?.addEventListener('abort', () => {
-              clearTimeout(timer);
-              reject(signal.reason);
-            }, { once: true });
+            signal?.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(timer);
+                reject(signal.reason);
+              },
+              { once: true },
+            );
           });
         }
         if (failures.left > 0 && applies(failures.goal, goal)) {

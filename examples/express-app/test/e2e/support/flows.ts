@@ -19,7 +19,10 @@ export interface OnboardedClient {
  * Walks a new owner from the first text to COMPLETE: name, area, number, YES, Stripe
  * checkout, test call. The pool must have a number free. Drains the outbox on the way.
  */
-export async function onboardClient(app: Pick<TestApp, 'sms' | 'stripeEvent' | 'callStatus' | 'drainOutbox' | 'systemNumber'>, options: { businessName?: string; owner?: string } = {}): Promise<OnboardedClient> {
+export async function onboardClient(
+  app: Pick<TestApp, 'sms' | 'stripeEvent' | 'callStatus' | 'drainOutbox' | 'systemNumber'>,
+  options: { businessName?: string; owner?: string } = {},
+): Promise<OnboardedClient> {
   const owner = options.owner ?? phone();
   const businessName = options.businessName ?? `Plumbing ${Math.random().toString(36).slice(2, 6).toUpperCase()}`;
   const say = async (body: string) => {

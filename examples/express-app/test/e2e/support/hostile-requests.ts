@@ -39,9 +39,22 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 3 }), hostileString, fc.constant(null));
 
 /** A form value Twilio might put in a field, or anything else. */
-const fieldValue = (realistic: fc.Arbitrary<string>, hostileWeight = 1) => fc.oneof({ weight: 4, arbitrary: realistic }, { weight: hostileWeight, arbitrary: hostileString });
+const fieldValue = (realistic: fc.Arbitrary<string>, hostileWeight = 1) =>
+  fc.oneof({ weight: 4, arbitrary: realistic }, { weight: hostileWeight, arbitrary: hostileString });
 
-const twilioFieldNames = ['MessageSid', 'SmsSid', 'From', 'To', 'Body', 'CallSid', 'CallStatus', 'MessageStatus', 'SmsStatus', 'ErrorCode', 'AccountSid'] as const;
+const twilioFieldNames = [
+  'MessageSid',
+  'SmsSid',
+  'From',
+  'To',
+  'Body',
+  'CallSid',
+  'CallStatus',
+  'MessageStatus',
+  'SmsStatus',
+  'ErrorCode',
+  'AccountSid',
+] as const;
 
 /** Twilio form fields: realistic ones with hostile overrides and extra fields. */
 export function twilioParams(systemNumber: string): fc.Arbitrary<Record<string, string>> {
@@ -68,9 +81,12 @@ export function twilioParams(systemNumber: string): fc.Arbitrary<Record<string, 
 export const slackBody: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc
-      .record({
-        type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('event_callback', 'url_verification', 'app_rate_limited') }, { weight: 1, arbitrary: hostileJson }),
+    arbitrary: fc.record(
+      {
+        type: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom('event_callback', 'url_verification', 'app_rate_limited') },
+          { weight: 1, arbitrary: hostileJson },
+        ),
         event_id: fc.oneof({ weight: 3, arbitrary: fc.constant(null).map(() => slackEventId()) }, { weight: 1, arbitrary: hostileJson }),
         challenge: hostileJson,
         event: fc.oneof(
@@ -90,7 +106,9 @@ export const slackBody: fc.Arbitrary<unknown> = fc.oneof(
           },
           { weight: 1, arbitrary: hostileJson },
         ),
-      }, { requiredKeys: ['type'] }),
+      },
+      { requiredKeys: ['type'] },
+    ),
   },
   { weight: 1, arbitrary: hostileJson },
 );
@@ -99,19 +117,32 @@ export const slackBody: fc.Arbitrary<unknown> = fc.oneof(
 export const stripeBody: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc
-      .record(
-        {
-          id: fc.oneof({ weight: 3, arbitrary: fc.constant(null).map(() => stripeEventId()) }, { weight: 1, arbitrary: hostileJson }),
-          object: fc.constant('event'),
-          type: fc.oneof(fc.constantFrom('checkout.session.completed', 'invoice.paid'), hostileJson),
-          data: fc.oneof(
-            { weight: 4, arbitrary: fc.record({ object: fc.oneof(fc.record({ id: fc.oneof(fc.constant('cs_test_fuzz'), hostileJson), client_reference_id: hostileJson, metadata: hostileJson }, { requiredKeys: [] }), hostileJson) }, { requiredKeys: [] }) },
-            { weight: 1, arbitrary: hostileJson },
-          ),
-        },
-        { requiredKeys: [] },
-      ),
+    arbitrary: fc.record(
+      {
+        id: fc.oneof({ weight: 3, arbitrary: fc.constant(null).map(() => stripeEventId()) }, { weight: 1, arbitrary: hostileJson }),
+        object: fc.constant('event'),
+        type: fc.oneof(fc.constantFrom('checkout.session.completed', 'invoice.paid'), hostileJson),
+        data: fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc.record(
+              {
+                object: fc.oneof(
+                  fc.record(
+                    { id: fc.oneof(fc.constant('cs_test_fuzz'), hostileJson), client_reference_id: hostileJson, metadata: hostileJson },
+                    { requiredKeys: [] },
+                  ),
+                  hostileJson,
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+          },
+          { weight: 1, arbitrary: hostileJson },
+        ),
+      },
+      { requiredKeys: [] },
+    ),
   },
   { weight: 1, arbitrary: hostileJson },
 );
@@ -145,7 +176,10 @@ export type Signing = 'valid' | 'missing' | 'wrong' | 'garbage';
 export const unauthenticated: fc.Arbitrary<Signing> = fc.constantFrom<Signing>('missing', 'wrong', 'garbage');
 
 /** Header-safe garbage (fetch refuses NUL and non-Latin-1 in headers). */
-export const garbageHeader: fc.Arbitrary<string> = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 60 }), fc.constantFrom('v0=', 't=1,v1=', 'Bearer ', 'Bearer x', 'x'.repeat(4000)));
+export const garbageHeader: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
+  fc.constantFrom('v0=', 't=1,v1=', 'Bearer ', 'Bearer x', 'x'.repeat(4000)),
+);
 
 /** Bytes of `value` as `how`: the route's own encoding for 'native'. */
 export function encode(value: unknown, how: Encoding, native: 'form' | 'json', bytes: Uint8Array): Buffer {
@@ -154,7 +188,7 @@ export function encode(value: unknown, how: Encoding, native: 'form' | 'json', b
     case 'form': {
       const fields = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
       const search = new URLSearchParams();
-      for (const [k, v] of Object.entries(fields)) search.append(k, typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+      for (const [k, v] of Object.entries(fields)) search.append(k, typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
       return Buffer.from(search.toString());
     }
     case 'json':

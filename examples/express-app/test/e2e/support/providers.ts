@@ -19,7 +19,9 @@ async function forward(target: string, request: RecordedRequest) {
   const response = await fetch(`${target}${request.url}`, {
     method: request.method,
     headers: Object.fromEntries(
-      Object.entries(request.headers).filter(([name, v]) => typeof v === 'string' && !['host', 'content-length', 'connection', 'content-encoding'].includes(name)),
+      Object.entries(request.headers).filter(
+        ([name, v]) => typeof v === 'string' && !['host', 'content-length', 'connection', 'content-encoding'].includes(name),
+      ),
     ) as Record<string, string>,
     ...(request.method === 'GET' || request.method === 'HEAD' ? {} : { body: request.rawBody }),
   });

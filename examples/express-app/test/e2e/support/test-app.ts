@@ -78,11 +78,17 @@ export interface WebhookClient {
   /** POST a signed Twilio form webhook to `path`. */
   twilioWebhook(path: string, params: Record<string, string>, options?: { signature?: SignatureMode; idempotencyToken?: string }): Promise<HttpReply>;
   /** An inbound SMS (POST /sms), with Twilio's usual fields. */
-  sms(input: { from: string; to: string; body: string; messageSid?: string }, options?: { signature?: SignatureMode; idempotencyToken?: string }): Promise<HttpReply>;
+  sms(
+    input: { from: string; to: string; body: string; messageSid?: string },
+    options?: { signature?: SignatureMode; idempotencyToken?: string },
+  ): Promise<HttpReply>;
   /** A voice status callback (POST /api/twilio/status). */
   callStatus(input: { callSid: string; from: string; to: string; status: string }, options?: { signature?: SignatureMode }): Promise<HttpReply>;
   /** A Slack Events API delivery (POST /slack/events). */
-  slackEvent(envelope: Record<string, unknown>, options?: { signature?: SignatureMode; retryNum?: number; retryReason?: string; timestampSec?: number }): Promise<HttpReply>;
+  slackEvent(
+    envelope: Record<string, unknown>,
+    options?: { signature?: SignatureMode; retryNum?: number; retryReason?: string; timestampSec?: number },
+  ): Promise<HttpReply>;
   /** A Stripe webhook (POST /webhooks/stripe). */
   stripeEvent(event: Record<string, unknown>, options?: { signature?: SignatureMode }): Promise<HttpReply>;
 }

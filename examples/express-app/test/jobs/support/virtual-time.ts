@@ -47,7 +47,10 @@ export class VirtualTime implements Clock, MonitorTimers {
   async advance(ms: number, settle: () => Promise<void> = async () => {}): Promise<void> {
     const until = this.current + ms;
     for (;;) {
-      const next = this.pending.reduce<Pending | undefined>((first, t) => (first === undefined || t.at < first.at || (t.at === first.at && t.id < first.id) ? t : first), undefined);
+      const next = this.pending.reduce<Pending | undefined>(
+        (first, t) => (first === undefined || t.at < first.at || (t.at === first.at && t.id < first.id) ? t : first),
+        undefined,
+      );
       if (next === undefined || next.at > until) break;
       this.pending = this.pending.filter((t) => t !== next);
       this.current = Math.max(this.current, next.at);
