@@ -82,4 +82,25 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
     expect((await app.drainOutbox()).sent).toBe(1);
     expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerAck('Replay Plumbing')]);
   });
+
+  it('a claim that reached Redis after its delivery gave up on it (stuck in progress): the redelivery waits it out and gets the real reply, not the holding text', async () => {
+    // The chaos run's case (combined scenario): the first delivery's claim timed out on a
+    // restarting Redis, it carried on with the inbox dedup and answered inline, but the claim
+    // landed in Redis after all, in progress with a 60 s lease nobody completes. Twilio acts
+    // on the answer to its last attempt only: the redelivery must carry the reply again.
+    const customer = phone();
+    const sid = messageSid();
+    const first = await app.sms({ from: customer, to: client.number, body: 'Quote for a new tap washer?', messageSid: sid });
+    expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    await redis.stop();
+    await redis.start();
+    const stuck = await app.ctx.idempotencyStore.claim({ key: `webhook:twilio:sms:${sid}`, token: 'claim-whose-client-gave-up', fingerprint: '', leaseMs: 60_000 });
+    expect(stuck.status).toBe('claimed');
+    const again = await app.sms({ from: customer, to: client.number, body: 'Quote for a new tap washer?', messageSid: sid });
+    expect(again.status).toBe(200);
+    expect(again.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    expect(await inboundCount(customer)).toBe(1);
+    expect((await app.drainOutbox()).sent).toBe(0);
+    expect(app.smsTo(customer)).toEqual([]);
+  }, 40_000);
 });
