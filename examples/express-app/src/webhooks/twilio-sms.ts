@@ -125,6 +125,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       // prevents double processing, and replays the reply, so carry on without it.
       logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
       reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy), duplicate: false };
+      // A redelivery may find the store back (empty) while the database is hung: it could
+      // then neither replay this answer from the inbox row nor know it was given. Keep it in
+      // the store as soon as the store takes it, as the dedup would have.
+      rememberAnswer(ctx, { headers: req.headers, params }, sms.messageSid, reply.body);
     }
     if (reply.duplicate) {
       metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -348,6 +352,37 @@ async function answerOfStoredRow(db: AppContext['db']['prisma'], messageSid: str
   const row = await db.inboundEvent.findUnique({ where: { messageSid }, select: { status: true, reply: true, replyVia: true } });
   if (row === null || (row.status !== 'processed' && row.status !== 'dead_letter')) return undefined;
   return storedAnswer(row);
+}
+
+/** When {@link rememberAnswer} tries again after a store failure (ms after the answer); Twilio's retries come within about 15 s. */
+const rememberDelaysMs = [0, 1000, 2000, 4000, 8000];
+
+/**
+ * Records the answer of a delivery the idempotency store could not claim for (Redis down or
+ * restarting) in the store, in the background, as soon as the store takes it: a redelivery
+ * then gets the same answer from the store, even while the database (where the inbox row
+ * keeps it) is hung. Issue 11's chaos run: the first copy answered inline with Redis
+ * restarting, its redelivery found Redis back and empty, the database hung, and answered the
+ * holding text with the reply already gone out inline only.
+ *
+ * A key already recorded or in progress is left alone (its holder's answer stands); a store
+ * still failing after the last try leaves the inbox row as the only record, as before.
+ */
+function rememberAnswer(ctx: AppContext, request: { headers: Request['headers']; params: Record<string, string> }, messageSid: string, body: string): void {
+  const attempt = async (index: number): Promise<void> => {
+    try {
+      const out = await ctx.dedup.twilio(request, () => ({ status: 200, headers: { 'content-type': 'text/xml' }, body }), { kind: 'sms', onInProgress: 'error' });
+      if (!out.duplicate) ctx.logger.info({ messageSid }, 'answer of an SMS the idempotency store had missed is now recorded in it');
+    } catch (error) {
+      const next = rememberDelaysMs[index + 1];
+      if (next === undefined) {
+        ctx.logger.warn({ messageSid, err: scrubText(String(error)) }, 'could not record the SMS answer in the idempotency store; the inbox row keeps it');
+        return;
+      }
+      setTimeout(() => void attempt(index + 1), next - rememberDelaysMs[index]!).unref();
+    }
+  };
+  void attempt(0);
 }
 
 /** The inbox write did not answer within its share of Twilio's deadline (a hung database). */
