@@ -6,7 +6,15 @@ import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { storedAnswer, type StoredAnswer } from '../domain/inbound.js';
-import { newInboxRow, receiveInbound, recordFailedInbound, recordReceivedInbound, type FailedInbound, type InboxRowRef, type ReceivedInbound } from '../domain/receive-inbound.js';
+import {
+  newInboxRow,
+  receiveInbound,
+  recordFailedInbound,
+  recordReceivedInbound,
+  type FailedInbound,
+  type InboxRowRef,
+  type ReceivedInbound,
+} from '../domain/receive-inbound.js';
 import { texts } from '../domain/messages.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
@@ -59,7 +67,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     // The root of the message's trace: the inbox row keeps this span's context, and the
     // processing, the send and the status callbacks link back to it (message-trace.ts).
-    (req: Request, res) => inMessageSpan('twilio.sms', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/sms' } }, (span) => receive(req, res, span)),
+    (req: Request, res) =>
+      inMessageSpan('twilio.sms', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/sms' } }, (span) =>
+        receive(req, res, span),
+      ),
   );
   return router;
 
@@ -113,7 +124,12 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // answer): a holding text here would leave the reply only in an answer Twilio discarded.
         const answer = await storeInFlight(ctx, sms, payload, answerBy);
         metrics.webhooks.inc({ provider: 'twilio_sms', outcome: answer?.via === 'twiml' ? 'in_progress_replayed' : 'in_progress_holding' });
-        logger.info({ messageSid: sms.messageSid, via: answer?.via ?? 'none' }, answer?.via === 'twiml' ? 'SMS redelivered while its claim is still held; the inbox row has its inline reply: answered with it' : 'SMS redelivered while the first delivery is still processed; answered with the holding text');
+        logger.info(
+          { messageSid: sms.messageSid, via: answer?.via ?? 'none' },
+          answer?.via === 'twiml'
+            ? 'SMS redelivered while its claim is still held; the inbox row has its inline reply: answered with it'
+            : 'SMS redelivered while the first delivery is still processed; answered with the holding text',
+        );
         reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answerTwiml(answer), duplicate: true };
       } else {
         reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
@@ -123,7 +139,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       // The idempotency store itself is down (its error, or the database breaker's when
       // the store is the database): the inbox row (deduplicated on MessageSid) still
       // prevents double processing, and replays the reply, so carry on without it.
-      logger.warn({ messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the inbox dedup');
+      logger.warn(
+        { messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) },
+        'idempotency store unavailable; relying on the inbox dedup',
+      );
       reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy), duplicate: false };
       // A redelivery may find the store back (empty) while the database is hung: it could
       // then neither replay this answer from the inbox row nor know it was given. Keep it in
@@ -197,7 +216,13 @@ async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<strin
     // forever. Tell the sender, and the operator, instead.
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'refused' });
     logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'inbound SMS refused by the database; not spooled');
-    ctx.alert({ type: 'INBOUND_REFUSED', severity: 'MEDIUM', resourceId: sms.messageSid, title: 'An inbound SMS could not be stored', message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}` });
+    ctx.alert({
+      type: 'INBOUND_REFUSED',
+      severity: 'MEDIUM',
+      resourceId: sms.messageSid,
+      title: 'An inbound SMS could not be stored',
+      message: `The database refused message ${sms.messageSid}: ${describeError(error).slice(0, 200)}`,
+    });
     return messageTwiml(texts.politeError);
   }
   await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
@@ -266,11 +291,20 @@ async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, s
   if (isHardeningError(error) && error.code === 'INVARIANT_VIOLATION') {
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'invariant_violation' });
     logger.error({ messageSid: sms.messageSid, err: error.message }, 'invariant violation while processing an SMS');
-    ctx.alert({ type: 'INVARIANT_VIOLATION', severity: 'HIGH', resourceId: sms.messageSid, title: 'Invariant violation on an inbound SMS', message: error.message });
+    ctx.alert({
+      type: 'INVARIANT_VIOLATION',
+      severity: 'HIGH',
+      resourceId: sms.messageSid,
+      title: 'Invariant violation on an inbound SMS',
+      message: error.message,
+    });
     return messageTwiml(texts.politeError);
   }
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'retry_queued' });
-  logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed; holding reply sent, retry queued');
+  logger.warn(
+    { messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) },
+    'SMS processing failed; holding reply sent, retry queued',
+  );
   await queueRetry(ctx, sms, inbox.id, params);
   return messageTwiml(texts.holding);
 }
@@ -282,7 +316,10 @@ async function failed(ctx: AppContext, sms: InboundSms, params: Record<string, s
  */
 async function failedLate(ctx: AppContext, sms: InboundSms, params: Record<string, string>, row: InboxRowRef, error: unknown): Promise<void> {
   const { logger } = ctx;
-  logger.warn({ messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) }, 'SMS processing failed after the holding reply; retry queued');
+  logger.warn(
+    { messageSid: sms.messageSid, from: maskPhoneNumber(sms.from), err: scrubText(String(error)) },
+    'SMS processing failed after the holding reply; retry queued',
+  );
   try {
     const inbox = await recordFailedInbound(ctx.db.prisma, sms, params, row, error);
     if (inbox.recorded && inbox.status === 'failed') await queueRetry(ctx, sms, inbox.id, params);
@@ -302,10 +339,12 @@ async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string, par
     await queueInboundRetry(ctx, inboxId, sms.messageSid);
   } catch (queueError) {
     ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(queueError)) }, 'could not queue the retry; spooled for the sweep');
-    await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs }).catch((spoolError: unknown) => {
-      // The inbox row stays `failed` or `received`: the sweep queues such rows again.
-      ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(spoolError)) }, 'could not spool the retry either; the sweep will find the row');
-    });
+    await ctx.spool
+      .put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs })
+      .catch((spoolError: unknown) => {
+        // The inbox row stays `failed` or `received`: the sweep queues such rows again.
+        ctx.logger.error({ messageSid: sms.messageSid, err: scrubText(String(spoolError)) }, 'could not spool the retry either; the sweep will find the row');
+      });
   }
 }
 
@@ -338,7 +377,10 @@ async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<st
   try {
     return await settleBy(answerOfStoredRow(ctx.db.prisma, sms.messageSid), deadline - Date.now());
   } catch (error) {
-    ctx.logger.warn({ messageSid: sms.messageSid, err: describeError(error) }, 'could not read the stored answer of an SMS in flight; answering with the holding text');
+    ctx.logger.warn(
+      { messageSid: sms.messageSid, err: describeError(error) },
+      'could not read the stored answer of an SMS in flight; answering with the holding text',
+    );
     return undefined;
   }
 }
@@ -371,7 +413,10 @@ const rememberDelaysMs = [0, 1000, 2000, 4000, 8000];
 function rememberAnswer(ctx: AppContext, request: { headers: Request['headers']; params: Record<string, string> }, messageSid: string, body: string): void {
   const attempt = async (index: number): Promise<void> => {
     try {
-      const out = await ctx.dedup.twilio(request, () => ({ status: 200, headers: { 'content-type': 'text/xml' }, body }), { kind: 'sms', onInProgress: 'error' });
+      const out = await ctx.dedup.twilio(request, () => ({ status: 200, headers: { 'content-type': 'text/xml' }, body }), {
+        kind: 'sms',
+        onInProgress: 'error',
+      });
       if (!out.duplicate) ctx.logger.info({ messageSid }, 'answer of an SMS the idempotency store had missed is now recorded in it');
     } catch (error) {
       const next = rememberDelaysMs[index + 1];

@@ -75,7 +75,9 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
     const first = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });
     provider.reset();
     expect(first.messages).toEqual([texts.holding]);
-    await expect.poll(async () => (await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 15_000 }).toBe('processed');
+    await expect
+      .poll(async () => (await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } })).status, { timeout: 15_000 })
+      .toBe('processed');
     await redis.stop();
     await redis.start();
     const again = await app.sms({ from: customer, to: client.number, body: 'Radiator cold upstairs', messageSid: sid });
@@ -95,7 +97,12 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
     expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
     await redis.stop();
     await redis.start();
-    const stuck = await app.ctx.idempotencyStore.claim({ key: `webhook:twilio:sms:${sid}`, token: 'claim-whose-client-gave-up', fingerprint: '', leaseMs: 60_000 });
+    const stuck = await app.ctx.idempotencyStore.claim({
+      key: `webhook:twilio:sms:${sid}`,
+      token: 'claim-whose-client-gave-up',
+      fingerprint: '',
+      leaseMs: 60_000,
+    });
     expect(stuck.status).toBe('claimed');
     const again = await app.sms({ from: customer, to: client.number, body: 'Quote for a new tap washer?', messageSid: sid });
     expect(again.status).toBe(200);
