@@ -5,7 +5,7 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
-import type { StoredAnswer } from '../domain/inbound.js';
+import { storedAnswer, type StoredAnswer } from '../domain/inbound.js';
 import {
   newInboxRow,
   receiveInbound,
@@ -35,6 +35,12 @@ const twilioAnswerBudgetMs = 12_000;
  */
 const spoolReserveMs = 3000;
 const spoolRedisTimeoutMs = 500;
+/**
+ * The least time a redelivery's look at the inbox row gets, even when the dedup's wait for
+ * an in-flight delivery (10 s) has spent the answer budget: 10 s + 1.5 s + the spool still
+ * answer inside Twilio's 15 s.
+ */
+const minStoredReadMs = 1500;
 
 /**
  * POST /sms: Twilio's inbound SMS webhook.
@@ -112,10 +118,19 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         // The first delivery stores nothing until its transaction commits (or its budget
         // ends), and it may be dead (its instance killed, the dedup's lease not yet run out):
         // the event is stored here before the holding text, and processed from our side.
-        await storeInFlight(ctx, sms, payload, answerBy);
-        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'in_progress_holding' });
-        logger.info({ messageSid: sms.messageSid }, 'SMS redelivered while the first delivery is still processed; answered with the holding text');
-        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: messageTwiml(texts.holding), duplicate: true };
+        // The "first delivery" may also be a claim that reached the store after its client
+        // gave up on it (a restarting Redis), its delivery long since answered inline: the
+        // inbox row then holds that answer, and this one repeats it (issue 11, the retry's
+        // answer): a holding text here would leave the reply only in an answer Twilio discarded.
+        const answer = await storeInFlight(ctx, sms, payload, answerBy);
+        metrics.webhooks.inc({ provider: 'twilio_sms', outcome: answer?.via === 'twiml' ? 'in_progress_replayed' : 'in_progress_holding' });
+        logger.info(
+          { messageSid: sms.messageSid, via: answer?.via ?? 'none' },
+          answer?.via === 'twiml'
+            ? 'SMS redelivered while its claim is still held; the inbox row has its inline reply: answered with it'
+            : 'SMS redelivered while the first delivery is still processed; answered with the holding text',
+        );
+        reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: answerTwiml(answer), duplicate: true };
       } else {
         reply = { status: out.status, headers: out.headers, body: out.body, duplicate: out.duplicate };
       }
@@ -129,6 +144,10 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         'idempotency store unavailable; relying on the inbox dedup',
       );
       reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy), duplicate: false };
+      // A redelivery may find the store back (empty) while the database is hung: it could
+      // then neither replay this answer from the inbox row nor know it was given. Keep it in
+      // the store as soon as the store takes it, as the dedup would have.
+      rememberAnswer(ctx, { headers: req.headers, params }, sms.messageSid, reply.body);
     }
     if (reply.duplicate) {
       metrics.duplicates.inc({ provider: 'twilio_sms' });
@@ -164,6 +183,13 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     try {
       const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
       if (stored === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+      if (!stored) {
+        // Another delivery's row was there (this transaction will roll back on it): when that
+        // delivery was answered inline, this answer must be the same reply, not the holding
+        // text (Twilio may act on this one; nothing else would send the reply).
+        const answer = await settleBy(answerOfStoredRow(ctx.db.prisma, sms.messageSid), Math.max(minStoredReadMs, answerBy - spoolReserveMs - Date.now()));
+        if (answer !== undefined) return replay(ctx, sms, answer);
+      }
     } catch (error) {
       return unrecorded(ctx, sms, params, error);
     }
@@ -218,6 +244,11 @@ function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefin
   ctx.logger.info({ messageSid: sms.messageSid, via: answer?.via ?? 'none' }, 'SMS already processed: answered with its first answer from the inbox row');
   // The reply is on its way through the outbox (or the row predates stored replies): the
   // first answer was the holding text.
+  return answerTwiml(answer);
+}
+
+/** The TwiML of a stored answer: the reply itself when it went inline, else the holding text (the reply is in the outbox, or on its way there). */
+function answerTwiml(answer: StoredAnswer | undefined): string {
   return messageTwiml(answer?.via === 'twiml' ? answer.reply : texts.holding);
 }
 
@@ -324,16 +355,79 @@ async function queueRetry(ctx: AppContext, sms: InboundSms, inboxId: string, par
  * transaction, if alive, finds the row and rolls back (receive-inbound.ts). The database
  * not answering in time spools the event instead.
  */
-async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<void> {
+async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<StoredAnswer | undefined> {
   const row = newInboxRow(activeTraceparent());
+  // The dedup's wait (10 s) has spent most of the answer budget by now: the database still
+  // gets a short while (Twilio's 15 s leave room for it and the spool).
+  const deadline = Math.max(Date.now() + minStoredReadMs, answerBy - spoolReserveMs);
   try {
-    const inserted = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
-    if (inserted === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
-    if (inserted) await queueRetry(ctx, sms, row.id, params);
+    const inserted = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), deadline - Date.now());
+    if (inserted === undefined) throw new InboxWriteTimeout(deadline);
+    if (inserted) {
+      await queueRetry(ctx, sms, row.id, params);
+      return undefined;
+    }
   } catch (error) {
     ctx.logger.warn({ messageSid: sms.messageSid, err: describeError(error) }, 'redelivery of an SMS in flight could not be stored; spooled');
     await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
+    return undefined;
   }
+  // The row was there (the insert waited for an uncommitted one on the unique index): what
+  // the delivery that wrote it was answered, when it was processed.
+  try {
+    return await settleBy(answerOfStoredRow(ctx.db.prisma, sms.messageSid), deadline - Date.now());
+  } catch (error) {
+    ctx.logger.warn(
+      { messageSid: sms.messageSid, err: describeError(error) },
+      'could not read the stored answer of an SMS in flight; answering with the holding text',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The answer kept with the inbox row of `messageSid`, when it was processed (or dead-lettered)
+ * with one; undefined while it is `received` or `failed` (its reply will go through the
+ * outbox, so the holding text is the right answer then).
+ */
+async function answerOfStoredRow(db: AppContext['db']['prisma'], messageSid: string): Promise<StoredAnswer | undefined> {
+  const row = await db.inboundEvent.findUnique({ where: { messageSid }, select: { status: true, reply: true, replyVia: true } });
+  if (row === null || (row.status !== 'processed' && row.status !== 'dead_letter')) return undefined;
+  return storedAnswer(row);
+}
+
+/** When {@link rememberAnswer} tries again after a store failure (ms after the answer); Twilio's retries come within about 15 s. */
+const rememberDelaysMs = [0, 1000, 2000, 4000, 8000];
+
+/**
+ * Records the answer of a delivery the idempotency store could not claim for (Redis down or
+ * restarting) in the store, in the background, as soon as the store takes it: a redelivery
+ * then gets the same answer from the store, even while the database (where the inbox row
+ * keeps it) is hung. Issue 11's chaos run: the first copy answered inline with Redis
+ * restarting, its redelivery found Redis back and empty, the database hung, and answered the
+ * holding text with the reply already gone out inline only.
+ *
+ * A key already recorded or in progress is left alone (its holder's answer stands); a store
+ * still failing after the last try leaves the inbox row as the only record, as before.
+ */
+function rememberAnswer(ctx: AppContext, request: { headers: Request['headers']; params: Record<string, string> }, messageSid: string, body: string): void {
+  const attempt = async (index: number): Promise<void> => {
+    try {
+      const out = await ctx.dedup.twilio(request, () => ({ status: 200, headers: { 'content-type': 'text/xml' }, body }), {
+        kind: 'sms',
+        onInProgress: 'error',
+      });
+      if (!out.duplicate) ctx.logger.info({ messageSid }, 'answer of an SMS the idempotency store had missed is now recorded in it');
+    } catch (error) {
+      const next = rememberDelaysMs[index + 1];
+      if (next === undefined) {
+        ctx.logger.warn({ messageSid, err: scrubText(String(error)) }, 'could not record the SMS answer in the idempotency store; the inbox row keeps it');
+        return;
+      }
+      setTimeout(() => void attempt(index + 1), next - rememberDelaysMs[index]!).unref();
+    }
+  };
+  void attempt(0);
 }
 
 /** The inbox write did not answer within its share of Twilio's deadline (a hung database). */

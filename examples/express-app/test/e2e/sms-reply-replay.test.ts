@@ -3,6 +3,7 @@
 // on the inbox row), the redelivery gets the first delivery's real reply again, kept with
 // the inbox row, never a holding text with the reply only in an answer Twilio discarded.
 import { requirePostgres, requireRedis, type PrivateRedis } from '@hardening/test-support';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { controlledExtractor } from './support/extractors.js';
@@ -84,4 +85,65 @@ describe.skipIf(!postgresUp || !redisUp)('a redelivered SMS gets its real reply 
     expect((await app.drainOutbox()).sent).toBe(1);
     expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerAck('Replay Plumbing')]);
   });
+
+  it('a claim that reached Redis after its delivery gave up on it (stuck in progress): the redelivery waits it out and gets the real reply, not the holding text', async () => {
+    // The chaos run's case (combined scenario): the first delivery's claim timed out on a
+    // restarting Redis, it carried on with the inbox dedup and answered inline, but the claim
+    // landed in Redis after all, in progress with a 60 s lease nobody completes. Twilio acts
+    // on the answer to its last attempt only: the redelivery must carry the reply again.
+    const customer = phone();
+    const sid = messageSid();
+    const first = await app.sms({ from: customer, to: client.number, body: 'Quote for a new tap washer?', messageSid: sid });
+    expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    await redis.stop();
+    await redis.start();
+    const stuck = await app.ctx.idempotencyStore.claim({
+      key: `webhook:twilio:sms:${sid}`,
+      token: 'claim-whose-client-gave-up',
+      fingerprint: '',
+      leaseMs: 60_000,
+    });
+    expect(stuck.status).toBe('claimed');
+    const again = await app.sms({ from: customer, to: client.number, body: 'Quote for a new tap washer?', messageSid: sid });
+    expect(again.status).toBe(200);
+    expect(again.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    expect(await inboundCount(customer)).toBe(1);
+    expect((await app.drainOutbox()).sent).toBe(0);
+    expect(app.smsTo(customer)).toEqual([]);
+  }, 40_000);
+
+  it('an answer given while Redis was down is recorded in the store once Redis is back: a redelivery can replay it without the database', async () => {
+    // The chaos run's other case: the first copy answered inline with Redis restarting, its
+    // redelivery found Redis back and empty while PostgreSQL hung, and answered the holding
+    // text (the inbox row, which keeps the reply, could not be read). Now the store gets the
+    // answer as soon as it is back.
+    const customer = phone();
+    const sid = messageSid();
+    await redis.stop();
+    let first: Awaited<ReturnType<typeof app.sms>>;
+    try {
+      first = await app.sms({ from: customer, to: client.number, body: 'Quote for a garden tap?', messageSid: sid });
+    } finally {
+      await redis.start();
+    }
+    expect(first.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    const reader = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await reader.connect();
+      const recorded = async () => {
+        const [, keys] = await reader.scan('0', 'MATCH', `*webhook:twilio:sms:${sid}}`, 'COUNT', 10_000);
+        return keys.length === 1 ? await reader.get(keys[0]!) : null;
+      };
+      // 'C' marks a completed record (redis-store.ts); it carries the TwiML with the reply.
+      await expect.poll(async () => (await recorded())?.slice(0, 1), { timeout: 20_000, interval: 250 }).toBe('C');
+      expect(await recorded()).toContain('got your message and will get back to you shortly');
+    } finally {
+      reader.disconnect();
+    }
+    const again = await app.sms({ from: customer, to: client.number, body: 'Quote for a garden tap?', messageSid: sid });
+    expect(again.messages).toEqual([texts.customerAck('Replay Plumbing')]);
+    expect(await inboundCount(customer)).toBe(1);
+    expect((await app.drainOutbox()).sent).toBe(0);
+    expect(app.smsTo(customer)).toEqual([]);
+  }, 40_000);
 });
