@@ -88,29 +88,27 @@ export interface MessageSpanOptions {
  */
 export function inMessageSpan<T>(name: string, options: MessageSpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const link = linkTo(options.linkTo, { 'app.link': 'stored' });
-  return trace
-    .getTracer(appTracerName)
-    .startActiveSpan(
-      name,
-      {
-        kind: options.kind ?? SpanKind.INTERNAL,
-        ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
-        ...(link === undefined ? {} : { links: [link] }),
-      },
-      async (span) => {
-        try {
-          return await fn(span);
-        } catch (error) {
-          // Scrubbed like a log line: a span is read by whoever reads the traces.
-          span.recordException({
-            name: error instanceof Error ? error.name : 'Error',
-            message: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500),
-          });
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+  return trace.getTracer(appTracerName).startActiveSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+      ...(link === undefined ? {} : { links: [link] }),
+    },
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        // Scrubbed like a log line: a span is read by whoever reads the traces.
+        span.recordException({
+          name: error instanceof Error ? error.name : 'Error',
+          message: scrubText(error instanceof Error ? error.message : String(error)).slice(0, 500),
+        });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
