@@ -59,7 +59,10 @@ export interface ContextOverrides {
 
 /** The Slack SDK's logger interface on top of ours, so its warnings are structured too. */
 function slackLogger(logger: Logger) {
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...parts: unknown[]) => logger[level]({ component: 'slack-sdk' }, parts.map(String).join(' '));
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...parts: unknown[]) =>
+      logger[level]({ component: 'slack-sdk' }, parts.map(String).join(' '));
   return {
     debug: line('debug'),
     info: line('info'),
@@ -79,7 +82,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', 'req.headers["x-slack-signature"]', 'req.headers["stripe-signature"]', '*.authToken', '*.password', '*.token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-twilio-signature"]',
+        'req.headers["x-slack-signature"]',
+        'req.headers["stripe-signature"]',
+        '*.authToken',
+        '*.password',
+        '*.token',
+      ],
       censor: '[redacted]',
     },
   };
@@ -99,9 +111,13 @@ async function loadConfiguredSdks(config: Config, overrides: ContextOverrides) {
     withRedis ? loadOptionalSdk('ioredis', 'REDIS_URL (Redis)', () => import('ioredis')) : undefined,
     withRedis ? loadOptionalSdk('bullmq', 'REDIS_URL (BullMQ job queue)', () => import('./jobs/bullmq-queue.js')) : undefined,
     config.slack.botToken === undefined ? undefined : loadOptionalSdk('@slack/web-api', 'SLACK_BOT_TOKEN (Slack Web API)', () => import('@slack/web-api')),
-    env.OPENAI_API_KEY === undefined || overrides.extractor !== undefined ? undefined : loadOptionalSdk('openai', 'OPENAI_API_KEY (OpenAI extractor)', () => import('./domain/openai-extractor.js')),
+    env.OPENAI_API_KEY === undefined || overrides.extractor !== undefined
+      ? undefined
+      : loadOptionalSdk('openai', 'OPENAI_API_KEY (OpenAI extractor)', () => import('./domain/openai-extractor.js')),
     // A simulated Twilio (development stand-in) has no REST client, but its webhooks are signed.
-    config.twilio === undefined || config.twilio.simulated === true ? undefined : loadOptionalSdk('twilio', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio REST client)', () => import('./providers/twilio-client.js')),
+    config.twilio === undefined || config.twilio.simulated === true
+      ? undefined
+      : loadOptionalSdk('twilio', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio REST client)', () => import('./providers/twilio-client.js')),
     config.twilio === undefined ? undefined : twilioSignatureSdk.load(),
     env.STRIPE_WEBHOOK_SECRET === undefined ? undefined : stripeWebhookSdk.load(),
   ]);
@@ -123,7 +139,10 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const sdks = await loadConfiguredSdks(config, overrides);
   const registry = new BreakerRegistry();
   const safeCall = createSafeCall({ registry, logger });
-  const redis = env.REDIS_URL === undefined || sdks.ioredis === undefined ? undefined : new sdks.ioredis.Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis =
+    env.REDIS_URL === undefined || sdks.ioredis === undefined
+      ? undefined
+      : new sdks.ioredis.Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
   // One prefix for every Redis key and queue name: several apps (or test runs) share a Redis.
   const redisPrefix = env.REDIS_KEY_PREFIX;
@@ -133,13 +152,21 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const queue: JobQueue =
     env.REDIS_URL === undefined || sdks.bullmq === undefined
       ? new InProcessQueue(logger, overrides.jobRetryPolicy ?? defaultRetryPolicy)
-      : new sdks.bullmq.BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`, overrides.jobRetryPolicy ?? defaultRetryPolicy);
+      : new sdks.bullmq.BullmqQueue(
+          { url: env.REDIS_URL, maxRetriesPerRequest: null },
+          logger,
+          `${redisPrefix}-jobs`,
+          overrides.jobRetryPolicy ?? defaultRetryPolicy,
+        );
   // Beside the PGlite folder; with `memory://` (no folder) in the default `.data` instead of
   // a path built from the URL (which landed in the working directory).
   const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
   const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
   // A simulated Twilio (development stand-in) has no REST client: SMS go to consoleSmsSender.
-  const twilio = config.twilio === undefined || sdks.twilioRest === undefined ? undefined : sdks.twilioRest.createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
+  const twilio =
+    config.twilio === undefined || sdks.twilioRest === undefined
+      ? undefined
+      : sdks.twilioRest.createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
     config.slack.botToken === undefined || sdks.slack === undefined
       ? undefined
@@ -161,7 +188,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     overrides.alert ??
     ((input: AlertInput) => {
       // sendCriticalAlert never throws; the catch is for a bug in the wiring itself.
-      alerts.sendCriticalAlert(input).catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
+      alerts
+        .sendCriticalAlert(input)
+        .catch((error: unknown) => logger.error({ alert: input.type, err: String(error) }, 'ALERT LOST: could not raise the alert'));
     });
   // The spool is read through ctx (built below) when a check runs.
   const spool = { size: () => ctx.spool.size() };

@@ -66,7 +66,10 @@ export async function startTelemetry(env: NodeJS.ProcessEnv): Promise<AppTelemet
   if (metricSdk !== undefined) {
     const [{ MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = metricSdk;
     const exportIntervalMillis = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
-    const provider = new MeterProvider({ resource, readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: urlFor('metrics') }), exportIntervalMillis })] });
+    const provider = new MeterProvider({
+      resource,
+      readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: urlFor('metrics') }), exportIntervalMillis })],
+    });
     metrics.setGlobalMeterProvider(provider);
     stops.push(() => provider.shutdown());
   }

@@ -136,7 +136,10 @@ async function untilAnswered(logger: Logger, waitMs: number, work: () => Promise
       return;
     } catch (error) {
       if (!unreachable(error) || Date.now() + delay > until) throw error;
-      logger.warn({ attempt, retryInMs: delay, err: error instanceof Error ? error.message : String(error) }, 'database not answering at start-up; waiting for it (readiness stays 503)');
+      logger.warn(
+        { attempt, retryInMs: delay, err: error instanceof Error ? error.message : String(error) },
+        'database not answering at start-up; waiting for it (readiness stays 503)',
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

@@ -82,7 +82,11 @@ export class ReconnectingPgSession implements PgSessionClient {
  */
 export function createSchedulerLock(options: { redis?: RedisEvalClient; databaseUrl?: string; keyPrefix?: string; logger: Logger }): SchedulerLock {
   if (options.redis !== undefined) {
-    return { kind: 'redis', lock: createRedisMonitorLock({ redis: options.redis, prefix: `${options.keyPrefix ?? 'hardening-app'}:scheduler-lock` }), close: async () => {} };
+    return {
+      kind: 'redis',
+      lock: createRedisMonitorLock({ redis: options.redis, prefix: `${options.keyPrefix ?? 'hardening-app'}:scheduler-lock` }),
+      close: async () => {},
+    };
   }
   if (options.databaseUrl !== undefined) {
     const session = new ReconnectingPgSession(options.databaseUrl, options.logger);

@@ -15,7 +15,10 @@ export class SdkLoadError extends Error {
     readonly purpose: string,
     cause: unknown,
   ) {
-    super(`${purpose} needs the ${packageName} package, which could not be loaded (${cause instanceof Error ? cause.message : String(cause)}). Is it installed (npm install ${packageName})?`, { cause });
+    super(
+      `${purpose} needs the ${packageName} package, which could not be loaded (${cause instanceof Error ? cause.message : String(cause)}). Is it installed (npm install ${packageName})?`,
+      { cause },
+    );
   }
 }
 

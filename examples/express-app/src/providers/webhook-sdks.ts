@@ -24,4 +24,8 @@ export const twilioSignatureSdk = lazySdk('twilio', 'TWILIO_AUTH_TOKEN (Twilio w
  * const event = stripe.webhooks.constructEvent(rawBody, signature, secret);
  * ```
  */
-export const stripeWebhookSdk = lazySdk('stripe', 'STRIPE_WEBHOOK_SECRET (Stripe webhook signatures)', async () => new (await import('stripe')).default('sk_test_webhook_verification_only'));
+export const stripeWebhookSdk = lazySdk(
+  'stripe',
+  'STRIPE_WEBHOOK_SECRET (Stripe webhook signatures)',
+  async () => new (await import('stripe')).default('sk_test_webhook_verification_only'),
+);

@@ -88,7 +88,13 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
     if (session !== undefined && !session.success) {
       metrics.webhooks.inc({ provider: 'stripe', outcome: 'malformed' });
       logger.warn({ eventId: shape.data.id, problems: issuePaths(session.error) }, 'Stripe checkout session ignored: malformed');
-      ctx.alert({ type: 'PAYMENT_UNMATCHED', severity: 'MEDIUM', resourceId: shape.data.id, title: 'Payment for no known client', message: `Checkout event ${shape.data.id} could not be read.` });
+      ctx.alert({
+        type: 'PAYMENT_UNMATCHED',
+        severity: 'MEDIUM',
+        resourceId: shape.data.id,
+        title: 'Payment for no known client',
+        message: `Checkout event ${shape.data.id} could not be read.`,
+      });
       res.status(200).json({ received: true, ignored: 'malformed checkout session' });
       return;
     }
@@ -100,7 +106,13 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
         const client = clientId === undefined ? undefined : await ctx.db.prisma.$transaction((tx) => activatePayment(tx, clientId, ctx.config.systemNumber));
         if (client === undefined) {
           metrics.webhooks.inc({ provider: 'stripe', outcome: 'unmatched' });
-          ctx.alert({ type: 'PAYMENT_UNMATCHED', severity: 'MEDIUM', resourceId: verified.id, title: 'Payment for no known client', message: `Checkout ${session.data.id} completed without a client we know.` });
+          ctx.alert({
+            type: 'PAYMENT_UNMATCHED',
+            severity: 'MEDIUM',
+            resourceId: verified.id,
+            title: 'Payment for no known client',
+            message: `Checkout ${session.data.id} completed without a client we know.`,
+          });
         } else {
           metrics.webhooks.inc({ provider: 'stripe', outcome: 'payment_activated' });
           logger.info({ clientId: client.id, eventId: verified.id }, 'payment activated');
@@ -118,14 +130,20 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       if (started || fallback === undefined) throw error;
       // The idempotency store (Redis) failed before the event was processed: claim it in
       // PostgreSQL instead, where the event's effects are written anyway. See `fallback`.
-      logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'idempotency store unavailable; Stripe event deduplicated in PostgreSQL instead');
+      logger.warn(
+        { eventId: verifiedEvent.id, err: scrubText(String(error)) },
+        'idempotency store unavailable; Stripe event deduplicated in PostgreSQL instead',
+      );
       metrics.webhooks.inc({ provider: 'stripe', outcome: 'dedup_fallback' });
       try {
         out = await fallback.stripe(verifiedEvent, handler, stripeDedupOptions);
       } catch (fallbackError) {
         if (started) throw fallbackError;
         // Neither store answers: Stripe retries a 503 (for days), nothing was done.
-        logger.error({ eventId: verifiedEvent.id, err: scrubText(String(fallbackError)) }, 'Stripe event not processed: neither Redis nor PostgreSQL could record it; Stripe will retry');
+        logger.error(
+          { eventId: verifiedEvent.id, err: scrubText(String(fallbackError)) },
+          'Stripe event not processed: neither Redis nor PostgreSQL could record it; Stripe will retry',
+        );
         res.set('Retry-After', '30');
         sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });
         return;

@@ -14,7 +14,12 @@ type TwilioSdk = NonNullable<ReturnType<typeof twilioSignatureSdk.loaded>>;
  * public base URL, or trusted proxy headers). A missing or wrong signature gets 403 and
  * nothing is processed; so does every request while no auth token is configured.
  */
-export function verifyTwilioSignature(options: { authToken: string | undefined; publicBaseUrl: string | undefined; logger: Logger; metrics: Metrics }): RequestHandler {
+export function verifyTwilioSignature(options: {
+  authToken: string | undefined;
+  publicBaseUrl: string | undefined;
+  logger: Logger;
+  metrics: Metrics;
+}): RequestHandler {
   const { authToken, publicBaseUrl, logger, metrics } = options;
   if (authToken === undefined && !warned.has(logger)) {
     warned.add(logger);

@@ -15,7 +15,9 @@ describe('optional SDKs', () => {
     const error = await loadOptionalSdk(missing, 'SOME_API_KEY (some provider)', importMissing).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SdkLoadError);
     expect(error).toMatchObject({ code: 'SDK_LOAD_FAILED', packageName: missing, purpose: 'SOME_API_KEY (some provider)' });
-    expect((error as Error).message).toMatch(/^SOME_API_KEY \(some provider\) needs the @hardening\/no-such-sdk package, which could not be loaded \(.+\)\. Is it installed/);
+    expect((error as Error).message).toMatch(
+      /^SOME_API_KEY \(some provider\) needs the @hardening\/no-such-sdk package, which could not be loaded \(.+\)\. Is it installed/,
+    );
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 
