@@ -1,5 +1,4 @@
-import { WebClient } from '@slack/web-api';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { BreakerRegistry, shareBreakerState, type SharedBreakerState } from '@hardening/circuit-breaker';
 import { createSafeCall, type Logger } from '@hardening/core';
@@ -10,11 +9,9 @@ import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { deterministicExtractor, type Extractor } from './domain/extractor.js';
-import { openAIExtractorFromEnv } from './domain/openai-extractor.js';
 import { createAppHealth, type AppHealthOptions } from './health.js';
 import { InboxSpool } from './inbox-spool.js';
 import { settlesWithin } from './settles-within.js';
-import { BullmqQueue } from './jobs/bullmq-queue.js';
 import { InProcessQueue } from './jobs/in-process-queue.js';
 import { evaluationTimeoutMs } from './jobs/slack-signal.js';
 import { defaultRetryPolicy, type JobQueue, type RetryPolicy } from './jobs/job-queue.js';
@@ -24,7 +21,8 @@ import type { DeliverabilityOptions } from './domain/deliverability/policy.js';
 import { createAppAlertService } from './alerts/alert-service.js';
 import { consoleSmsSender } from './providers/console-sms-sender.js';
 import { twilioSender } from './providers/sms-sender.js';
-import { createTwilioClient } from './providers/twilio-client.js';
+import { loadOptionalSdk } from './providers/optional-sdk.js';
+import { stripeWebhookSdk, twilioSignatureSdk } from './providers/webhook-sdks.js';
 import { warnDeprecatedEnv } from './config/deprecated-env.js';
 
 /** What {@link buildContext} returns: the context, and how to release what it opened. */
@@ -101,18 +99,50 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
+ * The optional SDKs this configuration uses, imported (together) before anything is opened:
+ * unconfigured ones are never loaded (each costs a start, and every test file, ~0.3-2 s of
+ * module loading), and a configured one that cannot be loaded fails the start with a
+ * sentence naming the package and the variable, rather than the first request.
+ */
+async function loadConfiguredSdks(config: Config, overrides: ContextOverrides) {
+  const { env } = config;
+  const withRedis = env.REDIS_URL !== undefined;
+  const [ioredis, bullmq, slack, openai, twilioRest] = await Promise.all([
+    withRedis ? loadOptionalSdk('ioredis', 'REDIS_URL (Redis)', () => import('ioredis')) : undefined,
+    withRedis ? loadOptionalSdk('bullmq', 'REDIS_URL (BullMQ job queue)', () => import('./jobs/bullmq-queue.js')) : undefined,
+    config.slack.botToken === undefined ? undefined : loadOptionalSdk('@slack/web-api', 'SLACK_BOT_TOKEN (Slack Web API)', () => import('@slack/web-api')),
+    env.OPENAI_API_KEY === undefined || overrides.extractor !== undefined
+      ? undefined
+      : loadOptionalSdk('openai', 'OPENAI_API_KEY (OpenAI extractor)', () => import('./domain/openai-extractor.js')),
+    // A simulated Twilio (development stand-in) has no REST client, but its webhooks are signed.
+    config.twilio === undefined || config.twilio.simulated === true
+      ? undefined
+      : loadOptionalSdk('twilio', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio REST client)', () => import('./providers/twilio-client.js')),
+    config.twilio === undefined ? undefined : twilioSignatureSdk.load(),
+    env.STRIPE_WEBHOOK_SECRET === undefined ? undefined : stripeWebhookSdk.load(),
+  ]);
+  return { ioredis, bullmq, slack, openai, twilioRest };
+}
+
+/**
  * Builds everything the app shares from the configuration: PostgreSQL or PGlite, Redis
  * when configured (idempotency store, shared breaker state, BullMQ queue, spool), the
- * providers' real SDKs pointed at their configured endpoints.
+ * providers' real SDKs pointed at their configured endpoints (each imported only when configured).
+ *
+ * @throws {SdkLoadError} When a configured SDK cannot be loaded (before anything is opened).
  */
 export async function buildContext(config: Config, overrides: ContextOverrides = {}): Promise<BuiltContext> {
   const { env } = config;
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   // One warning per deprecated variable at start (ADMIN_PHONE...), naming its replacement.
   warnDeprecatedEnv(config.deprecations, logger);
+  const sdks = await loadConfiguredSdks(config, overrides);
   const registry = new BreakerRegistry();
   const safeCall = createSafeCall({ registry, logger });
-  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis =
+    env.REDIS_URL === undefined || sdks.ioredis === undefined
+      ? undefined
+      : new sdks.ioredis.Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
   // One prefix for every Redis key and queue name: several apps (or test runs) share a Redis.
   const redisPrefix = env.REDIS_KEY_PREFIX;
@@ -120,22 +150,27 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDir: env.PGLITE_DATA_DIR, logger, safeCall });
   const idempotencyStore = redis === undefined ? createPrismaStore({ prisma: db.prisma }) : createRedisStore({ redis, prefix: `${redisPrefix}:idem:` });
   const queue: JobQueue =
-    env.REDIS_URL === undefined
+    env.REDIS_URL === undefined || sdks.bullmq === undefined
       ? new InProcessQueue(logger, overrides.jobRetryPolicy ?? defaultRetryPolicy)
-      : new BullmqQueue({ url: env.REDIS_URL, maxRetriesPerRequest: null }, logger, `${redisPrefix}-jobs`, overrides.jobRetryPolicy ?? defaultRetryPolicy);
+      : new sdks.bullmq.BullmqQueue(
+          { url: env.REDIS_URL, maxRetriesPerRequest: null },
+          logger,
+          `${redisPrefix}-jobs`,
+          overrides.jobRetryPolicy ?? defaultRetryPolicy,
+        );
   // Beside the PGlite folder; with `memory://` (no folder) in the default `.data` instead of
   // a path built from the URL (which landed in the working directory).
   const dataDir = env.PGLITE_DATA_DIR.includes('://') ? '.data/pglite' : env.PGLITE_DATA_DIR.replace(/\/+$/, '');
   const spoolFile = overrides.spoolFile ?? `${dataDir}/../inbox-spool.jsonl`;
   // A simulated Twilio (development stand-in) has no REST client: SMS go to consoleSmsSender.
   const twilio =
-    config.twilio === undefined || config.twilio.simulated === true
+    config.twilio === undefined || sdks.twilioRest === undefined
       ? undefined
-      : createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
+      : sdks.twilioRest.createTwilioClient(config.twilio.accountSid, config.twilio.authToken, config.twilio.apiBaseUrl);
   const slack =
-    config.slack.botToken === undefined
+    config.slack.botToken === undefined || sdks.slack === undefined
       ? undefined
-      : new WebClient(config.slack.botToken, {
+      : new sdks.slack.WebClient(config.slack.botToken, {
           ...(config.slack.apiUrl === undefined ? {} : { slackApiUrl: config.slack.apiUrl }),
           // Retries are safeCall's; the SDK's default policy retries for ~30 min.
           retryConfig: { retries: 0 },
@@ -146,9 +181,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const alerts = await createAppAlertService({ config, logger, registry, metrics, db: db.prisma, redis, twilio, slack });
   const extractor =
     overrides.extractor ??
-    (env.OPENAI_API_KEY === undefined
+    (env.OPENAI_API_KEY === undefined || sdks.openai === undefined
       ? deterministicExtractor
-      : openAIExtractorFromEnv({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, safeCall, alerts, logger }));
+      : sdks.openai.openAIExtractorFromEnv({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, safeCall, alerts, logger }));
   const alert =
     overrides.alert ??
     ((input: AlertInput) => {

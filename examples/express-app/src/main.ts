@@ -15,7 +15,7 @@ import { startTelemetry } from './telemetry.js';
 loadDotEnv();
 // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/telemetry.md); the SDK's
 // packages report through the global providers it registers.
-const telemetry = startTelemetry(process.env);
+const telemetry = await startTelemetry(process.env);
 let config;
 try {
   // In development, stand-ins for what is not configured (see loadConfig): `pnpm sim` works at once.

@@ -1,7 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger, SafeCall } from '@hardening/core';
 import { prismaHardening } from '@hardening/core/prisma';
 import { PrismaClient } from './generated/client.js';
@@ -73,6 +70,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let database: Database;
   if (options.databaseUrl !== undefined) {
     const connectionString = options.databaseUrl;
+    // Each backend's driver is imported only when used: PGlite (WebAssembly) is not loaded on
+    // PostgreSQL, node-postgres not on PGlite (module loading is most of a start, issue 13).
+    const { PrismaPg } = await import('@prisma/adapter-pg');
     const adapter = new PrismaPg({
       connectionString,
       statement_timeout: statementTimeoutMs,
@@ -92,6 +92,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     if (!dir.includes('://')) mkdirSync(dir, { recursive: true });
     // `memory://` may start from a migrated template (tests set one: see pglite-template.ts).
     const template = templateFor(dir);
+    const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
     const pglite = template === undefined ? await PGlite.create(dir) : await PGlite.create(dir, { loadDataDir: template });
     // PGlite runs one session in-process; a statement timeout there is advisory only.
     await pglite.exec(`SET statement_timeout = ${Math.floor(statementTimeoutMs)}`);

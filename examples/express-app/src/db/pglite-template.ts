@@ -7,7 +7,6 @@
 // still runs on every open and checks each applied migration's checksum against the files,
 // so a template made from other migrations fails loudly (MigrationChangedError) instead of
 // hiding drift; a template older than the files gets the new migrations applied.
-import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '@hardening/core';
 import { migrate } from './migrator.js';
 import { pgliteSession } from './sql-session.js';
@@ -51,6 +50,7 @@ export function templateFor(dir: string): Blob | undefined {
  * await writeFile(path, Buffer.from(await (await dumpMigratedPglite(silentLogger)).arrayBuffer()));
  */
 export async function dumpMigratedPglite(logger: Logger): Promise<Blob> {
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create('memory://');
   try {
     await migrate(pgliteSession(pglite), logger);

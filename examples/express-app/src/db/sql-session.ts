@@ -1,5 +1,4 @@
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 
 /**
  * One database session for work Prisma cannot do: running a migration file (several
@@ -18,6 +17,8 @@ export interface SqlSession {
 export async function postgresSession(connectionString: string): Promise<SqlSession> {
   // query_timeout: a connection that hangs after connecting (a stalled network) fails instead of
   // holding start-up forever; migrations are small, and the advisory lock wait is bounded by it too.
+  // Imported here, not at top level: PGlite apps never load node-postgres.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000, query_timeout: 60_000 });
   await client.connect();
   return {

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { createPostgresMonitorLock, createRedisMonitorLock, type MonitorLock, type PgSessionClient, type RedisEvalClient } from '@hardening/alerting';
 import { scrubText, type Logger } from '@hardening/core';
 
@@ -48,7 +48,9 @@ export class ReconnectingPgSession implements PgSessionClient {
     if (this.closed) return Promise.reject(new Error('lock session closed'));
     if (this.client !== undefined) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 5000, statement_timeout: 5000 });
+      // Imported here, not at top level: a PGlite app (no DATABASE_URL) never loads node-postgres.
+      const { default: pgModule } = await import('pg');
+      const client = new pgModule.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 5000, statement_timeout: 5000 });
       client.on('error', (error) => {
         this.logger.warn({ err: scrubText(error.message) }, 'scheduler lock: PostgreSQL session lost; reconnecting at the next round');
         this.drop(client);

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { z } from 'zod';
 import { scrubText } from '@hardening/core';
 import { createPrismaStore, createWebhookDedup, type WebhookHandleOptions, type WebhookResult } from '@hardening/idempotency';
@@ -7,6 +7,7 @@ import type { AppContext } from '../app-context.js';
 import { activatePayment } from '../domain/onboarding.js';
 import { sendProblem } from '../http/problem.js';
 import { issuePaths, storableText } from '../ingest/input-text.js';
+import { stripeWebhookSdk } from '../providers/webhook-sdks.js';
 
 /**
  * A redelivery while the first delivery of the event is still processed waits for its
@@ -49,8 +50,8 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
   const { logger, metrics } = ctx;
   const secret = ctx.config.env.STRIPE_WEBHOOK_SECRET;
-  // Only the webhook verifier is used: it needs no API key.
-  const stripe = new Stripe('sk_test_webhook_verification_only');
+  // Started here too, for an app built without buildContext; a failure surfaces on the first request.
+  if (secret !== undefined) stripeWebhookSdk.load().catch(() => {});
   if (secret === undefined) logger.warn({}, 'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused with 403');
   // When Redis is the idempotency store and fails (down, or restarted), events are claimed in
   // PostgreSQL instead (the `idempotency_records` table), rather than answered 500. What it
@@ -63,8 +64,10 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   router.post('/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const signature = req.get('stripe-signature');
     let event: Stripe.Event;
+    // Outside the try: an SDK that fails to load is a 500 for the error handler, not a bad signature.
+    const stripe = secret === undefined || signature === undefined ? undefined : (stripeWebhookSdk.loaded() ?? (await stripeWebhookSdk.load()));
     try {
-      if (secret === undefined || signature === undefined) throw new Error('missing signature or secret');
+      if (secret === undefined || signature === undefined || stripe === undefined) throw new Error('missing signature or secret');
       event = stripe.webhooks.constructEvent(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), signature, secret);
     } catch (error) {
       metrics.webhooks.inc({ provider: 'stripe', outcome: 'bad_signature' });

@@ -1,11 +1,13 @@
-import type { RequestHandler } from 'express';
-import twilio from 'twilio';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '@hardening/core';
 import { publicUrl } from '../http/public-url.js';
 import { sendProblem } from '../http/problem.js';
 import type { Metrics } from '../metrics.js';
+import { twilioSignatureSdk } from '../providers/webhook-sdks.js';
 
 const warned = new WeakSet<object>();
+
+type TwilioSdk = NonNullable<ReturnType<typeof twilioSignatureSdk.loaded>>;
 
 /**
  * Verifies `X-Twilio-Signature` with the Twilio SDK against the URL Twilio called (the
@@ -23,16 +25,22 @@ export function verifyTwilioSignature(options: {
     warned.add(logger);
     logger.warn({}, 'no Twilio auth token (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are both needed): every Twilio webhook will be refused with 403');
   }
+  // Started here too, for an app built without buildContext; a failure surfaces on the first request.
+  if (authToken !== undefined) twilioSignatureSdk.load().catch(() => {});
+  const refuse = (req: Request, res: Response, hasSignature: boolean) => {
+    metrics.webhooks.inc({ provider: 'twilio', outcome: 'bad_signature' });
+    logger.warn({ path: req.path, hasSignature }, 'Twilio webhook refused: missing or wrong signature');
+    sendProblem(res, { title: 'Forbidden', status: 403, detail: 'Missing or invalid X-Twilio-Signature.' });
+  };
   return (req, res, next) => {
     const signature = req.get('x-twilio-signature');
-    const url = publicUrl(req, publicBaseUrl);
-    const params = (req.body ?? {}) as Record<string, string>;
-    if (authToken === undefined || signature === undefined || !twilio.validateRequest(authToken, signature, url, params)) {
-      metrics.webhooks.inc({ provider: 'twilio', outcome: 'bad_signature' });
-      logger.warn({ path: req.path, hasSignature: signature !== undefined }, 'Twilio webhook refused: missing or wrong signature');
-      sendProblem(res, { title: 'Forbidden', status: 403, detail: 'Missing or invalid X-Twilio-Signature.' });
-      return;
-    }
-    next();
+    if (authToken === undefined || signature === undefined) return refuse(req, res, signature !== undefined);
+    const check = (sdk: TwilioSdk) => {
+      if (sdk.validateRequest(authToken, signature, publicUrl(req, publicBaseUrl), (req.body ?? {}) as Record<string, string>)) next();
+      else refuse(req, res, true);
+    };
+    const sdk = twilioSignatureSdk.loaded();
+    // Loaded at start-up (buildContext) in the app: the synchronous path. A load failure goes to the error handler (Express 5).
+    return sdk === undefined ? twilioSignatureSdk.load().then(check) : check(sdk);
   };
 }

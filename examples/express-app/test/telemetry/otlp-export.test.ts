@@ -28,13 +28,13 @@ afterAll(async () => {
 });
 
 describe('app telemetry', () => {
-  it('does nothing without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
-    expect(startTelemetry({})).toMatchObject({ tracing: false, metrics: false });
+  it('does nothing without OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
+    expect(await startTelemetry({})).toMatchObject({ tracing: false, metrics: false });
   });
 
   it('exports the SDK spans and metrics over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
     const { port } = collector.address() as AddressInfo;
-    const telemetry = startTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'otlp-test-app' });
+    const telemetry = await startTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'otlp-test-app' });
     expect(telemetry).toMatchObject({ tracing: true, metrics: true });
     const safeCall = createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger });
     await safeCall('otlp_probe', async () => 'ok');
