@@ -88,11 +88,28 @@ export function slackEventRoutes(ctx: AppContext): Router {
         break;
     }
     const { envelope } = body;
-    const spool = () =>
-      ctx.spool.put(
-        { provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> },
-        { redisTimeoutMs: spoolRedisTimeoutMs },
-      );
+    /**
+     * Spools the event, then acknowledges it (200); when neither Redis nor the disk takes it,
+     * answers 503 so Slack retries. Resolves whether it was spooled.
+     */
+    const spoolThenAcknowledge = async (): Promise<boolean> => {
+      try {
+        await ctx.spool.put(
+          { provider: 'slack', receivedAt: new Date().toISOString(), payload: envelope as unknown as Record<string, unknown> },
+          { redisTimeoutMs: spoolRedisTimeoutMs },
+        );
+      } catch (spoolError) {
+        logger.error(
+          { eventId: envelope.event_id, err: scrubText(String(spoolError)) },
+          'Slack event could not be stored nor spooled; answering 503 so Slack retries',
+        );
+        sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
+        return false;
+      }
+      metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
+      res.status(200).end();
+      return true;
+    };
     if (ctx.redis !== undefined && ctx.redis.status !== 'ready') {
       // The dedup store is Redis (src/context.ts) and ioredis is not connected: its claim
       // would only be queued offline until ioredis gives up, so waiting for it spends
@@ -100,19 +117,9 @@ export function slackEventRoutes(ctx: AppContext): Router {
       // chaos run's Redis outage waited 0.7 s here, then 0.3 s for the spool's Redis). The
       // event is spooled (the local file: Redis is down) and acknowledged at once; the drain
       // stores it once per event_id. Not a database failure: no alert (health shows Redis).
-      try {
-        await spool();
-      } catch (spoolError) {
-        logger.error(
-          { eventId: envelope.event_id, err: scrubText(String(spoolError)) },
-          'Slack event could not be stored nor spooled; answering 503 so Slack retries',
-        );
-        sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
-        return;
+      if (await spoolThenAcknowledge()) {
+        logger.info({ eventId: envelope.event_id, redisStatus: ctx.redis.status }, 'Slack event spooled without a dedup claim: Redis is not connected');
       }
-      metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
-      logger.info({ eventId: envelope.event_id, redisStatus: ctx.redis.status }, 'Slack event spooled without a dedup claim: Redis is not connected');
-      res.status(200).end();
       return;
     }
     const work = ctx.dedup
@@ -148,19 +155,8 @@ export function slackEventRoutes(ctx: AppContext): Router {
     // acknowledgement, never after: an instance killed in between then loses nothing, and
     // Slack retries a request that got no answer. The copy that is also stored by the
     // first delivery is drained harmlessly (signals are kept once per event_id).
-    try {
-      await spool();
-    } catch (spoolError) {
-      // Neither Redis nor the disk took it: no acknowledgement, so Slack retries it.
-      logger.error(
-        { eventId: envelope.event_id, err: scrubText(String(spoolError)) },
-        'Slack event could not be stored nor spooled; answering 503 so Slack retries',
-      );
-      sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be kept; retry later.' });
-      return;
-    }
-    metrics.webhooks.inc({ provider: 'slack', outcome: 'spooled' });
-    res.status(200).end();
+    // Neither Redis nor the disk took it: no acknowledgement, so Slack retries it.
+    if (!(await spoolThenAcknowledge())) return;
     if (first !== 'late' && !('error' in first)) {
       logger.info({ eventId: envelope.event_id }, 'Slack event redelivered while an earlier delivery holds it; spooled before the acknowledgement');
       return;
