@@ -39,6 +39,8 @@ export type { CircuitBreakerOptions, CircuitBreakerSnapshot, CircuitState, State
 export { consoleLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { maskPhoneNumber, scrubText, scrubValue } from './redact.js';
+export { definedFields } from './defined-fields.js';
+export type { DefinedFields } from './defined-fields.js';
 export { safeCallChannels, errorType } from './telemetry.js';
 export type { CallOutcome } from './telemetry.js';
 export { TelemetryScope, WeakCollection, metricNaming, setMetricNaming, breakerChannels } from '@hardening/circuit-breaker';

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '@hardening/circuit-breaker';
-import { consoleLogger, scrubText, type Logger } from '@hardening/core';
+import { consoleLogger, scrubText, type Logger, definedFields } from '@hardening/core';
 import { CachedCheck } from './check-cache.js';
 import type { CheckObservation, HealthCheck } from './health-check.js';
 import type { ComponentType, HealthStatus } from './health-status.js';
@@ -310,7 +310,7 @@ export class HealthMonitor {
    * @throws TypeError when an option is out of range or two checks share a key.
    */
   constructor(options: HealthMonitorOptions = {}) {
-    const resolved = { ...defaults, ...withoutUndefined(options) };
+    const resolved = { ...defaults, ...definedFields(options) };
     assertPositive('timeoutMs', resolved.timeoutMs);
     assertPositive('cacheMs', resolved.cacheMs);
     assertPositive('maxStaleMs', resolved.maxStaleMs);
@@ -594,9 +594,4 @@ function toResult(entry: Entry, run: CheckRun): CheckResult {
   };
   results.set(run, result);
   return result;
-}
-
-/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
-function withoutUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger } from '@hardening/core';
+import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger, definedFields } from '@hardening/core';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { systemTimers, type Timers } from './timers.js';
@@ -242,7 +242,7 @@ export class IdempotencyGuard {
     ) {
       throw new TypeError('Expected `store` to be an IdempotencyStore (claim, complete, release).');
     }
-    const merged = { ...defaults, ...stripUndefined(options) };
+    const merged = { ...defaults, ...definedFields(options) };
     if (typeof merged.namespace !== 'string') throw new TypeError(`Expected \`namespace\` to be a string, got ${typeof merged.namespace}.`);
     this.store = options.store;
     this.namespace = merged.namespace;
@@ -572,11 +572,6 @@ function timersOption(value: Timers | undefined): Timers {
     throw new TypeError('Expected `timers` to be an object with setTimeout and clearTimeout functions.');
   }
   return value;
-}
-
-/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
-function stripUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { definedFields } from '@hardening/core';
 import type { Logger } from '@hardening/core';
 import type { AlertMessage } from '../alert.js';
 import { describeError } from '../delivery.js';
@@ -87,7 +88,7 @@ export class ClaimGate {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: ClaimGateOptions) {
-    const resolved = { ...defaults, ...stripUndefined(options) };
+    const resolved = { ...defaults, ...definedFields(options) };
     this.unknownAnswerMs = resolved.unknownAnswerMs;
     this.elapsed = resolved.elapsed;
     this.sleep = resolved.sleep;
@@ -259,11 +260,6 @@ function requestOf(message: AlertMessage, now: number, windowMs: number): ClaimR
 
 function deferredClaim(message: AlertMessage, now: number): GateClaim {
   return { claimed: false, alertId: message.id, severity: message.severity, firstSeenAt: now, expiresAt: now, occurrences: 0, via: 'deferred' };
-}
-
-/** The fields of `value` that are set: an explicit `undefined` is dropped, so a default spread under it stays. */
-function stripUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** A retried claim that had already won answers "held by you": that is a win. */

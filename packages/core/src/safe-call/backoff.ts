@@ -1,3 +1,4 @@
+import { definedFields } from '../defined-fields.js';
 import type { BackoffOptions } from './options.js';
 
 /** Backoff with defaults applied. */
@@ -47,8 +48,7 @@ export function backoffDelay(backoff: ResolvedBackoff, retry: number, random: ()
  */
 export function resolveBackoff(options: BackoffOptions | undefined, base: ResolvedBackoff = backoffDefaults): ResolvedBackoff {
   if (options === undefined) return base;
-  const set = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<ResolvedBackoff>;
-  const merged: ResolvedBackoff = { ...base, ...set };
+  const merged: ResolvedBackoff = { ...base, ...definedFields(options) };
   for (const key of ['initialDelayMs', 'maxDelayMs'] as const) {
     if (!Number.isFinite(merged[key]) || merged[key] < 0) {
       throw new TypeError(`Expected \`backoff.${key}\` to be a non-negative finite number, got ${String(merged[key])}.`);
