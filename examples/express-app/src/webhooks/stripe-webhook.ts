@@ -120,6 +120,9 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       } else {
         metrics.webhooks.inc({ provider: 'stripe', outcome: 'ignored' });
       }
+      // One line per run of the handler (duplicates replayed by the dedup never reach it):
+      // the chaos harness counts these to check each event was processed exactly once.
+      logger.info({ eventId: verified.id, type: shape.data.type }, 'Stripe event processed');
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
     };
     const verifiedEvent = { id: shape.data.id, type: shape.data.type };
