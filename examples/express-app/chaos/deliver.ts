@@ -2,8 +2,12 @@
 // (the Twilio SDK's signature, Slack's v0 HMAC, the Stripe SDK's test header), through a
 // load balancer that sends each request to an instance in rotation, with the providers'
 // retry habits: Twilio retries once after a connection failure or its 15 s timeout, Slack
-// after 3 s or a non-2xx answer (X-Slack-Retry-Num), Stripe not at once (hours later).
+// after 3 s or a non-2xx answer (X-Slack-Retry-Num), Stripe after any answer but a 2xx
+// with exponential backoff (for up to 3 days; compressed here, see `stripeRetryDelaysMs`).
+// The requests leave from a worker thread (delivery-worker.mjs), so a stall of the
+// harness's main loop cannot abort a request the app answered.
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { slackHeaders, stripeSignature, twilioSignature } from '../test/e2e/support/signing.js';
 import type { AppInstance } from './cluster.js';
 
@@ -73,36 +77,81 @@ export class LoadBalancer {
   }
 }
 
-/** Sends one delivery and records it. */
+interface WorkerResult {
+  readonly id: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly status: DeliveryStatus;
+  readonly text: string;
+}
+
+/** The delivery thread, started on first use and ended by {@link closeDeliveries}. */
+let deliveryWorker: { worker: Worker; pending: Map<number, (result: WorkerResult) => void>; next: number } | undefined;
+
+function worker(): NonNullable<typeof deliveryWorker> {
+  if (deliveryWorker !== undefined) return deliveryWorker;
+  const w = new Worker(new URL('./delivery-worker.mjs', import.meta.url));
+  const state = { worker: w, pending: new Map<number, (result: WorkerResult) => void>(), next: 0 };
+  w.on('message', (result: WorkerResult) => {
+    state.pending.get(result.id)?.(result);
+    state.pending.delete(result.id);
+  });
+  w.on('error', (error) => console.error('[chaos] the delivery worker failed:', error));
+  deliveryWorker = state;
+  return state;
+}
+
+/** Ends the delivery thread (at the end of the run; a later delivery starts a new one). */
+export async function closeDeliveries(): Promise<void> {
+  const state = deliveryWorker;
+  deliveryWorker = undefined;
+  await state?.worker.terminate();
+}
+
+/** Sends one delivery (from the delivery thread, which times it) and records it. */
 export async function deliverOnce(instance: AppInstance, request: WireRequest, eventId: string, role: DeliveryRole, retryNum = 0): Promise<Delivery> {
-  const startedAt = Date.now();
   const built = request.build(retryNum);
   // The app's request log takes this as its request id (pino-http's genReqId): the harness's
   // timing of a delivery (deliveries.jsonl) pairs with the app's own, line for line.
   const headers = { ...built.headers, 'X-Request-Id': `${eventId}:${role}:${retryNum}` };
-  const { body } = built;
-  let status: DeliveryStatus;
-  let messages: string[] = [];
-  try {
-    const response = await fetch(`${instance.url}${request.path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeouts[request.provider]) });
-    const text = await response.text();
-    status = response.status;
-    messages = twimlMessages(text);
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    const name = (error as { name?: string }).name;
-    status = name === 'TimeoutError' ? 'timeout' : cause?.code === 'ECONNREFUSED' ? 'refused' : 'reset';
-  }
-  return { eventId, provider: request.provider, role, instance: instance.name, startedAt, endedAt: Date.now(), status, messages };
+  const state = worker();
+  const id = state.next++;
+  const result = await new Promise<WorkerResult>((resolve) => {
+    state.pending.set(id, resolve);
+    state.worker.postMessage({ id, url: `${instance.url}${request.path}`, headers, body: built.body, timeoutMs: timeouts[request.provider] });
+  });
+  const messages = typeof result.status === 'number' ? twimlMessages(result.text) : [];
+  return {
+    eventId,
+    provider: request.provider,
+    role,
+    instance: instance.name,
+    startedAt: result.startedAt,
+    endedAt: result.endedAt,
+    status: result.status,
+    messages,
+  };
 }
 
-/** Whether the provider retries at once after this answer. */
+const answered = (status: DeliveryStatus) => typeof status === 'number' && status >= 200 && status < 300;
+
+/**
+ * Stripe's retries of a delivery that got no 2xx (no answer, a cut connection, any other
+ * status), compressed: Stripe backs off exponentially for up to 3 days; here 3, 6, 12 and
+ * 24 s after each failure, 4 retries (45 s in all: longer than the issue's longest
+ * database fault, 15 s, plus the breaker's recovery).
+ */
+export const stripeRetryDelaysMs: readonly number[] = [3000, 6000, 12_000, 24_000];
+
+/** Whether the provider retries at once after this answer (Twilio, Slack; Stripe backs off). */
 function providerRetries(provider: Delivery['provider'], status: DeliveryStatus): boolean {
   if (status === 'refused' || status === 'reset' || status === 'timeout') return provider !== 'stripe';
-  return provider === 'slack' && (status < 200 || status >= 300);
+  return provider === 'slack' && !answered(status);
 }
 
-/** A delivery and, when the provider would retry it, its retry on another instance. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A delivery and, when the provider would retry it, its retries on other instances. */
 export async function deliverWithRetry(
   lb: LoadBalancer,
   request: WireRequest,
@@ -111,6 +160,15 @@ export async function deliverWithRetry(
   target: { readonly instance?: AppInstance; readonly avoid?: string } = {},
 ): Promise<Delivery[]> {
   const first = await deliverOnce(target.instance ?? lb.pick(target.avoid), request, eventId, role);
+  if (request.provider === 'stripe') {
+    const all = [first];
+    for (const [i, delay] of stripeRetryDelaysMs.entries()) {
+      if (answered(all.at(-1)!.status)) break;
+      await sleep(delay);
+      all.push(await deliverOnce(lb.pick(all.at(-1)!.instance), request, eventId, 'provider_retry', i + 1));
+    }
+    return all;
+  }
   if (!providerRetries(request.provider, first.status)) return [first];
   return [first, await deliverOnce(lb.pick(first.instance), request, eventId, 'provider_retry', 1)];
 }

@@ -50,6 +50,8 @@ export interface ScenarioRecord {
   readonly instances: readonly string[];
   /** Carrier blocks of the sender during the scenario (`sender_blocked`). */
   readonly carrierBlocks?: readonly CarrierBlockRecord[];
+  /** How many times the app's Stripe handler ran to its end, per event id (from the instances' logs, the whole run). */
+  readonly stripeRuns?: ReadonlyMap<string, number>;
 }
 
 /** The figures of one scenario. */
@@ -209,6 +211,15 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   const slackEvents = events.filter((e) => e.kind === 'slack');
   const slackLost = slackEvents.filter((e) => !record.database.slackSignals.has(e.id)).length;
   if (slackLost > 0) violations.push(`Slack events: ${slackLost} of ${slackEvents.length} never stored`);
+  // Stripe events processed exactly once: Stripe retries a delivery that got no 2xx (a
+  // SIGKILL cut it, a 503), so a cut delivery is no loss as long as a retry gets it through;
+  // what must hold is one run of the handler per event, whichever delivery ran it.
+  const stripeEvents = events.filter((e) => e.kind === 'stripe');
+  const stripeRunsOf = (id: string) => record.stripeRuns?.get(id) ?? 0;
+  const stripeLost = record.stripeRuns === undefined ? 0 : stripeEvents.filter((e) => stripeRunsOf(e.id) === 0).length;
+  const stripeTwice = record.stripeRuns === undefined ? 0 : stripeEvents.filter((e) => stripeRunsOf(e.id) > 1).length;
+  if (stripeLost > 0) violations.push(`Stripe events: ${stripeLost} of ${stripeEvents.length} never processed (after Stripe's retries)`);
+  if (stripeTwice > 0) violations.push(`Stripe events: ${stripeTwice} of ${stripeEvents.length} processed more than once`);
   const unacknowledged = events.filter((e) => !(byEvent.get(e.id) ?? []).some((d) => ok(d.status)));
   if (unacknowledged.length > 0)
     violations.push(
@@ -291,7 +302,9 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     first.lost +
     (callEvents.length - callersUntexted) +
     (slackEvents.length - slackLost) +
-    events.filter((e) => e.kind === 'stripe' && (byEvent.get(e.id) ?? []).some((d) => ok(d.status))).length;
+    (record.stripeRuns === undefined
+      ? stripeEvents.filter((e) => (byEvent.get(e.id) ?? []).some((d) => ok(d.status))).length
+      : stripeEvents.length - stripeLost);
   const seconds = (ms: number) => Math.round(ms / 100) / 10;
   return {
     name: record.name,
@@ -303,8 +316,8 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     duplicates: deliveries.filter((d) => d.role === 'dup_concurrent' || d.role === 'dup_after').length,
     providerRetries: deliveries.filter((d) => d.role === 'provider_retry').length,
     processed,
-    lost: first.lost + callersUntexted + owners.lost + slackLost,
-    doubled: first.doubled + callersTwice + owners.doubled,
+    lost: first.lost + callersUntexted + owners.lost + slackLost + stripeLost,
+    doubled: first.doubled + callersTwice + owners.doubled + stripeTwice,
     inlineReplies: { real: realInline, holding: holdingInline },
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
     statuses: Object.fromEntries(statuses),

@@ -2,6 +2,9 @@
 // readiness every second (the load balancer's rotation), its full health report with the
 // admin token every two seconds (which checks warn or fail), and the alerts that reached a
 // person (Slack alert channel, SMS to ALERT_SMS_TO) from the provider stand-ins' recordings.
+// The probes run on a worker thread of their own (probe-worker.mjs): the harness's main
+// loop stalls under load, and a probe timed there measured the harness, not the app.
+import { Worker } from 'node:worker_threads';
 import type { FakeSlack, FakeTwilio } from '@hardening/test-support';
 import type { AppInstance } from './cluster.js';
 
@@ -22,19 +25,18 @@ export interface DeliveredAlert {
   readonly text: string;
 }
 
-interface HealthBody {
-  status?: string;
-  checks?: Record<string, Array<{ status?: string }>>;
-}
+type WorkerMessage =
+  { readonly ready: { readonly instance: string; readonly ready: number | 'down' } } | { readonly sample: HealthSample } | { readonly stopped: true };
 
-/** Polls every instance until stopped. */
+/** Polls every instance from a worker thread until stopped. */
 export class Observer {
   readonly samples: HealthSample[] = [];
   private readonly lastReady = new Map<string, boolean>();
   private readonly lastAlive = new Map<string, boolean>();
-  private timer: NodeJS.Timeout | undefined;
-  private round = 0;
-  private running: Promise<void> = Promise.resolve();
+  private worker: Worker | undefined;
+  private urls = '';
+  private urlWatch: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly instances: readonly AppInstance[],
@@ -52,44 +54,37 @@ export class Observer {
   }
 
   start(): void {
-    const tick = () => {
-      this.running = this.probeAll().finally(() => {
-        if (this.timer !== undefined) this.timer = setTimeout(tick, 1000);
+    const worker = new Worker(new URL('./probe-worker.mjs', import.meta.url), { workerData: { adminToken: this.adminToken, intervalMs: 1000 } });
+    this.worker = worker;
+    this.stopped = new Promise((resolve) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if ('ready' in message) {
+          this.lastReady.set(message.ready.instance, message.ready.ready === 200);
+          this.lastAlive.set(message.ready.instance, message.ready.ready !== 'down');
+        } else if ('sample' in message) this.samples.push(message.sample);
+        else resolve();
       });
+      worker.once('exit', () => resolve());
+    });
+    worker.on('error', (error) => console.error('[chaos] the probe worker failed:', error));
+    // A restarted instance may listen on another port (EADDRINUSE on a busy machine).
+    const sendUrls = () => {
+      const urls = JSON.stringify(this.instances.map((i) => ({ name: i.name, url: i.url })));
+      if (urls !== this.urls) worker.postMessage({ instances: JSON.parse(urls) as unknown });
+      this.urls = urls;
     };
-    this.timer = setTimeout(tick, 0);
+    sendUrls();
+    this.urlWatch = setInterval(sendUrls, 500);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private async probeAll(): Promise<void> {
-    this.round++;
-    const full = this.round % 2 === 0;
-    await Promise.all(
-      this.instances.map(async (instance) => {
-        const at = Date.now();
-        const ready = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(1500) }).then(
-          (r) => r.status,
-          () => 'down' as const,
-        );
-        this.lastReady.set(instance.name, ready === 200);
-        this.lastAlive.set(instance.name, ready !== 'down');
-        let notPassing: string[] | undefined;
-        if (full && ready !== 'down') {
-          notPassing = await fetch(`${instance.url}/health`, { headers: { Authorization: `Bearer ${this.adminToken}` }, signal: AbortSignal.timeout(3000) })
-            .then((r) => r.json() as Promise<HealthBody>)
-            .then((body) =>
-              Object.entries(body.checks ?? {}).flatMap(([name, results]) => results.filter((c) => c.status !== 'pass').map((c) => `${name}:${c.status}`)),
-            )
-            .catch(() => ['health:unanswered']);
-        }
-        this.samples.push({ at, instance: instance.name, ready, ...(notPassing === undefined ? {} : { notPassing }) });
-      }),
-    );
+    clearInterval(this.urlWatch);
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    worker.postMessage({ stop: true });
+    await this.stopped;
+    await worker.terminate();
   }
 }
 

@@ -16,13 +16,21 @@
 //   CHAOS_RATE=4           new events per second
 //   CHAOS_REPORT_DIR=dir   where the report goes (default reports/chaos, or a temp folder when scaled)
 //   CHAOS_KEEP=1           keep the database and the logs folder
+//   CHAOS_BUDGET_MINUTES=10  the run fails (exit 1) when it takes longer than this, cleanup included
 //   CHAOS_MAX_MINUTES=25   hard bound on the whole run (exit 2 beyond it)
 //   CHAOS_NODE_ARGS="..."  more node flags for each instance, `{name}` replaced by its name
 //                          (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof/{name}" to profile them)
 //
 // Beside the instances' logs (app-N.log) the logs folder gets deliveries.jsonl (every
-// delivery as the harness timed it; its X-Request-Id is the app's request id, so the app's
-// "request completed" line pairs with it) and harness-lag.jsonl (the harness's own stalls).
+// delivery as the delivery thread timed it; its X-Request-Id is the app's request id, so the
+// app's "request completed" line pairs with it) and harness-lag.jsonl (the main loop's own
+// stalls; deliveries and health probes run on threads of their own, so these no longer
+// shorten a delivery's timeout or delay a probe).
+//
+// Independent faults overlap to keep the run within its budget: the carrier's block of one
+// business's sender (2 minutes) runs beside the instance faults (SIGKILL, then SIGTERM),
+// whose traffic leaves that business out. Faults sharing a dependency (Redis, PostgreSQL,
+// the providers) each run alone, then all together in `combined`.
 //
 // Exit code 0 when every invariant held, 1 with the list of violations otherwise, 2 when
 // the harness itself could not run.
@@ -50,7 +58,7 @@ import { startProviders, type Providers } from '../test/e2e/support/providers.js
 import { appDir, startCluster, type AppInstance, type ExitRecord } from './cluster.js';
 import type { FakeTwilioMessage } from '@hardening/test-support';
 import type { CarrierBlockRecord } from './carrier-block.js';
-import { callParams, deliverOnce, deliverWithRetry, LoadBalancer, smsParams, stripeRequest, twilioRequest, type Signing } from './deliver.js';
+import { callParams, closeDeliveries, deliverOnce, deliverWithRetry, LoadBalancer, smsParams, stripeRequest, twilioRequest, type Signing } from './deliver.js';
 import { providerOutageSwitch, runFault, scenarios, type FaultTargets, type FaultWindow, type Scenario } from './faults.js';
 import { evaluate, type ScenarioRecord } from './invariants.js';
 import { deliveredAlerts, Observer } from './observer.js';
@@ -77,6 +85,15 @@ const publicBaseUrl = 'https://assistant.example.test';
  * cap only bounds the run: 20 s, the final drain catches what is left.
  */
 const drainCapMs = Math.max(15_000, 20_000 * timeScale);
+/** The run's budget (issue 11: under 10 minutes), start-up, final drain and cleanup included. */
+const budgetMs = Number(process.env.CHAOS_BUDGET_MINUTES ?? 10) * 60_000;
+/**
+ * Scenarios run side by side (lanes of one step), because their faults share nothing: the
+ * carrier blocks one business's sender; the instance faults take one process of three. The
+ * instance lane's traffic leaves the blocked business out (its texts would be the carrier
+ * scenario's), and each lane is judged on its own events.
+ */
+const overlapping: readonly (readonly string[])[] = [['carrier-blocks-sender'], ['instance-sigkill', 'instance-sigterm']];
 const finalDrainCapMs = Math.max(30_000, 90_000 * timeScale);
 /** A halted sender's probes (DELIVERABILITY_PROBE_AFTER_MS and _INTERVAL_MS): 30 s at scale 1, not the production 5 min, so a 2-minute block sees probes fail and one succeed. */
 const probeIntervalMs = Math.max(5000, Math.round(30_000 * timeScale));
@@ -135,14 +152,21 @@ async function backlog(h: Harness, sql: pg.Client): Promise<Record<string, numbe
   };
 }
 
-/** Waits until nothing is left to do (twice in a row) and every instance is ready, or the cap. */
-async function drain(h: Harness, sql: pg.Client, capMs: number): Promise<Record<string, number>> {
+/**
+ * Waits until the work is settled (twice in a row) and every instance is ready, or the cap.
+ * Between scenarios (`outbox: 'later'`) outbox rows waiting for a retry do not hold the next
+ * scenario back: their backoff runs from 30 s, they go out during the next one, and every
+ * text is judged after the final drain (phones are unique per scenario). The final drain
+ * waits for everything.
+ */
+async function drain(h: Harness, sql: pg.Client, capMs: number, outbox: 'now' | 'later' = 'now'): Promise<Record<string, number>> {
   const until = Date.now() + capMs;
   let quiet = 0;
   let last: Record<string, number> = {};
   while (Date.now() < until) {
     last = await backlog(h, sql).catch(() => ({ 'database unreadable': 1 }));
-    const idle = Object.values(last).every((n) => n === 0) && h.instances.every((i) => h.observer.isReady(i.name));
+    const settled = Object.entries(last).every(([k, n]) => n === 0 || (outbox === 'later' && k === 'outbox rows unsent'));
+    const idle = settled && h.instances.every((i) => h.observer.isReady(i.name));
     quiet = idle ? quiet + 1 : 0;
     if (quiet >= 2) break;
     await sleep(1000);
@@ -196,7 +220,14 @@ async function onboard(h: Harness, signing: Signing, count: number): Promise<Liv
 async function runScenario(
   h: Harness,
   scenario: Scenario,
-  ctx: { signing: Signing; businesses: LiveBusiness[]; sql: pg.Client; outage: { on(): void; off(): void }; usedPhones: Set<string> },
+  ctx: {
+    signing: Signing;
+    businesses: LiveBusiness[];
+    blockedSender: string;
+    sql: pg.Client;
+    outage: { on(): void; off(): void };
+    usedPhones: Set<string>;
+  },
 ) {
   log(`scenario ${scenario.name}: ${scenario.description} (traffic ${Math.round(scenario.trafficMs / 1000)} s)`);
   const start = Date.now();
@@ -220,7 +251,7 @@ async function runScenario(
     const answers = await deliverWithRetry(lb, twilioRequest(ctx.signing, 'twilio_sms', `${url.pathname}${url.search}`, params), message.sid, 'first');
     return answers.some((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300);
   };
-  const blockedSender = ctx.businesses[0]!.number;
+  const { blockedSender } = ctx;
   const targets: FaultTargets = {
     redis: h.redis,
     postgresProxy: h.proxy,
@@ -273,7 +304,7 @@ async function runScenario(
     stop: () => drained,
   });
   await faults;
-  const left = await drain(h, ctx.sql, drainCapMs);
+  const left = await drain(h, ctx.sql, drainCapMs, 'later');
   drained = true;
   const late = await trickle;
   traffic.events.push(...late.events);
@@ -361,10 +392,29 @@ async function main(): Promise<number> {
     const usedPhones = new Set<string>([systemNumber, adminPhone, ...businesses.flatMap((b) => [b.owner, b.number])]);
 
     const runs: Array<{ scenario: Scenario } & Awaited<ReturnType<typeof runScenario>>> = [];
-    for (const scenario of selected) runs.push({ scenario, ...(await runScenario(h, scenario, { signing, businesses, sql, outage, usedPhones })) });
+    const blockedSender = businesses[0]!.number;
+    for (const lanes of schedule(selected)) {
+      const sideBySide = lanes.length > 1;
+      if (sideBySide) log(`side by side: ${lanes.map((lane) => lane.map((s) => s.name).join(' then ')).join(' | ')}`);
+      const laneRuns = await Promise.all(
+        lanes.map(async (lane) => {
+          const done: typeof runs = [];
+          for (const scenario of lane) {
+            // Beside a carrier block, only the blocked sender's own scenario texts from it.
+            const own = !sideBySide || scenario.faults.some((f) => f.kind === 'sender_blocked');
+            const laneBusinesses = own ? businesses : businesses.filter((b) => b.number !== blockedSender);
+            done.push({ scenario, ...(await runScenario(h, scenario, { signing, businesses: laneBusinesses, blockedSender, sql, outage, usedPhones })) });
+          }
+          return done;
+        }),
+      );
+      runs.push(...laneRuns.flat());
+    }
     log(`final drain (at most ${Math.round(finalDrainCapMs / 1000)} s)`);
     const finalBacklog = await drain(h, sql, finalDrainCapMs);
     await observer.stop();
+    await closeDeliveries();
+    const stripeRuns = await stripeHandlerRuns(logDir, instances);
 
     // Judged at the end: a text that went out late still counts (phones are unique per scenario).
     const alerts = deliveredAlerts(providers.slack, providers.twilio, providers.slackAlertsChannel, adminPhone);
@@ -390,12 +440,15 @@ async function main(): Promise<number> {
         database: { slackSignals: new Set(stored.rows.map((r) => r.event_id)), backlog: run.backlog },
         instances: instances.map((i) => i.name),
         carrierBlocks: await carrierBlocks(sql, run),
+        stripeRuns,
       });
     }
     const figures = records.map(evaluate);
     const strayExits = exits.filter((e) => !e.expected && !records.some((r) => e.at >= r.start && e.at <= r.drainEnd));
     const leftover = Object.entries(finalBacklog).filter(([, n]) => n > 0);
+    const elapsedMs = Date.now() - started;
     const runViolations = [
+      ...(elapsedMs > budgetMs ? [`the run took ${Math.round(elapsedMs / 1000)} s before cleanup, over its ${Math.round(budgetMs / 1000)} s budget`] : []),
       ...strayExits.map((e) => `${e.instance} crashed outside a scenario (exit code ${e.code}, signal ${e.signal})`),
       ...(leftover.length === 0
         ? []
@@ -410,6 +463,11 @@ async function main(): Promise<number> {
       instances: instanceCount,
       commit: gitCommit(),
       loadAverage: [Math.round(loadAtStart * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
+      budgetSec: Math.round(budgetMs / 1000),
+      sideBySide: schedule(selected)
+        .filter((lanes) => lanes.length > 1)
+        .map((lanes) => lanes.map((lane) => lane.map((s) => s.name).join(' then ')).join(' beside ')),
+      harnessStalls: { count: harnessLag.length, maxMs: Math.max(0, ...harnessLag.map((l) => l.lagMs)) },
       scenarios: figures,
       finalBacklog,
       runViolations,
@@ -436,6 +494,45 @@ async function main(): Promise<number> {
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
   }
+}
+
+/**
+ * The order of the run: one step per scenario, except the overlapping ones, which share a
+ * step as lanes (each lane runs its scenarios in turn), at the place of the first of them.
+ */
+function schedule(selected: readonly Scenario[]): Scenario[][][] {
+  const steps: Scenario[][][] = [];
+  const placed = new Set<string>();
+  for (const scenario of selected) {
+    if (placed.has(scenario.name)) continue;
+    const group = overlapping.some((lane) => lane.includes(scenario.name)) ? overlapping : [[scenario.name]];
+    const lanes = group.map((lane) => selected.filter((s) => lane.includes(s.name))).filter((lane) => lane.length > 0);
+    for (const lane of lanes) for (const s of lane) placed.add(s.name);
+    steps.push(lanes);
+  }
+  return steps;
+}
+
+/**
+ * How many times each Stripe event's handler ran to its end, from the instances' logs (the
+ * app logs "Stripe event processed" once per run; a duplicate the dedup replays does not
+ * run it). A SIGKILLed instance's lines are kept: its log file is appended to on restart.
+ */
+async function stripeHandlerRuns(logDir: string, instances: readonly AppInstance[]): Promise<Map<string, number>> {
+  const runs = new Map<string, number>();
+  for (const instance of instances) {
+    const text = await readFile(join(logDir, `${instance.name}.log`), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (!line.includes('Stripe event processed')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; eventId?: string };
+        if (entry.msg === 'Stripe event processed' && typeof entry.eventId === 'string') runs.set(entry.eventId, (runs.get(entry.eventId) ?? 0) + 1);
+      } catch {
+        // A line cut by a SIGKILL mid-write: not a finished run.
+      }
+    }
+  }
+  return runs;
 }
 
 /** Each carrier block of a scenario, with the blocked sender's halt row as the app left it. */
@@ -479,8 +576,18 @@ const bound = setTimeout(() => {
 }, maxMinutes * 60_000);
 bound.unref();
 
+const runStarted = Date.now();
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    // The whole run, cleanup included, against the issue's bound (under 10 minutes).
+    const totalMs = Date.now() - runStarted;
+    const within = totalMs <= budgetMs;
+    log(
+      `total run time ${Math.round(totalMs / 1000)} s (budget ${Math.round(budgetMs / 1000)} s, load average ${loadavg()[0]!.toFixed(1)}): ${within ? 'within' : 'OVER'} budget`,
+    );
+    if (!within) console.log(`  VIOLATION (run): the harness took ${Math.round(totalMs / 1000)} s, over its ${Math.round(budgetMs / 1000)} s budget`);
+    process.exit(code === 0 && !within ? 1 : code);
+  },
   (error: unknown) => {
     console.error('[chaos] the harness failed:', error);
     process.exit(2);
