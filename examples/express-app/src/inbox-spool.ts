@@ -13,6 +13,8 @@ export interface SpooledEvent {
   readonly call?: SpooledCall;
   /** Drains that failed on this event while the database was answering. */
   readonly attempts?: number;
+  /** Drains that left this event for later because it could not be stored yet (`isNotYet`). */
+  readonly deferrals?: number;
   /**
    * W3C traceparent of the webhook that spooled the event (set by {@link InboxSpool.put}
    * from the active span unless given): the drain's span links to it, so a message received
@@ -46,6 +48,14 @@ export interface DrainOptions {
   readonly isOutage: (error: unknown) => Promise<boolean> | boolean;
   /** Whether the event can never be stored (refused input): set aside at once. */
   readonly isPermanent?: (error: unknown) => boolean;
+  /**
+   * Whether the event cannot be stored yet, through no fault of its own: another process
+   * holds its key under a lease (it may have died holding it; the lease ends it). The event
+   * waits for the next drain, no attempt counted, `maxDeferrals` times at most.
+   */
+  readonly isNotYet?: (error: unknown) => boolean;
+  /** Drains an event may wait for (`isNotYet`) before its failure counts as an attempt. @default 20 */
+  readonly maxDeferrals?: number;
   /** Failures (not outages) an event gets before it is set aside. @default 3 */
   readonly maxAttempts?: number;
   /** Told about every event set aside, with the (scrubbed) reason. */
@@ -60,7 +70,7 @@ export interface DeadSpooledEvent extends SpooledEvent {
   readonly reason: string;
 }
 
-const drainDefaults = { maxAttempts: 3 };
+const drainDefaults = { maxAttempts: 3, maxDeferrals: 20 };
 
 /** Without options every failure stops the drain (nothing is ever set aside). */
 const everyFailureIsAnOutage: DrainOptions = { isOutage: () => true };
@@ -187,11 +197,21 @@ export class InboxSpool {
     store: (event: SpooledEvent) => Promise<void>,
     options: DrainOptions,
     requeue: (line: string) => Promise<void>,
+    defer: (line: string) => void,
   ): Promise<boolean> {
     try {
       await store(event);
       return true;
     } catch (error) {
+      const deferrals = (event.deferrals ?? 0) + 1;
+      if (options.isNotYet?.(error) === true && deferrals <= (options.maxDeferrals ?? drainDefaults.maxDeferrals)) {
+        this.logger.info(
+          { provider: event.provider, deferrals },
+          'inbox spool: an event cannot be stored yet (its key is held elsewhere); left for the next drain',
+        );
+        defer(JSON.stringify({ ...event, deferrals }));
+        return false;
+      }
       if (await options.isOutage(error)) throw error;
       const attempts = (event.attempts ?? 0) + 1;
       const reason = (options.describe ?? String)(error);
@@ -219,22 +239,28 @@ export class InboxSpool {
     if (this.redis !== undefined) {
       const redis = this.redis;
       const requeue = async (line: string) => void (await redis.rpush(this.key, line));
-      for (;;) {
-        const batch = await redis.lpop(this.key, 50);
-        if (batch === null || batch.length === 0) break;
-        for (const [index, line] of batch.entries()) {
-          const event = this.parse(line);
-          if (event === undefined) {
-            await redis.rpush(`${this.key}:corrupt`, line).catch(() => {});
-            continue;
-          }
-          try {
-            if (await this.storeOne(event, store, options, requeue)) drained++;
-          } catch (error) {
-            for (const rest of batch.slice(index)) await redis.rpush(this.key, rest);
-            throw error;
+      // Pushed back after this drain's loop, which would otherwise pop them again at once.
+      const deferred: string[] = [];
+      try {
+        for (;;) {
+          const batch = await redis.lpop(this.key, 50);
+          if (batch === null || batch.length === 0) break;
+          for (const [index, line] of batch.entries()) {
+            const event = this.parse(line);
+            if (event === undefined) {
+              await redis.rpush(`${this.key}:corrupt`, line).catch(() => {});
+              continue;
+            }
+            try {
+              if (await this.storeOne(event, store, options, requeue, (next) => deferred.push(next))) drained++;
+            } catch (error) {
+              for (const rest of batch.slice(index)) await redis.rpush(this.key, rest);
+              throw error;
+            }
           }
         }
+      } finally {
+        for (const line of deferred) await redis.rpush(this.key, line);
       }
     }
     const draining = `${this.file}.draining`;
@@ -250,8 +276,12 @@ export class InboxSpool {
         await appendFile(`${this.file}.corrupt`, `${line}\n`);
         continue;
       }
+      // The live file was renamed away: what goes back to it waits for the next drain.
+      const requeue = (next: string) => appendFile(this.file, `${next}\n`);
+      const deferred: string[] = [];
       try {
-        if (await this.storeOne(event, store, options, (next) => appendFile(this.file, `${next}\n`))) drained++;
+        if (await this.storeOne(event, store, options, requeue, (next) => deferred.push(next))) drained++;
+        for (const next of deferred.splice(0)) await requeue(next);
       } catch (error) {
         await appendFile(
           this.file,

@@ -104,7 +104,9 @@ type TextBackRecord = { readonly handled: true } | SpooledCall;
  * - the fail-safe already texted this caller (on any instance, the database down there):
  *   the text is recorded in the outbox under the call's send key now, and nobody is texted
  *   again, even though the spool that holds the call is not drained yet;
- * - the call is being texted right now elsewhere: nothing more here;
+ * - the call is being texted right now elsewhere: nothing more here (or, with
+ *   `inProgress: 'throw'`, the {@link IdempotencyInProgressError} for the caller to come
+ *   back later: the holder may have died holding the key, which its lease then frees);
  * - otherwise the call is handled, and a fail-safe arriving later finds the key taken.
  * Without the store (Redis down), the outbox send key alone guards the text.
  *
@@ -114,7 +116,11 @@ type TextBackRecord = { readonly handled: true } | SpooledCall;
  * const outcome = await handleCallStatusOnce(ctx, { callSid, status: 'no-answer', from, to });
  * ```
  */
-export async function handleCallStatusOnce(deps: CallStatusOnceDeps, call: CallStatusEvent): Promise<CallOutcome> {
+export async function handleCallStatusOnce(
+  deps: CallStatusOnceDeps,
+  call: CallStatusEvent,
+  options: { readonly inProgress?: 'texted' | 'throw' } = {},
+): Promise<CallOutcome> {
   if (!missedStatuses.has(call.status)) return handleCallStatus(deps, call);
   let outcome: CallOutcome | undefined;
   let prior: TextBackRecord;
@@ -128,7 +134,10 @@ export async function handleCallStatusOnce(deps: CallStatusOnceDeps, call: CallS
     prior = typeof run.value === 'object' && run.value !== null ? run.value : { fate: 'sent' };
   } catch (error) {
     if (outcome !== undefined) return outcome; // handled; only its record failed
-    if (isIdempotencyInProgressError(error)) return 'already_texted';
+    if (isIdempotencyInProgressError(error)) {
+      if (options.inProgress === 'throw') throw error;
+      return 'already_texted';
+    }
     // The database's own failure: the route's fail-safe takes over.
     if (!isIdempotencyStoreError(error)) throw error;
     deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store unavailable; relying on the outbox send key');
@@ -174,8 +183,10 @@ export interface SpooledCall {
 export async function recordSpooledCall(deps: CallStatusOnceDeps, call: CallStatusEvent, spooled: SpooledCall): Promise<void> {
   if (spooled.fate === 'not_sent') {
     // Through the call's once-key: a fail-safe sent for it meanwhile (on any instance) is
-    // recorded rather than followed by the business's text.
-    await handleCallStatusOnce(deps, call);
+    // recorded rather than followed by the business's text. A key held elsewhere is no
+    // proof of a text: the holder may have been killed mid-call (its lease frees the key),
+    // so the spool keeps the call for a later drain rather than dropping it (issue 11).
+    await handleCallStatusOnce(deps, call, { inProgress: 'throw' });
     return;
   }
   await deps.db.prisma.outboundMessage.createMany({

@@ -1,4 +1,5 @@
 import { scrubText } from '@hardening/core';
+import { isIdempotencyInProgressError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput, RefusedInputError } from '../db/refused-input.js';
 import { recordInbound } from '../domain/inbound.js';
@@ -93,6 +94,8 @@ async function storeSpooledEvent(ctx: AppContext, event: SpooledEvent): Promise<
 function spoolDrainOptions(ctx: AppContext): DrainOptions {
   return {
     isPermanent: isRefusedInput,
+    // A call whose once-key another process holds (maybe killed holding it): next drain.
+    isNotYet: isIdempotencyInProgressError,
     isOutage: async (error) =>
       !isRefusedInput(error) &&
       (await ctx.db.ping().then(

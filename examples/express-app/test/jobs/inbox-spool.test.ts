@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { captureLogger, eventually, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { captureLogger, eventually, redisUrl, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
 import { InboxSpool, type SpooledEvent } from '../../src/inbox-spool.js';
 
 const event = (sid: string): SpooledEvent => ({ provider: 'twilio_sms', receivedAt: '2026-12-06T10:00:00.000Z', payload: { MessageSid: sid } });
@@ -67,6 +67,65 @@ describe('InboxSpool.drain', () => {
     );
     expect([drained, stored, await spool.size()]).toEqual([1, ['SMok'], 0]);
     expect(await spool.deadLetters()).toMatchObject([{ payload: { MessageSid: 'SMpoison' }, attempts: 1 }]);
+  });
+});
+
+/** A store whose event `held` cannot be stored yet (its key is held elsewhere) `times` times. */
+function heldFor(times: number, held: string, stored: string[]) {
+  let left = times;
+  return async (e: SpooledEvent) => {
+    if (sidOf(e) === held && left-- > 0) throw Object.assign(new Error('key held elsewhere'), { notYet: true });
+    stored.push(sidOf(e));
+  };
+}
+const redisUp = await requireRedis();
+const notYetOptions = { isOutage: () => false, isNotYet: (error: unknown) => (error as { notYet?: boolean }).notYet === true };
+
+describe('InboxSpool.drain: an event that cannot be stored yet', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spool-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('(file) waits for the next drain, no attempt counted, and is stored then', async () => {
+    const spool = new InboxSpool(captureLogger(), undefined, join(dir, 'spool.jsonl'));
+    for (const sid of ['SMheld', 'SM2']) await spool.put(event(sid));
+    const stored: string[] = [];
+    const store = heldFor(5, 'SMheld', stored);
+    for (let drain = 0; drain < 5; drain++) await spool.drain(store, notYetOptions);
+    expect([stored, await spool.size(), await spool.deadLetters()]).toEqual([['SM2'], 1, []]);
+    expect(await spool.drain(store, notYetOptions)).toBe(1);
+    expect([stored, await spool.size()]).toEqual([['SM2', 'SMheld'], 0]);
+  });
+
+  it('(file) counts as a failure after `maxDeferrals` drains', async () => {
+    const spool = new InboxSpool(captureLogger(), undefined, join(dir, 'spool.jsonl'));
+    await spool.put(event('SMheld'));
+    const store = heldFor(100, 'SMheld', []);
+    for (let drain = 0; drain < 4; drain++) await spool.drain(store, { ...notYetOptions, maxDeferrals: 1, maxAttempts: 3 });
+    expect(await spool.deadLetters()).toMatchObject([{ payload: { MessageSid: 'SMheld' }, deferrals: 1, attempts: 3 }]);
+  });
+
+  it.skipIf(!redisUp)('(Redis) is pushed back once per drain, not popped again in the same one', async () => {
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const key = `spool-not-yet-${process.pid}-${Date.now()}`;
+    try {
+      await redis.ping(); // connected: put writes to Redis, not the file
+      const spool = new InboxSpool(captureLogger(), redis, join(dir, 'spool.jsonl'), key);
+      for (const sid of ['SMheld', 'SM2']) await spool.put(event(sid));
+      expect(await redis.llen(key)).toBe(2);
+      const stored: string[] = [];
+      const store = heldFor(2, 'SMheld', stored);
+      expect(await spool.drain(store, notYetOptions)).toBe(1);
+      expect([stored, await redis.llen(key)]).toEqual([['SM2'], 1]);
+      expect(await spool.drain(store, notYetOptions)).toBe(0);
+      expect(await spool.drain(store, notYetOptions)).toBe(1);
+      expect([stored, await redis.llen(key), await spool.deadLetters()]).toEqual([['SM2', 'SMheld'], 0, []]);
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
   });
 });
 

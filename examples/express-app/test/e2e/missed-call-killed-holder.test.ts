@@ -1,0 +1,85 @@
+// Issue 11, found by the chaos harness (scenario instance-sigkill, 2 of 95 calls lost): an
+// instance SIGKILLed while it handled a missed call leaves the call's keys claimed (the
+// webhook's dedup claim and the text-back's once-key) until their leases end. Twilio's
+// retry lands on another instance, waits for the claim, answers 200 within its budget and
+// spools the call; the spool's drain then found the once-key taken, took it for "texted
+// elsewhere" and dropped the call: the caller never heard back. A key held elsewhere is no
+// proof of a text, so the drain keeps the call until the holder finishes or its lease ends.
+import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { texts } from '../../src/domain/messages.js';
+import { sweepOnce } from '../../src/jobs/sweep.js';
+import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { callSid, phone } from './support/phones.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const postgresUp = await requirePostgres();
+const redisUp = await requireRedis();
+
+/** The once-key lease of the killed instance: long enough that the first drain below runs inside it on a busy machine. */
+const deadLeaseMs = 25_000;
+
+describe.skipIf(!postgresUp || !redisUp)('a missed call whose first delivery died holding its keys (PostgreSQL + Redis)', () => {
+  let app: TestApp;
+  let live: OnboardedClient;
+
+  beforeAll(async () => {
+    // No job runner: the test drains the spool itself, at the moments that matter.
+    app = await startTestApp({ spec: { backend: 'postgres', redis: true }, label: 'killed-holder', jobRunner: false });
+    await app.addPoolNumbers(1);
+    live = await onboardClient(app, { businessName: 'Steady Sinks' });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("the caller gets the business's text once, after the dead holder's lease ends", async () => {
+    const caller = phone();
+    const sid = callSid();
+    // What the SIGKILLed instance left in the shared idempotency store: both claims taken,
+    // never completed, never released (the work holding them never ends).
+    // A guard runs its function once the claim is taken: each resolves when its key is held.
+    const never = new Promise<never>(() => {});
+    await new Promise<void>((claimed) => {
+      const work = () => {
+        claimed();
+        return never;
+      };
+      app.ctx.dedup.twilio({ headers: {}, params: { CallSid: sid, CallStatus: 'no-answer' } }, work, { kind: 'voice-status' }).catch(() => {});
+    });
+    await new Promise<void>((claimed) => {
+      const work = () => {
+        claimed();
+        return never;
+      };
+      app.ctx.once.execute(`failsafe:${sid}`, work, { leaseMs: deadLeaseMs }).catch(() => {});
+    });
+
+    // Twilio's retry: answered in time (the call spooled past the answer budget), no text yet.
+    const retried = await app.callStatus({ callSid: sid, from: caller, to: live.number, status: 'no-answer' });
+    expect(retried.status).toBe(200);
+    expect(await app.ctx.spool.size()).toBe(1);
+
+    // A drain while the dead holder's lease runs: the call stays spooled (it was dropped).
+    await sweepOnce(app.ctx);
+    expect(await app.ctx.spool.size()).toBe(1);
+    expect(app.smsTo(caller)).toEqual([]);
+
+    // Once the lease has ended, a drain texts the caller: the business's text, once.
+    await eventually(
+      async () => {
+        await sweepOnce(app.ctx).catch(() => {});
+        await app.drainOutbox();
+        return app.smsTo(caller).length > 0;
+      },
+      deadLeaseMs + 20_000,
+      1000,
+    );
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Steady Sinks')]]);
+    expect(await app.ctx.spool.size()).toBe(0);
+    // Later drains and outbox rounds text nobody again.
+    await sweepOnce(app.ctx);
+    await app.drainOutbox();
+    expect(app.smsTo(caller)).toHaveLength(1);
+  }, 90_000);
+});
