@@ -165,4 +165,33 @@ describe('chaos invariants', () => {
     expect(all).toMatch(/fault redis_killed \(redis\) was invisible/);
     expect(figures.timeToAlertSec).toBeNull();
   });
+
+  it('Stripe: a delivery cut by a SIGKILL and got through by a retry is no violation; an event processed twice or never is', () => {
+    const stripe = (id: string, status: Delivery['status'], role: Delivery['role'], at: number): Delivery => ({
+      ...delivery(id, status, [], role, at),
+      provider: 'stripe',
+    });
+    const events: ChaosEvent[] = ['evt_cut', 'evt_twice', 'evt_never'].map((id) => ({ kind: 'stripe', id, sentAt: t0 + 1000 }));
+    const figures = evaluate(
+      record({
+        events,
+        deliveries: [
+          stripe('evt_cut', 'reset', 'first', t0 + 1000),
+          stripe('evt_cut', 200, 'provider_retry', t0 + 4000),
+          stripe('evt_twice', 200, 'first', t0 + 1000),
+          stripe('evt_twice', 200, 'dup_after', t0 + 3000),
+          stripe('evt_never', 200, 'first', t0 + 1000),
+        ],
+        stripeRuns: new Map([
+          ['evt_cut', 1],
+          ['evt_twice', 2],
+        ]),
+      }),
+    );
+    const all = figures.violations.join('\n');
+    expect(all).toMatch(/Stripe events: 1 of 3 never processed/);
+    expect(all).toMatch(/Stripe events: 1 of 3 processed more than once/);
+    expect(all).not.toMatch(/never acknowledged/);
+    expect([figures.lost, figures.doubled, figures.processed, figures.providerRetries]).toEqual([1, 1, 2, 1]);
+  });
 });
