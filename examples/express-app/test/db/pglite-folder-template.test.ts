@@ -28,16 +28,21 @@ describe('PGlite folder template', () => {
     return dir;
   };
   afterAll(() => rmSync(root, { recursive: true, force: true }));
+  /** Opens a new folder and does what openDatabase does after: migrate, then afterMigrate. */
+  const openMigrated = async (name: string, logger: Logger) => {
+    const opened = await openPglite(folder(name), logger, cacheDir);
+    await migrate(pgliteSession(opened.pglite), logger);
+    await opened.afterMigrate();
+    return opened.pglite;
+  };
 
   it(
     'keeps the first fresh folder as the template, starts the next fresh folder from it, and leaves a used folder alone',
     async () => {
       const logger = recordingLogger();
-      const first = await openPglite(folder('first'), logger, cacheDir);
-      await migrate(pgliteSession(first.pglite), logger);
-      await first.afterMigrate();
-      await first.pglite.query(`INSERT INTO "clients" ("id", "phone") VALUES ('c1', '+15550000042')`);
-      await first.pglite.close();
+      const first = await openMigrated('first', logger);
+      await first.query(`INSERT INTO "clients" ("id", "phone") VALUES ('c1', '+15550000042')`);
+      await first.close();
       expect(readdirSync(cacheDir)).toHaveLength(1);
       expect(logger.lines).toContain('kept the migrated database as the template of the next fresh one');
 
@@ -70,10 +75,7 @@ describe('PGlite folder template', () => {
     'deletes a template that does not load and makes the folder from scratch',
     async () => {
       const logger = recordingLogger();
-      const seed = await openPglite(folder('seed'), logger, cacheDir);
-      await migrate(pgliteSession(seed.pglite), logger);
-      await seed.afterMigrate();
-      await seed.pglite.close();
+      await (await openMigrated('seed', logger)).close();
       const [template] = readdirSync(cacheDir);
       writeFileSync(join(cacheDir, template!), 'not a tar file');
 
