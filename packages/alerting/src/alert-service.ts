@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { alertTelemetry } from './telemetry.js';
 import type { Logger } from '@hardening/core';
-import { BreakerRegistry, createSafeCall } from '@hardening/core';
 import type { AlertInput, AlertMessage, AlertResult, AlertStatus } from './alert.js';
 import { severities } from './alert.js';
 import { alertKeyOf, buildAlertMessage, buildGroupMessage, defaultGroupTitle, deriveMessage, validateAlertInput } from './alert-message.js';
@@ -10,16 +9,18 @@ import { Acknowledgements } from './acknowledgements/acknowledgements.js';
 import type { SmsAckOutcome } from './acknowledgements/sms-ack.js';
 import { AlertReports, type OpenAlert, type RecentAlert, type RecentAlertsOptions } from './open-alerts.js';
 import { FleetGroups } from './grouping/fleet-groups.js';
-import { disabledBanner } from './banner.js';
 import type { Clock } from './clock.js';
 import type { DeliveryReport } from './delivery.js';
 import { describeError } from './delivery.js';
 import { DeliveryUnconfirmedError } from './errors/delivery-unconfirmed-error.js';
 import { Escalator } from './escalation/escalator.js';
 import { headline, scrubbedAlert, scrubText } from './format.js';
-import { HistoryWriter } from './history-writer.js';
+import type { HistoryWriter } from './history-writer.js';
 import { Inhibitor } from './inhibition/inhibitor.js';
 import { MaintenanceLoop } from './maintenance-loop.js';
+import { createAlertSafeCall } from './alert-safe-call.js';
+import { createAlertHistory } from './alert-history.js';
+import { announceStartup } from './startup-notices.js';
 import { MaintenanceRound } from './maintenance/maintenance-round.js';
 import { PendingRetries } from './maintenance/pending-retries.js';
 import { SelfWatch } from './maintenance/self-watch.js';
@@ -27,7 +28,6 @@ import type { DeliveryPayload } from './maintenance/sms-failover.js';
 import { SmsFailover } from './maintenance/sms-failover.js';
 import type { ClaimPath, GateClaim } from './claims/claim-gate.js';
 import { ClaimGate } from './claims/claim-gate.js';
-import { isStoreDownError } from './claims/store-health.js';
 import type { PendingPage, PendingPages } from './pending-pages.js';
 import { AlertRuntime } from './runtime.js';
 import type { SilenceMatcher, SilenceOptions, SilenceRecord } from './silences.js';
@@ -47,7 +47,7 @@ import type {
 import type { AlertStats } from './stats.js';
 import { buildStats } from './stats.js';
 import type { AlertHistoryEntry, AlertOutcome, AlertStore, TrackedDelivery } from './store/alert-store.js';
-import { defaults, resolveAlertServiceOptions, retryableSinkError } from './resolve-alert-service-options.js';
+import { defaults, resolveAlertServiceOptions } from './resolve-alert-service-options.js';
 
 const hour = 3_600_000;
 
@@ -110,33 +110,7 @@ export class AlertService {
     this.disabled = resolved.disabled;
     this.disabledReason = resolved.disabledReason;
 
-    const { retry } = resolved;
-    const safeCall = createSafeCall({
-      registry: resolved.registry ?? new BreakerRegistry(),
-      logger: this.logger,
-      defaults: {
-        attempts: retry.attempts,
-        timeoutMs: retry.timeoutMs,
-        backoff: { initialDelayMs: retry.initialDelayMs, factor: retry.factor, maxDelayMs: retry.maxDelayMs, jitter: 'none' },
-        retryable: retryableSinkError,
-        breaker: resolved.breaker,
-        // Alerts are rare; the per-sink breaker already stops retries against a dead provider.
-        retryBudget: false,
-        slowCallThresholdMs: 15_000,
-      },
-    });
-    // A slow store is waited for (up to storeTimeoutMs); only a store known down (refused,
-    // reset, closed) is retried once, and five failures open the breaker: then claims fall
-    // back at once instead of waiting.
-    for (const operation of ['alert_store', 'alert_store_durable']) {
-      safeCall.configure(operation, {
-        attempts: 2,
-        timeoutMs: resolved.storeTimeoutMs,
-        backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
-        retryable: isStoreDownError,
-        breaker: { failureThreshold: 5, cooldownMs: 10_000 },
-      });
-    }
+    const safeCall = createAlertSafeCall(resolved);
     // The store's health reports to the self-watch, built below (a store call can only
     // fail once the service is constructed).
     const late: { selfWatch?: SelfWatch; escalator?: Escalator } = {};
@@ -150,27 +124,7 @@ export class AlertService {
       logger: this.logger,
       unknownAnswerMs: resolved.storeTimeoutMs,
     });
-    this.history = new HistoryWriter({
-      write: async (entries) => {
-        const store = this.durable;
-        await runtime.durableCall(() =>
-          store.appendMany !== undefined ? store.appendMany(entries) : Promise.all(entries.map((e) => store.append(e))).then(() => undefined),
-        );
-      },
-      onDrop: (dropped) =>
-        this.logger.warn(
-          { dropped, store: this.durable.kind },
-          `alerting: history queue full; the oldest rows are dropped (${dropped} so far; alerts themselves are unaffected)`,
-        ),
-      onError: (queued, error, retryInMs) =>
-        this.logger.warn(
-          { queued, store: this.durable.kind, retryInMs, err: describeError(error) },
-          `alerting: history store unavailable; ${queued} rows kept in memory and written when it answers`,
-        ),
-      onRecovered: (written) => this.logger.info({ written, store: this.durable.kind }, 'alerting: history store answers again; queued rows written'),
-      describe: (error) => scrubText(describeError(error)),
-      now: () => this.clock.now(),
-    });
+    this.history = createAlertHistory(runtime);
     runtime.recordSink = (entry) => this.record(entry);
     this.groups = new FleetGroups(runtime, {
       deliver: (members) => this.deliverAlerts(members),
@@ -244,21 +198,7 @@ export class AlertService {
       pending: this.pending,
     });
 
-    if (this.disabled) {
-      const write = resolved.banner ?? ((text: string) => void process.stderr.write(`${text}\n`));
-      try {
-        write(disabledBanner(this.disabledReason!));
-      } catch {
-        // the banner is best effort; the log line below still says it
-      }
-      this.logger.error({ alertsDisabled: true, reason: this.disabledReason }, 'ALERTS DISABLED: no alert will reach a person until this is switched back on');
-    }
-    for (const sink of resolved.sinks.values()) {
-      for (const warning of sink.checkConfiguration?.() ?? []) this.logger.warn({ sink: sink.name }, warning);
-    }
-    if (resolved.remote.length === 0 && !this.disabled) {
-      this.logger.warn({ sinks: [...resolved.known] }, 'alerting: no remote sink configured; alerts only reach the logs');
-    }
+    announceStartup(resolved);
     if (resolved.maintenanceIntervalMs !== false) this.maintenance.start(resolved.maintenanceIntervalMs);
   }
 

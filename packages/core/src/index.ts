@@ -41,6 +41,8 @@ export type { Logger } from './logger.js';
 export { maskPhoneNumber, scrubText, scrubValue } from './redact.js';
 export { definedFields } from './defined-fields.js';
 export type { DefinedFields } from './defined-fields.js';
+export { systemTimers, resolveTimers } from './timers.js';
+export type { Timers } from './timers.js';
 export { safeCallChannels, errorType } from './telemetry.js';
 export type { CallOutcome } from './telemetry.js';
 export { TelemetryScope, WeakCollection, metricNaming, setMetricNaming, breakerChannels } from '@hardening/circuit-breaker';

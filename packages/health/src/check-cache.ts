@@ -1,6 +1,6 @@
 import type { HealthCheck } from './health-check.js';
 import { runCheck, type CheckRun } from './run-check.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '@hardening/core';
 
 /** How one check is cached (internal; the monitor resolves these from its options). */
 export interface CacheSettings {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { consoleLogger, type Logger } from '@hardening/core';
 import { describeError } from './run-check.js';
-import { resolveTimers, type Timers } from './timers.js';
+import { resolveTimers, type Timers } from '@hardening/core';
 
 /**
  * Something whose readiness must fail as soon as shutdown starts (a `HealthMonitor`).

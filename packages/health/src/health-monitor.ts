@@ -4,7 +4,7 @@ import { CachedCheck } from './check-cache.js';
 import type { CheckObservation, HealthCheck } from './health-check.js';
 import type { ComponentType, HealthStatus } from './health-status.js';
 import type { CheckRun } from './run-check.js';
-import { resolveTimers, type Timers } from './timers.js';
+import { resolveTimers, type Timers } from '@hardening/core';
 
 /**
  * Options for a {@link HealthMonitor}.

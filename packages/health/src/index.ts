@@ -47,5 +47,6 @@ export type { QueueBacklogCheckOptions } from './checks/queue-backlog-check.js';
 export { eventLoopDelayCheck } from './checks/event-loop-delay-check.js';
 export type { EventLoopDelayCheckOptions } from './checks/event-loop-delay-check.js';
 export { healthChannels } from './telemetry.js';
-export { systemTimers } from './timers.js';
-export type { Timers } from './timers.js';
+// Re-exported from core (one definition for every package), kept for existing imports.
+export { systemTimers } from '@hardening/core';
+export type { Timers } from '@hardening/core';

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '@hardening/circuit-breaker';
 import { TimeoutError, consoleLogger, type Logger } from '@hardening/core';
 import { RecoveryRefusedError } from './errors/recovery-refused-error.js';
 import { describeError } from './run-check.js';
-import { resolveTimers, type Timers } from './timers.js';
+import { resolveTimers, type Timers } from '@hardening/core';
 
 /**
  * What started a recovery attempt.

@@ -2,7 +2,7 @@ import { TimeoutError, isTimeoutError, scrubText } from '@hardening/core';
 import type { CheckObservation, CheckOutcome, HealthCheck } from './health-check.js';
 import { isHealthStatus, worstStatus, type HealthStatus } from './health-status.js';
 import { observeCheck } from './telemetry.js';
-import { systemTimers, type Timers } from './timers.js';
+import { systemTimers, type Timers } from '@hardening/core';
 
 /** One finished run of a check (internal: the monitor turns it into a `CheckResult`). */
 export interface CheckRun {

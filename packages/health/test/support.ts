@@ -1,7 +1,7 @@
 // Helpers shared by this package's tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@hardening/core';
-import type { Timers } from '../src/timers.js';
+import type { Timers } from '@hardening/core';
 
 /** A clock the test moves by hand. */
 export function fakeClock(start = Date.UTC(2025, 0, 1)) {

@@ -4,7 +4,7 @@ import { recordingLogger } from '../test/support/guard-helpers.js';
 import { createIdempotencyGuard } from './guard.js';
 import { createMemoryStore } from './memory-store.js';
 import type { IdempotencyStore } from './store.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '@hardening/core';
 import { isIdempotencyInProgressError, type IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
 import { isIdempotencyPayloadMismatchError, type IdempotencyPayloadMismatchError } from './errors/payload-mismatch-error.js';
 import { isIdempotencyStoreError, type IdempotencyStoreError } from './errors/idempotency-store-error.js';

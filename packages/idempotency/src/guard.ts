@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TimeoutError, consoleLogger, isHardeningError, scrubText, type Logger, definedFields } from '@hardening/core';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { systemTimers, type Timers } from './timers.js';
+import { resolveTimers, type Timers } from '@hardening/core';
 import { jsonCodec, type ResultCodec } from './codec.js';
 import { isGuardObserved, observeGuard } from './telemetry.js';
 import { IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
@@ -254,7 +254,7 @@ export class IdempotencyGuard {
     this.codec = options.codec ?? jsonCodec;
     this.logger = options.logger ?? consoleLogger({ component: 'idempotency' });
     this.clock = options.clock ?? systemClock;
-    this.timers = timersOption(options.timers);
+    this.timers = resolveTimers(options.timers);
     this.createToken = options.createToken ?? randomUUID;
   }
 
@@ -564,14 +564,6 @@ function valueOf<T>(outcome: IdempotentOutcome<T>): T {
 
 function describe(error: unknown): string {
   return scrubText(error instanceof Error ? error.message : String(error));
-}
-
-function timersOption(value: Timers | undefined): Timers {
-  if (value === undefined) return systemTimers;
-  if (value === null || typeof value !== 'object' || typeof value.setTimeout !== 'function' || typeof value.clearTimeout !== 'function') {
-    throw new TypeError('Expected `timers` to be an object with setTimeout and clearTimeout functions.');
-  }
-  return value;
 }
 
 /**

@@ -15,8 +15,9 @@ export { jsonCodec } from './codec.js';
 export type { ResultCodec } from './codec.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { systemTimers } from './timers.js';
-export type { Timers } from './timers.js';
+// Re-exported from core (one definition for every package), kept for existing imports.
+export { systemTimers } from '@hardening/core';
+export type { Timers } from '@hardening/core';
 export type { IdempotencyErrorCode } from './errors/codes.js';
 export { InvalidIdempotencyKeyError, isInvalidIdempotencyKeyError } from './errors/invalid-idempotency-key-error.js';
 export { IdempotencyInProgressError, isIdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';

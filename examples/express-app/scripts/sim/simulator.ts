@@ -7,7 +7,7 @@ import { devSessionFileFor, readDevSession, type DevSession } from '../../src/de
 import { toE164 } from '../../src/domain/phone.js';
 import { checkoutCompleted, slackMessage } from '../../test/e2e/support/events.js';
 import { callSid, messageSid } from '../../test/e2e/support/phones.js';
-import { slackHeaders, stripeSignature, twilioSignature } from '../../test/e2e/support/signing.js';
+import { slackHeaders, stripeSignature, twilioCallStatusParams, twilioSignature } from '../../test/e2e/support/signing.js';
 
 /** The commands and their arguments, as `pnpm sim help` prints them. */
 export const usage = `Usage (with the app running: pnpm start):
@@ -194,20 +194,10 @@ export async function runSim(argv: readonly string[], write: Write = (line) => c
       const to = phoneArg(rest[1], 'the number called');
       const status = rest[2] ?? 'no-answer';
       write(`-> call ${from} -> ${to}: ${status}`);
-      const reply = await client.twilio('/api/twilio/status', {
-        AccountSid: session.twilioAccountSid ?? '',
-        ApiVersion: '2010-04-01',
-        CallSid: callSid(),
-        CallStatus: status,
-        Called: to,
-        Caller: from,
-        Direction: 'inbound',
-        From: from,
-        To: to,
-        CallDuration: status === 'completed' ? '12' : '0',
-        CallbackSource: 'call-progress-events',
-        SequenceNumber: '0',
-      });
+      const reply = await client.twilio(
+        '/api/twilio/status',
+        twilioCallStatusParams({ callSid: callSid(), from, to, status, accountSid: session.twilioAccountSid ?? '' }),
+      );
       write(`<- ${reply.status}`);
       const sent = await printSent(client, since, wait(5000), write);
       return { status: reply.status, reply: [reply.body], sent };

@@ -3,7 +3,7 @@ import type { Logger, SafeCall } from '@hardening/core';
 import { prismaHardening } from '@hardening/core/prisma';
 import { PrismaClient } from './generated/client.js';
 import { migrate, MigrationChangedError } from './migrator.js';
-import { templateFor } from './pglite-template.js';
+import { openPglite } from './pglite-template.js';
 import type { SqlSession } from './sql-session.js';
 import { pgliteSession, postgresSession } from './sql-session.js';
 
@@ -68,6 +68,7 @@ function harden(client: PrismaClient, options: DatabaseOptions) {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
   let database: Database;
+  let afterPgliteMigrate = async (): Promise<void> => {};
   if (options.databaseUrl !== undefined) {
     const connectionString = options.databaseUrl;
     // Each backend's driver is imported only when used: PGlite (WebAssembly) is not loaded on
@@ -90,10 +91,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   } else {
     const dir = options.pgliteDir ?? '.data/pglite';
     if (!dir.includes('://')) mkdirSync(dir, { recursive: true });
-    // `memory://` may start from a migrated template (tests set one: see pglite-template.ts).
-    const template = templateFor(dir);
-    const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
-    const pglite = template === undefined ? await PGlite.create(dir) : await PGlite.create(dir, { loadDataDir: template });
+    // A fresh database may start from a migrated template (the suite's for `memory://`, the
+    // first start's for an empty folder: see pglite-template.ts).
+    const [{ pglite, afterMigrate }, { PrismaPGlite }] = await Promise.all([openPglite(dir, options.logger), import('pglite-prisma-adapter')]);
+    afterPgliteMigrate = afterMigrate;
     // PGlite runs one session in-process; a statement timeout there is advisory only.
     await pglite.exec(`SET statement_timeout = ${Math.floor(statementTimeoutMs)}`);
     const prisma = harden(new PrismaClient({ adapter: new PrismaPGlite(pglite) }), options);
@@ -117,6 +118,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         await session.end().catch(() => {});
       }
     });
+    await afterPgliteMigrate();
   }
   return database;
 }

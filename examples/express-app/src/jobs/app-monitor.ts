@@ -1,5 +1,5 @@
-import { RuntimeMonitor, type AlertSender, type Clock, type MonitorLock, type MonitorTimers, type RoundReport } from '@hardening/alerting';
-import type { Logger } from '@hardening/core';
+import { RuntimeMonitor, type AlertSender, type Clock, type MonitorLock, type RoundReport } from '@hardening/alerting';
+import type { Logger, Timers } from '@hardening/core';
 import type { AlertInput } from '../alerts/alert-input.js';
 import type { Db } from '../db/database.js';
 import { dataInvariants } from '../domain/invariants.js';
@@ -31,7 +31,7 @@ export interface AppMonitorOptions {
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default the global timers */
-  readonly timers?: MonitorTimers;
+  readonly timers?: Timers;
   /** @default Math.random */
   readonly random?: () => number;
 }

@@ -1,5 +1,5 @@
-import { scrubText, type Logger } from '@hardening/core';
-import type { Clock, MonitorTimers } from '@hardening/alerting';
+import { resolveTimers, scrubText, type Logger, type Timers } from '@hardening/core';
+import type { Clock } from '@hardening/alerting';
 
 /** Options of {@link PeriodicTask}. */
 export interface PeriodicTaskOptions {
@@ -16,17 +16,12 @@ export interface PeriodicTaskOptions {
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default the global setTimeout/clearTimeout (vitest's fake timers work with them) */
-  readonly timers?: MonitorTimers;
+  readonly timers?: Timers;
   /** While failing, one error line per this long (and one when it recovers). @default 60_000 */
   readonly failureLogEveryMs?: number;
 }
 
 const defaults = { failureLogEveryMs: 60_000 };
-
-const realTimers: MonitorTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /**
  * A job loop: runs `run` on a schedule, never two runs at once (the next run is scheduled
@@ -45,11 +40,11 @@ export class PeriodicTask {
   private more = false;
   private lastFailureLogAt = -Infinity;
   private readonly clock: Clock;
-  private readonly timers: MonitorTimers;
+  private readonly timers: Timers;
 
   constructor(private readonly options: PeriodicTaskOptions) {
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.timers = options.timers ?? realTimers;
+    this.timers = resolveTimers(options.timers);
   }
 
   /** Schedules the first run (after `nextDelayMs`). */

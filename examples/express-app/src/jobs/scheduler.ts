@@ -1,4 +1,5 @@
-import type { Clock, InvariantViolation, MonitorLock, MonitorTimers, RedisEvalClient } from '@hardening/alerting';
+import type { Timers } from '@hardening/core';
+import type { Clock, InvariantViolation, MonitorLock, RedisEvalClient } from '@hardening/alerting';
 import type { AppContext } from '../app-context.js';
 import { createAppMonitor, type AppMonitor, type AppMonitorOptions } from './app-monitor.js';
 import { checkMissingReceipts, reconcileDeliveries, type DeliveryWatchDeps, type MissingReceiptOptions } from './delivery-watch.js';
@@ -37,7 +38,7 @@ export interface SchedulerOptions {
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default the global setTimeout/clearTimeout (vitest's fake timers work with them) */
-  readonly timers?: MonitorTimers;
+  readonly timers?: Timers;
   /** For the monitor's jitter. @default Math.random */
   readonly random?: () => number;
 }

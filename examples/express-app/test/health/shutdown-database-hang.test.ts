@@ -2,21 +2,17 @@
 // PostgreSQL reached through a TCP proxy. The proxy hangs (connections accepted, nothing
 // forwarded) while the outbox worker is mid-round; SIGTERM must still end in exit 0 within the
 // shutdown budget, with a line naming what was left behind (its rows stay in the outbox).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakerRegistry, createSafeCall, silentLogger } from '@hardening/core';
-import { createTestDatabase, eventually, freePort, requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { createTestDatabase, requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
 import { openDatabase } from '../../src/db/database.js';
-import { testAdminToken } from '../support/http-app.js';
-
-const appDir = fileURLToPath(new URL('../..', import.meta.url));
+import { startMainProcess, type MainProcess } from '../support/main-process.js';
 const pgUp = await requirePostgres();
 
 describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
-  let child: ChildProcess | undefined;
+  let app: MainProcess | undefined;
   beforeAll(async () => {
     database = await createTestDatabase('shutdown_hang');
     const migrated = await openDatabase({
@@ -29,46 +25,26 @@ describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
   });
   afterAll(async () => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
+    app?.kill();
     await proxy?.close();
     await database?.drop();
   });
 
   it('stops the scheduler without waiting on the hung database and exits 0 within the budget', async () => {
-    const port = await freePort();
-    let output = '';
-    child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
-      cwd: appDir,
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: String(port),
-        DATABASE_URL: proxy.url(database.url),
-        REDIS_URL: '',
-        LOG_LEVEL: 'info',
-        ADMIN_TOKEN: testAdminToken,
-        SHUTDOWN_DRAIN_DELAY_MS: '500',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child!.once('exit', (code) => resolve({ code, at: Date.now() })));
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 200, 90_000, 100);
+    app = await startMainProcess({ DATABASE_URL: proxy.url(database.url), SHUTDOWN_DRAIN_DELAY_MS: '500' }, 90_000);
 
     proxy.hang();
     // The outbox worker runs every 1.5 s: after 4 s a round (and the lock session) waits on the hung database.
     await new Promise((resolve) => setTimeout(resolve, 4000));
     const signalled = Date.now();
-    child.kill('SIGTERM');
-    const { code, at } = await exited;
+    app.child.kill('SIGTERM');
+    const { code, at } = await app.exited;
     proxy.restore();
 
-    expect(code, output.slice(-3000)).toBe(0);
+    expect(code, app.output().slice(-3000)).toBe(0);
     // The app's own hard limit is 25 s from the signal (GracefulShutdown's timeoutMs); past it the exit would be 1.
     expect(at - signalled).toBeLessThan(25_000);
-    expect(output).toMatch(/scheduler: stopped without waiting for .*outbox worker/);
-    expect(output).toMatch(/exiting with 0/);
+    expect(app.output()).toMatch(/scheduler: stopped without waiting for .*outbox worker/);
+    expect(app.output()).toMatch(/exiting with 0/);
   }, 150_000);
 });

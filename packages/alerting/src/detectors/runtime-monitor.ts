@@ -1,5 +1,5 @@
-import type { Logger } from '@hardening/core';
-import { consoleLogger } from '@hardening/core';
+import type { Logger, Timers } from '@hardening/core';
+import { consoleLogger, resolveTimers } from '@hardening/core';
 import type { AlertResult } from '../alert.js';
 import type { AlertSender } from '../alert-sender.js';
 import type { Clock } from '../clock.js';
@@ -50,18 +50,17 @@ export type RuntimeCheck = (context: RuntimeCheckContext) => unknown;
 export type Invariant = () => boolean | string | void | Promise<boolean | string | void>;
 
 /**
- * Timers the monitor schedules with (injected for simulations; vitest fake timers work with the default).
+ * Timers the monitor schedules with: core's {@link Timers} under the name alerting exported
+ * first (kept so existing imports still compile).
  *
+ * @deprecated Use `Timers` from `@hardening/core`.
  * @example
  * ```ts
- * import type { MonitorTimers } from '@hardening/alerting';
- * const timers: MonitorTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
+ * import type { Timers } from '@hardening/core';
+ * const timers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
  * ```
  */
-export interface MonitorTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type MonitorTimers = Timers;
 
 /**
  * Options for {@link RuntimeMonitor}.
@@ -116,9 +115,9 @@ export interface RuntimeMonitorOptions {
   readonly clock?: Clock;
   /**
    * Timers.
-   * @default the global setTimeout/clearTimeout
+   * @default the global setTimeout/clearTimeout (core's `systemTimers`)
    */
-  readonly timers?: MonitorTimers;
+  readonly timers?: Timers;
   /**
    * Uniform random numbers in [0, 1), for the jitter.
    * @default Math.random
@@ -210,7 +209,7 @@ export class RuntimeMonitor {
   private readonly threshold: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly timers: MonitorTimers;
+  private readonly timers: Timers;
   private readonly random: () => number;
   private timer: unknown;
   private running: Promise<RoundReport> | undefined;
@@ -239,10 +238,7 @@ export class RuntimeMonitor {
     this.alerts = options.alerts;
     this.logger = options.logger ?? consoleLogger({ component: 'runtime-monitor' });
     this.clock = options.clock ?? systemClock;
-    this.timers = options.timers ?? {
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-    };
+    this.timers = resolveTimers(options.timers);
     this.random = options.random ?? Math.random;
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { consoleLogger, scrubText, type Logger } from '@hardening/core';
 import type { Clock } from '../clock.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@hardening/core';
 import type { ResultCodec } from '../codec.js';
 import { isIdempotencyInProgressError } from '../errors/idempotency-in-progress-error.js';
 import { isIdempotencyStoreError } from '../errors/idempotency-store-error.js';

@@ -1,6 +1,6 @@
 import { consoleLogger, scrubText, type Logger } from '@hardening/core';
 import type { Clock } from '../clock.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@hardening/core';
 import { isIdempotencyInProgressError } from '../errors/idempotency-in-progress-error.js';
 import { IdempotencyGuard, type InProgressPolicy } from '../guard.js';
 import type { IdempotencyStore } from '../store.js';

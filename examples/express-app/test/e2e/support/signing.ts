@@ -22,3 +22,26 @@ const stripe = new Stripe('sk_test_e2e_signing_only');
 export function stripeSignature(secret: string, payload: string, timestampSec?: number): string {
   return stripe.webhooks.generateTestHeaderString({ payload, secret, ...(timestampSec === undefined ? {} : { timestamp: timestampSec }) });
 }
+
+/**
+ * The form Twilio posts to a call status callback, with its usual fields: one builder for the
+ * end-to-end tests and `pnpm sim call`, so both send what Twilio sends (and sign it above).
+ */
+export function twilioCallStatusParams(input: { callSid: string; from: string; to: string; status: string; accountSid: string }): Record<string, string> {
+  const { callSid, from, to, status, accountSid } = input;
+  return {
+    AccountSid: accountSid,
+    ApiVersion: '2010-04-01',
+    CallSid: callSid,
+    CallStatus: status,
+    Called: to,
+    Caller: from,
+    Direction: 'inbound',
+    From: from,
+    To: to,
+    CallDuration: status === 'completed' ? '12' : '0',
+    CallbackSource: 'call-progress-events',
+    SequenceNumber: '0',
+    Timestamp: new Date().toUTCString(),
+  };
+}

@@ -21,7 +21,7 @@ import { createApp } from '../../../src/server.js';
 import { openStorage, type BackendSpec, type Storage, type StorageOptions } from './backends.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 import { startProviders, type Providers } from './providers.js';
-import { slackHeaders, stripeSignature, twilioSignature } from './signing.js';
+import { slackHeaders, stripeSignature, twilioCallStatusParams, twilioSignature } from './signing.js';
 
 /** The system onboarding number every test app uses. */
 export const systemNumber = '+15550001000';
@@ -274,25 +274,7 @@ export function createWebhookClient(options: { url: string; publicBaseUrl: strin
       return twilioWebhook('/sms', twilioSmsParams({ messageSid: sid, from, to, body, accountSid: providers.twilio.accountSid }), opts);
     },
     callStatus: ({ callSid, from, to, status }, opts) =>
-      twilioWebhook(
-        '/api/twilio/status',
-        {
-          AccountSid: providers.twilio.accountSid,
-          ApiVersion: '2010-04-01',
-          CallSid: callSid,
-          CallStatus: status,
-          Called: to,
-          Caller: from,
-          Direction: 'inbound',
-          From: from,
-          To: to,
-          CallDuration: status === 'completed' ? '12' : '0',
-          CallbackSource: 'call-progress-events',
-          SequenceNumber: '0',
-          Timestamp: new Date().toUTCString(),
-        },
-        opts,
-      ),
+      twilioWebhook('/api/twilio/status', twilioCallStatusParams({ callSid, from, to, status, accountSid: providers.twilio.accountSid }), opts),
     slackEvent: (envelope, opts = {}) => {
       const raw = JSON.stringify(envelope);
       const headers = {

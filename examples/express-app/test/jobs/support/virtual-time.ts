@@ -1,4 +1,5 @@
-import type { Clock, MonitorTimers } from '@hardening/alerting';
+import type { Timers } from '@hardening/core';
+import type { Clock } from '@hardening/alerting';
 
 interface Pending {
   readonly id: number;
@@ -12,7 +13,7 @@ interface Pending {
  * (`settle`) before moving on, so simulated time never runs past a query in flight. The
  * global timers stay real (PGlite arms its statement timeout with them).
  */
-export class VirtualTime implements Clock, MonitorTimers {
+export class VirtualTime implements Clock, Timers {
   private current: number;
   private seq = 0;
   private pending: Pending[] = [];
