@@ -37,7 +37,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     await db?.close();
   });
   const receive = (sms: InboundSms, channel = new ReplyChannel(), extractor: Extractor = deterministicExtractor) =>
-    receiveInbound(db.prisma, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
+    receiveInbound(db, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
   const inbox = (sms: InboundSms) => db.prisma.inboundEvent.findUnique({ where: { messageSid: sms.messageSid } });
 
   it('a new owner: the client row and the processed inbox row (with its reply) commit together, the reply in the TwiML', async () => {
@@ -130,7 +130,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'received', attempts: 0 });
     const channel = new ReplyChannel();
     channel.close();
-    const outcome = await receiveInbound(db.prisma, sms, paramsOf(sms), deps, channel, own);
+    const outcome = await receiveInbound(db, sms, paramsOf(sms), deps, channel, own);
     expect(outcome).toMatchObject({ kind: 'processed', inboxId: own.id, viaTwiml: false });
     expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'processed', attempts: 1, reply: texts.welcome, replyVia: 'outbox' });
     expect(await db.prisma.outboundMessage.count({ where: { toPhone: owner } })).toBe(1);
