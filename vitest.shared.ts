@@ -69,8 +69,11 @@ export function timeouts(defaults: Timeouts, argv: readonly string[] = process.a
  * the 2 shared cores at a load average near 20 it took over 30 s, and the suites failed in
  * `beforeAll` rather than on an assertion. Start-up speed is not what these tests check (it
  * is measured in `bench/`), so the budget is generous; a real hang still fails, at 120 s.
+ * Tests get 60 s: with two files at once on a load average near 20, PGlite-heavy tests that
+ * take 2-5 s on a quiet machine (a simulated day of monitor rounds, a fresh initdb) took
+ * 33-84 s.
  */
-export const heavyStartTimeouts: Timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
+export const heavyStartTimeouts: Timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
 
 /**
  * Settings every package's tests share. The `@hardening/source` export condition makes

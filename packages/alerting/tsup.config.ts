@@ -9,7 +9,11 @@ const shared: Options = {
   shims: true,
 };
 
-export default defineConfig([
+// `tsup --no-dts` (the test command's `build:js`) skips the declarations pass: only the
+// cross-copy ESM/CJS tests need the build, and they load JavaScript. Without this the dts-only
+// entry below would, with `dts` switched off, build both formats a second time (without the
+// CJS entry's noExternal) into the same files.
+export default defineConfig((cli) => [
   { ...shared, format: 'esm', clean: true },
   // p-limit (and its yocto-queue) ship ESM only. Node >= 20.19 can require() them, but
   // esbuild's CJS interop then misses the default export, and older tools (jest, some
@@ -17,5 +21,5 @@ export default defineConfig([
   { ...shared, format: 'cjs', noExternal: ['p-limit', 'yocto-queue'] },
   // The declarations once, for both formats (.d.ts and .d.cts from one pass): a DTS pass
   // per JS config type-checked the package twice, the slowest step of `pnpm build`.
-  { ...shared, format: ['esm', 'cjs'], dts: { only: true } },
+  ...(cli.dts === false ? [] : [{ ...shared, format: ['esm', 'cjs'], dts: { only: true } } satisfies Options]),
 ]);

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 // Each case runs in a fresh process, so that the order in which this package and
@@ -7,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 // (otel-global.ts watches the global key and the provider fields).
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function run(script: string, preload: string[] = []): unknown {
-  const result = spawnSync(process.execPath, [...preload, '--conditions=@hardening/source', '--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: here,
-    encoding: 'utf8',
-  });
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout);
+async function run(script: string, preload: string[] = []): Promise<unknown> {
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [...preload, '--conditions=@hardening/source', '--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: here, encoding: 'utf8' },
+  );
+  expect(stderr).toBe('');
+  return JSON.parse(stdout);
 }
 
 const sdk = `
@@ -22,9 +24,11 @@ const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
 const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
 `;
 
-describe('TelemetryScope', () => {
-  it('sees providers registered after it loaded, their removal, and a second registration', () => {
-    const seen = run(`
+// The cases share nothing (each is its own process), so they run at once: a tsx start-up is
+// seconds on a busy machine, and four of them one after the other made this file slow.
+describe.concurrent('TelemetryScope', () => {
+  it('sees providers registered after it loaded, their removal, and a second registration', async () => {
+    const seen = await run(`
 const { TelemetryScope } = await import('./telemetry-scope.ts');
 const { otelWatch } = await import('./otel-global.ts');
 const scope = new TelemetryScope('probe', () => ({ built: true }));
@@ -70,8 +74,8 @@ console.log(JSON.stringify({
     });
   });
 
-  it('sees a provider registered before it loaded, and one registered after an earlier one was removed', () => {
-    const seen = run(`
+  it('sees a provider registered before it loaded, and one registered after an earlier one was removed', async () => {
+    const seen = await run(`
 ${sdk}
 trace.setGlobalTracerProvider(new BasicTracerProvider());
 const { TelemetryScope } = await import('./telemetry-scope.ts');
@@ -93,8 +97,8 @@ console.log(JSON.stringify({
     expect(seen).toEqual({ registered: true, removed: true, watching: true, later: true });
   });
 
-  it('leaves OTel able to read and replace its globals through the watched fields', () => {
-    const seen = run(`
+  it('leaves OTel able to read and replace its globals through the watched fields', async () => {
+    const seen = await run(`
 const { TelemetryScope } = await import('./telemetry-scope.ts');
 const scope = new TelemetryScope('probe', () => ({ built: true }));
 ${sdk}
@@ -118,7 +122,7 @@ console.log(JSON.stringify({
     expect(seen).toEqual({ firstTime: true, duplicate: false, recording: true, sameProvider: true, version: 'string', live: true });
   });
 
-  it('stays off, without throwing, when @opentelemetry/api is not installed', () => {
+  it('stays off, without throwing, when @opentelemetry/api is not installed', async () => {
     // The preload makes `@opentelemetry/api` unresolvable, as in an app that never installed it.
     const hide = `
 import Module from 'node:module';
@@ -128,7 +132,7 @@ Module._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request, ...rest);
 };
 `;
-    const seen = run(
+    const seen = await run(
       `
 const { TelemetryScope } = await import('./telemetry-scope.ts');
 const scope = new TelemetryScope('probe', () => ({ built: true }));

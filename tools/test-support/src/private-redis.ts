@@ -15,42 +15,74 @@ export interface PrivateRedis {
   start(): Promise<void>;
 }
 
-async function waitForPing(port: number, deadlineMs: number): Promise<void> {
+/**
+ * The process id of the redis-server answering on `port` (from `INFO server`), or undefined
+ * while nothing answers.
+ */
+function serverPid(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      const pid = /process_id:(\d+)\r\n/.exec(answer);
+      if (pid !== null || answer.startsWith('-')) {
+        socket.destroy();
+        resolve(pid === null ? undefined : Number(pid[1]));
+      }
+    });
+    socket.once('error', () => resolve(undefined));
+    socket.once('close', () => resolve(undefined));
+  });
+}
+
+/**
+ * Waits until our own redis-server (`child`) answers on `port`. Why the process id: the port
+ * came from `freePort()` and was free a moment ago; another suite running alongside may have
+ * taken it since, and a PING alone would then succeed against that suite's server (ours
+ * exits with "Address already in use"), and the two suites would share one server.
+ */
+async function waitForOwnServer(child: ChildProcess, port: number, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      let answer = '';
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (chunk) => {
-        answer += chunk.toString();
-        if (answer.includes('\r\n')) {
-          socket.destroy();
-          resolve(answer.startsWith('+PONG'));
-        }
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`private redis-server on port ${port} did not answer PING`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new PortTakenError(port);
+    const pid = await serverPid(port);
+    if (pid === child.pid) return;
+    if (Date.now() > until) throw new Error(`private redis-server on port ${port} did not answer`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
+/** Our redis-server exited while starting: most likely its port was taken meanwhile. */
+class PortTakenError extends Error {
+  constructor(port: number) {
+    super(`private redis-server on port ${port} exited while starting (port taken?)`);
+  }
+}
+
 /**
- * Starts a private redis-server on a free port (no persistence).
+ * Starts a private redis-server on a free port (no persistence). A port taken between
+ * `freePort()` and the server's bind (by another suite running alongside) is retried with
+ * another port, a few times.
  *
- * @throws when `redis-server` is not installed.
+ * @throws when `redis-server` is not installed, or it never starts.
+ * @example
+ * const server = await startPrivateRedis();
+ * const redis = new Redis(server.url);
+ * await server.stop(); // an outage
+ * await server.start(); // back, on the same port
  */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const spawned = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    const failed = new Promise<never>((_, reject) => child!.once('error', reject));
-    await Promise.race([waitForPing(port, 5000), failed]);
+    child = spawned;
+    const failed = new Promise<never>((_, reject) => spawned.once('error', reject));
+    await Promise.race([waitForOwnServer(spawned, port, 15_000), failed]);
   };
   const stop = async () => {
     const running = child;
@@ -60,6 +92,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     running.kill('SIGKILL');
     await exited;
   };
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 5) throw error;
+      port = await freePort();
+    }
+  }
   return { port, url: `redis://127.0.0.1:${port}`, start, stop };
 }

@@ -55,7 +55,9 @@ describe('PGlite memory template', () => {
     } finally {
       useMemoryTemplate(previous);
     }
-  });
+    // The one test here that runs initdb and the migrations itself (WebAssembly): ~1.5 s on a
+    // quiet machine, 67 s with two test files at once and a load average near 20. A hang still fails.
+  }, 120_000);
 
   it('a template whose applied migration differs from the file is refused (MigrationChangedError)', async () => {
     const pglite = await PGlite.create('memory://', { loadDataDir: templateFor('memory://')! });
