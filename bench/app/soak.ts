@@ -4,9 +4,9 @@
 // Starts the app as run.ts does (its own database on DATABASE_URL's server, migrated by
 // the app's migrator and dropped at the end; a private redis-server; the fake Twilio), with
 // soak-probe.ts loaded into it, and drives signed /sms traffic (sms-traffic.ts: new phones,
-// onboarding replies, 10 % Twilio retries) at a fixed, moderate rate. After a warm-up, one
-// forced GC and one sample period, it samples every BENCH_SOAK_SAMPLE_SECONDS for
-// BENCH_SOAK_SECONDS: the app's RSS (from /proc), its V8 heap as the traffic left it, and
+// onboarding replies, 10 % Twilio retries) at a fixed, moderate rate. After a warm-up and
+// two settling periods (each opened by a forced GC), it samples every
+// BENCH_SOAK_SAMPLE_SECONDS for BENCH_SOAK_SECONDS: the app's RSS (from /proc), its V8 heap as the traffic left it, and
 // its live heap after a forced full GC. Prints each sample, then first/last/max, the growth
 // last/first (and of a minute's mean at each end) and a least-squares slope.
 // Not a test: it asserts nothing; it exits 1 when a request fails.
@@ -220,7 +220,7 @@ export async function soak(seconds: number): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const url = `${publicBaseUrl}/sms`;
     const started = performance.now();
-    const stopAt = started + (warmupSeconds + sampleSeconds + seconds) * 1000;
+    const stopAt = started + (warmupSeconds + 2 * sampleSeconds + seconds) * 1000;
     let nextSlot = started;
     let sent = 0;
     let resent = 0;
@@ -249,11 +249,14 @@ export async function soak(seconds: number): Promise<void> {
     const samples: Sample[] = [];
     const sampler = (async () => {
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      // One full GC, then one sample period, before the first sample: the first forced GC
-      // frees what the warm-up left to the next major GC, and the pages go back to the
-      // system only over the following seconds; sampled at once, the first RSS looks like a peak.
-      await ask({ cmd: 'memory' });
-      await new Promise((r) => setTimeout(r, sampleSeconds * 1000));
+      // Two settling periods, each opened by a full GC, before the first sample: the first
+      // forced GCs free what the warm-up left to the next major GC, and the pages go back to
+      // the system only over the following GCs and seconds (one was not enough: the first
+      // RSS still read 50 MiB above the second); sampled at once, it looks like a peak.
+      for (let settle = 0; settle < 2; settle++) {
+        await ask({ cmd: 'memory' });
+        await new Promise((r) => setTimeout(r, sampleSeconds * 1000));
+      }
       const first = performance.now();
       for (let i = 0; ; i++) {
         const at = first + i * sampleSeconds * 1000;
