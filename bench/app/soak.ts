@@ -249,10 +249,11 @@ export async function soak(seconds: number): Promise<void> {
     const samples: Sample[] = [];
     const sampler = (async () => {
       await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-      // Two settling periods, each opened by a full GC, before the first sample: the first
-      // forced GCs free what the warm-up left to the next major GC, and the pages go back to
-      // the system only over the following GCs and seconds (one was not enough: the first
-      // RSS still read 50 MiB above the second); sampled at once, it looks like a peak.
+      // Two settling periods, each opened by a full GC, before the first sample, so that
+      // the warm-up's garbage is not counted. Even so, in every run on the reference machine
+      // the first sample read 40-60 MiB above the second (native memory, not V8's heap:
+      // heapTotal did not move) whatever the settling time; hence the minute's mean at each
+      // end in the summary as well as the first and last samples.
       for (let settle = 0; settle < 2; settle++) {
         await ask({ cmd: 'memory' });
         await new Promise((r) => setTimeout(r, sampleSeconds * 1000));
