@@ -130,6 +130,7 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       await redis.rpush(store.redisKey('wrong-type'), 'x'); // SET ... GET on a list: WRONGTYPE
       await store.claim({ key: 'done', token: 't0', fingerprint: '', leaseMs: 5000 });
       pipelines.mockClear();
+      // From idle the first command goes out at once; the four after it, in one pipeline.
       const outcomes = await Promise.allSettled([
         store.claim({ key: 'tick-1', token: 't1', fingerprint: '', leaseMs: 5000 }),
         store.claim({ key: 'wrong-type', token: 't2', fingerprint: '', leaseMs: 5000 }),

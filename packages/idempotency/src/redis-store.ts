@@ -271,7 +271,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     b: string | number,
     c: string | number,
   ): Promise<T> {
-    if (!this.pipelining) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
+    // Nothing in flight (a sequential caller, or the first command after a quiet spell):
+    // nothing to share a write with, so no wait for the end of the tick either.
+    if (!this.pipelining || (this.head === undefined && this.queued.length === 0)) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
     return new Promise<T>((resolve, reject) => {
       const inFlight = this.track(resolve, reject, map, retry, key, a, b, c);
       if (this.queued.push(inFlight as InFlight<unknown>) === 1) process.nextTick(this.flush);
