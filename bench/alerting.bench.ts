@@ -7,7 +7,10 @@
 // 2. Duplicate deliveries when three app processes race 1,000 identical alerts each on a
 //    shared store (Redis, PostgreSQL): must be 0.
 // 3. Cost of the duplicate path (an alert already delivered, suppressed by the store).
-import { fork } from 'node:child_process';
+// 4. (issue 12) Bytes the duplicate path allocates per call, and keeps after a GC
+//    (packages/alerting/bench/allocations.ts, in a process of its own with a young
+//    generation large enough that a batch needs no GC).
+import { fork, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as IORedis from 'ioredis';
@@ -209,4 +212,28 @@ if (redisUp) {
 }
 console.log('\nThe duplicate path: an alert already delivered, raised again (claim + history row; nothing sent)');
 console.table(dupRows);
-process.exit(0);
+
+const allocations = spawnSync(
+  process.execPath,
+  [
+    '--expose-gc',
+    '--min-semi-space-size=64',
+    '--max-semi-space-size=64',
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('../packages/alerting/bench/allocations.ts', import.meta.url)),
+  ],
+  { encoding: 'utf8' },
+);
+if (allocations.status === 0) {
+  console.log('\nBytes per call of the duplicate path (memory store; median of 2,000-call batches without a GC; retained: still held after a full GC)');
+  console.table(
+    allocations.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { path: string; bytesPerCall: number; retainedPerCall: number }),
+  );
+} else {
+  console.error(`allocation probe failed: ${allocations.stderr}`);
+}
+process.exit(allocations.status === 0 ? 0 : 1);

@@ -22,6 +22,7 @@
 // cap (20), BENCH_CONCURRENCY (20), BENCH_WARMUP (300); BENCH_TRACE_SQL=1 also prints each
 // distinct statement the app sent while measured, with how often per request;
 // BENCH_APP_NODE_ARGS adds node flags to the app's process (a CPU profile).
+// BENCH_SOAK_SECONDS=600 runs the memory soak instead (soak.ts: RSS and heap over steady traffic).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -422,7 +423,9 @@ async function main(): Promise<void> {
 }
 
 try {
-  await main();
+  // BENCH_SOAK_SECONDS: the memory soak instead of the rounds (soak.ts).
+  const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
+  await (soakSeconds > 0 ? (await import('./soak.ts')).soak(soakSeconds) : main());
 } catch (error) {
   console.error(`bench:app failed: ${(error as Error).stack ?? String(error)}`);
   process.exitCode = 1;

@@ -123,6 +123,40 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     expect(await store.complete({ key: 'flush', token: 't', result: 'ok', retentionMs: 5000 })).toBe(true);
   });
 
+  it('sends the commands of one tick in one pipeline, each with its own reply or error', async () => {
+    const store = createRedisStore({ redis, prefix });
+    const pipelines = vi.spyOn(redis, 'pipeline');
+    try {
+      await redis.rpush(store.redisKey('wrong-type'), 'x'); // SET ... GET on a list: WRONGTYPE
+      await store.claim({ key: 'done', token: 't0', fingerprint: '', leaseMs: 5000 });
+      pipelines.mockClear();
+      // From idle the first command goes out at once; the four after it, in one pipeline.
+      const outcomes = await Promise.allSettled([
+        store.claim({ key: 'tick-1', token: 't1', fingerprint: '', leaseMs: 5000 }),
+        store.claim({ key: 'wrong-type', token: 't2', fingerprint: '', leaseMs: 5000 }),
+        store.claim({ key: 'tick-2', token: 't3', fingerprint: '', leaseMs: 5000 }),
+        store.complete({ key: 'done', token: 't0', result: 'r', retentionMs: 5000 }),
+        store.complete({ key: 'never-claimed', token: 't4', result: 'r', retentionMs: 5000 }),
+      ]);
+      expect(pipelines).toHaveBeenCalledTimes(1);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([
+        { status: 'claimed' },
+        'rejected',
+        { status: 'claimed' },
+        true,
+        false,
+      ]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringContaining('WRONGTYPE') });
+      expect(await redis.get(store.redisKey('done'))).toBe('C\nt0\n\nr');
+      // One command alone in its tick goes out on its own, as without pipelining.
+      await store.release('tick-1', 't1');
+      expect(pipelines).toHaveBeenCalledTimes(1);
+      expect(await redis.exists(store.redisKey('tick-1'))).toBe(0);
+    } finally {
+      pipelines.mockRestore();
+    }
+  });
+
   it('validates its options', () => {
     expect(() => createRedisStore({} as never)).toThrow('Expected `redis` to be an ioredis Redis or Cluster client.');
     expect(() => createRedisStore({ redis, commandTimeoutMs: 0 })).toThrow('Expected `commandTimeoutMs` to be a positive number, got 0.');

@@ -12,6 +12,31 @@ export interface RedisStoreClient {
   evalsha(sha1: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
   /** Runs a Lua script (after `NOSCRIPT`, e.g. a `SCRIPT FLUSH` or a failover). */
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /**
+   * A pipeline (ioredis `Redis`): the commands a tick issues go out in one write. Optional:
+   * without it, or on a `Cluster` (whose pipelines must stay within one slot), each command
+   * goes out on its own.
+   */
+  pipeline?(): RedisStorePipeline;
+  /** True on an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
+}
+
+/**
+ * The slice of an ioredis pipeline the store uses (what `new Redis().pipeline()` returns).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import type { RedisStorePipeline } from '@hardening/idempotency';
+ * const pipeline: RedisStorePipeline = new Redis().pipeline();
+ * ```
+ */
+export interface RedisStorePipeline {
+  set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX', get: 'GET'): unknown;
+  evalsha(sha1: string, numberOfKeys: number, ...args: (string | number)[]): unknown;
+  /** One `[error, reply]` per command, in order. */
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /**
@@ -144,6 +169,8 @@ class InFlight<T> {
  * An {@link IdempotencyStore} on Redis through ioredis (`Redis` or `Cluster`).
  *
  * - Claim is one round trip: `SET key value NX PX lease GET` (a Lua script on Redis < 7).
+ * - On an ioredis `Redis` (not a `Cluster`), the commands issued in one tick go out in one
+ *   pipeline: the same commands and replies, fewer socket writes under concurrency.
  * - Complete and release are one round trip each: a Lua compare-and-set on the claim
  *   token, so only the owner of the current claim can change the record.
  * - Redis expires records itself (lease, then retention): no cleanup job.
@@ -168,6 +195,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private head: InFlight<unknown> | undefined;
   private tail: InFlight<unknown> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly pipelining: boolean;
+  /** Commands issued in this tick, sent together at its end (pipelining only). */
+  private queued: InFlight<unknown>[] = [];
 
   /**
    * @param options - See {@link RedisStoreOptions}.
@@ -186,6 +216,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.redis = options.redis;
     this.prefix = prefix;
     this.commandTimeoutMs = commandTimeoutMs;
+    this.pipelining = typeof redis.pipeline === 'function' && redis.isCluster !== true;
   }
 
   /**
@@ -203,7 +234,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const value = `P\n${request.token}\n${request.fingerprint}`;
     const leaseMs = Math.ceil(request.leaseMs);
     if (!this.setGetSupported) return this.script(scripts.claim, redisKey, value, leaseMs, '', toClaimOutcome);
-    return this.timed(this.redis.set(redisKey, value, 'PX', leaseMs, 'NX', 'GET'), toClaimOutcome, 'set-nx-get', redisKey, value, leaseMs, '');
+    return this.send(toClaimOutcome, 'set-nx-get', redisKey, value, leaseMs, '');
   }
 
   /** {@inheritDoc IdempotencyStore.complete} */
@@ -221,8 +252,67 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   // Three fixed arguments (unused ones empty) rather than rest parameters: this runs on
   // every complete, and the array and closure allocations showed in profiles.
   private script<T>(script: Script, key: string, a: string | number, b: string | number, c: string | number, map: (reply: unknown) => T): Promise<T> {
-    return this.timed(this.redis.evalsha(script.sha, 1, key, a, b, c), map, script, key, a, b, c);
+    return this.send(map, script, key, a, b, c);
   }
+
+  /**
+   * Sends a claim (`set-nx-get`) or a script run by its SHA: at once, or, when pipelining,
+   * at the end of the tick with every other command the tick issued. Under concurrency one
+   * write then carries many commands (one syscall, one read for Redis) instead of one each.
+   * Each command still has its own reply, error, timeout and resend: a pipeline only shares
+   * the socket write, and an `exec` that fails as a whole (the connection) fails each of its
+   * commands as that connection would have failed them one by one.
+   */
+  private send<T>(
+    map: (reply: unknown) => T,
+    retry: 'set-nx-get' | Script,
+    key: string,
+    a: string | number,
+    b: string | number,
+    c: string | number,
+  ): Promise<T> {
+    // Nothing in flight (a sequential caller, or the first command after a quiet spell):
+    // nothing to share a write with, so no wait for the end of the tick either.
+    if (!this.pipelining || (this.head === undefined && this.queued.length === 0)) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
+    return new Promise<T>((resolve, reject) => {
+      const inFlight = this.track(resolve, reject, map, retry, key, a, b, c);
+      if (this.queued.push(inFlight as InFlight<unknown>) === 1) process.nextTick(this.flush);
+    });
+  }
+
+  private issue(retry: 'set-nx-get' | Script, key: string, a: string | number, b: string | number, c: string | number): Promise<unknown> {
+    return retry === 'set-nx-get' ? this.redis.set(key, a as string, 'PX', b as number, 'NX', 'GET') : this.redis.evalsha(retry.sha, 1, key, a, b, c);
+  }
+
+  /** Sends the tick's commands: alone as usual, or several in one pipeline. */
+  private readonly flush = (): void => {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      this.listen(this.issue(only.retry as 'set-nx-get' | Script, only.key, only.a, only.b, only.c), only);
+      return;
+    }
+    const pipeline = this.redis.pipeline!();
+    for (const inFlight of batch) {
+      const retry = inFlight.retry as 'set-nx-get' | Script;
+      if (retry === 'set-nx-get') pipeline.set(inFlight.key, inFlight.a as string, 'PX', inFlight.b as number, 'NX', 'GET');
+      else pipeline.evalsha(retry.sha, 1, inFlight.key, inFlight.a, inFlight.b, inFlight.c);
+    }
+    pipeline.exec().then(
+      (replies) => {
+        for (let i = 0; i < batch.length; i++) {
+          const reply = replies?.[i];
+          if (reply === undefined) this.fail(batch[i]!, new Error('Redis pipeline returned no reply for this command'));
+          else if (reply[0] !== null) this.fail(batch[i]!, reply[0]);
+          else this.settle(batch[i]!, reply[1]);
+        }
+      },
+      (error: unknown) => {
+        for (const inFlight of batch) this.fail(inFlight, error);
+      },
+    );
+  };
 
   // One sweeping timer for every command in flight instead of a timer per command, and
   // the reply mapped inside the one promise the caller gets (no async wrapper per method):
@@ -237,21 +327,37 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     b: string | number,
     c: string | number,
   ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const inFlight = new InFlight(performance.now() + this.commandTimeoutMs, resolve, reject, map, retry, key, a, b, c);
-      this.track(inFlight as InFlight<unknown>);
-      if (this.sweeper === undefined) {
-        this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(100, this.commandTimeoutMs / 10)));
-        this.sweeper.unref();
-      }
-      command.then(
-        (reply) => this.settle(inFlight, reply),
-        (error: unknown) => this.fail(inFlight, error),
-      );
-    });
+    return new Promise<T>((resolve, reject) => this.listen(command, this.track(resolve, reject, map, retry, key, a, b, c)));
   }
 
-  private track(inFlight: InFlight<unknown>): void {
+  /** A command in flight from now: on the list the sweeper times out. */
+  private track<T>(
+    resolve: (value: T) => void,
+    reject: (error: Error) => void,
+    map: (reply: unknown) => T,
+    retry: Retry,
+    key: string,
+    a: string | number,
+    b: string | number,
+    c: string | number,
+  ): InFlight<T> {
+    const inFlight = new InFlight(performance.now() + this.commandTimeoutMs, resolve, reject, map, retry, key, a, b, c);
+    this.link(inFlight as InFlight<unknown>);
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(100, this.commandTimeoutMs / 10)));
+      this.sweeper.unref();
+    }
+    return inFlight;
+  }
+
+  private listen<T>(command: Promise<unknown>, inFlight: InFlight<T>): void {
+    command.then(
+      (reply) => this.settle(inFlight, reply),
+      (error: unknown) => this.fail(inFlight, error),
+    );
+  }
+
+  private link(inFlight: InFlight<unknown>): void {
     inFlight.previous = this.tail;
     if (this.tail === undefined) this.head = inFlight;
     else this.tail.next = inFlight;
