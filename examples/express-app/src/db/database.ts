@@ -6,6 +6,7 @@ import { migrate, MigrationChangedError } from './migrator.js';
 import { templateFor } from './pglite-template.js';
 import type { SqlSession } from './sql-session.js';
 import { pgliteSession, postgresSession } from './sql-session.js';
+import { pgliteRunner, poolRunner, type StatementRunner } from './statement-runner.js';
 
 /** How to reach the database. */
 export interface DatabaseOptions {
@@ -37,6 +38,8 @@ export type Db = ReturnType<typeof harden>;
 /** An open database. */
 export interface Database {
   readonly prisma: Db;
+  /** The SMS hot path's hand-written statements (inbound-statements.ts), on the same database. */
+  readonly sql: StatementRunner;
   readonly kind: 'postgres' | 'pglite';
   /** A session for migrations and checks Prisma cannot run. */
   session(): Promise<SqlSession>;
@@ -72,20 +75,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const connectionString = options.databaseUrl;
     // Each backend's driver is imported only when used: PGlite (WebAssembly) is not loaded on
     // PostgreSQL, node-postgres not on PGlite (module loading is most of a start, issue 13).
-    const { PrismaPg } = await import('@prisma/adapter-pg');
-    const adapter = new PrismaPg({
-      connectionString,
-      statement_timeout: statementTimeoutMs,
-      connectionTimeoutMillis: 5000,
-      max: options.poolSize ?? 10,
-    });
+    const [{ PrismaPg }, { default: pg }] = await Promise.all([import('@prisma/adapter-pg'), import('pg')]);
+    // One pool for Prisma and the hot path's statements (statement-runner.ts): the same
+    // connections, limits and timeouts.
+    const pool = new pg.Pool({ connectionString, statement_timeout: statementTimeoutMs, connectionTimeoutMillis: 5000, max: options.poolSize ?? 10 });
+    // An idle connection the server dropped (a restart) is replaced on the next checkout;
+    // without a listener its error would end the process.
+    pool.on('error', (error) => options.logger.warn({ err: error.message }, 'idle database connection lost'));
+    const adapter = new PrismaPg(pool);
     const prisma = harden(new PrismaClient({ adapter }), options);
     database = {
       prisma,
+      sql: poolRunner(pool),
       kind: 'postgres',
       session: () => postgresSession(connectionString),
       ping: () => ping(prisma),
-      close: () => prisma.$disconnect(),
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
     };
   } else {
     const dir = options.pgliteDir ?? '.data/pglite';
@@ -99,6 +107,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const prisma = harden(new PrismaClient({ adapter: new PrismaPGlite(pglite) }), options);
     database = {
       prisma,
+      sql: pgliteRunner(pglite),
       kind: 'pglite',
       session: async () => pgliteSession(pglite),
       ping: () => ping(prisma),

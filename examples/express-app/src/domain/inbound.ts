@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import type { Tx } from '../db/types.js';
 import { activeTraceparent, inMessageSpan, linkTo } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
-import { enqueueSms } from './outbox.js';
+import { enqueueSms, type OutboundPurpose } from './outbox.js';
 import type { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
 import { processSms } from './routing.js';
@@ -84,9 +84,20 @@ export function processInbound(db: Db, inboxId: string, deps: ProcessingDeps, ch
  */
 export async function answerPath(tx: Tx, sms: InboundSms, result: ProcessingResult, channel: ReplyChannel | undefined): Promise<boolean> {
   const viaTwiml = channel?.claimForTwiml() ?? false;
-  const purpose = result.route === 'owner' ? 'onboarding' : result.route === 'compliance' ? 'compliance' : 'reply';
-  if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose });
+  if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose: replyPurpose(result) });
   return viaTwiml;
+}
+
+/**
+ * The outbox purpose of a reply that does not go back in the TwiML.
+ *
+ * @example
+ * ```ts
+ * replyPurpose({ route: 'owner', reply: texts.welcome, urgent: false, events: [] }); // 'onboarding'
+ * ```
+ */
+export function replyPurpose(result: ProcessingResult): OutboundPurpose {
+  return result.route === 'owner' ? 'onboarding' : result.route === 'compliance' ? 'compliance' : 'reply';
 }
 
 async function processInTransaction(db: Db, inboxId: string, deps: ProcessingDeps, channel: ReplyChannel | undefined, span: Span): Promise<InboundOutcome> {

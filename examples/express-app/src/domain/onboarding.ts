@@ -81,6 +81,45 @@ async function tryAllocate(tx: Tx, client: Client): Promise<{ client: Client; re
 }
 
 /**
+ * The change an owner's message makes when it is one row of `clients` or none: a new
+ * owner's row, one move of its state (with the business name), or nothing but the reply.
+ * Decided before anything is written, so the SMS hot path can write it together with the
+ * inbox row in one statement (db/inbound-statements.ts); {@link handleOwnerMessage} applies
+ * the same decision through Prisma.
+ */
+export type OwnerStep =
+  | { readonly kind: 'create'; readonly reply: string }
+  | { readonly kind: 'transition'; readonly from: OnboardingState; readonly to: OnboardingState; readonly businessName: string; readonly reply: string }
+  | { readonly kind: 'none'; readonly reply: string };
+
+/**
+ * Decides an owner's message when it is an {@link OwnerStep} (a new owner, the business
+ * name, an answer to ask again, a reminder to pay); undefined when it needs more (a number
+ * to allocate, the test call, the owner's commands: {@link handleOwnerMessage} does those).
+ *
+ * @param client - The owner's row (null: a new owner).
+ * @throws What the extractor throws.
+ * @example
+ * ```ts
+ * const step = await ownerStep(null, 'Hi', deps); // { kind: 'create', reply: texts.welcome }
+ * ```
+ */
+export async function ownerStep(client: Client | null, text: string, deps: OnboardingDeps): Promise<OwnerStep | undefined> {
+  if (client === null) return { kind: 'create', reply: texts.welcome };
+  switch (client.onboardingState) {
+    case 'S1_WELCOME': {
+      const { businessName } = await deps.extractor.extract('business_name', text);
+      if (businessName === undefined) return { kind: 'none', reply: texts.askNameAgain };
+      return { kind: 'transition', from: 'S1_WELCOME', to: 'S2_BUSINESS_NAME', businessName, reply: texts.askServiceArea(businessName) };
+    }
+    case 'S5_CONFIRM_LIVE':
+      return client.paymentActive ? undefined : { kind: 'none', reply: texts.paymentNeeded(deps.paymentLink(client.id)) };
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Handles a text from a business owner to the system number: onboarding while it is not
  * complete, then the owner's commands (PAUSE, RESUME, STATUS). Runs in the caller's
  * transaction; returns the reply to send back. `known` is the owner's row when the caller
@@ -88,18 +127,14 @@ async function tryAllocate(tx: Tx, client: Client): Promise<{ client: Client; re
  */
 export async function handleOwnerMessage(tx: Tx, ownerPhone: string, text: string, deps: OnboardingDeps, known?: Client | null): Promise<OwnerReply> {
   const existing = known !== undefined ? known : await tx.client.findUnique({ where: { phone: ownerPhone } });
-  if (existing === null) {
-    const client = await tx.client.create({ data: { phone: ownerPhone } });
-    return { client, reply: texts.welcome, events: [] };
-  }
+  const step = await ownerStep(existing, text, deps);
+  if (step?.kind === 'create') return { client: await tx.client.create({ data: { phone: ownerPhone } }), reply: step.reply, events: [] };
+  if (existing === null) throw new Error('unreachable: a new owner is a create step');
+  if (step?.kind === 'none') return { client: existing, reply: step.reply, events: [] };
+  if (step?.kind === 'transition')
+    return { client: await transition(tx, existing, step.to, { businessName: step.businessName }), reply: step.reply, events: [] };
   let client = existing;
   switch (client.onboardingState) {
-    case 'S1_WELCOME': {
-      const { businessName } = await deps.extractor.extract('business_name', text);
-      if (businessName === undefined) return { client, reply: texts.askNameAgain, events: [] };
-      client = await transition(tx, client, 'S2_BUSINESS_NAME', { businessName });
-      return { client, reply: texts.askServiceArea(businessName), events: [] };
-    }
     case 'S2_BUSINESS_NAME': {
       const { serviceArea } = await deps.extractor.extract('service_area', text);
       if (serviceArea === undefined) return { client, reply: texts.askAreaAgain, events: [] };
@@ -116,14 +151,15 @@ export async function handleOwnerMessage(tx: Tx, ownerPhone: string, text: strin
       return startTestCall(tx, client);
     }
     case 'S5_CONFIRM_LIVE':
-      if (client.paymentActive) return startTestCall(tx, client);
-      return { client, reply: texts.paymentNeeded(deps.paymentLink(client.id)), events: [] };
+      return startTestCall(tx, client); // paid: ownerStep answered the unpaid case
     case 'S9_TEST_CALL': {
       const number = await tx.poolNumber.findUnique({ where: { clientId: client.id } });
       return { client, reply: texts.testCall(number?.phoneNumber ?? 'your assistant number'), events: [] };
     }
     case 'COMPLETE':
       return ownerCommand(tx, client, text);
+    case 'S1_WELCOME':
+      throw new Error('unreachable: ownerStep decides S1');
   }
 }
 

@@ -1,13 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { classifySmsKeyword, isHardeningError, scrubText } from '@hardening/core';
 import { setLocalStatementTimeout } from '@hardening/core/prisma';
-import type { Db } from '../db/database.js';
-import { inMessageSpan } from '../message-trace.js';
+import type { Database, Db } from '../db/database.js';
+import {
+  alreadyRecordedCode,
+  receiveNewOwner,
+  receiveNoChange,
+  receiveTransition,
+  routeLookup,
+  type InboxWrite,
+  type Statement,
+} from '../db/inbound-statements.js';
+import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
-import { answerPath, messageTransactionTimeoutMs, processInbound, recordInbound, storedAnswer, type InboundOutcome, type StoredAnswer } from './inbound.js';
+import { InvariantViolation } from './errors.js';
+import {
+  answerPath,
+  messageTransactionTimeoutMs,
+  processInbound,
+  recordInbound,
+  replyPurpose,
+  storedAnswer,
+  type InboundOutcome,
+  type StoredAnswer,
+} from './inbound.js';
+import { canTransition } from './onboarding.js';
 import { ReplyChannel } from './reply-channel.js';
-import type { InboundSms, ProcessingDeps, ProcessingResult } from './routing.js';
-import { lookupRoute, processSms } from './routing.js';
+import type { InboundSms, ProcessingDeps, ProcessingResult, RouteRow } from './routing.js';
+import { lookupRoute, planSms, processSms, routeFromRow } from './routing.js';
 
 /** What {@link receiveInbound} decided, with the inbox row it wrote or found. */
 export type ReceivedInbound = InboundOutcome & { readonly inboxId: string };
@@ -47,27 +67,39 @@ class AlreadyRecorded extends Error {
   }
 }
 
+/** What {@link receiveInbound} uses of the database: Prisma, and the hot path's statements. */
+export type InboundDb = Pick<Database, 'prisma' | 'sql'>;
+
 /**
- * Receives an inbound SMS in ONE transaction: the business changes, the outbox row (when the
- * reply cannot go back in the TwiML) and the inbox row, already `processed` with its reply,
- * commit together or not at all. The common case is five round trips (BEGIN, the route
- * lookup that also sets the statement timeout and clears a suppression, the state change,
- * the inbox row, COMMIT) where recording first and processing second took twelve.
+ * Receives an inbound SMS atomically: the business changes, the outbox row (when the reply
+ * cannot go back in the TwiML) and the inbox row, already `processed` with its reply,
+ * commit together or not at all.
+ *
+ * The common case (a new owner, an onboarding step that moves one client row, a message that
+ * only gets an answer) is two round trips and no transaction: the route read, then ONE
+ * statement that writes the client change, the outbox row and the inbox row
+ * (db/inbound-statements.ts; a statement is atomic on its own). The state change applies
+ * only while the client is still in the state the read saw: a concurrent message that moved
+ * it first leaves this one writing nothing, and it is processed again on the full path.
+ * Everything else (keywords, customers, allocation, the test call, the owner's commands)
+ * takes the full path: one Prisma transaction, the route read that also sets its statement
+ * timeout and clears a suppression, the changes, the inbox row, COMMIT.
  *
  * The inbox row is written last, by an upsert that only takes over this delivery's own
- * `received` row ({@link recordReceivedInbound}, written when the transaction was too slow
- * for the webhook): a concurrent delivery of the same MessageSid waits on the unique index
- * until this one commits, then finds the row (exactly-once). When another delivery's row
- * was already there, the work is rolled back and that row decides: its first answer again
- * when it was processed, otherwise it is processed now under its row lock
- * ({@link processInbound}), its reply through the outbox (an earlier delivery was answered
- * with the holding text).
+ * `received` row ({@link recordReceivedInbound}, written when the webhook could not wait): a
+ * concurrent delivery of the same MessageSid waits on the unique index until this one
+ * commits, then finds the row (exactly-once). When another delivery's row was already there,
+ * the work is undone (the statement fails as a whole, or the transaction rolls back) and
+ * that row decides: its first answer again when it was processed, otherwise it is processed
+ * now under its row lock ({@link processInbound}), its reply through the outbox (an earlier
+ * delivery was answered with the holding text).
  *
- * Until this resolves nothing of it is stored: the caller answers the webhook only after it
- * resolved, or after it stored the event some other way (the `failed` row when this throws:
+ * Until this resolves nothing of the message is stored (the sender's suppression may be
+ * cleared: they texted): the caller answers the webhook only after it resolved, or after it
+ * stored the event some other way (the `failed` row when this throws:
  * {@link recordFailedInbound}; the `received` row when it is too slow).
  *
- * @param db - The app's Prisma client.
+ * @param db - The app's database: Prisma, and the hot path's statement runner.
  * @param sms - The SMS, read from the webhook's parameters once.
  * @param payload - The storable webhook parameters (kept with the inbox row).
  * @param deps - What processing needs from outside.
@@ -78,11 +110,11 @@ class AlreadyRecorded extends Error {
  * @example
  * ```ts
  * const channel = new ReplyChannel();
- * const outcome = await receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, newInboxRow(activeTraceparent()));
+ * const outcome = await receiveInbound(ctx.db, sms, params, ctx.processing, channel, newInboxRow(activeTraceparent()));
  * ```
  */
 export function receiveInbound(
-  db: Db,
+  db: InboundDb,
   sms: InboundSms,
   payload: Record<string, string>,
   deps: ProcessingDeps,
@@ -91,39 +123,18 @@ export function receiveInbound(
 ): Promise<ReceivedInbound> {
   const { id, traceparent } = row;
   // Linked to the span whose context the row keeps, as the queued retries' spans are.
-  return inMessageSpan('sms.process', { linkTo: traceparent, attributes: { 'app.inbox.id': id, 'app.sms.path': 'one_transaction' } }, async (span) => {
-    let outcome: ReceivedInbound;
+  return inMessageSpan('sms.process', { linkTo: traceparent, attributes: { 'app.inbox.id': id, 'app.sms.path': 'one_statement' } }, async (span) => {
+    let outcome: ReceivedInbound | undefined;
     try {
-      outcome = await db.$transaction(
-        async (tx) => {
-          let result: ProcessingResult;
-          if (classifySmsKeyword(sms.body) === undefined) {
-            result = await processSms(tx, sms, deps, await lookupRoute(tx, sms, deps, messageTransactionTimeoutMs));
-          } else {
-            // A keyword is applied between the suppression clearing and the routing.
-            await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
-            const compliance = await applyInboundDeliverability(tx, sms);
-            result = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
-          }
-          const viaTwiml = await answerPath(tx, sms, result, channel);
-          // The reply stays with the row: a redelivery the idempotency store no longer knows
-          // (Redis restarted empty, the record expired) is answered with it again.
-          const written = await tx.$queryRaw<Array<{ id: string }>>`
-            INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "processed_at", "reply", "reply_via", "traceparent")
-            VALUES (${id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, 'processed', 1, ${new Date()}, ${result.reply}, ${viaTwiml ? 'twiml' : 'outbox'}, ${traceparent})
-            ON CONFLICT ("message_sid") DO UPDATE
-              SET "status" = 'processed', "attempts" = "inbound_events"."attempts" + 1, "processed_at" = EXCLUDED."processed_at", "last_error" = NULL,
-                  "reply" = EXCLUDED."reply", "reply_via" = EXCLUDED."reply_via"
-              WHERE "inbound_events"."id" = EXCLUDED."id" AND "inbound_events"."status" = 'received'
-            RETURNING "id"`;
-          if (written.length === 0) throw new AlreadyRecorded();
-          return { kind: 'processed', result, viaTwiml, inboxId: id } as const;
-        },
-        { timeout: messageTransactionTimeoutMs, maxWait: 5000 },
-      );
+      // A keyword is applied between the suppression clearing and the routing: full path.
+      if (classifySmsKeyword(sms.body) === undefined) outcome = await receiveInOneStatement(db, sms, payload, deps, channel, row);
+      if (outcome === undefined) {
+        span.setAttribute('app.sms.path', 'one_transaction');
+        outcome = await receiveInTransaction(db.prisma, sms, payload, deps, channel, row);
+      }
     } catch (error) {
       if (!(error instanceof AlreadyRecorded)) throw error;
-      const stored = await recordInbound(db, sms, payload);
+      const stored = await recordInbound(db.prisma, sms, payload);
       span.setAttribute('app.sms.path', 'stored_before');
       if (stored.status === 'processed' || stored.status === 'dead_letter') {
         outcome = { kind: 'already_processed', answer: stored.answer, inboxId: stored.id };
@@ -132,10 +143,10 @@ export function receiveInbound(
         // failed or too-slow delivery, the spool, a redelivery in flight), and Twilio may
         // act on that answer: this one says the same, and the reply goes through the
         // outbox, so it reaches the customer whichever answer Twilio acts on.
-        // (A channel of its own: the rolled-back attempt may have claimed the TwiML one.)
+        // (A channel of its own: the undone attempt may have claimed the TwiML one.)
         const viaOutbox = new ReplyChannel();
         viaOutbox.close();
-        outcome = { ...(await processInbound(db, stored.id, deps, viaOutbox)), inboxId: stored.id };
+        outcome = { ...(await processInbound(db.prisma, stored.id, deps, viaOutbox)), inboxId: stored.id };
       }
     }
     span.setAttributes({
@@ -144,6 +155,92 @@ export function receiveInbound(
     });
     return outcome;
   });
+}
+
+/**
+ * The hot path: the route read, then one statement with every write (see
+ * {@link receiveInbound}). Undefined when the message needs the full transaction, or when
+ * the client moved on between the read and the write (nothing was written then).
+ */
+async function receiveInOneStatement(
+  db: InboundDb,
+  sms: InboundSms,
+  payload: Record<string, string>,
+  deps: ProcessingDeps,
+  channel: ReplyChannel,
+  row: InboxRowRef,
+): Promise<ReceivedInbound | undefined> {
+  const [routeRow] = await db.sql.run<RouteRow>(routeLookup(sms, deps.systemNumber));
+  const plan = await planSms(routeFromRow(routeRow!, sms, deps), sms, deps);
+  if (plan === undefined) return undefined;
+  const { result, step, owner } = plan;
+  const viaTwiml = channel.claimForTwiml();
+  const write: InboxWrite = {
+    inboxId: row.id,
+    sms,
+    payloadJson: JSON.stringify(payload),
+    reply: result.reply,
+    traceparent: row.traceparent,
+    // The outbox row carries this span's context on to the send, as enqueueSms does.
+    outbox: viaTwiml ? null : { id: randomUUID(), purpose: replyPurpose(result), traceparent: activeTraceparent() },
+  };
+  let statement: Statement;
+  if (step === undefined) statement = receiveNoChange(write);
+  else if (step.kind === 'create') statement = receiveNewOwner(randomUUID(), write);
+  else {
+    if (owner === null || !canTransition(step.from, step.to)) {
+      throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: owner?.id });
+    }
+    statement = receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
+  }
+  let written: Array<{ inboxId: string | null }>;
+  try {
+    written = await db.sql.run<{ inboxId: string | null }>(statement);
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === alreadyRecordedCode) throw new AlreadyRecorded();
+    throw error;
+  }
+  if (written[0]?.inboxId == null) return undefined; // the client moved on: nothing written
+  return { kind: 'processed', result, viaTwiml, inboxId: row.id };
+}
+
+/** The full path: one Prisma transaction (see {@link receiveInbound}). */
+async function receiveInTransaction(
+  db: Db,
+  sms: InboundSms,
+  payload: Record<string, string>,
+  deps: ProcessingDeps,
+  channel: ReplyChannel,
+  row: InboxRowRef,
+): Promise<ReceivedInbound> {
+  const { id, traceparent } = row;
+  return db.$transaction(
+    async (tx) => {
+      let result: ProcessingResult;
+      if (classifySmsKeyword(sms.body) === undefined) {
+        result = await processSms(tx, sms, deps, await lookupRoute(tx, sms, deps, messageTransactionTimeoutMs));
+      } else {
+        // A keyword is applied between the suppression clearing and the routing.
+        await setLocalStatementTimeout(tx, messageTransactionTimeoutMs);
+        const compliance = await applyInboundDeliverability(tx, sms);
+        result = compliance === undefined ? await processSms(tx, sms, deps) : { route: 'compliance', reply: compliance, urgent: false, events: [] };
+      }
+      const viaTwiml = await answerPath(tx, sms, result, channel);
+      // The reply stays with the row: a redelivery the idempotency store no longer knows
+      // (Redis restarted empty, the record expired) is answered with it again.
+      const written = await tx.$queryRaw<Array<{ id: string }>>`
+        INSERT INTO "inbound_events" ("id", "message_sid", "payload", "status", "attempts", "processed_at", "reply", "reply_via", "traceparent")
+        VALUES (${id}, ${sms.messageSid}, ${JSON.stringify(payload)}::jsonb, 'processed', 1, ${new Date()}, ${result.reply}, ${viaTwiml ? 'twiml' : 'outbox'}, ${traceparent})
+        ON CONFLICT ("message_sid") DO UPDATE
+          SET "status" = 'processed', "attempts" = "inbound_events"."attempts" + 1, "processed_at" = EXCLUDED."processed_at", "last_error" = NULL,
+              "reply" = EXCLUDED."reply", "reply_via" = EXCLUDED."reply_via"
+          WHERE "inbound_events"."id" = EXCLUDED."id" AND "inbound_events"."status" = 'received'
+        RETURNING "id"`;
+      if (written.length === 0) throw new AlreadyRecorded();
+      return { kind: 'processed', result, viaTwiml, inboxId: id } as const;
+    },
+    { timeout: messageTransactionTimeoutMs, maxWait: 5000 },
+  );
 }
 
 /**

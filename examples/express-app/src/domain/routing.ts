@@ -4,8 +4,8 @@ import { handleCustomerMessage } from './conversation.js';
 import { InvariantViolation } from './errors.js';
 import type { Extractor } from './extractor.js';
 import { texts } from './messages.js';
-import type { OnboardingEvent } from './onboarding.js';
-import { handleOwnerMessage } from './onboarding.js';
+import type { OnboardingEvent, OwnerStep } from './onboarding.js';
+import { handleOwnerMessage, ownerStep } from './onboarding.js';
 
 /** An inbound SMS, as Twilio posts it (already verified). */
 export interface InboundSms {
@@ -91,8 +91,8 @@ export interface LookedUpRoute {
   readonly owner?: Client | null;
 }
 
-/** One row of {@link lookupRoute}'s statement: the number texted, and a client. */
-interface RouteRow {
+/** One row of {@link lookupRoute}'s statement (and of db/inbound-statements.ts' `routeLookup`): the number texted, and a client. */
+export interface RouteRow {
   numberId: string | null;
   numberRole: string | null;
   numberStatus: string | null;
@@ -164,7 +164,21 @@ export async function lookupRoute(
           FROM "timeout"
           LEFT JOIN "pool_numbers" n ON n."phone_number" = ${sms.to}
           LEFT JOIN "clients" c ON c."id" = n."client_id"`;
-  const row = rows[0]!;
+  return routeFromRow(rows[0]!, sms, deps);
+}
+
+/**
+ * The {@link LookedUpRoute} of one {@link RouteRow} (the route read's only row).
+ *
+ * @throws InvariantViolation when the pool contradicts itself, as {@link route}.
+ * @example
+ * ```ts
+ * const [row] = await db.sql.run<RouteRow>(routeLookup(sms, deps.systemNumber));
+ * const { route, owner } = routeFromRow(row!, sms, deps);
+ * ```
+ */
+export function routeFromRow(row: RouteRow, sms: InboundSms, deps: Pick<ProcessingDeps, 'systemNumber' | 'operatorPhones'>): LookedUpRoute {
+  const system = sms.to === deps.systemNumber;
   const number: NumberFacts | null =
     row.numberId === null
       ? null
@@ -196,6 +210,44 @@ function clientOf(row: RouteRow & { id: string }): Client {
   };
 }
 
+/** What {@link planSms} decided: the result, and the one client change it makes (if any). */
+export interface SmsPlan {
+  readonly result: ProcessingResult;
+  /** The owner's client change; undefined when the message changes no client. */
+  readonly step: Exclude<OwnerStep, { kind: 'none' }> | undefined;
+  /** The owner's client row, for a `transition` step. */
+  readonly owner: Client | null;
+}
+
+/**
+ * Decides an inbound SMS without writing anything, when what it changes fits one statement
+ * with its inbox row (db/inbound-statements.ts): a route that only answers (an operator, a
+ * caller of the system number, a number we do not use), or an owner's {@link ownerStep}.
+ * Undefined when processing needs the full transaction ({@link processSms}): a customer's
+ * message (conversation rows), a number to allocate, the test call, the owner's commands.
+ *
+ * @throws What the extractor throws.
+ * @example
+ * ```ts
+ * const plan = await planSms(routeFromRow(row, sms, deps), sms, deps);
+ * ```
+ */
+export async function planSms(lookedUp: LookedUpRoute, sms: InboundSms, deps: ProcessingDeps): Promise<SmsPlan | undefined> {
+  const target = lookedUp.route;
+  if (target.kind === 'customer') return undefined;
+  if (target.kind !== 'owner') return { result: replyOnly(target.kind), step: undefined, owner: null };
+  const owner = lookedUp.owner ?? null;
+  const step = await ownerStep(owner, sms.body, deps);
+  if (step === undefined) return undefined;
+  return { result: { route: 'owner', reply: step.reply, urgent: false, events: [] }, step: step.kind === 'none' ? undefined : step, owner };
+}
+
+/** The result of a route that answers without changing anything. */
+function replyOnly(kind: 'operator' | 'system_caller' | 'unknown_number'): ProcessingResult {
+  const reply = kind === 'operator' ? texts.operatorAck : kind === 'system_caller' ? texts.systemCallerAck : texts.failsafe;
+  return { route: kind, reply, urgent: false, events: [] };
+}
+
 /**
  * Processes an inbound SMS inside the caller's transaction: routes it (unless `lookedUp`
  * already did, see {@link lookupRoute}), applies the business rules, and returns the reply.
@@ -205,9 +257,9 @@ export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps, 
   const target = lookedUp?.route ?? (await route(tx, sms, deps.systemNumber, deps.operatorPhones));
   switch (target.kind) {
     case 'operator':
-      return { route: 'operator', reply: texts.operatorAck, urgent: false, events: [] };
     case 'system_caller':
-      return { route: 'system_caller', reply: texts.systemCallerAck, urgent: false, events: [] };
+    case 'unknown_number':
+      return replyOnly(target.kind);
     case 'owner': {
       const result = await handleOwnerMessage(tx, sms.from, sms.body, deps, lookedUp?.owner);
       return { route: 'owner', reply: result.reply, urgent: false, events: result.events };
@@ -223,7 +275,5 @@ export async function processSms(tx: Tx, sms: InboundSms, deps: ProcessingDeps, 
       });
       return { route: 'customer', reply: result.reply, urgent: result.urgent, events: [] };
     }
-    case 'unknown_number':
-      return { route: 'unknown_number', reply: texts.failsafe, urgent: false, events: [] };
   }
 }

@@ -167,7 +167,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   const { metrics } = ctx;
   const row = newInboxRow(activeTraceparent());
   const channel = new ReplyChannel();
-  const receiving = receiveInbound(ctx.db.prisma, sms, params, ctx.processing, channel, row);
+  const receiving = receiveInbound(ctx.db, sms, params, ctx.processing, channel, row);
   let outcome: ReceivedInbound | undefined;
   try {
     outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())));

@@ -1,5 +1,5 @@
-// The one-transaction receive of an inbound SMS (domain/receive-inbound.ts), on PGlite and
-// PostgreSQL: what commits together, what a failure leaves behind (nothing, then the row
+// The atomic receive of an inbound SMS (domain/receive-inbound.ts: one statement on the hot
+// path, one transaction otherwise), on PGlite and PostgreSQL: what commits together, what a failure leaves behind (nothing, then the row
 // recordFailedInbound writes), and how a MessageSid already in the inbox is answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePostgres } from '@hardening/test-support';
@@ -37,7 +37,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     await db?.close();
   });
   const receive = (sms: InboundSms, channel = new ReplyChannel(), extractor: Extractor = deterministicExtractor) =>
-    receiveInbound(db.prisma, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
+    receiveInbound(db, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
   const inbox = (sms: InboundSms) => db.prisma.inboundEvent.findUnique({ where: { messageSid: sms.messageSid } });
 
   it('a new owner: the client row and the processed inbox row (with its reply) commit together, the reply in the TwiML', async () => {
@@ -130,7 +130,7 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'received', attempts: 0 });
     const channel = new ReplyChannel();
     channel.close();
-    const outcome = await receiveInbound(db.prisma, sms, paramsOf(sms), deps, channel, own);
+    const outcome = await receiveInbound(db, sms, paramsOf(sms), deps, channel, own);
     expect(outcome).toMatchObject({ kind: 'processed', inboxId: own.id, viaTwiml: false });
     expect(await inbox(sms)).toMatchObject({ id: own.id, status: 'processed', attempts: 1, reply: texts.welcome, replyVia: 'outbox' });
     expect(await db.prisma.outboundMessage.count({ where: { toPhone: owner } })).toBe(1);
@@ -145,6 +145,34 @@ describe.each(backends)('receiving an inbound SMS in one transaction on %s', (ba
     expect(outcome).toMatchObject({ kind: 'processed', inboxId: stored.id, viaTwiml: false, result: { reply: texts.welcome } });
     expect(await processInbound(db.prisma, stored.id, deps)).toMatchObject({ kind: 'already_processed' });
     expect(await db.prisma.client.count({ where: { phone: owner } })).toBe(1);
+  });
+
+  it('the client moved on between the route read and the write: the one statement writes nothing, the full transaction processes it once', async () => {
+    const owner = phone();
+    await receive(smsOf(owner, 'Hi'));
+    // Another message of this owner commits its step while this one is being extracted
+    // (between the hot path's read and its write).
+    let moved = false;
+    const racing: Extractor = {
+      name: 'racing',
+      async extract(goal, text) {
+        if (!moved) {
+          moved = true;
+          await db.prisma.client.update({ where: { phone: owner }, data: { onboardingState: 'S2_BUSINESS_NAME', businessName: 'First Name Plumbing' } });
+        }
+        return deterministicExtractor.extract(goal, text);
+      },
+    };
+    const sms = smsOf(owner, 'Springfield');
+    const outcome = await receive(sms, new ReplyChannel(), racing);
+    // Processed once, from the state the other message left: the area, not a second name.
+    expect(outcome).toMatchObject({ kind: 'processed', viaTwiml: true, result: { reply: texts.poolEmpty } });
+    expect(await db.prisma.client.findUnique({ where: { phone: owner } })).toMatchObject({
+      onboardingState: 'S3_SERVICE_AREA',
+      businessName: 'First Name Plumbing',
+      serviceArea: 'Springfield',
+    });
+    expect(await inbox(sms)).toMatchObject({ status: 'processed', attempts: 1, reply: texts.poolEmpty, replyVia: 'twiml' });
   });
 
   it("clears the sender's suppression of our number, and still applies keywords (STOP) before routing", async () => {
