@@ -6,6 +6,7 @@ import { connect, createServer, type Socket } from 'node:net';
  * server that went down; `hang()` accepts connections but forwards nothing (a server that
  * stopped answering); `slow(delay)` forwards every chunk from the client after `delay` ms
  * (a number, or a function drawn per chunk; order is kept), a slow server or network;
+ * (a function gets the chunk: a test can hold back one kind of statement only);
  * `restore()` listens and forwards again without delay, on the same port.
  */
 export interface TcpProxy {
@@ -13,7 +14,7 @@ export interface TcpProxy {
   readonly url: (template: string) => string;
   cut(): void;
   hang(): void;
-  slow(delayMs: number | (() => number)): void;
+  slow(delayMs: number | ((chunk: Buffer) => number)): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -38,7 +39,7 @@ export interface TcpProxyTap {
  */
 export async function startTcpProxy(targetHost: string, targetPort: number, options: { readonly tap?: TcpProxyTap } = {}): Promise<TcpProxy> {
   let mode: 'forward' | 'cut' | 'hang' = 'forward';
-  let delay: (() => number) | undefined;
+  let delay: ((chunk: Buffer) => number) | undefined;
   const pairs = new Set<[Socket, Socket | undefined]>();
   const server = createServer((client) => {
     if (mode === 'cut') {
@@ -84,7 +85,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
         return;
       }
       const after = queue.at(-1)?.at ?? 0;
-      queue.push({ at: Math.max(after, Date.now() + (delay?.() ?? 0)), chunk });
+      queue.push({ at: Math.max(after, Date.now() + (delay?.(chunk) ?? 0)), chunk });
       timer ??= setTimeout(pump, queue[0]!.at - Date.now());
     });
     client.on('end', () => upstream.end());

@@ -47,7 +47,8 @@ export type StoredAnswer = { readonly via: 'twiml'; readonly reply: string } | {
 
 /** The answer an inbox row keeps, if processing decided one. */
 export function storedAnswer(row: { reply: string | null; replyVia: string | null }): StoredAnswer | undefined {
-  if (row.replyVia === 'twiml' && row.reply !== null) return { via: 'twiml', reply: row.reply };
+  // `twiml_replayed`: a redelivery answered with it too (domain/inline-reply.ts).
+  if ((row.replyVia === 'twiml' || row.replyVia === 'twiml_replayed') && row.reply !== null) return { via: 'twiml', reply: row.reply };
   if (row.replyVia === 'outbox') return { via: 'outbox' };
   return undefined;
 }

@@ -13,8 +13,15 @@ import { stripeWebhookSdk } from '../providers/webhook-sdks.js';
  * A redelivery while the first delivery of the event is still processed waits for its
  * answer (and gets it), rather than a 409 Stripe counts as a failed delivery. Under
  * Stripe's own timeout, margin kept.
+ *
+ * Once the handler has run, its answer is given even when the dedup record cannot be
+ * written (`recordTimeoutMs`): the record is retried in the background until the lease
+ * ends. Issue 11's chaos run: the handler ran, the record failed (PostgreSQL cut), the app
+ * answered 500 and Stripe's retry ran the handler again. What the 2xx costs when the record
+ * never lands: a redelivery runs the handler again, which is safe because it is idempotent
+ * on the database's state (activatePayment changes a client at most once).
  */
-const stripeDedupOptions: WebhookHandleOptions = { onInProgress: 'wait', waitTimeoutMs: 8000 };
+const stripeDedupOptions: WebhookHandleOptions = { onInProgress: 'wait', waitTimeoutMs: 8000, recordTimeoutMs: 1500 };
 
 /** An id-like string the database can store and an index can hold. */
 const storableId = z

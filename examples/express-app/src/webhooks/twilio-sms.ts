@@ -5,7 +5,8 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
-import { storedAnswer, type StoredAnswer } from '../domain/inbound.js';
+import { replyPurpose, type StoredAnswer } from '../domain/inbound.js';
+import { claimStoredAnswer, moveInlineReplyToOutbox } from '../domain/inline-reply.js';
 import {
   newInboxRow,
   receiveInbound,
@@ -89,6 +90,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
     // Counted from the request's arrival: the idempotency claim (a slow or restarting
     // Redis) and the inbox write (a hung database) both spend Twilio's 15 s.
     const answerBy = Date.now() + twilioAnswerBudgetMs;
+    const answer = watchAnswer(res);
     let reply: { status: number; headers: Record<string, string>; body: string; duplicate: boolean };
     // Where the dedup got to, so a store failure is told apart from a processing one.
     let started = false;
@@ -100,7 +102,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         { headers: req.headers, params },
         async () => {
           started = true;
-          return handle(ctx, sms, payload, answerBy);
+          return handle(ctx, sms, payload, answerBy, answer);
         },
         { kind: 'sms' },
       );
@@ -143,7 +145,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
         { messageSid: sms.messageSid, storeError: isIdempotencyStoreError(error), err: scrubText(String(error)) },
         'idempotency store unavailable; relying on the inbox dedup',
       );
-      reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy), duplicate: false };
+      reply = { status: 200, headers: { 'content-type': 'text/xml' }, body: await handle(ctx, sms, payload, answerBy, answer), duplicate: false };
       // A redelivery may find the store back (empty) while the database is hung: it could
       // then neither replay this answer from the inbox row nor know it was given. Keep it in
       // the store as soon as the store takes it, as the dedup would have.
@@ -158,7 +160,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
   }
 }
 
-async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number): Promise<string> {
+async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number, answer: AnswerWatch): Promise<string> {
   // One transaction records and processes the SMS (receive-inbound.ts): nothing of it is
   // stored until it commits, so every way out of here stores the event before answering:
   // the commit itself, the inbox row written `failed` (a failure) or `received` (too slow),
@@ -170,7 +172,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   const receiving = receiveInbound(ctx.db, sms, params, ctx.processing, channel, row);
   let outcome: ReceivedInbound | undefined;
   try {
-    outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())));
+    outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())), answer.lost);
   } catch (error) {
     return failed(ctx, sms, params, row, error, answerBy);
   }
@@ -187,8 +189,8 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
         // Another delivery's row was there (this transaction will roll back on it): when that
         // delivery was answered inline, this answer must be the same reply, not the holding
         // text (Twilio may act on this one; nothing else would send the reply).
-        const answer = await settleBy(answerOfStoredRow(ctx.db.prisma, sms.messageSid), Math.max(minStoredReadMs, answerBy - spoolReserveMs - Date.now()));
-        if (answer !== undefined) return replay(ctx, sms, answer);
+        const stored = await settleBy(claimStoredAnswer(ctx.db.prisma, sms.messageSid), Math.max(minStoredReadMs, answerBy - spoolReserveMs - Date.now()));
+        if (stored !== undefined) return replay(ctx, sms, stored, { claimed: true });
       }
     } catch (error) {
       return unrecorded(ctx, sms, params, error);
@@ -199,6 +201,7 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   afterProcessing(ctx, sms, outcome);
+  if (outcome.viaTwiml && answer.isLost()) return answerLost(ctx, sms, outcome.inboxId, outcome.result.reply, replyPurpose(outcome.result));
   // Not in the TwiML: the reply is in the outbox (a stored row an earlier delivery answered
   // with the holding text), and this answer repeats that one.
   return messageTwiml(outcome.viaTwiml ? outcome.result.reply : texts.holding);
@@ -239,8 +242,19 @@ async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<strin
  * to its last attempt, so the reply given to an earlier one may never have reached the
  * customer; replaying it is what makes it arrive once.
  */
-function replay(ctx: AppContext, sms: InboundSms, answer: StoredAnswer | undefined): string {
+async function replay(ctx: AppContext, sms: InboundSms, found: StoredAnswer | undefined, options: { readonly claimed?: boolean } = {}): Promise<string> {
   ctx.metrics.duplicates.inc({ provider: 'twilio_sms' });
+  // Repeating an inline reply claims it first, so the delivery that processed it cannot also
+  // move it to the outbox (its own answer lost: domain/inline-reply.ts). A claim the database
+  // does not answer in time repeats the reply as read: losing it is worse than the rare double.
+  let answer = found;
+  if (found?.via === 'twiml' && options.claimed !== true) {
+    try {
+      answer = (await settleBy(claimStoredAnswer(ctx.db.prisma, sms.messageSid), minStoredReadMs)) ?? found;
+    } catch (error) {
+      ctx.logger.warn({ messageSid: sms.messageSid, err: describeError(error) }, 'could not claim the stored inline reply; repeating it as read');
+    }
+  }
   ctx.logger.info({ messageSid: sms.messageSid, via: answer?.via ?? 'none' }, 'SMS already processed: answered with its first answer from the inbox row');
   // The reply is on its way through the outbox (or the row predates stored replies): the
   // first answer was the holding text.
@@ -252,20 +266,90 @@ function answerTwiml(answer: StoredAnswer | undefined): string {
   return messageTwiml(answer?.via === 'twiml' ? answer.reply : texts.holding);
 }
 
-/** Resolves with the outcome, or undefined once the budget is spent and the channel closed. */
-async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number): Promise<T | undefined> {
+/**
+ * Resolves with the outcome, or undefined once the budget is spent (or the answer can no
+ * longer reach Twilio: `lost`) and the channel closed.
+ */
+async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number, lost: Promise<void>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), budgetMs);
   });
   try {
-    const first = await Promise.race([processing, deadline]);
+    // Twilio gone before processing chose the TwiML path: the reply goes through the outbox.
+    const first = await Promise.race([processing, deadline, lost.then(() => 'deadline' as const)]);
     if (first !== 'deadline') return first;
     // Processing already claimed the TwiML path (it is committing): wait for it.
     return channel.close() ? undefined : await processing;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether this webhook's answer can still reach Twilio. */
+interface AnswerWatch {
+  /** True once the connection closed before the answer was fully written. */
+  isLost(): boolean;
+  /** Resolves when that happens (never otherwise). */
+  readonly lost: Promise<void>;
+}
+
+/**
+ * Watches the response: Twilio gives up after 15 s and closes the connection (a database
+ * slower than that), and an answer written after that reaches no one.
+ */
+function watchAnswer(res: Response): AnswerWatch {
+  let lost = false;
+  let markLost: () => void = () => undefined;
+  const whenLost = new Promise<void>((resolve) => {
+    markLost = resolve;
+  });
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    lost = true;
+    markLost();
+  });
+  return { isLost: () => lost, lost: whenLost };
+}
+
+/** How often {@link answerLost} tries to move the reply while the database fails (ms between tries). */
+const moveDelaysMs = [0, 500, 1000, 2000, 4000];
+
+/**
+ * Processing committed the reply as this delivery's TwiML answer, but Twilio gave up on the
+ * delivery first (issue 11: a first delivery hung on the database past Twilio's 15 s, its
+ * reply recorded as sent inline, and Twilio's retry was answered the holding text): the
+ * reply goes through the outbox instead, unless a redelivery already answered with it. The
+ * answer returned (recorded by the dedup for a redelivery waiting on it) is the holding
+ * text: the reply arrives once, by SMS.
+ */
+async function answerLost(ctx: AppContext, sms: InboundSms, inboxId: string, reply: string, purpose: ReturnType<typeof replyPurpose>): Promise<string> {
+  const { logger, metrics } = ctx;
+  for (const [index, delay] of moveDelaysMs.entries()) {
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      const moved = await moveInlineReplyToOutbox(ctx.db.prisma, inboxId, sms, reply, purpose);
+      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: moved ? 'answer_lost_outbox' : 'answer_lost_replayed' });
+      logger.warn(
+        { messageSid: sms.messageSid, moved },
+        moved
+          ? 'Twilio gave up before the TwiML reply was written; the reply goes through the outbox'
+          : 'Twilio gave up before the TwiML reply was written; a redelivery already answered with it',
+      );
+      return moved ? messageTwiml(texts.holding) : messageTwiml(reply);
+    } catch (error) {
+      if (index < moveDelaysMs.length - 1) continue;
+      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'could not move a lost inline reply to the outbox');
+      ctx.alert({
+        type: 'INLINE_REPLY_LOST',
+        severity: 'HIGH',
+        resourceId: sms.messageSid,
+        title: 'An SMS reply may not have reached the customer',
+        message: `Twilio gave up on message ${sms.messageSid} before its reply was written, and the database did not take the reply for the outbox: ${describeError(error).slice(0, 200)}`,
+      });
+    }
+  }
+  return messageTwiml(reply);
 }
 
 /**
@@ -373,9 +457,10 @@ async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<st
     return undefined;
   }
   // The row was there (the insert waited for an uncommitted one on the unique index): what
-  // the delivery that wrote it was answered, when it was processed.
+  // the delivery that wrote it was answered, when it was processed, claimed for this answer
+  // (that delivery's own answer may have been lost: domain/inline-reply.ts).
   try {
-    return await settleBy(answerOfStoredRow(ctx.db.prisma, sms.messageSid), deadline - Date.now());
+    return await settleBy(claimStoredAnswer(ctx.db.prisma, sms.messageSid), deadline - Date.now());
   } catch (error) {
     ctx.logger.warn(
       { messageSid: sms.messageSid, err: describeError(error) },
@@ -383,17 +468,6 @@ async function storeInFlight(ctx: AppContext, sms: InboundSms, params: Record<st
     );
     return undefined;
   }
-}
-
-/**
- * The answer kept with the inbox row of `messageSid`, when it was processed (or dead-lettered)
- * with one; undefined while it is `received` or `failed` (its reply will go through the
- * outbox, so the holding text is the right answer then).
- */
-async function answerOfStoredRow(db: AppContext['db']['prisma'], messageSid: string): Promise<StoredAnswer | undefined> {
-  const row = await db.inboundEvent.findUnique({ where: { messageSid }, select: { status: true, reply: true, replyVia: true } });
-  if (row === null || (row.status !== 'processed' && row.status !== 'dead_letter')) return undefined;
-  return storedAnswer(row);
 }
 
 /** When {@link rememberAnswer} tries again after a store failure (ms after the answer); Twilio's retries come within about 15 s. */
