@@ -21,17 +21,17 @@ for (const redis of [false, true]) {
     it('"ACK <code>" from the operator acknowledges the alert the SMS named; the admin API then reports it acknowledged; unknown codes are 404', async () => {
       const owner = phone();
       for (const body of ['Hi', 'Patient Plumbing', 'We serve Springfield']) await app.sms({ from: owner, to: app.systemNumber, body });
-      await eventually(() => app.smsTo(adminPhone).some((m) => /pool is empty/i.test(m.body)), 5000);
+      await eventually(() => app.smsTo(adminPhone).some((m) => /pool is empty/i.test(m.body)), 30_000);
       const alertSms = app.smsTo(adminPhone).find((m) => /pool is empty/i.test(m.body))!;
       const code = /Reply ACK ([A-Z0-9]{5})$/.exec(alertSms.body)?.[1];
       expect(code, alertSms.body).toBeDefined();
 
       await app.sms({ from: adminPhone, to: app.systemNumber, body: `ack ${code}` });
-      await eventually(() => app.ctx.alerts.getAlertSystemStatus().acknowledged.some((ack) => ack.code === code), 5000);
+      await eventually(() => app.ctx.alerts.getAlertSystemStatus().acknowledged.some((ack) => ack.code === code), 30_000);
       const ack = app.ctx.alerts.getAlertSystemStatus().acknowledged.find((a) => a.code === code)!;
       expect(ack).toMatchObject({ type: 'POOL_EMPTY', via: 'sms' });
       expect(ack.by).not.toContain(adminPhone.slice(-7)); // masked
-      await eventually(async () => (await app.ctx.db.prisma.alertHistory.count({ where: { alertType: 'POOL_EMPTY', outcome: 'acknowledged' } })) === 1, 5000);
+      await eventually(async () => (await app.ctx.db.prisma.alertHistory.count({ where: { alertType: 'POOL_EMPTY', outcome: 'acknowledged' } })) === 1, 30_000);
 
       const again = await app.admin('POST', `/api/admin/alerts/${code}/ack`, { by: 'alice' });
       expect(again.status).toBe(200);
