@@ -261,6 +261,14 @@ export class FailsafeSender {
     } catch (error) {
       if (ran) {
         this.deps.logger.warn({ callSid: call.callSid, err: scrubText(String(error)) }, 'idempotency store could not record the fail-safe SMS');
+      } else if (isIdempotencyInProgressError(error)) {
+        // Another delivery of this call holds its once-key right now (a Twilio retry that
+        // reached the database while this one failed): that holder is texting the caller, so
+        // a text here would be the second (the doubled text a loaded test run caught). The
+        // holder may still fail or die, so the call is spooled as not sent: its drain goes
+        // through the same once-key and texts the caller only if nobody did.
+        this.deps.logger.info({ callSid: call.callSid }, "fail-safe SMS not sent: another delivery holds this call's text; the call is spooled");
+        await this.spoolUnsent(call, params);
       } else {
         this.deps.logger.warn(
           { callSid: call.callSid, err: scrubText(String(error)) },
@@ -293,6 +301,18 @@ export class FailsafeSender {
     // The owner's own (test) call is no customer's: the spooled call is handled when the database is back.
     if (business.ownerPhone === call.from) return undefined;
     return { body: missedCallText(business), purpose: 'missed_call' };
+  }
+
+  /** Spools the call with no text sent, for the drain to text it (once) when it can. */
+  private async spoolUnsent(call: CallStatusEvent, params: Record<string, string>): Promise<void> {
+    try {
+      await this.deps.spool.put({ provider: 'twilio_voice', receivedAt: new Date().toISOString(), payload: params, call: { fate: 'not_sent' } });
+    } catch (error) {
+      this.deps.logger.warn(
+        { callSid: call.callSid, err: scrubText(String(error)) },
+        "call not spooled; the delivery holding its text is the caller's only text-back",
+      );
+    }
   }
 
   private async sendAndSpool(call: CallStatusEvent, params: Record<string, string>): Promise<SpooledCall> {

@@ -8,6 +8,7 @@
 import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
+import { FailsafeSender } from '../../src/ingest/missed-call.js';
 import { sweepOnce } from '../../src/jobs/sweep.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { callSid, phone } from './support/phones.js';
@@ -78,6 +79,49 @@ describe.skipIf(!postgresUp || !redisUp)('a missed call whose first delivery die
     expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Steady Sinks')]]);
     expect(await app.ctx.spool.size()).toBe(0);
     // Later drains and outbox rounds text nobody again.
+    await sweepOnce(app.ctx);
+    await app.drainOutbox();
+    expect(app.smsTo(caller)).toHaveLength(1);
+  }, 90_000);
+
+  // A clean-clone CI run (two test files at once) caught a caller texted twice in
+  // missed-call-failsafe: the hung database failed the first delivery, which released the
+  // call's once-key; Twilio's retry took the key and texted through the outbox; the first
+  // delivery's fail-safe then found the key held, took that for "store unavailable" and
+  // texted the caller itself as well.
+  it("the fail-safe finds another delivery holding the call's once-key: it texts nobody itself, and the caller is texted once", async () => {
+    const caller = phone();
+    const sid = callSid();
+    const holderLeaseMs = 8000;
+    const never = new Promise<never>(() => {});
+    await new Promise<void>((claimed) => {
+      const work = () => {
+        claimed();
+        return never;
+      };
+      app.ctx.once.execute(`failsafe:${sid}`, work, { leaseMs: holderLeaseMs }).catch(() => {});
+    });
+    const spooledBefore = await app.ctx.spool.size();
+
+    const failsafe = new FailsafeSender(app.ctx);
+    const call = { callSid: sid, status: 'no-answer', from: caller, to: live.number };
+    const params = { CallSid: sid, CallStatus: 'no-answer', From: caller, To: live.number };
+    expect(await failsafe.send(call, params)).toBe('duplicate');
+    // Nothing sent beside the holder's text; the call kept in case the holder never texts.
+    expect(app.smsTo(caller)).toEqual([]);
+    expect(await app.ctx.spool.size()).toBe(spooledBefore + 1);
+
+    // Here the holder dies: once its lease has ended, a drain texts the caller, once.
+    await eventually(
+      async () => {
+        await sweepOnce(app.ctx).catch(() => {});
+        await app.drainOutbox();
+        return app.smsTo(caller).length > 0;
+      },
+      holderLeaseMs + 30_000,
+      1000,
+    );
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Steady Sinks')]]);
     await sweepOnce(app.ctx);
     await app.drainOutbox();
     expect(app.smsTo(caller)).toHaveLength(1);
