@@ -27,7 +27,8 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { postSms } from './post-sms.ts';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../../tools/test-support/src/test-database.ts';
@@ -137,22 +138,6 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>, 
   }
 }
 
-function post(agent: Agent, port: number, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/sms', method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 let seed = 1;
 
 /** `total` deliveries (or until the time cap) to one target, CONCURRENCY at a time. */
@@ -171,7 +156,7 @@ async function round(target: Target, url: string, authToken: string, accountSid:
         const t0 = performance.now();
         let failure: string | undefined;
         try {
-          const reply = await post(agent, target.port, delivery.body, delivery.headers);
+          const reply = await postSms(agent, target.port, delivery.body, delivery.headers);
           if (reply.status !== 200 || !reply.text.includes('<Response')) failure = `HTTP ${reply.status}`;
         } catch (error) {
           failure = (error as Error).message;

@@ -19,7 +19,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { postSms } from './post-sms.ts';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,34 +75,6 @@ function slope(xs: readonly number[], ys: readonly number[]): number {
     den += (xs[i]! - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
-}
-
-/**
- * One delivery. A keep-alive socket the app closed just as it was reused fails with
- * ECONNRESET before the app saw the request: retried once on a fresh socket, as Node's
- * http docs advise (`request.reusedSocket`), and counted apart from real failures.
- */
-function post(agent: Agent, port: number, body: string, headers: Record<string, string>, onRetry: () => void): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/sms', method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (req.reusedSocket && error.code === 'ECONNRESET') {
-        onRetry();
-        post(agent, port, body, headers, () => {}).then(resolve, reject);
-      } else {
-        reject(error);
-      }
-    });
-    req.end(body);
-  });
 }
 
 /** Asks the probe in the app's process; rejects after 30 s (a busy app answers late, not never). */
@@ -236,7 +209,7 @@ export async function soak(seconds: number): Promise<void> {
         const delivery = traffic.next();
         let failure: string | undefined;
         try {
-          const reply = await post(agent, appPort, delivery.body, delivery.headers, () => resent++);
+          const reply = await postSms(agent, appPort, delivery.body, delivery.headers, () => resent++);
           if (reply.status !== 200 || !reply.text.includes('<Response')) failure = `HTTP ${reply.status}`;
         } catch (error) {
           failure = (error as Error).message;
