@@ -34,6 +34,18 @@ describe.skipIf(!postgresUp || !redisUp)('a missed call whose first delivery die
     await app?.close();
   });
 
+  /** Drains the spool and the outbox, once a second, until `caller` got a text. */
+  const drainUntilTexted = (caller: string, budgetMs: number) =>
+    eventually(
+      async () => {
+        await sweepOnce(app.ctx).catch(() => {});
+        await app.drainOutbox();
+        return app.smsTo(caller).length > 0;
+      },
+      budgetMs,
+      1000,
+    );
+
   it("the caller gets the business's text once, after the dead holder's lease ends", async () => {
     const caller = phone();
     const sid = callSid();
@@ -67,15 +79,7 @@ describe.skipIf(!postgresUp || !redisUp)('a missed call whose first delivery die
     expect(app.smsTo(caller)).toEqual([]);
 
     // Once the lease has ended, a drain texts the caller: the business's text, once.
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => {});
-        await app.drainOutbox();
-        return app.smsTo(caller).length > 0;
-      },
-      deadLeaseMs + 20_000,
-      1000,
-    );
+    await drainUntilTexted(caller, deadLeaseMs + 20_000);
     expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Steady Sinks')]]);
     expect(await app.ctx.spool.size()).toBe(0);
     // Later drains and outbox rounds text nobody again.
@@ -112,15 +116,7 @@ describe.skipIf(!postgresUp || !redisUp)('a missed call whose first delivery die
     expect(await app.ctx.spool.size()).toBe(spooledBefore + 1);
 
     // Here the holder dies: once its lease has ended, a drain texts the caller, once.
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => {});
-        await app.drainOutbox();
-        return app.smsTo(caller).length > 0;
-      },
-      holderLeaseMs + 30_000,
-      1000,
-    );
+    await drainUntilTexted(caller, holderLeaseMs + 30_000);
     expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[live.number, texts.missedCall('Steady Sinks')]]);
     await sweepOnce(app.ctx);
     await app.drainOutbox();
