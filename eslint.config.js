@@ -48,7 +48,10 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           allowDefaultProject: ['*.ts', 'bench/*.ts', 'bench/app/*.ts', 'examples/*/vitest.config.ts', 'tools/prisma-stub/*.d.mts'],
-          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
+          // The root configs and the benchmarks (no tsconfig of their own): 18 files today;
+          // typescript-eslint refuses more than its default 8 without this (and the 16 set
+          // before was outgrown by the soak and Prisma-vs-pg benchmarks).
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 32,
         },
         tsconfigRootDir: import.meta.dirname,
       },
