@@ -24,10 +24,11 @@
 // BENCH_APP_NODE_ARGS adds node flags to the app's process (a CPU profile).
 // BENCH_SOAK_SECONDS=600 runs the memory soak instead (soak.ts: RSS and heap over steady traffic).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { benchAppEnv } from './app-env.ts';
 import { postSms } from './post-sms.ts';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -244,24 +245,15 @@ async function main(): Promise<void> {
   const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const appChild: ChildProcess = spawn(process.execPath, [...appNodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(appPort),
-      PUBLIC_BASE_URL: publicBaseUrl,
-      DATABASE_URL: proxies.app.url(database.url),
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: `bench-app-${randomBytes(3).toString('hex')}`,
-      ADMIN_TOKEN: adminToken,
-      TWILIO_ACCOUNT_SID: fakeTwilio.accountSid,
-      TWILIO_AUTH_TOKEN: fakeTwilio.authToken,
-      TWILIO_FROM_NUMBER: systemNumber,
-      TWILIO_API_BASE_URL: fakeTwilio.url,
-      SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
-      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64url')}`,
-      SHUTDOWN_DRAIN_DELAY_MS: '0',
-      LOG_LEVEL: 'info',
-    },
+    env: benchAppEnv({
+      port: appPort,
+      databaseUrl: proxies.app.url(database.url),
+      redisUrl: redis.url,
+      keyPrefix: 'bench-app',
+      fakeTwilio,
+      systemNumber,
+      adminToken,
+    }),
     // Logs go to /dev/null: pino still formats and writes every line, the terminal does not.
     stdio: ['ignore', 'ignore', 'inherit'],
   });

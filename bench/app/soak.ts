@@ -16,10 +16,10 @@
 // BENCH_SOAK_SAMPLE_SECONDS (10), BENCH_SOAK_SNAPSHOT_DIR: write a heap snapshot of the app
 // there at the first and the last sample (open both in Chrome DevTools, "Comparison").
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { benchAppEnv } from './app-env.ts';
 import { postSms } from './post-sms.ts';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -146,24 +146,7 @@ export async function soak(seconds: number): Promise<void> {
     const probe = fileURLToPath(new URL('soak-probe.ts', import.meta.url));
     const appChild = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', probe, 'src/main.ts'], {
       cwd: appDir,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        PORT: String(appPort),
-        PUBLIC_BASE_URL: publicBaseUrl,
-        DATABASE_URL: database.url,
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: `bench-soak-${randomBytes(3).toString('hex')}`,
-        ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-        TWILIO_ACCOUNT_SID: fakeTwilio.accountSid,
-        TWILIO_AUTH_TOKEN: fakeTwilio.authToken,
-        TWILIO_FROM_NUMBER: systemNumber,
-        TWILIO_API_BASE_URL: fakeTwilio.url,
-        SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
-        STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64url')}`,
-        SHUTDOWN_DRAIN_DELAY_MS: '0',
-        LOG_LEVEL: 'info',
-      },
+      env: benchAppEnv({ port: appPort, databaseUrl: database.url, redisUrl: redis.url, keyPrefix: 'bench-soak', fakeTwilio, systemNumber }),
       // Logs go to /dev/null as in run.ts: pino still formats and writes every line.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
