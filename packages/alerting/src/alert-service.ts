@@ -667,7 +667,12 @@ export class AlertService {
     const inStore = members.every((m) => m.claim.via === 'store' || m.claim.via === 'durable');
     // A newer occurrence supersedes an older page of the same alert still pending.
     if (members.length === 1 && inStore) await this.pending.cancel(first, now);
+    // Indexed for acknowledgement while the sinks are called, not after: an operator who
+    // answers the SMS while a slower sink (or the SMS receipt) is still awaited finds the
+    // alert. `remember` never rejects; a failed delivery stays open too (as in the history).
+    const indexed = Promise.all(members.map(({ message }) => this.acks.remember(message, now)));
     const report = await this.runtime.deliverer.deliver(outgoing, route, this.runtime.fallbackOrder);
+    await indexed;
     this.runtime.noteReport(report, now);
 
     const awaiting: string[] = [];
@@ -724,7 +729,6 @@ export class AlertService {
       const base = { alertId: message.id, type: message.type, key: message.key, resourceId: message.resourceId, severity: message.severity, at: now };
       if (report.ok) {
         await this.runtime.markDelivered(message, now, report.delivered);
-        await this.acks.remember(message, now);
         await this.escalator.start(message, claim.firstSeenAt, now);
         const detail = [
           report.fellBack ? `fell back after ${failedSinks.join(', ')} failed` : undefined,

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
 import {
   ackCode,
   createAlertService,
@@ -166,6 +166,19 @@ for (const kind of ['redis', 'postgres'] as const) {
       now += 40 * minute;
       await round(a, b);
       expect(escalations()).toEqual({ slack: 0, sms: 0 });
+    });
+
+    it('an operator who answers the SMS while another sink is still slow finds the alert: it is indexed before the sinks are called', async () => {
+      const [a, b] = [instance(), instance()];
+      const raised = alert();
+      slack.fail({ delayMs: 1500, match: (request) => request.path.endsWith('chat.postMessage') });
+      const sending = a.sendCriticalAlert(raised);
+      await eventually(() => twilio.messages.some((m) => m.body.includes(raised.type)), 5000);
+      const sms = twilio.messages.find((m) => m.body.includes(raised.type))!;
+      const code = /Reply ACK ([A-Z0-9]{5})$/.exec(sms.body)![1]!;
+      const early = await b.handleSmsReply({ from: operator, body: `ACK ${code}` });
+      expect(early).toMatchObject({ handled: true, outcome: { status: 'acknowledged', ack: { type: raised.type, via: 'sms' } } });
+      expect((await sending).status).toBe('delivered');
     });
 
     it('the Slack "Acknowledge" button acknowledges through a signed interactive request; a forged or stale one is refused', async () => {
