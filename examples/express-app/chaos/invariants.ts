@@ -177,6 +177,8 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   let failsafes = 0;
   let callersUntexted = 0;
   let callersTwice = 0;
+  // The CallSids of the callers never texted (to find them in the instances' logs).
+  const untextedCalls: string[] = [];
   for (const [k, n] of callKeys) {
     const own = sentCount.get(k) ?? 0;
     const generic = sentCount.get(`${k.slice(0, k.lastIndexOf('|'))}|${texts.failsafe}`) ?? 0;
@@ -184,8 +186,10 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     // Texted at all (the business's text or the generic one): a call with neither is lost.
     callersUntexted += Math.max(0, n - own - generic);
     callersTwice += Math.max(0, own + generic - n);
+    if (n > own + generic) untextedCalls.push(...callEvents.filter((e) => key(e.text) === k).map((e) => e.id));
   }
-  if (callersUntexted > 0) violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} never texted back at all`);
+  if (callersUntexted > 0)
+    violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} never texted back at all (calls ${untextedCalls.slice(0, 4).join(', ')})`);
   if (failsafes > 0)
     violations.push(
       `missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text)`,
@@ -195,7 +199,11 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   // Urgent jobs: the owner's text, exactly once each.
   const urgent = smsEvents.flatMap((e) => (e.urgent === undefined ? [] : [e.urgent]));
   const owners = compare(countBy(urgent, key), sentCount);
-  if (owners.lost > 0) violations.push(`urgent jobs: ${owners.lost} of ${urgent.length} owner texts never delivered`);
+  if (owners.lost > 0) {
+    const lostOwnerTexts = new Set(owners.lostKeys);
+    const messages = smsEvents.filter((e) => e.urgent !== undefined && lostOwnerTexts.has(key(e.urgent))).map((e) => e.id);
+    violations.push(`urgent jobs: ${owners.lost} of ${urgent.length} owner texts never delivered (inbound messages ${messages.slice(0, 4).join(', ')})`);
+  }
   if (owners.doubled > 0) violations.push(`urgent jobs: ${owners.doubled} owner texts sent twice`);
 
   // Anything else the customers of this scenario were sent (politeError, a stray holding text...).
