@@ -13,6 +13,7 @@ import type { Extractor } from './domain/extractor.js';
 import type { AppHealth } from './health.js';
 import type { ProcessingDeps } from './domain/routing.js';
 import type { InboxSpool } from './inbox-spool.js';
+import type { BusinessDirectory } from './ingest/business-directory.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { Metrics } from './metrics.js';
 import type { SmsSender } from './providers/sms-sender.js';
@@ -55,6 +56,8 @@ export interface AppContext {
   readonly health: AppHealth;
   /** Alert silences by id, shared through Redis when configured (see admin/silence-book.ts). */
   readonly silences: SilenceBook;
+  /** The businesses behind our numbers as last read: missed calls' texts while the database does not answer. */
+  readonly directory: BusinessDirectory;
   /** How long a Slack signal's evaluation may take before it is left `timed_out` for a replay. */
   readonly signalEvaluationTimeoutMs: number;
 }

@@ -24,6 +24,7 @@ import { twilioSender } from './providers/sms-sender.js';
 import { loadOptionalSdk } from './providers/optional-sdk.js';
 import { stripeWebhookSdk, twilioSignatureSdk } from './providers/webhook-sdks.js';
 import { warnDeprecatedEnv } from './config/deprecated-env.js';
+import { BusinessDirectory, type BusinessDirectoryOptions } from './ingest/business-directory.js';
 
 /** What {@link buildContext} returns: the context, and how to release what it opened. */
 export interface BuiltContext {
@@ -55,6 +56,8 @@ export interface ContextOverrides {
   readonly health?: AppHealthOptions;
   /** Campaign-breaker thresholds and probe timing (see domain/deliverability/policy.ts). */
   readonly deliverability?: DeliverabilityOptions;
+  /** How often the business directory reads changes and reloads (see ingest/business-directory.ts). */
+  readonly directory?: BusinessDirectoryOptions;
 }
 
 /** The Slack SDK's logger interface on top of ours, so its warnings are structured too. */
@@ -197,6 +200,9 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const health = createAppHealth({ config, logger, db, redis, queue, breakers: registry, alerts, spool }, overrides.health);
   const silences = new SilenceBook({ alerts, logger, ...(redis === undefined ? {} : { redis }), key: `${env.REDIS_KEY_PREFIX}:alert-silences` });
   silences.start();
+  // What a missed call is texted with while the database does not answer (see its cost there).
+  const directory = new BusinessDirectory(db, logger, overrides.directory);
+  directory.start();
   const ctx: AppContext = {
     config,
     logger,
@@ -234,6 +240,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     redis,
     health,
     silences,
+    directory,
     signalEvaluationTimeoutMs: overrides.signalEvaluationTimeoutMs ?? evaluationTimeoutMs,
   };
   return {
@@ -242,6 +249,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
     sharedBreakers,
     close: async ({ withinMs } = {}) => {
       silences.close();
+      directory.close();
       health.close();
       const deadline = withinMs === undefined ? undefined : Date.now() + withinMs;
       const abandoned: string[] = [];

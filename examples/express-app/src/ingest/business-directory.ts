@@ -24,11 +24,24 @@ export interface BusinessDirectoryOptions {
    * @default 300_000 (5 min)
    */
   readonly refreshAfterMs?: number;
+  /**
+   * Between full loads, the numbers assigned and the clients changed since the last read
+   * (renamed, paused) are read this often, by {@link BusinessDirectory.start}'s timer and on
+   * calls: a business that signed up on another instance is known here within this.
+   * @default 15_000
+   */
+  readonly changesEveryMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
 
-const defaults = { maxEntries: 50_000, refreshAfterMs: 300_000 };
+const defaults = { maxEntries: 50_000, refreshAfterMs: 300_000, changesEveryMs: 15_000 };
+/**
+ * How far back a read of changes reaches before the previous read began: `updated_at` is
+ * stamped by the database's clock (raw statements) or this process's (Prisma), and a
+ * transaction commits after its stamp. Re-reading a minute of changes costs a few rows.
+ */
+const changesOverlapMs = 60_000;
 
 /**
  * The businesses behind our numbers, as last read from the database: what lets a missed
@@ -36,7 +49,8 @@ const defaults = { maxEntries: 50_000, refreshAfterMs: 300_000 };
  * outage), instead of the generic fail-safe. Filled by a full load (at start, then every few
  * minutes in the background) and by every number the call route reads.
  *
- * What it costs: a profile can be as old as the last successful read. A business renamed,
+ * What it costs: a profile can be as old as the last successful read (`changesEveryMs`,
+ * 15 s, for a number assigned or a client changed on any instance). A business renamed,
  * paused or removed since then gets its previous text during an outage (at most one text per
  * call, recorded in the outbox once the database is back). A number never read is unknown,
  * and its callers get the generic fail-safe as before.
@@ -44,8 +58,9 @@ const defaults = { maxEntries: 50_000, refreshAfterMs: 300_000 };
  * @example
  * ```ts
  * const directory = new BusinessDirectory(ctx.db, ctx.logger);
- * void directory.refreshIfStale();
+ * directory.start(); // a full load now, changes every 15 s, a full load every 5 min
  * directory.lookup('+15551230002'); // { ownerPhone, businessName: 'Ace Plumbing', outboundPaused: false } or undefined
+ * directory.close();
  * ```
  */
 export class BusinessDirectory {
@@ -53,9 +68,14 @@ export class BusinessDirectory {
   private readonly byNumber = new Map<string, BusinessProfile | null>();
   private readonly maxEntries: number;
   private readonly refreshAfterMs: number;
+  private readonly changesEveryMs: number;
   private readonly now: () => number;
   private loadedAt = -Infinity;
+  /** When the last read (full or of changes) that succeeded began. */
+  private readFrom = -Infinity;
   private loading: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   constructor(
     private readonly db: Pick<Database, 'prisma'>,
@@ -64,7 +84,27 @@ export class BusinessDirectory {
   ) {
     this.maxEntries = options.maxEntries ?? defaults.maxEntries;
     this.refreshAfterMs = options.refreshAfterMs ?? defaults.refreshAfterMs;
+    this.changesEveryMs = options.changesEveryMs ?? defaults.changesEveryMs;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Loads now, then keeps reading changes every `changesEveryMs` until {@link BusinessDirectory.close}. */
+  start(): void {
+    if (this.timer !== undefined || this.closed) return;
+    const tick = () => {
+      void this.refreshIfStale().finally(() => {
+        if (this.closed) return;
+        this.timer = setTimeout(tick, this.changesEveryMs);
+        this.timer.unref();
+      });
+    };
+    tick();
+  }
+
+  /** Stops the timer (a read in progress ends on its own). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
   }
 
   /** The business behind `number`; `null` when it is no client's; undefined when never read. */
@@ -84,17 +124,26 @@ export class BusinessDirectory {
 
   /**
    * Starts a full load of the assigned client numbers when the last is older than
-   * `refreshAfterMs` (one at a time; never throws: a failure is logged and retried later).
+   * `refreshAfterMs`, else a read of the changes since the last read when that is older than
+   * `changesEveryMs` (one at a time; never throws: a failure is logged and retried later).
    *
-   * @returns The load in progress, or a settled promise when none was needed.
+   * @returns The read in progress, or a settled promise when none was needed.
    */
   refreshIfStale(): Promise<void> {
-    if (this.loading !== undefined || this.now() - this.loadedAt < this.refreshAfterMs) return this.loading ?? Promise.resolve();
-    this.loading = this.load()
+    if (this.loading !== undefined) return this.loading;
+    const now = this.now();
+    const full = now - this.loadedAt >= this.refreshAfterMs;
+    if (!full && now - this.readFrom < this.changesEveryMs) return Promise.resolve();
+    this.loading = this.load(full ? undefined : new Date(this.readFrom - changesOverlapMs))
+      .then(() => {
+        if (full) this.loadedAt = now;
+        this.readFrom = now;
+      })
       .catch((error: unknown) => {
-        // Tried again in 30 s, not on every call of an outage.
-        this.loadedAt = this.now() - this.refreshAfterMs + 30_000;
-        this.logger.warn({ err: scrubText(String(error)) }, 'business directory could not be loaded; missed calls use what it knows');
+        // Tried again in 30 s (a full load) or at the next change read, not on every call of an outage.
+        if (full) this.loadedAt = now - this.refreshAfterMs + 30_000;
+        else this.readFrom = now;
+        this.logger.warn({ err: scrubText(String(error)) }, 'business directory could not be read; missed calls use what it knows');
       })
       .finally(() => {
         this.loading = undefined;
@@ -102,13 +151,18 @@ export class BusinessDirectory {
     return this.loading;
   }
 
-  private async load(): Promise<void> {
+  /** Reads every assigned client number, or (with `changedSince`) those assigned or whose client changed since then. */
+  private async load(changedSince?: Date): Promise<void> {
     const numbers = await this.db.prisma.poolNumber.findMany({
-      where: { status: 'ASSIGNED', role: 'CLIENT', clientId: { not: null } },
+      where: {
+        status: 'ASSIGNED',
+        role: 'CLIENT',
+        clientId: { not: null },
+        ...(changedSince === undefined ? {} : { OR: [{ assignedAt: { gte: changedSince } }, { client: { updatedAt: { gte: changedSince } } }] }),
+      },
       include: { client: true },
       take: this.maxEntries,
     });
     for (const number of numbers) if (number.client !== null) this.remember(number.phoneNumber, number.client);
-    this.loadedAt = this.now();
   }
 }

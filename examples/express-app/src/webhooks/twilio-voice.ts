@@ -2,7 +2,6 @@ import { SpanKind } from '@opentelemetry/api';
 import { Router } from 'express';
 import { maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
-import { BusinessDirectory } from '../ingest/business-directory.js';
 import { FailsafeSender, handleCallStatusOnce, missedStatuses, readCallStatus, type CallStatusOnceDeps, type FailsafeDeps } from '../ingest/missed-call.js';
 import { sendProblem } from '../http/problem.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
@@ -25,7 +24,7 @@ const answerBudgetMs = 8000;
 /** What the voice route uses of the app context. */
 export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> &
   Omit<FailsafeDeps, 'directory' | 'halts'> &
-  Pick<AppContext, 'dedup'> &
+  Pick<AppContext, 'dedup' | 'directory'> &
   Partial<Pick<AppContext, 'deliverability'>>;
 
 /**
@@ -46,9 +45,8 @@ export type VoiceRouteDeps = Omit<CallStatusOnceDeps, 'directory'> &
 export function twilioVoiceRoutes(ctx: VoiceRouteDeps): Router {
   const router = Router();
   const { logger, metrics } = ctx;
-  // Loaded now and every few minutes (in the background, on calls); see its cost there.
-  const directory = new BusinessDirectory(ctx.db, logger);
-  void directory.refreshIfStale();
+  // Kept current by its own timer (the context starts it) and on calls; see its cost there.
+  const { directory } = ctx;
   const deps = { ...ctx, directory, ...(ctx.deliverability === undefined ? {} : { halts: ctx.deliverability.halts }) };
   const failsafe = new FailsafeSender(deps);
   router.post(

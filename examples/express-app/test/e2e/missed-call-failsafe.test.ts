@@ -27,8 +27,11 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
       storageOptions: { databaseProxy: true },
       env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'failsafe-redis' },
       label: 'failsafe',
+      // The directory reads changes every second (default 15 s): a business signed up after
+      // the start is known to the fail-safe without a call to its number first.
+      overrides: { directory: { changesEveryMs: 1000 } },
     });
-    await app.addPoolNumbers(1);
+    await app.addPoolNumbers(2);
     live = await onboardClient(app, { businessName: 'Durable Drains' });
   }, 60_000);
   afterAll(async () => {
@@ -134,6 +137,34 @@ describe.skipIf(!postgresUp || !redisUp)('missed calls through Redis and databas
     expect(rows).toEqual([
       expect.objectContaining({ status: 'sent', purpose: 'missed_call', body: texts.missedCall('Durable Drains'), sendKey: `missed_call:${sid}` }),
     ]);
+  }, 90_000);
+
+  it("a business that signed up on another instance after this one started: its caller gets the business's text here while the database is down", async () => {
+    const other = await startTestApp({
+      storage: app.storage,
+      providers: app.providers,
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'failsafe-redis' },
+      jobRunner: false,
+      label: 'failsafe-b',
+    });
+    let late: OnboardedClient;
+    try {
+      late = await onboardClient(other, { businessName: 'Later Leaks' });
+    } finally {
+      await other.close();
+    }
+    // Nothing on this instance read the new number; the directory's change read (1 s here) must.
+    await eventually(() => app.ctx.directory.lookup(late.number)?.businessName === 'Later Leaks', 15_000, 100);
+    const caller = phone();
+    app.storage.proxy!.cut();
+    try {
+      expect((await app.callStatus({ callSid: callSid(), from: caller, to: late.number, status: 'no-answer' })).status).toBe(200);
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(app.smsTo(caller).map((m) => [m.from, m.body])).toEqual([[late.number, texts.missedCall('Later Leaks')]]);
+    await recover();
+    expect(app.smsTo(caller)).toHaveLength(1);
   }, 90_000);
 
   it("the database hung past Twilio's timeout: answered within 15 s (the call spooled first), and the caller gets the business's text once", async () => {
