@@ -2,7 +2,7 @@
 // shared Redis is cut, so the data survives), a hung Redis, and the key layout.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { redisUrl, requireRedis, startTcpProxy, uniquePrefix, type TcpProxy } from '@hardening/test-support';
+import { redisUrl, requireRedis, startPrivateRedis, startTcpProxy, uniquePrefix, type TcpProxy } from '@hardening/test-support';
 import { recordingLogger } from '../test/support/guard-helpers.js';
 import { createIdempotencyGuard } from './guard.js';
 import { createRedisStore } from './redis-store.js';
@@ -90,6 +90,34 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
     // Once the proxy answers again the store recovers (ioredis may first drop the hung connection).
     await vi.waitFor(async () => expect(await guard.run('evt_hung', async () => 'after')).toBe('after'), { timeout: 10_000, interval: 50 });
   }, 20_000);
+});
+
+describe.skipIf(!redisUp)('Redis store: a claim that reaches Redis after its timeout', () => {
+  it('is released right behind it: the key is not held for the lease by a claim nobody owns', async () => {
+    // A private server: CLIENT PAUSE holds every client's writes, which must not reach other tests.
+    const server = await startPrivateRedis();
+    const redis = new Redis(server.url);
+    const admin = new Redis(server.url);
+    try {
+      const store = createRedisStore({ redis, prefix: 'late:', commandTimeoutMs: 300 });
+      await redis.ping();
+      // Redis takes the claim but runs it only after the pause (as after a stall, or from
+      // ioredis's offline queue once a restarted server is back): the caller has given up.
+      await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+      const error = await store.claim({ key: 'evt_late', token: 'late-token', fingerprint: 'fp', leaseMs: 60_000 }).catch((e: unknown) => e);
+      expect((error as Error).message).toContain('did not answer within 300 ms');
+      // A write of our own returns once the pause is over: the claim has landed by then, and
+      // the release sent behind it on the same connection runs next.
+      await admin.set('late:probe', '1');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await admin.exists('late:{evt_late}')).toBe(0);
+      expect(await store.claim({ key: 'evt_late', token: 'next-token', fingerprint: 'fp', leaseMs: 60_000 })).toEqual({ status: 'claimed' });
+    } finally {
+      redis.disconnect();
+      admin.disconnect();
+      await server.stop();
+    }
+  }, 30_000);
 });
 
 describe.skipIf(!redisUp)('Redis store layout', () => {

@@ -404,6 +404,28 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /**
+   * A claim given up on may still run: a stalled server runs it late, ioredis sends it from
+   * its offline queue once a restarted server is back. It would then hold the key for the
+   * whole lease for a caller that was told it failed (and carried on without the store, or
+   * gave up), and every duplicate would wait on it. A release of the same token, sent on the
+   * same connection, runs right behind it (one connection answers in order) and frees the key;
+   * where the claim never ran, the release finds nothing of its token and does nothing.
+   */
+  private releaseLateClaim(redisKey: string, claimValue: string): void {
+    // The claim's value is "P\n<token>\n<fingerprint>"; the release matches "P\n<token>\n".
+    const tokenPrefix = claimValue.slice(0, claimValue.indexOf('\n', 2) + 1);
+    // Straight to ioredis, with no timeout of ours: it must run whenever the claim does, and a
+    // script cache emptied by a restart (NOSCRIPT) gets the script's source.
+    const { release } = scripts;
+    this.redis
+      .evalsha(release.sha, 1, redisKey, tokenPrefix, '', '')
+      .catch((error: unknown) =>
+        error instanceof Error && error.message.includes('NOSCRIPT') ? this.redis.eval(release.source, 1, redisKey, tokenPrefix, '', '') : undefined,
+      )
+      .catch(() => undefined);
+  }
+
   private sweep(): void {
     const now = performance.now();
     // Every command gets the same timeout, so the list is in deadline order: stop at the
@@ -411,6 +433,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     while (this.head !== undefined && this.head.deadline <= now) {
       const overdue = this.head;
       this.untrack(overdue);
+      if (overdue.retry === 'set-nx-get' || overdue.retry === scripts.claim) this.releaseLateClaim(overdue.key, overdue.a as string);
       overdue.reject(new CommandTimeoutError(this.commandTimeoutMs));
     }
     if (this.head === undefined) {

@@ -491,6 +491,9 @@ function rememberAnswer(ctx: AppContext, request: { headers: Request['headers'];
         kind: 'sms',
         onInProgress: 'error',
       });
+      // Held: a claim of this delivery's that reached the store after it gave up on it (the
+      // store releases such a claim right behind it), or another delivery's. Tried again.
+      if (out.inProgress) throw new Error('the idempotency key is held by a claim in flight');
       if (!out.duplicate) ctx.logger.info({ messageSid }, 'answer of an SMS the idempotency store had missed is now recorded in it');
     } catch (error) {
       const next = rememberDelaysMs[index + 1];
