@@ -357,6 +357,8 @@ async function main(): Promise<void> {
         .map(([c, k]) => `${c} ${(k / n).toFixed(2)}`)
         .join(', '),
       cpu: p.cpu / p.seconds,
+      // Process CPU time (user + system) per request: far less sensitive to a loaded machine than req/s.
+      cpuMsPerRequest: (p.cpu * 1000) / n,
     };
   });
   const [app, baseline] = rows as [(typeof rows)[0], (typeof rows)[0]];
@@ -378,6 +380,7 @@ async function main(): Promise<void> {
       'db transactions/req': r.transactions.toFixed(2),
       'redis cmds/req': r.redis.toFixed(2),
       'cpu (cores)': r.cpu.toFixed(2),
+      'cpu ms/req': r.cpuMsPerRequest.toFixed(2),
     })),
   );
   for (const r of rows) console.log(`${r.name}: ${r.kinds}; failures: ${r.failures}; new db connections while measured: ${r.connections}`);
@@ -387,6 +390,7 @@ async function main(): Promise<void> {
     const measured = [...counters.app.statements()].map(([text, k]) => [text, k - (statementsAtStart.get(text) ?? 0)] as const).filter(([, k]) => k > 0);
     for (const [text, k] of measured.sort((a, b) => b[1] - a[1])) console.log(`  ${(k / app.n).toFixed(2)}  ${text.slice(0, 300)}`);
   }
+  console.log(`app CPU per request: ${app.cpuMsPerRequest.toFixed(2)} ms (baseline ${baseline.cpuMsPerRequest.toFixed(2)} ms)`);
   console.log(`app RSS: ${rssAtStart.toFixed(0)} MiB before the rounds, ${rssAtEnd.toFixed(0)} MiB after`);
   console.log(
     `ratio app/baseline: throughput ${(app.rps / baseline.rps).toFixed(3)}x (median of rounds ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)}; goal >= 0.6), p50 ${(app.p50 / baseline.p50).toFixed(2)}x, p99 ${(app.p99 / baseline.p99).toFixed(2)}x (goal <= 2)`,
