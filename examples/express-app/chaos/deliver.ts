@@ -111,7 +111,7 @@ export async function closeDeliveries(): Promise<void> {
 /** Sends one delivery (from the delivery thread, which times it) and records it. */
 export async function deliverOnce(instance: AppInstance, request: WireRequest, eventId: string, role: DeliveryRole, retryNum = 0): Promise<Delivery> {
   const built = request.build(retryNum);
-  // The app's request log takes this as its request id (pino-http's genReqId): the harness's
+  // The app's request log takes this as its request id (src/http/request-log.ts): the harness's
   // timing of a delivery (deliveries.jsonl) pairs with the app's own, line for line.
   const headers = { ...built.headers, 'X-Request-Id': `${eventId}:${role}:${retryNum}` };
   const state = worker();

@@ -1,7 +1,5 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { randomUUID } from 'node:crypto';
-import { pinoHttp } from 'pino-http';
 import { expressTwilioStatusCallback } from '@hardening/alerting';
 import { adminRoutes } from './admin/admin-routes.js';
 import { replayRoutes } from './admin/replay.js';
@@ -11,6 +9,7 @@ import { declaredBodyLimit } from './http/body-limit.js';
 import { httpDurationMiddleware } from './http/http-metrics.js';
 import { metricsRoutes } from './http/metrics-route.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
+import { requestLog } from './http/request-log.js';
 import { createSecurity } from './http/security.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { slackEventRoutes } from './webhooks/slack-events.js';
@@ -28,21 +27,8 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.env.TRUST_PROXY);
-  app.use(
-    pinoHttp({
-      logger: ctx.logger as never,
-      genReqId: (req, res) => {
-        const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true },
-    }),
-  );
+  // One line per request at `info`, health probes left out (http/request-log.ts says why not pino-http).
+  app.use(requestLog(ctx.logger, { ignore: (req) => req.url.startsWith('/health') }));
   app.use(helmet());
   app.use(httpDurationMiddleware(ctx.metrics));
   // Before anything can buffer a body: every route's own limit is at most this.
