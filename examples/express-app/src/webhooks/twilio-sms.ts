@@ -156,8 +156,21 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       logger.info({ messageSid: sms.messageSid }, 'duplicate SMS webhook answered with the stored TwiML');
     }
     span.setAttributes({ 'messaging.message.id': sms.messageSid, 'http.response.status_code': reply.status, 'app.sms.duplicate': reply.duplicate });
-    res.status(reply.status).set(reply.headers).send(reply.body);
+    sendReply(res, reply);
   }
+}
+
+/**
+ * Writes the answer as `res.send` would (Express sets `charset=utf-8` on the content type),
+ * without the ETag `res.send` adds: it hashes the body for a POST answer nobody revalidates,
+ * and to hash it turns the body into a Buffer, so the headers and the body leave in two
+ * chunks (a `writev`) where a string body goes out with the headers in one write.
+ */
+function sendReply(res: Response, reply: { readonly status: number; readonly headers: Record<string, string>; readonly body: string }): void {
+  res.status(reply.status).set(reply.headers);
+  if (res.get('Content-Type') === undefined) res.type('html'); // what res.send does with a string
+  res.setHeader('Content-Length', Buffer.byteLength(reply.body));
+  res.end(reply.body);
 }
 
 async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, string>, answerBy: number, answer: AnswerWatch): Promise<string> {
