@@ -50,8 +50,9 @@ const checkoutSession = z.object({
  * `webhooks.constructEvent` over the raw body (403 otherwise), the event deduplicated on its
  * id (Stripe retries for days, and may deliver out of order: handlers are idempotent and
  * order-tolerant), and `checkout.session.completed` activates the client's payment. The
- * dedup claims in Redis, or in PostgreSQL while Redis fails (never a 5xx for a store
- * known to be down); a redelivery while the first is still processed waits for its answer.
+ * dedup claims in PostgreSQL (Redis or not: see `dedup` below); a redelivery while the first
+ * is still processed waits for its answer; a database that cannot record the event gets
+ * Stripe a 503, which it retries.
  */
 export function stripeWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -60,14 +61,13 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   // Started here too, for an app built without buildContext; a failure surfaces on the first request.
   if (secret !== undefined) stripeWebhookSdk.load().catch(() => {});
   if (secret === undefined) logger.warn({}, 'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused with 403');
-  // When Redis is the idempotency store and fails (down, or restarted), events are claimed in
-  // PostgreSQL instead (the `idempotency_records` table), rather than answered 500. What it
-  // costs: the two stores do not know each other's records, so a redelivery of an event
-  // handled through one store and arriving through the other runs the handler again. That
-  // is safe because the handler is idempotent on the database's state (activatePayment
-  // changes a client at most once, in one transaction), the same guarantee a Redis
-  // restarted empty already relies on. With both stores down, Stripe gets a 503 and retries.
-  const fallback = ctx.redis === undefined ? undefined : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
+  // Stripe events are claimed in PostgreSQL, where their effects are written, even when Redis
+  // is the app's idempotency store. A record in Redis is lost when Redis restarts empty: the
+  // chaos run's redis-killed saw an event handled just before Redis died run again on
+  // Stripe's redelivery. Stripe sends a few events per client, so the database's round trips
+  // cost nothing that matters here; Redis stays the store of the SMS hot path. With the
+  // database down before the event was handled, Stripe gets a 503 and retries (for days).
+  const dedup = ctx.redis === undefined ? ctx.dedup : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
   router.post('/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const signature = req.get('stripe-signature');
     let event: Stripe.Event;
@@ -135,29 +135,15 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
     const verifiedEvent = { id: shape.data.id, type: shape.data.type };
     let out: WebhookResult;
     try {
-      out = await ctx.dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
+      out = await dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
     } catch (error) {
-      if (started || fallback === undefined) throw error;
-      // The idempotency store (Redis) failed before the event was processed: claim it in
-      // PostgreSQL instead, where the event's effects are written anyway. See `fallback`.
-      logger.warn(
-        { eventId: verifiedEvent.id, err: scrubText(String(error)) },
-        'idempotency store unavailable; Stripe event deduplicated in PostgreSQL instead',
-      );
-      metrics.webhooks.inc({ provider: 'stripe', outcome: 'dedup_fallback' });
-      try {
-        out = await fallback.stripe(verifiedEvent, handler, stripeDedupOptions);
-      } catch (fallbackError) {
-        if (started) throw fallbackError;
-        // Neither store answers: Stripe retries a 503 (for days), nothing was done.
-        logger.error(
-          { eventId: verifiedEvent.id, err: scrubText(String(fallbackError)) },
-          'Stripe event not processed: neither Redis nor PostgreSQL could record it; Stripe will retry',
-        );
-        res.set('Retry-After', '30');
-        sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });
-        return;
-      }
+      if (started) throw error;
+      // The dedup store cannot record the event: nothing was done, and Stripe retries a 503.
+      logger.error({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'Stripe event not processed: it could not be recorded; Stripe will retry');
+      metrics.webhooks.inc({ provider: 'stripe', outcome: 'store_unavailable' });
+      res.set('Retry-After', '30');
+      sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });
+      return;
     }
     if (out.duplicate) metrics.duplicates.inc({ provider: 'stripe' });
     res.status(out.status).set(out.headers).send(out.body);

@@ -94,6 +94,8 @@ describe.skipIf(!redisUp || !postgresUp)('no webhook retry storms (PostgreSQL + 
       status: 'undelivered',
       lastError: 'Twilio undelivered (error 30006)',
     });
+    // The alert is raised without holding the answer back: wait for it, then count.
+    await eventually(() => app.logs.find(/SMS was not delivered|SMS_UNDELIVERED/).length >= 1, 10_000);
     expect(app.logs.find(/SMS was not delivered|SMS_UNDELIVERED/).length).toBe(1);
   });
 });
