@@ -20,7 +20,7 @@ export { startFakeSentry, parseEnvelope } from './fake-sentry.js';
 export type { EnvelopeItem, FakeSentry, FakeSentryEnvelope, FakeSentryOptions } from './fake-sentry.js';
 export { startFakePagerDuty } from './fake-pagerduty.js';
 export type { FakePagerDuty, FakePagerDutyEvent, FakePagerDutyOptions } from './fake-pagerduty.js';
-export { prismaTestDatabases, readMigrationsSql } from './prisma-test-databases.js';
+export { prismaTestDatabases, readMigrationsSql, pgliteFromTemplate } from './prisma-test-databases.js';
 export type { PrismaTestDatabase, PrismaClientFactory } from './prisma-test-databases.js';
 export { startFakeOpenAI } from './fake-openai.js';
 export type { FakeOpenAI, FakeOpenAIOptions, FakeChatMessage, FakeChatRequest, FakeChatReply, FakeChatResponder } from './fake-openai.js';
