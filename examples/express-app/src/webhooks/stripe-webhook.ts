@@ -50,9 +50,9 @@ const checkoutSession = z.object({
  * `webhooks.constructEvent` over the raw body (403 otherwise), the event deduplicated on its
  * id (Stripe retries for days, and may deliver out of order: handlers are idempotent and
  * order-tolerant), and `checkout.session.completed` activates the client's payment. The
- * dedup claims in PostgreSQL (Redis or not: see `dedup` below); a redelivery while the first
- * is still processed waits for its answer; a database that cannot record the event gets
- * Stripe a 503, which it retries.
+ * dedup claims in PostgreSQL, then in Redis when configured (see `durable` below); a
+ * redelivery while the first is still processed waits for its answer; when no store can
+ * record the event, Stripe gets a 503, which it retries.
  */
 export function stripeWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -61,13 +61,17 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   // Started here too, for an app built without buildContext; a failure surfaces on the first request.
   if (secret !== undefined) stripeWebhookSdk.load().catch(() => {});
   if (secret === undefined) logger.warn({}, 'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused with 403');
-  // Stripe events are claimed in PostgreSQL, where their effects are written, even when Redis
-  // is the app's idempotency store. A record in Redis is lost when Redis restarts empty: the
-  // chaos run's redis-killed saw an event handled just before Redis died run again on
-  // Stripe's redelivery. Stripe sends a few events per client, so the database's round trips
-  // cost nothing that matters here; Redis stays the store of the SMS hot path. With the
-  // database down before the event was handled, Stripe gets a 503 and retries (for days).
-  const dedup = ctx.redis === undefined ? ctx.dedup : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
+  // With Redis, a Stripe event is claimed in PostgreSQL first, then in Redis inside that
+  // claim. PostgreSQL keeps the record through a Redis restarted empty (the chaos run's
+  // redis-killed saw an event handled just before Redis died run again on Stripe's
+  // redelivery, when Redis alone held the record). Redis keeps it while PostgreSQL fails: the
+  // event is then claimed in Redis alone (no 5xx for a database known to be down), and a
+  // redelivery once PostgreSQL is back finds Redis's record inside its new PostgreSQL claim
+  // and replays it. Only a triple fault (handled in Redis alone while PostgreSQL failed, Redis
+  // then restarted empty, redelivered after both) runs the handler twice; the handler is
+  // idempotent on the database (a payment activates a client once). Stripe sends a few events
+  // per client: the extra round trips cost nothing that matters.
+  const durable = ctx.redis === undefined ? undefined : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
   router.post('/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const signature = req.get('stripe-signature');
     let event: Stripe.Event;
@@ -133,13 +137,45 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
     };
     const verifiedEvent = { id: shape.data.id, type: shape.data.type };
-    let out: WebhookResult;
+    const inRedis = () => ctx.dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
+    let claimedInPostgres = false;
+    // Inside the PostgreSQL claim: Redis's record (kept while PostgreSQL failed), or the handler.
+    const insideDurableClaim = async () => {
+      claimedInPostgres = true;
+      try {
+        const inner = await inRedis();
+        // Another delivery holds the Redis claim (one that went to Redis alone): never store its
+        // 409 as this event's answer; the PostgreSQL claim is released and Stripe retries.
+        if (inner.inProgress) throw new Error('the event is being handled by a delivery claimed in Redis alone');
+        return { status: inner.status, headers: inner.headers, body: inner.body };
+      } catch (error) {
+        if (started) throw error;
+        logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'Redis unavailable; Stripe event deduplicated in PostgreSQL alone');
+        return handler(verifiedEvent);
+      }
+    };
+    let out: WebhookResult | undefined;
+    let failure: unknown;
     try {
-      out = await dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
+      out = durable === undefined ? await inRedis() : await durable.stripe(verifiedEvent, insideDurableClaim, stripeDedupOptions);
     } catch (error) {
       if (started) throw error;
-      // The dedup store cannot record the event: nothing was done, and Stripe retries a 503.
-      logger.error({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'Stripe event not processed: it could not be recorded; Stripe will retry');
+      failure = error;
+      if (durable !== undefined && !claimedInPostgres) {
+        // PostgreSQL could not claim the event: Redis alone (see `durable`).
+        logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'database unavailable; Stripe event deduplicated in Redis alone');
+        metrics.webhooks.inc({ provider: 'stripe', outcome: 'dedup_fallback' });
+        try {
+          out = await inRedis();
+        } catch (redisError) {
+          if (started) throw redisError;
+          failure = redisError;
+        }
+      }
+    }
+    if (out === undefined) {
+      // No store could record the event: nothing was done, and Stripe retries a 503 (for days).
+      logger.error({ eventId: verifiedEvent.id, err: scrubText(String(failure)) }, 'Stripe event not processed: it could not be recorded; Stripe will retry');
       metrics.webhooks.inc({ provider: 'stripe', outcome: 'store_unavailable' });
       res.set('Retry-After', '30');
       sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });

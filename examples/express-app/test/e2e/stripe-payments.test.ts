@@ -1,6 +1,6 @@
 // Stripe payment activation over real HTTP, with events signed by the Stripe SDK: in
 // order, out of order (paid before confirming), by metadata, and events the app ignores.
-import { requirePostgres, type PrivateRedis } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { checkoutCompleted, invoicePaid } from './support/events.js';
@@ -127,4 +127,41 @@ describe.skipIf(!postgresUp)('Stripe events when Redis, the idempotency store, r
     await app.drainOutbox();
     expect(app.smsTo(owner).filter((m) => m.body.startsWith(texts.testCall('').slice(0, 20)))).toHaveLength(1);
   });
+});
+
+const redisUp = await requireRedis();
+
+describe.skipIf(!postgresUp || !redisUp)('Stripe events while PostgreSQL, where they are deduplicated, is down (Redis up)', () => {
+  let app: TestApp;
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    app = await startTestApp({
+      spec: { backend: 'postgres', redis: false },
+      storageOptions: { databaseProxy: true },
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'stripe-pgdown' },
+      label: 'stripepgdown',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    app?.storage.proxy?.restore();
+    await app?.close();
+    await redis?.stop();
+  });
+
+  it("no 5xx: the event is claimed in Redis alone and handled once; a redelivery once PostgreSQL is back replays Redis's record", async () => {
+    const event = invoicePaid();
+    const runs = () => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === event.id).length;
+    app.storage.proxy!.cut();
+    try {
+      expect((await app.stripeEvent(event)).status).toBe(200);
+    } finally {
+      app.storage.proxy!.restore();
+    }
+    expect(runs()).toBe(1);
+    expect(app.logs.find('Stripe event deduplicated in Redis alone').length).toBe(1);
+    // PostgreSQL back (its breaker may hold calls a few seconds): the redelivery is answered, not run again.
+    await eventually(async () => (await app.stripeEvent(event)).status === 200, 30_000, 500);
+    expect(runs()).toBe(1);
+  }, 60_000);
 });
