@@ -39,9 +39,12 @@ timer = setTimeout(tick, 0);
 async function probeAll() {
   round++;
   const full = round % 2 === 0;
+  // One time for the whole round: the samples of one round are judged together (which
+  // instances were ready at that moment). Each instance's own Date.now() could straddle a
+  // second, and a second holding only the other instances' samples read as "none ready".
+  const at = Date.now();
   await Promise.all(
     instances.map(async (instance) => {
-      const at = Date.now();
       const ready = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(1500) }).then(
         (r) => r.status,
         () => 'down',
