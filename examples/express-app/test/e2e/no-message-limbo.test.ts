@@ -2,6 +2,7 @@
 // when processing fails or is slow the customer gets a holding reply at once, the inbox
 // row is kept, processing is retried from our side, and the real reply goes out through
 // the Messages API. When the database cannot even record it, it is spooled.
+import { Redis } from 'ioredis';
 import { eventually, requirePostgres, requireRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
@@ -162,4 +163,36 @@ describe.skipIf(!postgresUp || !redisUp)('no message limbo when Redis dies mid-r
     expect(reply.elapsedMs).toBeLessThan(12_000);
     expect(app.logs.find('could not record the SMS reply', levels.warn)).toHaveLength(1);
   });
+
+  it("processing fails while Redis hangs (the queue waits on it): the holding reply is not held back past Twilio's 15 s, and the retry still runs", async () => {
+    // A fresh Redis (the case above stopped it; stop is a no-op on a stopped server).
+    await redis.stop();
+    await redis.start();
+    const admin = new Redis(redis.url);
+    try {
+      await admin.ping();
+      provider.failNext(1, 'customer_message');
+      const customer = phone();
+      // Every client of this Redis waits 20 s: the idempotency store gives up after its own
+      // timeout; the job queue (BullMQ) waits for Redis with no timeout of its own.
+      await admin.call('CLIENT', 'PAUSE', '20000', 'ALL');
+      const reply = await app.sms({ from: customer, to: client.number, body: 'Can someone look at my boiler?', messageSid: messageSid() });
+      expect(reply.status).toBe(200);
+      expect(reply.messages).toEqual([texts.holding]);
+      expect(reply.elapsedMs).toBeLessThan(15_000);
+      await admin.call('CLIENT', 'UNPAUSE');
+      // The retry queued once Redis answers processes the message: the real reply goes out.
+      await eventually(
+        async () => {
+          await app.drainOutbox();
+          return app.smsTo(customer).some((m) => m.body === texts.customerAck('Fragile Fixers'));
+        },
+        60_000,
+        500,
+      );
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
+  }, 90_000);
 });
