@@ -396,7 +396,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       // Redis before 7.0: SET cannot combine NX and GET. The claim script from now on.
       this.setGetSupported = false;
       this.script(scripts.claim, key, a, b, c, inFlight.map).then(inFlight.resolve, inFlight.reject);
-    } else if (typeof retry === 'object' && error instanceof Error && error.message.includes('NOSCRIPT')) {
+    } else if (typeof retry === 'object' && isNoScript(error)) {
       // The script is not cached on this server yet (first call, SCRIPT FLUSH, failover): send it.
       this.timed(this.redis.eval(retry.source, 1, key, a, b, c), inFlight.map, undefined, key, a, b, c).then(inFlight.resolve, inFlight.reject);
     } else {
@@ -420,9 +420,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const { release } = scripts;
     this.redis
       .evalsha(release.sha, 1, redisKey, tokenPrefix, '', '')
-      .catch((error: unknown) =>
-        error instanceof Error && error.message.includes('NOSCRIPT') ? this.redis.eval(release.source, 1, redisKey, tokenPrefix, '', '') : undefined,
-      )
+      .catch((error: unknown) => (isNoScript(error) ? this.redis.eval(release.source, 1, redisKey, tokenPrefix, '', '') : undefined))
       .catch(() => undefined);
   }
 
@@ -441,6 +439,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       this.sweeper = undefined;
     }
   }
+}
+
+/** Redis does not have the script cached (first call, SCRIPT FLUSH, a restart or failover). */
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('NOSCRIPT');
 }
 
 function isSyntaxError(error: unknown): boolean {
