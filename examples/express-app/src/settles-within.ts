@@ -27,3 +27,27 @@ export async function settlesWithin(work: Promise<unknown>, ms: number | undefin
     clearTimeout(timer);
   }
 }
+
+/**
+ * `work`'s value, or undefined when it has not settled within `ms`; its rejection within `ms`
+ * is rethrown. Work abandoned here may still fail later: nobody waits for it, so that error
+ * is dropped (callers keep the event elsewhere, or answer so the sender retries).
+ *
+ * @example
+ * ```ts
+ * const stored = await settleBy(recordInbound(db, sms), answerBy - Date.now());
+ * if (stored === undefined) spool(sms); // the database did not answer in time
+ * ```
+ */
+export async function settleBy<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

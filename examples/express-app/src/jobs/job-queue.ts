@@ -1,5 +1,5 @@
 /** Work the app defers to its queue. */
-export type JobKind = 'process_inbound' | 'evaluate_slack_signal';
+export type JobKind = 'process_inbound' | 'evaluate_slack_signal' | 'process_stripe_event';
 
 /** A queued job: what to do, on which delivery-log row. */
 export interface Job {

@@ -2,13 +2,14 @@ import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { processInbound } from '../domain/inbound.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
+import { createStripeEventProcessor, stripeEventFromPayload, type StripeEventFacts, type StripeEventProcessor } from '../ingest/stripe-event.js';
 import { texts } from '../domain/messages.js';
 import { enqueueSms } from '../domain/outbox.js';
 import { deliveryLog } from './delivery-log.js';
 import type { Job } from './job-queue.js';
 import { evaluateSlackSignal } from './slack-signal.js';
 
-async function runJob(ctx: AppContext, job: Job): Promise<void> {
+async function runJob(ctx: AppContext, job: Job, stripeEvents: () => StripeEventProcessor): Promise<void> {
   switch (job.kind) {
     case 'process_inbound': {
       const inboxId = job.payload.inboxId!;
@@ -38,7 +39,23 @@ async function runJob(ctx: AppContext, job: Job): Promise<void> {
     case 'evaluate_slack_signal':
       await evaluateSlackSignal(ctx, job.payload.signalId!);
       return;
+    case 'process_stripe_event':
+      await runDeferredStripeEvent(stripeEvents(), stripeEventFromPayload(job.payload));
+      return;
   }
+}
+
+/**
+ * A Stripe event a redelivery kept while another delivery held its claim (see
+ * `deferStripeEvent`): run through the same claims, without waiting on a holder. Still held,
+ * or no store to record it: thrown, so the queue retries it (the delivery log keeps it open
+ * for the sweep after the last retry fails short of a dead letter). A replay means the holder
+ * finished it: done.
+ */
+async function runDeferredStripeEvent(process: StripeEventProcessor, event: StripeEventFacts): Promise<void> {
+  const outcome = await process(event, { onInProgress: 'error', recordTimeoutMs: 1500 });
+  if (outcome.kind === 'unrecorded') throw new Error(`deferred Stripe event not recorded: ${scrubText(String(outcome.error))}`);
+  if (outcome.result.inProgress) throw new Error('deferred Stripe event still held by another delivery');
 }
 
 /**
@@ -48,11 +65,13 @@ async function runJob(ctx: AppContext, job: Job): Promise<void> {
  * has the holding reply): HIGH alert.
  */
 export function startJobRunner(ctx: AppContext): void {
+  let stripeEvents: StripeEventProcessor | undefined;
+  const stripeProcessor = () => (stripeEvents ??= createStripeEventProcessor(ctx));
   ctx.queue.start(
     async (job) => {
       await deliveryLog.processing(ctx.db.prisma, job.deliveryId);
       try {
-        await runJob(ctx, job);
+        await runJob(ctx, job, stripeProcessor);
       } catch (error) {
         await deliveryLog.failed(ctx.db.prisma, job.deliveryId, error, false).catch(() => {});
         throw error;

@@ -40,7 +40,7 @@ export interface SweepReport {
 const defaults = { staleAfterMs: 120_000, batchSize: 100 };
 
 /** The job kinds a delivery row can be re-queued as. */
-const requeueable: readonly JobKind[] = ['process_inbound', 'evaluate_slack_signal'];
+const requeueable: readonly JobKind[] = ['process_inbound', 'evaluate_slack_signal', 'process_stripe_event'];
 
 function asStrings(payload: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,11 +2,12 @@ import express, { Router } from 'express';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import { scrubText } from '@hardening/core';
-import { createPrismaStore, createWebhookDedup, type WebhookHandleOptions, type WebhookResult } from '@hardening/idempotency';
+import type { WebhookHandleOptions, WebhookResult } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
-import { activatePayment } from '../domain/onboarding.js';
 import { sendProblem } from '../http/problem.js';
 import { issuePaths, storableText } from '../ingest/input-text.js';
+import { createStripeEventProcessor, deferStripeEvent, type StripeEventFacts } from '../ingest/stripe-event.js';
+import { settleBy } from '../settles-within.js';
 import { stripeWebhookSdk } from '../providers/webhook-sdks.js';
 
 /**
@@ -22,6 +23,9 @@ import { stripeWebhookSdk } from '../providers/webhook-sdks.js';
  * on the database's state (activatePayment changes a client at most once).
  */
 const stripeDedupOptions: WebhookHandleOptions = { onInProgress: 'wait', waitTimeoutMs: 8000, recordTimeoutMs: 1500 };
+
+/** How long a redelivery that found the event held may take to keep it (see `deferred`): 8 s + 1.5 s, under Stripe's timeout. */
+const deferBudgetMs = 1500;
 
 /** An id-like string the database can store and an index can hold. */
 const storableId = z
@@ -49,10 +53,12 @@ const checkoutSession = z.object({
  * POST /webhooks/stripe: the signature is verified with the Stripe SDK's
  * `webhooks.constructEvent` over the raw body (403 otherwise), the event deduplicated on its
  * id (Stripe retries for days, and may deliver out of order: handlers are idempotent and
- * order-tolerant), and `checkout.session.completed` activates the client's payment. The
- * dedup claims in PostgreSQL, then in Redis when configured (see `durable` below); a
- * redelivery while the first is still processed waits for its answer; when no store can
- * record the event, Stripe gets a 503, which it retries.
+ * order-tolerant), and `checkout.session.completed` activates the client's payment (see
+ * `createStripeEventProcessor` for the claims in PostgreSQL and Redis). A redelivery while
+ * the first is still processed waits for its answer; when the first still holds the event
+ * after that wait, the event is kept for the app to finish once the claim frees, and Stripe
+ * gets a 200 (409 only when it cannot be kept). When no store can record the event, Stripe
+ * gets a 503, which it retries.
  */
 export function stripeWebhookRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -61,17 +67,28 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
   // Started here too, for an app built without buildContext; a failure surfaces on the first request.
   if (secret !== undefined) stripeWebhookSdk.load().catch(() => {});
   if (secret === undefined) logger.warn({}, 'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused with 403');
-  // With Redis, a Stripe event is claimed in PostgreSQL first, then in Redis inside that
-  // claim. PostgreSQL keeps the record through a Redis restarted empty (the chaos run's
-  // redis-killed saw an event handled just before Redis died run again on Stripe's
-  // redelivery, when Redis alone held the record). Redis keeps it while PostgreSQL fails: the
-  // event is then claimed in Redis alone (no 5xx for a database known to be down), and a
-  // redelivery once PostgreSQL is back finds Redis's record inside its new PostgreSQL claim
-  // and replays it. Only a triple fault (handled in Redis alone while PostgreSQL failed, Redis
-  // then restarted empty, redelivered after both) runs the handler twice; the handler is
-  // idempotent on the database (a payment activates a client once). Stripe sends a few events
-  // per client: the extra round trips cost nothing that matters.
-  const durable = ctx.redis === undefined ? undefined : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
+  const processEvent = createStripeEventProcessor(ctx);
+  /**
+   * A redelivery that found the event still held by another delivery (which may be dead: a
+   * SIGKILLed instance keeps its claim for the lease) keeps the event for the app to finish
+   * itself, after the claim's lease, and answers 2xx. False when it could not be kept in
+   * time: the 409 then asks Stripe to retry.
+   */
+  const deferred = async (facts: StripeEventFacts, held: WebhookResult): Promise<boolean> => {
+    const delayMs = (Number(held.headers['retry-after'] ?? 60) + 1) * 1000;
+    try {
+      const deliveryId = await settleBy(deferStripeEvent(ctx, facts, delayMs), deferBudgetMs);
+      if (deliveryId === undefined) throw new Error(`not kept within ${deferBudgetMs} ms`);
+      logger.info({ eventId: facts.id, deliveryId, delayMs }, 'Stripe event held by another delivery; kept to process once its claim frees');
+      return true;
+    } catch (error) {
+      logger.warn(
+        { eventId: facts.id, err: scrubText(String(error)) },
+        'Stripe event held by another delivery and could not be kept; answered 409 for Stripe to retry',
+      );
+      return false;
+    }
+  };
   router.post('/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     const signature = req.get('stripe-signature');
     let event: Stripe.Event;
@@ -109,76 +126,26 @@ export function stripeWebhookRoutes(ctx: AppContext): Router {
       res.status(200).json({ received: true, ignored: 'malformed checkout session' });
       return;
     }
-    let started = false;
-    const handler = async (verified: { id: string }) => {
-      started = true;
-      if (session?.success === true) {
-        const clientId = session.data.client_reference_id ?? session.data.metadata?.clientId ?? undefined;
-        const client = clientId === undefined ? undefined : await ctx.db.prisma.$transaction((tx) => activatePayment(tx, clientId, ctx.config.systemNumber));
-        if (client === undefined) {
-          metrics.webhooks.inc({ provider: 'stripe', outcome: 'unmatched' });
-          ctx.alert({
-            type: 'PAYMENT_UNMATCHED',
-            severity: 'MEDIUM',
-            resourceId: verified.id,
-            title: 'Payment for no known client',
-            message: `Checkout ${session.data.id} completed without a client we know.`,
-          });
-        } else {
-          metrics.webhooks.inc({ provider: 'stripe', outcome: 'payment_activated' });
-          logger.info({ clientId: client.id, eventId: verified.id }, 'payment activated');
-        }
-      } else {
-        metrics.webhooks.inc({ provider: 'stripe', outcome: 'ignored' });
-      }
-      // One line per run of the handler (duplicates replayed by the dedup never reach it):
-      // the chaos harness counts these to check each event was processed exactly once.
-      logger.info({ eventId: verified.id, type: shape.data.type }, 'Stripe event processed');
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
+    const facts: StripeEventFacts = {
+      id: shape.data.id,
+      type: shape.data.type,
+      ...(session?.success === true
+        ? { checkout: { sessionId: session.data.id, clientId: session.data.client_reference_id ?? session.data.metadata?.clientId ?? undefined } }
+        : {}),
     };
-    const verifiedEvent = { id: shape.data.id, type: shape.data.type };
-    const inRedis = () => ctx.dedup.stripe(verifiedEvent, handler, stripeDedupOptions);
-    let claimedInPostgres = false;
-    // Inside the PostgreSQL claim: Redis's record (kept while PostgreSQL failed), or the handler.
-    const insideDurableClaim = async () => {
-      claimedInPostgres = true;
-      try {
-        const inner = await inRedis();
-        // Another delivery holds the Redis claim (one that went to Redis alone): never store its
-        // 409 as this event's answer; the PostgreSQL claim is released and Stripe retries.
-        if (inner.inProgress) throw new Error('the event is being handled by a delivery claimed in Redis alone');
-        return { status: inner.status, headers: inner.headers, body: inner.body };
-      } catch (error) {
-        if (started) throw error;
-        logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'Redis unavailable; Stripe event deduplicated in PostgreSQL alone');
-        return handler(verifiedEvent);
-      }
-    };
-    let out: WebhookResult | undefined;
-    let failure: unknown;
-    try {
-      out = durable === undefined ? await inRedis() : await durable.stripe(verifiedEvent, insideDurableClaim, stripeDedupOptions);
-    } catch (error) {
-      if (started) throw error;
-      failure = error;
-      if (durable !== undefined && !claimedInPostgres) {
-        // PostgreSQL could not claim the event: Redis alone (see `durable`).
-        logger.warn({ eventId: verifiedEvent.id, err: scrubText(String(error)) }, 'database unavailable; Stripe event deduplicated in Redis alone');
-        metrics.webhooks.inc({ provider: 'stripe', outcome: 'dedup_fallback' });
-        try {
-          out = await inRedis();
-        } catch (redisError) {
-          if (started) throw redisError;
-          failure = redisError;
-        }
-      }
-    }
-    if (out === undefined) {
+    const outcome = await processEvent(facts, stripeDedupOptions);
+    if (outcome.kind === 'unrecorded') {
       // No store could record the event: nothing was done, and Stripe retries a 503 (for days).
-      logger.error({ eventId: verifiedEvent.id, err: scrubText(String(failure)) }, 'Stripe event not processed: it could not be recorded; Stripe will retry');
+      logger.error({ eventId: facts.id, err: scrubText(String(outcome.error)) }, 'Stripe event not processed: it could not be recorded; Stripe will retry');
       metrics.webhooks.inc({ provider: 'stripe', outcome: 'store_unavailable' });
       res.set('Retry-After', '30');
       sendProblem(res, { title: 'Service unavailable', status: 503, detail: 'The event could not be recorded; retry later.' });
+      return;
+    }
+    const out = outcome.result;
+    if (out.inProgress && (await deferred(facts, out))) {
+      metrics.duplicates.inc({ provider: 'stripe' });
+      res.status(200).json({ received: true, deferred: true });
       return;
     }
     if (out.duplicate) metrics.duplicates.inc({ provider: 'stripe' });

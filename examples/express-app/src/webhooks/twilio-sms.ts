@@ -24,6 +24,7 @@ import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
 import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
+import { settleBy } from '../settles-within.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
 import { messageTwiml } from './twiml.js';
 
@@ -528,21 +529,5 @@ class InboxWriteTimeout extends Error {
   constructor(deadline: number) {
     super(`the database did not store the inbound SMS by ${new Date(deadline).toISOString()} (its share of Twilio's 15 s); spooled instead`);
     this.name = 'InboxWriteTimeout';
-  }
-}
-
-/** `work`'s value, or undefined when it has not settled within `ms` (its rejection is rethrown). */
-async function settleBy<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
-  });
-  // A write abandoned here may still fail later: nobody waits for it, so its error is dropped
-  // (the spooled copy is the event's record).
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
