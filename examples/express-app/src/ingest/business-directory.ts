@@ -72,8 +72,10 @@ export class BusinessDirectory {
   private readonly changesEveryMs: number;
   private readonly now: () => number;
   private loadedAt = -Infinity;
-  /** When the last read (full or of changes) that succeeded began. */
+  /** When the last read (full or of changes) that succeeded began: the next change read starts there. */
   private readFrom = -Infinity;
+  /** No read starts before this (one every `changesEveryMs`, failed or not). */
+  private nextReadAt = -Infinity;
   private loading: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -124,26 +126,31 @@ export class BusinessDirectory {
   }
 
   /**
-   * Starts a full load of the assigned client numbers when the last is older than
-   * `refreshAfterMs`, else a read of the changes since the last read when that is older than
-   * `changesEveryMs` (one at a time; never throws: a failure is logged and retried later).
+   * Starts a full load of the assigned client numbers when none succeeded yet or the last is
+   * older than `refreshAfterMs`, else a read of the changes since the last successful read; at
+   * most one read every `changesEveryMs`, one at a time. Never throws: a failure is logged and
+   * retried later.
    *
    * @returns The read in progress, or a settled promise when none was needed.
    */
   refreshIfStale(): Promise<void> {
     if (this.loading !== undefined) return this.loading;
     const now = this.now();
-    const full = now - this.loadedAt >= this.refreshAfterMs;
-    if (!full && now - this.readFrom < this.changesEveryMs) return Promise.resolve();
+    // Nothing read yet: only a full load can tell what there is.
+    const full = this.readFrom === -Infinity || now - this.loadedAt >= this.refreshAfterMs;
+    if (now < this.nextReadAt) return Promise.resolve();
+    this.nextReadAt = now + this.changesEveryMs;
     this.loading = this.load(full ? undefined : new Date(this.readFrom - changesOverlapMs))
       .then(() => {
         if (full) this.loadedAt = now;
         this.readFrom = now;
       })
       .catch((error: unknown) => {
-        // Tried again in 30 s (a full load) or at the next change read, not on every call of an outage.
+        // A failed full load is tried again in 30 s (when one ever succeeded; the change reads
+        // keep the directory current meanwhile), a change read at the next one. `readFrom` stays
+        // where the last successful read began, so the next read covers the whole outage: a
+        // business that signed up during it is not skipped.
         if (full) this.loadedAt = now - this.refreshAfterMs + 30_000;
-        else this.readFrom = now;
         this.logger.warn({ err: scrubText(String(error)) }, 'business directory could not be read; missed calls use what it knows');
       })
       .finally(() => {
