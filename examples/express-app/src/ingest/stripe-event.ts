@@ -19,6 +19,9 @@ export type StripeEventOutcome = { readonly kind: 'answered'; readonly result: W
 /** Runs one Stripe event, deduplicated; see {@link createStripeEventProcessor}. */
 export type StripeEventProcessor = (event: StripeEventFacts, options: WebhookHandleOptions) => Promise<StripeEventOutcome>;
 
+/** What {@link createStripeEventProcessor} uses of the app context. */
+export type StripeEventDeps = Pick<AppContext, 'logger' | 'metrics' | 'redis' | 'db' | 'dedup' | 'alert' | 'config'>;
+
 /** The job a deferred Stripe event runs as. */
 export const stripeEventJob = 'process_stripe_event';
 
@@ -48,7 +51,7 @@ export const stripeEventJob = 'process_stripe_event';
  * const outcome = await process({ id: 'evt_1', type: 'invoice.paid' }, { onInProgress: 'wait', waitTimeoutMs: 8000 });
  * ```
  */
-export function createStripeEventProcessor(ctx: AppContext): StripeEventProcessor {
+export function createStripeEventProcessor(ctx: StripeEventDeps): StripeEventProcessor {
   const { logger, metrics } = ctx;
   const durable = ctx.redis === undefined ? undefined : createWebhookDedup({ store: createPrismaStore({ prisma: ctx.db.prisma }), logger });
 
@@ -106,7 +109,7 @@ export function createStripeEventProcessor(ctx: AppContext): StripeEventProcesso
 }
 
 /** What the event does to the app: a completed checkout activates its client's payment. */
-async function act(ctx: AppContext, event: StripeEventFacts): Promise<void> {
+async function act(ctx: StripeEventDeps, event: StripeEventFacts): Promise<void> {
   const { logger, metrics } = ctx;
   if (event.checkout === undefined) {
     metrics.webhooks.inc({ provider: 'stripe', outcome: 'ignored' });

@@ -6,7 +6,7 @@ import type { WebhookHandleOptions, WebhookResult } from '@hardening/idempotency
 import type { AppContext } from '../app-context.js';
 import { sendProblem } from '../http/problem.js';
 import { issuePaths, storableText } from '../ingest/input-text.js';
-import { createStripeEventProcessor, deferStripeEvent, type StripeEventFacts } from '../ingest/stripe-event.js';
+import { createStripeEventProcessor, deferStripeEvent, type StripeEventDeps, type StripeEventFacts } from '../ingest/stripe-event.js';
 import { settleBy } from '../settles-within.js';
 import { stripeWebhookSdk } from '../providers/webhook-sdks.js';
 
@@ -49,6 +49,9 @@ const checkoutSession = z.object({
   metadata: z.object({ clientId: reference }).partial().nullish().catch(undefined),
 });
 
+/** What the Stripe route uses of the app context: the event's processor's, and the queue for a deferred event. */
+export type StripeRouteDeps = StripeEventDeps & Pick<AppContext, 'queue'>;
+
 /**
  * POST /webhooks/stripe: the signature is verified with the Stripe SDK's
  * `webhooks.constructEvent` over the raw body (403 otherwise), the event deduplicated on its
@@ -60,7 +63,7 @@ const checkoutSession = z.object({
  * gets a 200 (409 only when it cannot be kept). When no store can record the event, Stripe
  * gets a 503, which it retries.
  */
-export function stripeWebhookRoutes(ctx: AppContext): Router {
+export function stripeWebhookRoutes(ctx: StripeRouteDeps): Router {
   const router = Router();
   const { logger, metrics } = ctx;
   const secret = ctx.config.env.STRIPE_WEBHOOK_SECRET;
