@@ -7,6 +7,21 @@ import { defaultRetryPolicy } from './job-queue.js';
 const closeTimeoutMs = 3000;
 
 /**
+ * How long {@link BullmqQueue.add} waits for Redis. BullMQ's connections retry every command
+ * without limit (`maxRetriesPerRequest: null`), so while Redis is down an add would wait until
+ * it is back: a sweep (one run at a time) stalled on its first add for a whole outage.
+ */
+const defaultAddTimeoutMs = 3000;
+
+/** Redis did not take a job within the queue's add timeout; it may still be queued once Redis is back. */
+export class QueueAddTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the job queue (Redis) did not take the job within ${timeoutMs} ms; it may still be queued once Redis is back`);
+    this.name = 'QueueAddTimeoutError';
+  }
+}
+
+/**
  * The work queue on Redis (BullMQ): shared by every instance, jobs survive restarts,
  * retries with exponential backoff, and a job that failed its last attempt is handed to
  * the dead-letter handler (delivery log + alert). The job id is the delivery id, so a
@@ -23,13 +38,34 @@ export class BullmqQueue implements JobQueue {
     private readonly name = 'hardening-app-jobs',
     private readonly policy: RetryPolicy = defaultRetryPolicy,
     private readonly concurrency = 5,
+    private readonly addTimeoutMs = defaultAddTimeoutMs,
   ) {
     this.queue = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } });
     // Without a listener ioredis prints every connection error to stderr, unstructured.
     this.queue.on('error', (error) => this.logger.error({ err: error.message }, 'queue connection error'));
   }
 
+  /**
+   * Queues `job`, waiting at most the add timeout for Redis.
+   *
+   * @throws {@link QueueAddTimeoutError} when Redis did not answer in time (the job may still
+   *   be queued later, once under its delivery id; the delivery log keeps it either way).
+   */
   async add(job: Job, options: { delayMs?: number; replace?: boolean } = {}): Promise<void> {
+    const adding = this.addNow(job, options);
+    adding.catch(() => {}); // settled after the timeout: nobody is waiting for it any more
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueAddTimeoutError(this.addTimeoutMs)), this.addTimeoutMs);
+    });
+    try {
+      await Promise.race([adding, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async addNow(job: Job, options: { delayMs?: number; replace?: boolean }): Promise<void> {
     if (options.replace === true) {
       const kept = await this.queue.getJob(job.deliveryId);
       if (kept !== undefined && ['failed', 'completed'].includes(await kept.getState())) await kept.remove();

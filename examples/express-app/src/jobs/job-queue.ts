@@ -32,7 +32,8 @@ export interface JobQueue {
    * Queues a job; a job with the same delivery id already queued is not queued twice.
    * `replace` first drops a finished (failed or completed) job kept under that id, so a
    * re-driven delivery runs again (BullMQ keeps failed jobs, and ignores a new job with a
-   * kept job's id).
+   * kept job's id). Waits a bounded time for the queue's store (BullMQ: 3 s of Redis) and
+   * throws past it: the caller's delivery-log row keeps the job for the sweep.
    */
   add(job: Job, options?: { delayMs?: number; replace?: boolean }): Promise<void>;
   /** Starts running jobs. */
