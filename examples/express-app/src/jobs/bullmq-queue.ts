@@ -1,7 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '@hardening/core';
 import type { DeadLetterHandler, Job, JobHandler, JobQueue, RetryPolicy } from './job-queue.js';
-import { defaultRetryPolicy } from './job-queue.js';
+import { defaultRetryPolicy, QueueAddTimeoutError } from './job-queue.js';
 
 /** How long {@link BullmqQueue.close} waits for BullMQ before dropping the connections. */
 const closeTimeoutMs = 3000;
@@ -12,14 +12,6 @@ const closeTimeoutMs = 3000;
  * it is back: a sweep (one run at a time) stalled on its first add for a whole outage.
  */
 const defaultAddTimeoutMs = 3000;
-
-/** Redis did not take a job within the queue's add timeout; it may still be queued once Redis is back. */
-export class QueueAddTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`the job queue (Redis) did not take the job within ${timeoutMs} ms; it may still be queued once Redis is back`);
-    this.name = 'QueueAddTimeoutError';
-  }
-}
 
 /**
  * The work queue on Redis (BullMQ): shared by every instance, jobs survive restarts,

@@ -44,6 +44,23 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
+/**
+ * The queue's store did not take a job within the queue's add timeout; it may still be queued
+ * once the store is back. The caller's delivery-log row keeps the job: the sweep queues open
+ * deliveries again.
+ *
+ * @example
+ * ```ts
+ * await queue.add(job).catch((error) => { if (!(error instanceof QueueAddTimeoutError)) throw error; });
+ * ```
+ */
+export class QueueAddTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the job queue did not take the job within ${timeoutMs} ms; it may still be queued once its store is back`);
+    this.name = 'QueueAddTimeoutError';
+  }
+}
+
 export const defaultRetryPolicy: RetryPolicy = { attempts: 5, backoffMs: 2000 };
 
 /** The wait before attempt `attempt + 1`. */

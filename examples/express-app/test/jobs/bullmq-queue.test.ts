@@ -4,8 +4,8 @@
 import { silentLogger } from '@hardening/core';
 import { eventually, requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullmqQueue, QueueAddTimeoutError } from '../../src/jobs/bullmq-queue.js';
-import type { Job } from '../../src/jobs/job-queue.js';
+import { BullmqQueue } from '../../src/jobs/bullmq-queue.js';
+import { QueueAddTimeoutError, type Job } from '../../src/jobs/job-queue.js';
 
 const redisUp = await requireRedis();
 
