@@ -1,7 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ask, eventually, forkTs, redisUrl, requireRedis, startPrivateRedis, uniquePrefix, waitReady, type PrivateRedis } from '@hardening/test-support';
+import {
+  ask,
+  eventually,
+  forkTs,
+  redisUrl,
+  requireRedis,
+  startPrivateRedis,
+  startTcpProxy,
+  uniquePrefix,
+  waitReady,
+  type PrivateRedis,
+} from '@hardening/test-support';
 import { BreakerRegistry } from './breaker-registry.js';
 import { shareBreakerState } from './redis-shared-state.js';
 
@@ -131,4 +142,46 @@ describe.skipIf(!redisUp)('shared breaker state when Redis goes away (private re
     await Promise.all(shares.map((s) => s.close()));
     for (const client of clients) client.disconnect();
   });
+});
+
+describe.skipIf(!redisUp)('shared breaker state when Redis hangs (TCP proxy that forwards nothing)', () => {
+  // A hung Redis keeps its connection "ready" (ioredis sees no close): an election for the probe
+  // lease would wait its command timeout, refusing every call meanwhile. Once a command has
+  // failed, the process probes on its own at the cooldown's end, as with Redis gone. (Found
+  // with the suite under load: ioredis's reconnect loop left the status at "connecting", which
+  // the election took for usable, for part of each 50 ms retry.)
+  it('a process that found Redis unresponsive probes on its own when the cooldown ends, with no wait for an election', async () => {
+    const target = new URL(redisUrl);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    const cooldownMs = 2500;
+    const registry = new BreakerRegistry({ defaults: { failureThreshold: 1, cooldownMs } });
+    const client = new Redis(proxy.url(redisUrl), { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on('error', () => {});
+    // Each command waits 1 s for the hung Redis: an election started at the cooldown's end would
+    // hold calls for that long.
+    const share = shareBreakerState(registry, {
+      redis: client,
+      prefix: uniquePrefix('cb-hang'),
+      syncIntervalMs: 50,
+      commandTimeoutMs: 1000,
+      logger: { warn: () => {}, info: () => {} },
+    });
+    try {
+      const breaker = registry.get('twilio');
+      await eventually(() => share.status().connected);
+      proxy.hang();
+      await breaker.execute(() => Promise.reject(new Error('twilio 500'))).catch(() => {});
+      expect(breaker.state).toBe('open');
+      await eventually(() => !share.status().connected, 5000); // the publish timed out: Redis known unresponsive
+      const openedFor = Date.now() - breaker.snapshot().openedAt!;
+      await new Promise((r) => setTimeout(r, Math.max(0, cooldownMs - openedFor) + 300)); // just past the cooldown
+      await expect(breaker.execute(async () => 'ok')).resolves.toBe('ok');
+      expect(breaker.state).toBe('closed');
+    } finally {
+      proxy.restore();
+      await share.close();
+      client.disconnect();
+      await proxy.close();
+    }
+  }, 20_000);
 });

@@ -418,7 +418,7 @@ export class SharedBreakerState {
     clearTimeout(entry.electionTimer);
     entry.electionTimer = setTimeout(
       () => {
-        if (entry.breaker.state === 'open' && !entry.electing && this.usable()) void this.elect(entry);
+        if (entry.breaker.state === 'open' && !entry.electing && !this.degraded && this.usable()) void this.elect(entry);
       },
       Math.max(0, at - Date.now()),
     );
@@ -468,7 +468,11 @@ export class SharedBreakerState {
   }
 
   private gate(entry: Attached): boolean {
-    if (!this.usable()) return true; // degraded: probe locally
+    // Redis known unreachable or unresponsive (a command failed since the last success): probe
+    // locally. An election would wait its command timeout, refusing calls all that time; a
+    // hung Redis keeps a "ready" connection, and a reconnect loop spends part of each retry
+    // "connecting", both of which `usable()` lets through. Sharing resumes with the next sync.
+    if (this.degraded || !this.usable()) return true;
     if (this.fleet !== undefined && !entry.fleetOpen) return true; // open on its own rule alone: its own probe
     if (!entry.electing && Date.now() >= entry.electAgainAt) void this.elect(entry);
     return false;
