@@ -145,7 +145,10 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
   const redis =
     env.REDIS_URL === undefined || sdks.ioredis === undefined
       ? undefined
-      : new sdks.ioredis.Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+      : // No enableAutoPipelining: the idempotency store batches the commands of a tick itself (a
+        // corked socket), which ioredis's per-tick Pipeline would only wrap again (pnpm bench:app:
+        // app CPU 0.78 -> 0.75-0.77 ms per request).
+        new sdks.ioredis.Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis?.on('error', (error) => logger.warn({ err: error.message }, 'Redis connection error'));
   // One prefix for every Redis key and queue name: several apps (or test runs) share a Redis.
   const redisPrefix = env.REDIS_KEY_PREFIX;

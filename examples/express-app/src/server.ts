@@ -6,6 +6,7 @@ import { replayRoutes } from './admin/replay.js';
 import type { AppContext } from './app-context.js';
 import { alertStatusPath } from './alerts/alert-service.js';
 import { declaredBodyLimit } from './http/body-limit.js';
+import { formBody } from './http/form-body.js';
 import { httpDurationMiddleware } from './http/http-metrics.js';
 import { metricsRoutes } from './http/metrics-route.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
@@ -35,8 +36,9 @@ export function createApp(ctx: AppContext): Express {
   app.use(declaredBodyLimit());
   const security = createSecurity(ctx);
 
-  // Webhooks: Twilio posts forms; Slack and Stripe read their raw bodies in their routers.
-  const twilioForms = express.urlencoded({ extended: false, limit: '64kb' });
+  // Webhooks: Twilio posts forms (read as express.urlencoded reads them, with a fast path
+  // for Twilio's own shape: http/form-body.ts); Slack and Stripe read their raw bodies in their routers.
+  const twilioForms = formBody({ limit: 64 * 1024 });
   app.use(['/sms', '/api/twilio'], twilioForms);
   app.use(twilioSmsRoutes(ctx));
   app.use(twilioVoiceRoutes(ctx));

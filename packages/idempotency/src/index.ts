@@ -4,7 +4,7 @@ export type { IdempotencyStore, ClaimRequest, ClaimOutcome, CompleteRequest } fr
 export { MemoryIdempotencyStore, createMemoryStore } from './memory-store.js';
 export type { MemoryStoreOptions, MemoryStoreStats } from './memory-store.js';
 export { RedisIdempotencyStore, createRedisStore } from './redis-store.js';
-export type { RedisStoreOptions, RedisStoreClient, RedisStorePipeline } from './redis-store.js';
+export type { RedisStoreOptions, RedisStoreClient, RedisStorePipeline, RedisStoreSocket } from './redis-store.js';
 export { PrismaIdempotencyStore, createPrismaStore } from './prisma-store.js';
 export type { PrismaStoreOptions, PrismaRawClient } from './prisma-store.js';
 export { scheduleCleanup } from './cleanup-job.js';

@@ -151,38 +151,87 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     expect(await store.complete({ key: 'flush', token: 't', result: 'ok', retentionMs: 5000 })).toBe(true);
   });
 
-  it('sends the commands of one tick in one pipeline, each with its own reply or error', async () => {
+  /** Four commands in one tick after one from idle: two claims, a claim on a list (WRONGTYPE), two completes. */
+  async function setUp(store: ReturnType<typeof createRedisStore>, tag: string) {
+    await redis.rpush(store.redisKey(`${tag}-wrong-type`), 'x'); // SET ... GET on a list: WRONGTYPE
+    await store.claim({ key: `${tag}-done`, token: 't0', fingerprint: '', leaseMs: 5000 });
+    // The scripts cached (a SCRIPT FLUSH above): no NOSCRIPT resend in the counts.
+    await store.complete({ key: `${tag}-warm`, token: 'w', result: 'r', retentionMs: 5000 });
+    await store.release(`${tag}-warm`, 'w');
+  }
+  function oneTick(store: ReturnType<typeof createRedisStore>, tag: string) {
+    return Promise.allSettled([
+      store.claim({ key: `${tag}-1`, token: 't1', fingerprint: '', leaseMs: 5000 }),
+      store.claim({ key: `${tag}-wrong-type`, token: 't2', fingerprint: '', leaseMs: 5000 }),
+      store.claim({ key: `${tag}-2`, token: 't3', fingerprint: '', leaseMs: 5000 }),
+      store.complete({ key: `${tag}-done`, token: 't0', result: 'r', retentionMs: 5000 }),
+      store.complete({ key: `${tag}-never-claimed`, token: 't4', result: 'r', retentionMs: 5000 }),
+    ]);
+  }
+
+  async function expectOwnFates(store: ReturnType<typeof createRedisStore>, tag: string, outcomes: PromiseSettledResult<unknown>[]) {
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([
+      { status: 'claimed' },
+      'rejected',
+      { status: 'claimed' },
+      true,
+      false,
+    ]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringContaining('WRONGTYPE') });
+    expect(await redis.get(store.redisKey(`${tag}-done`))).toBe('C\nt0\n\nr');
+  }
+
+  it('writes the commands of one tick to the corked socket, in one write, each with its own reply or error (no ioredis pipeline)', async () => {
     const store = createRedisStore({ redis, prefix });
+    await redis.ping();
+    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
     const pipelines = vi.spyOn(redis, 'pipeline');
+    const writes = vi.spyOn(socket, '_write');
+    const writevs = vi.spyOn(socket, '_writev');
     try {
-      await redis.rpush(store.redisKey('wrong-type'), 'x'); // SET ... GET on a list: WRONGTYPE
-      await store.claim({ key: 'done', token: 't0', fingerprint: '', leaseMs: 5000 });
-      pipelines.mockClear();
-      // From idle the first command goes out at once; the four after it, in one pipeline.
-      const outcomes = await Promise.allSettled([
-        store.claim({ key: 'tick-1', token: 't1', fingerprint: '', leaseMs: 5000 }),
-        store.claim({ key: 'wrong-type', token: 't2', fingerprint: '', leaseMs: 5000 }),
-        store.claim({ key: 'tick-2', token: 't3', fingerprint: '', leaseMs: 5000 }),
-        store.complete({ key: 'done', token: 't0', result: 'r', retentionMs: 5000 }),
-        store.complete({ key: 'never-claimed', token: 't4', result: 'r', retentionMs: 5000 }),
-      ]);
-      expect(pipelines).toHaveBeenCalledTimes(1);
-      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([
-        { status: 'claimed' },
-        'rejected',
-        { status: 'claimed' },
-        true,
-        false,
-      ]);
-      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringContaining('WRONGTYPE') });
-      expect(await redis.get(store.redisKey('done'))).toBe('C\nt0\n\nr');
-      // One command alone in its tick goes out on its own, as without pipelining.
-      await store.release('tick-1', 't1');
-      expect(pipelines).toHaveBeenCalledTimes(1);
-      expect(await redis.exists(store.redisKey('tick-1'))).toBe(0);
+      await setUp(store, 'cork');
+      writes.mockClear();
+      writevs.mockClear();
+      const outcomes = await oneTick(store, 'cork');
+      expect(pipelines).not.toHaveBeenCalled();
+      // From idle the first command goes out at once (one write); the four after it, corked
+      // until the tick ends, in one writev of four chunks.
+      expect(writes).toHaveBeenCalledTimes(1);
+      expect(writevs).toHaveBeenCalledTimes(1);
+      expect((writevs.mock.calls[0]![0] as unknown[]).length).toBe(4);
+      await expectOwnFates(store, 'cork', outcomes);
+      // One command alone in its tick goes out on its own, uncorked.
+      writes.mockClear();
+      writevs.mockClear();
+      await store.release('cork-1', 't1');
+      expect(writes).toHaveBeenCalledTimes(1);
+      expect(writevs).not.toHaveBeenCalled();
+      expect(await redis.exists(store.redisKey('cork-1'))).toBe(0);
     } finally {
       pipelines.mockRestore();
+      writes.mockRestore();
+      writevs.mockRestore();
     }
+  });
+
+  it('on a client without a socket to cork, sends the commands of one tick in one pipeline, each with its own reply or error', async () => {
+    const client = {
+      set: redis.set.bind(redis),
+      evalsha: redis.evalsha.bind(redis),
+      eval: redis.eval.bind(redis),
+      pipeline: () => redis.pipeline(),
+    };
+    const store = createRedisStore({ redis: client as never, prefix });
+    await setUp(store, 'pipe');
+    const pipelines = vi.spyOn(client, 'pipeline');
+    const outcomes = await oneTick(store, 'pipe');
+    // From idle the first command goes out at once; the four after it, in one pipeline.
+    expect(pipelines).toHaveBeenCalledTimes(1);
+    await expectOwnFates(store, 'pipe', outcomes);
+    // One command alone in its tick goes out on its own, as without pipelining.
+    await store.release('pipe-1', 't1');
+    expect(pipelines).toHaveBeenCalledTimes(1);
+    expect(await redis.exists(store.redisKey('pipe-1'))).toBe(0);
   });
 
   it('validates its options', () => {
