@@ -179,10 +179,13 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
   let callersTwice = 0;
   // The CallSids of the callers never texted (to find them in the instances' logs).
   const untextedCalls: string[] = [];
+  // And of the callers of a live business who got the generic text.
+  const genericCalls: string[] = [];
   for (const [k, n] of callKeys) {
     const own = sentCount.get(k) ?? 0;
     const generic = sentCount.get(`${k.slice(0, k.lastIndexOf('|'))}|${texts.failsafe}`) ?? 0;
     failsafes += Math.min(n, generic);
+    if (generic > 0) genericCalls.push(...callEvents.filter((e) => key(e.text) === k).map((e) => e.id));
     // Texted at all (the business's text or the generic one): a call with neither is lost.
     callersUntexted += Math.max(0, n - own - generic);
     callersTwice += Math.max(0, own + generic - n);
@@ -192,7 +195,7 @@ export function evaluate(record: ScenarioRecord): ScenarioFigures {
     violations.push(`missed calls: ${callersUntexted} of ${callEvents.length} never texted back at all (calls ${untextedCalls.slice(0, 4).join(', ')})`);
   if (failsafes > 0)
     violations.push(
-      `missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text)`,
+      `missed calls: ${failsafes} of ${callEvents.length} to a live business answered with the generic fail-safe text (${calls.lost} never got the business's own text; calls ${genericCalls.slice(0, 4).join(', ')})`,
     );
   if (callersTwice > 0) violations.push(`missed calls: ${callersTwice} extra texts to callers (a call texted back twice: business text and/or fail-safe)`);
 

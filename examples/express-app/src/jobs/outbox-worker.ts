@@ -4,6 +4,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Db } from '../db/database.js';
 import type { OutboundMessage } from '../db/generated/client.js';
 import type { AlertInput } from '../alerts/alert-input.js';
+import { missedCallText } from '../domain/conversation.js';
 import type { Deliverability } from '../domain/deliverability/deliverability.js';
 import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { classifySendFailure } from '../providers/send-errors.js';
@@ -167,7 +168,8 @@ export class OutboxWorker {
     );
   }
 
-  private async handle(row: Claimed, round: OutboxRound): Promise<void> {
+  private async handle(claimed: Claimed, round: OutboxRound): Promise<void> {
+    let row = claimed;
     const { sender, logger } = this.options;
     if (sender === undefined) {
       logger.warn({ outboxId: row.id, to: maskPhoneNumber(row.toPhone), purpose: row.purpose }, 'SMS not sent: Twilio not configured');
@@ -194,6 +196,7 @@ export class OutboxWorker {
         return;
       }
     }
+    row = await this.inBusinessName(row);
     const { deliverability } = this.options;
     const decision = deliverability === undefined ? { kind: 'send' as const, probe: false } : await deliverability.beforeSend(row);
     if (decision.kind === 'refuse') {
@@ -343,6 +346,25 @@ export class OutboxWorker {
       message: `A ${row.purpose} SMS was dead-lettered after ${row.attempts} round(s): ${lastError}`,
       context: { outboxId: row.id, purpose: row.purpose },
     });
+  }
+
+  /**
+   * A generic fail-safe text about to go out (never sent, or found unsent after an unknown
+   * outcome) from a number that is a live business's now: sent in the business's name
+   * instead. The instance that took the call chose the generic text because its directory
+   * did not know the business: it had started during a database outage and never read it
+   * (the chaos run's combined scenario: a caller of a live business got the generic text
+   * once Twilio was back). A number of no client keeps the generic text.
+   */
+  private async inBusinessName(row: Claimed): Promise<Claimed> {
+    if (row.purpose !== 'failsafe') return row;
+    const number = await this.options.db.poolNumber.findUnique({ where: { phoneNumber: row.fromPhone }, include: { client: true } });
+    const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
+    if (client === null || client === undefined) return row;
+    const body = missedCallText(client);
+    await this.update(row.id, { body, purpose: 'missed_call' });
+    this.options.logger.info({ outboxId: row.id, clientId: client.id }, "fail-safe text from a business's number: sent in the business's name instead");
+    return { ...row, body, purpose: 'missed_call' };
   }
 
   private async update(id: string, data: Partial<OutboundMessage>): Promise<void> {

@@ -7,6 +7,8 @@ import { BreakerRegistry, createSafeCall, maskPhoneNumber, silentLogger, type Sa
 import { eventually, requirePostgres, startFakeTwilio, type FakeTwilio } from '@hardening/test-support';
 import type { AlertInput } from '../../src/alerts/alert-input.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
+import { missedCallText } from '../../src/domain/conversation.js';
+import { texts } from '../../src/domain/messages.js';
 import { enqueueSms } from '../../src/domain/outbox.js';
 import { OutboxWorker, type OutboxWorkerOptions } from '../../src/jobs/outbox-worker.js';
 import { twilioSender } from '../../src/providers/sms-sender.js';
@@ -202,6 +204,39 @@ describe.each(backends)('outbox worker with the real Twilio SDK on %s', (backend
     expect(fake.messages.filter((m) => m.to === to)).toHaveLength(1);
     expect(lists(fake)).toHaveLength(1);
     expect((await row(id)).status).toBe('sent');
+  });
+
+  it("a generic fail-safe of unknown outcome from a live business's number, found unsent: sent in the business's name (chaos run, combined)", async () => {
+    // What a fail-safe leaves when the instance's directory never knew the business (it started
+    // during a database outage) and Twilio answered 500: the generic text, outcome unknown.
+    const number = `+1555888${String(1000 + ++customerSeq)}`;
+    const client = await db.prisma.client.create({
+      data: { phone: nextCustomer(), businessName: 'Late Light Electric', onboardingState: 'COMPLETE', paymentActive: true },
+    });
+    await db.prisma.poolNumber.create({ data: { phoneNumber: number, status: 'ASSIGNED', role: 'CLIENT', clientId: client.id, assignedAt: new Date() } });
+    const caller = nextCustomer();
+    const unknownRow = (from: string, to: string) =>
+      db.prisma.outboundMessage.create({
+        data: {
+          toPhone: to,
+          fromPhone: from,
+          body: texts.failsafe,
+          purpose: 'failsafe',
+          status: 'unknown',
+          attempts: 1,
+          lastError: 'sent while the database was down; outcome unknown',
+        },
+      });
+    const { id } = await unknownRow(number, caller);
+    // A call to a number of no client keeps the generic text.
+    const stranger = nextCustomer();
+    const { id: generic } = await unknownRow(business, stranger);
+    const { outbox } = worker();
+    expect(await outbox.runOnce()).toMatchObject({ sent: 2 });
+    expect(fake.messages.filter((m) => m.to === caller).map((m) => m.body)).toEqual([missedCallText(client)]);
+    expect(await row(id)).toMatchObject({ status: 'sent', purpose: 'missed_call', body: missedCallText(client) });
+    expect(fake.messages.filter((m) => m.to === stranger).map((m) => m.body)).toEqual([texts.failsafe]);
+    expect(await row(generic)).toMatchObject({ status: 'sent', purpose: 'failsafe' });
   });
 
   it('Twilio not configured: logged as not sent with the number masked, nothing sent', async () => {
