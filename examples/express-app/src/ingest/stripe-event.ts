@@ -140,16 +140,24 @@ async function act(ctx: StripeEventDeps, event: StripeEventFacts): Promise<void>
  * leave the event to a holder that may be dead (a SIGKILLed instance) and count as a failed
  * delivery on Stripe's side.
  *
- * @throws What the database or the queue throws: the event was not kept.
+ * The event is kept once its row is written. The job is queued without waiting: a queue
+ * that does not answer (BullMQ while Redis restarts: the chaos run's combined scenario
+ * answered 409 after 1.5 s waiting for it) queues it once it reconnects, and a failure is
+ * logged; either way the sweep queues the open row again.
+ *
+ * @returns The delivery's id.
+ * @throws What the database throws: the event was not kept.
  * @example
  * ```ts
  * await deferStripeEvent(ctx, { id: 'evt_1', type: 'invoice.paid' }, 30_000);
  * ```
  */
-export async function deferStripeEvent(ctx: Pick<AppContext, 'db' | 'queue'>, event: StripeEventFacts, delayMs: number): Promise<string> {
+export async function deferStripeEvent(ctx: Pick<AppContext, 'db' | 'queue' | 'logger'>, event: StripeEventFacts, delayMs: number): Promise<string> {
   const payload = stripeEventPayload(event);
   const deliveryId = await deliveryLog.record(ctx.db.prisma, { provider: 'stripe', eventId: event.id, kind: stripeEventJob }, payload);
-  await ctx.queue.add({ kind: stripeEventJob, deliveryId, payload }, { delayMs });
+  ctx.queue.add({ kind: stripeEventJob, deliveryId, payload }, { delayMs }).catch((error: unknown) => {
+    ctx.logger.warn({ eventId: event.id, deliveryId, err: scrubText(String(error)) }, 'deferred Stripe event kept but not queued now; the sweep queues it');
+  });
   return deliveryId;
 }
 

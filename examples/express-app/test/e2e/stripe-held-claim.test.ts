@@ -5,11 +5,12 @@
 // claim's lease end) and answers 200; the app processes it itself through the same claims.
 // The dead holder is a claim taken in the shared stores with work that never ends, on a
 // 12 s lease (the app's is 60 s) so the test does not wait a minute.
-import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
+import { eventually, requirePostgres, requireRedis, type PrivateRedis } from '@hardening/test-support';
 import { createPrismaStore, createWebhookDedup, type IdempotencyStore } from '@hardening/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutCompleted, invoicePaid } from './support/events.js';
 import { phone } from './support/phones.js';
+import { startAppOnPrivateRedis } from './support/private-redis-app.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -89,4 +90,49 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
     await eventually(async () => (await deliveryOf(eventId))?.status === 'completed', 30_000, 250);
     expect(runsOf(eventId)).toBe(1);
   }, 120_000);
+});
+
+describe.skipIf(!postgresUp || !redisUp)('a Stripe retry that finds the event held while Redis (the queue) is down (private redis-server)', () => {
+  let app: TestApp;
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    ({ app, redis } = await startAppOnPrivateRedis(`stripe-held-redis-${Date.now().toString(36)}`, {}));
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+
+  // The chaos run's combined scenario: the retry came as Redis restarted, BullMQ's add did not
+  // answer within the 1.5 s the retry had left, and the event (kept in the delivery log) was
+  // answered 409 anyway.
+  it('is kept once its delivery row is written, answered 200, and processed once the queue is back', async () => {
+    const event = invoicePaid();
+    const eventId = event.id as string;
+    const runs = () => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === eventId).length;
+    await new Promise<void>((claimed) => {
+      const holder = createWebhookDedup({ store: createPrismaStore({ prisma: app.ctx.db.prisma }), logger: app.ctx.logger, leaseMs: holderLeaseMs });
+      holder
+        .stripe(
+          { id: eventId, type: event.type as string },
+          () => {
+            claimed();
+            return new Promise<never>(() => {});
+          },
+          {},
+        )
+        .catch(() => {});
+    });
+    await redis.stop();
+    let retry: Awaited<ReturnType<TestApp['stripeEvent']>>;
+    try {
+      retry = await app.stripeEvent(event);
+    } finally {
+      await redis.start();
+    }
+    expect(retry.status).toBe(200);
+    expect(JSON.parse(retry.body)).toMatchObject({ deferred: true });
+    expect(runs()).toBe(0);
+    await eventually(async () => runs() === 1, 90_000, 250);
+  }, 150_000);
 });
