@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject, type TestProjectInlineConfiguration } from 'vitest/config';
 
 /** The two timeouts a project sets, in milliseconds. */
 export interface Timeouts {
@@ -74,6 +74,39 @@ export function timeouts(defaults: Timeouts, argv: readonly string[] = process.a
  * 33-84 s.
  */
 export const heavyStartTimeouts: Timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+
+/**
+ * Package test files that register process-wide OpenTelemetry providers (and read what the
+ * package's telemetry module cached from them): each runs in a fresh worker of its own, in a
+ * project named `<package>-isolated` (see {@link withIsolatedFiles}). In one shared worker
+ * the circuit-breaker and alerting telemetry tests read no metrics (4 failures, checked).
+ */
+export const isolatedFiles: readonly string[] = ['src/telemetry.test.ts', 'src/telemetry-scope.test.ts'];
+
+/**
+ * A package's project as two: its files in one worker with one module cache (`isolate:
+ * false`), and {@link isolatedFiles} each in a fresh worker. Plain spreads, not
+ * `mergeConfig`, which would concatenate the `include` lists.
+ *
+ * Why: with isolation each of the packages' 106 files started a worker and imported the
+ * package sources and test support again: 57 s between files in a full run at a load of 2-7,
+ * 26 s without isolation (load 4-8). The files share no module-level state they change: each
+ * test builds its own breakers, stores, services and servers, and restores fake timers.
+ *
+ * @param project - the package's project config (its `vitest.config.ts`).
+ * @param root - the package directory.
+ * @returns the shared-worker project and the isolated one.
+ * @example
+ * // vitest.config.ts at the repository root
+ * projects: [...withIsolatedFiles(alerting, 'packages/alerting')]
+ */
+export function withIsolatedFiles(project: TestProjectInlineConfiguration, root: string): TestProjectInlineConfiguration[] {
+  const test = project.test ?? {};
+  return [
+    { ...project, root, test: { ...test, isolate: false, exclude: [...configDefaults.exclude, ...isolatedFiles] } },
+    { ...project, root, test: { ...test, name: `${String(test.name)}-isolated`, isolate: true, include: [...isolatedFiles] } },
+  ];
+}
 
 /**
  * Settings every package's tests share. The `@hardening/source` export condition makes

@@ -7,7 +7,7 @@ export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy, TcpProxyTap } from './tcp-proxy.js';
 export { forkTs, ask, serveRequests, waitReady, eventually } from './child-process.js';
 export { createTestDatabase } from './test-database.js';
-export type { TestDatabase } from './test-database.js';
+export type { TestDatabase, TestDatabaseOptions } from './test-database.js';
 export { startPrivateRedisCluster } from './private-redis-cluster.js';
 export type { PrivateRedisCluster } from './private-redis-cluster.js';
 export { startFakeHttpServer } from './fake-http.js';

@@ -20,6 +20,7 @@ import {
 import { openDatabase } from '../../src/db/database.js';
 import { requiredInProduction } from '../../src/config/env-schema.js';
 import { developmentView, exitCodeFor, runDoctor } from '../../src/doctor/doctor.js';
+import { migratedPostgresDatabase } from '../support/databases.js';
 
 const up = (await requirePostgres()) && (await requireRedis());
 const appDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,7 +61,7 @@ describe.skipIf(!up)('pnpm doctor', () => {
   let good: Record<string, string>;
 
   beforeAll(async () => {
-    [migrated, empty] = await Promise.all([createTestDatabase('doctor_ok'), createTestDatabase('doctor_empty')]);
+    [migrated, empty] = await Promise.all([migratedPostgresDatabase('doctor_ok'), createTestDatabase('doctor_empty')]);
     const db = await openDatabase({
       databaseUrl: migrated.url,
       logger: silentLogger,

@@ -4,7 +4,6 @@
 // spool and backlogs, and the recovery endpoints (401, 429, what each action does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase,
   databaseUrl,
   eventually,
   requirePostgres,
@@ -15,6 +14,7 @@ import {
   type TestDatabase,
 } from '@hardening/test-support';
 import { problemOf, startTestApp, testAdminToken, type TestApp } from '../support/http-app.js';
+import { migratedPostgresDatabase } from '../support/databases.js';
 
 interface HealthBody {
   status: 'pass' | 'warn' | 'fail';
@@ -258,7 +258,7 @@ describe.skipIf(!pgUp)('PostgreSQL outage', () => {
   let proxy: TcpProxy;
   let app: TestApp;
   beforeAll(async () => {
-    database = await createTestDatabase('health_outage');
+    database = await migratedPostgresDatabase('health_outage');
     const target = new URL(databaseUrl);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     const url = new URL(database.url);

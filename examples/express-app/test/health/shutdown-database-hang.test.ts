@@ -4,9 +4,10 @@
 // shutdown budget, with a line naming what was left behind (its rows stay in the outbox).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakerRegistry, createSafeCall, silentLogger } from '@hardening/core';
-import { createTestDatabase, requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
 import { openDatabase } from '../../src/db/database.js';
 import { startMainProcess, type MainProcess } from '../support/main-process.js';
+import { migratedPostgresDatabase } from '../support/databases.js';
 const pgUp = await requirePostgres();
 
 describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
@@ -14,7 +15,7 @@ describe.skipIf(!pgUp)('SIGTERM while PostgreSQL hangs', () => {
   let proxy: TcpProxy;
   let app: MainProcess | undefined;
   beforeAll(async () => {
-    database = await createTestDatabase('shutdown_hang');
+    database = await migratedPostgresDatabase('shutdown_hang');
     const migrated = await openDatabase({
       databaseUrl: database.url,
       logger: silentLogger,

@@ -1,8 +1,9 @@
 // Two app instances sharing PostgreSQL and Redis, as behind a load balancer: the rate limits
 // and the alert silences hold across both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, redisUrl, requirePostgres, requireRedis, uniquePrefix, type TestDatabase } from '@hardening/test-support';
+import { redisUrl, requirePostgres, requireRedis, uniquePrefix, type TestDatabase } from '@hardening/test-support';
 import { problemOf, startTestApp, testAdminToken, type TestApp } from '../support/http-app.js';
+import { migratedPostgresDatabase } from '../support/databases.js';
 
 const up = (await requireRedis()) && (await requirePostgres());
 
@@ -11,7 +12,7 @@ describe.skipIf(!up)('two instances sharing PostgreSQL + Redis', () => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    database = await createTestDatabase('shared_instances');
+    database = await migratedPostgresDatabase('shared_instances');
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL: redisUrl,

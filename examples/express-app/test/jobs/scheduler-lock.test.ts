@@ -8,13 +8,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresMonitorLock } from '@hardening/alerting';
 import { silentLogger } from '@hardening/core';
-import { createTestDatabase, databaseUrl, redisUrl, requirePostgres, requireRedis, uniquePrefix, type TestDatabase } from '@hardening/test-support';
+import { databaseUrl, redisUrl, requirePostgres, requireRedis, uniquePrefix, type TestDatabase } from '@hardening/test-support';
 import { loadConfig } from '../../src/config/config.js';
 import { buildContext, type BuiltContext } from '../../src/context.js';
 import { createAppMonitor, type AppMonitor } from '../../src/jobs/app-monitor.js';
 import { ReconnectingPgSession, createSchedulerLock, type SchedulerLock } from '../../src/jobs/scheduler-lock.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { systemNumber } from '../support/sms.js';
+import { migratedPostgresDatabase } from '../support/databases.js';
 
 const [pgUp, redisUp] = await Promise.all([requirePostgres(), requireRedis()]);
 
@@ -23,7 +24,7 @@ describe.skipIf(!pgUp)('one instance per round (PostgreSQL advisory locks)', () 
   let a: BuiltContext;
   let b: BuiltContext;
   beforeAll(async () => {
-    pgDb = await createTestDatabase('scheduler_lock');
+    pgDb = await migratedPostgresDatabase('scheduler_lock');
     const config = loadConfig({ DATABASE_URL: pgDb.url, LOG_LEVEL: 'silent' });
     a = await buildContext(config, { logger: silentLogger, spoolFile: join(tmpdir(), `spool-a-${process.pid}.jsonl`) });
     b = await buildContext(config, { logger: silentLogger, spoolFile: join(tmpdir(), `spool-b-${process.pid}.jsonl`) });

@@ -5,15 +5,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, eventually, requirePostgres, type TestDatabase } from '@hardening/test-support';
+import { eventually, requirePostgres, type TestDatabase } from '@hardening/test-support';
 import { loadConfig } from '../../src/config/config.js';
 import { buildContext, type BuiltContext } from '../../src/context.js';
 import { recordInbound } from '../../src/domain/inbound.js';
 import { startJobRunner } from '../../src/jobs/job-runner.js';
 import { sweepOnce } from '../../src/jobs/sweep.js';
-import type { Backend } from '../support/databases.js';
 import { messageSid, systemNumber } from '../support/sms.js';
 import { captureLogger } from './support/logs.js';
+import { migratedPostgresDatabase, type Backend } from '../support/databases.js';
 
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
@@ -32,7 +32,7 @@ describe.each(backends)('sweep on %s', (backend) => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sweep-'));
-    pg = backend === 'postgres' ? await createTestDatabase('sweep') : undefined;
+    pg = backend === 'postgres' ? await migratedPostgresDatabase('sweep') : undefined;
     const config = loadConfig({ PGLITE_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', ...(pg === undefined ? {} : { DATABASE_URL: pg.url }) });
     built = await buildContext(config, { logger, spoolFile: join(dir, 'inbox-spool.jsonl') });
     startJobRunner(built.ctx);

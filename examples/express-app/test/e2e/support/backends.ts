@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createTestDatabase, redisUrl, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { redisUrl, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { migratedPostgresDatabase } from '../../support/databases.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -65,7 +66,7 @@ export async function openStorage(spec: BackendSpec, options: StorageOptions = {
   let database: TestDatabase | undefined;
   let proxy: TcpProxy | undefined;
   if (spec.backend === 'postgres') {
-    database = await createTestDatabase(label);
+    database = await migratedPostgresDatabase(label);
     env.DATABASE_URL = database.url;
     if (options.databaseProxy) {
       const target = new URL(database.url);
