@@ -18,6 +18,24 @@ const redisUp = await requireRedis();
 
 const holderLeaseMs = 12_000;
 
+/** Claims `event` in `store` as a delivery that never finishes (an instance killed mid-event), on a short lease. */
+function holdForever(store: IdempotencyStore, logger: TestApp['ctx']['logger'], event: Record<string, unknown>): Promise<void> {
+  return new Promise<void>((claimed) => {
+    const holder = createWebhookDedup({ store, logger, leaseMs: holderLeaseMs });
+    const never = new Promise<never>(() => {});
+    holder
+      .stripe(
+        { id: event.id as string, type: event.type as string },
+        () => {
+          claimed();
+          return never;
+        },
+        {},
+      )
+      .catch(() => {});
+  });
+}
+
 describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery holds the event (PostgreSQL + Redis)', () => {
   let app: TestApp;
 
@@ -29,23 +47,6 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
 
   const runsOf = (eventId: string) => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === eventId).length;
 
-  /** Claims `event` in `store` as a delivery that never finishes (an instance killed mid-event). */
-  const holdForever = (store: IdempotencyStore, event: Record<string, unknown>) =>
-    new Promise<void>((claimed) => {
-      const holder = createWebhookDedup({ store, logger: app.ctx.logger, leaseMs: holderLeaseMs });
-      const never = new Promise<never>(() => {});
-      holder
-        .stripe(
-          { id: event.id as string, type: event.type as string },
-          () => {
-            claimed();
-            return never;
-          },
-          {},
-        )
-        .catch(() => {});
-    });
-
   const deliveryOf = (eventId: string) =>
     app.ctx.db.prisma.webhookDelivery.findUnique({ where: { provider_eventId_kind: { provider: 'stripe', eventId, kind: 'process_stripe_event' } } });
 
@@ -56,7 +57,7 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
     const event = checkoutCompleted(clientId);
     const eventId = event.id as string;
     // The killed instance got as far as the PostgreSQL claim.
-    await holdForever(createPrismaStore({ prisma: app.ctx.db.prisma }), event);
+    await holdForever(createPrismaStore({ prisma: app.ctx.db.prisma }), app.ctx.logger, event);
 
     const retry = await app.stripeEvent(event);
     expect(retry.status).toBe(200);
@@ -79,7 +80,7 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
     const event = invoicePaid();
     const eventId = event.id as string;
     // A delivery handled while PostgreSQL failed holds the claim in Redis only, still running.
-    await holdForever(app.ctx.idempotencyStore, event);
+    await holdForever(app.ctx.idempotencyStore, app.ctx.logger, event);
 
     const retry = await app.stripeEvent(event);
     expect(retry.status).toBe(200);
@@ -110,19 +111,7 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry that finds the event he
     const event = invoicePaid();
     const eventId = event.id as string;
     const runs = () => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === eventId).length;
-    await new Promise<void>((claimed) => {
-      const holder = createWebhookDedup({ store: createPrismaStore({ prisma: app.ctx.db.prisma }), logger: app.ctx.logger, leaseMs: holderLeaseMs });
-      holder
-        .stripe(
-          { id: eventId, type: event.type as string },
-          () => {
-            claimed();
-            return new Promise<never>(() => {});
-          },
-          {},
-        )
-        .catch(() => {});
-    });
+    await holdForever(createPrismaStore({ prisma: app.ctx.db.prisma }), app.ctx.logger, event);
     await redis.stop();
     let retry: Awaited<ReturnType<TestApp['stripeEvent']>>;
     try {
