@@ -36,7 +36,8 @@ function holdForever(store: IdempotencyStore, logger: TestApp['ctx']['logger'], 
   });
 }
 
-describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery holds the event (PostgreSQL + Redis)', () => {
+// Concurrent: each test waits out a holder's lease (12 s) on its own event.
+describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery holds the event (PostgreSQL + Redis)', { concurrent: true }, () => {
   let app: TestApp;
 
   beforeAll(async () => {
@@ -93,35 +94,39 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
   }, 120_000);
 });
 
-describe.skipIf(!postgresUp || !redisUp)('a Stripe retry that finds the event held while Redis (the queue) is down (private redis-server)', () => {
-  let app: TestApp;
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    ({ app, redis } = await startAppOnPrivateRedis(`stripe-held-redis-${Date.now().toString(36)}`, {}));
-  }, 60_000);
-  afterAll(async () => {
-    await app?.close();
-    await redis?.stop();
-  });
+describe.skipIf(!postgresUp || !redisUp)(
+  'a Stripe retry that finds the event held while Redis (the queue) is down (private redis-server)',
+  { concurrent: true },
+  () => {
+    let app: TestApp;
+    let redis: PrivateRedis;
+    beforeAll(async () => {
+      ({ app, redis } = await startAppOnPrivateRedis(`stripe-held-redis-${Date.now().toString(36)}`, {}));
+    }, 60_000);
+    afterAll(async () => {
+      await app?.close();
+      await redis?.stop();
+    });
 
-  // The chaos run's combined scenario: the retry came as Redis restarted, BullMQ's add did not
-  // answer within the 1.5 s the retry had left, and the event (kept in the delivery log) was
-  // answered 409 anyway.
-  it('is kept once its delivery row is written, answered 200, and processed once the queue is back', async () => {
-    const event = invoicePaid();
-    const eventId = event.id as string;
-    const runs = () => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === eventId).length;
-    await holdForever(createPrismaStore({ prisma: app.ctx.db.prisma }), app.ctx.logger, event);
-    await redis.stop();
-    let retry: Awaited<ReturnType<TestApp['stripeEvent']>>;
-    try {
-      retry = await app.stripeEvent(event);
-    } finally {
-      await redis.start();
-    }
-    expect(retry.status).toBe(200);
-    expect(JSON.parse(retry.body)).toMatchObject({ deferred: true });
-    expect(runs()).toBe(0);
-    await eventually(async () => runs() === 1, 90_000, 250);
-  }, 150_000);
-});
+    // The chaos run's combined scenario: the retry came as Redis restarted, BullMQ's add did not
+    // answer within the 1.5 s the retry had left, and the event (kept in the delivery log) was
+    // answered 409 anyway.
+    it('is kept once its delivery row is written, answered 200, and processed once the queue is back', async () => {
+      const event = invoicePaid();
+      const eventId = event.id as string;
+      const runs = () => app.logs.find('Stripe event processed').filter((r) => (r as { eventId?: string }).eventId === eventId).length;
+      await holdForever(createPrismaStore({ prisma: app.ctx.db.prisma }), app.ctx.logger, event);
+      await redis.stop();
+      let retry: Awaited<ReturnType<TestApp['stripeEvent']>>;
+      try {
+        retry = await app.stripeEvent(event);
+      } finally {
+        await redis.start();
+      }
+      expect(retry.status).toBe(200);
+      expect(JSON.parse(retry.body)).toMatchObject({ deferred: true });
+      expect(runs()).toBe(0);
+      await eventually(async () => runs() === 1, 90_000, 250);
+    }, 150_000);
+  },
+);
