@@ -31,15 +31,15 @@ export function createAlertSafeCall(resolved: ResolvedAlertServiceOptions): Safe
     },
   });
   // A slow store is waited for (up to storeTimeoutMs); only a store known down (refused,
-  // reset, closed) is retried once, and five failures open the breaker: then claims fall
-  // back at once instead of waiting.
+  // reset, closed) is retried once, and `storeBreaker.failureThreshold` failures (five by
+  // default) open the breaker: then claims fall back at once instead of waiting.
   for (const operation of ['alert_store', 'alert_store_durable']) {
     safeCall.configure(operation, {
       attempts: 2,
       timeoutMs: resolved.storeTimeoutMs,
       backoff: { initialDelayMs: 50, factor: 2, maxDelayMs: 1000, jitter: 'none' },
       retryable: isStoreDownError,
-      breaker: { failureThreshold: 5, cooldownMs: 10_000 },
+      breaker: { ...resolved.storeBreaker },
     });
   }
   return safeCall;

@@ -223,6 +223,19 @@ export interface AlertServiceOptions {
    */
   readonly storeTimeoutMs?: number | undefined;
   /**
+   * The breaker of each store (`store`, `durableStore`): after `failureThreshold` failed
+   * calls in a row (a store known down, or silent past `storeTimeoutMs`) it opens, and
+   * claims fall back at once instead of waiting; `cooldownMs` later one probe call is let
+   * through, and the store is used again once it answers. A shorter cooldown finds a
+   * restarted store sooner at the cost of more probes against a dead one.
+   * @default { failureThreshold: 5, cooldownMs: 10_000 }
+   * @example
+   * ```ts
+   * const alerts = createAlertService({ store, durableStore, storeBreaker: { cooldownMs: 30_000 } });
+   * ```
+   */
+  readonly storeBreaker?: StoreBreakerOptions | undefined;
+  /**
    * A store call taking this long marks the store `slow` in the status (it is still
    * waited for).
    * @default 2000
@@ -435,4 +448,18 @@ export interface MaintenanceReport {
   readonly pending: number;
   /** Claims won in memory while every store was down, written to a store this round. */
   readonly replayed: number;
+}
+
+/** The breaker of each alert store: see {@link AlertServiceOptions.storeBreaker}. */
+export interface StoreBreakerOptions {
+  /**
+   * Failed store calls in a row that open the breaker.
+   * @default 5
+   */
+  readonly failureThreshold?: number | undefined;
+  /**
+   * How long an open breaker refuses store calls before it lets one probe through.
+   * @default 10_000
+   */
+  readonly cooldownMs?: number | undefined;
 }

@@ -241,6 +241,39 @@ describe('AlertService', () => {
     await vi.waitFor(() => expect(sms.received.map((m) => m.type)).toContain('ALERTING_STORE_UNAVAILABLE'));
   });
 
+  it('storeBreaker: the store breaker opens after failureThreshold failures and probes the store again after cooldownMs', async () => {
+    let down = true;
+    let calls = 0;
+    const flaky: AlertStore = new Proxy(createMemoryAlertStore(), {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          calls++;
+          if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { alerts } = setup({ store: flaky, storeTimeoutMs: 200, storeBreaker: { failureThreshold: 2, cooldownMs: 300 } });
+    for (const resourceId of ['db1', 'db2', 'db3']) {
+      expect(await alerts.sendCriticalAlert({ ...high, resourceId })).toMatchObject({ status: 'delivered', claimedVia: 'local' });
+    }
+    // Open after two failed calls: further claims fall back without asking the store.
+    const whileOpen = calls;
+    expect(await alerts.sendCriticalAlert({ ...high, resourceId: 'db4' })).toMatchObject({ claimedVia: 'local' });
+    expect(calls).toBe(whileOpen);
+    // Back up: the probe after the 300 ms cooldown (not the 10 s default) finds it.
+    down = false;
+    let n = 0;
+    await vi.waitFor(async () => expect((await alerts.sendCriticalAlert({ ...high, resourceId: `db_up_${n++}` })).claimedVia).toBe('store'), {
+      timeout: 3000,
+      interval: 100,
+    });
+    expect(() => setup({ storeBreaker: { cooldownMs: 0 } })).toThrow(/storeBreaker.cooldownMs/);
+    expect(() => setup({ storeBreaker: { failureThreshold: 1.5 } })).toThrow(/storeBreaker.failureThreshold/);
+  });
+
   it('reports every result to onResult; a throwing hook is ignored', async () => {
     const seen: string[] = [];
     const { alerts } = setup({

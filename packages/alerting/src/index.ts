@@ -3,6 +3,7 @@ export type {
   AlertServiceOptions,
   AlertTypeOptions,
   SinkRetryOptions,
+  StoreBreakerOptions,
   AlertSystemStatus,
   AlertResultEvent,
   RestoreSilence,

@@ -35,6 +35,7 @@ export const defaults = {
   pendingAlertAfterMs: 5 * minute,
   retry: { attempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, timeoutMs: 10_000 },
   breaker: { failureThreshold: 3, cooldownMs: 30_000 },
+  storeBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
 };
 
 const sinkNamePattern = /^[A-Za-z0-9_-]{1,40}$/;
@@ -83,6 +84,7 @@ export interface ResolvedAlertServiceOptions {
   readonly historyRetentionMs: number;
   readonly storeTimeoutMs: number;
   readonly storeSlowMs: number;
+  readonly storeBreaker: typeof defaults.storeBreaker;
   readonly designatedSender: boolean | undefined;
   readonly pending: typeof defaults.pending;
   readonly pendingAlertAfterMs: number | false;
@@ -200,6 +202,14 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
   const breaker = options.retry?.breaker === false ? false : { ...defaults.breaker, ...options.retry?.breaker, isFailure: retryableSinkError };
   const storeSlowMs = options.storeSlowMs ?? defaults.storeSlowMs;
   positive(storeSlowMs, 'storeSlowMs');
+  const storeBreaker = {
+    failureThreshold: options.storeBreaker?.failureThreshold ?? defaults.storeBreaker.failureThreshold,
+    cooldownMs: options.storeBreaker?.cooldownMs ?? defaults.storeBreaker.cooldownMs,
+  };
+  if (!Number.isInteger(storeBreaker.failureThreshold) || storeBreaker.failureThreshold < 1) {
+    throw new TypeError(`Expected \`storeBreaker.failureThreshold\` to be a positive integer, got ${String(storeBreaker.failureThreshold)}.`);
+  }
+  positive(storeBreaker.cooldownMs, 'storeBreaker.cooldownMs');
 
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? truthy(env.ALERTS_DISABLED);
@@ -228,6 +238,7 @@ export function resolveAlertServiceOptions(options: AlertServiceOptions = {}): R
     historyRetentionMs,
     storeTimeoutMs,
     storeSlowMs,
+    storeBreaker,
     designatedSender: options.designatedSender,
     pending,
     pendingAlertAfterMs,

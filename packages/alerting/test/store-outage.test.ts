@@ -69,7 +69,9 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
 
   /** One app instance: its own Redis and PostgreSQL connections, as a process has. */
   function instance(extra: Partial<AlertServiceOptions> = {}) {
-    const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 1000 });
+    // Reconnect attempts at most 500 ms apart (ioredis's default backs off to 2 s): the
+    // killed Redis is still found down by refused reconnects, and found back, sooner.
+    const redis = new Redis(privateRedis.url, { maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: (times) => Math.min(times * 50, 500) });
     redis.on('error', () => undefined);
     const prisma = new PrismaClient({
       adapter: new PrismaPg(
@@ -93,6 +95,9 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
       logger,
       maintenanceIntervalMs: false,
       storeTimeoutMs: 5000,
+      // The store breakers' cooldown is what a restarted store waits out before it is used
+      // again: 1 s instead of the 10 s default (the recovery is the behaviour, not its delay).
+      storeBreaker: { cooldownMs: 1000 },
       retry: { initialDelayMs: 5, timeoutMs: 3000 },
       env: {},
       ...extra,
@@ -140,7 +145,8 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
 
   it('every store down: the designated sender pages, the other instance queues its alert and finds it a duplicate once a store answers', async () => {
     const designated = instance({ designatedSender: true });
-    const other = instance({ designatedSender: false });
+    // Its queued page is retried after 1 s rather than the 5 s default: the retry is the behaviour, not its delay.
+    const other = instance({ designatedSender: false, pendingRetry: { initialDelayMs: 1000 } });
     await privateRedis.stop();
     pgProxy.cut();
     const [sent, deferred] = await Promise.all([
