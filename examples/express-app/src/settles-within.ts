@@ -16,16 +16,7 @@ export async function settlesWithin(work: Promise<unknown>, ms: number | undefin
     () => true,
   );
   if (ms === undefined) return settled;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    timer.unref();
-  });
-  try {
-    return await Promise.race([settled, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await settleBy(settled, ms)) ?? false;
 }
 
 /**
@@ -43,6 +34,7 @@ export async function settleBy<T>(work: Promise<T>, ms: number): Promise<T | und
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    timer.unref();
   });
   work.catch(() => undefined);
   try {

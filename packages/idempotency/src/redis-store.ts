@@ -291,11 +291,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     b: string | number,
     c: string | number,
   ): Promise<T> {
-    // Nothing in flight (a sequential caller, or the first command after a quiet spell):
-    // nothing to share a write with, so no wait for the end of the tick either.
-    if (!this.batching || (this.head === undefined && this.queued.length === 0)) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
-    if (this.corked !== undefined || this.cork()) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
-    if (!this.pipelining) return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
+    // Written at once: nothing in flight (a sequential caller, or the first command after a
+    // quiet spell: nothing to share a write with, so no wait for the end of the tick either),
+    // or onto the socket corked for this tick, or on a client with neither a socket nor a
+    // pipeline. Otherwise queued for the tick's pipeline.
+    const idle = this.head === undefined && this.queued.length === 0;
+    if (!this.batching || idle || this.corked !== undefined || this.cork() || !this.pipelining) {
+      return this.timed(this.issue(retry, key, a, b, c), map, retry, key, a, b, c);
+    }
     return new Promise<T>((resolve, reject) => {
       const inFlight = this.track(resolve, reject, map, retry, key, a, b, c);
       if (this.queued.push(inFlight as InFlight<unknown>) === 1) process.nextTick(this.flush);

@@ -1,5 +1,5 @@
 import type { Client, Conversation } from '../db/generated/client.js';
-import type { Tx } from '../db/types.js';
+import type { DbOrTx, Tx } from '../db/types.js';
 import type { Extractor } from './extractor.js';
 import { texts } from './messages.js';
 import { enqueueSms, enqueueSmsOnce } from './outbox.js';
@@ -100,6 +100,20 @@ export async function handleMissedCall(
  */
 export function missedCallText(client: Pick<Client, 'businessName' | 'outboundPaused'>): string {
   return client.outboundPaused ? texts.missedCallPaused(client.businessName ?? 'We') : texts.missedCall(client.businessName ?? 'us');
+}
+
+/**
+ * The client whose assigned number `phoneNumber` is, or null when it is no client's (the
+ * system number, a number still in the pool, one never ours).
+ *
+ * @example
+ * ```ts
+ * const client = await clientOfNumber(prisma, '+15551230002'); // the client, or null
+ * ```
+ */
+export async function clientOfNumber(db: DbOrTx, phoneNumber: string): Promise<Client | null> {
+  const number = await db.poolNumber.findUnique({ where: { phoneNumber }, include: { client: true } });
+  return number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
 }
 
 /** The outbox send key of the one text a missed call gets (the business's, or the fail-safe). */

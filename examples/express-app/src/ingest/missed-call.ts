@@ -1,7 +1,7 @@
 import { isCircuitOpenError, isRetriesExhaustedError, maskPhoneNumber, scrubText } from '@hardening/core';
 import type { AppContext } from '../app-context.js';
 import { isIdempotencyInProgressError, isIdempotencyStoreError } from '@hardening/idempotency';
-import { handleMissedCall, missedCallSendKey, missedCallText } from '../domain/conversation.js';
+import { clientOfNumber, handleMissedCall, missedCallSendKey, missedCallText } from '../domain/conversation.js';
 import { texts } from '../domain/messages.js';
 import { completeTestCall } from '../domain/onboarding.js';
 import { enqueueSmsOnce, type OutboundPurpose } from '../domain/outbox.js';
@@ -60,10 +60,9 @@ export function readCallStatus(params: Record<string, unknown>): CallStatusEvent
  */
 export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEvent): Promise<CallOutcome> {
   const { prisma } = deps.db;
-  const number = await prisma.poolNumber.findUnique({ where: { phoneNumber: call.to }, include: { client: true } });
-  const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
+  const client = await clientOfNumber(prisma, call.to);
   deps.directory?.remember(call.to, client);
-  if (client === null || number === null) {
+  if (client === null) {
     if (!missedStatuses.has(call.status)) return 'ignored';
     const id = await enqueueSmsOnce(prisma, {
       to: call.from,
@@ -85,9 +84,7 @@ export async function handleCallStatus(deps: CallStatusDeps, call: CallStatusEve
     if (completed) return 'test_call_completed';
   }
   if (!missedStatuses.has(call.status) || call.from === client.phone) return 'ignored';
-  const id = await prisma.$transaction((tx) =>
-    handleMissedCall(tx, { client, clientNumber: number.phoneNumber, callerPhone: call.from, callSid: call.callSid }),
-  );
+  const id = await prisma.$transaction((tx) => handleMissedCall(tx, { client, clientNumber: call.to, callerPhone: call.from, callSid: call.callSid }));
   return id === undefined ? 'already_texted' : 'missed_call_texted';
 }
 

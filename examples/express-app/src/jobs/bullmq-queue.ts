@@ -2,6 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '@hardening/core';
 import type { DeadLetterHandler, Job, JobHandler, JobQueue, RetryPolicy } from './job-queue.js';
 import { defaultRetryPolicy, QueueAddTimeoutError } from './job-queue.js';
+import { settleBy } from '../settles-within.js';
 
 /** How long {@link BullmqQueue.close} waits for BullMQ before dropping the connections. */
 const closeTimeoutMs = 3000;
@@ -44,17 +45,11 @@ export class BullmqQueue implements JobQueue {
    *   be queued later, once under its delivery id; the delivery log keeps it either way).
    */
   async add(job: Job, options: { delayMs?: number; replace?: boolean } = {}): Promise<void> {
-    const adding = this.addNow(job, options);
-    adding.catch(() => {}); // settled after the timeout: nobody is waiting for it any more
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueAddTimeoutError(this.addTimeoutMs)), this.addTimeoutMs);
-    });
-    try {
-      await Promise.race([adding, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const added = await settleBy(
+      this.addNow(job, options).then(() => true),
+      this.addTimeoutMs,
+    );
+    if (added === undefined) throw new QueueAddTimeoutError(this.addTimeoutMs);
   }
 
   private async addNow(job: Job, options: { delayMs?: number; replace?: boolean }): Promise<void> {

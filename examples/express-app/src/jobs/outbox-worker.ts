@@ -4,7 +4,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Db } from '../db/database.js';
 import type { OutboundMessage } from '../db/generated/client.js';
 import type { AlertInput } from '../alerts/alert-input.js';
-import { missedCallText } from '../domain/conversation.js';
+import { clientOfNumber, missedCallText } from '../domain/conversation.js';
 import type { Deliverability } from '../domain/deliverability/deliverability.js';
 import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { classifySendFailure } from '../providers/send-errors.js';
@@ -358,9 +358,8 @@ export class OutboxWorker {
    */
   private async inBusinessName(row: Claimed): Promise<Claimed> {
     if (row.purpose !== 'failsafe') return row;
-    const number = await this.options.db.poolNumber.findUnique({ where: { phoneNumber: row.fromPhone }, include: { client: true } });
-    const client = number?.status === 'ASSIGNED' && number.role === 'CLIENT' ? number.client : null;
-    if (client === null || client === undefined) return row;
+    const client = await clientOfNumber(this.options.db, row.fromPhone);
+    if (client === null) return row;
     const body = missedCallText(client);
     await this.update(row.id, { body, purpose: 'missed_call' });
     this.options.logger.info({ outboxId: row.id, clientId: client.id }, "fail-safe text from a business's number: sent in the business's name instead");
