@@ -7,8 +7,9 @@
 //    pair of issue 12, and against the raw pair with the guard's guarantee (`SET NX PX GET`
 //    + the compare-and-set script), sequential and 64-way concurrent; ops/s, client CPU per
 //    op, and the ratios as the median of paired batches (issue 12's goal: guard/raw >= 0.9).
-//    The guard's store pipelines the commands its concurrent callers issue in one tick; the
-//    raw sides send each command on its own, as a hand-written pair on ioredis does.
+//    The guard's store writes the commands its concurrent callers issue in one tick together,
+//    16 per write; the raw sides send each command on its own, as a hand-written pair on
+//    ioredis does.
 // 2. PostgreSQL through Prisma + adapter-pg: guard claim + complete ops/s.
 // 3. Memory store: heap after 1 million distinct keys, against its configured bound.
 import { createRequire } from 'node:module';

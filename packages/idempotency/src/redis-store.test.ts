@@ -214,6 +214,32 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     }
   });
 
+  /** Forty claims in one tick, from idle; each must come back claimed. */
+  async function fortyClaims(store: ReturnType<typeof createRedisStore>, tag: string) {
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.claim({ key: `${tag}-${i}`, token: `t${i}`, fingerprint: '', leaseMs: 5000 })),
+    );
+    expect(outcomes).toEqual(Array.from({ length: 40 }, () => ({ status: 'claimed' })));
+  }
+
+  it('flushes the corked socket every 16 commands, so Redis starts on a busy tick before it ends', async () => {
+    const store = createRedisStore({ redis, prefix });
+    await redis.ping();
+    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+    const writes = vi.spyOn(socket, '_write');
+    const writevs = vi.spyOn(socket, '_writev');
+    try {
+      await fortyClaims(store, 'cork16');
+      // The first from idle alone; the 39 after it corked, written 16 at a time, the rest at the tick's end.
+      expect(writes).toHaveBeenCalledTimes(1);
+      expect(writevs.mock.calls.map((call) => (call[0] as unknown[]).length)).toEqual([16, 16, 7]);
+      expect(await redis.get(store.redisKey('cork16-39'))).toBe('P\nt39\n');
+    } finally {
+      writes.mockRestore();
+      writevs.mockRestore();
+    }
+  });
+
   it('on a client without a socket to cork, sends the commands of one tick in one pipeline, each with its own reply or error', async () => {
     const client = {
       set: redis.set.bind(redis),
@@ -232,6 +258,10 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     await store.release('pipe-1', 't1');
     expect(pipelines).toHaveBeenCalledTimes(1);
     expect(await redis.exists(store.redisKey('pipe-1'))).toBe(0);
+    // A busy tick goes out 16 commands per pipeline: the first from idle alone, then 16, 16 and 7.
+    pipelines.mockClear();
+    await fortyClaims(store, 'pipe16');
+    expect(pipelines).toHaveBeenCalledTimes(3);
   });
 
   it('validates its options', () => {
