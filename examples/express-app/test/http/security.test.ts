@@ -78,10 +78,15 @@ describe('CORS, body limits, trust proxy off', () => {
     expect(await app.ctx.db.prisma.inboundEvent.count()).toBe(0);
   });
 
-  it('sets security headers (helmet)', async () => {
+  it('sets security headers (helmet) on everything but the provider webhooks, whose answers no browser renders', async () => {
     const response = await app.request('/health/live');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(response.headers.get('x-powered-by')).toBeNull();
+    const webhook = await app.request('/sms', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Body=hi' });
+    expect(webhook.status).toBe(403);
+    expect(webhook.headers.get('content-security-policy')).toBeNull();
+    expect(webhook.headers.get('x-powered-by')).toBeNull();
   });
 
   it('ignores X-Forwarded-For, so a client cannot buy itself a new budget by spoofing it', async () => {
