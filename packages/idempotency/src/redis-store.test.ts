@@ -240,6 +240,36 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     }
   });
 
+  it('holds the corked socket to the end of the event-loop turn: commands from two callbacks of one phase share a write', async () => {
+    const store = createRedisStore({ redis, prefix });
+    await redis.ping();
+    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+    const writes = vi.spyOn(socket, '_write');
+    const writevs = vi.spyOn(socket, '_writev');
+    try {
+      // Two timers due together run in one timers phase, each its own tick (the next-tick
+      // queue drains between them), as two HTTP requests' callbacks do in one poll phase.
+      const claims: Promise<unknown>[] = [];
+      const claimIn = (i: number) => claims.push(store.claim({ key: `turn-${i}`, token: `t${i}`, fingerprint: '', leaseMs: 5000 }));
+      await new Promise<void>((resolve) => {
+        setTimeout(() => {
+          claimIn(0); // from idle: written at once
+          claimIn(1); // corked
+        }, 0);
+        setTimeout(() => {
+          claimIn(2); // the same write as 1
+          resolve();
+        }, 0);
+      });
+      expect(await Promise.all(claims)).toEqual([{ status: 'claimed' }, { status: 'claimed' }, { status: 'claimed' }]);
+      expect(writes).toHaveBeenCalledTimes(1);
+      expect(writevs.mock.calls.map((call) => (call[0] as unknown[]).length)).toEqual([2]);
+    } finally {
+      writes.mockRestore();
+      writevs.mockRestore();
+    }
+  });
+
   it('on a client without a socket to cork, sends the commands of one tick in one pipeline, each with its own reply or error', async () => {
     const client = {
       set: redis.set.bind(redis),
