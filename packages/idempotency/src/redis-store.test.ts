@@ -184,10 +184,8 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
   it('writes the commands of one tick to the corked socket, in one write, each with its own reply or error (no ioredis pipeline)', async () => {
     const store = createRedisStore({ redis, prefix });
     await redis.ping();
-    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
     const pipelines = vi.spyOn(redis, 'pipeline');
-    const writes = vi.spyOn(socket, '_write');
-    const writevs = vi.spyOn(socket, '_writev');
+    const { writes, writevs } = spyOnSocketWrites();
     try {
       await setUp(store, 'cork');
       writes.mockClear();
@@ -195,7 +193,7 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       const outcomes = await oneTick(store, 'cork');
       expect(pipelines).not.toHaveBeenCalled();
       // From idle the first command goes out at once (one write); the four after it, corked
-      // until the tick ends, in one writev of four chunks.
+      // until the turn ends, in one writev of four chunks.
       expect(writes).toHaveBeenCalledTimes(1);
       expect(writevs).toHaveBeenCalledTimes(1);
       expect((writevs.mock.calls[0]![0] as unknown[]).length).toBe(4);
@@ -208,11 +206,15 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       expect(writevs).not.toHaveBeenCalled();
       expect(await redis.exists(store.redisKey('cork-1'))).toBe(0);
     } finally {
-      pipelines.mockRestore();
-      writes.mockRestore();
-      writevs.mockRestore();
+      vi.restoreAllMocks();
     }
   });
+
+  /** Spies on the writes of the client's socket: `_write` for one chunk, `_writev` for a corked batch. */
+  function spyOnSocketWrites() {
+    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+    return { writes: vi.spyOn(socket, '_write'), writevs: vi.spyOn(socket, '_writev') };
+  }
 
   /** Forty claims in one tick, from idle; each must come back claimed. */
   async function fortyClaims(store: ReturnType<typeof createRedisStore>, tag: string) {
@@ -225,9 +227,7 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
   it('flushes the corked socket every 16 commands, so Redis starts on a busy tick before it ends', async () => {
     const store = createRedisStore({ redis, prefix });
     await redis.ping();
-    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
-    const writes = vi.spyOn(socket, '_write');
-    const writevs = vi.spyOn(socket, '_writev');
+    const { writes, writevs } = spyOnSocketWrites();
     try {
       await fortyClaims(store, 'cork16');
       // The first from idle alone; the 39 after it corked, written 16 at a time, the rest at the tick's end.
@@ -235,17 +235,14 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       expect(writevs.mock.calls.map((call) => (call[0] as unknown[]).length)).toEqual([16, 16, 7]);
       expect(await redis.get(store.redisKey('cork16-39'))).toBe('P\nt39\n');
     } finally {
-      writes.mockRestore();
-      writevs.mockRestore();
+      vi.restoreAllMocks();
     }
   });
 
   it('holds the corked socket to the end of the event-loop turn: commands from two callbacks of one phase share a write', async () => {
     const store = createRedisStore({ redis, prefix });
     await redis.ping();
-    const socket = redis.stream as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
-    const writes = vi.spyOn(socket, '_write');
-    const writevs = vi.spyOn(socket, '_writev');
+    const { writes, writevs } = spyOnSocketWrites();
     try {
       // Two timers due together run in one timers phase, each its own tick (the next-tick
       // queue drains between them), as two HTTP requests' callbacks do in one poll phase.
@@ -265,8 +262,7 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       expect(writes).toHaveBeenCalledTimes(1);
       expect(writevs.mock.calls.map((call) => (call[0] as unknown[]).length)).toEqual([2]);
     } finally {
-      writes.mockRestore();
-      writevs.mockRestore();
+      vi.restoreAllMocks();
     }
   });
 
