@@ -234,6 +234,20 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     expect(await redis.exists(store.redisKey('pipe-1'))).toBe(0);
   });
 
+  it('fails a claim whose reply is not a string, instead of replaying "[object Object]" as a completed record', async () => {
+    const client = { set: () => Promise.resolve({ odd: true }), evalsha: redis.evalsha.bind(redis), eval: redis.eval.bind(redis) };
+    const store = createRedisStore({ redis: client as never, prefix });
+    const error = await store.claim({ key: 'odd-reply', token: 't1', fingerprint: 'fp', leaseMs: 5000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe("Expected the claim's reply to be a string or nothing, got object.");
+    const buffered = { set: () => Promise.resolve(Buffer.from('C\nt0\nfp\n"done"')), evalsha: redis.evalsha.bind(redis), eval: redis.eval.bind(redis) };
+    expect(await createRedisStore({ redis: buffered as never, prefix }).claim({ key: 'buffer-reply', token: 't1', fingerprint: 'fp', leaseMs: 5000 })).toEqual({
+      status: 'completed',
+      fingerprint: 'fp',
+      result: '"done"',
+    });
+  });
+
   it('validates its options', () => {
     expect(() => createRedisStore({} as never)).toThrow('Expected `redis` to be an ioredis Redis or Cluster client.');
     expect(() => createRedisStore({ redis, commandTimeoutMs: 0 })).toThrow('Expected `commandTimeoutMs` to be a positive number, got 0.');
