@@ -106,7 +106,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       censor: '[redacted]',
     },
   };
-  return (destination === undefined ? pino(options) : pino(options, destination)) as unknown as Logger;
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /**
