@@ -102,9 +102,11 @@ export const isolatedFiles: readonly string[] = ['src/telemetry.test.ts', 'src/t
  */
 export function withIsolatedFiles(project: TestProjectInlineConfiguration, root: string): TestProjectInlineConfiguration[] {
   const test = project.test ?? {};
+  // A project's name may also be { label, color }: name the isolated half after the label, not "[object Object]".
+  const name = typeof test.name === 'object' ? test.name.label : test.name;
   return [
     { ...project, root, test: { ...test, isolate: false, exclude: [...configDefaults.exclude, ...isolatedFiles] } },
-    { ...project, root, test: { ...test, name: `${String(test.name)}-isolated`, isolate: true, include: [...isolatedFiles] } },
+    { ...project, root, test: { ...test, name: `${name ?? 'undefined'}-isolated`, isolate: true, include: [...isolatedFiles] } },
   ];
 }
 

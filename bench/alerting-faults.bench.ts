@@ -213,7 +213,7 @@ async function redisKilled() {
     redis.on('error', () => undefined);
     const prisma = postgresClient(schema, 4);
     closers.push(
-      async () => redis.disconnect(),
+      () => Promise.resolve(redis.disconnect()),
       () => prisma.$disconnect(),
     );
     return createAlertService({

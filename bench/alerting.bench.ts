@@ -172,8 +172,8 @@ async function race(store: 'redis' | 'postgres', services: number): Promise<Reco
 async function duplicatePath(name: string, store: AlertStore, calls: number): Promise<Record<string, string | number>> {
   const sink = {
     name: 'sms',
-    async send() {
-      return {};
+    send() {
+      return Promise.resolve({});
     },
   };
   const alerts = createAlertService({ sinks: [sink], store, logger: silentLogger, maintenanceIntervalMs: false, env: {} });

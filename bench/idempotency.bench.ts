@@ -20,12 +20,15 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { startPrivateRedis } from '../tools/test-support/src/private-redis.ts';
-import { silentLogger } from '../packages/core/dist/index.js';
-import { createIdempotencyGuard, createMemoryStore, createPrismaStore, createRedisStore } from '../packages/idempotency/dist/index.js';
+import { silentLogger } from '@hardening/core';
+import { createIdempotencyGuard, createMemoryStore, createPrismaStore, createRedisStore } from '@hardening/idempotency';
 
 // The integrations are dev dependencies of the package, not of the workspace root.
 const requireFromPackage = createRequire(new URL('../packages/idempotency/package.json', import.meta.url));
 const { Redis } = requireFromPackage('ioredis') as typeof IoRedis;
+// The guarded work is an async function, as callers write it (not a pre-resolved promise).
+// eslint-disable-next-line @typescript-eslint/require-await
+const work = async <T>(value: T): Promise<T> => value;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const loadAverage = () =>
   loadavg()
@@ -111,7 +114,7 @@ async function benchRedis(): Promise<void> {
       await redis.set(`${prefix}cas:{${key}}`, `P\n${token}\n`, 'PX', 60_000, 'NX', 'GET');
       await redis.evalsha(completeSha, 1, `${prefix}cas:{${key}}`, `P\n${token}\n`, 300_000, '{"v":1}');
     },
-    guard: (key: string) => guard.run(key, async () => 1),
+    guard: (key: string) => guard.run(key, () => work(1)),
   } satisfies Record<string, (key: string) => Promise<unknown>>;
   type Side = keyof typeof sides;
   const names = Object.keys(sides) as Side[];
@@ -185,12 +188,12 @@ async function benchPostgres(): Promise<void> {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, options: `-c search_path="${schema}"`, max: 16 }, { schema }) });
   try {
     const guard = createIdempotencyGuard({ store: createPrismaStore({ prisma }), logger: silentLogger });
-    await measure(500, 16, (i) => guard.run(`warm-${i}`, async () => 1));
+    await measure(500, 16, (i) => guard.run(`warm-${i}`, () => work(1)));
     for (const [mode, concurrency, ops] of [
       ['sequential', 1, 2_000],
       ['16 concurrent (pool 16)', 16, 10_000],
     ] as const) {
-      const opsPerSec = await measure(ops, concurrency, (i) => guard.run(`${mode}-${i}`, async () => 1));
+      const opsPerSec = await measure(ops, concurrency, (i) => guard.run(`${mode}-${i}`, () => work(1)));
       rows.push({ scenario: 'PostgreSQL guard claim + complete (Prisma + adapter-pg)', mode, ops, opsPerSec, note: '2 statements per run' });
     }
   } finally {
@@ -214,7 +217,7 @@ async function benchMemory(): Promise<void> {
   const keys = 1_000_000;
   let peak = 0;
   const opsPerSec = await measure(keys, 1, async (i) => {
-    await guard.run(`evt_${i.toString(36).padStart(8, '0')}`, async () => i);
+    await guard.run(`evt_${i.toString(36).padStart(8, '0')}`, () => work(i));
     if (i % 100_000 === 99_999) peak = Math.max(peak, store.stats().size);
   });
   const used = heap() - baseline;

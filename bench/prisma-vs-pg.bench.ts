@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   try {
     const session = await postgresSession(database.url);
-    await migrate(session, silent as never);
+    await migrate(session, silent);
     await session.end();
 
     const prismaTransaction: Contender = {

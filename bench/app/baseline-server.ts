@@ -13,7 +13,7 @@ import type * as Pg from 'pg';
 // express and pg are dependencies of the reference app, not of the workspace root.
 const requireFromApp = createRequire(new URL('../../examples/express-app/package.json', import.meta.url));
 const express = requireFromApp('express') as typeof Express.default;
-const pg = requireFromApp('pg') as typeof Pg.default;
+const pg = requireFromApp('pg') as typeof Pg;
 
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl === undefined) throw new Error('DATABASE_URL is required');

@@ -67,7 +67,7 @@ interface RoundResult {
   kinds: Record<SmsKind, number>;
 }
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Array<() => unknown> = [];
 async function cleanup(): Promise<void> {
   for (const step of cleanups.reverse())
     await Promise.resolve()
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   cleanups.push(() => database.drop());
   const session = await postgresSession(database.url);
   try {
-    const applied = await migrate(session, silent as never);
+    const applied = await migrate(session, silent);
     await session.exec(
       'CREATE TABLE bench_baseline_inbox (message_sid TEXT PRIMARY KEY, from_phone TEXT NOT NULL, to_phone TEXT NOT NULL, body TEXT NOT NULL, params JSONB NOT NULL, received_at TIMESTAMPTZ NOT NULL DEFAULT now())',
     );

@@ -96,7 +96,7 @@ function createProbeClient(child: ChildProcess): (request: SoakProbeAsk) => Prom
         clearTimeout(timer);
         resolve(answer);
       });
-      child.send({ ...req, id } as SoakProbeRequest);
+      child.send({ ...req, id } satisfies SoakProbeRequest);
     });
 }
 
@@ -117,7 +117,7 @@ export async function soak(seconds: number): Promise<void> {
   const warmupSeconds = numberFromEnv('BENCH_SOAK_WARMUP_SECONDS', defaults.warmupSeconds);
   const sampleSeconds = numberFromEnv('BENCH_SOAK_SAMPLE_SECONDS', defaults.sampleSeconds);
   const snapshotDir = process.env.BENCH_SOAK_SNAPSHOT_DIR;
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   const load = () =>
     loadavg()
       .map((l) => l.toFixed(2))
@@ -132,7 +132,7 @@ export async function soak(seconds: number): Promise<void> {
     cleanups.push(() => database.drop());
     const session = await postgresSession(database.url);
     try {
-      await migrate(session, silent as never);
+      await migrate(session, silent);
     } finally {
       await session.end();
     }

@@ -97,8 +97,8 @@ export class AppInstance {
     this.child = child;
     children.add(child);
     this.expectingExit = false;
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
+    child.stdout.pipe(this.log, { end: false });
+    child.stderr.pipe(this.log, { end: false });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         children.delete(child);

@@ -114,7 +114,7 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       censor: '[redacted]',
     },
   };
-  return pino(options, destination) as unknown as Logger;
+  return pino(options, destination);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createAlertService, createMemoryAlertStore, defaultInhibitRule, type AlertSink } from '@hardening/alerting';
 
 // Two sinks that print what they get (use createTwilioSmsSink / createSlackSink in production).
-const printer = (name: string): AlertSink => ({ name, send: async (m) => (console.log(`${name}: [${m.kind}] ${m.title}`), {}) });
+const printer = (name: string): AlertSink => ({ name, send: (m) => (console.log(`${name}: [${m.kind}] ${m.title}`), Promise.resolve({})) });
 let now = Date.parse('2026-03-01T03:00:00Z');
 const store = createMemoryAlertStore(); // Redis or PostgreSQL when several instances run
 const alerts = createAlertService({

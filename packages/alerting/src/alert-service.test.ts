@@ -221,8 +221,8 @@ describe('AlertService', () => {
       get: (target, property) =>
         property === 'kind'
           ? 'broken'
-          : async () => {
-              throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+          : () => {
+              return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
             },
     });
     const { alerts, sms, logger } = setup({ store: broken, storeTimeoutMs: 200 });
@@ -248,10 +248,10 @@ describe('AlertService', () => {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
+        return (...args: unknown[]) => {
           calls++;
-          if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (down) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+          return Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
         };
       },
     });

@@ -146,7 +146,7 @@ export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = 
     sinks.push(
       createTwilioSmsSink({
         client,
-        to: env.ALERT_SMS_TO!,
+        to: env.ALERT_SMS_TO,
         ...(set(env.TWILIO_MESSAGING_SERVICE_SID) ? { messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID } : { from: env.TWILIO_FROM_NUMBER }),
         ...(set(env.ALERT_SMS_STATUS_CALLBACK_URL) ? { statusCallbackUrl: env.ALERT_SMS_STATUS_CALLBACK_URL } : {}),
         ackHint: /^(1|true|yes|on)$/i.test(env.ALERT_SMS_ACK_HINT?.trim() ?? ''),
@@ -170,7 +170,7 @@ export async function createAlertServiceFromEnv(options: AlertsFromEnvOptions = 
         ...(set(env.SLACK_API_URL) ? { slackApiUrl: env.SLACK_API_URL } : {}),
       });
     }
-    sinks.push(createSlackSink({ client, channel: env.SLACK_ALERT_CHANNEL!.trim() }));
+    sinks.push(createSlackSink({ client, channel: env.SLACK_ALERT_CHANNEL.trim() }));
   }
 
   if (set(env.SENTRY_DSN)) {

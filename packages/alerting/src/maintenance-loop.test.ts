@@ -32,10 +32,10 @@ describe('MaintenanceLoop', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const logger = captureLogger();
     let rounds = 0;
-    const loop = new MaintenanceLoop(async () => {
+    const loop = new MaintenanceLoop(() => {
       rounds++;
-      if (rounds === 2) throw new Error('store gone');
-      return report;
+      if (rounds === 2) return Promise.reject(new Error('store gone'));
+      return Promise.resolve(report);
     }, logger);
     loop.start(10_000);
     await vi.advanceTimersByTimeAsync(9_999);

@@ -20,10 +20,10 @@ function receiptSink(name: string): AlertSink & { down: boolean } {
   return {
     name,
     down: false,
-    async send(this: { down: boolean }, _message: AlertMessage) {
-      if (this.down) throw Object.assign(new Error('Twilio answered 400'), { status: 400 });
+    send(this: { down: boolean }, _message: AlertMessage) {
+      if (this.down) return Promise.reject(Object.assign(new Error('Twilio answered 400'), { status: 400 }));
       const sid = `SM${String(++seq).padStart(32, '0')}`;
-      return { ids: [sid], awaitingConfirmation: [sid] };
+      return Promise.resolve({ ids: [sid], awaitingConfirmation: [sid] });
     },
   };
 }

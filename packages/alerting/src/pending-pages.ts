@@ -150,7 +150,7 @@ export class PendingPages {
   }
 
   /** Pages kept in memory that are due, and any the store can now take. */
-  async takeLocal(now: number): Promise<TrackedDelivery[]> {
+  takeLocal(now: number): Promise<TrackedDelivery[]> {
     const due: TrackedDelivery[] = [];
     for (const [id, delivery] of this.local) {
       if (delivery.deadlineAt <= now) {
@@ -158,16 +158,16 @@ export class PendingPages {
         due.push(delivery);
       }
     }
-    return due;
+    return Promise.resolve(due);
   }
 
   /** Recounts pending pages from the store (for status). */
   async recount(): Promise<void> {
-    const list = this.context.store.listPendingDeliveries;
+    const list = this.context.store.listPendingDeliveries?.bind(this.context.store);
     let pages: TrackedDelivery[] = [...this.local.values()];
     if (list !== undefined) {
       try {
-        pages = [...pages, ...(await this.context.call(() => list.call(this.context.store, { sink: pendingSink, limit: 1000 })))];
+        pages = [...pages, ...(await this.context.call(() => list({ sink: pendingSink, limit: 1000 })))];
       } catch {
         return;
       }
@@ -179,8 +179,8 @@ export class PendingPages {
 
   /** The pages in the store (for the admin view). */
   async list(limit = 100): Promise<PendingPage[]> {
-    const list = this.context.store.listPendingDeliveries;
-    const stored = list === undefined ? [] : await this.context.call(() => list.call(this.context.store, { sink: pendingSink, limit }));
+    const list = this.context.store.listPendingDeliveries?.bind(this.context.store);
+    const stored = list === undefined ? [] : await this.context.call(() => list({ sink: pendingSink, limit }));
     return [...this.local.values(), ...stored].slice(0, limit).map((d) => JSON.parse(d.payload) as PendingPage);
   }
 }

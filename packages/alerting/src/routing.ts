@@ -46,13 +46,13 @@ export function checkRoutes(table: unknown, known: ReadonlySet<string>, field: s
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
       throw new TypeError(`Expected \`${field}.${severity}\` to be a list of sink names.`);
     }
-    for (const name of names as string[]) {
+    for (const name of names) {
       if (!known.has(name)) {
         throw new TypeError(`\`${field}.${severity}\` names the sink ${JSON.stringify(name)}, which is not configured (configured: ${[...known].join(', ')}).`);
       }
     }
   }
-  return table as RouteTable;
+  return table;
 }
 
 /**

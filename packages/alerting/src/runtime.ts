@@ -87,7 +87,7 @@ export class AlertRuntime {
    */
   async storeCall<T>(which: 'primary' | 'durable', fn: () => Promise<T>): Promise<T> {
     const useDurable = which === 'durable' && this.durableHealth !== undefined;
-    const health = useDurable ? this.durableHealth! : this.primaryHealth;
+    const health = useDurable ? this.durableHealth : this.primaryHealth;
     const started = performance.now();
     try {
       const value = await this.safeCall(useDurable ? 'alert_store_durable' : 'alert_store', () => fn());

@@ -78,10 +78,10 @@ export class SharedSilences {
 
   /** Applies the silences in the store (created or ended on other instances). */
   async sync(): Promise<void> {
-    const list = this.store.listPendingDeliveries;
+    const list = this.store.listPendingDeliveries?.bind(this.store);
     if (list === undefined) return;
     for (const id of [...this.unsynced]) await this.write(id).catch(() => undefined);
-    const rows = await this.call(() => list.call(this.store, { sink: silenceSink, limit: 1000 }));
+    const rows = await this.call(() => list({ sink: silenceSink, limit: 1000 }));
     this.local.sync(
       rows.map((row) => JSON.parse(row.payload) as SilenceRecord),
       this.now(),

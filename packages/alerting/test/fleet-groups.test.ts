@@ -56,7 +56,7 @@ for (const kind of ['redis', 'postgres'] as const) {
       expect(messages[0]!.members?.map((m) => m.resourceId).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
       // Whichever instance won the leadership (a raised first, but under load b's claim may
       // land first) reports the group; the other's callers were handed over to it.
-      const leader = results[0]!.groupSize === 5 ? [0, 1] : [2, 3, 4];
+      const leader = results[0].groupSize === 5 ? [0, 1] : [2, 3, 4];
       results.forEach((result, index) => {
         if (leader.includes(index)) expect(result.groupSize).toBe(5);
         else expect(result.reason).toMatch(/^handed to the group .* led by another instance/);

@@ -20,7 +20,7 @@ describe('expressTwilioStatusCallback under hostile input', () => {
 
   beforeAll(async () => {
     twilio = await startFakeTwilio();
-    const alerts = { handleDeliveryStatus: async (update: DeliveryStatusUpdate) => (updates.push(update), 'confirmed' as const) };
+    const alerts = { handleDeliveryStatus: (update: DeliveryStatusUpdate) => Promise.resolve((updates.push(update), 'confirmed' as const)) };
     const app = express();
     // No body parser: the handler reads the stream itself.
     app.post('/alert-status', expressTwilioStatusCallback({ alerts, authToken: twilio.authToken, logger: captureLogger(), maxBodyBytes: 16 * 1024 }) as never);
@@ -97,7 +97,7 @@ describe('expressTwilioStatusCallback under hostile input', () => {
   });
 
   it('refuses a maxBodyBytes that is not a positive integer', () => {
-    const alerts = { handleDeliveryStatus: async () => 'confirmed' as const };
+    const alerts = { handleDeliveryStatus: () => Promise.resolve('confirmed' as const) };
     expect(() => expressTwilioStatusCallback({ alerts, authToken: 'x', maxBodyBytes: 0 })).toThrow(TypeError);
     expect(() => expressTwilioStatusCallback({ alerts, authToken: 'x', maxBodyBytes: 1.5 })).toThrow(/positive integer/);
   });

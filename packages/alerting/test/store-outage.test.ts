@@ -79,7 +79,7 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
         { schema },
       ),
     });
-    clients.push({ close: async () => redis.disconnect() }, { close: () => prisma.$disconnect() });
+    clients.push({ close: () => Promise.resolve(redis.disconnect()) }, { close: () => prisma.$disconnect() });
     const logger = captureLogger();
     const alerts = createAlertService({
       sinks: [

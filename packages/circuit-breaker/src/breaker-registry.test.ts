@@ -31,16 +31,16 @@ describe('BreakerRegistry', () => {
     const clock = fakeClock();
     const registry = new BreakerRegistry({ defaults: { clock, cooldownMs: 5000 } });
     const chat = registry.get('openai_chat'); // the app keeps this reference
-    await chat.execute(async () => 'first call');
+    await chat.execute(() => Promise.resolve('first call'));
     const version = registry.version;
     registry.configure('openai_chat', { slowCallRateThreshold: 50, slowCallDurationMs: 1000, minimumCalls: 2 });
     expect(registry.get('openai_chat')).toBe(chat);
     expect(registry.version).toBeGreaterThan(version); // caches of option facts look again
     expect(chat.options).toMatchObject({ cooldownMs: 5000, slowCallRateThreshold: 50 });
     const slow = () =>
-      chat.execute(async () => {
+      chat.execute(() => {
         clock.advance(2000);
-        return 'late';
+        return Promise.resolve('late');
       });
     await slow();
     await slow();

@@ -105,6 +105,9 @@ export interface ResolvedBreakerOptions {
   readonly clock: Clock;
 }
 
+/** Typed up front so `breakerDefaults.slidingWindow` is the union, not the literal `'count'` shape. */
+const defaultSlidingWindow: SlidingWindowOptions = Object.freeze({ type: 'count', size: 100 });
+
 /**
  * The defaults every breaker starts from.
  *
@@ -118,7 +121,7 @@ export const breakerDefaults = Object.freeze({
   name: 'default',
   failureThreshold: 3,
   slowCallDurationMs: 60_000,
-  slidingWindow: Object.freeze({ type: 'count', size: 100 }) as SlidingWindowOptions,
+  slidingWindow: defaultSlidingWindow,
   minimumCalls: 10,
   cooldownMs: 30_000,
   halfOpenMaxCalls: 1,
@@ -162,7 +165,7 @@ const optionKeys = [
 export function everyOption(options: Omit<CircuitBreakerOptions, 'name'>): Omit<CircuitBreakerOptions, 'name'> {
   const full: Record<string, unknown> = {};
   for (const key of optionKeys) full[key] = options[key];
-  return full as Omit<CircuitBreakerOptions, 'name'>;
+  return full;
 }
 
 /**

@@ -84,7 +84,7 @@ function adopt(watch: OtelWatch, value: unknown): void {
     watch.maybe = true; // not an object OTel made: read the global on every use
     return;
   }
-  watch.api = value as OtelGlobal;
+  watch.api = value;
   watch.maybe = !arm(watch);
 }
 
@@ -98,6 +98,7 @@ function arm(watch: OtelWatch): boolean {
   for (const name of fields) {
     const field = Object.getOwnPropertyDescriptor(api, name);
     if (field !== undefined) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- the getter is only looked up as an identity key here
       if (field.get !== undefined && watch.getters.has(field.get)) {
         if (field.get() !== undefined) return false;
         continue;

@@ -107,7 +107,7 @@ describe.skipIf(!redisUp)('shared breaker state when Redis goes away (private re
     expect(warnings.some((w) => w.includes('fall back to local state'))).toBe(true);
     await new Promise((r) => setTimeout(r, 250));
     // The cooldown ended with Redis down: the process probes on its own instead of waiting forever.
-    await expect(first.execute(async () => 'ok')).resolves.toBe('ok');
+    await expect(first.execute(() => Promise.resolve('ok'))).resolves.toBe('ok');
     expect(first.state).toBe('closed');
 
     await server.start();
@@ -175,7 +175,7 @@ describe.skipIf(!redisUp)('shared breaker state when Redis hangs (TCP proxy that
       await eventually(() => !share.status().connected, 5000); // the publish timed out: Redis known unresponsive
       const openedFor = Date.now() - breaker.snapshot().openedAt!;
       await new Promise((r) => setTimeout(r, Math.max(0, cooldownMs - openedFor) + 300)); // just past the cooldown
-      await expect(breaker.execute(async () => 'ok')).resolves.toBe('ok');
+      await expect(breaker.execute(() => Promise.resolve('ok'))).resolves.toBe('ok');
       expect(breaker.state).toBe('closed');
     } finally {
       proxy.restore();

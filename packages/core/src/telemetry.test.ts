@@ -26,7 +26,7 @@ const httpError = (status: number) => Object.assign(new Error(`HTTP ${status}`),
 describe('safeCall telemetry with the real OTel SDK', () => {
   it('makes one span per operation with the successful attempt as an event, and a duration histogram in seconds', async () => {
     const safeCall = newSafeCall();
-    await expect(safeCall('tel_ok', async () => 'done')).resolves.toBe('done');
+    await expect(safeCall('tel_ok', () => Promise.resolve('done'))).resolves.toBe('done');
     const [span] = spanNamed('safeCall tel_ok');
     expect(span).toBeDefined();
     expect(span!.attributes).toMatchObject({ 'hardening.operation': 'tel_ok', 'hardening.outcome': 'success', 'hardening.attempts': 1 });
@@ -42,10 +42,10 @@ describe('safeCall telemetry with the real OTel SDK', () => {
   it('shows a retry as attempts with outcome, error.type and wait, and the HTTP resend count', async () => {
     const safeCall = newSafeCall();
     let calls = 0;
-    const result = await safeCall('tel_retry', async () => {
+    const result = await safeCall('tel_retry', () => {
       calls++;
-      if (calls < 3) throw httpError(503);
-      return calls;
+      if (calls < 3) return Promise.reject(httpError(503));
+      return Promise.resolve(calls);
     });
     expect(result).toBe(3);
     const [span] = spanNamed('safeCall tel_retry');
@@ -61,7 +61,7 @@ describe('safeCall telemetry with the real OTel SDK', () => {
   it('shows an open breaker as a refusal event with the state, status ERROR and error.type', async () => {
     const safeCall = newSafeCall();
     safeCall.registry.get('tel_open').open();
-    const error = await safeCall('tel_open', async () => 'never').catch((e: unknown) => e);
+    const error = await safeCall('tel_open', () => Promise.resolve('never')).catch((e: unknown) => e);
     expect(isCircuitOpenError(error)).toBe(true);
     const [span] = spanNamed('safeCall tel_open');
     expect(span!.status.code).toBe(2);
@@ -80,6 +80,7 @@ describe('safeCall telemetry with the real OTel SDK', () => {
 
   it('gives the timeout as the reason when the last attempt timed out', async () => {
     const safeCall = newSafeCall();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the work rejects with its signal's reason, as a real provider call does
     const error = await safeCall('tel_timeout', (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))), {
       attempts: 2,
       timeoutMs: 30,
@@ -100,8 +101,8 @@ describe('safeCall telemetry with the real OTel SDK', () => {
     const safeCall = newSafeCall();
     const value = await safeCall(
       'tel_fallback',
-      async () => {
-        throw httpError(503);
+      () => {
+        return Promise.reject(httpError(503));
       },
       { attempts: 1, fallback: () => 'cached' },
     );
@@ -113,8 +114,9 @@ describe('safeCall telemetry with the real OTel SDK', () => {
 
   it('runs the work inside the span, so spans the work starts are its children', async () => {
     const safeCall = newSafeCall();
-    await safeCall('tel_parent', async () => {
+    await safeCall('tel_parent', () => {
       trace.getTracer('test').startSpan('inner').end();
+      return Promise.resolve();
     });
     const [outer] = spanNamed('safeCall tel_parent');
     const [inner] = spanNamed('inner');
@@ -128,9 +130,9 @@ describe('safeCall telemetry with the real OTel SDK', () => {
     let calls = 0;
     await safeCall(
       'tel_hooks',
-      async () => {
-        if (++calls === 1) throw httpError(502);
-        return 1;
+      () => {
+        if (++calls === 1) return Promise.reject(httpError(502));
+        return Promise.resolve(1);
       },
       { hooks: { onRetry: (e) => seen.push(`retry ${e.attempt}`), onSuccess: (e) => seen.push(`success ${e.attempts}`) } },
     );
@@ -155,11 +157,11 @@ describe('safeCall telemetry with the real OTel SDK', () => {
     setMetricNaming('resilience4j');
     const safeCall = newSafeCall();
     let calls = 0;
-    await safeCall('tel_r4j', async () => {
-      if (++calls === 1) throw httpError(503);
-      return 1;
+    await safeCall('tel_r4j', () => {
+      if (++calls === 1) return Promise.reject(httpError(503));
+      return Promise.resolve(1);
     });
-    await safeCall('tel_r4j', async () => 1);
+    await safeCall('tel_r4j', () => Promise.resolve(1));
     const retry = await otel.points('resilience4j.retry.calls', { name: 'tel_r4j' });
     expect(Object.fromEntries(retry.map((p) => [p.attributes.kind, p.value]))).toEqual({ successful_with_retry: 1, successful_without_retry: 1 });
     const limiter = await otel.points('resilience4j.timelimiter.calls', { name: 'tel_r4j' });
@@ -180,19 +182,19 @@ describe('safeCall diagnostics_channel', () => {
     try {
       const safeCall = newSafeCall();
       let calls = 0;
-      await safeCall('dc_retry', async () => {
-        if (++calls === 1) throw httpError(503);
-        return 1;
+      await safeCall('dc_retry', () => {
+        if (++calls === 1) return Promise.reject(httpError(503));
+        return Promise.resolve(1);
       });
       safeCall.registry.get('dc_open').open();
-      await safeCall('dc_open', async () => 1).catch(() => {});
+      await safeCall('dc_open', () => Promise.resolve(1)).catch(() => {});
     } finally {
       for (const off of listeners) off();
       otel = installOtel();
     }
     const summary = messages.map(([key, m]) => {
-      const message = m as Record<string, unknown>;
-      return `${key} ${String(message.name)} ${String(message.outcome ?? message.reason ?? '')}`.trim();
+      const message = m as { readonly name: string; readonly outcome?: string; readonly reason?: string };
+      return `${key} ${message.name} ${message.outcome ?? message.reason ?? ''}`.trim();
     });
     expect(summary).toEqual([
       'start dc_retry',

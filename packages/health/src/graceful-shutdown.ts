@@ -168,6 +168,11 @@ function assertDuration(name: string, value: unknown): void {
   }
 }
 
+/** `Array.isArray` alone would narrow a readonly list to `any[]`. */
+function isList(value: ShutdownAware | readonly ShutdownAware[]): value is readonly ShutdownAware[] {
+  return Array.isArray(value);
+}
+
 /**
  * Graceful shutdown for one process, with any number of HTTP servers.
  *
@@ -232,7 +237,7 @@ export class GracefulShutdown {
     this.signalSource = options.signalSource ?? process;
     this.timers = resolveTimers(options.timers);
     const health = options.health;
-    this.health = health === undefined ? [] : Array.isArray(health) ? [...health] : [health as ShutdownAware];
+    this.health = health === undefined ? [] : isList(health) ? [...health] : [health];
     this.cleanups = [];
     for (const cleanup of options.cleanups ?? []) this.addCleanup(cleanup.name, cleanup.run, { timeoutMs: cleanup.timeoutMs });
     for (const server of options.servers ?? []) this.addServer(server);
@@ -309,7 +314,7 @@ export class GracefulShutdown {
     if (this.signalSource === process) {
       const holder = globalThis as unknown as Record<symbol, number | undefined>;
       holder[installedKey] = (holder[installedKey] ?? 0) + 1;
-      if (holder[installedKey]! > 1) {
+      if (holder[installedKey] > 1) {
         this.logger.warn(
           { event: 'health.shutdown_installed_twice' },
           'graceful shutdown: more than one instance listens to signals in this process; use one and addServer() for each server',

@@ -92,7 +92,7 @@ export interface HealthRequest {
    */
   readonly clientIp?: string | undefined;
   /** The parsed body, when the framework already parsed it. */
-  readonly body?: unknown | undefined;
+  readonly body?: unknown;
   /** Reads and parses the body; called only after authorization succeeds. */
   readonly readBody?: (() => Promise<unknown>) | undefined;
 }

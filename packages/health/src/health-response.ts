@@ -87,5 +87,5 @@ type WithoutUndefined<T> = { [K in keyof T as undefined extends T[K] ? never : K
 
 function dropUndefined<T extends object>(value: T): WithoutUndefined<T> {
   for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
-  return value as WithoutUndefined<T>;
+  return value;
 }

@@ -84,7 +84,7 @@ describe('validateEnv', () => {
   it('rejects what is not a schema, and async schemas', () => {
     expect(() => validateEnv('nope' as never)).toThrow(TypeError);
     expect(() => validateEnv({ A: 'x' } as never)).toThrow('Expected `schema.A` to be a Standard Schema');
-    const asyncSchema = z.object({ A: z.string().refine(async () => true) });
+    const asyncSchema = z.object({ A: z.string().refine(() => Promise.resolve(true)) });
     expect(() => validateEnv(asyncSchema, { env: { A: 'x' } })).toThrow('to validate synchronously');
   });
 });

@@ -3,7 +3,7 @@ import { createIdempotencyGuard, createMemoryStore } from '@hardening/idempotenc
 const guard = createIdempotencyGuard({ store: createMemoryStore() });
 
 let sent = 0;
-const sendReply = async () => `reply #${++sent}`;
+const sendReply = () => `reply #${++sent}`;
 
 console.log(await guard.run('SM123', sendReply)); // reply #1
 console.log(await guard.run('SM123', sendReply)); // reply #1  (replayed: not sent again)

@@ -71,7 +71,7 @@ describe('IdempotencyGuard', () => {
   it('runs fn once per key and replays its result to every duplicate', async () => {
     const { guard } = setup();
     let runs = 0;
-    const fn = async () => ({ reply: 'Thanks!', n: ++runs });
+    const fn = () => Promise.resolve({ reply: 'Thanks!', n: ++runs });
     expect(await guard.execute('SM1', fn)).toEqual({ status: 'executed', value: { reply: 'Thanks!', n: 1 }, stored: true });
     expect(await guard.execute('SM1', fn)).toEqual({ status: 'replayed', value: { reply: 'Thanks!', n: 1 }, stored: true });
     expect(await guard.run('SM2', fn)).toEqual({ reply: 'Thanks!', n: 2 });
@@ -80,22 +80,22 @@ describe('IdempotencyGuard', () => {
 
   it('replays undefined and null results as themselves', async () => {
     const { guard } = setup();
-    await guard.run('u', async () => undefined);
-    await guard.run('n', async () => null);
-    expect(await guard.execute('u', async () => 'ran again')).toEqual({ status: 'replayed', value: undefined, stored: true });
-    expect(await guard.execute('n', async () => 'ran again')).toEqual({ status: 'replayed', value: null, stored: true });
+    await guard.run('u', () => Promise.resolve(undefined));
+    await guard.run('n', () => Promise.resolve(null));
+    expect(await guard.execute('u', () => Promise.resolve('ran again'))).toEqual({ status: 'replayed', value: undefined, stored: true });
+    expect(await guard.execute('n', () => Promise.resolve('ran again'))).toEqual({ status: 'replayed', value: null, stored: true });
   });
 
   it('releases the key when fn throws, rethrows the same error, and the retry processes the event', async () => {
     const { guard, store } = setup();
     const boom = new Error('Twilio 503');
     await expect(
-      guard.run('SM1', async () => {
-        throw boom;
+      guard.run('SM1', () => {
+        return Promise.reject(boom);
       }),
     ).rejects.toBe(boom);
     expect(store.stats().size).toBe(0);
-    expect(await guard.run('SM1', async () => 'processed on retry')).toBe('processed on retry');
+    expect(await guard.run('SM1', () => Promise.resolve('processed on retry'))).toBe('processed on retry');
   });
 
   it('refuses a concurrent duplicate with IdempotencyInProgressError by default', async () => {
@@ -104,7 +104,7 @@ describe('IdempotencyGuard', () => {
     const entered = gate();
     const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
     await entered.promise;
-    const error = await guard.run('SM1', async () => 'second').catch((e: unknown) => e);
+    const error = await guard.run('SM1', () => Promise.resolve('second')).catch((e: unknown) => e);
     expect(isIdempotencyInProgressError(error)).toBe(true);
     expect((error as IdempotencyInProgressError).waitedMs).toBe(0);
     expect((error as IdempotencyInProgressError).retryAfterMs).toBeGreaterThan(29_000);
@@ -120,7 +120,7 @@ describe('IdempotencyGuard', () => {
     const done = gate();
     const first = guard.run('SM1', async () => (entered.open(), await done.promise, 'first'));
     await entered.promise;
-    const second = guard.run('SM1', async () => ((secondRan = true), 'second'));
+    const second = guard.run('SM1', () => Promise.resolve(((secondRan = true), 'second')));
     let secondSettled = false;
     void second.finally(() => (secondSettled = true));
     await vi.advanceTimersByTimeAsync(60); // the duplicate polls (5, 10, 20 ms...) while the first runs
@@ -143,7 +143,7 @@ describe('IdempotencyGuard', () => {
     });
     const firstFailed = expect(first).rejects.toThrow('first failed');
     await entered.promise;
-    const second = guard.run('SM1', async () => 'second did it');
+    const second = guard.run('SM1', () => Promise.resolve('second did it'));
     await vi.advanceTimersByTimeAsync(40);
     fail.open();
     await firstFailed;
@@ -158,7 +158,7 @@ describe('IdempotencyGuard', () => {
     const entered = gate();
     const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
     await entered.promise;
-    const waiting = guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
+    const waiting = guard.run('SM1', () => Promise.resolve('second'), { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
     let settled = false;
     void waiting.finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(119);
@@ -179,7 +179,7 @@ describe('IdempotencyGuard', () => {
     const entered = gate();
     const first = guard.run('SM1', () => new Promise<string>((resolve) => ((release = () => resolve('first')), entered.open())));
     await entered.promise;
-    const waiting = guard.run('SM1', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
+    const waiting = guard.run('SM1', () => Promise.resolve('second'), { onInProgress: 'wait', waitTimeoutMs: 120 }).catch((e: unknown) => e);
     for (let i = 0; i < 2; i++) {
       await vi.waitFor(() => expect(manual.pending.size).toBe(1), { timeout: 10_000, interval: 5 });
       now += manual.fireNext();
@@ -199,24 +199,24 @@ describe('IdempotencyGuard', () => {
       payload: { amount: 5, currency: 'usd' },
     });
     await entered.promise;
-    const during = await guard.run('order-1', async () => 'x', { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
+    const during = await guard.run('order-1', () => Promise.resolve('x'), { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
     expect(isIdempotencyPayloadMismatchError(during)).toBe(true);
     expect((during as IdempotencyPayloadMismatchError).recordStatus).toBe('in-progress');
     release();
     await first;
     // Same payload with keys in another order: a duplicate, replayed.
-    expect(await guard.run('order-1', async () => 'x', { payload: { currency: 'usd', amount: 5 } })).toBe('charged');
-    const after = await guard.run('order-1', async () => 'x', { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
+    expect(await guard.run('order-1', () => Promise.resolve('x'), { payload: { currency: 'usd', amount: 5 } })).toBe('charged');
+    const after = await guard.run('order-1', () => Promise.resolve('x'), { payload: { amount: 7, currency: 'usd' } }).catch((e: unknown) => e);
     expect((after as IdempotencyPayloadMismatchError).recordStatus).toBe('completed');
-    const missing = await guard.run('order-1', async () => 'x').catch((e: unknown) => e);
+    const missing = await guard.run('order-1', () => Promise.resolve('x')).catch((e: unknown) => e);
     expect(isIdempotencyPayloadMismatchError(missing)).toBe(true);
   });
 
   it('accepts a precomputed fingerprint and validates it', async () => {
     const { guard } = setup();
-    expect(await guard.run('k', async () => 1, { fingerprint: 'sha:abc' })).toBe(1);
-    await expect(guard.run('k', async () => 2, { fingerprint: 'sha:def' })).rejects.toSatisfy(isIdempotencyPayloadMismatchError);
-    await expect(guard.run('k2', async () => 2, { fingerprint: 'two\nlines' })).rejects.toThrow(TypeError);
+    expect(await guard.run('k', () => Promise.resolve(1), { fingerprint: 'sha:abc' })).toBe(1);
+    await expect(guard.run('k', () => Promise.resolve(2), { fingerprint: 'sha:def' })).rejects.toSatisfy(isIdempotencyPayloadMismatchError);
+    await expect(guard.run('k2', () => Promise.resolve(2), { fingerprint: 'two\nlines' })).rejects.toThrow(TypeError);
   });
 
   it('aborts the signal when the lease ends; if another caller took the key, the late result is not recorded', async () => {
@@ -233,27 +233,27 @@ describe('IdempotencyGuard', () => {
     expect(aborted).toBeUndefined();
     await vi.advanceTimersByTimeAsync(21);
     expect(aborted).toBeDefined();
-    expect(await guard.run('job', async () => 'takeover', { leaseMs: 10_000 })).toBe('takeover');
+    expect(await guard.run('job', () => Promise.resolve('takeover'), { leaseMs: 10_000 })).toBe('takeover');
     tookOver.open();
     const error = await slow.catch((e: unknown) => e);
     expect(isIdempotencyLeaseLostError(error)).toBe(true);
     expect((error as IdempotencyLeaseLostError).result).toBe('late');
     expect((aborted as Error).message).toContain('idempotency lease');
-    expect(await guard.run('job', async () => 'third')).toBe('takeover');
+    expect(await guard.run('job', () => Promise.resolve('third'))).toBe('takeover');
     expect(lines.some((l) => l.level === 'error' && l.msg?.includes('outlived its lease'))).toBe(true);
   });
 
   it('shouldStore: a refused result is returned but not stored, and the key is released', async () => {
     const { guard } = setup();
-    const outcome = await guard.execute('req', async () => ({ status: 503 }), { shouldStore: (r) => r.status < 500 });
+    const outcome = await guard.execute('req', () => Promise.resolve({ status: 503 }), { shouldStore: (r) => r.status < 500 });
     expect(outcome).toEqual({ status: 'executed', value: { status: 503 }, stored: false });
-    expect(await guard.run('req', async () => ({ status: 200 }), { shouldStore: (r) => r.status < 500 })).toEqual({ status: 200 });
-    expect(await guard.run('req', async () => ({ status: 201 }))).toEqual({ status: 200 });
+    expect(await guard.run('req', () => Promise.resolve({ status: 200 }), { shouldStore: (r) => r.status < 500 })).toEqual({ status: 200 });
+    expect(await guard.run('req', () => Promise.resolve({ status: 201 }))).toEqual({ status: 200 });
   });
 
   it('a result that cannot be serialized releases the key and says so', async () => {
     const { guard, store } = setup();
-    await expect(guard.run('big', async () => 10n)).rejects.toThrow('could not be serialized');
+    await expect(guard.run('big', () => Promise.resolve(10n))).rejects.toThrow('could not be serialized');
     expect(store.stats().size).toBe(0);
   });
 
@@ -261,8 +261,8 @@ describe('IdempotencyGuard', () => {
     const store = createMemoryStore();
     const sms = createIdempotencyGuard({ store, namespace: 'sms:' });
     const voice = createIdempotencyGuard({ store, namespace: 'voice:' });
-    expect(await sms.run('X1', async () => 'sms')).toBe('sms');
-    expect(await voice.run('X1', async () => 'voice')).toBe('voice');
+    expect(await sms.run('X1', () => Promise.resolve('sms'))).toBe('sms');
+    expect(await voice.run('X1', () => Promise.resolve('voice'))).toBe('voice');
   });
 
   describe('store failures', () => {
@@ -270,7 +270,12 @@ describe('IdempotencyGuard', () => {
       const { lines, logger } = recordingLogger();
       const guard = createIdempotencyGuard({ store: failingStore(createMemoryStore(), { claim: 1 }), logger });
       let ran = false;
-      const error = await guard.run('k', async () => void (ran = true)).catch((e: unknown) => e);
+      const error = await guard
+        .run('k', () => {
+          ran = true;
+          return Promise.resolve();
+        })
+        .catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect((error as IdempotencyStoreError).operation).toBe('claim');
       expect((error as IdempotencyStoreError).effectApplied).toBe(false);
@@ -285,7 +290,7 @@ describe('IdempotencyGuard', () => {
         claim: () => Promise.reject(new CircuitOpenError('database', 'open', Date.now() + 30_000)),
       });
       const guard = createIdempotencyGuard({ store: refusing, logger });
-      const error = await guard.run('k', async () => 'never').catch((e: unknown) => e);
+      const error = await guard.run('k', () => Promise.resolve('never')).catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect(isCircuitOpenError((error as Error).cause)).toBe(true);
     });
@@ -296,10 +301,10 @@ describe('IdempotencyGuard', () => {
       vi.useFakeTimers();
       const guard = createIdempotencyGuard({ store: failingStore(inner, { complete: 2 }), logger, leaseMs: 5000 });
       let runs = 0;
-      const running = guard.run('k', async () => ++runs);
+      const running = guard.run('k', () => Promise.resolve(++runs));
       await vi.advanceTimersByTimeAsync(100 + 200); // the two backoffs
       expect(await running).toBe(1);
-      expect(await guard.run('k', async () => ++runs)).toBe(1);
+      expect(await guard.run('k', () => Promise.resolve(++runs))).toBe(1);
       expect(lines.filter((l) => l.level === 'warn')).toHaveLength(2);
     });
 
@@ -309,7 +314,7 @@ describe('IdempotencyGuard', () => {
       const store = failingStore(createMemoryStore(), { complete: 100 });
       const completes = vi.spyOn(store, 'complete');
       const guard = createIdempotencyGuard({ store, logger, leaseMs: 350 });
-      const failed = guard.run('k', async () => 'sent').catch((e: unknown) => e);
+      const failed = guard.run('k', () => Promise.resolve('sent')).catch((e: unknown) => e);
       await vi.advanceTimersByTimeAsync(350);
       const error = await failed;
       // Tried at 0, 100 and 300 ms; a fourth try (after 400 ms more) would outlive the lease.
@@ -324,8 +329,8 @@ describe('IdempotencyGuard', () => {
       vi.useFakeTimers();
       const guard = createIdempotencyGuard({ store: failingStore(createMemoryStore(), { release: 5 }), logger });
       const failed = expect(
-        guard.run('k', async () => {
-          throw new Error('handler bug');
+        guard.run('k', () => {
+          return Promise.reject(new Error('handler bug'));
         }),
       ).rejects.toThrow('handler bug');
       await vi.advanceTimersByTimeAsync(50); // between the two release attempts
@@ -351,7 +356,7 @@ describe('IdempotencyGuard', () => {
 
     it('validates per-run options and fn', async () => {
       const guard = createIdempotencyGuard({ store });
-      await expect(guard.run('k', async () => 1, { leaseMs: -5 })).rejects.toThrow('Expected `leaseMs`');
+      await expect(guard.run('k', () => Promise.resolve(1), { leaseMs: -5 })).rejects.toThrow('Expected `leaseMs`');
       await expect(guard.run('k', 'nope' as never)).rejects.toThrow('Expected `fn` to be a function.');
     });
 
@@ -367,7 +372,7 @@ describe('MemoryIdempotencyStore bounds', () => {
     const store = createMemoryStore({ maxEntries: 100, clock: { now: () => now } });
     const guard = createIdempotencyGuard({ store, retentionMs: 1000, clock: { now: () => now } });
     for (let i = 0; i < 1000; i++) {
-      await guard.run(`k${i}`, async () => i);
+      await guard.run(`k${i}`, () => Promise.resolve(i));
       now += 10; // each record outlives the next 99 claims
       expect(store.stats().size).toBeLessThanOrEqual(100);
     }
@@ -383,9 +388,9 @@ describe('MemoryIdempotencyStore bounds', () => {
   it('when full of live records, drops the oldest and counts it', async () => {
     const store = createMemoryStore({ maxEntries: 3 });
     const guard = createIdempotencyGuard({ store });
-    for (const key of ['a', 'b', 'c', 'd']) await guard.run(key, async () => key);
+    for (const key of ['a', 'b', 'c', 'd']) await guard.run(key, () => Promise.resolve(key));
     expect(store.stats()).toMatchObject({ size: 3, evicted: 1 });
-    expect(await guard.run('a', async () => 'a again')).toBe('a again');
+    expect(await guard.run('a', () => Promise.resolve('a again'))).toBe('a again');
   });
 });
 
@@ -423,12 +428,12 @@ describe('the lease signal', () => {
     proceed.open();
     await running;
     // A run that ends before its lease leaves no timer behind.
-    await guard.run('quick', async ({ signal }) => signal.aborted);
+    await guard.run('quick', ({ signal }) => Promise.resolve(signal.aborted));
     expect(manual.pending.size).toBe(0);
   });
 
   it('read early, it is not aborted while the lease lasts', async () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), leaseMs: 5000 });
-    expect(await guard.run('early-reader', async ({ signal }) => signal.aborted)).toBe(false);
+    expect(await guard.run('early-reader', ({ signal }) => Promise.resolve(signal.aborted))).toBe(false);
   });
 });

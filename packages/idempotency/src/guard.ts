@@ -119,7 +119,7 @@ export interface RunOptions<T> {
    * {@link IdempotencyPayloadMismatchError}.
    * @default undefined (no payload check)
    */
-  readonly payload?: unknown | undefined;
+  readonly payload?: unknown;
   /**
    * A fingerprint you computed yourself (instead of `payload`).
    * @default fingerprint of `payload`, or `''`
@@ -314,6 +314,7 @@ export class IdempotencyGuard {
       try {
         budgetMs = nonNegative('recordTimeoutMs', opts.recordTimeoutMs);
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the option check's TypeError, as a rejection like every other failure of execute
         return Promise.reject(error);
       }
       return this.answerWithin(this.namespace + key, (onValue) => this.perform(key, fn, opts, true, onValue) as Promise<IdempotentOutcome<T>>, budgetMs);

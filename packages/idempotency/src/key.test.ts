@@ -38,7 +38,10 @@ describe('idempotency keys', () => {
     const store = createMemoryStore();
     const guard = createIdempotencyGuard({ store, logger: silentLogger });
     let ran = false;
-    const fn = async () => void (ran = true);
+    const fn = () => {
+      ran = true;
+      return Promise.resolve();
+    };
     for (const key of ['', 'x'.repeat(256), 7, undefined] as unknown[]) {
       await expect(guard.run(key as string, fn)).rejects.toSatisfy(isInvalidIdempotencyKeyError);
     }

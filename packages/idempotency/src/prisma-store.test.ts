@@ -7,7 +7,7 @@ import { openPglite, openPostgres, type TestDatabase } from '../test/support/dat
 import { createIdempotencyGuard } from './guard.js';
 import { createPrismaStore } from './prisma-store.js';
 import { isIdempotencyInProgressError, type IdempotencyInProgressError } from './errors/idempotency-in-progress-error.js';
-import { isIdempotencyStoreError, type IdempotencyStoreError } from './errors/idempotency-store-error.js';
+import { isIdempotencyStoreError } from './errors/idempotency-store-error.js';
 
 const postgresUp = await requirePostgres();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -28,7 +28,7 @@ for (const [name, skip, open] of [
     it('the shipped model snippet reads what the store wrote (schema and migration in step)', async () => {
       const store = createPrismaStore({ prisma: db.prisma });
       const guard = createIdempotencyGuard({ store, logger: silentLogger, retentionMs: 3_600_000 });
-      await guard.run('evt_model', async () => ({ ok: true }), { payload: { a: 1 } });
+      await guard.run('evt_model', () => Promise.resolve({ ok: true }), { payload: { a: 1 } });
       const record = await db.prisma.idempotencyRecord.findUniqueOrThrow({ where: { key: 'evt_model' } });
       expect(record).toMatchObject({ status: 'COMPLETED', result: '{"v":{"ok":true}}', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(record.token).toEqual(expect.any(String));
@@ -39,7 +39,7 @@ for (const [name, skip, open] of [
       await db.prisma.idempotencyRecord.create({
         data: { key: 'evt_seeded', status: 'COMPLETED', token: 't', fingerprint: '', result: '{"v":"seeded"}', expiresAt: new Date(Date.now() + 60_000) },
       });
-      expect(await guard.run('evt_seeded', async () => 'ran')).toBe('seeded');
+      expect(await guard.run('evt_seeded', () => Promise.resolve('ran'))).toBe('seeded');
     });
 
     it('fn throws inside the transaction: business rows and the claim roll back together; the retry runs once', async () => {
@@ -149,7 +149,7 @@ describe.skipIf(!postgresUp)('Prisma store inside concurrent transactions (Postg
     const store = createPrismaStore({ prisma: db.prisma, lockTimeoutMs: 1234 });
     const setting = await db.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '7s'`);
-      await createIdempotencyGuard({ store: store.withTransaction(tx), logger: silentLogger }).run('evt_d', async () => 1);
+      await createIdempotencyGuard({ store: store.withTransaction(tx), logger: silentLogger }).run('evt_d', () => Promise.resolve(1));
       return tx.$queryRawUnsafe<{ lock_timeout: string }[]>('SHOW lock_timeout');
     });
     expect(setting[0]?.lock_timeout).toBe('7s');
@@ -180,7 +180,7 @@ describe('Prisma store: a complete that fails inside a transaction', () => {
           return 'done';
         });
       });
-      await expect(attempt).rejects.toSatisfy((error: unknown) => isIdempotencyStoreError(error) && (error as IdempotencyStoreError).operation === 'complete');
+      await expect(attempt).rejects.toSatisfy((error: unknown) => isIdempotencyStoreError(error) && error.operation === 'complete');
       expect(Date.now() - started).toBeLessThan(5000);
       expect(await db.prisma.testOrder.count()).toBe(0);
     } finally {

@@ -8,10 +8,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describeStoreContract(
   'Redis (ioredis)',
-  async () => {
+  () => {
     const redis = new Redis(redisUrl);
     const prefix = `${uniquePrefix('idem')}:`;
-    return {
+    return Promise.resolve({
       store: createRedisStore({ redis, prefix }),
       shortMs: 300,
       elapse: sleep,
@@ -20,7 +20,7 @@ describeStoreContract(
         if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       },
-    };
+    });
   },
   { skip: !redisUp },
 );
@@ -30,17 +30,17 @@ describeStoreContract(
 // it refuses that SET like an old server, so the whole contract runs on the script path.
 describeStoreContract(
   'Redis (Lua claim, as on Redis < 7)',
-  async () => {
+  () => {
     const redis = new Redis(redisUrl);
     const prefix = `${uniquePrefix('idem-lua')}:`;
     const oldRedis = {
-      set: async () => {
-        throw new Error('ERR syntax error');
+      set: () => {
+        return Promise.reject(new Error('ERR syntax error'));
       },
       evalsha: redis.evalsha.bind(redis),
       eval: redis.eval.bind(redis),
     } as unknown as Redis;
-    return {
+    return Promise.resolve({
       store: createRedisStore({ redis: oldRedis, prefix }),
       shortMs: 300,
       elapse: sleep,
@@ -49,7 +49,7 @@ describeStoreContract(
         if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       },
-    };
+    });
   },
   { skip: !redisUp },
 );

@@ -49,7 +49,12 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
     proxy.cut();
     const started = Date.now();
     for (const key of ['evt_during', 'evt_before']) {
-      const error = await guard.run(key, async () => void runs.during!++).catch((e: unknown) => e);
+      const error = await guard
+        .run(key, () => {
+          runs.during!++;
+          return Promise.resolve();
+        })
+        .catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect((error as IdempotencyStoreError).operation).toBe('claim');
     }
@@ -68,9 +73,9 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
     expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('failed to record a completed run'))).toBe(true);
 
     // After the outage: the earlier run replays, the refused one processes once.
-    expect(await guard.execute('evt_before', async () => 'again')).toEqual({ status: 'replayed', value: 'reply-before', stored: true });
-    expect(await guard.run('evt_during', async () => ++runs.during!)).toBe(1);
-    expect(await guard.run('evt_during', async () => ++runs.during!)).toBe(1);
+    expect(await guard.execute('evt_before', () => Promise.resolve('again'))).toEqual({ status: 'replayed', value: 'reply-before', stored: true });
+    expect(await guard.run('evt_during', () => Promise.resolve(++runs.during!))).toBe(1);
+    expect(await guard.run('evt_during', () => Promise.resolve(++runs.during!))).toBe(1);
     expect(runs).toEqual({ before: 1, during: 1 });
   }, 20_000);
 
@@ -79,7 +84,7 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
     proxy.hang();
     try {
       const started = Date.now();
-      const error = await guard.run('evt_hung', async () => 'x').catch((e: unknown) => e);
+      const error = await guard.run('evt_hung', () => Promise.resolve('x')).catch((e: unknown) => e);
       expect(isIdempotencyStoreError(error)).toBe(true);
       expect((error as Error).message).toContain('did not answer within 300 ms');
       // A deadline is behaviour: the hang is answered long before any default (generous margin for a busy machine).
@@ -88,7 +93,7 @@ describe.skipIf(!redisUp)('Redis store when Redis becomes unreachable mid-run', 
       proxy.restore();
     }
     // Once the proxy answers again the store recovers (ioredis may first drop the hung connection).
-    await vi.waitFor(async () => expect(await guard.run('evt_hung', async () => 'after')).toBe('after'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await guard.run('evt_hung', () => Promise.resolve('after'))).toBe('after'), { timeout: 10_000, interval: 50 });
   }, 20_000);
 });
 
@@ -273,7 +278,7 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
       eval: redis.eval.bind(redis),
       pipeline: () => redis.pipeline(),
     };
-    const store = createRedisStore({ redis: client as never, prefix });
+    const store = createRedisStore({ redis: client, prefix });
     await setUp(store, 'pipe');
     const pipelines = vi.spyOn(client, 'pipeline');
     const outcomes = await oneTick(store, 'pipe');
@@ -288,6 +293,20 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     pipelines.mockClear();
     await fortyClaims(store, 'pipe16');
     expect(pipelines).toHaveBeenCalledTimes(3);
+  });
+
+  it('fails a claim whose reply is not a string, instead of replaying "[object Object]" as a completed record', async () => {
+    const client = { set: () => Promise.resolve({ odd: true }), evalsha: redis.evalsha.bind(redis), eval: redis.eval.bind(redis) };
+    const store = createRedisStore({ redis: client as never, prefix });
+    const error = await store.claim({ key: 'odd-reply', token: 't1', fingerprint: 'fp', leaseMs: 5000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe("Expected the claim's reply to be a string or nothing, got object.");
+    const buffered = { set: () => Promise.resolve(Buffer.from('C\nt0\nfp\n"done"')), evalsha: redis.evalsha.bind(redis), eval: redis.eval.bind(redis) };
+    expect(await createRedisStore({ redis: buffered as never, prefix }).claim({ key: 'buffer-reply', token: 't1', fingerprint: 'fp', leaseMs: 5000 })).toEqual({
+      status: 'completed',
+      fingerprint: 'fp',
+      result: '"done"',
+    });
   });
 
   it('validates its options', () => {

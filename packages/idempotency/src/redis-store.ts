@@ -145,9 +145,16 @@ class CommandTimeoutError extends Error {
 
 const claimed: ClaimOutcome = Object.freeze({ status: 'claimed' });
 
-/** The claim's reply (the previous value, or nothing) as a claim outcome. */
+/**
+ * The claim's reply (the previous value, or nothing) as a claim outcome. A reply that is no
+ * string (nor a Buffer, from a client set to return them) fails the claim: read as a string
+ * it would be "[object Object]", parsed as a completed record and replayed.
+ */
 function toClaimOutcome(previous: unknown): ClaimOutcome {
-  return previous === null || previous === undefined ? claimed : parseRecord(String(previous));
+  if (previous === null || previous === undefined) return claimed;
+  if (typeof previous === 'string') return parseRecord(previous);
+  if (Buffer.isBuffer(previous)) return parseRecord(previous.toString('utf8'));
+  throw new TypeError(`Expected the claim's reply to be a string or nothing, got ${Array.isArray(previous) ? 'an array' : typeof previous}.`);
 }
 
 /** A compare-and-set script's reply: 1 when it acted. */

@@ -20,17 +20,17 @@ describe('idempotency guard telemetry (real OTel SDK)', () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), namespace: 'tel:', onInProgress: 'error' });
     await guard.run(
       'k1',
-      async () => {
+      () => {
         trace.getTracer('test').startSpan('send').end();
-        return 1;
+        return Promise.resolve(1);
       },
       { payload: { a: 1 } },
     );
-    await guard.run('k1', async () => 2, { payload: { a: 1 } });
-    await expect(guard.run('k1', async () => 3, { payload: { a: 2 } })).rejects.toThrow();
+    await guard.run('k1', () => Promise.resolve(2), { payload: { a: 1 } });
+    await expect(guard.run('k1', () => Promise.resolve(3), { payload: { a: 2 } })).rejects.toThrow();
     let release!: () => void;
     const slow = guard.run('k2', () => new Promise<number>((r) => (release = () => r(4))));
-    await expect(guard.run('k2', async () => 5)).rejects.toThrow();
+    await expect(guard.run('k2', () => Promise.resolve(5))).rejects.toThrow();
     release();
     await slow;
 
@@ -51,8 +51,8 @@ describe('idempotency guard telemetry (real OTel SDK)', () => {
   it('marks a failing function as an ERROR span with error.type', async () => {
     const guard = createIdempotencyGuard({ store: createMemoryStore(), namespace: 'fail:' });
     await expect(
-      guard.run('k', async () => {
-        throw new RangeError('nope');
+      guard.run('k', () => {
+        return Promise.reject(new RangeError('nope'));
       }),
     ).rejects.toThrow('nope');
     const [span] = otel.spans().filter((s) => s.name === 'idempotency fail:');
@@ -67,8 +67,8 @@ describe('idempotency guard telemetry (real OTel SDK)', () => {
     subscribe(idempotencyChannels.outcome, listener);
     try {
       const guard = createIdempotencyGuard({ store: createMemoryStore(), namespace: 'dc:' });
-      await guard.run('secret-key', async () => 1);
-      await guard.run('secret-key', async () => 1);
+      await guard.run('secret-key', () => Promise.resolve(1));
+      await guard.run('secret-key', () => Promise.resolve(1));
     } finally {
       unsubscribe(idempotencyChannels.outcome, listener);
       otel = installOtel();

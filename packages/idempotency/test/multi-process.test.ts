@@ -27,10 +27,10 @@ interface Backend {
   close(): Promise<void>;
 }
 
-async function redisBackend(): Promise<Backend> {
+function redisBackend(): Promise<Backend> {
   const prefix = uniquePrefix('idem-mp');
   const redis = new Redis(redisUrl);
-  return {
+  return Promise.resolve({
     env: { STORE: 'redis', REDIS_URL: redisUrl, PREFIX: prefix },
     store: createRedisStore({ redis, prefix: `${prefix}:` }),
     effects: async (key) => Number((await redis.get(`${prefix}:effects:${key}`)) ?? 0),
@@ -39,7 +39,7 @@ async function redisBackend(): Promise<Backend> {
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     },
-  };
+  });
 }
 
 async function postgresBackend(): Promise<Backend> {
@@ -106,7 +106,7 @@ for (const [name, up, open] of [
 
       const guard = createIdempotencyGuard({ store: backend.store, logger: silentLogger });
       let runs = 0;
-      const retry = () => guard.execute(key, async () => ++runs);
+      const retry = () => guard.execute(key, () => Promise.resolve(++runs));
       // Still held: the dead process's lease has not ended.
       await expect(retry()).rejects.toSatisfy(isIdempotencyInProgressError);
       await sleep(leaseMs + 300);

@@ -149,16 +149,16 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         await expect(
           guard.run(
             'evt-fail',
-            async () => {
+            () => {
               runs++;
-              throw new Error('provider down');
+              return Promise.reject(new Error('provider down'));
             },
             { payload: { a: 1 } },
           ),
         ).rejects.toThrow('provider down');
-        expect(await guard.run('evt-fail', async () => ++runs, { payload: { a: 1 } })).toBe(2);
-        expect(await guard.execute('evt-fail', async () => ++runs, { payload: { a: 1 } })).toEqual({ status: 'replayed', value: 2, stored: true });
-        await expect(guard.run('evt-fail', async () => ++runs, { payload: { a: 2 } })).rejects.toSatisfy(isIdempotencyPayloadMismatchError);
+        expect(await guard.run('evt-fail', () => Promise.resolve(++runs), { payload: { a: 1 } })).toBe(2);
+        expect(await guard.execute('evt-fail', () => Promise.resolve(++runs), { payload: { a: 1 } })).toEqual({ status: 'replayed', value: 2, stored: true });
+        await expect(guard.run('evt-fail', () => Promise.resolve(++runs), { payload: { a: 2 } })).rejects.toSatisfy(isIdempotencyPayloadMismatchError);
         expect(runs).toBe(2);
       });
 
@@ -171,8 +171,8 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
           return 'first';
         });
         await new Promise((r) => setTimeout(r, 50));
-        await expect(guard.run('evt', async () => 'second')).rejects.toSatisfy(isIdempotencyInProgressError);
-        const waiting = guard.run('evt', async () => 'second', { onInProgress: 'wait', waitTimeoutMs: 10_000 });
+        await expect(guard.run('evt', () => Promise.resolve('second'))).rejects.toSatisfy(isIdempotencyInProgressError);
+        const waiting = guard.run('evt', () => Promise.resolve('second'), { onInProgress: 'wait', waitTimeoutMs: 10_000 });
         setTimeout(release, 100);
         expect(await first).toBe('first');
         expect(await waiting).toBe('first');

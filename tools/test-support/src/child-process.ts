@@ -38,9 +38,9 @@ export function ask<T>(child: ChildProcess, message: Record<string, unknown>, ti
 }
 
 /**
- * The worker side: answers each IPC request with what `handler` returns (or its error).
+ * The worker side: answers each IPC request with what `handler` returns or resolves to (or its error).
  */
-export function serveRequests(handler: (message: Record<string, unknown>) => Promise<unknown> | unknown): void {
+export function serveRequests(handler: (message: Record<string, unknown>) => unknown): void {
   process.on('message', (message: Record<string, unknown>) => {
     void (async () => {
       try {

@@ -30,6 +30,7 @@ export const chromiumArgs: readonly string[] = [
  * describe.skipIf(!browserOk)('console in a browser', () => { ... });
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/require-await -- async like requirePostgres/requireRedis (which probe): the CI=true throw is a rejection
 export async function requireChromium(): Promise<boolean> {
   try {
     accessSync(chromiumPath, constants.X_OK);

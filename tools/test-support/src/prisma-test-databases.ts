@@ -59,7 +59,7 @@ export function prismaTestDatabases<Client extends { $disconnect(): Promise<void
     dropSchema,
     postgresClient,
     /** A set-up schema of its own on the shared PostgreSQL, and a client on it. */
-    async openPostgres(label: string): Promise<PrismaTestDatabase<Client>> {
+    openPostgres: async (label: string): Promise<PrismaTestDatabase<Client>> => {
       const schema = uniqueSchema(label);
       await createSchema(schema);
       const prisma = postgresClient(schema);
@@ -78,7 +78,7 @@ export function prismaTestDatabases<Client extends { $disconnect(): Promise<void
      * database on which `setupSql` already ran (see {@link pgliteFromTemplate}): the same
      * tables, without paying initdb and the migrations again.
      */
-    async openPglite(): Promise<PrismaTestDatabase<Client>> {
+    openPglite: async (): Promise<PrismaTestDatabase<Client>> => {
       const db = await pgliteFromTemplate(setupSql);
       const prisma = createClient(new PrismaPGlite(db));
       return {

@@ -5,7 +5,7 @@ import { databaseUrl } from './services.js';
 export interface TestDatabase {
   readonly name: string;
   readonly url: string;
-  drop(): Promise<void>;
+  readonly drop: () => Promise<void>;
 }
 
 /** Options of {@link createTestDatabase}. */

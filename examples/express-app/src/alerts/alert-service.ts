@@ -56,11 +56,11 @@ export async function createAppAlertService(input: {
   }
   return createAlertServiceFromEnv({
     env: alertEnv,
-    clients: { ...(twilio === undefined ? {} : { twilio: twilio as never }), ...(slack === undefined ? {} : { slack: slack as never }) },
-    store: redis === undefined ? createPrismaAlertStore({ prisma: db as never }) : createRedisAlertStore({ redis, prefix: `${env.REDIS_KEY_PREFIX}:alerts` }),
+    clients: { ...(twilio === undefined ? {} : { twilio }), ...(slack === undefined ? {} : { slack }) },
+    store: redis === undefined ? createPrismaAlertStore({ prisma: db }) : createRedisAlertStore({ redis, prefix: `${env.REDIS_KEY_PREFIX}:alerts` }),
     // With Redis for claims, the database owns history, pending pages, receipts and
     // silences (they survive a Redis restart) and takes the claims while Redis is down.
-    ...(redis === undefined ? {} : { durableStore: createPrismaAlertStore({ prisma: db as never }) }),
+    ...(redis === undefined ? {} : { durableStore: createPrismaAlertStore({ prisma: db }) }),
     logger,
     registry,
     onResult: ({ result }) => metrics.alerts.inc({ outcome: result.status }),

@@ -83,7 +83,7 @@ export function loadConfig(raw: Readonly<Record<string, string | undefined>> = p
   const input = production || (source.SHUTDOWN_DRAIN_DELAY_MS ?? '') !== '' ? source : { ...source, SHUTDOWN_DRAIN_DELAY_MS: String(developmentDrainDelayMs) };
   let validated: Env;
   try {
-    validated = validateEnv(schema, { env: input }) as Env;
+    validated = validateEnv<typeof schema>(schema, { env: input });
   } catch (error) {
     throw blameDeprecatedNames(error, deprecations);
   }
@@ -166,5 +166,5 @@ export function deliverabilityFromEnv(env: Env): DeliverabilityOptions {
     ['unreadableRetryMs', env.DELIVERABILITY_UNREADABLE_RETRY_MS],
     ['transientResendMs', env.DELIVERABILITY_TRANSIENT_RESEND_MS],
   ];
-  return Object.fromEntries(pairs.filter(([, value]) => value !== undefined)) as DeliverabilityOptions;
+  return Object.fromEntries(pairs.filter(([, value]) => value !== undefined));
 }

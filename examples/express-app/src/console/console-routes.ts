@@ -179,7 +179,7 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
 
   router.post('/actions/:section/:action', async (req, res) => {
     if (!guardAction(req, res)) return;
-    const action = byId.get(req.params.section as string)?.actions?.[req.params.action as string];
+    const action = byId.get(req.params.section)?.actions?.[req.params.action];
     if (action === undefined) return refuse(req, res, 404, 'Not found', 'No such action.');
     const form = formOf(req.body);
     if (form === undefined) return refuse(req, res, 400, 'Bad request', 'Every field must be given once.');

@@ -110,7 +110,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       prisma,
       sql: pgliteRunner(pglite),
       kind: 'pglite',
-      session: async () => pgliteSession(pglite),
+      session: () => Promise.resolve(pgliteSession(pglite)),
       ping: () => ping(prisma),
       close: async () => {
         await prisma.$disconnect();

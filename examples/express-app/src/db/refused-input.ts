@@ -24,12 +24,17 @@ interface Fields {
   message?: unknown;
 }
 
+/** A field of a driver error as text, when it is one (never "[object Object]"). */
+function scalar(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
 function* chain(error: unknown): Generator<Fields> {
   let link: unknown = error;
   for (let depth = 0; depth < 8 && typeof link === 'object' && link !== null; depth++) {
-    yield link as Fields;
+    yield link;
     const adapter = (link as Fields).meta?.driverAdapterError?.cause;
-    if (adapter !== undefined) yield adapter as Fields;
+    if (adapter !== undefined) yield adapter;
     link = (link as Fields).cause;
   }
 }
@@ -77,7 +82,7 @@ export function describeError(error: unknown): string {
   const parts = [name];
   if (typeof first?.code === 'string') parts.push(first.code);
   const adapter = first?.meta?.driverAdapterError?.cause;
-  if (adapter !== undefined) parts.push(`SQLSTATE ${String(adapter.originalCode ?? adapter.kind ?? '?')}: ${String(adapter.originalMessage ?? '')}`);
+  if (adapter !== undefined) parts.push(`SQLSTATE ${scalar(adapter.originalCode) ?? scalar(adapter.kind) ?? '?'}: ${scalar(adapter.originalMessage) ?? ''}`);
   const lines =
     typeof first?.message === 'string'
       ? first.message

@@ -235,7 +235,8 @@ export async function redisItem(env: PartialEnv, timeoutMs: number): Promise<Doc
   const started = performance.now();
   try {
     await withTimeout(redis.connect(), timeoutMs, 'Redis');
-    const pong = await withTimeout(redis.ping(), timeoutMs, 'Redis');
+    // ioredis types the answer as 'PONG'; a proxy or another server in the way may say otherwise.
+    const pong: string = await withTimeout(redis.ping(), timeoutMs, 'Redis');
     return pong === 'PONG' ? pass('Redis', `PING answered (${Math.round(performance.now() - started)} ms)`) : fail('Redis', `PING answered ${pong}`);
   } catch (error) {
     return fail('Redis', `unreachable: ${errorText(connectionError ?? error)}`);

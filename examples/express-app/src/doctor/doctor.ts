@@ -1,5 +1,5 @@
 import { resolveDeprecatedEnv } from '../config/deprecated-env.js';
-import { envSchema, type Env } from '../config/env-schema.js';
+import { envSchema } from '../config/env-schema.js';
 import {
   adminTokenItem,
   alertItems,
@@ -36,7 +36,7 @@ function readEnv(source: Readonly<Record<string, string | undefined>>): { env: P
     if (parsed.success) env[name] = parsed.data;
     else malformed.push(`${name} ${parsed.error.issues[0]?.message ?? 'is malformed'}`);
   }
-  return { env: env as Partial<Env>, malformed };
+  return { env, malformed };
 }
 
 /**

@@ -11,7 +11,8 @@ import { classifySendFailure } from '../providers/send-errors.js';
 import type { SmsSender } from '../providers/sms-sender.js';
 
 /** What one round of the worker did. */
-export interface OutboxRound {
+// A type, not an interface: Object.values / Object.entries over a round then see numbers.
+export type OutboxRound = {
   sent: number;
   reconciled: number;
   retrying: number;
@@ -24,7 +25,7 @@ export interface OutboxRound {
   withheld: number;
   /** Held back, not a round: the sender is halted (or the opt-out state unreadable); due again later. */
   held: number;
-}
+};
 
 /** Options of {@link OutboxWorker}. */
 export interface OutboxWorkerOptions {
@@ -258,9 +259,10 @@ export class OutboxWorker {
 
   /**
    * Looks the row up in Twilio's message log: its sid when found, undefined when not sent,
-   * `lookup_failed` when the lookup failed, `{ retryAt }` when its breaker refused it.
+   * the string `lookup_failed` when the lookup failed (no sid looks like it), `{ retryAt }`
+   * when its breaker refused it.
    */
-  private async reconcile(row: Claimed): Promise<string | undefined | 'lookup_failed' | { readonly retryAt: number | undefined }> {
+  private async reconcile(row: Claimed): Promise<string | undefined | { readonly retryAt: number | undefined }> {
     try {
       // The same text to the same person (two missed calls) must not match one message twice.
       const matched = await this.options.db.outboundMessage.findMany({

@@ -188,7 +188,7 @@ describe.skipIf(!chromiumOk)('operator console (headless Chromium)', () => {
     expect(result.status).toBe('delivered');
     await page.goto(`${app.url}/admin`);
     await page.getByText('Acknowledge by ACK code').click();
-    await page.getByLabel('ACK code or alert id').fill(result.alertId!);
+    await page.getByLabel('ACK code or alert id').fill(result.alertId);
     await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
     await page.waitForURL(`${app.url}/admin`);
     await expect(page.locator('#flash').textContent()).resolves.toContain('ACK_PROBE acknowledged');

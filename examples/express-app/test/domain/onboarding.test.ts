@@ -103,7 +103,7 @@ describe.skipIf(!pgUp)('number pool under concurrency (PostgreSQL)', () => {
     );
     const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => db.prisma.client.create({ data: { phone: `+1555222${String(3000 + i)}` } })));
     const results = await Promise.all(clients.map((c) => db.prisma.$transaction((tx) => allocateNumber(tx, c.id))));
-    const numbers = results.filter((n) => n !== undefined).map((n) => n!.phoneNumber);
+    const numbers = results.filter((n) => n !== undefined).map((n) => n.phoneNumber);
     expect(numbers).toHaveLength(10);
     expect(new Set(numbers).size).toBe(10);
     expect(await db.prisma.poolNumber.count({ where: { status: 'AVAILABLE' } })).toBe(0);

@@ -71,7 +71,7 @@ describe.skipIf(!postgresUp || !redisUp)('an inline reply whose answer never rea
     const first = deliver(twilioGivesUp.signal).catch((error: unknown) => error);
     let retry: { status: number; body: string };
     try {
-      await eventually(async () => provider.calls.includes('customer_message'), 20_000, 20);
+      await eventually(() => Promise.resolve(provider.calls.includes('customer_message')), 20_000, 20);
       // Every inbox write the app sends PostgreSQL from now on (the hot path's named
       // statements, Prisma's SQL) arrives 16 s late: longer than the retry's wait for the
       // stuck first copy (10 s) plus its own look at the inbox.

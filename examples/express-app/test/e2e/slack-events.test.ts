@@ -100,7 +100,10 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     // Acknowledged before it was stored, so it was spooled first; the copy drains as a
     // duplicate of the stored signal.
     const spooled: unknown[] = [];
-    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    await app.ctx.spool.drain((event) => {
+      spooled.push(event);
+      return Promise.resolve();
+    });
     expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
     expect(await app.ctx.db.prisma.slackSignal.count({ where: { eventId } })).toBe(1);
     expect(app.logs.find('Slack event spooled: could not be stored', levels.error)).toHaveLength(0);
@@ -116,7 +119,10 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     expect(reply.elapsedMs).toBeLessThan(slackDeadlineMs);
     // The 200 stopped Slack's retries: the event must be durable now, though the claim holds.
     const spooled: Array<{ provider: string; payload: Record<string, unknown> }> = [];
-    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    await app.ctx.spool.drain((event) => {
+      spooled.push(event);
+      return Promise.resolve();
+    });
     expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
   });
 
@@ -137,7 +143,10 @@ describe.skipIf(!postgresUp)('Slack events while the database is slow or gone (P
     // database, so the raw event went to the spool (drained by the jobs loop later).
     await eventually(async () => (await app.ctx.spool.size()) === 1, 15_000);
     const spooled: unknown[] = [];
-    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    await app.ctx.spool.drain((event) => {
+      spooled.push(event);
+      return Promise.resolve();
+    });
     expect(spooled).toEqual([expect.objectContaining({ provider: 'slack', payload: expect.objectContaining({ event_id: eventId }) })]);
     expect(await app.ctx.db.prisma.slackSignal.count({ where: { eventId } })).toBe(0);
     expect(app.logs.find('Slack event spooled', levels.error)).toHaveLength(1);
@@ -170,7 +179,10 @@ describe.skipIf(!postgresUp || !redisUp)('Slack events while Redis is down (a pr
     await redis.start();
     await eventually(() => app.ctx.redis?.status === 'ready', 10_000);
     const spooled: Array<{ provider: string; payload: Record<string, unknown> }> = [];
-    await app.ctx.spool.drain(async (event) => void spooled.push(event));
+    await app.ctx.spool.drain((event) => {
+      spooled.push(event);
+      return Promise.resolve();
+    });
     expect(spooled.filter((e) => e.payload.event_id === eventId)).toEqual([expect.objectContaining({ provider: 'slack' })]);
   }, 30_000);
 });
@@ -182,7 +194,8 @@ describe.skipIf(!postgresUp)('Slack signal evaluation timeout', () => {
     name: 'stalled',
     extract: (goal, text, signal) =>
       goal === 'customer_message'
-        ? new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))
+        ? // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, as the real extractor rejects with it
+          new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))
         : deterministicExtractor.extract(goal, text),
   };
   beforeAll(async () => {

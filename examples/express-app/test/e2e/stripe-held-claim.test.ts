@@ -66,7 +66,7 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
     expect(runsOf(eventId)).toBe(0);
     expect(await deliveryOf(eventId)).toMatchObject({ status: 'pending' });
 
-    await eventually(async () => runsOf(eventId) === 1, 60_000, 250);
+    await eventually(() => Promise.resolve(runsOf(eventId) === 1), 60_000, 250);
     expect(await app.ctx.db.prisma.client.findUniqueOrThrow({ where: { id: clientId } })).toMatchObject({
       paymentActive: true,
       onboardingState: 'S9_TEST_CALL',
@@ -88,7 +88,7 @@ describe.skipIf(!postgresUp || !redisUp)('a Stripe retry while another delivery 
     expect(JSON.parse(retry.body)).toMatchObject({ deferred: true });
     // Not run inside the PostgreSQL claim while Redis's holder may still be at it.
     expect(runsOf(eventId)).toBe(0);
-    await eventually(async () => runsOf(eventId) === 1, 60_000, 250);
+    await eventually(() => Promise.resolve(runsOf(eventId) === 1), 60_000, 250);
     await eventually(async () => (await deliveryOf(eventId))?.status === 'completed', 30_000, 250);
     expect(runsOf(eventId)).toBe(1);
   }, 120_000);
@@ -126,7 +126,7 @@ describe.skipIf(!postgresUp || !redisUp)(
       expect(retry.status).toBe(200);
       expect(JSON.parse(retry.body)).toMatchObject({ deferred: true });
       expect(runs()).toBe(0);
-      await eventually(async () => runs() === 1, 90_000, 250);
+      await eventually(() => Promise.resolve(runs() === 1), 90_000, 250);
     }, 150_000);
   },
 );

@@ -20,10 +20,11 @@ describe('process crash handlers (PGlite)', () => {
     const exits: number[] = [];
     let closed = false;
     const uninstall = installAppProcessHandlers(app.ctx, {
-      process: fakeProcess as never,
+      process: fakeProcess,
       exit: (code) => exits.push(code),
-      close: async () => {
+      close: () => {
         closed = true;
+        return Promise.resolve();
       },
     });
     try {
@@ -44,7 +45,7 @@ describe('process crash handlers (PGlite)', () => {
   it('an unhandled rejection exits too (Node’s own default), after the same alert', async () => {
     const fakeProcess = new EventEmitter();
     const exits: number[] = [];
-    const uninstall = installAppProcessHandlers(app.ctx, { process: fakeProcess as never, exit: (code) => exits.push(code), close: async () => {} });
+    const uninstall = installAppProcessHandlers(app.ctx, { process: fakeProcess, exit: (code) => exits.push(code), close: async () => {} });
     try {
       fakeProcess.emit('unhandledRejection', new Error('a promise nobody awaited'));
       await eventually(() => exits.length > 0, 10_000);

@@ -231,7 +231,7 @@ describe('runtime monitor (PGlite, simulated clock)', () => {
 
   it('outbox and inbox backlogs and dead letters are raised, and resolved when cleared', async () => {
     const spool = { size: 0 };
-    const { alertsOf, resolvesOf, monitor, alerts } = await setup({ spoolSize: async () => spool.size });
+    const { alertsOf, resolvesOf, monitor, alerts } = await setup({ spoolSize: () => Promise.resolve(spool.size) });
     await addNumbers(db.prisma, [poolPhone(), poolPhone(), poolPhone()]);
     const old = new Date(start - 20 * minute);
     await db.prisma.outboundMessage.create({ data: { toPhone: '+15553330001', fromPhone: systemNumber, body: 'hi', purpose: 'reply', createdAt: old } });

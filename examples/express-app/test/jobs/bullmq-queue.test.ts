@@ -18,8 +18,9 @@ describe.skipIf(!redisUp)('BullmqQueue while Redis is down (private redis-server
     redis = await startPrivateRedis();
     queue = new BullmqQueue({ url: redis.url, maxRetriesPerRequest: null }, silentLogger, 'bullmq-queue-test', { attempts: 1, backoffMs: 100 }, 1, 500);
     queue.start(
-      async (job) => {
+      (job) => {
         ran.push(job.deliveryId);
+        return Promise.resolve();
       },
       () => {},
     );
@@ -33,7 +34,7 @@ describe.skipIf(!redisUp)('BullmqQueue while Redis is down (private redis-server
 
   it('an add gives up after its timeout with a typed error, and a job added once Redis is back runs once', async () => {
     await queue.add(job('before'));
-    await eventually(async () => ran.includes('before'), 15_000, 50);
+    await eventually(() => Promise.resolve(ran.includes('before')), 15_000, 50);
 
     await redis.stop();
     const started = Date.now();
@@ -56,7 +57,7 @@ describe.skipIf(!redisUp)('BullmqQueue while Redis is down (private redis-server
       30_000,
       200,
     );
-    await eventually(async () => ran.includes('after'), 30_000, 100);
+    await eventually(() => Promise.resolve(ran.includes('after')), 30_000, 100);
     expect(ran.filter((id) => id === 'after')).toHaveLength(1);
   }, 90_000);
 });

@@ -24,9 +24,10 @@ describe('InboxSpool.drain', () => {
   it('an outage stops the drain and keeps every event not yet stored, in order', async () => {
     for (const sid of ['SM1', 'SM2', 'SM3']) await spool.put(event(sid));
     const stored: string[] = [];
-    const store = async (e: SpooledEvent) => {
-      if (sidOf(e) === 'SM2') throw new Error('connect ECONNREFUSED');
+    const store = (e: SpooledEvent) => {
+      if (sidOf(e) === 'SM2') return Promise.reject(new Error('connect ECONNREFUSED'));
       stored.push(sidOf(e));
+      return Promise.resolve();
     };
     await expect(spool.drain(store, { isOutage: () => true })).rejects.toThrow('ECONNREFUSED');
     expect(stored).toEqual(['SM1']);
@@ -39,9 +40,10 @@ describe('InboxSpool.drain', () => {
     const stored: string[] = [];
     const setAside: string[] = [];
     const options = { isOutage: () => false, onSetAside: (e: SpooledEvent) => void setAside.push(sidOf(e)) };
-    const store = async (e: SpooledEvent) => {
-      if (sidOf(e) === 'SMbad') throw new TypeError('cannot read this one');
+    const store = (e: SpooledEvent) => {
+      if (sidOf(e) === 'SMbad') return Promise.reject(new TypeError('cannot read this one'));
       stored.push(sidOf(e));
+      return Promise.resolve();
     };
     expect(await spool.drain(store, options)).toBe(2);
     expect(stored).toEqual(['SM2', 'SM3']);
@@ -59,9 +61,10 @@ describe('InboxSpool.drain', () => {
     await spool.put(event('SMok'));
     const stored: string[] = [];
     const drained = await spool.drain(
-      async (e) => {
-        if (sidOf(e) === 'SMpoison') throw new Error('refused');
+      (e) => {
+        if (sidOf(e) === 'SMpoison') return Promise.reject(new Error('refused'));
         stored.push(sidOf(e));
+        return Promise.resolve();
       },
       { isOutage: () => false, isPermanent: () => true },
     );
@@ -73,9 +76,10 @@ describe('InboxSpool.drain', () => {
 /** A store whose event `held` cannot be stored yet (its key is held elsewhere) `times` times. */
 function heldFor(times: number, held: string, stored: string[]) {
   let left = times;
-  return async (e: SpooledEvent) => {
-    if (sidOf(e) === held && left-- > 0) throw Object.assign(new Error('key held elsewhere'), { notYet: true });
+  return (e: SpooledEvent) => {
+    if (sidOf(e) === held && left-- > 0) return Promise.reject(Object.assign(new Error('key held elsewhere'), { notYet: true }));
     stored.push(sidOf(e));
+    return Promise.resolve();
   };
 }
 const redisUp = await requireRedis();
@@ -162,7 +166,10 @@ describe.skipIf(!(await requireRedis()))('InboxSpool.put while Redis is down (a 
     await eventually(() => redis.status === 'ready', 10_000);
     expect(await redis.llen('spool-test')).toBe(0);
     const drained: string[] = [];
-    await spool.drain(async (e) => void drained.push(sidOf(e)));
+    await spool.drain((e) => {
+      drained.push(sidOf(e));
+      return Promise.resolve();
+    });
     expect(drained).toEqual(['SMdown']);
   }, 30_000);
 });

@@ -49,9 +49,10 @@ describe('PeriodicTask', () => {
       name: 'outbox worker',
       logger,
       nextDelayMs: () => 1500,
-      run: async () => {
+      run: () => {
         runs++;
-        if (failing) throw new Error('database unreachable: connect ECONNREFUSED 127.0.0.1:5432 for +15551234567');
+        if (failing) return Promise.reject(new Error('database unreachable: connect ECONNREFUSED 127.0.0.1:5432 for +15551234567'));
+        return Promise.resolve();
       },
     });
     task.start();
@@ -76,10 +77,10 @@ describe('PeriodicTask', () => {
       name: 'drain',
       logger: captureLogger(),
       nextDelayMs: () => 1500,
-      run: async () => {
+      run: () => {
         starts.push(Date.now());
         backlog--;
-        return backlog > 0;
+        return Promise.resolve(backlog > 0);
       },
     });
     task.start();

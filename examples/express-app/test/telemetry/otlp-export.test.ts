@@ -37,7 +37,7 @@ describe('app telemetry', () => {
     const telemetry = await startTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'otlp-test-app' });
     expect(telemetry).toMatchObject({ tracing: true, metrics: true });
     const safeCall = createSafeCall({ registry: new BreakerRegistry(), logger: silentLogger });
-    await safeCall('otlp_probe', async () => 'ok');
+    await safeCall('otlp_probe', () => Promise.resolve('ok'));
     await telemetry.shutdown(); // flushes both exporters
     const traces = received.filter((r) => r.path === '/v1/traces');
     const exported = received.filter((r) => r.path === '/v1/metrics');

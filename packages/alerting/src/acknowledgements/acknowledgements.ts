@@ -207,10 +207,10 @@ export class Acknowledgements {
 
   /** Reads every acknowledgement from the store (once per maintenance round). A failure keeps the last read. */
   async refresh(now: number): Promise<void> {
-    const list = this.runtime.durable.listPendingDeliveries;
+    const list = this.runtime.durable.listPendingDeliveries?.bind(this.runtime.durable);
     if (list === undefined) return;
     try {
-      const rows = await this.runtime.durableCall(() => list.call(this.runtime.durable, { sink: ackSink, limit: 1000 }));
+      const rows = await this.runtime.durableCall(() => list({ sink: ackSink, limit: 1000 }));
       this.known.clear();
       for (const row of rows) {
         if (row.deadlineAt <= now) continue;
@@ -260,9 +260,9 @@ export class Acknowledgements {
    */
   async openAlerts(now: number): Promise<Ackable[]> {
     const { durable } = this.runtime;
-    const list = durable.listPendingDeliveries;
+    const list = durable.listPendingDeliveries?.bind(durable);
     if (list === undefined) return [];
-    const rows = await this.runtime.durableCall(() => list.call(durable, { sink: ackableSink, limit: 1000 }));
+    const rows = await this.runtime.durableCall(() => list({ sink: ackableSink, limit: 1000 }));
     return rows
       .filter((row) => row.deadlineAt > now)
       .map((row) => JSON.parse(row.payload) as Ackable)

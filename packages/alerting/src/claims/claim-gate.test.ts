@@ -31,7 +31,13 @@ function losingAnswers(lost: number): StoreCaller & { calls: number } {
 /** A monotonic clock that moves only when the gate sleeps, so no test waits for real. */
 function virtualTime() {
   let t = 0;
-  return { elapsed: () => t, sleep: async (ms: number) => void (t += ms) };
+  return {
+    elapsed: () => t,
+    sleep: (ms: number) => {
+      t += ms;
+      return Promise.resolve();
+    },
+  };
 }
 
 function gate(store: AlertStore, call: StoreCaller, designatedSender?: boolean) {
@@ -73,9 +79,9 @@ describe('ClaimGate: a claim whose answer is lost never becomes a second winner'
   it('a store known down (the request never reached it) still falls back at once: local dedup, or the designated sender', async () => {
     const store = createMemoryAlertStore();
     let calls = 0;
-    const down: StoreCaller = async () => {
+    const down: StoreCaller = () => {
       calls++;
-      throw refused();
+      return Promise.reject(refused());
     };
     expect(await gate(store, down).claim(alert(), now, windowMs)).toMatchObject({ claimed: true, via: 'local' });
     expect(await gate(store, down, true).claim(alert(), now, windowMs)).toMatchObject({ claimed: true, via: 'designated' });
@@ -85,10 +91,10 @@ describe('ClaimGate: a claim whose answer is lost never becomes a second winner'
   it('an unknown answer followed by the store going down (breaker open) falls back as a down store', async () => {
     const store = createMemoryAlertStore();
     let calls = 0;
-    const call: StoreCaller = async () => {
+    const call: StoreCaller = () => {
       calls++;
-      if (calls === 1) throw connectionClosed();
-      throw refused();
+      if (calls === 1) return Promise.reject(connectionClosed());
+      return Promise.reject(refused());
     };
     expect(await gate(store, call, true).claim(alert(), now, windowMs)).toMatchObject({ claimed: true, via: 'designated' });
     expect(calls).toBe(2);

@@ -89,7 +89,7 @@ describe('RuntimeMonitor (fake timers)', () => {
   it('start-up invariants raise INVARIANT_VIOLATION for each violation', async () => {
     const { monitor, sms } = setup();
     monitor.registerInvariant('twilio sender configured', () => 'TWILIO_FROM_NUMBER is not set');
-    monitor.registerInvariant('pool not empty', async () => false);
+    monitor.registerInvariant('pool not empty', () => Promise.resolve(false));
     monitor.registerInvariant('db reachable', () => {
       throw new Error('ECONNREFUSED');
     });
@@ -110,7 +110,7 @@ describe('RuntimeMonitor (fake timers)', () => {
 
   it('a round the lock gives to another instance is skipped', async () => {
     const rounds: number[] = [];
-    const { monitor } = setup({ intervalMs: minute, jitterMs: 0, lock: { kind: 'test', tryAcquire: async ({ round }) => round % 2 === 0 } });
+    const { monitor } = setup({ intervalMs: minute, jitterMs: 0, lock: { kind: 'test', tryAcquire: ({ round }) => Promise.resolve(round % 2 === 0) } });
     monitor.register('probe', ({ round }) => {
       rounds.push(round);
     });

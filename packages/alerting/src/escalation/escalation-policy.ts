@@ -61,6 +61,15 @@ export interface ResolvedEscalationPolicy {
   readonly steps: ReadonlyArray<{ readonly afterMs: number; readonly sinks: readonly string[] | undefined; readonly severity: Severity }>;
 }
 
+/** `Array.isArray` would narrow to `any[]`; the elements stay `unknown` until checked. */
+function isList(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value);
+}
+
+function isSeverity(value: unknown): value is Severity {
+  return (severities as readonly unknown[]).includes(value);
+}
+
 /**
  * Checks a policy and applies its defaults.
  *
@@ -74,16 +83,17 @@ export function resolveEscalationPolicy(policy: unknown, known: ReadonlySet<stri
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
     throw new TypeError(`Expected \`${field}\` to be an object like { steps: [{ afterMs: 600000, sinks: ['sms'] }] } or false.`);
   }
-  const { steps, severities: applies } = policy as EscalationPolicy;
-  if (!Array.isArray(steps) || steps.length === 0 || steps.length > 10) throw new TypeError(`Expected \`${field}.steps\` to be a list of 1 to 10 steps.`);
+  const { steps, severities: applies } = policy as { readonly steps?: unknown; readonly severities?: unknown };
+  if (!isList(steps) || steps.length === 0 || steps.length > 10) throw new TypeError(`Expected \`${field}.steps\` to be a list of 1 to 10 steps.`);
   const chosen = applies ?? severities;
-  if (!Array.isArray(chosen) || chosen.length === 0 || !chosen.every((s) => severities.includes(s))) {
+  if (!isList(chosen) || chosen.length === 0 || !chosen.every(isSeverity)) {
     throw new TypeError(`Expected \`${field}.severities\` to list severities (${severities.join(', ')}).`);
   }
   let previous = 0;
-  const resolved = steps.map((step: EscalationStep, index) => {
+  const resolved = steps.map((raw, index) => {
     const at = `${field}.steps[${index}]`;
-    if (typeof step !== 'object' || step === null) throw new TypeError(`Expected \`${at}\` to be an object like { afterMs: 600000, sinks: ['sms'] }.`);
+    if (typeof raw !== 'object' || raw === null) throw new TypeError(`Expected \`${at}\` to be an object like { afterMs: 600000, sinks: ['sms'] }.`);
+    const step = raw as { readonly afterMs?: unknown; readonly sinks?: unknown; readonly severity?: unknown };
     if (typeof step.afterMs !== 'number' || !Number.isFinite(step.afterMs) || step.afterMs <= previous) {
       throw new TypeError(
         `Expected \`${at}.afterMs\` to be a number of milliseconds greater than ${previous} (steps in time order), got ${String(step.afterMs)}.`,
@@ -91,16 +101,17 @@ export function resolveEscalationPolicy(policy: unknown, known: ReadonlySet<stri
     }
     previous = step.afterMs;
     const severity = step.severity ?? 'HIGH';
-    if (!severities.includes(severity))
-      throw new TypeError(`Expected \`${at}.severity\` to be one of ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
+    if (!isSeverity(severity)) throw new TypeError(`Expected \`${at}.severity\` to be one of ${severities.join(', ')}, got ${JSON.stringify(severity)}.`);
+    let sinks: string[] | undefined;
     if (step.sinks !== undefined) {
-      if (!Array.isArray(step.sinks) || step.sinks.length === 0) throw new TypeError(`Expected \`${at}.sinks\` to be a non-empty list of sink names.`);
-      for (const name of step.sinks) {
-        if (!known.has(name))
+      if (!isList(step.sinks) || step.sinks.length === 0) throw new TypeError(`Expected \`${at}.sinks\` to be a non-empty list of sink names.`);
+      sinks = step.sinks.map((name) => {
+        if (typeof name !== 'string' || !known.has(name))
           throw new TypeError(`\`${at}.sinks\` names the sink ${JSON.stringify(name)}, which is not configured (configured: ${[...known].join(', ')}).`);
-      }
+        return name;
+      });
     }
-    return { afterMs: step.afterMs, sinks: step.sinks === undefined ? undefined : [...step.sinks], severity };
+    return { afterMs: step.afterMs, sinks, severity };
   });
   return { severities: [...chosen], steps: resolved };
 }

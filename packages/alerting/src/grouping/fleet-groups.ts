@@ -194,9 +194,9 @@ export class FleetGroups {
     const remote: GroupMember[] = [];
     if (group?.role === 'leader') {
       this.open.delete(type);
-      const list = runtime.durable.listPendingDeliveries!;
+      const list = runtime.durable.listPendingDeliveries!.bind(runtime.durable);
       try {
-        const rows = await runtime.durableCall(() => list.call(runtime.durable, { sink: groupMemberSink, limit: 1000 }));
+        const rows = await runtime.durableCall(() => list({ sink: groupMemberSink, limit: 1000 }));
         for (const row of rows.filter((r) => r.alertId === group.groupId)) {
           // Settling is atomic: a row its follower took back is not sent here too.
           const taken = await runtime

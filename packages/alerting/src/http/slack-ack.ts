@@ -69,7 +69,7 @@ const defaults = { toleranceSeconds: 300 };
 
 function header(headers: SlackActionRequest['headers'], name: string): string | undefined {
   const value = headers[name] ?? headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : (value as string | undefined);
+  return typeof value === 'string' || value === undefined ? value : value[0];
 }
 
 function problem(status: number, title: string, detail: string): SlackActionResponse {

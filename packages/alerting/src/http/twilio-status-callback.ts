@@ -92,7 +92,7 @@ export interface TwilioStatusCallbackOptions {
 
 function header(headers: StatusCallbackRequest['headers'], name: string): string | undefined {
   const value = headers[name];
-  return Array.isArray(value) ? value[0] : (value as string | undefined);
+  return typeof value === 'string' || value === undefined ? value : value[0];
 }
 
 function problem(status: number, title: string, detail: string): StatusCallbackResponse {

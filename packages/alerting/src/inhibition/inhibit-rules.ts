@@ -109,7 +109,7 @@ function checkMatcher(matcher: unknown, field: string): void {
   for (const [name, value] of Object.entries(matcher)) {
     if (name !== 'type' && name !== 'severity' && name !== 'resourceId')
       throw new TypeError(`Expected \`${field}\` to match on type, severity or resourceId, got ${JSON.stringify(name)}.`);
-    const values = typeof value === 'string' ? [value] : value;
+    const values: unknown = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
       throw new TypeError(`Expected \`${field}.${name}\` to be a string or a non-empty list of strings.`);
     }

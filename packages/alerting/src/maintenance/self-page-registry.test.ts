@@ -19,9 +19,9 @@ function switchableStore(kind: string) {
       if (property === 'kind') return kind;
       const value = Reflect.get(target, property) as unknown;
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (down.value) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      return (...args: unknown[]) => {
+        if (down.value) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+        return Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
       };
     },
   });

@@ -11,7 +11,7 @@ function setup(extra: Partial<Parameters<typeof installProcessHandlers>[0]> = {}
   const logger = captureLogger();
   const alerts = createAlertService({ sinks: [sms], logger: captureLogger(), maintenanceIntervalMs: false, env: {} });
   const captured: unknown[] = [];
-  const sentry = { captureException: (e: unknown) => (captured.push(e), 'id'), flush: async () => true };
+  const sentry = { captureException: (e: unknown) => (captured.push(e), 'id'), flush: () => Promise.resolve(true) };
   const exits: number[] = [];
   let exited!: () => void;
   const exitedOnce = new Promise<void>((resolve) => (exited = resolve));

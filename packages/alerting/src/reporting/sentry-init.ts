@@ -71,6 +71,22 @@ export interface SentryInitResult {
 export type SentryEventLike = Record<string, any>;
 type SentryEvent = SentryEventLike;
 
+/**
+ * The fields {@link scrubSentryEvent} walks, each only as trusted as the event allows: a
+ * value is scrubbed after a runtime check of its shape, never assumed.
+ */
+interface ScrubbedEvent {
+  message?: unknown;
+  logentry?: { message?: unknown; params?: unknown };
+  exception?: { values?: Array<{ value?: unknown; stacktrace?: { frames?: Array<{ vars?: unknown }> } }> };
+  extra?: unknown;
+  contexts?: unknown;
+  tags?: Record<string, unknown>;
+  breadcrumbs?: unknown;
+  request?: { cookies?: unknown; headers?: Record<string, unknown>; data?: unknown; query_string?: unknown; url?: unknown };
+  user?: { id?: unknown } | undefined;
+}
+
 const droppedHeaders = /^(authorization|cookie|set-cookie|x-api-key|x-twilio-signature|x-slack-signature|stripe-signature|proxy-authorization)$/i;
 
 function scrubRecord(value: unknown): unknown {
@@ -93,7 +109,7 @@ function scrubRecord(value: unknown): unknown {
  * ```
  */
 export function scrubSentryEvent<T extends SentryEvent>(event: T): T {
-  const e = event as SentryEvent;
+  const e = event as ScrubbedEvent;
   if (typeof e.message === 'string') e.message = scrubText(e.message);
   if (e.logentry !== undefined) {
     if (typeof e.logentry.message === 'string') e.logentry.message = scrubText(e.logentry.message);
@@ -111,7 +127,7 @@ export function scrubSentryEvent<T extends SentryEvent>(event: T): T {
   if (e.tags !== undefined) {
     for (const [key, value] of Object.entries(e.tags)) if (typeof value === 'string') e.tags[key] = scrubText(value);
   }
-  if (Array.isArray(e.breadcrumbs)) e.breadcrumbs = e.breadcrumbs.map((crumb: SentryEvent) => scrubBreadcrumb(crumb));
+  if (Array.isArray(e.breadcrumbs)) e.breadcrumbs = (e.breadcrumbs as SentryEvent[]).map((crumb) => scrubBreadcrumb(crumb));
   if (e.request !== undefined) {
     const request = e.request;
     delete request.cookies;

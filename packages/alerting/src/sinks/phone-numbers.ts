@@ -23,7 +23,7 @@ export function parseOnCallNumbers(value: unknown, field = 'to'): string[] {
     typeof value === 'string'
       ? value.split(/[,;\s]+/).filter((s) => s !== '')
       : Array.isArray(value)
-        ? value.map((v) => (typeof v === 'string' ? v.trim() : v))
+        ? value.map((v: unknown) => (typeof v === 'string' ? v.trim() : v))
         : undefined;
   if (entries === undefined || entries.length === 0) {
     throw new TypeError(`Expected \`${field}\` to be one or more E.164 phone numbers (like +15551234567).`);

@@ -179,6 +179,7 @@ export function createSentrySink(options: SentrySinkOptions): AlertSink {
         }, confirmTimeoutMs);
         const onAbort = () => {
           finish();
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, passed through untouched
           reject(context.signal.reason);
         };
         context.signal.addEventListener('abort', onAbort, { once: true });
@@ -190,6 +191,7 @@ export function createSentrySink(options: SentrySinkOptions): AlertSink {
           sentry.captureEvent!(sentryEvent(message), { event_id: eventId });
         } catch (error) {
           finish();
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the SDK's own throw, passed through untouched
           reject(error);
         }
       });

@@ -111,6 +111,7 @@ class PostSpacing {
       }, delay);
       const onAbort = () => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, passed through untouched
         reject(signal.reason);
       };
       if (signal.aborted) onAbort();

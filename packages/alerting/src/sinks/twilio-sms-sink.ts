@@ -168,8 +168,13 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
 
 function describeTwilioError(error: unknown): string {
   const e = error as { status?: unknown; code?: unknown; message?: unknown };
-  const parts = [e.status !== undefined ? `HTTP ${String(e.status)}` : undefined, e.code !== undefined ? `code ${String(e.code)}` : undefined];
+  // Twilio's RestException has a numeric status and code; anything else is left out rather than shown as "[object Object]".
+  const parts = [scalar(e.status) !== undefined ? `HTTP ${scalar(e.status)}` : undefined, scalar(e.code) !== undefined ? `code ${scalar(e.code)}` : undefined];
   return parts.filter(Boolean).join(', ') || 'error';
+}
+
+function scalar(value: unknown): string | undefined {
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : undefined;
 }
 
 function noSender(): never {

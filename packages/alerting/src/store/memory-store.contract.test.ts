@@ -1,4 +1,4 @@
 import { describeAlertStoreContract } from '../../test/store-contract.js';
 import { createMemoryAlertStore } from './memory-store.js';
 
-describeAlertStoreContract('memory', async () => ({ store: createMemoryAlertStore(), close: async () => {} }));
+describeAlertStoreContract('memory', () => Promise.resolve({ store: createMemoryAlertStore(), close: async () => {} }));

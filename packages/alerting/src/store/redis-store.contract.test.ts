@@ -7,17 +7,17 @@ const redisUp = await requireRedis();
 
 describeAlertStoreContract(
   'Redis',
-  async () => {
+  () => {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     const prefix = uniquePrefix('alerts');
-    return {
+    return Promise.resolve({
       store: createRedisAlertStore({ redis, prefix }),
       close: async () => {
         const keys = await redis.keys(`{${prefix}}:*`);
         if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       },
-    };
+    });
   },
   { skip: !redisUp },
 );

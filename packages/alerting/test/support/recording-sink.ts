@@ -23,11 +23,12 @@ export function recordingSink(
     failWith(error: unknown, times = 1) {
       for (let i = 0; i < times; i++) failures.push(error);
     },
-    async send(message: AlertMessage, _context: SinkContext) {
+    send(message: AlertMessage, _context: SinkContext) {
       sink.attempts++;
-      if (failures.length > 0) throw failures.shift();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever failWith was given, Error or not
+      if (failures.length > 0) return Promise.reject(failures.shift());
       received.push(message);
-      return { ids: [message.id] };
+      return Promise.resolve({ ids: [message.id] });
     },
   };
   return sink;

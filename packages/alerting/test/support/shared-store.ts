@@ -8,7 +8,7 @@ import { openPostgres } from './databases.js';
 
 export interface SharedStore {
   readonly store: AlertStore;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** Deletes every key of the Redis store with this prefix. */

@@ -44,9 +44,9 @@ describe('deadlineMs', () => {
     const calls: number[] = [];
     const outcome = safeCall(
       'twilio_sms',
-      async () => {
+      () => {
         calls.push(Date.now() - start);
-        throw unavailable();
+        return Promise.reject(unavailable());
       },
       { deadlineMs: 2500, attempts: 5 },
     ).catch((e: unknown) => e);
@@ -58,8 +58,8 @@ describe('deadlineMs', () => {
 
   it('so does a Retry-After that would cross it', async () => {
     const safeCall = isolatedSafeCall();
-    const fn = vi.fn(async () => {
-      throw Object.assign(unavailable(), { headers: { 'retry-after': '20' } });
+    const fn = vi.fn(() => {
+      return Promise.reject(Object.assign(unavailable(), { headers: { 'retry-after': '20' } }));
     });
     await expect(safeCall('slack_post', fn, { deadlineMs: 10_000 })).rejects.toMatchObject({ reason: 'deadline', attempts: 1 });
     expect(fn).toHaveBeenCalledTimes(1);
@@ -67,7 +67,9 @@ describe('deadlineMs', () => {
 
   it('rejects a bad deadline with a TypeError', async () => {
     const safeCall = isolatedSafeCall();
-    await expect(safeCall('x', async () => 1, { deadlineMs: 0 })).rejects.toThrow('Expected `deadlineMs` to be a positive number or Infinity, got 0.');
+    await expect(safeCall('x', () => Promise.resolve(1), { deadlineMs: 0 })).rejects.toThrow(
+      'Expected `deadlineMs` to be a positive number or Infinity, got 0.',
+    );
   });
 });
 
@@ -89,9 +91,9 @@ describe('decorrelated jitter (AWS: sleep = min(cap, random_between(base, sleep 
     const calls: number[] = [];
     const outcome = safeCall(
       'jittered',
-      async () => {
+      () => {
         calls.push(Date.now() - start);
-        throw unavailable();
+        return Promise.reject(unavailable());
       },
       { attempts: 4, breaker: false, backoff: { initialDelayMs: 100, maxDelayMs: 1000, jitter: 'decorrelated' } },
     ).catch(() => {});

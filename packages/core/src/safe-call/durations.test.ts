@@ -18,7 +18,7 @@ describe('durations', () => {
     vi.useFakeTimers();
     const registry = new BreakerRegistry();
     const safeCall = createSafeCall({ registry, logger: silentLogger, clock });
-    await safeCall('calendar', async () => 'first'); // the breaker exists, without a slow-call rule
+    await safeCall('calendar', () => Promise.resolve('first')); // the breaker exists, without a slow-call rule
     registry.configure('calendar', { slowCallRateThreshold: 50, slowCallDurationMs: 100, minimumCalls: 4, slidingWindow: { type: 'count', size: 4 } });
     for (let i = 0; i < 4; i++) {
       const call = safeCall('calendar', () => after(150));

@@ -112,6 +112,7 @@ export class Engine {
       breaker = policy.breaker === false ? undefined : this.registry.get(name, policy.breaker);
       deadlineAt = policy.deadlineMs === Infinity ? Infinity : this.clock.now() + policy.deadlineMs;
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a synchronous throw (bad options) becomes the call's rejection, with the thrown value untouched
       return Promise.reject(error);
     }
     const bulkhead = state.bulkhead;

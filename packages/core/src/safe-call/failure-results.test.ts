@@ -22,9 +22,9 @@ describe('isFailureResult', () => {
     const calls: number[] = [];
     const outcome = safeCall(
       'status_page',
-      async () => {
+      () => {
         calls.push(Date.now() - started);
-        return calls.length === 1 ? response(503, { 'retry-after': '4' }) : response(200);
+        return Promise.resolve(calls.length === 1 ? response(503, { 'retry-after': '4' }) : response(200));
       },
       { isFailureResult: isFailedResponse },
     );
@@ -36,7 +36,7 @@ describe('isFailureResult', () => {
 
   it('leaves a 4xx response to the caller: returned as it is, once', async () => {
     const safeCall = isolatedSafeCall();
-    const fn = vi.fn(async () => response(404));
+    const fn = vi.fn(() => Promise.resolve(response(404)));
     const res = await safeCall('lookup', fn, { isFailureResult: isFailedResponse });
     expect(res.status).toBe(404);
     expect(fn).toHaveBeenCalledTimes(1);
@@ -45,7 +45,7 @@ describe('isFailureResult', () => {
   it('counts failed results for the breaker: three 503 answers open it', async () => {
     const registry = new BreakerRegistry();
     const safeCall = isolatedSafeCall({ registry });
-    const fn = vi.fn(async () => response(503));
+    const fn = vi.fn(() => Promise.resolve(response(503)));
     for (let i = 0; i < 3; i++) await safeCall('flaky_api', fn, { attempts: 1, isFailureResult: isFailedResponse }).catch(() => {});
     expect(registry.get('flaky_api').state).toBe('open');
     await expect(safeCall('flaky_api', fn, { isFailureResult: isFailedResponse })).rejects.toSatisfy(isCircuitOpenError);
@@ -55,7 +55,7 @@ describe('isFailureResult', () => {
   it('when attempts run out, the typed error carries the last result, and a fallback sees it', async () => {
     const safeCall = isolatedSafeCall({ defaults: { backoff: { initialDelayMs: 1 }, breaker: false } });
     let n = 0;
-    const fn = async () => response(502, { 'x-attempt': String(++n) });
+    const fn = () => Promise.resolve(response(502, { 'x-attempt': String(++n) }));
     const error = await safeCall('gateway', fn, { isFailureResult: isFailedResponse }).catch((e: unknown) => e);
     expect(isRetriesExhaustedError(error)).toBe(true);
     const cause = (error as Error).cause;
@@ -78,7 +78,7 @@ describe('isFailureResult', () => {
 
   it('a non-retryable failed result (501) is thrown as a FailedResultError after one attempt', async () => {
     const safeCall = isolatedSafeCall();
-    const fn = vi.fn(async () => response(501));
+    const fn = vi.fn(() => Promise.resolve(response(501)));
     const error = await safeCall('unimplemented', fn, { isFailureResult: (r) => r.status >= 500 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FailedResultError);
     expect(fn).toHaveBeenCalledTimes(1);
@@ -87,7 +87,7 @@ describe('isFailureResult', () => {
   it('any result type works: a predicate over plain values', async () => {
     const safeCall = isolatedSafeCall({ defaults: { backoff: { initialDelayMs: 1 } } });
     let n = 0;
-    const fn = async () => ({ ok: ++n >= 2, status: n >= 2 ? 200 : 503 });
+    const fn = () => Promise.resolve({ ok: ++n >= 2, status: n >= 2 ? 200 : 503 });
     await expect(safeCall('plain', fn, { isFailureResult: (r) => !r.ok })).resolves.toEqual({ ok: true, status: 200 });
   });
 });

@@ -61,7 +61,7 @@ const handler: ProxyHandler<LazySignalState> = {
     }
     const signal = real(state);
     if (key === realSignal) return signal;
-    return Reflect.get(signal, key, signal);
+    return Reflect.get(signal, key, signal) as unknown;
   },
   set: (state, key, value) => Reflect.set(real(state), key, value, real(state)),
   has: (state, key) => Reflect.has(real(state), key),

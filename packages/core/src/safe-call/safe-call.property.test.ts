@@ -125,10 +125,10 @@ describe('safeCall properties', () => {
           for (const step of steps) {
             await safeCall(
               'twilio_sms',
-              async () => {
-                if (step === 'outage') throw Object.assign(new Error('Service Unavailable'), { status: 503 });
-                if (step === 'caller') throw Object.assign(new Error('invalid To'), { status: 400, code: 21211 });
-                return 'SM1';
+              () => {
+                if (step === 'outage') return Promise.reject(Object.assign(new Error('Service Unavailable'), { status: 503 }));
+                if (step === 'caller') return Promise.reject(Object.assign(new Error('invalid To'), { status: 400, code: 21211 }));
+                return Promise.resolve('SM1');
               },
               { attempts: 1 },
             ).catch(() => {});

@@ -20,17 +20,17 @@ afterEach(() => {
 describe('safeCall: success and bad input', () => {
   it('returns what fn returns, sync or async', async () => {
     const safeCall = make();
-    await expect(safeCall('a', async () => 'sent')).resolves.toBe('sent');
+    await expect(safeCall('a', () => Promise.resolve('sent'))).resolves.toBe('sent');
     await expect(safeCall('a', () => 42)).resolves.toBe(42);
   });
 
   it('rejects bad arguments with TypeErrors that say what was expected', async () => {
     const safeCall = make();
-    await expect(safeCall('', async () => 1)).rejects.toThrow('Expected `name` to be a non-empty string, got "".');
+    await expect(safeCall('', () => Promise.resolve(1))).rejects.toThrow('Expected `name` to be a non-empty string, got "".');
     await expect(safeCall('a', 'nope' as never)).rejects.toThrow('Expected `fn` to be a function, got string.');
-    await expect(safeCall('a', async () => 1, { attempts: 0 })).rejects.toThrow('Expected `attempts` to be an integer from 1 to 100, got 0.');
-    await expect(safeCall('a', async () => 1, { timeoutMs: -5 })).rejects.toThrow('`timeoutMs`');
-    await expect(safeCall('a', async () => 1, { backoff: { jitter: 'lots' as never } })).rejects.toThrow('`backoff.jitter`');
+    await expect(safeCall('a', () => Promise.resolve(1), { attempts: 0 })).rejects.toThrow('Expected `attempts` to be an integer from 1 to 100, got 0.');
+    await expect(safeCall('a', () => Promise.resolve(1), { timeoutMs: -5 })).rejects.toThrow('`timeoutMs`');
+    await expect(safeCall('a', () => Promise.resolve(1), { backoff: { jitter: 'lots' as never } })).rejects.toThrow('`backoff.jitter`');
     expect(() => safeCall.configure('a', { bulkhead: { maxConcurrent: 0 } })).not.toThrow(); // validated when created
     expect(() => safeCall.configure('a', { attempts: 1.5 })).toThrow(TypeError);
     expect(() => createSafeCall({ defaults: { timeoutMs: 0 } })).toThrow(TypeError);
@@ -124,9 +124,9 @@ describe('safeCall: retries', () => {
     const safeCall = make();
     const calls: number[] = [];
     const start = Date.now();
-    const outcome = safeCall('twilio_sms', async () => {
+    const outcome = safeCall('twilio_sms', () => {
       calls.push(Date.now() - start);
-      throw httpError(503);
+      return Promise.reject(httpError(503));
     }).catch((e: unknown) => e);
     await vi.runAllTimersAsync();
     const error = await outcome;
@@ -140,10 +140,10 @@ describe('safeCall: retries', () => {
     const safeCall = make();
     const calls: number[] = [];
     const start = Date.now();
-    const outcome = safeCall('slack_post', async () => {
+    const outcome = safeCall('slack_post', () => {
       calls.push(Date.now() - start);
-      if (calls.length === 1) throw httpError(429, { 'retry-after': '4' });
-      return 'ok';
+      if (calls.length === 1) return Promise.reject(httpError(429, { 'retry-after': '4' }));
+      return Promise.resolve('ok');
     });
     await vi.advanceTimersByTimeAsync(4000);
     await expect(outcome).resolves.toBe('ok');
@@ -152,8 +152,8 @@ describe('safeCall: retries', () => {
 
   it('gives up at once when Retry-After is longer than maxDelayMs', async () => {
     const safeCall = make();
-    const fn = vi.fn(async () => {
-      throw httpError(429, { 'retry-after': '3600' });
+    const fn = vi.fn(() => {
+      return Promise.reject(httpError(429, { 'retry-after': '3600' }));
     });
     await expect(safeCall('openai', fn)).rejects.toMatchObject({ code: 'RETRIES_EXHAUSTED', reason: 'retry-after' });
     expect(fn).toHaveBeenCalledTimes(1);
@@ -162,13 +162,13 @@ describe('safeCall: retries', () => {
   it('does not retry non-retryable errors: the original error comes back at once', async () => {
     const safeCall = make();
     const bug = new TypeError('cannot read properties of undefined');
-    const fn = vi.fn(async () => {
-      throw bug;
+    const fn = vi.fn(() => {
+      return Promise.reject(bug);
     });
     await expect(safeCall('x', fn)).rejects.toBe(bug);
     const badRequest = httpError(400);
-    const fn400 = vi.fn(async () => {
-      throw badRequest;
+    const fn400 = vi.fn(() => {
+      return Promise.reject(badRequest);
     });
     await expect(safeCall('y', fn400)).rejects.toBe(badRequest);
     expect(fn).toHaveBeenCalledTimes(1);
@@ -177,8 +177,8 @@ describe('safeCall: retries', () => {
 
   it('a custom retryable predicate decides', async () => {
     const safeCall = make({ defaults: { backoff: { initialDelayMs: 1 } } });
-    const fn = vi.fn(async () => {
-      throw new Error('flaky');
+    const fn = vi.fn(() => {
+      return Promise.reject(new Error('flaky'));
     });
     await expect(safeCall('z', fn, { retryable: (e) => (e as Error).message === 'flaky' })).rejects.toSatisfy(isRetriesExhaustedError);
     expect(fn).toHaveBeenCalledTimes(3);
@@ -187,9 +187,9 @@ describe('safeCall: retries', () => {
   it('the retry budget caps retries across calls', async () => {
     const safeCall = make({ defaults: { backoff: { initialDelayMs: 1 }, breaker: false } });
     let calls = 0;
-    const fail = async () => {
+    const fail = () => {
       calls++;
-      throw httpError(503);
+      return Promise.reject(httpError(503));
     };
     const options = { attempts: 2, retryBudget: { ratio: 0, minRetries: 2, windowMs: 60_000 } };
     const reasons: string[] = [];
@@ -204,8 +204,8 @@ describe('safeCall: retries', () => {
   it('the caller aborting during the wait between attempts ends the call', async () => {
     const safeCall = make();
     const controller = new AbortController();
-    const fn = vi.fn(async () => {
-      throw httpError(503);
+    const fn = vi.fn(() => {
+      return Promise.reject(httpError(503));
     });
     const outcome = safeCall('x', fn, { signal: controller.signal }).catch((e: unknown) => e);
     await sleep(20);
@@ -219,8 +219,8 @@ describe('safeCall: breaker, bulkhead, fallback', () => {
   it('opens the breaker after 3 consecutive failures and refuses without calling fn', async () => {
     const registry = new BreakerRegistry();
     const safeCall = make({ registry });
-    const fn = vi.fn(async () => {
-      throw httpError(503);
+    const fn = vi.fn(() => {
+      return Promise.reject(httpError(503));
     });
     for (let i = 0; i < 3; i++) await safeCall('stripe', fn, { attempts: 1 }).catch(() => {});
     expect(registry.get('stripe').state).toBe('open');
@@ -233,8 +233,8 @@ describe('safeCall: breaker, bulkhead, fallback', () => {
   it('stops retrying when the breaker opens mid-call', async () => {
     const registry = new BreakerRegistry();
     const safeCall = make({ registry, defaults: { backoff: { initialDelayMs: 1 }, attempts: 5, breaker: { failureThreshold: 2 } } });
-    const fn = vi.fn(async () => {
-      throw httpError(502);
+    const fn = vi.fn(() => {
+      return Promise.reject(httpError(502));
     });
     const error = await safeCall('calendar', fn).catch((e: unknown) => e);
     expect(isCircuitOpenError(error)).toBe(true);
@@ -273,7 +273,7 @@ describe('safeCall: breaker, bulkhead, fallback', () => {
     const safeCall = make();
     const options = { bulkhead: { maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 30 } };
     const first = safeCall('q', () => sleep(200), options);
-    await expect(safeCall('q', async () => 'never', options)).rejects.toSatisfy(isBulkheadFullError);
+    await expect(safeCall('q', () => Promise.resolve('never'), options)).rejects.toSatisfy(isBulkheadFullError);
     await first;
   });
 });

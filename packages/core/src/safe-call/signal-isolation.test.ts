@@ -58,9 +58,9 @@ describe('defect 1: one call never aborts another call signal (real server)', ()
     for (let i = 0; i < 20; i++) {
       await safeCall(
         'quick',
-        async (signal) => {
+        (signal) => {
           signals.push(signal);
-          return i;
+          return Promise.resolve(i);
         },
         { timeoutMs: 30 },
       );

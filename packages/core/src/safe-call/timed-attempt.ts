@@ -124,7 +124,7 @@ export abstract class TimedAttempt<T> implements DeadlineEntry {
   /** The caller's signal aborted (this object is its subscriber). */
   handleEvent(): void {
     if (this.resolve === undefined) return;
-    const reason = this.callerSignal!.reason;
+    const reason: unknown = this.callerSignal!.reason;
     this.finish();
     this.signalState?.abort(reason);
     this.onAbort(new AbortedError(this.name, reason));

@@ -29,6 +29,14 @@ export function roundMs(ms: number): number {
 /** Throws the house TypeError unless `value` is a non-negative finite number (or undefined). */
 export function assertThreshold(name: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-    throw new TypeError(`Expected \`${name}\` to be a non-negative number, got ${String(value)}.`);
+    throw new TypeError(`Expected \`${name}\` to be a non-negative number, got ${shown(value)}.`);
   }
+}
+
+/** A bad option value as a TypeError shows it: strings quoted (`"5"` is not `5`), objects by kind, never "[object Object]". */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }

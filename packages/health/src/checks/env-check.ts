@@ -34,9 +34,13 @@ export interface EnvCheckOptions extends CommonCheckOptions {
  * const check = envCheck({ required: ['DATABASE_URL', 'REDIS_URL', 'SLACK_SIGNING_SECRET'] });
  * ```
  */
+function isNameList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((n) => typeof n === 'string' && n.length > 0);
+}
+
 export function envCheck(options: EnvCheckOptions): HealthCheck {
   const { required, env = process.env } = options ?? ({} as EnvCheckOptions);
-  if (!Array.isArray(required) || required.some((n) => typeof n !== 'string' || n.length === 0)) {
+  if (!isNameList(required)) {
     throw new TypeError('Expected `required` to be an array of variable names.');
   }
   const names = [...required];

@@ -12,11 +12,14 @@ const postgresUp = await requirePostgres();
 
 describe('postgresCheck: option checks', () => {
   it('needs exactly one of prisma, client, query', () => {
-    expect(() => postgresCheck({} as never)).toThrow('Expected exactly one of `prisma`, `client` or `query`.');
-    expect(() => postgresCheck({ query: () => 1, client: { query: async () => 1 } })).toThrow('Expected exactly one');
+    expect(() => postgresCheck({})).toThrow('Expected exactly one of `prisma`, `client` or `query`.');
+    expect(() => postgresCheck({ query: () => 1, client: { query: () => Promise.resolve(1) } })).toThrow('Expected exactly one');
     expect(() => postgresCheck({ client: {} as never })).toThrow('Expected `client` to have a `query(text)` method.');
     expect(() => postgresCheck({ prisma: {} as never })).toThrow('Expected `prisma` to have a `$queryRaw` method.');
     expect(() => postgresCheck({ query: () => 1, warnAboveMs: -1 })).toThrow('Expected `warnAboveMs` to be a non-negative number');
+    // The value as given, not "[object Object]", and a string quoted so "5" does not read as 5.
+    expect(() => postgresCheck({ query: () => 1, warnAboveMs: { ms: 5 } as never })).toThrow('to be a non-negative number, got an object.');
+    expect(() => postgresCheck({ query: () => 1, warnAboveMs: '5' as never })).toThrow('to be a non-negative number, got "5".');
   });
 
   it('defaults: postgres:responseTime, datastore, critical', () => {

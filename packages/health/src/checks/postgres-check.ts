@@ -43,8 +43,8 @@ export interface PostgresCheckOptions extends CommonCheckOptions {
   readonly prisma?: PrismaQueryRaw | undefined;
   /** A `pg` Pool or Client (anything with `query(text)`): the check runs `SELECT 1`. */
   readonly client?: SqlQueryClient | undefined;
-  /** Your own probe; receives a signal aborted at the check's timeout. */
-  readonly query?: ((signal: AbortSignal) => PromiseLike<unknown> | unknown) | undefined;
+  /** Your own probe (its result, or the promise it returns, is awaited); receives a signal aborted at the check's timeout. */
+  readonly query?: ((signal: AbortSignal) => unknown) | undefined;
   /**
    * Round-trip time above which the check warns.
    * @default 500

@@ -10,11 +10,15 @@ const redisUp = await requireRedis();
 describe('redisCheck: options', () => {
   it('needs a client with ping()', () => {
     expect(() => redisCheck({} as never)).toThrow('Expected `client` to be a Redis client with `ping()`.');
-    expect(redisCheck({ client: { ping: async () => 'PONG' } })).toMatchObject({ name: 'redis', measurement: 'responseTime', componentType: 'datastore' });
+    expect(redisCheck({ client: { ping: () => Promise.resolve('PONG') } })).toMatchObject({
+      name: 'redis',
+      measurement: 'responseTime',
+      componentType: 'datastore',
+    });
   });
 
   it('fails on a reply other than PONG', async () => {
-    const monitor = new HealthMonitor({ checks: [redisCheck({ client: { ping: async () => 'LOADING' } })], logger: captureLogger() });
+    const monitor = new HealthMonitor({ checks: [redisCheck({ client: { ping: () => Promise.resolve('LOADING') } })], logger: captureLogger() });
     const [result] = (await monitor.report()).checks;
     expect(result!.observations[0]).toMatchObject({ status: 'fail', output: 'unexpected reply to PING' });
   });

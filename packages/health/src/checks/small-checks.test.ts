@@ -131,7 +131,7 @@ describe('alertSystemCheck', () => {
   });
 
   it('accepts an async status, fails on a malformed one, validates the source', async () => {
-    const asyncCheck = alertSystemCheck({ source: { getAlertSystemStatus: async () => ({ enabled: false }) } });
+    const asyncCheck = alertSystemCheck({ source: { getAlertSystemStatus: () => Promise.resolve({ enabled: false }) } });
     expect((await monitorWith(asyncCheck).report()).checks[0]!.observations[0]!.output).toBe('degraded: alerts disabled');
     const broken = alertSystemCheck({ source: { getAlertSystemStatus: () => ({}) as never } });
     expect((await monitorWith(broken).report()).checks[0]!.status).toBe('fail');
@@ -158,7 +158,7 @@ describe('queueBacklogCheck', () => {
   });
 
   it('async counts, bad counts and bad thresholds', async () => {
-    expect((await monitorWith(queueBacklogCheck({ count: async () => 3 })).report()).status).toBe('pass');
+    expect((await monitorWith(queueBacklogCheck({ count: () => Promise.resolve(3) })).report()).status).toBe('pass');
     expect((await monitorWith(queueBacklogCheck({ count: () => Number.NaN })).report()).checks[0]!.status).toBe('fail');
     expect(() => queueBacklogCheck({ count: () => 1, warnAt: 10, failAt: 5 })).toThrow('Expected `failAt` (5) to be at least `warnAt` (10).');
     expect(() => queueBacklogCheck({ count: 5 as never })).toThrow('Expected `count` to be a function');

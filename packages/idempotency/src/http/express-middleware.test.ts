@@ -38,9 +38,9 @@ async function startApp(options: Partial<IdempotencyKeyOptions> = {}) {
     count('rate-limited');
     res.status(429).json({ error: 'slow down' });
   });
-  app.post('/boom', async () => {
+  app.post('/boom', () => {
     count('boom');
-    throw new Error('database down');
+    return Promise.reject(new Error('database down'));
   });
   app.post('/slow', async (_req, res) => {
     count('slow');
@@ -229,11 +229,11 @@ describe('idempotencyKeyMiddleware options', () => {
 
   it('answers 503 problem+json when the store is unreachable, without running the handler', async () => {
     const down: IdempotencyStore = {
-      claim: async () => {
-        throw new Error('ECONNREFUSED');
+      claim: () => {
+        return Promise.reject(new Error('ECONNREFUSED'));
       },
-      complete: async () => false,
-      release: async () => false,
+      complete: () => Promise.resolve(false),
+      release: () => Promise.resolve(false),
     };
     const app = await startApp({ store: down });
     try {

@@ -59,7 +59,10 @@ function headersOf(res: ExpressLikeResponse): Record<string, string | string[]> 
  * being released while the work goes on, which would let the retry run it a second time.
  */
 function capture(res: ExpressLikeResponse, next: () => void): { response: Promise<HttpResponseSnapshot>; flush(): void; restore(): void } {
+  // Kept only to be put back on the same response (restore), never called unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalWrite = res.write;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalEnd = res.end;
   const chunks: Buffer[] = [];
   const callbacks: WriteCallback[] = [];

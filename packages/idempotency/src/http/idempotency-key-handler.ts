@@ -174,6 +174,11 @@ const responseCodec: ResultCodec<unknown> = {
   },
 };
 
+/** `Array.isArray` alone would narrow to `any[]` and leave the entries unchecked. */
+function isStringList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+}
+
 /**
  * The framework-agnostic core of the `Idempotency-Key` header (IETF httpapi draft): wraps
  * one request's handling so a retried request gets the first response instead of running
@@ -213,7 +218,7 @@ export class IdempotencyKeyHandler {
       shouldStore = defaults.shouldStore,
       logger = consoleLogger({ component: 'idempotency-key' }),
     } = options;
-    if (!Array.isArray(methods) || methods.some((m) => typeof m !== 'string')) throw new TypeError('Expected `methods` to be an array of HTTP method names.');
+    if (!isStringList(methods)) throw new TypeError('Expected `methods` to be an array of HTTP method names.');
     if (typeof headerName !== 'string' || headerName.length === 0) throw new TypeError('Expected `headerName` to be a non-empty string.');
     if (typeof replayHeader !== 'string' || replayHeader.length === 0) throw new TypeError('Expected `replayHeader` to be a non-empty string.');
     for (const [name, fn] of [
@@ -293,10 +298,10 @@ export class IdempotencyKeyHandler {
           produced = await next();
           return produced;
         },
-        { payload: this.fingerprint(request), shouldStore: (response) => this.shouldStore((response as HttpResponseSnapshot).status) },
+        { payload: this.fingerprint(request), shouldStore: (response) => this.shouldStore(response.status) },
       );
-      if (outcome.status === 'executed') return { response: outcome.value as HttpResponseSnapshot, outcome: 'executed' };
-      const replayed = outcome.value as HttpResponseSnapshot;
+      if (outcome.status === 'executed') return { response: outcome.value, outcome: 'executed' };
+      const replayed = outcome.value;
       return { response: { ...replayed, headers: { ...replayed.headers, [this.replayHeader]: 'true' } }, outcome: 'replayed' };
     } catch (error) {
       if (produced !== undefined && (isIdempotencyLeaseLostError(error) || isIdempotencyStoreError(error))) {

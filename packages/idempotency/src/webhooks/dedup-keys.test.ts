@@ -50,12 +50,32 @@ describe('dedup keys', () => {
     const clock = { now: () => now };
     const dedup = createWebhookDedup({ store: createMemoryStore({ clock }), logger: silentLogger, clock });
     let runs = 0;
-    await dedup.stripe({ id: 'evt_1' }, async () => void runs++);
+    await dedup.stripe({ id: 'evt_1' }, () => {
+      runs++;
+      return Promise.resolve();
+    });
     now += 3.5 * 86_400_000;
-    expect((await dedup.stripe({ id: 'evt_1' }, async () => void runs++)).duplicate).toBe(true);
-    await dedup.standardWebhooks({ headers: { 'webhook-id': 'm1' } }, async () => void runs++);
+    expect(
+      (
+        await dedup.stripe({ id: 'evt_1' }, () => {
+          runs++;
+          return Promise.resolve();
+        })
+      ).duplicate,
+    ).toBe(true);
+    await dedup.standardWebhooks({ headers: { 'webhook-id': 'm1' } }, () => {
+      runs++;
+      return Promise.resolve();
+    });
     now += 86_400_001;
-    expect((await dedup.standardWebhooks({ headers: { 'webhook-id': 'm1' } }, async () => void runs++)).duplicate).toBe(false);
+    expect(
+      (
+        await dedup.standardWebhooks({ headers: { 'webhook-id': 'm1' } }, () => {
+          runs++;
+          return Promise.resolve();
+        })
+      ).duplicate,
+    ).toBe(false);
     expect(runs).toBe(3);
   });
 
@@ -75,6 +95,6 @@ describe('dedup keys', () => {
 
   it('rejects a handler result it cannot send', async () => {
     const dedup = createWebhookDedup({ store: createMemoryStore(), logger: silentLogger });
-    await expect(dedup.stripe({ id: 'evt_3' }, async () => 42 as never)).rejects.toThrow('Expected the webhook handler to return');
+    await expect(dedup.stripe({ id: 'evt_3' }, () => Promise.resolve(42 as never))).rejects.toThrow('Expected the webhook handler to return');
   });
 });

@@ -61,7 +61,10 @@ beforeAll(async () => {
   app.post('/slack/events', express.raw({ type: 'application/json' }), async (req, res, next) => {
     try {
       if (!verifySlackSignature({ signingSecret: slackSigningSecret, headers: req.headers, rawBody: req.body })) return void res.sendStatus(401);
-      const result = await dedup.slack({ headers: req.headers, body: JSON.parse(req.body.toString('utf8')) }, async () => void count('slack'));
+      const result = await dedup.slack({ headers: req.headers, body: JSON.parse(req.body.toString('utf8')) }, () => {
+        count('slack');
+        return Promise.resolve();
+      });
       send(res, result);
     } catch (error) {
       next(error);
@@ -76,9 +79,10 @@ beforeAll(async () => {
       return void res.sendStatus(400);
     }
     try {
-      const result = await dedup.stripe(event, async (e) => {
+      const result = await dedup.stripe(event, (e) => {
         count('stripe');
-        if ((e.data.object as { fail?: boolean }).fail === true && runs.stripe === 1) throw new Error('fulfilment failed');
+        if ((e.data.object as { fail?: boolean }).fail === true && runs.stripe === 1) return Promise.reject(new Error('fulfilment failed'));
+        return Promise.resolve();
       });
       send(res, result);
     } catch (error) {
@@ -93,7 +97,13 @@ beforeAll(async () => {
       return void res.sendStatus(401);
     }
     try {
-      send(res, await dedup.standardWebhooks({ headers: req.headers }, async () => void count('standard')));
+      send(
+        res,
+        await dedup.standardWebhooks({ headers: req.headers }, () => {
+          count('standard');
+          return Promise.resolve();
+        }),
+      );
     } catch (error) {
       next(error);
     }

@@ -44,6 +44,7 @@ export function controlledExtractor(): ControlledExtractor {
               'abort',
               () => {
                 clearTimeout(timer);
+                // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, as the real extractor rejects with it
                 reject(signal.reason);
               },
               { once: true },

@@ -17,16 +17,16 @@ export function recordingAlerts(options: { logger?: Logger; clock?: Clock } = {}
   /** Every alert and resolve notice, in order. */
   received: ReceivedAlert[];
   /** Alerts (not resolve notices) of `type`, optionally on `resourceId`. */
-  alertsOf(type: string, resourceId?: string): ReceivedAlert[];
+  readonly alertsOf: (type: string, resourceId?: string) => ReceivedAlert[];
   /** Resolve notices of `type`, optionally on `resourceId`. */
-  resolvesOf(type: string, resourceId?: string): ReceivedAlert[];
+  readonly resolvesOf: (type: string, resourceId?: string) => ReceivedAlert[];
 } {
   const received: ReceivedAlert[] = [];
   const sink: AlertSink = {
     name: 'pager',
-    async send(message) {
+    send(message) {
       received.push({ at: options.clock?.now() ?? Date.now(), message });
-      return { ids: [message.id] };
+      return Promise.resolve({ ids: [message.id] });
     },
   };
   const alerts = createAlertService({
