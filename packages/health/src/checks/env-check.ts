@@ -20,6 +20,11 @@ export interface EnvCheckOptions extends CommonCheckOptions {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
+/** A list of non-empty names (narrowed to a readonly list, where `Array.isArray` alone gives `any[]`). */
+function isNameList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((n) => typeof n === 'string' && n.length > 0);
+}
+
 /**
  * Required environment variables are set. Reports the missing ones by name only (never a
  * value) as `env:configuration`. Critical by default. For start-up validation with types
@@ -34,10 +39,6 @@ export interface EnvCheckOptions extends CommonCheckOptions {
  * const check = envCheck({ required: ['DATABASE_URL', 'REDIS_URL', 'SLACK_SIGNING_SECRET'] });
  * ```
  */
-function isNameList(value: unknown): value is readonly string[] {
-  return Array.isArray(value) && value.every((n) => typeof n === 'string' && n.length > 0);
-}
-
 export function envCheck(options: EnvCheckOptions): HealthCheck {
   const { required, env = process.env } = options ?? ({} as EnvCheckOptions);
   if (!isNameList(required)) {
