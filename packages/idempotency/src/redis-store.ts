@@ -13,16 +13,16 @@ export interface RedisStoreClient {
   /** Runs a Lua script (after `NOSCRIPT`, e.g. a `SCRIPT FLUSH` or a failover). */
   eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
   /**
-   * A pipeline (ioredis `Redis`): the commands of one event-loop turn go out in one write, on a client
-   * without a `stream` to cork. Optional: without either, or on a `Cluster` (whose pipelines
-   * must stay within one slot), each command goes out on its own.
+   * A pipeline (ioredis `Redis`): the commands of one event-loop turn go out in one write,
+   * on a client without a `stream` to cork. Optional: without either, or on a `Cluster`
+   * (whose pipelines must stay within one slot), each command goes out on its own.
    */
   pipeline?(): RedisStorePipeline;
   /**
    * The connection's socket (ioredis `Redis.stream`): while commands are in flight, the
-   * commands of one event-loop turn are written to it corked, so they leave in one write. Preferred
-   * to `pipeline` when present: each command stays an ordinary command, and an ioredis
-   * pipeline costs more client CPU than the writes it saves (bench/idempotency.bench.ts).
+   * commands of one event-loop turn are written to it corked, so they leave together.
+   * Preferred to `pipeline` when present: each command stays an ordinary command, and an
+   * ioredis pipeline costs more client CPU than the writes it saves (bench/idempotency.bench.ts).
    */
   readonly stream?: RedisStoreSocket | undefined;
   /** ioredis's connection status: the socket is corked only while it is `ready`. */
@@ -201,8 +201,9 @@ class InFlight<T> {
  * An {@link IdempotencyStore} on Redis through ioredis (`Redis` or `Cluster`).
  *
  * - Claim is one round trip: `SET key value NX PX lease GET` (a Lua script on Redis < 7).
- * - On an ioredis `Redis` (not a `Cluster`), the commands issued in one event-loop turn share socket
- *   writes of up to 16 commands: the same commands and replies, fewer writes under concurrency.
+ * - On an ioredis `Redis` (not a `Cluster`), the commands issued in one event-loop turn
+ *   share socket writes of up to 16 commands: the same commands and replies, fewer writes
+ *   under concurrency.
  * - Complete and release are one round trip each: a Lua compare-and-set on the claim
  *   token, so only the owner of the current claim can change the record.
  * - Redis expires records itself (lease, then retention): no cleanup job.
@@ -295,12 +296,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   /**
    * Sends a claim (`set-nx-get`) or a script run by its SHA. While other commands are in
-   * flight, the commands of one event-loop turn share a socket write (one syscall, one read for Redis)
-   * instead of one each: written at once to the connection's socket, corked until the turn
-   * ends; or, on a client without a socket to cork, sent at the end of the turn in one
-   * pipeline. Each command still has its own reply, error, timeout and resend: corked, they
-   * are ordinary commands; pipelined, an `exec` that fails as a whole (the connection) fails
-   * each of its commands as that connection would have failed them one by one.
+   * flight, the commands of one event-loop turn share socket writes (one syscall, one read
+   * for Redis, up to 16 commands each) instead of one each: written at once to the
+   * connection's socket, corked until the turn ends; or, on a client without a socket to
+   * cork, sent at the end of the turn in pipelines. Each command still has its own reply,
+   * error, timeout and resend: corked, they are ordinary commands; pipelined, an `exec` that
+   * fails as a whole (the connection) fails each of its commands as that connection would
+   * have failed them one by one.
    */
   private send<T>(
     map: (reply: unknown) => T,

@@ -169,7 +169,9 @@ export function createTwilioSmsSink(options: TwilioSmsSinkOptions): AlertSink {
 function describeTwilioError(error: unknown): string {
   const e = error as { status?: unknown; code?: unknown; message?: unknown };
   // Twilio's RestException has a numeric status and code; anything else is left out rather than shown as "[object Object]".
-  const parts = [scalar(e.status) !== undefined ? `HTTP ${scalar(e.status)}` : undefined, scalar(e.code) !== undefined ? `code ${scalar(e.code)}` : undefined];
+  const status = scalar(e.status);
+  const code = scalar(e.code);
+  const parts = [status === undefined ? undefined : `HTTP ${status}`, code === undefined ? undefined : `code ${code}`];
   return parts.filter(Boolean).join(', ') || 'error';
 }
 
