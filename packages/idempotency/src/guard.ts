@@ -11,7 +11,7 @@ import { IdempotencyLeaseLostError } from './errors/lease-lost-error.js';
 import { IdempotencyPayloadMismatchError } from './errors/payload-mismatch-error.js';
 import { fingerprintPayload } from './fingerprint.js';
 import { assertIdempotencyKey } from './key.js';
-import type { ClaimOutcome, IdempotencyStore } from './store.js';
+import type { ClaimOutcome, CompleteRequest, IdempotencyStore } from './store.js';
 
 /** What to do when the key is held by a run that has not finished. */
 export type InProgressPolicy = 'error' | 'wait';
@@ -350,10 +350,13 @@ export class IdempotencyGuard {
     let pollMs = this.pollIntervalMs;
 
     let token: string;
+    // When the claim that succeeds left (monotonic): the store's lease runs from later still.
+    let claimSentAt: number;
     for (;;) {
       token = this.createToken();
       let claim: ClaimOutcome;
       try {
+        claimSentAt = performance.now();
         claim = await this.store.claim({ key: storedKey, token, fingerprint, leaseMs });
       } catch (error) {
         throw this.claimFailed(storedKey, token, error);
@@ -401,9 +404,17 @@ export class IdempotencyGuard {
     let completed: boolean;
     try {
       // The first attempt inline: the retry loop's extra async frame costs on every run.
-      completed = await this.store.complete({ key: storedKey, token, result: serialized, retentionMs });
+      completed = await this.store.complete({
+        key: storedKey,
+        token,
+        result: serialized,
+        retentionMs,
+        fingerprint,
+        claimHeld: claimHeld(claimSentAt, leaseMs),
+      });
     } catch (error) {
-      completed = await this.retryComplete(storedKey, token, serialized, retentionMs, claimedAt + leaseMs, error);
+      const record = { key: storedKey, token, result: serialized, retentionMs, fingerprint };
+      completed = await this.retryComplete(record, claimSentAt, leaseMs, claimedAt + leaseMs, error);
     }
     if (!completed) {
       this.logger.error({ key: scrubText(storedKey), leaseMs }, 'idempotency: run outlived its lease and another caller took the key; result not recorded');
@@ -484,7 +495,14 @@ export class IdempotencyGuard {
    * Completing is retried while the lease lasts: the function's effect already happened,
    * and a record left IN_PROGRESS would let a retry run it again once the lease ends.
    */
-  private async retryComplete(key: string, token: string, result: string, retentionMs: number, leaseEndsAt: number, firstError: unknown): Promise<boolean> {
+  private async retryComplete(
+    record: Omit<CompleteRequest, 'claimHeld'>,
+    claimSentAt: number,
+    leaseMs: number,
+    leaseEndsAt: number,
+    firstError: unknown,
+  ): Promise<boolean> {
+    const { key } = record;
     let backoffMs = 100;
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
@@ -500,7 +518,8 @@ export class IdempotencyGuard {
       await sleep(this.timers, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 1000);
       try {
-        return await this.store.complete({ key, token, result, retentionMs });
+        // Decided again on each attempt: past half the lease, the token is compared.
+        return await this.store.complete({ ...record, claimHeld: claimHeld(claimSentAt, leaseMs) });
       } catch (next) {
         error = next;
       }
@@ -557,6 +576,17 @@ class LeaseSignal implements RunContext {
     this.ended = true;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
   }
+}
+
+/**
+ * Whether a claim sent at `sentAt` (performance.now()) is surely still held: less than half
+ * its lease has passed, on the same monotonic clock. The store set the lease's expiry when
+ * it ran the claim, after it was sent, so only a store that lost the key (a failover, an
+ * eviction, a flush) could have let another caller in before then. The other half is a
+ * margin for a server clock that steps (Redis expires keys by its wall clock).
+ */
+function claimHeld(sentAt: number, leaseMs: number): boolean {
+  return performance.now() - sentAt < leaseMs / 2;
 }
 
 function valueOf<T>(outcome: IdempotentOutcome<T>): T {

@@ -59,6 +59,22 @@ export interface CompleteRequest {
   readonly result: string;
   /** How long the completed record is kept. */
   readonly retentionMs: number;
+  /**
+   * The fingerprint the claim was made with (the guard always passes it): for a store that
+   * writes the completed record whole rather than from the in-progress one.
+   */
+  readonly fingerprint?: string | undefined;
+  /**
+   * True when the caller knows the claim is still the key's: the guard sets it while less
+   * than half the lease has passed since it sent the claim, on a monotonic clock (the
+   * store's own expiry counts from when it ran the claim, later still). Then no other
+   * caller can hold the key unless the store lost it (a failover before the claim was
+   * replicated, an eviction, a flush), and a store may record without comparing tokens:
+   * the Redis store writes a plain `SET ... XX` instead of running its compare-and-set
+   * script. It is Redlock's "validity time": what a lock holder may do before its TTL
+   * could have run out. Absent or false, a store compares the token.
+   */
+  readonly claimHeld?: boolean | undefined;
 }
 
 /**
@@ -70,7 +86,9 @@ export interface CompleteRequest {
  * - `claim` is atomic: of any number of concurrent claims of one free key exactly one
  *   gets `claimed`. An in-progress record whose lease has ended counts as free.
  * - `complete` and `release` act only when `token` is the current claim's token and the
- *   record is still in progress; they resolve `false` otherwise and change nothing.
+ *   record is still in progress; they resolve `false` otherwise and change nothing. A
+ *   `complete` with {@link CompleteRequest.claimHeld} may skip the token comparison, as
+ *   long as it never brings back a record the store no longer has.
  * - A completed record is kept for `retentionMs`, then the key is free again.
  * - Keys, fingerprints and results are kept byte for byte (strings without NUL
  *   characters, which PostgreSQL text cannot hold; the JSON codec never emits one).
