@@ -25,7 +25,6 @@
 // BENCH_SOAK_SECONDS=600 runs the memory soak instead (soak.ts: RSS and heap over steady traffic).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { benchAppEnv } from './app-env.ts';
@@ -41,6 +40,7 @@ import { migrate } from '../../examples/express-app/src/db/migrator.ts';
 import { postgresSession } from '../../examples/express-app/src/db/sql-session.ts';
 import { createPgWireCounter, type PgWireCounts } from './pg-wire-counter.ts';
 import { createSmsTraffic, type SmsKind } from './sms-traffic.ts';
+import { cpuSeconds, cpuSecondsByName, machineBusySeconds, rssMiB, syscalls } from './proc-stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -77,41 +77,6 @@ async function cleanup(): Promise<void> {
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-/** CPU seconds (user + system) of a process so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/**
- * Read and write system calls of a process so far (`syscr`, `syscw` of /proc/<pid>/io,
- * Linux): every socket read and write counts, however many bytes. On this machine a loopback
- * write costs more CPU than any function of ours, and these counts, unlike CPU time, do
- * not move with the machine's load: what batching saves shows here exactly.
- */
-function syscalls(pid: number): { reads: number; writes: number } {
-  try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    return { reads: Number(/syscr: (\d+)/.exec(io)?.[1]), writes: Number(/syscw: (\d+)/.exec(io)?.[1]) };
-  } catch {
-    return { reads: Number.NaN, writes: Number.NaN };
-  }
-}
-
-/** Resident set size in MiB, from /proc (Linux). */
-function rssMiB(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? Number.NaN : Number(match[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Redis INFO commandstats as command -> calls. */
@@ -297,6 +262,9 @@ async function main(): Promise<void> {
     redis: Map<string, number>;
     cpu: number;
     syscalls: { reads: number; writes: number };
+    machineCpu: number;
+    /** CPU seconds of PostgreSQL (every backend), Redis (every server) and this process (the load generator and the PostgreSQL proxies). */
+    elsewhere: { postgres: number; redis: number; generator: number };
   }
   const pooled: Record<'app' | 'baseline', Pooled> = {
     app: {
@@ -308,6 +276,8 @@ async function main(): Promise<void> {
       redis: new Map(),
       cpu: 0,
       syscalls: { reads: 0, writes: 0 },
+      machineCpu: 0,
+      elsewhere: { postgres: 0, redis: 0, generator: 0 },
     },
     baseline: {
       latencies: [],
@@ -318,6 +288,8 @@ async function main(): Promise<void> {
       redis: new Map(),
       cpu: 0,
       syscalls: { reads: 0, writes: 0 },
+      machineCpu: 0,
+      elsewhere: { postgres: 0, redis: 0, generator: 0 },
     },
   };
   const rssAtStart = rssMiB(targets.app.pid);
@@ -331,7 +303,13 @@ async function main(): Promise<void> {
       const redisBefore = await commandStats(redis.port);
       const cpuBefore = cpuSeconds(t.pid);
       const syscallsBefore = syscalls(t.pid);
+      const machineBefore = machineBusySeconds();
+      const servicesBefore = cpuSecondsByName(['postgres', 'redis-server']);
+      const generatorBefore = process.cpuUsage();
       const result = await round(t, urlOf(t), authToken, accountSid, REQUESTS);
+      const generator = process.cpuUsage(generatorBefore);
+      const servicesAfter = cpuSecondsByName(['postgres', 'redis-server']);
+      const machineAfter = machineBusySeconds();
       const syscallsAfter = syscalls(t.pid);
       const cpuAfter = cpuSeconds(t.pid);
       const redisAfter = await commandStats(redis.port);
@@ -346,6 +324,10 @@ async function main(): Promise<void> {
       into.cpu += cpuAfter - cpuBefore;
       into.syscalls.reads += syscallsAfter.reads - syscallsBefore.reads;
       into.syscalls.writes += syscallsAfter.writes - syscallsBefore.writes;
+      into.machineCpu += machineAfter - machineBefore;
+      into.elsewhere.postgres += servicesAfter.get('postgres')! - servicesBefore.get('postgres')!;
+      into.elsewhere.redis += servicesAfter.get('redis-server')! - servicesBefore.get('redis-server')!;
+      into.elsewhere.generator += (generator.user + generator.system) / 1e6;
       rps[t.name] = result.latencies.length / result.seconds;
     }
     ratios.push(rps.app! / rps.baseline!);
@@ -381,6 +363,10 @@ async function main(): Promise<void> {
       cpu: p.cpu / p.seconds,
       // Process CPU time (user + system) per request: far less sensitive to a loaded machine than req/s.
       cpuMsPerRequest: (p.cpu * 1000) / n,
+      machineMsPerRequest: (p.machineCpu * 1000) / n,
+      postgresMsPerRequest: (p.elsewhere.postgres * 1000) / n,
+      redisMsPerRequest: (p.elsewhere.redis * 1000) / n,
+      generatorMsPerRequest: (p.elsewhere.generator * 1000) / n,
       readsPerRequest: p.syscalls.reads / n,
       writesPerRequest: p.syscalls.writes / n,
     };
@@ -405,6 +391,7 @@ async function main(): Promise<void> {
       'redis cmds/req': r.redis.toFixed(2),
       'cpu (cores)': r.cpu.toFixed(2),
       'cpu ms/req': r.cpuMsPerRequest.toFixed(2),
+      'machine cpu ms/req': r.machineMsPerRequest.toFixed(2),
       'reads/req': r.readsPerRequest.toFixed(2),
       'writes/req': r.writesPerRequest.toFixed(2),
     })),
@@ -417,6 +404,13 @@ async function main(): Promise<void> {
     for (const [text, k] of measured.sort((a, b) => b[1] - a[1])) console.log(`  ${(k / app.n).toFixed(2)}  ${text.slice(0, 300)}`);
   }
   console.log(`app CPU per request: ${app.cpuMsPerRequest.toFixed(2)} ms (baseline ${baseline.cpuMsPerRequest.toFixed(2)} ms)`);
+  const split = (r: typeof app) => {
+    const other = r.machineMsPerRequest - r.cpuMsPerRequest - r.postgresMsPerRequest - r.redisMsPerRequest - r.generatorMsPerRequest;
+    return `${r.machineMsPerRequest.toFixed(2)} ms = own process ${r.cpuMsPerRequest.toFixed(2)} + PostgreSQL ${r.postgresMsPerRequest.toFixed(2)} + Redis ${r.redisMsPerRequest.toFixed(2)} + load generator and proxy ${r.generatorMsPerRequest.toFixed(2)} + the rest ${other.toFixed(2)}`;
+  };
+  console.log(`machine CPU per request (2 cores, every process), app: ${split(app)}`);
+  console.log(`machine CPU per request, baseline: ${split(baseline)}`);
+
   console.log(`app RSS: ${rssAtStart.toFixed(0)} MiB before the rounds, ${rssAtEnd.toFixed(0)} MiB after`);
   console.log(
     `ratio app/baseline: throughput ${(app.rps / baseline.rps).toFixed(3)}x (median of rounds ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)}; goal >= 0.6), p50 ${(app.p50 / baseline.p50).toFixed(2)}x, p99 ${(app.p99 / baseline.p99).toFixed(2)}x (goal <= 2)`,
