@@ -417,8 +417,14 @@ export class IdempotencyGuard {
       completed = await this.retryComplete(record, claimSentAt, leaseMs, claimedAt + leaseMs, error);
     }
     if (!completed) {
-      this.logger.error({ key: scrubText(storedKey), leaseMs }, 'idempotency: run outlived its lease and another caller took the key; result not recorded');
-      throw new IdempotencyLeaseLostError(leaseMs, value);
+      const storeLostKey = this.clock.now() - claimedAt < leaseMs;
+      this.logger.error(
+        { key: scrubText(storedKey), leaseMs },
+        storeLostKey
+          ? 'idempotency: the store lost the claim within its lease (a restart, failover or eviction); result not recorded'
+          : 'idempotency: run outlived its lease and another caller took the key; result not recorded',
+      );
+      throw new IdempotencyLeaseLostError(leaseMs, value, storeLostKey);
     }
     return outcome ? { status: 'executed', value, stored: true } : value;
   }

@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireRedis, startPrivateRedis, type PrivateRedis } from '@hardening/test-support';
+import { recordingLogger } from '../test/support/guard-helpers.js';
 import { createIdempotencyGuard } from './guard.js';
 import { createRedisStore } from './redis-store.js';
 import { isIdempotencyLeaseLostError, type IdempotencyLeaseLostError } from './errors/lease-lost-error.js';
@@ -69,7 +70,8 @@ describe.skipIf(!redisUp)('Redis store: recording a completed run', () => {
   });
 
   it('a run that outlived its lease, the key taken over: not recorded, the takeover stands', async () => {
-    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix: 'over:' }), leaseMs: 300 });
+    const { logger, lines } = recordingLogger();
+    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix: 'over:' }), leaseMs: 300, logger });
     let takenOver!: () => void;
     const takeover = new Promise<void>((resolve) => (takenOver = resolve));
     const slow = guard.run('evt_over', async ({ signal }) => {
@@ -82,12 +84,14 @@ describe.skipIf(!redisUp)('Redis store: recording a completed run', () => {
     takenOver();
     const error = await slow.catch((e: unknown) => e);
     expect(isIdempotencyLeaseLostError(error)).toBe(true);
-    expect((error as IdempotencyLeaseLostError).result).toBe('late');
+    expect(error).toMatchObject({ result: 'late', storeLostKey: false });
+    expect(lines.some((l) => l.level === 'error' && l.msg?.includes('outlived its lease'))).toBe(true);
     expect(await guard.run('evt_over', () => Promise.resolve('third'))).toBe('takeover');
   });
 
   it('never brings back a key the server lost while the claim was held (a flush): nothing is written', async () => {
-    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix: 'lost:' }), leaseMs: 10_000 });
+    const { logger, lines } = recordingLogger();
+    const guard = createIdempotencyGuard({ store: createRedisStore({ redis, prefix: 'lost:' }), leaseMs: 10_000, logger });
     const error = await guard
       .run('evt_lost', async () => {
         await admin.flushall(); // the claim is gone, as after a failover or an eviction
@@ -95,6 +99,10 @@ describe.skipIf(!redisUp)('Redis store: recording a completed run', () => {
       })
       .catch((e: unknown) => e);
     expect(isIdempotencyLeaseLostError(error)).toBe(true);
+    // Said as it is: the run took milliseconds of its 10 s lease, the store lost the claim.
+    expect(error).toMatchObject({ result: 'reply', storeLostKey: true });
+    expect((error as IdempotencyLeaseLostError).message).toContain('no longer held the claim');
+    expect(lines.some((l) => l.level === 'error' && l.msg?.includes('the store lost the claim within its lease'))).toBe(true);
     expect(await admin.exists('lost:{evt_lost}')).toBe(0);
     expect((await calls()).evalsha).toBe(0); // the SET XX decided it
   });

@@ -1,10 +1,12 @@
 import { HardeningError, hasErrorCode } from '@hardening/core';
 
 /**
- * The protected function finished after its lease had expired and another caller had
- * claimed the key, so its result was not recorded (the fencing token no longer matched).
- * The function's effect did happen; `result` holds what it returned. Raise `leaseMs`
- * above the slowest run you expect.
+ * The protected function finished but the key was no longer its claim, so its result was
+ * not recorded: its lease had expired and another caller had claimed the key (the fencing
+ * token no longer matched), or the store lost the claim before the lease ended (a Redis
+ * restart, failover or eviction: `storeLostKey`). The function's effect did happen;
+ * `result` holds what it returned. For the first, raise `leaseMs` above the slowest run
+ * you expect.
  *
  * @example
  * ```ts
@@ -19,20 +21,26 @@ import { HardeningError, hasErrorCode } from '@hardening/core';
 export class IdempotencyLeaseLostError extends HardeningError<'IDEMPOTENCY_LEASE_LOST'> {
   /** What the protected function returned. */
   readonly result: unknown;
-  /** The lease that was exceeded, in ms. */
+  /** The lease, in ms. */
   readonly leaseMs: number;
+  /** True when the run finished within its lease: the store had lost the claim (it was not outlived). */
+  readonly storeLostKey: boolean;
 
   /**
-   * @param leaseMs - The lease that was exceeded.
+   * @param leaseMs - The lease.
    * @param result - What the protected function returned.
+   * @param storeLostKey - The run finished within its lease, so the store lost the claim.
    */
-  constructor(leaseMs: number, result: unknown) {
+  constructor(leaseMs: number, result: unknown, storeLostKey = false) {
     super(
       'IDEMPOTENCY_LEASE_LOST',
-      `The idempotent operation outlived its ${leaseMs} ms lease and another caller took the key over; its result was not recorded`,
+      storeLostKey
+        ? `The idempotency store no longer held the claim when the operation finished, within its ${leaseMs} ms lease (a restart, failover or eviction); its result was not recorded`
+        : `The idempotent operation outlived its ${leaseMs} ms lease and another caller took the key over; its result was not recorded`,
     );
     this.leaseMs = leaseMs;
     this.result = result;
+    this.storeLostKey = storeLostKey;
   }
 }
 
