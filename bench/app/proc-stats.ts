@@ -3,11 +3,21 @@
 // nothing) where /proc cannot be read, so the benchmark still runs elsewhere.
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** A /proc/<pid>/stat line's process name (`comm`, which may hold spaces and parentheses). */
+function statName(stat: string): string {
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** A /proc/<pid>/stat line's CPU seconds, user + system (`utime` and `stime`, in 1/100 s). */
+function statCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** CPU seconds (user + system) of a process so far, from /proc (Linux). */
 export function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return Number.NaN;
   }
@@ -16,7 +26,7 @@ export function cpuSeconds(pid: number): number {
 /**
  * Read and write system calls of a process so far (`syscr`, `syscw` of /proc/<pid>/io,
  * Linux): every socket read and write counts, however many bytes. On this machine a loopback
- * write costs more CPU than any export function of ours, and these counts, unlike CPU time, do
+ * write costs more CPU than any function of ours, and these counts, unlike CPU time, do
  * not move with the machine's load: what batching saves shows here exactly.
  */
 export function syscalls(pid: number): { reads: number; writes: number } {
@@ -75,11 +85,9 @@ export function cpuSecondsByName(names: readonly string[]): Map<string, number> 
     } catch {
       continue; // gone meanwhile
     }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = statName(stat);
     const total = totals.get(name);
-    if (total === undefined) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    totals.set(name, total + (Number(fields[11]) + Number(fields[12])) / 100);
+    if (total !== undefined) totals.set(name, total + statCpuSeconds(stat));
   }
   return totals;
 }

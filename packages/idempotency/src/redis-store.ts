@@ -183,7 +183,7 @@ function isOk(reply: unknown): boolean {
  * 7.0) answers it with a syntax error. A completion's `SET XX` (`set-xx`) and a resent
  * command (undefined) are not sent again.
  */
-type Retry = Script | 'set-nx-get' | 'set-xx' | undefined;
+type Retry = Command | undefined;
 
 /** The commands {@link RedisIdempotencyStore} issues itself (a resend is a plain `eval`). */
 type Command = Script | 'set-nx-get' | 'set-xx';
@@ -296,8 +296,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * the compare-and-set script cost a Lua call. In `pnpm bench idempotency` (sequential, on
    * Redis 7.0, which has no `SET IFEQ`) the guard ran at 0.87-0.90 of the raw `SET NX` +
    * `SET` pair with the script and at 0.93-0.96 with this. `XX` keeps a key the server lost
-   * lost: the write then does nothing and resolves false, as the script would. Otherwise the script
-   * compares the token first.
+   * lost: the write then does nothing and resolves false, as the script would. Otherwise
+   * the script compares the token first.
    */
   complete(request: CompleteRequest): Promise<boolean> {
     const redisKey = this.redisKey(request.key);
