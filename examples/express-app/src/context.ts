@@ -9,6 +9,7 @@ import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { deterministicExtractor, type Extractor } from './domain/extractor.js';
+import { KnownOwners } from './domain/known-owners.js';
 import { createAppHealth, type AppHealthOptions } from './health.js';
 import { InboxSpool } from './inbox-spool.js';
 import { settlesWithin } from './settles-within.js';
@@ -245,6 +246,7 @@ export async function buildContext(config: Config, overrides: ContextOverrides =
       systemNumber: config.systemNumber,
       operatorPhones: config.operatorPhones,
       paymentLink: (clientId) => `${env.STRIPE_PAYMENT_LINK}?client_reference_id=${encodeURIComponent(clientId)}`,
+      knownOwners: new KnownOwners(),
     },
     deliverability: new Deliverability(
       {

@@ -28,7 +28,7 @@
  * {@link alreadyRecordedCode}; migration `20261207000000_hot_path_refuse`): plain SQL has
  * no RAISE, and the state change before it in the same statement must be undone with it.
  */
-import type { InboundSms } from '../domain/routing.js';
+import type { InboundSms, RouteRow } from '../domain/routing.js';
 
 /** A named prepared statement (node-postgres' query config; PGlite uses text and values). */
 export interface Statement {
@@ -47,20 +47,27 @@ const clientColumns = `c."id", c."phone", c."business_name" AS "businessName", c
 
 const numberColumns = `n."id" AS "numberId", n."role"::text AS "numberRole", n."status"::text AS "numberStatus", n."client_id" AS "numberClientId", n."phone_number" AS "numberPhone"`;
 
-// Two texts (not one with a flag) so each join is a plain index lookup. The suppression of
-// this sender is cleared here, in its own autocommit: they texted, so their number works
-// (deliverability/suppression.ts), whatever becomes of the message's processing.
-const lookupSystemText = `
-WITH "cleared" AS (DELETE FROM "sms_suppressions" WHERE "from_phone" = $1 AND "to_phone" = $2)
+// The suppression of this sender (`from`) of our number (`to`) is cleared with the route
+// read, in its own autocommit or in the write that reads the route itself: they texted, so
+// their number works (deliverability/suppression.ts), whatever becomes of the message's
+// processing.
+const clearSuppression = (to: string, from: string) => `"cleared" AS (DELETE FROM "sms_suppressions" WHERE "from_phone" = ${to} AND "to_phone" = ${from})`;
+
+// The system number's route: the pool row of the number texted, the sender's client row,
+// and, when there is none, whether they got the fail-safe text. Two texts (this one and
+// the client number's, not one with a flag) so each join is a plain index lookup.
+const systemRoute = (to: string, from: string) => `
 SELECT ${numberColumns},
-       CASE WHEN c."id" IS NULL THEN EXISTS (SELECT 1 FROM "outbound_messages" o WHERE o."to_phone" = $2 AND o."from_phone" = $1 AND o."purpose" = 'failsafe') ELSE false END AS "failsafeSent",
+       CASE WHEN c."id" IS NULL THEN EXISTS (SELECT 1 FROM "outbound_messages" o WHERE o."to_phone" = ${from} AND o."from_phone" = ${to} AND o."purpose" = 'failsafe') ELSE false END AS "failsafeSent",
        ${clientColumns}
   FROM (SELECT 1) AS "one"
-  LEFT JOIN "pool_numbers" n ON n."phone_number" = $1
-  LEFT JOIN "clients" c ON c."phone" = $2`;
+  LEFT JOIN "pool_numbers" n ON n."phone_number" = ${to}
+  LEFT JOIN "clients" c ON c."phone" = ${from}`;
+
+const lookupSystemText = `WITH ${clearSuppression('$1', '$2')}${systemRoute('$1', '$2')}`;
 
 const lookupClientNumberText = `
-WITH "cleared" AS (DELETE FROM "sms_suppressions" WHERE "from_phone" = $1 AND "to_phone" = $2)
+WITH ${clearSuppression('$1', '$2')}
 SELECT ${numberColumns}, false AS "failsafeSent", ${clientColumns}
   FROM (SELECT 1) AS "one"
   LEFT JOIN "pool_numbers" n ON n."phone_number" = $1
@@ -127,6 +134,19 @@ function inboxValues(w: InboxWrite): unknown[] {
   ];
 }
 
+// A plain write: the gate, then the inbox and outbox rows. `inboxId` null: the gate wrote
+// nothing (the client moved on).
+function plainWrite(name: string, gate: string, values: unknown[]): Statement {
+  return { name, text: `\nWITH "gate" AS (${gate}),${inboxAndOutbox}\nSELECT (SELECT "id" FROM "inbox") AS "inboxId"`, values };
+}
+
+// $11-$14: the client's id, the state it must be in, the state it moves to, the business
+// name when one was given.
+const moveClient = `
+  UPDATE "clients" SET "onboarding_state" = $13::"OnboardingState", "business_name" = COALESCE($14, "business_name"),
+                       "state_entered_at" = now(), "updated_at" = now()
+   WHERE "id" = $11 AND "onboarding_state" = $12::"OnboardingState"`;
+
 /**
  * A new owner's first text: the client row (S1) and the inbox row, in one statement. A
  * client already there with this phone (two first texts at once) fails the statement on
@@ -138,15 +158,7 @@ function inboxValues(w: InboxWrite): unknown[] {
  * ```
  */
 export function receiveNewOwner(clientId: string, w: InboxWrite): Statement {
-  return {
-    name: 'sms_receive_new_owner',
-    text: `
-WITH "gate" AS (
-  INSERT INTO "clients" ("id", "phone") VALUES ($11, $6) RETURNING "id"
-),${inboxAndOutbox}
-SELECT (SELECT "id" FROM "inbox") AS "inboxId"`,
-    values: [...inboxValues(w), clientId],
-  };
+  return plainWrite('sms_receive_new_owner', `INSERT INTO "clients" ("id", "phone") VALUES ($11, $6) RETURNING "id"`, [...inboxValues(w), clientId]);
 }
 
 /**
@@ -161,18 +173,7 @@ SELECT (SELECT "id" FROM "inbox") AS "inboxId"`,
  * ```
  */
 export function receiveTransition(clientId: string, from: string, to: string, data: { readonly businessName?: string }, w: InboxWrite): Statement {
-  return {
-    name: 'sms_receive_transition',
-    text: `
-WITH "gate" AS (
-  UPDATE "clients" SET "onboarding_state" = $13::"OnboardingState", "business_name" = COALESCE($14, "business_name"),
-                       "state_entered_at" = now(), "updated_at" = now()
-   WHERE "id" = $11 AND "onboarding_state" = $12::"OnboardingState"
-  RETURNING "id"
-),${inboxAndOutbox}
-SELECT (SELECT "id" FROM "inbox") AS "inboxId"`,
-    values: [...inboxValues(w), clientId, from, to, data.businessName ?? null],
-  };
+  return plainWrite('sms_receive_transition', `${moveClient}\n  RETURNING "id"`, [...inboxValues(w), clientId, from, to, data.businessName ?? null]);
 }
 
 /**
@@ -185,11 +186,90 @@ SELECT (SELECT "id" FROM "inbox") AS "inboxId"`,
  * ```
  */
 export function receiveNoChange(w: InboxWrite): Statement {
+  return plainWrite('sms_receive_no_change', 'SELECT 1', inboxValues(w));
+}
+
+/**
+ * What the hot path guesses of the sender's client row on the system number instead of
+ * reading it first (domain/known-owners.ts): none (a new owner), or this id in this state.
+ */
+export type OwnerGuess = { readonly id: string; readonly state: string } | null;
+
+/**
+ * The row a write on a guess returns: the inbox row's id when the guess held and
+ * everything was written, null when it did not (nothing was written but the suppression's
+ * clearing), and the route as the statement read it, for the write that follows then.
+ */
+export type GuessedWriteRow = RouteRow & { inboxId: string | null };
+
+// The pool row of the number texted is the system number's, as routing.ts' checkSystemNumber
+// requires: a guess is written only then (otherwise the route read's path throws).
+const systemNumberSound = `(r."numberId" IS NULL OR (r."numberRole" = 'SYSTEM' AND r."numberClientId" IS NULL))`;
+
+// A write on a guess: the route read of the system number ($8 the number, $6 the sender)
+// and the suppression's clearing, the gate (written only when the route it read is the
+// guessed one), the inbox and outbox rows; it returns the route with the inbox row's id.
+// The CTEs share one snapshot, so the route is what the gate was checked against.
+function writeOnGuess(name: string, gate: string, values: unknown[]): Statement {
   return {
-    name: 'sms_receive_no_change',
+    name,
     text: `
-WITH "gate" AS (SELECT 1),${inboxAndOutbox}
-SELECT (SELECT "id" FROM "inbox") AS "inboxId"`,
-    values: inboxValues(w),
+WITH ${clearSuppression('$8', '$6')},
+"route" AS (${systemRoute('$8', '$6')}
+),
+"gate" AS (${gate}),${inboxAndOutbox}
+SELECT (SELECT "id" FROM "inbox") AS "inboxId", r.* FROM "route" r`,
+    values,
   };
+}
+
+/**
+ * {@link receiveNewOwner} on the guess that the sender has no client row (and is not a
+ * caller who got the fail-safe text), with the route read in the same statement: one round
+ * trip when the guess holds; when it does not, nothing is written (`inboxId` null) and the
+ * route comes back for the write that follows.
+ *
+ * @example
+ * ```ts
+ * const [row] = await sql.run<GuessedWriteRow>(receiveNewOwnerOnGuess(randomUUID(), write));
+ * if (row.inboxId === null) routeFromRow(row, sms, deps); // the guess was wrong
+ * ```
+ */
+export function receiveNewOwnerOnGuess(clientId: string, w: InboxWrite): Statement {
+  const gate = `
+  INSERT INTO "clients" ("id", "phone")
+  SELECT $11, $6 FROM "route" r WHERE r."id" IS NULL AND NOT r."failsafeSent" AND ${systemNumberSound}
+  RETURNING "id"`;
+  return writeOnGuess('sms_guess_new_owner', gate, [...inboxValues(w), clientId]);
+}
+
+/**
+ * {@link receiveTransition} on the guess that the sender's client row is `clientId` in
+ * `from`, with the route read in the same statement (see {@link receiveNewOwnerOnGuess}).
+ *
+ * @example
+ * ```ts
+ * const [row] = await sql.run<GuessedWriteRow>(receiveTransitionOnGuess(known.id, 'S1_WELCOME', 'S2_BUSINESS_NAME', { businessName }, write));
+ * ```
+ */
+export function receiveTransitionOnGuess(clientId: string, from: string, to: string, data: { readonly businessName?: string }, w: InboxWrite): Statement {
+  const gate = `${moveClient}
+     AND "phone" = $6 AND EXISTS (SELECT 1 FROM "route" r WHERE r."id" = $11 AND ${systemNumberSound})
+  RETURNING "id"`;
+  return writeOnGuess('sms_guess_transition', gate, [...inboxValues(w), clientId, from, to, data.businessName ?? null]);
+}
+
+/**
+ * {@link receiveNoChange} on the guess that the sender's client row is `guess.id` in
+ * `guess.state` (an answer that only asks again), with the route read in the same statement
+ * (see {@link receiveNewOwnerOnGuess}).
+ *
+ * @example
+ * ```ts
+ * const [row] = await sql.run<GuessedWriteRow>(receiveNoChangeOnGuess(known, write));
+ * ```
+ */
+export function receiveNoChangeOnGuess(guess: NonNullable<OwnerGuess>, w: InboxWrite): Statement {
+  const gate = `SELECT 1 FROM "route" r WHERE r."id" = $11 AND r."onboardingState" = $12::text AND ${systemNumberSound}`;
+  return writeOnGuess('sms_guess_no_change', gate, [...inboxValues(w), guess.id, guess.state]);
 }

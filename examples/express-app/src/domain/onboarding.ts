@@ -107,16 +107,29 @@ export type OwnerStep =
 export async function ownerStep(client: Client | null, text: string, deps: OnboardingDeps): Promise<OwnerStep | undefined> {
   if (client === null) return { kind: 'create', reply: texts.welcome };
   switch (client.onboardingState) {
-    case 'S1_WELCOME': {
-      const { businessName } = await deps.extractor.extract('business_name', text);
-      if (businessName === undefined) return { kind: 'none', reply: texts.askNameAgain };
-      return { kind: 'transition', from: 'S1_WELCOME', to: 'S2_BUSINESS_NAME', businessName, reply: texts.askServiceArea(businessName) };
-    }
+    case 'S1_WELCOME':
+      return welcomeStep(text, deps);
     case 'S5_CONFIRM_LIVE':
       return client.paymentActive ? undefined : { kind: 'none', reply: texts.paymentNeeded(deps.paymentLink(client.id)) };
     default:
       return undefined;
   }
+}
+
+/**
+ * The step of an owner in `S1_WELCOME` ({@link ownerStep}): it depends on the state and the
+ * text alone, so the SMS hot path can decide it on a guess of the state (domain/known-owners.ts).
+ *
+ * @throws What the extractor throws.
+ * @example
+ * ```ts
+ * const step = await welcomeStep("It's Ace Plumbing", deps); // S1 -> S2 with the business name
+ * ```
+ */
+export async function welcomeStep(text: string, deps: Pick<OnboardingDeps, 'extractor'>): Promise<OwnerStep> {
+  const { businessName } = await deps.extractor.extract('business_name', text);
+  if (businessName === undefined) return { kind: 'none', reply: texts.askNameAgain };
+  return { kind: 'transition', from: 'S1_WELCOME', to: 'S2_BUSINESS_NAME', businessName, reply: texts.askServiceArea(businessName) };
 }
 
 /**

@@ -5,9 +5,13 @@ import type { Database, Db } from '../db/database.js';
 import {
   alreadyRecordedCode,
   receiveNewOwner,
+  receiveNewOwnerOnGuess,
   receiveNoChange,
+  receiveNoChangeOnGuess,
   receiveTransition,
+  receiveTransitionOnGuess,
   routeLookup,
+  type GuessedWriteRow,
   type InboxWrite,
   type Statement,
 } from '../db/inbound-statements.js';
@@ -24,10 +28,11 @@ import {
   type InboundOutcome,
   type StoredAnswer,
 } from './inbound.js';
-import { canTransition } from './onboarding.js';
+import type { KnownOwner } from './known-owners.js';
+import { canTransition, ownerStep, welcomeStep, type OwnerStep } from './onboarding.js';
 import { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult, RouteRow } from './routing.js';
-import { lookupRoute, planSms, processSms, routeFromRow } from './routing.js';
+import { lookupRoute, ownerPlan, planSms, processSms, routeFromRow } from './routing.js';
 
 /** What {@link receiveInbound} decided, with the inbox row it wrote or found. */
 export type ReceivedInbound = InboundOutcome & { readonly inboxId: string };
@@ -129,6 +134,8 @@ export function receiveInbound(
       // A keyword is applied between the suppression clearing and the routing: full path.
       if (classifySmsKeyword(sms.body) === undefined) outcome = await receiveInOneStatement(db, sms, payload, deps, channel, row);
       if (outcome === undefined) {
+        // The full path may move the sender's row in ways this instance does not follow.
+        deps.knownOwners?.forget(sms.from);
         span.setAttribute('app.sms.path', 'one_transaction');
         outcome = await receiveInTransaction(db.prisma, sms, payload, deps, channel, row);
       }
@@ -158,9 +165,10 @@ export function receiveInbound(
 }
 
 /**
- * The hot path: the route read, then one statement with every write (see
- * {@link receiveInbound}). Undefined when the message needs the full transaction, or when
- * the client moved on between the read and the write (nothing was written then).
+ * The hot path: one statement with every write (see {@link receiveInbound}), after the
+ * route read, or on a guess of the sender's client row ({@link receiveOnGuess}) with the
+ * route read inside it. Undefined when the message needs the full transaction, or when the
+ * client moved on between the read and the write (nothing was written then).
  */
 async function receiveInOneStatement(
   db: InboundDb,
@@ -170,12 +178,90 @@ async function receiveInOneStatement(
   channel: ReplyChannel,
   row: InboxRowRef,
 ): Promise<ReceivedInbound | undefined> {
-  const [routeRow] = await db.sql.run<RouteRow>(routeLookup(sms, deps.systemNumber));
-  const plan = await planSms(routeFromRow(routeRow!, sms, deps), sms, deps);
+  const guessed = await receiveOnGuess(db, sms, payload, deps, channel, row);
+  if (guessed?.outcome !== undefined) return guessed.outcome;
+  const routeRow = guessed?.route ?? (await db.sql.run<RouteRow>(routeLookup(sms, deps.systemNumber)))[0]!;
+  const lookedUp = routeFromRow(routeRow, sms, deps);
+  const read = lookedUp.owner == null ? null : { id: lookedUp.owner.id, state: lookedUp.owner.onboardingState };
+  if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, read);
+  const plan = await planSms(lookedUp, sms, deps);
   if (plan === undefined) return undefined;
   const { result, step, owner } = plan;
+  const write = inboxWrite(sms, payload, row, result, channel);
+  let statement: Statement;
+  let after = read;
+  if (step === undefined) statement = receiveNoChange(write);
+  else if (step.kind === 'create') {
+    after = { id: randomUUID(), state: 'S1_WELCOME' };
+    statement = receiveNewOwner(after.id, write);
+  } else {
+    if (owner === null || !canTransition(step.from, step.to)) {
+      throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: owner?.id });
+    }
+    after = { id: owner.id, state: step.to };
+    statement = receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
+  }
+  const [written] = await runWrite<{ inboxId: string | null }>(db, statement);
+  if (written?.inboxId == null) return undefined; // the client moved on: nothing written
+  if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, after);
+  return { kind: 'processed', result, viaTwiml: write.outbox === null, inboxId: row.id };
+}
+
+/**
+ * The hot path on a guess of the sender's client row, for a text to the system number: no
+ * row (a sender this instance does not know: a new owner), or the row this instance last
+ * wrote or read for them while it is in `S1_WELCOME` ({@link KnownOwners}; the only state
+ * whose step depends on the state and the text alone). The step is decided on the guess,
+ * and one statement reads the route, checks it against the guess and writes only when it
+ * holds (db/inbound-statements.ts): one round trip instead of two. A wrong guess writes
+ * nothing and returns the route it read, for the plain write. Undefined when there is no
+ * guess to make (another number, an operator, an owner in another state).
+ */
+async function receiveOnGuess(
+  db: InboundDb,
+  sms: InboundSms,
+  payload: Record<string, string>,
+  deps: ProcessingDeps,
+  channel: ReplyChannel,
+  row: InboxRowRef,
+): Promise<{ readonly outcome: ReceivedInbound; readonly route?: never } | { readonly route: RouteRow; readonly outcome?: never } | undefined> {
+  if (sms.to !== deps.systemNumber || (deps.operatorPhones ?? []).includes(sms.from)) return undefined;
+  const known = deps.knownOwners?.get(sms.from);
+  if (known !== undefined && known.state !== 'S1_WELCOME') return undefined;
+  let step: OwnerStep | undefined;
+  try {
+    step = known === undefined ? await ownerStep(null, sms.body, deps) : await welcomeStep(sms.body, deps);
+  } catch (error) {
+    // The route read clears the sender's suppression of our number, which must happen
+    // whatever becomes of the message (deliverability/suppression.ts): the guess skipped it.
+    await db.sql.run(routeLookup(sms, deps.systemNumber));
+    throw error;
+  }
+  if (step === undefined) return undefined;
+  const { result } = ownerPlan(step, null);
+  const write = inboxWrite(sms, payload, row, result, channel);
+  let statement: Statement;
+  let after: KnownOwner;
+  if (known === undefined) {
+    after = { id: randomUUID(), state: 'S1_WELCOME' };
+    statement = receiveNewOwnerOnGuess(after.id, write);
+  } else if (step.kind === 'transition') {
+    after = { id: known.id, state: step.to };
+    statement = receiveTransitionOnGuess(known.id, step.from, step.to, { businessName: step.businessName }, write);
+  } else {
+    after = known;
+    statement = receiveNoChangeOnGuess(known, write);
+  }
+  const [written] = await runWrite<GuessedWriteRow>(db, statement);
+  if (written?.inboxId == null) return { route: written! };
+  rememberOwner(deps, sms, after);
+  return { outcome: { kind: 'processed', result, viaTwiml: write.outbox === null, inboxId: row.id } };
+}
+
+/** What a hot-path write stores: the inbox row, and the outbox row when the reply cannot go in the TwiML. */
+function inboxWrite(sms: InboundSms, payload: Record<string, string>, row: InboxRowRef, result: ProcessingResult, channel: ReplyChannel): InboxWrite {
   const viaTwiml = channel.claimForTwiml();
-  const write: InboxWrite = {
+  return {
     inboxId: row.id,
     sms,
     payloadJson: JSON.stringify(payload),
@@ -184,24 +270,22 @@ async function receiveInOneStatement(
     // The outbox row carries this span's context on to the send, as enqueueSms does.
     outbox: viaTwiml ? null : { id: randomUUID(), purpose: replyPurpose(result), traceparent: activeTraceparent() },
   };
-  let statement: Statement;
-  if (step === undefined) statement = receiveNoChange(write);
-  else if (step.kind === 'create') statement = receiveNewOwner(randomUUID(), write);
-  else {
-    if (owner === null || !canTransition(step.from, step.to)) {
-      throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: owner?.id });
-    }
-    statement = receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
-  }
-  let written: Array<{ inboxId: string | null }>;
+}
+
+/** Runs a hot-path write; another delivery's inbox row of this MessageSid is {@link AlreadyRecorded}. */
+async function runWrite<Row>(db: InboundDb, statement: Statement): Promise<Row[]> {
   try {
-    written = await db.sql.run<{ inboxId: string | null }>(statement);
+    return await db.sql.run<Row>(statement);
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code === alreadyRecordedCode) throw new AlreadyRecorded();
     throw error;
   }
-  if (written[0]?.inboxId == null) return undefined; // the client moved on: nothing written
-  return { kind: 'processed', result, viaTwiml, inboxId: row.id };
+}
+
+/** Keeps (or, for a sender with no client row, drops) what this instance knows of the sender's row. */
+function rememberOwner(deps: ProcessingDeps, sms: InboundSms, owner: KnownOwner | null): void {
+  if (owner === null) deps.knownOwners?.forget(sms.from);
+  else deps.knownOwners?.remember(sms.from, owner);
 }
 
 /** The full path: one Prisma transaction (see {@link receiveInbound}). */

@@ -3,6 +3,7 @@ import type { Tx } from '../db/types.js';
 import { handleCustomerMessage } from './conversation.js';
 import { InvariantViolation } from './errors.js';
 import type { Extractor } from './extractor.js';
+import type { KnownOwners } from './known-owners.js';
 import { texts } from './messages.js';
 import type { OnboardingEvent, OwnerStep } from './onboarding.js';
 import { handleOwnerMessage, ownerStep } from './onboarding.js';
@@ -39,6 +40,13 @@ export interface ProcessingDeps {
   /** The operators' phones (every number of ALERT_SMS_TO): their texts to the system number answer alerts. */
   readonly operatorPhones?: readonly string[];
   readonly paymentLink: (clientId: string) => string;
+  /**
+   * The owners this instance wrote or read lately, so the hot path can guess the sender's
+   * client row instead of reading it first (domain/known-owners.ts). Left out, every sender
+   * of the system number is guessed to be a new owner; a wrong guess costs nothing but the
+   * guess (the statement returns the route it read).
+   */
+  readonly knownOwners?: KnownOwners;
 }
 
 /**
@@ -238,7 +246,18 @@ export async function planSms(lookedUp: LookedUpRoute, sms: InboundSms, deps: Pr
   if (target.kind !== 'owner') return { result: replyOnly(target.kind), step: undefined, owner: null };
   const owner = lookedUp.owner ?? null;
   const step = await ownerStep(owner, sms.body, deps);
-  if (step === undefined) return undefined;
+  return step === undefined ? undefined : ownerPlan(step, owner);
+}
+
+/**
+ * The {@link SmsPlan} of an owner's {@link OwnerStep}.
+ *
+ * @example
+ * ```ts
+ * const plan = ownerPlan(await welcomeStep(sms.body, deps), null);
+ * ```
+ */
+export function ownerPlan(step: OwnerStep, owner: Client | null): SmsPlan {
   return { result: { route: 'owner', reply: step.reply, urgent: false, events: [] }, step: step.kind === 'none' ? undefined : step, owner };
 }
 
