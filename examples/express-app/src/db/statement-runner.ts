@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
-import type { Statement } from './inbound-statements.js';
+import type { Statement } from './named-statement.js';
 
 /**
  * Runs the hand-written statements of the SMS hot path (inbound-statements.ts) on either
@@ -14,6 +14,18 @@ export interface StatementRunner {
    * @throws What the database throws, with its SQLSTATE in `code`.
    */
   run<Row>(statement: Statement): Promise<Row[]>;
+
+  /**
+   * Runs the statement `build` returns, built once a connection is held and the statement
+   * is about to leave: for a decision that must be taken as late as possible. The SMS hot
+   * path claims the TwiML answer here (domain/reply-channel.ts): a claim makes the webhook
+   * wait for the statement, so it is not taken while the statement still waits for a
+   * connection (a pool starved by a hung database would hold the webhook past Twilio's
+   * deadline), only for the round trip itself.
+   *
+   * @throws What the database throws, with its SQLSTATE in `code`.
+   */
+  runBuilt<Row>(build: () => Statement): Promise<Row[]>;
 }
 
 /**
@@ -29,6 +41,21 @@ export interface StatementRunner {
 export function poolRunner(pool: Pool): StatementRunner {
   return {
     run: async <Row>(statement: Statement) => (await pool.query({ name: statement.name, text: statement.text, values: statement.values })).rows as Row[],
+    async runBuilt<Row>(build: () => Statement) {
+      const client = await pool.connect();
+      let failure: Error | undefined;
+      try {
+        const statement = build();
+        return (await client.query({ name: statement.name, text: statement.text, values: statement.values })).rows as Row[];
+      } catch (error) {
+        failure = error as Error;
+        throw error;
+      } finally {
+        // As pool.query does: a client whose query failed leaves the pool (its connection
+        // may be the reason).
+        client.release(failure);
+      }
+    },
   };
 }
 
@@ -45,5 +72,10 @@ export function poolRunner(pool: Pool): StatementRunner {
 export function pgliteRunner(db: PGlite): StatementRunner {
   return {
     run: async <Row>(statement: Statement) => (await db.query<Row>(statement.text, statement.values)).rows,
+    // One embedded session, no connection to wait for, and no network to hang on.
+    runBuilt: async <Row>(build: () => Statement) => {
+      const statement = build();
+      return (await db.query<Row>(statement.text, statement.values)).rows;
+    },
   };
 }

@@ -13,8 +13,8 @@ import {
   routeLookup,
   type GuessedWriteRow,
   type InboxWrite,
-  type Statement,
 } from '../db/inbound-statements.js';
+import type { Statement } from '../db/named-statement.js';
 import { activeTraceparent, inMessageSpan } from '../message-trace.js';
 import { applyInboundDeliverability } from './deliverability/inbound-keywords.js';
 import { InvariantViolation } from './errors.js';
@@ -86,6 +86,11 @@ export type InboundDb = Pick<Database, 'prisma' | 'sql'>;
  * (db/inbound-statements.ts; a statement is atomic on its own). The state change applies
  * only while the client is still in the state the read saw: a concurrent message that moved
  * it first leaves this one writing nothing, and it is processed again on the full path.
+ * On the system number the read is folded into the write when the sender's row can be
+ * guessed (a sender this instance does not know is a new owner; one it wrote in
+ * `S1_WELCOME` is still there: domain/known-owners.ts): one round trip, and the statement
+ * writes only when the row it reads is the guessed one, so a wrong guess writes nothing
+ * and its route read serves the write that follows.
  * Everything else (keywords, customers, allocation, the test call, the owner's commands)
  * takes the full path: one Prisma transaction, the route read that also sets its statement
  * timeout and clears a suppression, the changes, the inbox row, COMMIT.
@@ -187,30 +192,30 @@ async function receiveInOneStatement(
   const plan = await planSms(lookedUp, sms, deps);
   if (plan === undefined) return undefined;
   const { result, step, owner } = plan;
-  const write = inboxWrite(sms, payload, row, result, channel);
-  let statement: Statement;
+  let statement: (write: InboxWrite) => Statement;
   let after = read;
-  if (step === undefined) statement = receiveNoChange(write);
+  if (step === undefined) statement = receiveNoChange;
   else if (step.kind === 'create') {
-    after = { id: randomUUID(), state: 'S1_WELCOME' };
-    statement = receiveNewOwner(after.id, write);
+    const created = { id: randomUUID(), state: 'S1_WELCOME' } as const;
+    after = created;
+    statement = (write) => receiveNewOwner(created.id, write);
   } else {
     if (owner === null || !canTransition(step.from, step.to)) {
       throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: owner?.id });
     }
     after = { id: owner.id, state: step.to };
-    statement = receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
+    statement = (write) => receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
   }
-  const [written] = await runWrite<{ inboxId: string | null }>(db, statement);
-  if (written?.inboxId == null) return undefined; // the client moved on: nothing written
+  const { rows, viaTwiml } = await runWrite<{ inboxId: string | null }>(db, channel, inboxWrite(sms, payload, row, result), statement);
+  if (rows[0]?.inboxId == null) return undefined; // the client moved on: nothing written
   if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, after);
-  return { kind: 'processed', result, viaTwiml: write.outbox === null, inboxId: row.id };
+  return { kind: 'processed', result, viaTwiml, inboxId: row.id };
 }
 
 /**
  * The hot path on a guess of the sender's client row, for a text to the system number: no
  * row (a sender this instance does not know: a new owner), or the row this instance last
- * wrote or read for them while it is in `S1_WELCOME` ({@link KnownOwners}; the only state
+ * wrote or read for them while it is in `S1_WELCOME` (domain/known-owners.ts; the only state
  * whose step depends on the state and the text alone). The step is decided on the guess,
  * and one statement reads the route, checks it against the guess and writes only when it
  * holds (db/inbound-statements.ts): one round trip instead of two. A wrong guess writes
@@ -239,43 +244,63 @@ async function receiveOnGuess(
   }
   if (step === undefined) return undefined;
   const { result } = ownerPlan(step, null);
-  const write = inboxWrite(sms, payload, row, result, channel);
-  let statement: Statement;
+  let statement: (write: InboxWrite) => Statement;
   let after: KnownOwner;
   if (known === undefined) {
-    after = { id: randomUUID(), state: 'S1_WELCOME' };
-    statement = receiveNewOwnerOnGuess(after.id, write);
+    const created = { id: randomUUID(), state: 'S1_WELCOME' } as const;
+    after = created;
+    statement = (write) => receiveNewOwnerOnGuess(created.id, write);
   } else if (step.kind === 'transition') {
     after = { id: known.id, state: step.to };
-    statement = receiveTransitionOnGuess(known.id, step.from, step.to, { businessName: step.businessName }, write);
+    statement = (write) => receiveTransitionOnGuess(known.id, step.from, step.to, { businessName: step.businessName }, write);
   } else {
     after = known;
-    statement = receiveNoChangeOnGuess(known, write);
+    statement = (write) => receiveNoChangeOnGuess(known, write);
   }
-  const [written] = await runWrite<GuessedWriteRow>(db, statement);
-  if (written?.inboxId == null) return { route: written! };
+  const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement);
+  if (rows[0]?.inboxId == null) return { route: rows[0]! };
   rememberOwner(deps, sms, after);
-  return { outcome: { kind: 'processed', result, viaTwiml: write.outbox === null, inboxId: row.id } };
+  return { outcome: { kind: 'processed', result, viaTwiml, inboxId: row.id } };
 }
 
-/** What a hot-path write stores: the inbox row, and the outbox row when the reply cannot go in the TwiML. */
-function inboxWrite(sms: InboundSms, payload: Record<string, string>, row: InboxRowRef, result: ProcessingResult, channel: ReplyChannel): InboxWrite {
-  const viaTwiml = channel.claimForTwiml();
-  return {
+/**
+ * What a hot-path write stores: the inbox row, and the outbox row when the reply cannot go
+ * in the TwiML (decided by {@link runWrite}). The span's context is read here, in the
+ * message's span: the outbox row carries it on to the send, as enqueueSms does.
+ */
+function inboxWrite(sms: InboundSms, payload: Record<string, string>, row: InboxRowRef, result: ProcessingResult): (viaTwiml: boolean) => InboxWrite {
+  const payloadJson = JSON.stringify(payload);
+  const outboxTraceparent = activeTraceparent();
+  return (viaTwiml) => ({
     inboxId: row.id,
     sms,
-    payloadJson: JSON.stringify(payload),
+    payloadJson,
     reply: result.reply,
     traceparent: row.traceparent,
-    // The outbox row carries this span's context on to the send, as enqueueSms does.
-    outbox: viaTwiml ? null : { id: randomUUID(), purpose: replyPurpose(result), traceparent: activeTraceparent() },
-  };
+    outbox: viaTwiml ? null : { id: randomUUID(), purpose: replyPurpose(result), traceparent: outboxTraceparent },
+  });
 }
 
-/** Runs a hot-path write; another delivery's inbox row of this MessageSid is {@link AlreadyRecorded}. */
-async function runWrite<Row>(db: InboundDb, statement: Statement): Promise<Row[]> {
+/**
+ * Runs a hot-path write, claiming the TwiML answer only once a connection is held and the
+ * statement is about to leave (StatementRunner.runBuilt): while it waits for a connection
+ * the webhook is free to give up and answer with the holding text, and the write then puts
+ * the reply in the outbox. Another delivery's inbox row of this MessageSid is
+ * {@link AlreadyRecorded}.
+ */
+async function runWrite<Row>(
+  db: InboundDb,
+  channel: ReplyChannel,
+  write: (viaTwiml: boolean) => InboxWrite,
+  statement: (write: InboxWrite) => Statement,
+): Promise<{ readonly rows: Row[]; readonly viaTwiml: boolean }> {
+  let viaTwiml = false;
   try {
-    return await db.sql.run<Row>(statement);
+    const rows = await db.sql.runBuilt<Row>(() => {
+      viaTwiml = channel.claimForTwiml();
+      return statement(write(viaTwiml));
+    });
+    return { rows, viaTwiml };
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code === alreadyRecordedCode) throw new AlreadyRecorded();
     throw error;

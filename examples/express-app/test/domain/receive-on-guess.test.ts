@@ -2,10 +2,12 @@
 // receiveOnGuess, domain/known-owners.ts), on PGlite and PostgreSQL: one statement when the
 // guess holds, and when it does not (another instance, an admin, a restart moved the row
 // on), nothing written on it and the message processed once from the row as it is.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requirePostgres } from '@hardening/test-support';
 import type { Database } from '../../src/db/database.js';
-import type { Statement } from '../../src/db/inbound-statements.js';
+import type { Statement } from '../../src/db/named-statement.js';
+import { poolRunner } from '../../src/db/statement-runner.js';
 import type { Extractor } from '../../src/domain/extractor.js';
 import { KnownOwners } from '../../src/domain/known-owners.js';
 import { texts } from '../../src/domain/messages.js';
@@ -47,6 +49,12 @@ describe.each(backends)('receiving an inbound SMS on a guess of the client row o
           statements.push(statement.name);
           return db.sql.run<Row>(statement);
         },
+        runBuilt: <Row>(build: () => Statement) =>
+          db.sql.runBuilt<Row>(() => {
+            const statement = build();
+            statements.push(statement.name);
+            return statement;
+          }),
       },
     };
     const receive = (sms: InboundSms, extractor: Extractor = deps.extractor) => {
@@ -175,4 +183,31 @@ describe.each(backends)('receiving an inbound SMS on a guess of the client row o
       await other.close();
     }
   });
+
+  it.runIf(backend === 'postgres')(
+    'the TwiML answer is not claimed while the write waits for a connection: the webhook may give up, and the reply goes through the outbox',
+    async () => {
+      const url = (db as Database & { url?: string }).url!;
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const held = await pool.connect(); // every connection busy (a database that hangs starves the pool so)
+      let released = false;
+      try {
+        const owner = phone();
+        const sms = smsOf(owner, 'Hi');
+        const channel = new ReplyChannel();
+        const receiving = receiveInbound({ prisma: db.prisma, sql: poolRunner(pool) }, sms, paramsOf(sms), deps, channel, newInboxRow(null));
+        await vi.waitFor(() => expect(pool.waitingCount).toBe(1));
+        // The webhook's budget ends: it may answer with the holding text (the claim was not taken).
+        expect(channel.close()).toBe(true);
+        released = true;
+        held.release();
+        expect(await receiving).toMatchObject({ kind: 'processed', viaTwiml: false, result: { reply: texts.welcome } });
+        expect(await inbox(sms)).toMatchObject({ status: 'processed', replyVia: 'outbox' });
+        expect(await db.prisma.outboundMessage.findMany({ where: { toPhone: owner } })).toMatchObject([{ body: texts.welcome, purpose: 'onboarding' }]);
+      } finally {
+        if (!released) held.release();
+        await pool.end();
+      }
+    },
+  );
 });
