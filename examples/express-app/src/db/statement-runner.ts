@@ -43,18 +43,40 @@ export function poolRunner(pool: Pool): StatementRunner {
     run: async <Row>(statement: Statement) => (await pool.query({ name: statement.name, text: statement.text, values: statement.values })).rows as Row[],
     async runBuilt<Row>(build: () => Statement) {
       const client = await pool.connect();
-      let failure: Error | undefined;
-      try {
-        const statement = build();
-        return (await client.query({ name: statement.name, text: statement.text, values: statement.values })).rows as Row[];
-      } catch (error) {
-        failure = error as Error;
-        throw error;
-      } finally {
-        // As pool.query does: a client whose query failed leaves the pool (its connection
-        // may be the reason).
-        client.release(failure);
-      }
+      // As pool.query does: while the client is checked out the pool does not listen to it,
+      // so its connection's error (a reset, a server gone) is this call's failure here, not
+      // an uncaught 'error' event that would end the process; and a client whose query
+      // failed leaves the pool (its connection may be the reason).
+      return new Promise<Row[]>((resolve, reject) => {
+        let released = false;
+        const release = (error?: Error): boolean => {
+          if (released) return false;
+          released = true;
+          client.removeListener('error', onError);
+          client.release(error);
+          return true;
+        };
+        const onError = (error: Error) => {
+          if (release(error)) reject(error);
+        };
+        client.once('error', onError);
+        let statement: Statement;
+        try {
+          statement = build();
+        } catch (error) {
+          release();
+          reject(error as Error);
+          return;
+        }
+        client.query({ name: statement.name, text: statement.text, values: statement.values }).then(
+          (result) => {
+            if (release()) resolve(result.rows as Row[]);
+          },
+          (error: Error) => {
+            if (release(error)) reject(error);
+          },
+        );
+      });
     },
   };
 }

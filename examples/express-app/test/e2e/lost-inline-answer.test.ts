@@ -75,7 +75,7 @@ describe.skipIf(!postgresUp || !redisUp)('an inline reply whose answer never rea
       // Every inbox write the app sends PostgreSQL from now on (the hot path's named
       // statements, Prisma's SQL) arrives 16 s late: longer than the retry's wait for the
       // stuck first copy (10 s) plus its own look at the inbox.
-      app.storage.proxy!.slow((chunk) => (chunk.includes('inbound_events') || chunk.includes('sms_receive_') ? 16_000 : 0));
+      app.storage.proxy!.slow((chunk) => (chunk.includes('inbound_events') || chunk.includes('sms_receive_') || chunk.includes('sms_guess_') ? 16_000 : 0));
       // Past the extractor: the first copy has claimed the TwiML path and is committing.
       // (Twilio waits 15 s; the test gives up sooner, it is the closed connection that counts.)
       await new Promise((resolve) => setTimeout(resolve, 4000));
