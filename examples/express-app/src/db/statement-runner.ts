@@ -65,7 +65,7 @@ export function poolRunner(pool: Pool): StatementRunner {
           statement = build();
         } catch (error) {
           release();
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         client.query({ name: statement.name, text: statement.text, values: statement.values }).then(
