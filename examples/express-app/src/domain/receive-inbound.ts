@@ -75,6 +75,16 @@ class AlreadyRecorded extends Error {
 /** What {@link receiveInbound} uses of the database: Prisma, and the hot path's statements. */
 export type InboundDb = Pick<Database, 'prisma' | 'sql'>;
 
+/** One delivery being received: what each path of {@link receiveInbound} works on. */
+interface Delivery {
+  readonly db: InboundDb;
+  readonly sms: InboundSms;
+  readonly payload: Record<string, string>;
+  readonly deps: ProcessingDeps;
+  readonly channel: ReplyChannel;
+  readonly row: InboxRowRef;
+}
+
 /**
  * Receives an inbound SMS atomically: the business changes, the outbox row (when the reply
  * cannot go back in the TwiML) and the inbox row, already `processed` with its reply,
@@ -137,12 +147,13 @@ export function receiveInbound(
     let outcome: ReceivedInbound | undefined;
     try {
       // A keyword is applied between the suppression clearing and the routing: full path.
-      if (classifySmsKeyword(sms.body) === undefined) outcome = await receiveInOneStatement(db, sms, payload, deps, channel, row);
+      const delivery: Delivery = { db, sms, payload, deps, channel, row };
+      if (classifySmsKeyword(sms.body) === undefined) outcome = await receiveInOneStatement(delivery);
       if (outcome === undefined) {
         // The full path may move the sender's row in ways this instance does not follow.
         deps.knownOwners?.forget(sms.from);
         span.setAttribute('app.sms.path', 'one_transaction');
-        outcome = await receiveInTransaction(db.prisma, sms, payload, deps, channel, row);
+        outcome = await receiveInTransaction(delivery);
       }
     } catch (error) {
       if (!(error instanceof AlreadyRecorded)) throw error;
@@ -175,15 +186,9 @@ export function receiveInbound(
  * route read inside it. Undefined when the message needs the full transaction, or when the
  * client moved on between the read and the write (nothing was written then).
  */
-async function receiveInOneStatement(
-  db: InboundDb,
-  sms: InboundSms,
-  payload: Record<string, string>,
-  deps: ProcessingDeps,
-  channel: ReplyChannel,
-  row: InboxRowRef,
-): Promise<ReceivedInbound | undefined> {
-  const guessed = await receiveOnGuess(db, sms, payload, deps, channel, row);
+async function receiveInOneStatement(delivery: Delivery): Promise<ReceivedInbound | undefined> {
+  const { db, sms, payload, deps, channel, row } = delivery;
+  const guessed = await receiveOnGuess(delivery);
   if (guessed?.outcome !== undefined) return guessed.outcome;
   const routeRow = guessed?.route ?? (await db.sql.run<RouteRow>(routeLookup(sms, deps.systemNumber)))[0]!;
   const lookedUp = routeFromRow(routeRow, sms, deps);
@@ -223,13 +228,9 @@ async function receiveInOneStatement(
  * guess to make (another number, an operator, an owner in another state).
  */
 async function receiveOnGuess(
-  db: InboundDb,
-  sms: InboundSms,
-  payload: Record<string, string>,
-  deps: ProcessingDeps,
-  channel: ReplyChannel,
-  row: InboxRowRef,
+  delivery: Delivery,
 ): Promise<{ readonly outcome: ReceivedInbound; readonly route?: never } | { readonly route: RouteRow; readonly outcome?: never } | undefined> {
+  const { db, sms, payload, deps, channel, row } = delivery;
   if (sms.to !== deps.systemNumber || (deps.operatorPhones ?? []).includes(sms.from)) return undefined;
   const known = deps.knownOwners?.get(sms.from);
   if (known !== undefined && known.state !== 'S1_WELCOME') return undefined;
@@ -314,14 +315,9 @@ function rememberOwner(deps: ProcessingDeps, sms: InboundSms, owner: KnownOwner 
 }
 
 /** The full path: one Prisma transaction (see {@link receiveInbound}). */
-async function receiveInTransaction(
-  db: Db,
-  sms: InboundSms,
-  payload: Record<string, string>,
-  deps: ProcessingDeps,
-  channel: ReplyChannel,
-  row: InboxRowRef,
-): Promise<ReceivedInbound> {
+async function receiveInTransaction(delivery: Delivery): Promise<ReceivedInbound> {
+  const { sms, payload, deps, channel, row } = delivery;
+  const db = delivery.db.prisma;
   const { id, traceparent } = row;
   return db.$transaction(
     async (tx) => {
