@@ -8,9 +8,11 @@
 //   `tx.client.create`, the inbox upsert by `$queryRaw`; BEGIN and COMMIT.
 // - "pg, 5 round trips": the same statements and transaction through `pg` directly, as
 //   named prepared statements (`{ name, text, values }`): what the driver alone costs.
-// - "pg, 2 round trips": the app's hot path now (examples/express-app/src/db/
-//   inbound-statements.ts): the route read, then one data-modifying statement (client row
-//   and inbox row), no BEGIN/COMMIT.
+// - "pg, 2 round trips": the app's hot path when the sender's row is not guessed
+//   (examples/express-app/src/db/inbound-statements.ts): the route read, then one
+//   data-modifying statement (client row and inbox row), no BEGIN/COMMIT.
+// - "pg, 1 round trip, guessed": the app's hot path for a sender it takes for a new
+//   owner: the same statement with the route read inside it.
 //
 // Each runs at 8 concurrent on a pool of 8, in interleaved rounds (the order rotates, so a
 // noisy neighbour hurts every contender alike); reported: the median throughput, the CPU
@@ -26,7 +28,8 @@ import { createTestDatabase } from '../tools/test-support/src/test-database.ts';
 import { migrate } from '../examples/express-app/src/db/migrator.ts';
 import { postgresSession } from '../examples/express-app/src/db/sql-session.ts';
 import { PrismaClient } from '../examples/express-app/src/db/generated/client.ts';
-import { receiveNewOwner, routeLookup, type Statement } from '../examples/express-app/src/db/inbound-statements.ts';
+import { receiveNewOwner, receiveNewOwnerOnGuess, routeLookup } from '../examples/express-app/src/db/inbound-statements.ts';
+import type { Statement } from '../examples/express-app/src/db/named-statement.ts';
 
 const OPS = Number(process.env.BENCH_PG_OPS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? 5);
@@ -132,7 +135,16 @@ async function main(): Promise<void> {
         );
       },
     };
-    const contenders = [prismaTransaction, pgTransaction, pgTwoTrips];
+    const pgOneTrip: Contender = {
+      name: 'pg, 1 round trip, guessed',
+      async op() {
+        const sms = nextSms();
+        await pool.query(
+          receiveNewOwnerOnGuess(randomUUID(), { inboxId: randomUUID(), sms, payloadJson: payloadOf(sms), reply: 'Welcome!', traceparent: null, outbox: null }),
+        );
+      },
+    };
+    const contenders = [prismaTransaction, pgTransaction, pgTwoTrips, pgOneTrip];
 
     const runRound = async (c: Contender, ops: number) => {
       let left = ops;

@@ -22,6 +22,10 @@
  * | `pg`, the same five round trips, named statements | 3.30x | 4.04x | 0.21-0.23x |
  * | `pg`, two round trips (read; one data-modifying CTE) | 3.83x | 6.11x | 0.11-0.16x |
  *
+ * A later run (load 1.2-3.5, 5 rounds of 2000) added the write on a guess, with the route
+ * read inside it: 5.36x Prisma's throughput and 0.10x its CPU, where the two round trips
+ * gave 4.33x and 0.15x in the same run.
+ *
  * Prisma costs 5-9x the CPU of `pg` for the same statements (the query plan interpreter,
  * its transaction manager, the result mapping), and the app was CPU-bound on this path.
  * Prisma stays for the schema, the migrations, the admin side and every path off this one.
