@@ -1,4 +1,4 @@
-import { request, type Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 
 /**
  * One signed `POST /sms` delivery over a keep-alive agent, for `pnpm bench:app` and its
@@ -34,7 +34,9 @@ export function postSms(
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (onResend !== undefined && req.reusedSocket && error.code === 'ECONNRESET') {
         onResend();
-        postSms(agent, port, body, headers).then(resolve, reject);
+        // On a socket of its own: the agent could hand out another idle socket the app is
+        // closing just now (a soak run lost one delivery to that, "socket hang up").
+        postSms(new Agent({ keepAlive: false }), port, body, headers).then(resolve, reject);
       } else {
         reject(error);
       }
