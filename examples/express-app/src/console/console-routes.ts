@@ -94,8 +94,9 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   router.use(options.rateLimit, cookieParser(), express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
 
   router.get('/:asset', (req, res, next) => {
+    // Own keys only: `valueOf` or `constructor` is a property of every object, not an asset.
+    if (!Object.hasOwn(assets, req.params.asset)) return next();
     const type = assets[req.params.asset as keyof typeof assets];
-    if (type === undefined) return next();
     res.type(type).set('Cache-Control', 'no-cache').sendFile(req.params.asset, { root: assetDir });
   });
 
@@ -179,7 +180,9 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
 
   router.post('/actions/:section/:action', async (req, res) => {
     if (!guardAction(req, res)) return;
-    const action = byId.get(req.params.section)?.actions?.[req.params.action];
+    const actions = byId.get(req.params.section)?.actions;
+    // Own keys only, as for the assets: `/actions/x/constructor` names no action.
+    const action = actions !== undefined && Object.hasOwn(actions, req.params.action) ? actions[req.params.action] : undefined;
     if (action === undefined) return refuse(req, res, 404, 'Not found', 'No such action.');
     const form = formOf(req.body);
     if (form === undefined) return refuse(req, res, 400, 'Bad request', 'Every field must be given once.');
