@@ -31,7 +31,7 @@ import {
 import type { KnownOwner } from './known-owners.js';
 import { canTransition, ownerStep, welcomeStep, type OwnerStep } from './onboarding.js';
 import { ReplyChannel } from './reply-channel.js';
-import type { InboundSms, ProcessingDeps, ProcessingResult, RouteRow } from './routing.js';
+import type { InboundSms, ProcessingDeps, ProcessingResult, RouteRow, SmsPlan } from './routing.js';
 import { lookupRoute, ownerPlan, planSms, processSms, routeFromRow } from './routing.js';
 
 /** What {@link receiveInbound} decided, with the inbox row it wrote or found. */
@@ -196,21 +196,8 @@ async function receiveInOneStatement(delivery: Delivery): Promise<ReceivedInboun
   if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, read);
   const plan = await planSms(lookedUp, sms, deps);
   if (plan === undefined) return undefined;
-  const { result, step, owner } = plan;
-  let statement: (write: InboxWrite) => Statement;
-  let after = read;
-  if (step === undefined) statement = receiveNoChange;
-  else if (step.kind === 'create') {
-    const created = { id: randomUUID(), state: 'S1_WELCOME' } as const;
-    after = created;
-    statement = (write) => receiveNewOwner(created.id, write);
-  } else {
-    if (owner === null || !canTransition(step.from, step.to)) {
-      throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: owner?.id });
-    }
-    after = { id: owner.id, state: step.to };
-    statement = (write) => receiveTransition(owner.id, step.from, step.to, { businessName: step.businessName }, write);
-  }
+  const { result, step } = plan;
+  const { statement, after } = writeFor(step, read, false);
   const { rows, viaTwiml } = await runWrite<{ inboxId: string | null }>(db, channel, inboxWrite(sms, payload, row, result), statement);
   if (rows[0]?.inboxId == null) return undefined; // the client moved on: nothing written
   if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, after);
@@ -244,24 +231,47 @@ async function receiveOnGuess(
     throw error;
   }
   if (step === undefined) return undefined;
-  const { result } = ownerPlan(step, null);
-  let statement: (write: InboxWrite) => Statement;
-  let after: KnownOwner;
-  if (known === undefined) {
-    const created = { id: randomUUID(), state: 'S1_WELCOME' } as const;
-    after = created;
-    statement = (write) => receiveNewOwnerOnGuess(created.id, write);
-  } else if (step.kind === 'transition') {
-    after = { id: known.id, state: step.to };
-    statement = (write) => receiveTransitionOnGuess(known.id, step.from, step.to, { businessName: step.businessName }, write);
-  } else {
-    after = known;
-    statement = (write) => receiveNoChangeOnGuess(known, write);
-  }
+  const plan = ownerPlan(step, null);
+  const { result } = plan;
+  // A sender this instance does not know is guessed to have no row: their step is `create`.
+  const { statement, after } = writeFor(plan.step, known ?? null, true);
   const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement);
   if (rows[0]?.inboxId == null) return { route: rows[0]! };
   rememberOwner(deps, sms, after);
   return { outcome: { kind: 'processed', result, viaTwiml, inboxId: row.id } };
+}
+
+/** A hot-path write: its statement, and what this instance knows of the sender's row after it. */
+interface OwnerWrite {
+  readonly statement: (write: InboxWrite) => Statement;
+  readonly after: KnownOwner | null;
+}
+
+/**
+ * The one statement that writes an owner's step (none, create, transition) with the inbox
+ * row: the plain statements after a route read, or the `*OnGuess` ones that read the route
+ * themselves and write only while the sender's row is `before` ({@link receiveOnGuess}).
+ *
+ * @param before - The sender's row as read, or as guessed (null: no row).
+ * @throws {@link InvariantViolation} for a transition the state machine does not allow.
+ */
+function writeFor(step: SmsPlan['step'], before: KnownOwner | null, onGuess: boolean): OwnerWrite {
+  if (step === undefined) {
+    if (!onGuess) return { statement: receiveNoChange, after: before };
+    if (before === null) throw new InvariantViolation('a guessed write without a change needs a guessed row', {});
+    return { statement: (write) => receiveNoChangeOnGuess(before, write), after: before };
+  }
+  if (step.kind === 'create') {
+    const created = { id: randomUUID(), state: 'S1_WELCOME' } as const;
+    const create = onGuess ? receiveNewOwnerOnGuess : receiveNewOwner;
+    return { statement: (write) => create(created.id, write), after: created };
+  }
+  if (before === null || !canTransition(step.from, step.to)) {
+    throw new InvariantViolation(`illegal onboarding move ${step.from} -> ${step.to}`, { clientId: before?.id });
+  }
+  const move = onGuess ? receiveTransitionOnGuess : receiveTransition;
+  const data = { businessName: step.businessName };
+  return { statement: (write) => move(before.id, step.from, step.to, data, write), after: { id: before.id, state: step.to } };
 }
 
 /**
