@@ -5,7 +5,7 @@ import { addNumbers } from '../../src/domain/number-pool.js';
 import { activatePayment, allocateWaitingClients, completeTestCall } from '../../src/domain/onboarding.js';
 import { ReplyChannel } from '../../src/domain/reply-channel.js';
 import { freshDatabase, type Backend } from '../support/databases.js';
-import { systemNumber, text } from '../support/sms.js';
+import { systemNumber, text, withSmsDatabase } from '../support/sms.js';
 
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
@@ -15,13 +15,7 @@ const replyOf = (outcome: Awaited<ReturnType<typeof text>>) => (outcome.kind ===
 
 describe.each(backends)('onboarding by SMS on %s', (backend) => {
   let db: Database;
-  beforeAll(async () => {
-    db = await freshDatabase(backend, 'onboarding');
-    await addNumbers(db.prisma, [systemNumber], 'SYSTEM');
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  withSmsDatabase(backend, 'onboarding', (opened) => (db = opened));
 
   const state = async () => (await db.prisma.client.findUniqueOrThrow({ where: { phone: owner } })).onboardingState;
 

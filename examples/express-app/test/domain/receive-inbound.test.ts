@@ -1,19 +1,18 @@
 // The atomic receive of an inbound SMS (domain/receive-inbound.ts: one statement on the hot
 // path, one transaction otherwise), on PGlite and PostgreSQL: what commits together, what a failure leaves behind (nothing, then the row
 // recordFailedInbound writes), and how a MessageSid already in the inbox is answered.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requirePostgres } from '@hardening/test-support';
 import type { Database } from '../../src/db/database.js';
 import type { Extractor } from '../../src/domain/extractor.js';
 import { deterministicExtractor } from '../../src/domain/extractor.js';
 import { processInbound, recordInbound } from '../../src/domain/inbound.js';
 import { texts } from '../../src/domain/messages.js';
-import { addNumbers } from '../../src/domain/number-pool.js';
 import { newInboxRow, receiveInbound, recordFailedInbound, recordReceivedInbound } from '../../src/domain/receive-inbound.js';
 import { ReplyChannel } from '../../src/domain/reply-channel.js';
 import { lookupRoute, type InboundSms } from '../../src/domain/routing.js';
-import { freshDatabase, type Backend } from '../support/databases.js';
-import { deps, messageSid, systemNumber } from '../support/sms.js';
+import type { Backend } from '../support/databases.js';
+import { deps, messageSid, systemNumber, withSmsDatabase } from '../support/sms.js';
 
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
@@ -29,13 +28,7 @@ const failing: Extractor = {
 
 describe.each(backends)('receiving an inbound SMS in one transaction on %s', (backend) => {
   let db: Database;
-  beforeAll(async () => {
-    db = await freshDatabase(backend, 'receive');
-    await addNumbers(db.prisma, [systemNumber], 'SYSTEM');
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  withSmsDatabase(backend, 'receive', (opened) => (db = opened));
   const receive = (sms: InboundSms, channel = new ReplyChannel(), extractor: Extractor = deterministicExtractor) =>
     receiveInbound(db, sms, paramsOf(sms), { ...deps, extractor }, channel, newInboxRow(null));
   const inbox = (sms: InboundSms) => db.prisma.inboundEvent.findUnique({ where: { messageSid: sms.messageSid } });

@@ -3,7 +3,7 @@
 // guess holds, and when it does not (another instance, an admin, a restart moved the row
 // on), nothing written on it and the message processed once from the row as it is.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { requirePostgres } from '@hardening/test-support';
 import type { Database } from '../../src/db/database.js';
 import type { Statement } from '../../src/db/named-statement.js';
@@ -16,7 +16,7 @@ import { newInboxRow, receiveInbound } from '../../src/domain/receive-inbound.js
 import { ReplyChannel } from '../../src/domain/reply-channel.js';
 import type { InboundSms } from '../../src/domain/routing.js';
 import { freshDatabase, type Backend } from '../support/databases.js';
-import { deps, messageSid, systemNumber } from '../support/sms.js';
+import { deps, messageSid, systemNumber, withSmsDatabase } from '../support/sms.js';
 
 const pgUp = await requirePostgres();
 const backends: Backend[] = pgUp ? ['pglite', 'postgres'] : ['pglite'];
@@ -30,13 +30,7 @@ const failing: Extractor = { name: 'failing', extract: () => Promise.reject(new 
 
 describe.each(backends)('receiving an inbound SMS on a guess of the client row on %s', (backend) => {
   let db: Database;
-  beforeAll(async () => {
-    db = await freshDatabase(backend, 'guess');
-    await addNumbers(db.prisma, [systemNumber], 'SYSTEM');
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  withSmsDatabase(backend, 'guess', (opened) => (db = opened));
 
   /** One app instance: its own KnownOwners, and the hot path's statements it ran (by name). */
   function instance() {
