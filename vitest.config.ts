@@ -19,12 +19,12 @@ export default defineConfig({
       ...withIsolatedFiles(idempotency, 'packages/idempotency'),
       'examples/*',
     ],
-    // One file fewer than the cores (vitest's own default; one at a time on a 2-core machine).
-    // Two at once was tried: at a load of 5-10 the whole run was no faster (912 s against
-    // 831 s one at a time on a quiet machine; the import phase tripled), and the extra
-    // concurrency exposed a real missed-call race that issue 11 still tracks (a text sent
-    // twice when a hung database answers late). Override with `--maxWorkers` or
-    // VITEST_MAX_WORKERS to run more.
-    maxWorkers: Math.max(1, availableParallelism() - 1),
+    // One file per core. Most of the slow files wait on the clock, not the CPU (a database
+    // hung past Twilio's 15 s, a store slowed by 0-4 s, a shutdown budget): one at a time left
+    // half of a 2-core machine idle (CPU 52 %, 774 s). Two at once: 424 s, CPU 103 %, every
+    // test passing (2026-12-07, same machine, quiet). An earlier try at a load of 5-10 was no
+    // faster and exposed a real missed-call race, fixed since in issue 11. Override with
+    // `--maxWorkers` or VITEST_MAX_WORKERS to run fewer.
+    maxWorkers: Math.max(1, availableParallelism()),
   },
 });
