@@ -249,19 +249,22 @@ describe.skipIf(!redisUp)('Redis store layout', () => {
     await redis.ping();
     const { writes, writevs } = spyOnSocketWrites();
     try {
-      // Two timers due together run in one timers phase, each its own tick (the next-tick
-      // queue drains between them), as two HTTP requests' callbacks do in one poll phase.
+      // Two immediates queued together run in one check phase, each its own tick (the
+      // next-tick queue drains between them), as two HTTP requests' callbacks do in one poll
+      // phase; an immediate queued while they run (the store's uncork) waits for the next
+      // turn. (Two zero-delay timers were used here once: under load the second one could
+      // fall due a millisecond later, in another turn, and the test failed in CI.)
       const claims: Promise<unknown>[] = [];
       const claimIn = (i: number) => claims.push(store.claim({ key: `turn-${i}`, token: `t${i}`, fingerprint: '', leaseMs: 5000 }));
       await new Promise<void>((resolve) => {
-        setTimeout(() => {
+        setImmediate(() => {
           claimIn(0); // from idle: written at once
           claimIn(1); // corked
-        }, 0);
-        setTimeout(() => {
+        });
+        setImmediate(() => {
           claimIn(2); // the same write as 1
           resolve();
-        }, 0);
+        });
       });
       expect(await Promise.all(claims)).toEqual([{ status: 'claimed' }, { status: 'claimed' }, { status: 'claimed' }]);
       expect(writes).toHaveBeenCalledTimes(1);
