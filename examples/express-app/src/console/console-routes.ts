@@ -15,6 +15,14 @@ import { ConsoleSessions, cookieOptions, needsSecureCookie, sessionCookie } from
 const flashCookie = 'console_flash';
 const assets = { 'console.js': 'application/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' } as const;
 const assetDir = fileURLToPath(new URL('./assets/', import.meta.url));
+
+/**
+ * `table[key]` when `key` is the table's own: a request's `valueOf` or `constructor` names a
+ * property of every object, not an asset or an action.
+ */
+function ownEntry<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Options of {@link consoleRoutes}. */
@@ -94,9 +102,8 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
   router.use(options.rateLimit, cookieParser(), express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
 
   router.get('/:asset', (req, res, next) => {
-    // Own keys only: `valueOf` or `constructor` is a property of every object, not an asset.
-    if (!Object.hasOwn(assets, req.params.asset)) return next();
-    const type = assets[req.params.asset as keyof typeof assets];
+    const type = ownEntry(assets, req.params.asset);
+    if (type === undefined) return next();
     res.type(type).set('Cache-Control', 'no-cache').sendFile(req.params.asset, { root: assetDir });
   });
 
@@ -180,9 +187,7 @@ export function consoleRoutes(ctx: AppContext, options: ConsoleRoutesOptions): R
 
   router.post('/actions/:section/:action', async (req, res) => {
     if (!guardAction(req, res)) return;
-    const actions = byId.get(req.params.section)?.actions;
-    // Own keys only, as for the assets: `/actions/x/constructor` names no action.
-    const action = actions !== undefined && Object.hasOwn(actions, req.params.action) ? actions[req.params.action] : undefined;
+    const action = ownEntry(byId.get(req.params.section)?.actions, req.params.action);
     if (action === undefined) return refuse(req, res, 404, 'Not found', 'No such action.');
     const form = formOf(req.body);
     if (form === undefined) return refuse(req, res, 400, 'Bad request', 'Every field must be given once.');
