@@ -16,7 +16,7 @@ import { consoleRoutes } from './console/console-routes.js';
 import { slackEventRoutes } from './webhooks/slack-events.js';
 import { stripeWebhookRoutes } from './webhooks/stripe-webhook.js';
 import { twilioMessageStatusRoutes } from './webhooks/twilio-message-status.js';
-import { twilioSmsRoutes } from './webhooks/twilio-sms.js';
+import { twilioSmsRoute } from './webhooks/twilio-sms.js';
 import { twilioVoiceRoutes } from './webhooks/twilio-voice.js';
 
 /**
@@ -38,8 +38,8 @@ export function createApp(ctx: AppContext): Express {
   // Webhooks: Twilio posts forms (read as express.urlencoded reads them, with a fast path
   // for Twilio's own shape: http/form-body.ts); Slack and Stripe read their raw bodies in their routers.
   const twilioForms = formBody({ limit: 64 * 1024 });
-  app.use(['/sms', '/api/twilio'], twilioForms);
-  app.use(twilioSmsRoutes(ctx));
+  app.post('/sms', twilioForms, ...twilioSmsRoute(ctx));
+  app.use('/api/twilio', twilioForms);
   app.use(twilioVoiceRoutes(ctx));
   app.use(twilioMessageStatusRoutes(ctx));
   if (ctx.config.twilio !== undefined) {

@@ -11,6 +11,7 @@ import {
   receiveTransition,
   receiveTransitionOnGuess,
   routeLookup,
+  guessedRoute,
   type GuessedWriteRow,
   type InboxWrite,
 } from '../db/inbound-statements.js';
@@ -236,7 +237,8 @@ async function receiveOnGuess(
   // A sender this instance does not know is guessed to have no row: their step is `create`.
   const { statement, after } = writeFor(plan.step, known ?? null, true);
   const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement);
-  if (rows[0]?.inboxId == null) return { route: rows[0]! };
+  const [written] = rows;
+  if (written!.inboxId === null) return { route: guessedRoute(written!.route) };
   rememberOwner(deps, sms, after);
   return { outcome: { kind: 'processed', result, viaTwiml, inboxId: row.id } };
 }

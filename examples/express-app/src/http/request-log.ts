@@ -35,6 +35,7 @@ export interface RequestLogOptions {
  */
 export function requestLog(logger: Logger, options: RequestLogOptions = {}): RequestHandler {
   const { ignore } = options;
+  const lines = { errored: logger, plain: withoutRedaction(logger) };
   return (req, res, next) => {
     const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     (req as Request & { id?: string }).id = id;
@@ -45,7 +46,7 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Req
         res.off('finish', done);
         res.off('close', done);
         res.off('error', done);
-        writeLine(logger, req, res, id, Date.now() - startedAt, error);
+        writeLine(lines, req, res, id, Date.now() - startedAt, error);
       };
       res.on('finish', done);
       res.on('close', done);
@@ -55,14 +56,31 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Req
   };
 }
 
-function writeLine(logger: Logger, req: Request, res: Response, id: string, responseTime: number, error: Error | undefined): void {
+/**
+ * A pino logger's child without the redaction paths (pino's `child(bindings, { redact })`),
+ * for the lines whose every field is set here: an id, a method, a path, a status and a time.
+ * Redaction clones and walks each object its paths could match, wildcards included: 7-9 µs a
+ * line against 2 µs without (pino 10, this line, 200,000 calls). Other loggers as they are.
+ */
+function withoutRedaction(logger: Logger): Logger {
+  const withOptions = logger as { child?(bindings: object, options: { redact: string[] }): Logger };
+  return withOptions.child?.({}, { redact: [] }) ?? logger;
+}
+
+/** The request log's two loggers: the lines of an error (`err`) keep the redaction. */
+interface RequestLines {
+  readonly errored: Logger;
+  readonly plain: Logger;
+}
+
+function writeLine(lines: RequestLines, req: Request, res: Response, id: string, responseTime: number, error: Error | undefined): void {
   // `originalUrl`: a router mounted on a path rewrites `req.url` before the response ends.
   const url = req.originalUrl;
   const query = url.indexOf('?');
   const fields = { req: { id, method: req.method, url: query === -1 ? url : url.slice(0, query) }, res: { statusCode: res.statusCode } };
   if (error !== undefined || res.statusCode >= 500) {
-    logger.info({ ...fields, err: error ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+    lines.errored.info({ ...fields, err: error ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
     return;
   }
-  logger.info({ ...fields, responseTime }, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+  lines.plain.info({ ...fields, responseTime }, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
 }

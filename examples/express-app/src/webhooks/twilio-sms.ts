@@ -1,5 +1,4 @@
-import { Router } from 'express';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { isHardeningError, maskPhoneNumber, scrubText } from '@hardening/core';
 import { isIdempotencyStoreError } from '@hardening/idempotency';
@@ -60,12 +59,19 @@ const minStoredReadMs = 1500;
  *    the row over). If the database cannot take the event at all, it is spooled (Redis or a
  *    local file) and drained later.
  * 5. An invariant violation answers a polite error and raises INVARIANT_VIOLATION.
+ *
+ * The route's handlers (the signature check, then the webhook), for `app.post('/sms', ...)`
+ * after the form body: a route on the app, not a router of its own, since each router
+ * level is one more walk of its layers on every message.
+ *
+ * @example
+ * ```ts
+ * app.post('/sms', formBody({ limit: 64 * 1024 }), ...twilioSmsRoute(ctx));
+ * ```
  */
-export function twilioSmsRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function twilioSmsRoute(ctx: AppContext): RequestHandler[] {
   const { logger, metrics } = ctx;
-  router.post(
-    '/sms',
+  return [
     verifyTwilioSignature({ authToken: ctx.config.twilio?.authToken, publicBaseUrl: ctx.config.env.PUBLIC_BASE_URL, logger, metrics }),
     // The root of the message's trace: the inbox row keeps this span's context, and the
     // processing, the send and the status callbacks link back to it (message-trace.ts).
@@ -73,8 +79,7 @@ export function twilioSmsRoutes(ctx: AppContext): Router {
       inMessageSpan('twilio.sms', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/sms' } }, (span) =>
         receive(req, res, span),
       ),
-  );
-  return router;
+  ];
 
   async function receive(req: Request, res: Response, span: Span): Promise<void> {
     // Storable from here on: no NUL or lone surrogate reaches PostgreSQL (it refuses

@@ -2,10 +2,12 @@
 // receiveOnGuess, domain/known-owners.ts), on PGlite and PostgreSQL: one statement when the
 // guess holds, and when it does not (another instance, an admin, a restart moved the row
 // on), nothing written on it and the message processed once from the row as it is.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { requirePostgres } from '@hardening/test-support';
 import type { Database } from '../../src/db/database.js';
+import { guessedRoute, receiveNewOwnerOnGuess, routeLookup, type GuessedWriteRow } from '../../src/db/inbound-statements.js';
 import type { Statement } from '../../src/db/named-statement.js';
 import { poolRunner } from '../../src/db/statement-runner.js';
 import type { Extractor } from '../../src/domain/extractor.js';
@@ -14,7 +16,7 @@ import { texts } from '../../src/domain/messages.js';
 import { addNumbers } from '../../src/domain/number-pool.js';
 import { newInboxRow, receiveInbound } from '../../src/domain/receive-inbound.js';
 import { ReplyChannel } from '../../src/domain/reply-channel.js';
-import type { InboundSms } from '../../src/domain/routing.js';
+import type { InboundSms, RouteRow } from '../../src/domain/routing.js';
 import { freshDatabase, type Backend } from '../support/databases.js';
 import { deps, messageSid, systemNumber, withSmsDatabase } from '../support/sms.js';
 
@@ -98,6 +100,23 @@ describe.each(backends)('receiving an inbound SMS on a guess of the client row o
     expect(await client(owner)).toMatchObject({ onboardingState: 'S2_BUSINESS_NAME', businessName: 'Bob Boilers' });
     expect(await inbox(named)).toMatchObject({ status: 'processed', attempts: 1 });
     expect(a.known.get(owner)).toMatchObject({ state: 'S2_BUSINESS_NAME' });
+  });
+
+  it('a wrong guess returns the route as the route read reads it, and writes nothing', async () => {
+    const owner = phone();
+    await instance().receive(smsOf(owner, 'Hi'));
+    await db.prisma.client.update({ where: { phone: owner }, data: { businessName: 'Ace', stuckDetectedAt: new Date('2026-12-01T10:11:12.345Z') } });
+    const sms = smsOf(owner, 'Hello again');
+    const write = { inboxId: randomUUID(), sms, payloadJson: JSON.stringify(paramsOf(sms)), reply: 'r', traceparent: null, outbox: null };
+    const [wrong] = await db.sql.run<GuessedWriteRow>(receiveNewOwnerOnGuess(randomUUID(), write));
+    const [read] = await db.sql.run<RouteRow>(routeLookup(sms, systemNumber));
+    expect(wrong!.inboxId).toBeNull();
+    expect(guessedRoute(wrong!.route!)).toEqual(read);
+    expect(read).toMatchObject({ businessName: 'Ace', stuckDetectedAt: new Date('2026-12-01T10:11:12.345Z'), onboardingState: 'S1_WELCOME' });
+    expect(await inbox(sms)).toBeNull();
+
+    const [held] = await db.sql.run<GuessedWriteRow>(receiveNewOwnerOnGuess(randomUUID(), { ...write, sms: smsOf(phone(), 'Hi') }));
+    expect(held).toEqual({ inboxId: write.inboxId, route: null });
   });
 
   it('a stale guess (another instance moved the owner on): nothing written on it, the full path processes the message once', async () => {

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type Server } from 'node:http';
 import express from 'express';
+import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestLog } from '../../src/http/request-log.js';
 
@@ -110,5 +111,37 @@ describe('requestLog', () => {
     expect(more).toEqual([]);
     expect(line!.msg).toBe('request aborted');
     expect(line!.fields.req).toMatchObject({ id: 'gone', url: '/slow' });
+  });
+});
+
+describe('requestLog on pino', () => {
+  it("writes a completed request's line without the redaction walk, and an errored one through it", async () => {
+    const written: Array<Record<string, unknown>> = [];
+    const destination = { write: (line: string) => void written.push(JSON.parse(line) as Record<string, unknown>) };
+    // A path that names a field of every line, so the line shows which logger wrote it.
+    const logger = pino({ level: 'info', redact: { paths: ['req.method', '*.authToken'], censor: '[redacted]' } }, destination);
+    const app = express();
+    app.use(requestLog(logger));
+    app.post('/sms', (_req, res) => void res.type('text/xml').send('<Response/>'));
+    app.get('/boom', (_req, res) => void res.status(500).send('down'));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await (await fetch(`${base}/sms`, { method: 'POST', headers: { 'x-request-id': 'ok-1' } })).text();
+      await (await fetch(`${base}/boom`, { headers: { 'x-request-id': 'boom-1' } })).text();
+      const until = Date.now() + 5000;
+      while (written.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    const completed = written.find((line) => (line.req as { id: string }).id === 'ok-1');
+    const errored = written.find((line) => (line.req as { id: string }).id === 'boom-1');
+    expect(completed).toMatchObject({ msg: 'request completed', req: { method: 'POST', url: '/sms' }, res: { statusCode: 200 } });
+    expect(errored).toMatchObject({ msg: 'request errored', req: { method: '[redacted]', url: '/boom' }, res: { statusCode: 500 } });
+    // The logger it was given keeps its redaction for everything else.
+    logger.info({ twilio: { authToken: 'not-for-logs' } }, 'other');
+    expect(written.at(-1)).toMatchObject({ twilio: { authToken: '[redacted]' } });
   });
 });
