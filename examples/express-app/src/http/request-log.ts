@@ -42,13 +42,15 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Req
     res.setHeader('X-Request-Id', id);
     if (ignore?.(req) !== true) {
       const startedAt = Date.now();
+      let written = false;
+      // 'close' ends every response, finished or not (Node emits it after 'finish'); an
+      // 'error' may come first and carries the error. The first of the two writes the line,
+      // and the listeners stay: the response is dropped with them.
       const done = (error?: Error) => {
-        res.off('finish', done);
-        res.off('close', done);
-        res.off('error', done);
+        if (written) return;
+        written = true;
         writeLine(lines, req, res, id, Date.now() - startedAt, error);
       };
-      res.on('finish', done);
       res.on('close', done);
       res.on('error', done);
     }
