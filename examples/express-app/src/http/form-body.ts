@@ -153,16 +153,15 @@ function readBody(req: Request, length: number, done: (error: Error | undefined,
   let chunks: Buffer[] | undefined;
   let received = 0;
   let finished = false;
+  // The first outcome wins; the listeners stay (the request is dropped with them) and ignore
+  // what comes after it.
   const finish = (error: Error | undefined, body?: Buffer) => {
     if (finished) return;
     finished = true;
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onClose);
-    req.off('close', onClose);
     done(error, body);
   };
   const onData = (chunk: Buffer) => {
+    if (finished) return;
     received += chunk.length;
     if (received > length) {
       finish(httpError(400, 'request size did not match content length', 'request.size.invalid'));
