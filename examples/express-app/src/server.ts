@@ -9,7 +9,6 @@ import { declaredBodyLimit } from './http/body-limit.js';
 import { formBody } from './http/form-body.js';
 import { httpDurationMiddleware } from './http/http-metrics.js';
 import { metricsRoutes } from './http/metrics-route.js';
-import { inOneLayer } from './http/one-layer.js';
 import { problemErrorHandler, sendProblem } from './http/problem.js';
 import { requestLog } from './http/request-log.js';
 import { createSecurity } from './http/security.js';
@@ -29,10 +28,11 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.env.TRUST_PROXY);
-  // What every request passes, as one router layer (http/one-layer.ts says why): one line per
-  // request at `info`, health probes left out (http/request-log.ts says why not pino-http);
-  // its duration; and, before anything can buffer a body, the limit every route's own is within.
-  app.use(inOneLayer(requestLog(ctx.logger, { ignore: (req) => req.url.startsWith('/health') }), httpDurationMiddleware(ctx.metrics), declaredBodyLimit()));
+  // One line per request at `info`, health probes left out (http/request-log.ts says why not pino-http).
+  app.use(requestLog(ctx.logger, { ignore: (req) => req.url.startsWith('/health') }));
+  app.use(httpDurationMiddleware(ctx.metrics));
+  // Before anything can buffer a body: every route's own limit is at most this.
+  app.use(declaredBodyLimit());
   const security = createSecurity(ctx);
 
   // Webhooks: Twilio posts forms (read as express.urlencoded reads them, with a fast path

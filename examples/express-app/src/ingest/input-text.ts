@@ -43,7 +43,10 @@ export function storableFields(input: unknown): StorableFields {
   const fields: Record<string, string> = {};
   const escaped: Record<string, string> = {};
   if (typeof input !== 'object' || input === null) return { fields, escaped };
-  for (const [rawKey, value] of Object.entries(input)) {
+  const record = input as Record<string, unknown>;
+  // Keys, not entries: one array per webhook where entries made a pair for every field.
+  for (const rawKey of Object.keys(record)) {
+    const value = record[rawKey];
     if (typeof value !== 'string') continue;
     const key = storableText(rawKey);
     const clean = storableText(value);
