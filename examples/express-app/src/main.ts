@@ -43,7 +43,10 @@ ctx.health.registerRecovery('outbox_worker', async () => {
   await scheduler.start();
 });
 const app = createApp(ctx);
-const server = app.listen(config.env.PORT, () => {
+// Express 5 calls this back on a listen error too (with the error): the 'error' listener
+// below reports that one, so only a server that listens goes on here.
+const server = app.listen(config.env.PORT, (listenError?: Error) => {
+  if (listenError !== undefined) return;
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   let sessionFile: string | undefined;

@@ -30,7 +30,36 @@ export interface MainProcess {
  * expect((await app.exited).code).toBe(0);
  */
 export async function startMainProcess(env: Record<string, string>, readyWithinMs: number): Promise<MainProcess> {
-  const port = await freePort();
+  // A free port can be taken by another test file's process before main.ts listens on it:
+  // main.ts then says it could not listen and exits 1, and a new port is tried.
+  for (let attempt = 1; ; attempt++) {
+    const app = spawnMainProcess(env, await freePort());
+    try {
+      await eventually(
+        async () => (await fetch(`${app.url}/health/ready`).catch(() => undefined))?.status === 200 || app.child.exitCode !== null,
+        readyWithinMs,
+        100,
+      );
+    } catch (error) {
+      app.kill();
+      throw new Error(`main.ts was not ready within ${readyWithinMs} ms; it printed:\n${app.output().slice(-3000)}`, { cause: error });
+    }
+    if (app.child.exitCode === null) return app;
+    if (attempt === 3 || !app.output().includes('EADDRINUSE')) {
+      throw new Error(`main.ts exited with ${app.child.exitCode} before it was ready; it printed:\n${app.output().slice(-3000)}`);
+    }
+  }
+}
+
+/**
+ * Starts main.ts on `port` with the development defaults of {@link startMainProcess},
+ * without waiting for anything.
+ *
+ * @example
+ * const app = spawnMainProcess({ PGLITE_DATA_DIR: 'memory://' }, takenPort);
+ * expect((await app.exited).code).toBe(1);
+ */
+export function spawnMainProcess(env: Record<string, string>, port: number): MainProcess {
   let output = '';
   const child = spawn(process.execPath, ['--conditions=@hardening/source', '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
@@ -52,12 +81,5 @@ export async function startMainProcess(env: Record<string, string>, readyWithinM
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await eventually(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.status === 200, readyWithinMs, 100);
-  } catch (error) {
-    kill();
-    throw new Error(`main.ts was not ready within ${readyWithinMs} ms; it printed:\n${output.slice(-3000)}`, { cause: error });
-  }
-  return { child, url, output: () => output, exited, kill };
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited, kill };
 }
