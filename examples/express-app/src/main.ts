@@ -43,10 +43,10 @@ ctx.health.registerRecovery('outbox_worker', async () => {
   await scheduler.start();
 });
 const app = createApp(ctx);
-// Express 5 calls this back on a listen error too (with the error): the 'error' listener
-// below reports that one, so only a server that listens goes on here.
-const server = app.listen(config.env.PORT, (listenError?: Error) => {
-  if (listenError !== undefined) return;
+// 'listening', not app.listen's callback: Express 5 calls that back on a listen error too,
+// which the 'error' listener below reports.
+const server = app.listen(config.env.PORT);
+server.once('listening', () => {
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   let sessionFile: string | undefined;

@@ -4,6 +4,7 @@ import { setLocalStatementTimeout } from '@hardening/core/prisma';
 import type { Database, Db } from '../db/database.js';
 import {
   alreadyRecordedCode,
+  guessedRoute,
   receiveNewOwner,
   receiveNewOwnerOnGuess,
   receiveNoChange,
@@ -11,7 +12,6 @@ import {
   receiveTransition,
   receiveTransitionOnGuess,
   routeLookup,
-  guessedRoute,
   type GuessedWriteRow,
   type InboxWrite,
 } from '../db/inbound-statements.js';
@@ -237,8 +237,8 @@ async function receiveOnGuess(
   // A sender this instance does not know is guessed to have no row: their step is `create`.
   const { statement, after } = writeFor(plan.step, known ?? null, true);
   const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement);
-  const [written] = rows;
-  if (written!.inboxId === null) return { route: guessedRoute(written!.route) };
+  const written = rows[0]!; // the statement returns one row, written or not
+  if (written.inboxId === null) return { route: guessedRoute(written.route) };
   rememberOwner(deps, sms, after);
   return { outcome: { kind: 'processed', result, viaTwiml, inboxId: row.id } };
 }

@@ -14,13 +14,25 @@ interface Line {
   readonly msg: string | undefined;
 }
 
+/** `app` on a loopback port: its port, base URL, and a close that ends kept-alive connections too. */
+async function listenOnLoopback(app: express.Express): Promise<{ port: number; base: string; close: () => Promise<void> }> {
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { port, base: `http://127.0.0.1:${port}`, close };
+}
+
 describe('requestLog', () => {
   const lines: Line[] = [];
   const record = (fields: object, msg?: string) => void lines.push({ fields: fields as Record<string, unknown>, msg });
   const logger = { debug: record, info: record, warn: record, error: record };
-  let server: Server;
   let base: string;
   let port: number;
+  let close: () => Promise<void>;
   let slowReached = false;
 
   beforeAll(async () => {
@@ -37,15 +49,9 @@ describe('requestLog', () => {
     app.get('/slow', () => {
       slowReached = true;
     });
-    server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-    base = `http://127.0.0.1:${port}`;
+    ({ port, base, close } = await listenOnLoopback(app));
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => close());
   beforeEach(() => {
     lines.length = 0;
   });
@@ -124,17 +130,14 @@ describe('requestLog on pino', () => {
     app.use(requestLog(logger));
     app.post('/sms', (_req, res) => void res.type('text/xml').send('<Response/>'));
     app.get('/boom', (_req, res) => void res.status(500).send('down'));
-    const server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { base, close } = await listenOnLoopback(app);
     try {
       await (await fetch(`${base}/sms`, { method: 'POST', headers: { 'x-request-id': 'ok-1' } })).text();
       await (await fetch(`${base}/boom`, { headers: { 'x-request-id': 'boom-1' } })).text();
       const until = Date.now() + 5000;
       while (written.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await close();
     }
     const completed = written.find((line) => (line.req as { id: string }).id === 'ok-1');
     const errored = written.find((line) => (line.req as { id: string }).id === 'boom-1');
