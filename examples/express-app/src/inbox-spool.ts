@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '@hardening/core';
+import type { InFlightWrite } from './domain/inline-reply.js';
 import type { SpooledCall } from './ingest/missed-call.js';
 import { activeTraceparent } from './message-trace.js';
 
@@ -11,6 +12,12 @@ export interface SpooledEvent {
   readonly payload: Record<string, unknown>;
   /** A voice status callback's fail-safe SMS, sent (or not) while the database was down. */
   readonly call?: SpooledCall;
+  /**
+   * An SMS answered with the holding text while its write, which had claimed the TwiML
+   * answer, was still in flight: if that write committed, the drain sends its reply through
+   * the outbox (nobody received it in a TwiML answer).
+   */
+  readonly inFlightWrite?: InFlightWrite;
   /** Drains that failed on this event while the database was answering. */
   readonly attempts?: number;
   /** Drains that left this event for later because it could not be stored yet (`isNotYet`). */

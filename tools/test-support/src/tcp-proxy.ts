@@ -7,6 +7,9 @@ import { connect, createServer, type Socket } from 'node:net';
  * stopped answering); `slow(delay)` forwards every chunk from the client after `delay` ms
  * (a number, or a function drawn per chunk; order is kept), a slow server or network;
  * (a function gets the chunk: a test can hold back one kind of statement only);
+ * `hangAfter(match)` forwards until a chunk from the client matches, forwards that chunk,
+ * then hangs as `hang()` does: the server runs the statement, and its answer never comes
+ * (a database that stopped answering with a statement on the wire);
  * `restore()` listens and forwards again without delay, on the same port.
  */
 export interface TcpProxy {
@@ -15,6 +18,7 @@ export interface TcpProxy {
   cut(): void;
   hang(): void;
   slow(delayMs: number | ((chunk: Buffer) => number)): void;
+  hangAfter(match: (chunk: Buffer) => boolean): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -40,6 +44,7 @@ export interface TcpProxyTap {
 export async function startTcpProxy(targetHost: string, targetPort: number, options: { readonly tap?: TcpProxyTap } = {}): Promise<TcpProxy> {
   let mode: 'forward' | 'cut' | 'hang' = 'forward';
   let delay: ((chunk: Buffer) => number) | undefined;
+  let hangTrigger: ((chunk: Buffer) => boolean) | undefined;
   const pairs = new Set<[Socket, Socket | undefined]>();
   const server = createServer((client) => {
     if (mode === 'cut') {
@@ -82,6 +87,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
     client.on('data', (chunk: Buffer) => {
       if (delay === undefined && queue.length === 0) {
         upstream.write(chunk);
+        if (hangTrigger?.(chunk) === true) hang(); // before the server's answer can be read
         return;
       }
       const after = queue.at(-1)?.at ?? 0;
@@ -98,6 +104,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
     if (listening) return;
     listening = true;
     server.listen(port, '127.0.0.1');
+  };
+  const hang = () => {
+    mode = 'hang';
+    hangTrigger = undefined;
+    listen();
+    for (const [client, upstream] of pairs) {
+      client.removeAllListeners('data');
+      upstream?.unpipe();
+    }
   };
   const dropAll = () => {
     for (const [client, upstream] of pairs) {
@@ -122,13 +137,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       }
       dropAll();
     },
-    hang: () => {
-      mode = 'hang';
-      listen();
-      for (const [client, upstream] of pairs) {
-        client.removeAllListeners('data');
-        upstream?.unpipe();
-      }
+    hang,
+    hangAfter: (match) => {
+      hangTrigger = match;
     },
     slow: (delayMs) => {
       delay = typeof delayMs === 'function' ? delayMs : () => delayMs;
@@ -137,6 +148,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
       if (mode === 'hang') dropAll();
       mode = 'forward';
       delay = undefined;
+      hangTrigger = undefined;
       listen();
     },
     close: async () => {

@@ -84,8 +84,9 @@ export function processInbound(db: Db, inboxId: string, deps: ProcessingDeps, ch
  * @returns Whether the reply goes back in the TwiML.
  */
 export async function answerPath(tx: Tx, sms: InboundSms, result: ProcessingResult, channel: ReplyChannel | undefined): Promise<boolean> {
-  const viaTwiml = channel?.claimForTwiml() ?? false;
-  if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose: replyPurpose(result) });
+  const purpose = replyPurpose(result);
+  const viaTwiml = channel?.claimForTwiml(purpose) ?? false;
+  if (!viaTwiml) await enqueueSms(tx, { to: sms.from, from: sms.to, body: result.reply, purpose });
   return viaTwiml;
 }
 

@@ -22,27 +22,46 @@ import { enqueueSmsOnce, type OutboundPurpose } from './outbox.js';
 import type { InboundSms } from './routing.js';
 
 /**
+ * A write of an inbound SMS that had claimed the TwiML answer and was still in flight when
+ * the webhook answered with the holding text instead (the database hung with the statement
+ * on the wire: it may yet commit, or may have committed with its answer lost). Kept with
+ * the spooled copy of the event, so whichever process drains it hands the reply to the
+ * outbox if that write did commit ({@link moveInlineReplyToOutbox}).
+ */
+export interface InFlightWrite {
+  /** The inbox row id the write would commit. */
+  readonly inboxId: string;
+  /** The outbox purpose of its reply. */
+  readonly purpose: OutboundPurpose;
+}
+
+/**
  * Moves the reply of an inbox row answered inline to the outbox, when that answer cannot
  * have reached Twilio: the row's `reply_via` goes from `twiml` to `outbox` and the outbox
- * row is written in the same transaction (once per MessageSid, by its send key).
+ * row (the row's own reply) is written in the same transaction (once per MessageSid, by
+ * its send key). A row of another id, or not (yet) committed, is left alone.
  *
  * @param db - Prisma.
- * @param inboxId - The row this delivery processed.
+ * @param inboxId - The row this delivery's write committed (or may have).
  * @param sms - The inbound SMS (the reply goes to its sender, from the number it texted).
- * @param reply - The reply the TwiML answer carried.
  * @param purpose - The outbox purpose of that reply.
  * @returns True when the reply now goes through the outbox; false when a redelivery had
- *   already answered with it (or the row was moved before).
+ *   already answered with it, the row was moved before, or there is no such row.
  * @throws What the database throws (nothing was changed then).
  * @example
  * ```ts
- * if (await moveInlineReplyToOutbox(ctx.db.prisma, outcome.inboxId, sms, reply, 'reply')) return messageTwiml(texts.holding);
+ * if (await moveInlineReplyToOutbox(ctx.db.prisma, outcome.inboxId, sms, 'reply')) return messageTwiml(texts.holding);
  * ```
  */
-export async function moveInlineReplyToOutbox(db: Db, inboxId: string, sms: InboundSms, reply: string, purpose: OutboundPurpose): Promise<boolean> {
+export async function moveInlineReplyToOutbox(db: Db, inboxId: string, sms: InboundSms, purpose: OutboundPurpose): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const moved = await tx.inboundEvent.updateMany({ where: { id: inboxId, replyVia: 'twiml' }, data: { replyVia: 'outbox' } });
-    if (moved.count === 0) return false;
+    const moved = await tx.inboundEvent.updateManyAndReturn({
+      where: { id: inboxId, replyVia: 'twiml', reply: { not: null } },
+      data: { replyVia: 'outbox' },
+      select: { reply: true },
+    });
+    const reply = moved[0]?.reply;
+    if (reply == null) return false;
     await enqueueSmsOnce(tx, { to: sms.from, from: sms.to, body: reply, purpose, sendKey: `inline_reply:${sms.messageSid}` });
     return true;
   });

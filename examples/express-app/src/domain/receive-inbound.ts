@@ -30,6 +30,7 @@ import {
   type StoredAnswer,
 } from './inbound.js';
 import type { KnownOwner } from './known-owners.js';
+import type { OutboundPurpose } from './outbox.js';
 import { canTransition, ownerStep, welcomeStep, type OwnerStep } from './onboarding.js';
 import { ReplyChannel } from './reply-channel.js';
 import type { InboundSms, ProcessingDeps, ProcessingResult, RouteRow, SmsPlan } from './routing.js';
@@ -199,7 +200,7 @@ async function receiveInOneStatement(delivery: Delivery): Promise<ReceivedInboun
   if (plan === undefined) return undefined;
   const { result, step } = plan;
   const { statement, after } = writeFor(step, read, false);
-  const { rows, viaTwiml } = await runWrite<{ inboxId: string | null }>(db, channel, inboxWrite(sms, payload, row, result), statement);
+  const { rows, viaTwiml } = await runWrite<{ inboxId: string | null }>(db, channel, inboxWrite(sms, payload, row, result), statement, replyPurpose(result));
   if (rows[0]?.inboxId == null) return undefined; // the client moved on: nothing written
   if (lookedUp.route.kind === 'owner') rememberOwner(deps, sms, after);
   return { kind: 'processed', result, viaTwiml, inboxId: row.id };
@@ -236,7 +237,7 @@ async function receiveOnGuess(
   const { result } = plan;
   // A sender this instance does not know is guessed to have no row: their step is `create`.
   const { statement, after } = writeFor(plan.step, known ?? null, true);
-  const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement);
+  const { rows, viaTwiml } = await runWrite<GuessedWriteRow>(db, channel, inboxWrite(sms, payload, row, result), statement, replyPurpose(result));
   const written = rows[0]!; // the statement returns one row, written or not
   if (written.inboxId === null) return { route: guessedRoute(written.route) };
   rememberOwner(deps, sms, after);
@@ -306,11 +307,12 @@ async function runWrite<Row>(
   channel: ReplyChannel,
   write: (viaTwiml: boolean) => InboxWrite,
   statement: (write: InboxWrite) => Statement,
+  purpose: OutboundPurpose,
 ): Promise<{ readonly rows: Row[]; readonly viaTwiml: boolean }> {
   let viaTwiml = false;
   try {
     const rows = await db.sql.runBuilt<Row>(() => {
-      viaTwiml = channel.claimForTwiml();
+      viaTwiml = channel.claimForTwiml(purpose);
       return statement(write(viaTwiml));
     });
     return { rows, viaTwiml };

@@ -3,6 +3,7 @@ import { isIdempotencyInProgressError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput, RefusedInputError } from '../db/refused-input.js';
 import { recordInbound } from '../domain/inbound.js';
+import { moveInlineReplyToOutbox } from '../domain/inline-reply.js';
 import { readCallStatus, recordSpooledCall } from '../ingest/missed-call.js';
 import type { DrainOptions, SpooledEvent } from '../inbox-spool.js';
 import { queueInboundRetry, readInboundSms } from '../ingest/inbound-sms.js';
@@ -84,6 +85,16 @@ async function storeSpooledEvent(ctx: AppContext, event: SpooledEvent): Promise<
   const payload = Object.keys(escaped).length === 0 ? fields : { ...fields, _escaped: JSON.stringify(escaped) };
   const inbox = await recordInbound(ctx.db.prisma, sms, payload);
   if (inbox.status === 'received' || inbox.status === 'failed') await queueInboundRetry(ctx, inbox.id, sms.messageSid);
+  // The webhook answered the holding text while a write that had claimed the TwiML answer
+  // was in flight: when that write is the row found here (it committed), its reply was
+  // received by nobody and goes through the outbox now (unless it was moved already, or a
+  // redelivery answered with it: the move is conditioned on the row's `twiml` mark).
+  const write = event.inFlightWrite;
+  if (write !== undefined && write.inboxId === inbox.id && inbox.answer?.via === 'twiml') {
+    if (await moveInlineReplyToOutbox(ctx.db.prisma, write.inboxId, sms, write.purpose)) {
+      ctx.logger.warn({ messageSid: sms.messageSid }, 'spool drain: the reply of a write that committed after its holding answer goes through the outbox');
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { isIdempotencyStoreError } from '@hardening/idempotency';
 import type { AppContext } from '../app-context.js';
 import { describeError, isRefusedInput } from '../db/refused-input.js';
 import { replyPurpose, type StoredAnswer } from '../domain/inbound.js';
-import { claimStoredAnswer, moveInlineReplyToOutbox } from '../domain/inline-reply.js';
+import { claimStoredAnswer, type InFlightWrite } from '../domain/inline-reply.js';
 import {
   newInboxRow,
   receiveInbound,
@@ -16,6 +16,7 @@ import {
   type ReceivedInbound,
 } from '../domain/receive-inbound.js';
 import { texts } from '../domain/messages.js';
+import type { OutboundPurpose } from '../domain/outbox.js';
 import { ReplyChannel } from '../domain/reply-channel.js';
 import type { InboundSms } from '../domain/routing.js';
 import { sendProblem } from '../http/problem.js';
@@ -25,6 +26,7 @@ import { storableFields } from '../ingest/input-text.js';
 import { afterProcessing } from '../ingest/processed-sms.js';
 import { settleBy } from '../settles-within.js';
 import { verifyTwilioSignature } from './twilio-signature.js';
+import { answerLost, handOverLateReply } from './late-inline-reply.js';
 import { messageTwiml } from './twiml.js';
 
 /** Twilio waits 15 s for the answer; a TwiML reply is decided within this, margin kept. */
@@ -189,26 +191,33 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
   const row = newInboxRow(activeTraceparent());
   const channel = new ReplyChannel();
   const receiving = receiveInbound(ctx.db, sms, params, ctx.processing, channel, row);
-  let outcome: ReceivedInbound | undefined;
+  // The last moment the write is waited for: what is left of Twilio's 15 s stores the event
+  // some other way (a `received` row, or the spool) and answers.
+  const writeBy = answerBy - spoolReserveMs;
+  let waited: Waited<ReceivedInbound>;
   try {
-    outcome = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, answerBy - spoolReserveMs - Date.now())), answer.lost);
+    waited = await withinBudget(receiving, channel, Math.max(0, Math.min(ctx.inlineBudgetMs, writeBy - Date.now())), writeBy, answer.lost);
   } catch (error) {
     return failed(ctx, sms, params, row, error, answerBy);
   }
-  if (outcome === undefined) {
+  if (waited.kind === 'writing') return answerWhileWriting(ctx, sms, params, row, receiving, { inboxId: row.id, purpose: waited.purpose }, writeBy);
+  if (waited.kind === 'closed') {
     // Too slow (a slow extractor, or a hung database): the customer hears from us now, the
     // reply follows through the outbox when the transaction commits, taking over the
     // `received` row written here (the event's record until then: a Twilio retry, or the
     // sweep after a crash, finds it). A failure later marks it `failed` and queues a retry.
-    receiving.catch((error: unknown) => void failedLate(ctx, sms, params, row, error));
+    receiving.then(
+      (outcome) => afterProcessing(ctx, sms, outcome),
+      (error: unknown) => void failedLate(ctx, sms, params, row, error),
+    );
     try {
-      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), answerBy - spoolReserveMs - Date.now());
-      if (stored === undefined) throw new InboxWriteTimeout(answerBy - spoolReserveMs);
+      const stored = await settleBy(recordReceivedInbound(ctx.db.prisma, sms, params, row), writeBy - Date.now());
+      if (stored === undefined) throw new InboxWriteTimeout(writeBy);
       if (!stored) {
         // Another delivery's row was there (this transaction will roll back on it): when that
         // delivery was answered inline, this answer must be the same reply, not the holding
         // text (Twilio may act on this one; nothing else would send the reply).
-        const stored = await settleBy(claimStoredAnswer(ctx.db.prisma, sms.messageSid), Math.max(minStoredReadMs, answerBy - spoolReserveMs - Date.now()));
+        const stored = await settleBy(claimStoredAnswer(ctx.db.prisma, sms.messageSid), Math.max(minStoredReadMs, writeBy - Date.now()));
         if (stored !== undefined) return replay(ctx, sms, stored, { claimed: true });
       }
     } catch (error) {
@@ -217,10 +226,12 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
     metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'holding_reply' });
     return messageTwiml(texts.holding);
   }
+  const { outcome } = waited;
   metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'processed' });
   if (outcome.kind === 'already_processed') return replay(ctx, sms, outcome.answer);
   afterProcessing(ctx, sms, outcome);
-  if (outcome.viaTwiml && answer.isLost()) return answerLost(ctx, sms, outcome.inboxId, outcome.result.reply, replyPurpose(outcome.result));
+  if (outcome.viaTwiml && answer.isLost())
+    return answerLost(ctx, sms, { inboxId: outcome.inboxId, purpose: replyPurpose(outcome.result) }, outcome.result.reply);
   // Not in the TwiML: the reply is in the outbox (a stored row an earlier delivery answered
   // with the holding text), and this answer repeats that one.
   return messageTwiml(outcome.viaTwiml ? outcome.result.reply : texts.holding);
@@ -229,9 +240,11 @@ async function handle(ctx: AppContext, sms: InboundSms, params: Record<string, s
 /**
  * The event could not be stored in the database (its error, or no answer within its share
  * of Twilio's deadline): refused input is answered politely and alerted (spooling it would
- * retry it forever); anything else is spooled for the sweep, with a holding reply.
+ * retry it forever); anything else is spooled for the sweep, with a holding reply (and,
+ * from {@link answerWhileWriting}, the write still in flight: the drain hands its reply to
+ * the outbox if it committed).
  */
-async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<string, string>, error: unknown): Promise<string> {
+async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<string, string>, error: unknown, inFlightWrite?: InFlightWrite): Promise<string> {
   const { logger, metrics } = ctx;
   if (isRefusedInput(error)) {
     // The database refused this message itself (it is up): spooling it would retry it
@@ -247,9 +260,13 @@ async function unrecorded(ctx: AppContext, sms: InboundSms, params: Record<strin
     });
     return messageTwiml(texts.politeError);
   }
-  await ctx.spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params }, { redisTimeoutMs: spoolRedisTimeoutMs });
-  metrics.webhooks.inc({ provider: 'twilio_sms', outcome: 'spooled' });
-  logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'database unavailable: inbound SMS spooled for later processing');
+  const spooled = { provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload: params } as const;
+  await ctx.spool.put(inFlightWrite === undefined ? spooled : { ...spooled, inFlightWrite }, { redisTimeoutMs: spoolRedisTimeoutMs });
+  metrics.webhooks.inc({ provider: 'twilio_sms', outcome: inFlightWrite === undefined ? 'spooled' : 'spooled_write_in_flight' });
+  logger.error(
+    { messageSid: sms.messageSid, err: describeError(error), writeInFlight: inFlightWrite !== undefined },
+    'database unavailable: inbound SMS spooled for later processing',
+  );
   ctx.alert({ type: 'DATABASE_UNAVAILABLE', severity: 'HIGH', title: 'Inbound SMS spooled: database unavailable', message: describeError(error) });
   return messageTwiml(texts.holding);
 }
@@ -285,11 +302,23 @@ function answerTwiml(answer: StoredAnswer | undefined): string {
   return messageTwiml(answer?.via === 'twiml' ? answer.reply : texts.holding);
 }
 
+/** How the webhook's wait for processing ended. */
+type Waited<T> =
+  /** Processing finished in time. */
+  | { readonly kind: 'done'; readonly outcome: T }
+  /** The budget ran out (or Twilio left) before processing claimed the TwiML answer: its reply goes through the outbox. */
+  | { readonly kind: 'closed' }
+  /** Processing had claimed the TwiML answer, and its write was still in flight at the last moment it could be waited for. */
+  | { readonly kind: 'writing'; readonly purpose: OutboundPurpose };
+
 /**
- * Resolves with the outcome, or undefined once the budget is spent (or the answer can no
- * longer reach Twilio: `lost`) and the channel closed.
+ * Waits for processing for `budgetMs` (less once the answer can no longer reach Twilio:
+ * `lost`), then closes the channel. A write that had claimed the TwiML answer by then is
+ * about to commit and is waited for, but only until `writeBy`: a database that hangs with
+ * the statement on the wire would otherwise hold the answer past Twilio's 15 s (issue 12's
+ * chaos run, answered after 15.045 s).
  */
-async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number, lost: Promise<void>): Promise<T | undefined> {
+async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, budgetMs: number, writeBy: number, lost: Promise<void>): Promise<Waited<T>> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), budgetMs);
@@ -297,12 +326,47 @@ async function withinBudget<T>(processing: Promise<T>, channel: ReplyChannel, bu
   try {
     // Twilio gone before processing chose the TwiML path: the reply goes through the outbox.
     const first = await Promise.race([processing, deadline, lost.then(() => 'deadline' as const)]);
-    if (first !== 'deadline') return first;
-    // Processing already claimed the TwiML path (it is committing): wait for it.
-    return channel.close() ? undefined : await processing;
+    if (first !== 'deadline') return { kind: 'done', outcome: first };
   } finally {
     clearTimeout(timer);
   }
+  // Not closed: processing claimed the TwiML answer (for a reply of `purpose`) and is committing.
+  const purpose = channel.claimedPurpose;
+  if (channel.close() || purpose === undefined) return { kind: 'closed' };
+  const late = await settleBy(processing, writeBy - Date.now());
+  if (late !== undefined) return { kind: 'done', outcome: late };
+  return { kind: 'writing', purpose };
+}
+
+/**
+ * The write had claimed the TwiML answer and was still in flight at `writeBy` (the database
+ * hung with the statement on the wire). Whether it commits is unknown here, so the event is
+ * spooled, marked with the write, and answered with the holding text within Twilio's time.
+ * A write that commits (or had committed, its answer lost to a reset connection) hands its
+ * reply to the outbox: here as soon as it settles, and at the latest when the spool is
+ * drained. A write that failed leaves the event to its `failed` row, or to the spooled copy.
+ */
+function answerWhileWriting(
+  ctx: AppContext,
+  sms: InboundSms,
+  params: Record<string, string>,
+  row: InboxRowRef,
+  receiving: Promise<ReceivedInbound>,
+  write: InFlightWrite,
+  writeBy: number,
+): Promise<string> {
+  receiving.then(
+    (outcome) => {
+      afterProcessing(ctx, sms, outcome);
+      if (outcome.kind === 'processed' && outcome.viaTwiml) void handOverLateReply(ctx, sms, write);
+    },
+    (error: unknown) => {
+      // PostgreSQL may have run the statement before the connection failed: its row decides.
+      void handOverLateReply(ctx, sms, write);
+      void failedLate(ctx, sms, params, row, error);
+    },
+  );
+  return unrecorded(ctx, sms, params, new InboxWriteTimeout(writeBy), write);
 }
 
 /** Whether this webhook's answer can still reach Twilio. */
@@ -329,46 +393,6 @@ function watchAnswer(res: Response): AnswerWatch {
     markLost();
   });
   return { isLost: () => lost, lost: whenLost };
-}
-
-/** How often {@link answerLost} tries to move the reply while the database fails (ms between tries). */
-const moveDelaysMs = [0, 500, 1000, 2000, 4000];
-
-/**
- * Processing committed the reply as this delivery's TwiML answer, but Twilio gave up on the
- * delivery first (issue 11: a first delivery hung on the database past Twilio's 15 s, its
- * reply recorded as sent inline, and Twilio's retry was answered the holding text): the
- * reply goes through the outbox instead, unless a redelivery already answered with it. The
- * answer returned (recorded by the dedup for a redelivery waiting on it) is the holding
- * text: the reply arrives once, by SMS.
- */
-async function answerLost(ctx: AppContext, sms: InboundSms, inboxId: string, reply: string, purpose: ReturnType<typeof replyPurpose>): Promise<string> {
-  const { logger, metrics } = ctx;
-  for (const [index, delay] of moveDelaysMs.entries()) {
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    try {
-      const moved = await moveInlineReplyToOutbox(ctx.db.prisma, inboxId, sms, reply, purpose);
-      metrics.webhooks.inc({ provider: 'twilio_sms', outcome: moved ? 'answer_lost_outbox' : 'answer_lost_replayed' });
-      logger.warn(
-        { messageSid: sms.messageSid, moved },
-        moved
-          ? 'Twilio gave up before the TwiML reply was written; the reply goes through the outbox'
-          : 'Twilio gave up before the TwiML reply was written; a redelivery already answered with it',
-      );
-      return moved ? messageTwiml(texts.holding) : messageTwiml(reply);
-    } catch (error) {
-      if (index < moveDelaysMs.length - 1) continue;
-      logger.error({ messageSid: sms.messageSid, err: describeError(error) }, 'could not move a lost inline reply to the outbox');
-      ctx.alert({
-        type: 'INLINE_REPLY_LOST',
-        severity: 'HIGH',
-        resourceId: sms.messageSid,
-        title: 'An SMS reply may not have reached the customer',
-        message: `Twilio gave up on message ${sms.messageSid} before its reply was written, and the database did not take the reply for the outbox: ${describeError(error).slice(0, 200)}`,
-      });
-    }
-  }
-  return messageTwiml(reply);
 }
 
 /**

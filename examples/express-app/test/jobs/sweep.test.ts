@@ -1,6 +1,7 @@
 // The sweep with the app's real context and job runner (in-process queue), on PGlite and
 // PostgreSQL: abandoned inbox rows and lost jobs are queued again and processed, fresh work
 // is left to its own retry, and the inbox spool is drained into the database.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,5 +146,36 @@ describe.each(backends)('sweep on %s', (backend) => {
     });
     expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 1, inboxQueued: 0 });
     expect(await db().outboundMessage.count({ where: { toPhone: from } })).toBe(1);
+  });
+
+  it('drains an SMS spooled while its write was in flight: the write committed, so its reply goes through the outbox once; a row of another write is left alone', async () => {
+    const { spool } = built.ctx;
+    // The webhook answered the holding text while this write, which had claimed the TwiML
+    // answer, was on the wire; the write committed (its answer lost) and nobody moved its reply.
+    const committed = async (id: string) => {
+      const sms = { messageSid: messageSid(), from: owner(), to: systemNumber, body: 'hi' };
+      const payload = { MessageSid: sms.messageSid, From: sms.from, To: sms.to, Body: sms.body };
+      await db().inboundEvent.create({
+        data: { id, messageSid: sms.messageSid, payload, status: 'processed', attempts: 1, reply: 'Welcome!', replyVia: 'twiml' },
+      });
+      return { id, sms, payload };
+    };
+    const spoolIt = (payload: Record<string, string>, inboxId: string) =>
+      spool.put({ provider: 'twilio_sms', receivedAt: new Date().toISOString(), payload, inFlightWrite: { inboxId, purpose: 'onboarding' } });
+    const late = await committed(randomUUID());
+    const other = await committed(randomUUID());
+    await spoolIt(late.payload, late.id);
+    await spoolIt(late.payload, late.id); // twice (Redis and the file): both copies drained
+    // Another delivery's row (this one's write rolled back): its answer stands.
+    await spoolIt(other.payload, randomUUID());
+
+    expect(await sweepOnce(built.ctx)).toMatchObject({ spoolDrained: 3 });
+    const moved = await db().inboundEvent.findUniqueOrThrow({ where: { messageSid: late.sms.messageSid } });
+    expect(moved).toMatchObject({ status: 'processed', replyVia: 'outbox' });
+    expect(await db().outboundMessage.findMany({ where: { toPhone: late.sms.from }, select: { body: true, purpose: true, sendKey: true } })).toEqual([
+      { body: 'Welcome!', purpose: 'onboarding', sendKey: `inline_reply:${late.sms.messageSid}` },
+    ]);
+    expect(await db().inboundEvent.findUniqueOrThrow({ where: { messageSid: other.sms.messageSid } })).toMatchObject({ replyVia: 'twiml' });
+    expect(await db().outboundMessage.count({ where: { toPhone: other.sms.from } })).toBe(0);
   });
 });
