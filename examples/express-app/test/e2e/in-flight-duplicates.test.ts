@@ -2,13 +2,13 @@
 // provider gets the answer it needs (see docs/operations.md, "Duplicates in flight"):
 // Twilio a 200 TwiML that is not a second reply (the holding text), Slack a 2xx. Stripe keeps
 // its 409 + Retry-After: Stripe retries later with its own backoff, no storm.
-import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
+import { requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
-import { sweepOnce } from '../../src/jobs/sweep.js';
 import { slackMessage } from './support/events.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone, slackEventId } from './support/phones.js';
+import { smsAfterRecovery } from './support/recovered-replies.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -45,16 +45,7 @@ describe.skipIf(!postgresUp || !redisUp)('a duplicate while the first delivery i
     // The first copy answered the holding text too (spooled, or past its budget): the reply
     // itself goes through the outbox once the database answers.
     expect(answered.messages).toEqual([texts.holding]);
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => undefined);
-        await app.drainOutbox().catch(() => undefined);
-        return app.smsTo(customer).length > 0;
-      },
-      45_000,
-      500,
-    );
-    expect(app.smsTo(customer).map((m) => m.body)).toEqual([texts.customerUrgentAck('Patient Plumbing')]);
+    expect((await smsAfterRecovery(app, customer)).map((m) => m.body)).toEqual([texts.customerUrgentAck('Patient Plumbing')]);
   }, 90_000);
 
   it('Twilio SMS during a hang longer than Twilio waits: answered inside its 15 s (holding text, spooled), the reply arrives once afterwards', async () => {
@@ -73,18 +64,7 @@ describe.skipIf(!postgresUp || !redisUp)('a duplicate while the first delivery i
     expect(answered.messages).toEqual([texts.holding]);
     // Twilio's own deadline (the app aims at 12 s): a later answer is a timeout to Twilio.
     expect(answered.elapsedMs).toBeLessThan(15_000);
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => undefined);
-        await app.drainOutbox().catch(() => undefined);
-        return app.smsTo(customer).length > 0;
-      },
-      60_000,
-      500,
-    );
-    await sweepOnce(app.ctx).catch(() => undefined);
-    await app.drainOutbox().catch(() => undefined);
-    expect(app.smsTo(customer)).toHaveLength(1);
+    expect(await smsAfterRecovery(app, customer)).toHaveLength(1);
   }, 120_000);
 
   it('Slack: the retry of an event whose first delivery is still being stored gets a 200', async () => {

@@ -8,10 +8,10 @@
 import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
-import { sweepOnce } from '../../src/jobs/sweep.js';
 import { controlledExtractor } from './support/extractors.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone } from './support/phones.js';
+import { smsAfterRecovery } from './support/recovered-replies.js';
 import { twilioSignature } from './support/signing.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { twilioSmsParams } from './support/twilio-sms-params.js';
@@ -94,19 +94,8 @@ describe.skipIf(!postgresUp || !redisUp)('an inline reply whose answer never rea
     // retry, else the sweep's processing of the spooled copy may win and send the reply itself.
     await eventually(async () => (await app.ctx.db.prisma.inboundEvent.findUnique({ where: { messageSid: sid } }))?.status === 'processed', 40_000, 200);
     // The reply arrives by SMS (the outbox, or the sweep's processing of a spooled copy).
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => undefined);
-        await app.drainOutbox().catch(() => undefined);
-        return app.smsTo(customer).length > 0;
-      },
-      60_000,
-      500,
-    );
     // Once: later sweeps and outbox rounds add nothing.
-    await sweepOnce(app.ctx).catch(() => undefined);
-    await app.drainOutbox().catch(() => undefined);
-    expect(app.smsTo(customer).map((m) => m.body)).toEqual([reply]);
+    expect((await smsAfterRecovery(app, customer)).map((m) => m.body)).toEqual([reply]);
     const row = await app.ctx.db.prisma.inboundEvent.findUniqueOrThrow({ where: { messageSid: sid } });
     expect(row).toMatchObject({ status: 'processed', replyVia: 'outbox' });
   }, 120_000);

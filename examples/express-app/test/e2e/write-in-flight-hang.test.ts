@@ -4,12 +4,12 @@
 // Here: PostgreSQL behind a proxy that forwards the write and then hangs (its answer never
 // comes) until the connections are reset. The answer must come within Twilio's 15 s, and the
 // reply must reach the sender exactly once, whether the write committed or not.
-import { eventually, requirePostgres, requireRedis } from '@hardening/test-support';
+import { requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
-import { sweepOnce } from '../../src/jobs/sweep.js';
 import { onboardClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone } from './support/phones.js';
+import { smsAfterRecovery } from './support/recovered-replies.js';
 import { startTestApp, type HttpReply, type TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
@@ -56,22 +56,8 @@ describe.skipIf(!postgresUp || !redisUp)('a write in flight when PostgreSQL hang
     return app.logs.find('inbound SMS spooled for later processing').some((r) => r['messageSid'] === sid && r['writeInFlight'] === true);
   }
 
-  /** The SMS the fake Twilio sent `to` once the sweep (spool drain, queued retries) and the outbox have run, waited for until one arrives. */
-  async function repliesTo(to: string): Promise<string[]> {
-    await eventually(
-      async () => {
-        await sweepOnce(app.ctx).catch(() => undefined);
-        await app.drainOutbox().catch(() => undefined);
-        return app.smsTo(to).length > 0;
-      },
-      60_000,
-      250,
-    );
-    // Once: later sweeps and outbox rounds add nothing.
-    await sweepOnce(app.ctx).catch(() => undefined);
-    await app.drainOutbox().catch(() => undefined);
-    return app.smsTo(to).map((m) => m.body);
-  }
+  /** The bodies of the SMS `to` got once the app recovered (sent once: a second copy shows). */
+  const repliesTo = async (to: string) => (await smsAfterRecovery(app, to)).map((m) => m.body);
 
   it('the hot-path write reaches PostgreSQL and commits, its answer never comes: the holding text within 15 s, the reply once by SMS', async () => {
     const owner = phone();
