@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { listenOnStablePort } from './free-port.js';
 
 /**
  * A TCP proxy in front of a real server, for outage tests: `cut()` resets every
@@ -97,9 +98,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
     client.on('end', () => upstream.end());
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const port = await listenOnStablePort(server);
   let listening = true;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    // restore() after cut(): the port is taken again, and another proxy may hold it for a
+    // moment (it tried it at random): tried again until it is free, or the proxy closes.
+    if (error.code !== 'EADDRINUSE') throw error;
+    setTimeout(() => {
+      if (listening && !server.listening) server.listen(port, '127.0.0.1');
+    }, 50).unref();
+  });
   const listen = () => {
     if (listening) return;
     listening = true;
