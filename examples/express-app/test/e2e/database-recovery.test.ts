@@ -5,9 +5,9 @@ import { eventually, requirePostgres } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBreaker } from '../../src/db/database.js';
 import { texts } from '../../src/domain/messages.js';
-import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { startProxiedAppWithClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone } from './support/phones.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
 
@@ -16,9 +16,7 @@ describe.skipIf(!postgresUp)('database breaker recovery after a PostgreSQL hang 
   let client: OnboardedClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: false }, storageOptions: { databaseProxy: true }, label: 'dbrecovery' });
-    await app.addPoolNumbers(1);
-    client = await onboardClient(app, { businessName: 'Prompt Pipes' });
+    ({ app, client } = await startProxiedAppWithClient({ label: 'dbrecovery', redis: false, businessName: 'Prompt Pipes' }));
   }, 120_000);
   afterAll(async () => app?.close());
 

@@ -6,10 +6,10 @@ import { requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
 import { slackMessage } from './support/events.js';
-import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { startProxiedAppWithClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone, slackEventId } from './support/phones.js';
 import { smsAfterRecovery } from './support/recovered-replies.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
 const redisUp = await requireRedis();
@@ -19,9 +19,7 @@ describe.skipIf(!postgresUp || !redisUp)('a duplicate while the first delivery i
   let client: OnboardedClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: true }, storageOptions: { databaseProxy: true }, label: 'inflight' });
-    await app.addPoolNumbers(1);
-    client = await onboardClient(app, { businessName: 'Patient Plumbing' });
+    ({ app, client } = await startProxiedAppWithClient({ label: 'inflight', redis: true, businessName: 'Patient Plumbing' }));
   }, 120_000);
   afterAll(async () => app?.close());
 

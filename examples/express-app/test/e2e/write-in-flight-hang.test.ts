@@ -7,10 +7,10 @@
 import { requirePostgres, requireRedis } from '@hardening/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { texts } from '../../src/domain/messages.js';
-import { onboardClient, type OnboardedClient } from './support/flows.js';
+import { startProxiedAppWithClient, type OnboardedClient } from './support/flows.js';
 import { messageSid, phone } from './support/phones.js';
 import { smsAfterRecovery } from './support/recovered-replies.js';
-import { startTestApp, type HttpReply, type TestApp } from './support/test-app.js';
+import type { HttpReply, TestApp } from './support/test-app.js';
 
 const postgresUp = await requirePostgres();
 const redisUp = await requireRedis();
@@ -25,9 +25,7 @@ describe.skipIf(!postgresUp || !redisUp)('a write in flight when PostgreSQL hang
   let client: OnboardedClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ spec: { backend: 'postgres', redis: true }, storageOptions: { databaseProxy: true }, label: 'writehang' });
-    await app.addPoolNumbers(1);
-    client = await onboardClient(app, { businessName: 'Steady Plumbing' });
+    ({ app, client } = await startProxiedAppWithClient({ label: 'writehang', redis: true, businessName: 'Steady Plumbing' }));
   }, 120_000);
   beforeEach(() => app.storage.proxy!.restore());
   afterAll(async () => {

@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import { checkoutCompleted } from './events.js';
 import { callSid, phone } from './phones.js';
-import type { TestApp } from './test-app.js';
+import { startTestApp, type TestApp } from './test-app.js';
 
 /** A client that finished onboarding. */
 export interface OnboardedClient {
@@ -45,4 +45,19 @@ export async function onboardClient(
   expect(call.status).toBe(200);
   await app.drainOutbox();
   return { owner, clientId: decodeURIComponent(clientId), number, businessName };
+}
+
+/**
+ * The app on its own PostgreSQL database behind a TCP proxy (`app.storage.proxy`: cut, hang,
+ * slow), with or without a private Redis, and one client onboarded on a pool number: the
+ * setup of the database-fault tests.
+ */
+export async function startProxiedAppWithClient(options: {
+  readonly label: string;
+  readonly redis: boolean;
+  readonly businessName: string;
+}): Promise<{ readonly app: TestApp; readonly client: OnboardedClient }> {
+  const app = await startTestApp({ spec: { backend: 'postgres', redis: options.redis }, storageOptions: { databaseProxy: true }, label: options.label });
+  await app.addPoolNumbers(1);
+  return { app, client: await onboardClient(app, { businessName: options.businessName }) };
 }
