@@ -158,6 +158,7 @@ export class AlertService {
       backoff: resolved.pending,
       expireAfterMs: resolved.pending.expireAfterMs,
       windowMs: this.windowMs,
+      acknowledged: (type, key) => this.acks.has(type, key),
       onPageDelivered: async (page, _report, now) => {
         for (const member of page.message.members === undefined ? [page.message] : []) {
           await this.acks.remember(member, now);
@@ -281,6 +282,8 @@ export class AlertService {
         report = await this.runtime.deliverer.deliver(notice, route.length > 0 ? route : [this.runtime.logSink.name], []);
       }
       const sinks = report?.delivered ?? [];
+      // A page still owed to a sink that failed (the alert reached another) is moot now.
+      if (record.deliveredAt !== undefined) await this.pending.cancel({ type, key, id: record.alertId }, now);
       await this.escalator.stop(type, key, now);
       await this.acks.clear(type, key, now);
       if (this.durable !== this.store) await this.runtime.durableCall(() => this.durable.resolve({ type, key, at: now })).catch(() => undefined);
@@ -723,6 +726,17 @@ export class AlertService {
       );
       page = { ...page, route };
       await this.pending.enqueue(page, now);
+    } else if (report.owed.length > 0) {
+      // Another sink took it, but a route sink failed with no fallback in its place (its
+      // breaker open, say): the alert is still owed to that sink, and retried there alone.
+      const sent = this.retries.newPage(
+        outgoing,
+        members.map((m) => m.message),
+        [],
+        now,
+        '',
+      );
+      await this.pending.enqueue(this.retries.owedPage(sent, report, now), now);
     }
     const results: AlertResult[] = [];
     for (const { message, claim } of members) {

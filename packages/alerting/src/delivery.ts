@@ -22,6 +22,11 @@ export interface DeliveryReport {
   fellBack: boolean;
   /** Whether a remote sink (not the log) took it, or the route was the log alone and it did. */
   readonly ok: boolean;
+  /**
+   * Route sinks (never the log) that failed and that no fallback replaced: the alert is
+   * still owed to them, even when another sink took it (`ok`).
+   */
+  readonly owed: string[];
   /** Receipts of the sinks that took it. */
   readonly receipts: Map<string, SinkReceipt>;
 }
@@ -73,11 +78,13 @@ export class Deliverer {
    * @param message - The alert.
    * @param route - Sinks to deliver to.
    * @param fallbackOrder - Sinks to fall back to, in order; empty for no fallback.
-   * @param used - Sinks not to use (they already have it).
+   * @param used - Sinks not to use (they already have it). When one of them is remote, a
+   * failure is logged as the rest of a page a person has, and the log does not take it.
    */
   async deliver(message: AlertMessage, route: readonly string[], fallbackOrder: readonly string[], used: Iterable<string> = []): Promise<DeliveryReport> {
-    const report: DeliveryReport = { delivered: [], failed: [], fellBack: false, ok: false, receipts: new Map() };
-    const taken = new Set<string>([...used, ...route]);
+    const report: DeliveryReport = { delivered: [], failed: [], fellBack: false, ok: false, owed: [], receipts: new Map() };
+    const reachedBefore = [...used].filter((name) => name !== this.logSink.name);
+    const taken = new Set<string>([...reachedBefore, ...route]);
     const outcomes = await Promise.all(route.map((name) => this.trySink(name, message, report)));
     // Parallel sends finish in any order; report them in route order.
     const rank = (name: string) => route.indexOf(name);
@@ -87,15 +94,26 @@ export class Deliverer {
     const logOnlyRoute = route.length > 0 && route.every((name) => name === this.logSink.name);
     for (let index = 0; index < route.length; index++) {
       if (outcomes[index]) continue;
+      let replaced = false;
       for (const next of fallbackOrder) {
         if (taken.has(next) || next === this.logSink.name) continue;
         taken.add(next);
         report.fellBack = true;
         if (await this.trySink(next, message, report)) {
-          remoteOk = true;
+          remoteOk = replaced = true;
           break;
         }
       }
+      if (!replaced && route[index] !== this.logSink.name) report.owed.push(route[index]!);
+    }
+    if (!remoteOk && reachedBefore.length > 0) {
+      // The rest of a page a person already has (another sink took it earlier): not an
+      // undelivered alert, and the log need not repeat it.
+      this.logger.error(
+        { alert: scrubbedAlert(message), reached: reachedBefore, failedSinks: report.failed.map((f) => ({ sink: f.sink, reason: f.reason })) },
+        `ALERT STILL OWED to ${report.owed.join(', ') || route.join(', ')}: ${headline(message)} (it reached ${reachedBefore.join(', ')}); it waits in the pending-page queue`,
+      );
+      return { ...report, ok: false };
     }
     if (!remoteOk && !report.delivered.includes(this.logSink.name)) {
       if (route.length > 0 && !logOnlyRoute) report.fellBack = true;
@@ -119,7 +137,7 @@ export class Deliverer {
    * @param used - Sinks not to use.
    */
   async deliverFallback(message: AlertMessage, fallbackOrder: readonly string[], used: Iterable<string>): Promise<DeliveryReport> {
-    const report: DeliveryReport = { delivered: [], failed: [], fellBack: true, ok: false, receipts: new Map() };
+    const report: DeliveryReport = { delivered: [], failed: [], fellBack: true, ok: false, owed: [], receipts: new Map() };
     const taken = new Set(used);
     for (const next of fallbackOrder) {
       if (taken.has(next) || next === this.logSink.name) continue;

@@ -88,6 +88,8 @@ export type {
   CheckStatus,
   RoundReport,
   InvariantViolation,
+  InvariantReport,
+  UncheckedInvariant,
 } from './detectors/runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './detectors/monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './detectors/monitor-lock.js';

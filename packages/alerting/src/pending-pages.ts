@@ -36,6 +36,12 @@ export interface PendingPage {
   readonly released: boolean;
   /** Queued because every store was down and another instance is the designated sender. */
   readonly deferred?: boolean;
+  /**
+   * The rest of a page a person already has: the alert reached `reached`, and `route` holds
+   * the sinks that failed and that no fallback replaced. It keeps the alert's key, is
+   * dropped when the alert is acknowledged or resolved, and given up without "ALERT LOST".
+   */
+  readonly partial?: boolean;
 }
 
 /** Backoff of pending-page retries. */
@@ -132,7 +138,9 @@ export class PendingPages {
       const reason = `pending since ${new Date(page.firstFailedAt).toISOString()}, ${page.attempt} attempts; last: ${page.lastReason}`;
       this.context.logger.error(
         { alert: scrubbedAlert(page.message), attempts: page.attempt },
-        `ALERT LOST: ${headline(page.message)} expired undelivered (${reason}); it is only in this log`,
+        page.partial === true
+          ? `ALERT NOT DELIVERED via ${page.route.join(', ')}: ${headline(page.message)} given up (${reason}); it reached ${page.reached.join(', ')}`
+          : `ALERT LOST: ${headline(page.message)} expired undelivered (${reason}); it is only in this log`,
       );
       await this.context.onFailed(page, now, true, reason);
       return;

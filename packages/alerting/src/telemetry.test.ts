@@ -36,7 +36,7 @@ const high = { type: 'DB_DOWN', severity: 'HIGH' as const, resourceId: 'db1', ti
 
 describe('alerting telemetry (real OTel SDK)', () => {
   it('traces an alert: raised span with per-sink delivery and the outcome as events, the alert id on each', async () => {
-    const { alerts, sms } = setup();
+    const { alerts, sms, clock } = setup();
     sms.failWith(Object.assign(new Error('HTTP 503'), { status: 503 }));
     const first = await alerts.sendCriticalAlert(high);
     const duplicate = await alerts.sendCriticalAlert(high);
@@ -63,6 +63,12 @@ describe('alerting telemetry (real OTel SDK)', () => {
       Object.fromEntries(sinks.map((p) => [`${String(p.attributes['hardening.alert.sink'])} ${String(p.attributes['hardening.alert.outcome'])}`, p.value])),
     ).toEqual({ 'sms failed': 1, 'slack delivered': 1 });
     expect(typeof alertId).toBe('string');
+    // The SMS is still owed (Slack took the alert): the next maintenance round sends it.
+    clock.advance(10_000);
+    await alerts.runMaintenance();
+    expect(sms.received).toHaveLength(1);
+    expect((await otel.points('hardening.alerting.pending_pages')).map((p) => p.value)).toEqual([0]);
+    await alerts.close();
   });
 
   it('an escalation in maintenance is a span of its own carrying the alert id; pending pages are a gauge', async () => {

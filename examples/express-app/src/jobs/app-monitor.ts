@@ -82,8 +82,9 @@ export class AppMonitor extends RuntimeMonitor {
  * - `inbox`: inbound SMS unprocessed over 10 min (INBOX_BACKLOG, HIGH), dead-lettered inbound
  *   SMS and jobs in the last 24 h (DEAD_LETTERS), webhook events stuck in the spool
  *   (INBOX_SPOOLED);
- * - `invariants`: the data invariants (INVARIANT_VIOLATION per broken rule), also checked at
- *   start-up by `start()`.
+ * - `invariants`: the data invariants (INVARIANT_VIOLATION per broken rule; one the database
+ *   cannot check is no violation: INVARIANT_UNCHECKED, MEDIUM, after three rounds), also
+ *   checked at start-up by `start()`.
  *
  * Each condition's alert is resolved when it clears. The alert service deduplicates: a
  * condition that stays true is reminded after its window, not every round.
@@ -209,13 +210,11 @@ export function createAppMonitor(options: AppMonitorOptions): AppMonitor {
 
   const invariants = dataInvariants(options.systemNumber);
   for (const invariant of invariants) monitor.registerInvariant(invariant.name, () => invariant.check(db));
+  // An invariant that could not be checked (the database is down) is neither broken nor
+  // fixed: its alert, if any, stays open; INVARIANT_UNCHECKED says it after three rounds.
   monitor.register('invariants', async () => {
-    const violations = await monitor.checkInvariants();
-    const broken = new Set(violations.map((v) => v.invariant));
-    for (const invariant of invariants) {
-      if (!broken.has(invariant.name))
-        await alerts.resolveAlert({ type: 'INVARIANT_VIOLATION', resourceId: invariant.name, message: 'The invariant holds again.' });
-    }
+    const { holding } = await monitor.verifyInvariants();
+    for (const name of holding) await alerts.resolveAlert({ type: 'INVARIANT_VIOLATION', resourceId: name, message: 'The invariant holds again.' });
   });
 
   return monitor;

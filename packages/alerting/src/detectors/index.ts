@@ -14,6 +14,8 @@ export type {
   CheckStatus,
   RoundReport,
   InvariantViolation,
+  InvariantReport,
+  UncheckedInvariant,
 } from './runtime-monitor.js';
 export { createRedisMonitorLock, createPostgresMonitorLock } from './monitor-lock.js';
 export type { MonitorLock, RedisMonitorLockOptions, PostgresMonitorLockOptions, PgSessionClient } from './monitor-lock.js';

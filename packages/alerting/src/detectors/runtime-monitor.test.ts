@@ -86,8 +86,8 @@ describe('RuntimeMonitor (fake timers)', () => {
     await monitor.stop();
   });
 
-  it('start-up invariants raise INVARIANT_VIOLATION for each violation', async () => {
-    const { monitor, sms } = setup();
+  it('start-up invariants raise INVARIANT_VIOLATION for each violation; one that throws could not be checked, and is no violation', async () => {
+    const { monitor, sms, logger } = setup();
     monitor.registerInvariant('twilio sender configured', () => 'TWILIO_FROM_NUMBER is not set');
     monitor.registerInvariant('pool not empty', () => Promise.resolve(false));
     monitor.registerInvariant('db reachable', () => {
@@ -98,14 +98,43 @@ describe('RuntimeMonitor (fake timers)', () => {
     expect(violations.map((v) => [v.invariant, v.reason])).toEqual([
       ['twilio sender configured', 'TWILIO_FROM_NUMBER is not set'],
       ['pool not empty', 'does not hold'],
-      ['db reachable', 'threw: ECONNREFUSED'],
     ]);
     expect(sms.received.map((m) => [m.type, m.severity, m.resourceId])).toEqual([
       ['INVARIANT_VIOLATION', 'HIGH', 'twilio sender configured'],
       ['INVARIANT_VIOLATION', 'HIGH', 'pool not empty'],
-      ['INVARIANT_VIOLATION', 'HIGH', 'db reachable'],
     ]);
+    const unchecked = logger.lines.filter((l) => l.msg?.includes('invariant "db reachable" could not be checked'));
+    expect(unchecked.map((l) => [l.level, l.fields.reason])).toEqual([['warn', 'ECONNREFUSED']]);
     await monitor.stop();
+  });
+
+  it('an invariant that cannot be checked 3 times in a row raises INVARIANT_UNCHECKED (MEDIUM) once, resolved when it is checked again; only a holding one is reported as holding', async () => {
+    const { monitor, sms } = setup();
+    let databaseUp = false;
+    let poolSize = 5;
+    monitor.registerInvariant('pool not empty', () => {
+      if (!databaseUp) throw new Error('circuit open for database: not called');
+      return poolSize > 0;
+    });
+    monitor.registerInvariant('fine', () => true);
+    const reports = [];
+    for (let round = 0; round < 4; round++) reports.push(await monitor.verifyInvariants());
+    expect(reports.map((r) => [r.violations.length, r.unchecked.map((u) => u.inARow), r.holding])).toEqual([
+      [0, [1], ['fine']],
+      [0, [2], ['fine']],
+      [0, [3], ['fine']],
+      [0, [4], ['fine']],
+    ]);
+    expect(sms.received.map((m) => [m.type, m.severity, m.resourceId])).toEqual([['INVARIANT_UNCHECKED', 'MEDIUM', 'pool not empty']]);
+    expect(sms.received[0]!.message).toBe('Could not be checked 3 times in a row: circuit open for database: not called');
+
+    databaseUp = true;
+    poolSize = 0;
+    const violated = await monitor.verifyInvariants();
+    expect(violated.violations.map((v) => v.invariant)).toEqual(['pool not empty']);
+    expect(sms.received.map((m) => `${m.type}/${m.kind}`)).toEqual(['INVARIANT_UNCHECKED/alert', 'INVARIANT_UNCHECKED/resolve', 'INVARIANT_VIOLATION/alert']);
+    poolSize = 5;
+    expect((await monitor.verifyInvariants()).holding).toEqual(['pool not empty', 'fine']);
   });
 
   it('a round the lock gives to another instance is skipped', async () => {

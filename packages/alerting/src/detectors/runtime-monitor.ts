@@ -1,11 +1,14 @@
 import type { Logger, Timers } from '@hardening/core';
 import { consoleLogger, resolveTimers } from '@hardening/core';
-import type { AlertResult } from '../alert.js';
 import type { AlertSender } from '../alert-sender.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { describeError } from '../delivery.js';
+import type { Invariant, InvariantReport, InvariantViolation } from './invariant-checks.js';
+import { InvariantChecks } from './invariant-checks.js';
 import type { MonitorLock } from './monitor-lock.js';
+
+export type { Invariant, InvariantReport, InvariantViolation, UncheckedInvariant } from './invariant-checks.js';
 
 /**
  * What a check gets.
@@ -37,17 +40,6 @@ export interface RuntimeCheckContext {
  * ```
  */
 export type RuntimeCheck = (context: RuntimeCheckContext) => unknown;
-
-/**
- * A start-up invariant: `true` (or nothing) holds; `false` or a message is a violation.
- *
- * @example
- * ```ts
- * import type { Invariant } from '@hardening/alerting';
- * const senderConfigured: Invariant = () => (process.env.TWILIO_FROM_NUMBER ? true : 'TWILIO_FROM_NUMBER is not set');
- * ```
- */
-export type Invariant = () => boolean | string | void | Promise<boolean | string | void>;
 
 /**
  * Timers the monitor schedules with: core's {@link Timers} under the name alerting exported
@@ -157,21 +149,6 @@ export interface RoundReport {
   readonly failures: ReadonlyArray<{ readonly check: string; readonly reason: string }>;
 }
 
-/**
- * A violated start-up invariant.
- *
- * @example
- * ```ts
- * const violations = await monitor.start();
- * for (const v of violations) console.error(`${v.invariant}: ${v.reason}`);
- * ```
- */
-export interface InvariantViolation {
-  readonly invariant: string;
-  readonly reason: string;
-  readonly alert: AlertResult | undefined;
-}
-
 const defaults = { name: 'runtime-monitor', intervalMs: 5 * 60_000, checkFailureThreshold: 3 };
 
 interface Registered {
@@ -184,7 +161,8 @@ interface Registered {
 /**
  * Runs registered checks on an interval (default 5 minutes), side by side, never two
  * rounds at once in an instance (the next round is scheduled when one ends), never letting a check's error escape, with jitter; with a lock, one
- * instance of many runs each round. Start-up invariants raise `INVARIANT_VIOLATION`; a
+ * instance of many runs each round. Start-up invariants raise `INVARIANT_VIOLATION` (one that
+ * cannot be checked, `INVARIANT_UNCHECKED` after `checkFailureThreshold` tries); a
  * check failing `checkFailureThreshold` times in a row raises `MONITOR_CHECK_FAILED`.
  *
  * @example
@@ -199,7 +177,7 @@ interface Registered {
  */
 export class RuntimeMonitor {
   private readonly checks = new Map<string, Registered>();
-  private readonly invariants = new Map<string, Invariant>();
+  private readonly invariants: InvariantChecks;
   private readonly name: string;
   private readonly intervalMs: number;
   private readonly jitterMs: number;
@@ -240,6 +218,7 @@ export class RuntimeMonitor {
     this.clock = options.clock ?? systemClock;
     this.timers = resolveTimers(options.timers);
     this.random = options.random ?? Math.random;
+    this.invariants = new InvariantChecks({ monitor: this.name, threshold: this.threshold, alerts: this.alerts, logger: this.logger });
   }
 
   /**
@@ -273,7 +252,7 @@ export class RuntimeMonitor {
    */
   registerInvariant(name: string, invariant: Invariant): this {
     if (typeof invariant !== 'function') throw new TypeError(`Expected the invariant "${name}" to be a function.`);
-    this.invariants.set(name, invariant);
+    this.invariants.add(name, invariant);
     return this;
   }
 
@@ -301,34 +280,33 @@ export class RuntimeMonitor {
   }
 
   /**
-   * Runs every invariant; each violation is logged and alerted. Never throws: an invariant
-   * that throws is a violation.
+   * Runs every invariant; each violation is logged and alerted (`INVARIANT_VIOLATION`,
+   * HIGH). Never throws. An invariant that throws is not a violation: it could not be
+   * checked (see {@link RuntimeMonitor.verifyInvariants}).
    *
    * @returns The violations.
    */
   async checkInvariants(): Promise<InvariantViolation[]> {
-    const violations: InvariantViolation[] = [];
-    for (const [name, invariant] of this.invariants) {
-      let reason: string | undefined;
-      try {
-        const verdict = await invariant();
-        if (verdict === false) reason = 'does not hold';
-        else if (typeof verdict === 'string') reason = verdict;
-      } catch (error) {
-        reason = `threw: ${describeError(error)}`;
-      }
-      if (reason === undefined) continue;
-      this.logger.error({ invariant: name, reason }, `INVARIANT VIOLATION: ${name}: ${reason}`);
-      const alert = await this.alerts?.sendCriticalAlert({
-        type: 'INVARIANT_VIOLATION',
-        severity: 'HIGH',
-        resourceId: name,
-        title: `Invariant violated: ${name}`,
-        message: reason,
-      });
-      violations.push({ invariant: name, reason, alert });
-    }
-    return violations;
+    return [...(await this.invariants.run()).violations];
+  }
+
+  /**
+   * Runs every invariant, as {@link RuntimeMonitor.checkInvariants} does, and tells which
+   * hold, which are violated, and which could not be checked (they threw: logged, and
+   * after `checkFailureThreshold` checks in a row `INVARIANT_UNCHECKED`, MEDIUM, resolved
+   * when the invariant is checked again). Never throws.
+   *
+   * @returns The violated, the unchecked, and the holding invariants.
+   * @example
+   * ```ts
+   * monitor.register('invariants', async () => {
+   *   const { holding } = await monitor.verifyInvariants();
+   *   for (const name of holding) await alerts.resolveAlert({ type: 'INVARIANT_VIOLATION', resourceId: name });
+   * });
+   * ```
+   */
+  verifyInvariants(): Promise<InvariantReport> {
+    return this.invariants.run();
   }
 
   /**

@@ -14,8 +14,10 @@ export interface PendingRetriesOptions {
   readonly expireAfterMs: number;
   /** The service's suppression window (a type's own wins). */
   readonly windowMs: number;
-  /** Told when a pending page finally reached a person (escalation timers start then). */
+  /** Told when a pending page finally reached a person (escalation timers start then); not for a partial page. */
   readonly onPageDelivered?: (page: PendingPage, report: DeliveryReport, now: number) => Promise<void>;
+  /** Whether the alert (type, key) is acknowledged: the rest of a page a person has is then dropped. */
+  readonly acknowledged: (type: string, key: string) => boolean;
 }
 
 /**
@@ -58,8 +60,46 @@ export class PendingRetries {
     };
   }
 
+  /**
+   * The rest of a page a person already has: `report` delivered the alert (`ok`) but some
+   * route sinks failed with no fallback in their place (`owed`). The page is owed to those
+   * alone, and keeps the alert's key (the alert was delivered: its duplicates stay suppressed).
+   *
+   * @param page - The page as delivered so far (a new one, or a pending one just retried).
+   * @param report - The delivery that reached someone.
+   * @param now - Current time.
+   */
+  owedPage(page: PendingPage, report: DeliveryReport, now: number): PendingPage {
+    const remote = report.delivered.filter((name) => name !== this.runtime.logSink.name);
+    return {
+      ...page,
+      route: report.owed,
+      reached: [...new Set([...page.reached, ...remote])],
+      lastReason: report.failed
+        .filter((f) => report.owed.includes(f.sink))
+        .map((f) => `${f.sink}: ${f.reason}`)
+        .join('; '),
+      firstFailedAt: page.partial === true ? page.firstFailedAt : now,
+      expiresAt: page.partial === true ? page.expiresAt : now + this.options.expireAfterMs,
+      released: false,
+      partial: true,
+    };
+  }
+
   /** Before a retry: hold the page's key again. False when another alert holds it (it supersedes the page). */
   private async reclaimPage(page: PendingPage, now: number): Promise<boolean> {
+    if (page.partial === true) {
+      const member = page.members[0]!;
+      if (!this.options.acknowledged(page.message.type, page.message.key)) return true;
+      this.runtime.record({
+        ...member,
+        outcome: 'suppressed',
+        sinks: [],
+        detail: `page to ${page.route.join(', ')} dropped: the alert was acknowledged`,
+        at: now,
+      });
+      return false;
+    }
     if (!page.released) return true;
     const windowMs = this.runtime.types[page.message.type]?.windowMs ?? this.options.windowMs;
     const claim = await this.options.gate.claim(page.message, now, windowMs, page.deferred === true);
@@ -86,6 +126,7 @@ export class PendingRetries {
       { alert: scrubbedAlert(page.message), sinks: report.delivered, attempts: page.attempt + 1 },
       `alerting: pending page delivered ${late} s late: ${headline(page.message)}`,
     );
+    if (report.owed.length > 0) await this.queue.enqueue({ ...this.owedPage(page, report, now), attempt: page.attempt + 1 }, now);
     for (const member of page.members) {
       await runtime.markDelivered(member, now, [...page.reached, ...report.delivered]);
       runtime.record({
@@ -96,22 +137,31 @@ export class PendingRetries {
         at: now,
       });
     }
-    await this.options.onPageDelivered?.(page, report, now);
+    // A partial page's alert was delivered before: its escalation is running already.
+    if (page.partial !== true) await this.options.onPageDelivered?.(page, report, now);
   }
 
   private async pageFailed(page: PendingPage, now: number, expired: boolean, reason: string): Promise<void> {
     const { runtime } = this;
     runtime.lastFailure = { at: now, sink: pendingSink, reason };
     for (const member of page.members) {
-      // The page gave up, or failed again: the key is free for the next occurrence.
-      if (expired || page.released) await runtime.releaseKey(member, now);
+      // The page gave up, or failed again: the key is free for the next occurrence. Not so
+      // for the rest of a page a person has: the alert was delivered.
+      if (page.partial !== true && (expired || page.released)) await runtime.releaseKey(member, now);
       runtime.record({
         ...member,
         outcome: 'failed',
         sinks: [],
-        detail: expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`,
+        detail: failureDetail(page, expired, reason),
         at: now,
       });
     }
   }
+}
+
+/** The history detail of a page that failed again, or expired. */
+function failureDetail(page: PendingPage, expired: boolean, reason: string): string {
+  if (page.partial !== true) return expired ? `ALERT LOST: expired undelivered (${reason})` : `pending page attempt ${page.attempt} failed: ${reason}`;
+  const owed = `page to ${page.route.join(', ')}`;
+  return `${expired ? `${owed} given up` : `${owed}, attempt ${page.attempt}, failed`} (${reason}); the alert reached ${page.reached.join(', ')}`;
 }
