@@ -3,12 +3,11 @@
 // the halt, and the SMS page was never sent). Real Redis and PostgreSQL stores, the real
 // twilio and Slack SDKs against the local fake providers; time is an injected clock and
 // maintenance is driven by hand, as a fleet runs it on a timer.
-import { WebClient } from '@slack/web-api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
-import { createAlertService, createSlackSink, createTwilioSmsSink, type AlertService, type AlertServiceOptions, type AlertStore } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { requirePostgres, requireRedis } from '@hardening/test-support';
+import { createAlertService, type AlertServiceOptions } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
-import { openSharedStore, type SharedStore } from './support/shared-store.js';
+import { smsAndSlackSinks, useProviderFleet } from './support/provider-sinks.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -16,27 +15,9 @@ const second = 1000;
 
 for (const kind of ['redis', 'postgres'] as const) {
   describe.skipIf(kind === 'redis' ? !redisUp : !postgresUp)(`pages owed to a sink that failed while another took the alert (${kind} store)`, () => {
-    let twilio: FakeTwilio;
-    let slack: FakeSlack;
-    let shared: SharedStore;
-    let store: AlertStore;
+    const fleet = useProviderFleet(kind, 'alert-owed');
     let now = Date.parse('2026-04-01T03:00:00Z');
-    const started: AlertService[] = [];
-
-    beforeAll(async () => {
-      [twilio, slack, shared] = await Promise.all([startFakeTwilio(), startFakeSlack(), openSharedStore(kind, 'alert-owed')]);
-      store = shared.store;
-    });
-    afterAll(async () => {
-      await Promise.all([twilio.close(), slack.close(), shared.close()]);
-    });
-    afterEach(async () => {
-      await Promise.all(started.splice(0).map((s) => s.close()));
-      twilio.clearFaults();
-      slack.clearFaults();
-      twilio.clearRequests();
-      twilio.messages.length = 0;
-      slack.messages.length = 0;
+    afterEach(() => {
       now += 24 * 3_600_000;
     });
 
@@ -44,17 +25,10 @@ for (const kind of ['redis', 'postgres'] as const) {
     function instance(extra: Partial<AlertServiceOptions> = {}) {
       const logger = captureLogger();
       const alerts = createAlertService({
-        sinks: [
-          createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-          createSlackSink({
-            client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-            channel: '#alerts',
-            minIntervalMs: 0,
-          }),
-        ],
+        sinks: smsAndSlackSinks(fleet.twilio, fleet.slack),
         routes: { HIGH: ['sms', 'slack'] },
         fallbackOrder: [],
-        store,
+        store: fleet.store,
         clock: { now: () => now },
         logger,
         maintenanceIntervalMs: false,
@@ -63,7 +37,7 @@ for (const kind of ['redis', 'postgres'] as const) {
         env: {},
         ...extra,
       });
-      started.push(alerts);
+      fleet.started.push(alerts);
       return { alerts, logger };
     }
 
@@ -74,50 +48,50 @@ for (const kind of ['redis', 'postgres'] as const) {
       title: `Sender halted for ${resourceId}`,
       message: 'The carrier refuses every message from this number.',
     });
-    const smsFor = (resourceId: string) => twilio.messages.filter((m) => m.body.includes(resourceId)).length;
-    const slackFor = (resourceId: string) => slack.messages.filter((m) => JSON.stringify(m).includes(resourceId)).length;
+    const smsFor = (resourceId: string) => fleet.twilio.messages.filter((m) => m.body.includes(resourceId)).length;
+    const slackFor = (resourceId: string) => fleet.slack.messages.filter((m) => JSON.stringify(m).includes(resourceId)).length;
 
     it('Twilio failing, Slack up (3 instances): Slack has the alert at once, the SMS is retried by the fleet and sent exactly once when Twilio answers', async () => {
-      const fleet = [instance(), instance(), instance()];
+      const instances = [instance(), instance(), instance()];
       const resourceId = `client_${kind}_owed`;
-      twilio.fail({ status: 500, times: 100_000 });
-      const first = await fleet[0]!.alerts.sendCriticalAlert(halt(resourceId));
+      fleet.twilio.fail({ status: 500, times: 100_000 });
+      const first = await instances[0]!.alerts.sendCriticalAlert(halt(resourceId));
       expect(first).toMatchObject({ status: 'delivered', deliveredTo: ['slack'], failedSinks: ['sms'] });
-      expect(fleet[0]!.alerts.getAlertSystemStatus().pending.count).toBe(1);
+      expect(instances[0]!.alerts.getAlertSystemStatus().pending.count).toBe(1);
 
       // 60 s of Twilio outage in 5 s rounds: the alert keeps firing on every instance (a
       // duplicate each time), and every instance runs its maintenance.
       for (let t = 0; t < 60 * second; t += 5 * second) {
         now += 5 * second;
-        for (const { alerts } of fleet) {
+        for (const { alerts } of instances) {
           expect((await alerts.sendCriticalAlert(halt(resourceId))).status).toBe('suppressed');
           await alerts.runMaintenance();
         }
       }
-      expect(twilio.requests.length).toBeGreaterThan(1); // retried during the outage
+      expect(fleet.twilio.requests.length).toBeGreaterThan(1); // retried during the outage
       expect(smsFor(resourceId)).toBe(0);
-      const owedLines = fleet.flatMap(({ logger }) => logger.lines.filter((l) => l.msg?.startsWith('ALERT STILL OWED to sms')));
+      const owedLines = instances.flatMap(({ logger }) => logger.lines.filter((l) => l.msg?.startsWith('ALERT STILL OWED to sms')));
       expect(owedLines.length).toBeGreaterThan(0);
       expect(owedLines[0]!.level).toBe('error');
       expect(owedLines[0]!.msg).toMatch(/it reached slack/);
 
-      twilio.clearFaults();
+      fleet.twilio.clearFaults();
       for (let t = 0; t < 60 * second && smsFor(resourceId) === 0; t += 5 * second) {
         now += 5 * second;
-        for (const { alerts } of fleet) await alerts.runMaintenance();
+        for (const { alerts } of instances) await alerts.runMaintenance();
       }
       // More rounds, and more occurrences: nothing more is sent.
       for (let round = 0; round < 3; round++) {
         now += 30 * second;
-        for (const { alerts } of fleet) {
+        for (const { alerts } of instances) {
           expect((await alerts.sendCriticalAlert(halt(resourceId))).status).toBe('suppressed');
           await alerts.runMaintenance();
         }
       }
       expect(smsFor(resourceId)).toBe(1);
       expect(slackFor(resourceId)).toBe(1);
-      expect(fleet[0]!.alerts.getAlertSystemStatus().pending.count).toBe(0);
-      const logs = fleet.map(({ logger }) => logger.text()).join('\n');
+      expect(instances[0]!.alerts.getAlertSystemStatus().pending.count).toBe(0);
+      const logs = instances.map(({ logger }) => logger.text()).join('\n');
       expect(logs).not.toMatch(/ALERT LOST/);
       expect(logs).not.toMatch(/5551234567/);
       // The owed page did not write the alert to the log as undelivered: Slack had it.
@@ -126,7 +100,7 @@ for (const kind of ['redis', 'postgres'] as const) {
 
     it('the SMS breaker open when the alert is raised (the chaos case): the owed page is the call that finds Twilio back, and the SMS goes once', async () => {
       const { alerts } = instance({ retry: { attempts: 1, timeoutMs: 3000, breaker: { failureThreshold: 1, cooldownMs: 300 } } });
-      twilio.fail({ status: 500, times: 1 });
+      fleet.twilio.fail({ status: 500, times: 1 });
       const earlier = await alerts.sendCriticalAlert(halt(`client_${kind}_tripped`));
       expect(earlier).toMatchObject({ status: 'delivered', failedSinks: ['sms'] });
       expect(alerts.getAlertSystemStatus().breakers.sms).toBe('open');
@@ -134,7 +108,7 @@ for (const kind of ['redis', 'postgres'] as const) {
       const resourceId = `client_${kind}_behind_open_breaker`;
       const result = await alerts.sendCriticalAlert(halt(resourceId));
       expect(result).toMatchObject({ status: 'delivered', deliveredTo: ['slack'], failedSinks: ['sms'] });
-      expect(twilio.requests).toHaveLength(1); // not called: the breaker is open
+      expect(fleet.twilio.requests).toHaveLength(1); // not called: the breaker is open
       expect(slackFor(resourceId)).toBe(1);
 
       // Past the breaker's cooldown (real time), maintenance retries the owed pages.
@@ -157,28 +131,28 @@ for (const kind of ['redis', 'postgres'] as const) {
     it('an alert acknowledged (on another instance) while its SMS is owed: the SMS is dropped, not sent late', async () => {
       const [a, b] = [instance(), instance()];
       const resourceId = `client_${kind}_acked`;
-      twilio.fail({ status: 500, times: 100_000 });
+      fleet.twilio.fail({ status: 500, times: 100_000 });
       const result = await a.alerts.sendCriticalAlert(halt(resourceId));
       expect(result.failedSinks).toEqual(['sms']);
       expect((await b.alerts.acknowledge(result.alertId, { by: 'alice', via: 'slack' })).status).toBe('acknowledged');
-      twilio.clearFaults();
+      fleet.twilio.clearFaults();
       for (let round = 0; round < 6; round++) {
         now += 10 * second;
         await a.alerts.runMaintenance();
       }
       expect(smsFor(resourceId)).toBe(0);
       expect(a.alerts.getAlertSystemStatus().pending.count).toBe(0);
-      const history = await store.history({ since: now - 3_600_000, type: halt(resourceId).type });
+      const history = await fleet.store.history({ since: now - 3_600_000, type: halt(resourceId).type });
       expect(history.some((h) => h.outcome === 'suppressed' && /dropped: the alert was acknowledged/.test(h.detail ?? ''))).toBe(true);
     });
 
     it('an alert resolved while its SMS is owed: the page is cancelled; the resolve notice goes to Slack, which had the alert', async () => {
       const { alerts } = instance();
       const resourceId = `client_${kind}_resolved`;
-      twilio.fail({ status: 500, times: 100_000 });
+      fleet.twilio.fail({ status: 500, times: 100_000 });
       expect((await alerts.sendCriticalAlert(halt(resourceId))).failedSinks).toEqual(['sms']);
       expect((await alerts.resolveAlert({ type: halt(resourceId).type, resourceId })).status).toBe('resolved');
-      twilio.clearFaults();
+      fleet.twilio.clearFaults();
       for (let round = 0; round < 6; round++) {
         now += 10 * second;
         await alerts.runMaintenance();
@@ -191,7 +165,7 @@ for (const kind of ['redis', 'postgres'] as const) {
     it('an SMS owed for the page queue’s whole life is given up with an error that says Slack had it (no "ALERT LOST"), and the key stays held', async () => {
       const { alerts, logger } = instance({ pendingRetry: { expireAfterMs: 60 * second } });
       const resourceId = `client_${kind}_given_up`;
-      twilio.fail({ status: 500, times: 100_000 });
+      fleet.twilio.fail({ status: 500, times: 100_000 });
       await alerts.sendCriticalAlert(halt(resourceId));
       for (let t = 0; t <= 60 * second; t += 10 * second) {
         now += 10 * second;
@@ -202,7 +176,7 @@ for (const kind of ['redis', 'postgres'] as const) {
       expect(givenUp[0]!.level).toBe('error');
       expect(givenUp[0]!.msg).toMatch(/it reached slack/);
       expect(logger.lines.some((l) => l.msg?.startsWith('ALERT LOST'))).toBe(false);
-      twilio.clearFaults();
+      fleet.twilio.clearFaults();
       now += second;
       await alerts.runMaintenance();
       expect(smsFor(resourceId)).toBe(0);

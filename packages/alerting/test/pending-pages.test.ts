@@ -1,12 +1,11 @@
 // Issue 10, defects 2 and 3, from the caller's side on real Redis and PostgreSQL, with the
 // real twilio and Slack SDKs talking to the local fake providers. Time is an injected clock
 // and maintenance is driven by hand (runMaintenance), as a fleet would run it on a timer.
-import { WebClient } from '@slack/web-api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requirePostgres, requireRedis, startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
-import { createAlertService, createSlackSink, createTwilioSmsSink, type AlertService, type AlertServiceOptions, type AlertStore } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { requirePostgres, requireRedis } from '@hardening/test-support';
+import { createAlertService, type AlertServiceOptions } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
-import { openSharedStore, type SharedStore } from './support/shared-store.js';
+import { smsAndSlackSinks, useProviderFleet } from './support/provider-sinks.js';
 
 const redisUp = await requireRedis();
 const postgresUp = await requirePostgres();
@@ -14,41 +13,15 @@ const second = 1000;
 
 for (const kind of ['redis', 'postgres'] as const) {
   describe.skipIf(kind === 'redis' ? !redisUp : !postgresUp)(`pending pages and lost alerts (${kind} store)`, () => {
-    let twilio: FakeTwilio;
-    let slack: FakeSlack;
-    let shared: SharedStore;
-    let store: AlertStore;
+    const fleet = useProviderFleet(kind, 'alert-pending');
     let now = Date.parse('2026-03-01T03:00:00Z');
-    const started: AlertService[] = [];
-
-    beforeAll(async () => {
-      [twilio, slack, shared] = await Promise.all([startFakeTwilio(), startFakeSlack(), openSharedStore(kind, 'alert-pending')]);
-      store = shared.store;
-    });
-    afterAll(async () => {
-      await Promise.all([twilio.close(), slack.close(), shared.close()]);
-    });
-    afterEach(async () => {
-      await Promise.all(started.splice(0).map((s) => s.close()));
-      twilio.clearFaults();
-      slack.clearFaults();
-      twilio.messages.length = 0;
-      slack.messages.length = 0;
-    });
 
     /** One app instance: its own service on the shared store. */
     function instance(extra: Partial<AlertServiceOptions> = {}) {
       const logger = captureLogger();
       const alerts = createAlertService({
-        sinks: [
-          createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567', statusCallbackUrl: 'http://127.0.0.1:1/status' }),
-          createSlackSink({
-            client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-            channel: '#alerts',
-            minIntervalMs: 0,
-          }),
-        ],
-        store,
+        sinks: smsAndSlackSinks(fleet.twilio, fleet.slack, { statusCallbackUrl: 'http://127.0.0.1:1/status' }),
+        store: fleet.store,
         clock: { now: () => now },
         logger,
         maintenanceIntervalMs: false,
@@ -57,7 +30,7 @@ for (const kind of ['redis', 'postgres'] as const) {
         env: {},
         ...extra,
       });
-      started.push(alerts);
+      fleet.started.push(alerts);
       return { alerts, logger };
     }
 
@@ -70,55 +43,55 @@ for (const kind of ['redis', 'postgres'] as const) {
     });
 
     it('providers down 60 s: every alert raised meanwhile (3 instances, repeated rounds) is delivered after recovery, once, none lost', async () => {
-      const fleet = [instance(), instance(), instance()];
-      twilio.fail({ status: 500, times: 100_000 });
-      slack.fail({ status: 500, times: 100_000 });
+      const instances = [instance(), instance(), instance()];
+      fleet.twilio.fail({ status: 500, times: 100_000 });
+      fleet.slack.fail({ status: 500, times: 100_000 });
       const resources = Array.from({ length: 8 }, (_, i) => `client_${kind}_${i}`);
       // 60 s of outage in 5 s monitor rounds: each round, every instance raises every alert
       // still firing and runs its maintenance (retrying due pages).
       for (let t = 0; t < 60 * second; t += 5 * second) {
-        for (const [i, { alerts }] of fleet.entries()) {
+        for (const [i, { alerts }] of instances.entries()) {
           const results = await Promise.all(resources.filter((_, r) => (r + i + t / 5000) % 3 === 0).map((id) => alerts.sendCriticalAlert(alertFor(id))));
           for (const result of results) expect(result.status).not.toBe('delivered');
           await alerts.runMaintenance();
         }
         now += 5 * second;
       }
-      expect(twilio.messages).toHaveLength(0);
-      const pendingDuring = fleet[0]!.alerts.getAlertSystemStatus().pending.count;
+      expect(fleet.twilio.messages).toHaveLength(0);
+      const pendingDuring = instances[0]!.alerts.getAlertSystemStatus().pending.count;
       expect(pendingDuring).toBe(resources.length);
-      expect(fleet[0]!.alerts.getAlertSystemStatus().problems.join('\n')).toMatch(/8 page\(s\) pending/);
+      expect(instances[0]!.alerts.getAlertSystemStatus().problems.join('\n')).toMatch(/8 page\(s\) pending/);
 
       // Providers back: maintenance rounds alone (no new occurrence) deliver every page.
-      twilio.clearFaults();
-      slack.clearFaults();
+      fleet.twilio.clearFaults();
+      fleet.slack.clearFaults();
       const recoveredAt = now;
-      for (let t = 0; t < 60 * second && twilio.messages.length < resources.length; t += 5 * second) {
+      for (let t = 0; t < 60 * second && fleet.twilio.messages.length < resources.length; t += 5 * second) {
         now += 5 * second;
-        for (const { alerts } of fleet) await alerts.runMaintenance();
+        for (const { alerts } of instances) await alerts.runMaintenance();
       }
       const deliveredWithinMs = now - recoveredAt;
-      const smsPerResource = resources.map((id) => twilio.messages.filter((m) => m.body.includes(id)).length);
-      const slackPerResource = resources.map((id) => slack.messages.filter((m) => JSON.stringify(m).includes(id)).length);
+      const smsPerResource = resources.map((id) => fleet.twilio.messages.filter((m) => m.body.includes(id)).length);
+      const slackPerResource = resources.map((id) => fleet.slack.messages.filter((m) => JSON.stringify(m).includes(id)).length);
       console.log(
         `[alerting pending pages] ${kind}: ${resources.length} alerts raised during a 60 s outage -> SMS per alert ${JSON.stringify(smsPerResource)}, Slack per alert ${JSON.stringify(slackPerResource)}, all delivered within ${deliveredWithinMs / 1000} s of recovery`,
       );
       expect(smsPerResource).toEqual(resources.map(() => 1));
       expect(slackPerResource).toEqual(resources.map(() => 1));
       expect(deliveredWithinMs).toBeLessThanOrEqual(60 * second);
-      for (const { alerts } of fleet) await alerts.runMaintenance();
-      expect(fleet[0]!.alerts.getAlertSystemStatus().pending.count).toBe(0);
+      for (const { alerts } of instances) await alerts.runMaintenance();
+      expect(instances[0]!.alerts.getAlertSystemStatus().pending.count).toBe(0);
       // And the next round of each alert is a duplicate of the delivered page, not a new page.
-      for (const id of resources) expect((await fleet[1]!.alerts.sendCriticalAlert(alertFor(id))).status).toBe('suppressed');
-      expect(twilio.messages).toHaveLength(resources.length);
-      const lost = fleet.flatMap(({ logger }) => logger.lines.filter((l) => l.msg?.startsWith('ALERT LOST')));
+      for (const id of resources) expect((await instances[1]!.alerts.sendCriticalAlert(alertFor(id))).status).toBe('suppressed');
+      expect(fleet.twilio.messages).toHaveLength(resources.length);
+      const lost = instances.flatMap(({ logger }) => logger.lines.filter((l) => l.msg?.startsWith('ALERT LOST')));
       expect(lost).toEqual([]);
     }, 120_000);
 
     it('a page nobody could take for its whole life expires with one loud "ALERT LOST", and frees its key', async () => {
       const { alerts, logger } = instance({ pendingRetry: { expireAfterMs: 60 * second } });
-      twilio.fail({ status: 500, times: 100_000 });
-      slack.fail({ status: 500, times: 100_000 });
+      fleet.twilio.fail({ status: 500, times: 100_000 });
+      fleet.slack.fail({ status: 500, times: 100_000 });
       const first = await alerts.sendCriticalAlert(alertFor(`client_${kind}_expiring`));
       expect(first.status).toBe('failed');
       expect(Date.parse(first.pendingUntil!)).toBe(now + 60 * second);
@@ -129,11 +102,11 @@ for (const kind of ['redis', 'postgres'] as const) {
       const lost = logger.lines.filter((l) => l.msg?.startsWith('ALERT LOST'));
       expect(lost).toHaveLength(1);
       expect(lost[0]!.msg).toMatch(/expired undelivered/);
-      twilio.clearFaults();
-      slack.clearFaults();
+      fleet.twilio.clearFaults();
+      fleet.slack.clearFaults();
       now += second;
       await alerts.runMaintenance();
-      expect(twilio.messages).toHaveLength(0); // expired pages are not sent late
+      expect(fleet.twilio.messages).toHaveLength(0); // expired pages are not sent late
       expect((await alerts.sendCriticalAlert(alertFor(`client_${kind}_expiring`))).status).toBe('delivered');
     });
 
@@ -142,23 +115,23 @@ for (const kind of ['redis', 'postgres'] as const) {
       const resourceId = `client_${kind}_undelivered`;
       const sent = await alerts.sendCriticalAlert(alertFor(resourceId));
       expect(sent.status).toBe('delivered');
-      slack.fail({ status: 500, times: 100 });
+      fleet.slack.fail({ status: 500, times: 100 });
       expect(await alerts.handleDeliveryStatus({ deliveryId: sent.awaitingConfirmation![0]!, status: 'undelivered', errorCode: '30003' })).toBe('fell_back');
-      slack.clearFaults();
+      fleet.slack.clearFaults();
       const next = await alerts.sendCriticalAlert(alertFor(resourceId));
       expect(next.status).toBe('delivered');
-      expect(twilio.messages.filter((m) => m.body.includes(resourceId))).toHaveLength(2);
+      expect(fleet.twilio.messages.filter((m) => m.body.includes(resourceId))).toHaveLength(2);
     });
 
     it('an SMS with no receipt in time and a failing fallback: the page is retried, and the next round is not suppressed', async () => {
       const { alerts } = instance({ routes: { HIGH: ['sms'] }, fallbackOrder: ['slack'], confirmTimeoutMs: 60 * second });
       const resourceId = `client_${kind}_silent`;
       expect((await alerts.sendCriticalAlert(alertFor(resourceId))).status).toBe('delivered');
-      slack.fail({ status: 500, times: 100 });
+      fleet.slack.fail({ status: 500, times: 100 });
       now += 61 * second;
       expect(await alerts.runMaintenance()).toMatchObject({ unconfirmed: 1 });
       expect(alerts.getAlertSystemStatus().pending.count).toBe(1);
-      slack.clearFaults();
+      fleet.slack.clearFaults();
       const next = await alerts.sendCriticalAlert(alertFor(resourceId));
       expect(next.status).toBe('delivered');
     });
@@ -173,7 +146,7 @@ for (const kind of ['redis', 'postgres'] as const) {
       const medium = await alerts.sendCriticalAlert(alertFor(resourceId, 'MEDIUM'));
       expect(medium).toMatchObject({ status: 'delivered', severity: 'MEDIUM' });
       expect((await alerts.sendCriticalAlert(alertFor(resourceId, 'LOW'))).status).toBe('suppressed');
-      expect(slack.messages.filter((m) => JSON.stringify(m).includes(resourceId))).toHaveLength(2);
+      expect(fleet.slack.messages.filter((m) => JSON.stringify(m).includes(resourceId))).toHaveLength(2);
     });
   });
 }

@@ -1,11 +1,11 @@
 // Providers down (500s, hangs): retries, then fallback, then the pending-page queue; the app keeps
 // serving. Real SDKs against the fake providers.
 import { createServer, type Server } from 'node:http';
-import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakePagerDuty, startFakeSlack, startFakeTwilio, type FakePagerDuty, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
-import { createAlertService, createPagerDutySink, createSlackSink, createTwilioSmsSink, type AlertServiceOptions } from '../src/index.js';
+import { createAlertService, createPagerDutySink, type AlertServiceOptions } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
+import { smsAndSlackSinks } from './support/provider-sinks.js';
 
 const routingKey = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const alert = {
@@ -46,15 +46,7 @@ describe('provider outages', () => {
   function service(extra: Partial<AlertServiceOptions> = {}) {
     const logger = captureLogger();
     const alerts = createAlertService({
-      sinks: [
-        createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-        createSlackSink({
-          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-          channel: '#alerts',
-          minIntervalMs: 0,
-        }),
-        createPagerDutySink({ routingKey, url: pagerduty.eventsUrl }),
-      ],
+      sinks: [...smsAndSlackSinks(twilio, slack), createPagerDutySink({ routingKey, url: pagerduty.eventsUrl })],
       logger,
       maintenanceIntervalMs: false,
       ...extra,

@@ -3,11 +3,11 @@
 // mounts the package's handler.
 import type { Server } from 'node:http';
 import express from 'express';
-import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSlack, startFakeTwilio, type FakeSlack, type FakeTwilio } from '@hardening/test-support';
-import { createAlertService, createSlackSink, createTwilioSmsSink, expressTwilioStatusCallback, type AlertService } from '../src/index.js';
+import { createAlertService, createTwilioSmsSink, expressTwilioStatusCallback, type AlertService } from '../src/index.js';
 import { captureLogger } from './support/capture-logger.js';
+import { smsAndSlackSinks } from './support/provider-sinks.js';
 
 const alert = {
   type: 'NUMBER_POOL_EMPTY',
@@ -53,14 +53,7 @@ describe('SMS delivery confirmation through Twilio status callbacks', () => {
 
   function service(to: string[] = ['+15551234567'], statusCallbackUrl = callbackUrl) {
     alerts = createAlertService({
-      sinks: [
-        createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to, statusCallbackUrl }),
-        createSlackSink({
-          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-          channel: '#alerts',
-          minIntervalMs: 0,
-        }),
-      ],
+      sinks: [...smsAndSlackSinks(twilio, slack, { to, statusCallbackUrl })],
       routes: { HIGH: ['sms'] },
       confirmTimeoutMs: 5 * 60_000,
       clock: { now: () => now },

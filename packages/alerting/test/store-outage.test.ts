@@ -4,7 +4,6 @@
 // and a burst whose history writes cannot proceed, to prove the winner does not wait.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Redis } from 'ioredis';
-import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   databaseUrl,
@@ -23,7 +22,6 @@ import {
   createAlertService,
   createPrismaAlertStore,
   createRedisAlertStore,
-  createSlackSink,
   createTwilioSmsSink,
   type AlertService,
   type AlertServiceOptions,
@@ -31,6 +29,7 @@ import {
 } from '../src/index.js';
 import { PrismaClient } from './generated/client/client.ts';
 import { captureLogger } from './support/capture-logger.js';
+import { smsAndSlackSinks } from './support/provider-sinks.js';
 import { createSchema, dropSchema, uniqueSchema } from './support/databases.js';
 import { openSharedStore } from './support/shared-store.js';
 
@@ -82,14 +81,7 @@ describe.skipIf(!postgresUp)('the alert store goes down (private redis-server ki
     clients.push({ close: () => Promise.resolve(redis.disconnect()) }, { close: () => prisma.$disconnect() });
     const logger = captureLogger();
     const alerts = createAlertService({
-      sinks: [
-        createTwilioSmsSink({ client: twilio.client(), from: '+15557654321', to: '+15551234567' }),
-        createSlackSink({
-          client: new WebClient('xoxb-t', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
-          channel: '#alerts',
-          minIntervalMs: 0,
-        }),
-      ],
+      sinks: [...smsAndSlackSinks(twilio, slack)],
       store: createRedisAlertStore({ redis, prefix: 'outage' }),
       durableStore: createPrismaAlertStore({ prisma }),
       logger,
