@@ -202,9 +202,13 @@ async function main(): Promise<void> {
   const fakeTwilio: FakeTwilio = await startFakeTwilio();
   cleanups.push(() => fakeTwilio.close());
 
+  // BENCH_NODE_ARGS="--max-semi-space-size=32" gives both sides the same node flags: a
+  // deployment setting is compared with the baseline under the same setting.
+  const bothNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
   // The baseline.
   const baselineChild = fork(fileURLToPath(new URL('baseline-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...bothNodeArgs, '--import', 'tsx'],
     env: { ...process.env, DATABASE_URL: proxies.baseline.url(database.url), POOL_SIZE: '10' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
   const adminToken = randomBytes(24).toString('base64url');
   // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app (NODE_OPTIONS refuses --cpu-prof).
   const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const appChild: ChildProcess = spawn(process.execPath, [...appNodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const appChild: ChildProcess = spawn(process.execPath, [...bothNodeArgs, ...appNodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: benchAppEnv({
       port: appPort,
