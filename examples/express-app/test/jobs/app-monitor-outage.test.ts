@@ -4,7 +4,7 @@
 // check is neither broken nor fixed. A real PostgreSQL behind a TCP proxy that is cut; the
 // monitor's clock and timers are simulated, the queries are real I/O.
 import { createSafeCall, silentLogger, BreakerRegistry } from '@hardening/core';
-import { requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
+import { eventually, requirePostgres, startTcpProxy, type TcpProxy, type TestDatabase } from '@hardening/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { addNumbers } from '../../src/domain/number-pool.js';
@@ -17,18 +17,6 @@ import { VirtualTime } from './support/virtual-time.js';
 const postgresUp = await requirePostgres();
 const minute = 60_000;
 const systemNumber = '+15550000000';
-
-async function untilDatabaseAnswers(db: Database): Promise<void> {
-  for (let waited = 0; ; waited += 250) {
-    try {
-      await db.prisma.$queryRaw`SELECT 1`;
-      return;
-    } catch (error) {
-      if (waited > 30_000) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
 
 describe.skipIf(!postgresUp)('runtime monitor invariants while PostgreSQL is down (real PostgreSQL behind a proxy)', () => {
   let created: TestDatabase;
@@ -74,7 +62,15 @@ describe.skipIf(!postgresUp)('runtime monitor invariants while PostgreSQL is dow
 
       proxy.restore();
       // The database breaker's cooldown runs on real time: wait until a query passes.
-      await untilDatabaseAnswers(db);
+      await eventually(
+        () =>
+          db.prisma.$queryRaw`SELECT 1`.then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+        250,
+      );
       await runFor(5 * minute);
       expect(
         resolvesOf('INVARIANT_UNCHECKED')

@@ -68,6 +68,7 @@ export class PendingRetries {
    * @param page - The page as delivered so far (a new one, or a pending one just retried).
    * @param report - The delivery that reached someone.
    * @param now - Current time.
+   * @returns The partial page, to enqueue.
    */
   owedPage(page: PendingPage, report: DeliveryReport, now: number): PendingPage {
     const remote = report.delivered.filter((name) => name !== this.runtime.logSink.name);
@@ -89,10 +90,9 @@ export class PendingRetries {
   /** Before a retry: hold the page's key again. False when another alert holds it (it supersedes the page). */
   private async reclaimPage(page: PendingPage, now: number): Promise<boolean> {
     if (page.partial === true) {
-      const member = page.members[0]!;
       if (!this.options.acknowledged(page.message.type, page.message.key)) return true;
       this.runtime.record({
-        ...member,
+        ...page.members[0]!,
         outcome: 'suppressed',
         sinks: [],
         detail: `page to ${page.route.join(', ')} dropped: the alert was acknowledged`,
